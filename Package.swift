@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Pit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "pit", targets: ["pit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // System C libraries, found through pkg-config.
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(name: "CGpiod", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        // The few things Swift cannot call directly: variadic syscalls, GNU-only constants.
+        .target(name: "CPitShim"),
+
+        .target(name: "PitTOML"),
+        .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim"]),
+        .target(name: "PitJail", dependencies: [
+            "CPitShim", "CCap", "PitPolicy", "PitTOML",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        .executableTarget(name: "pit", dependencies: [
+            "PitJail", "PitPolicy",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "PitTOMLTests", dependencies: ["PitTOML"]),
+        .testTarget(name: "PitPolicyTests", dependencies: ["PitPolicy"]),
+        .testTarget(name: "PitJailTests", dependencies: ["PitJail", "pit"]),
+    ]
+)

@@ -1,0 +1,62 @@
+import Glibc
+
+/// Users, groups and paths of the host, read directly (no NSS: a static executable cannot load its modules).
+enum Accounts {
+    static func uid(_ entry: Sourced<String>) throws(ConfigError) -> (uid: UInt32, gid: UInt32) {
+        if let number = UInt32(entry.value) { return (number, number) }
+        guard let line = lookup("/etc/passwd", entry.value), line.count >= 4,
+              let uid = UInt32(line[2]), let gid = UInt32(line[3]) else {
+            throw ConfigError(entry.origin, "no user '\(entry.value)' in /etc/passwd (give a name from there or a number)")
+        }
+        return (uid, gid)
+    }
+
+    static func gid(_ entry: Sourced<String>) throws(ConfigError) -> UInt32 {
+        if let number = UInt32(entry.value) { return number }
+        guard let line = lookup("/etc/group", entry.value), line.count >= 3, let gid = UInt32(line[2]) else {
+            throw ConfigError(entry.origin, "no group '\(entry.value)' in /etc/group (give a name from there or a number)")
+        }
+        return gid
+    }
+
+    private static func lookup(_ file: String, _ name: String) -> [Substring]? {
+        for line in (readFile(file) ?? "").split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.first.map(String.init) == name { return fields }
+        }
+        return nil
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// A directory that is not a symlink (merged-/usr systems have /bin -> usr/bin).
+    static func isRealDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func symlinkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func whyMissing(_ path: String) -> String {
+        var st = stat()
+        _ = stat(path, &st)
+        return String(cString: strerror(errno))
+    }
+
+    static func whyNotDirectory(_ path: String) -> String {
+        exists(path) ? "not a directory" : whyMissing(path)
+    }
+}

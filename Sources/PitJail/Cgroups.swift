@@ -1,0 +1,148 @@
+import Glibc
+
+/// Where each cgroup controller lives on this machine: the unified (v2) hierarchy when the controller is
+/// enabled there, otherwise its v1 hierarchy. Appliances may have either layout, or (like systemd's hybrid
+/// mode) both at once.
+public struct CgroupLayout: Sendable, Equatable {
+    public enum Hierarchy: Sendable, Equatable {
+        case v2(directory: String)
+        case v1(directory: String)
+    }
+    public var controllers: [String: Hierarchy]
+
+    /// Reads /proc/self/mountinfo and /proc/self/cgroup to find Pit's own cgroup in each hierarchy.
+    public static func detect() -> CgroupLayout {
+        var v2Mount: String?
+        var v1Mounts: [String: String] = [:]
+        for line in (readFile("/proc/self/mountinfo") ?? "").split(separator: "\n") {
+            // "36 35 0:30 / /sys/fs/cgroup/memory rw,... shared:1 - cgroup cgroup rw,memory"
+            let halves = line.split(separator: " - ", maxSplits: 1)
+            guard halves.count == 2 else { continue }
+            let left = halves[0].split(separator: " "), right = halves[1].split(separator: " ")
+            guard left.count >= 5, right.count >= 3 else { continue }
+            let mountPoint = unescape(String(left[4]))
+            if right[0] == "cgroup2" { v2Mount = v2Mount ?? mountPoint }
+            if right[0] == "cgroup" {
+                for option in right[2].split(separator: ",") { v1Mounts[String(option)] = mountPoint }
+            }
+        }
+        var v1Paths: [String: String] = [:]
+        var v2Path: String?
+        for line in (readFile("/proc/self/cgroup") ?? "").split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            if fields[1].isEmpty { v2Path = String(fields[2]) } else {
+                for controller in fields[1].split(separator: ",") { v1Paths[String(controller)] = String(fields[2]) }
+            }
+        }
+        var controllers: [String: Hierarchy] = [:]
+        if let v2Mount, let v2Path {
+            let own = v2Mount + (v2Path == "/" ? "" : v2Path)
+            for name in (readFile(own + "/cgroup.controllers") ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+                controllers[String(name)] = .v2(directory: own)
+            }
+        }
+        for name in ["memory", "pids", "cpu"] where controllers[name] == nil {
+            if let mount = v1Mounts[name], let path = v1Paths[name] {
+                controllers[name] = .v1(directory: mount + (path == "/" ? "" : path))
+            }
+        }
+        return CgroupLayout(controllers: controllers)
+    }
+
+    private static func unescape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\040", with: " ")
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+/// The jail's own cgroup(s): created before the jail starts, removed after it ends.
+public struct JailCgroup: Sendable {
+    public private(set) var directories: [String] = []
+
+    /// Creates `pit-NAME-PID` under Pit's own cgroup for each controller the limits need, and writes the limits.
+    public static func create(name: String, limits: Limits, layout: CgroupLayout = .detect()) throws(JailError) -> JailCgroup {
+        var cgroup = JailCgroup()
+        let leaf = "pit-\(name)-\(getpid())"
+        var wanted: [String] = []
+        if limits.memoryMax != nil { wanted.append("memory") }
+        if limits.pidsMax != nil { wanted.append("pids") }
+        if limits.cpuMaxPercent != nil { wanted.append("cpu") }
+
+        var created: [String: String] = [:]   // hierarchy directory -> jail directory
+        do throws(JailError) {
+            for controller in wanted {
+                guard let hierarchy = layout.controllers[controller] else {
+                    throw JailError("cgroup", path: controller, detail: "controller not available on this system")
+                }
+                let parent: String, isV2: Bool
+                switch hierarchy {
+                case .v2(let directory): parent = directory; isV2 = true
+                case .v1(let directory): parent = directory; isV2 = false
+                }
+                if isV2 {
+                    // Enabling a controller for children; fails with EBUSY if Pit's own cgroup holds processes
+                    // and is not the root (the "no internal processes" rule): start Pit in a delegated cgroup.
+                    try writeFile(parent + "/cgroup.subtree_control", "+\(controller)", step: "cgroup enable \(controller)")
+                }
+                let directory = parent + "/" + leaf
+                if created[parent] == nil {
+                    guard mkdir(directory, 0o700) == 0 || errno == EEXIST else { throw .sys("cgroup mkdir", directory) }
+                    created[parent] = directory
+                    cgroup.directories.append(directory)
+                }
+                for (file, value, optional) in settings(for: controller, limits: limits, v2: isV2) {
+                    let path = directory + "/" + file
+                    if optional && access(path, F_OK) != 0 { continue }
+                    try writeFile(path, value, step: "cgroup limit")
+                }
+            }
+        } catch {
+            cgroup.remove()
+            throw error
+        }
+        return cgroup
+    }
+
+    private static func settings(for controller: String, limits: Limits, v2: Bool) -> [(String, String, Bool)] {
+        switch controller {
+        case "memory":
+            let bytes = String(limits.memoryMax!)
+            // Without swap accounting a hog would swap instead of meeting the limit.
+            return v2 ? [("memory.max", bytes, false), ("memory.swap.max", "0", true)]
+                      : [("memory.limit_in_bytes", bytes, false), ("memory.memsw.limit_in_bytes", bytes, true)]
+        case "pids":
+            return [("pids.max", String(limits.pidsMax!), false)]
+        case "cpu":
+            let period: UInt64 = 100_000
+            let quota = limits.cpuMaxPercent! * period / 100
+            return v2 ? [("cpu.max", "\(quota) \(period)", false)]
+                      : [("cpu.cfs_period_us", String(period), false), ("cpu.cfs_quota_us", String(quota), false)]
+        default:
+            return []
+        }
+    }
+
+    public func add(pid: pid_t) throws(JailError) {
+        for directory in directories {
+            try writeFile(directory + "/cgroup.procs", String(pid), step: "cgroup attach")
+        }
+    }
+
+    /// Removes the directories. Called after the jail's init was reaped: the PID namespace is empty by then,
+    /// but the kernel may still be releasing the last tasks, so EBUSY is retried briefly.
+    public func remove() {
+        for directory in directories.reversed() {
+            var attempts = 0
+            while rmdir(directory) != 0 && errno == EBUSY && attempts < 200 {
+                attempts += 1
+                usleep(1000)
+            }
+        }
+    }
+}

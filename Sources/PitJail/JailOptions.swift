@@ -1,0 +1,332 @@
+import Glibc
+import PitPolicy
+
+/// Jail settings as written (command line or spec file), each remembering where it came from.
+/// `resolve()` validates them into a `JailSpec` before anything starts.
+public struct JailOptions: Sendable, Equatable {
+    public var name: Sourced<String>?
+    public var command: [String] = []
+    public var chroot: Sourced<String>?
+    public var user: Sourced<String>?
+    public var group: Sourced<String>?
+    public var groups: [Sourced<String>] = []
+    public var binds: [Sourced<String>] = []
+    public var bindsWritable: [Sourced<String>] = []
+    public var tmpfs: [Sourced<String>] = []
+    public var cwd: Sourced<String>?
+    public var env: [Sourced<String>] = []
+    public var keepCaps: [Sourced<String>] = []
+    public var rlimits: [Sourced<String>] = []
+    public var memoryMax: Sourced<String>?
+    public var pidsMax: Sourced<String>?
+    public var cpuMax: Sourced<String>?
+    public var timeLimit: Sourced<String>?
+    public var userns: Sourced<Bool>?
+    public var usernsRangeStart: Sourced<String>?
+    public var netns: Sourced<Bool>?
+    public var utsns: Sourced<Bool>?
+    public var hostname: Sourced<String>?
+    public var seccompString: Sourced<String>?
+    public var policyFile: Sourced<String>?
+    public var defaultBinds: Sourced<Bool>?
+
+    public init() {}
+
+    /// Command-line options over a spec file: single values replace the file's, lists add to it
+    /// (a mount with the same destination replaces the file's), and a command after `--` replaces the file's.
+    public func overridden(by cli: JailOptions) -> JailOptions {
+        var merged = self
+        func pick<T>(_ a: T?, _ b: T?) -> T? { b ?? a }
+        merged.name = pick(name, cli.name); merged.chroot = pick(chroot, cli.chroot)
+        merged.user = pick(user, cli.user); merged.group = pick(group, cli.group)
+        merged.cwd = pick(cwd, cli.cwd); merged.memoryMax = pick(memoryMax, cli.memoryMax)
+        merged.pidsMax = pick(pidsMax, cli.pidsMax); merged.cpuMax = pick(cpuMax, cli.cpuMax)
+        merged.timeLimit = pick(timeLimit, cli.timeLimit); merged.userns = pick(userns, cli.userns)
+        merged.usernsRangeStart = pick(usernsRangeStart, cli.usernsRangeStart)
+        merged.netns = pick(netns, cli.netns); merged.utsns = pick(utsns, cli.utsns)
+        merged.hostname = pick(hostname, cli.hostname); merged.defaultBinds = pick(defaultBinds, cli.defaultBinds)
+        if cli.seccompString != nil || cli.policyFile != nil {
+            merged.seccompString = cli.seccompString
+            merged.policyFile = cli.policyFile
+        }
+        if !cli.command.isEmpty { merged.command = cli.command }
+        let cliDestinations = Set((cli.binds + cli.bindsWritable).map { Self.bindDestination($0.value) } + cli.tmpfs.map { Self.tmpfsDestination($0.value) })
+        merged.binds = binds.filter { !cliDestinations.contains(Self.bindDestination($0.value)) } + cli.binds
+        merged.bindsWritable = bindsWritable.filter { !cliDestinations.contains(Self.bindDestination($0.value)) } + cli.bindsWritable
+        merged.tmpfs = tmpfs.filter { !cliDestinations.contains(Self.tmpfsDestination($0.value)) } + cli.tmpfs
+        merged.groups = cli.groups.isEmpty ? groups : cli.groups
+        merged.env = env + cli.env
+        merged.keepCaps = cli.keepCaps.isEmpty ? keepCaps : cli.keepCaps
+        merged.rlimits = rlimits + cli.rlimits
+        return merged
+    }
+
+    static func bindDestination(_ text: String) -> String {
+        let parts = text.split(separator: ":", maxSplits: 1)
+        return normalize(String(parts.count == 2 ? parts[1] : parts[0]))
+    }
+
+    static func tmpfsDestination(_ text: String) -> String {
+        normalize(String(text.split(separator: ":", maxSplits: 1).first ?? ""))
+    }
+
+    static func normalize(_ path: String) -> String {
+        "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+    }
+}
+
+// MARK: - Resolution
+
+public let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+extension JailOptions {
+    /// Validates everything and produces the spec plus its compiled policy. Nothing is started here.
+    public func resolve(arch: SeccompArch = .native) throws(ConfigError) -> (spec: JailSpec, policy: CompiledPolicy?) {
+        guard !command.isEmpty else {
+            throw ConfigError("", "no command given (pit run [OPTIONS] -- COMMAND [ARGS...])")
+        }
+        let (uid, userGID) = try resolveUser()
+        let gid = try group.map { source throws(ConfigError) in try Accounts.gid(source) } ?? userGID
+        var supplementary: [UInt32] = []
+        for group in groups { supplementary.append(try Accounts.gid(group)) }
+
+        var mounts: [MountSpec] = []
+        var usedDefaults = false
+        if chroot == nil && binds.isEmpty && bindsWritable.isEmpty && (defaultBinds?.value ?? true) {
+            // Nothing declared: give the jail the system's programs and libraries, read-only, and nothing else.
+            usedDefaults = true
+            for dir in ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"] where Accounts.isRealDirectory(dir) {
+                mounts.append(.bind(source: dir, destination: dir, writable: false))
+            }
+        }
+        for bind in binds { mounts.append(try Self.parseBind(bind, writable: false)) }
+        for bind in bindsWritable { mounts.append(try Self.parseBind(bind, writable: true)) }
+        for entry in tmpfs { mounts.append(try Self.parseTmpfs(entry)) }
+        var seen: [String: String] = [:]
+        for (mount, origin) in zip(mounts, mountOrigins(usedDefaults: usedDefaults)) {
+            if let previous = seen[mount.destination] {
+                throw ConfigError(origin, "\(mount.destination) is already mounted by \(previous)")
+            }
+            seen[mount.destination] = origin
+        }
+        var chrootPath: String?
+        if let chroot {
+            let path = Self.absolute(chroot.value)
+            guard Accounts.isDirectory(path) else { throw ConfigError(chroot.origin, "\(path): \(Accounts.whyNotDirectory(path))") }
+            chrootPath = path
+        }
+        let hasUsr = mounts.contains { $0.destination == "/usr" }
+        let symlinks: [(name: String, target: String)] = chrootPath == nil && hasUsr
+            ? ["bin", "sbin", "lib", "lib64", "lib32", "libx32"].compactMap { name in
+                Accounts.symlinkTarget("/" + name).map { (name: name, target: $0) } }
+            : []
+
+        var environment = [defaultPath]
+        for entry in env {
+            if entry.value.contains("=") {
+                environment.removeAll { $0.hasPrefix(String(entry.value.prefix { $0 != "=" }) + "=") }
+                environment.append(entry.value)
+            } else if let value = getenv(entry.value) {
+                environment.append(entry.value + "=" + String(cString: value))
+            }
+        }
+
+        var caps: [Int] = []
+        for entry in keepCaps {
+            for name in entry.value.split(separator: ",").map({ $0.trimmingSpaces() }) where !name.isEmpty {
+                guard let number = CapabilityNames.number(of: name) else {
+                    let suggestion = Suggest.closest(to: name.lowercased().replacingPrefix("cap_", with: ""), in: CapabilityNames.all)
+                    throw ConfigError(entry.origin, "unknown capability '\(name)'" + (suggestion.map { " (did you mean 'CAP_\($0.uppercased())'?)" } ?? ""))
+                }
+                caps.append(number)
+            }
+        }
+        let lastCap = Int((readFileTrimmed("/proc/sys/kernel/cap_last_cap")) ?? "") ?? 40
+        if let tooHigh = caps.first(where: { $0 > lastCap }) {
+            throw ConfigError(keepCaps.first?.origin ?? "--keep-caps", "capability \(tooHigh) is not known to this kernel (last is \(lastCap))")
+        }
+
+        var limits = Limits()
+        limits.rlimits = [ResourceLimit(name: "core", resource: RlimitNames.resource(named: "core")!, soft: 0, hard: 0)]
+        for entry in rlimits {
+            let limit = try Self.parseRlimit(entry)
+            limits.rlimits.removeAll { $0.resource == limit.resource }
+            limits.rlimits.append(limit)
+        }
+        limits.memoryMax = try memoryMax.map { v throws(ConfigError) in try Units.bytes(v) }
+        limits.pidsMax = try pidsMax.map { v throws(ConfigError) in try Units.count(v, range: 1...4_194_304) }
+        limits.cpuMaxPercent = try cpuMax.map { v throws(ConfigError) in try Units.count(v, range: 1...100_000, unit: "%") }
+
+        var namespaces = NamespaceSpec(network: netns?.value ?? false, uts: utsns?.value ?? false, hostname: hostname?.value)
+        if userns?.value == true {
+            namespaces.userRangeStart = try usernsRangeStart.map { v throws(ConfigError) in UInt32(try Units.count(v, range: 1...4_000_000_000)) } ?? 100_000
+            if uid >= namespaces.userRangeSize || gid >= namespaces.userRangeSize {
+                throw ConfigError(user?.origin ?? "--user", "uid/gid \(uid)/\(gid) is outside the user namespace's mapped range 0-\(namespaces.userRangeSize - 1)")
+            }
+        }
+        if let hostname, !namespaces.uts {
+            throw ConfigError(hostname.origin, "a hostname needs its own UTS namespace (--utsns): the jail shares the host's by default")
+        }
+        let seconds = try timeLimit.map { v throws(ConfigError) in Int(try Units.count(v, range: 1...31_536_000, unit: "s")) }
+
+        let policy = try compilePolicy(arch: arch)
+        let name = name?.value ?? String(command[0].split(separator: "/").last ?? "jail")
+        let cwdPath = cwd.map { $0.value } ?? "/"
+        guard cwdPath.hasPrefix("/") else { throw ConfigError(cwd!.origin, "'\(cwdPath)' must be an absolute path inside the jail") }
+
+        let spec = JailSpec(
+            name: name.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." },
+            command: command,
+            root: RootSpec(chroot: chrootPath, mounts: mounts, usrSymlinks: symlinks),
+            credentials: Credentials(uid: uid, gid: gid, groups: supplementary, keepCaps: caps, lastCap: lastCap),
+            limits: limits, namespaces: namespaces, cwd: cwdPath, environment: environment, timeLimit: seconds)
+        return (spec, policy)
+    }
+
+    private func mountOrigins(usedDefaults: Bool) -> [String] {
+        let defaults = usedDefaults ? ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"].filter(Accounts.isRealDirectory).map { _ in "default binds" } : []
+        return defaults + binds.map(\.origin) + bindsWritable.map(\.origin) + tmpfs.map(\.origin)
+    }
+
+    private func resolveUser() throws(ConfigError) -> (UInt32, UInt32) {
+        guard let user else { return (65534, 65534) }  // nobody/nogroup: a jail never runs as root by default
+        return try Accounts.uid(user)
+    }
+
+    private func compilePolicy(arch: SeccompArch) throws(ConfigError) -> CompiledPolicy? {
+        if let seccompString, let policyFile {
+            throw ConfigError(policyFile.origin, "both a policy file and --seccomp-string (\(seccompString.origin)) given: choose one")
+        }
+        let source: PolicySource
+        let origin: String
+        if let seccompString {
+            source = PolicySource(text: seccompString.value, file: "<seccomp-string>")
+            origin = seccompString.origin
+        } else if let policyFile {
+            do { source = try PolicySource.read(path: policyFile.value) } catch {
+                throw ConfigError(policyFile.origin, error.description)
+            }
+            origin = policyFile.origin
+        } else {
+            return nil
+        }
+        let policy: CompiledPolicy
+        do { policy = try PolicyCompiler.compile(source, arch: arch) } catch {
+            throw ConfigError(origin, error.description)
+        }
+        if policy.defaultAction != .allow && !policy.allows("execve") {
+            throw ConfigError(origin, "the policy does not allow execve: the jail could not start its command")
+        }
+        return policy
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return normalize(path) }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        let cwd = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "/"
+        return normalize(cwd + "/" + path)
+    }
+
+    static func parseBind(_ entry: Sourced<String>, writable: Bool) throws(ConfigError) -> MountSpec {
+        let parts = entry.value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, !first.isEmpty else { throw ConfigError(entry.origin, "expected SRC[:DST]") }
+        let source = absolute(first)
+        let destination = parts.count == 2 ? parts[1] : source
+        guard destination.hasPrefix("/") else { throw ConfigError(entry.origin, "destination '\(destination)' must be absolute") }
+        guard normalize(destination) != "/" else { throw ConfigError(entry.origin, "use --chroot to bind a directory as /") }
+        guard Accounts.exists(source) else { throw ConfigError(entry.origin, "\(source): \(Accounts.whyMissing(source))") }
+        return .bind(source: source, destination: normalize(destination), writable: writable)
+    }
+
+    static func parseTmpfs(_ entry: Sourced<String>) throws(ConfigError) -> MountSpec {
+        let parts = entry.value.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let destination = parts.first, destination.hasPrefix("/"), normalize(destination) != "/" else {
+            throw ConfigError(entry.origin, "expected DST[:SIZE] with an absolute DST other than /")
+        }
+        let size = parts.count == 2 ? try Units.bytes(Sourced(parts[1], origin: entry.origin)) : 16 << 20
+        return .tmpfs(destination: normalize(destination), sizeBytes: size)
+    }
+
+    static func parseRlimit(_ entry: Sourced<String>) throws(ConfigError) -> ResourceLimit {
+        let parts = entry.value.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw ConfigError(entry.origin, "expected NAME=SOFT[:HARD], e.g. nofile=64:128") }
+        guard let resource = RlimitNames.resource(named: parts[0]) else {
+            let suggestion = Suggest.closest(to: parts[0].lowercased(), in: RlimitNames.table.map(\.0))
+            throw ConfigError(entry.origin, "unknown resource limit '\(parts[0])'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? ""))
+        }
+        let values = parts[1].split(separator: ":", maxSplits: 1).map(String.init)
+        let soft = try Units.limitValue(Sourced(values[0], origin: entry.origin))
+        let hard = values.count == 2 ? try Units.limitValue(Sourced(values[1], origin: entry.origin)) : soft
+        guard soft <= hard else { throw ConfigError(entry.origin, "soft limit \(soft) is above the hard limit \(hard)") }
+        return ResourceLimit(name: parts[0].lowercased(), resource: resource, soft: soft, hard: hard)
+    }
+}
+
+enum Units {
+    /// `64M`, `1g`, `4096`, `512k` (powers of 1024).
+    static func bytes(_ entry: Sourced<String>) throws(ConfigError) -> UInt64 {
+        var text = entry.value.trimmingSpaces().lowercased()
+        if text.hasSuffix("b") { text.removeLast() }
+        if text.hasSuffix("i") { text.removeLast() }
+        var multiplier: UInt64 = 1
+        if let last = text.last, let shift = ["k": 10, "m": 20, "g": 30, "t": 40][String(last)] {
+            multiplier = 1 << UInt64(shift)
+            text.removeLast()
+        }
+        guard let number = UInt64(text), number > 0 else {
+            throw ConfigError(entry.origin, "'\(entry.value)' is not a size (examples: 4096, 512K, 64M, 1G)")
+        }
+        let (result, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        guard !overflow else { throw ConfigError(entry.origin, "'\(entry.value)' is too large") }
+        return result
+    }
+
+    static func count(_ entry: Sourced<String>, range: ClosedRange<UInt64>, unit: String = "") throws(ConfigError) -> UInt64 {
+        var text = entry.value.trimmingSpaces()
+        if !unit.isEmpty && text.hasSuffix(unit) { text.removeLast(unit.count) }
+        guard let number = UInt64(text), range.contains(number) else {
+            throw ConfigError(entry.origin, "'\(entry.value)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    static func limitValue(_ entry: Sourced<String>) throws(ConfigError) -> UInt64 {
+        if ["inf", "infinity", "unlimited", "max"].contains(entry.value.lowercased()) { return UInt64.max }
+        if let number = UInt64(entry.value) { return number }
+        return try bytes(entry)
+    }
+}
+
+enum Suggest {
+    /// The closest candidate within edit distance 2, for "did you mean" hints.
+    static func closest(to word: String, in candidates: [String]) -> String? {
+        let scored = candidates.map { ($0, distance(Array(word), Array($0))) }.filter { $0.1 <= 2 }
+        return scored.min { $0.1 < $1.1 }?.0
+    }
+
+    static func distance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in stride(from: 1, through: b.count, by: 1) {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+    func replacingPrefix(_ prefix: String, with replacement: String) -> String {
+        hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : String(self)
+    }
+}
+
+func readFileTrimmed(_ path: String) -> String? {
+    readFile(path).map { $0.trimmingSpaces().filter { $0 != "\n" } }
+}

@@ -1,0 +1,118 @@
+/// Everything a jail needs, resolved and validated before any process exists.
+/// Built from `JailOptions` (command line and spec file) by `JailOptions.resolve()`.
+public struct JailSpec: Sendable, Equatable {
+    public var name: String
+    public var command: [String]
+    public var root: RootSpec
+    public var credentials: Credentials
+    public var limits: Limits
+    public var namespaces: NamespaceSpec
+    public var cwd: String
+    public var environment: [String]
+    /// Wall-clock limit in seconds; the jail is killed when it is reached.
+    public var timeLimit: Int?
+
+    public init(name: String, command: [String], root: RootSpec, credentials: Credentials,
+                limits: Limits, namespaces: NamespaceSpec, cwd: String, environment: [String], timeLimit: Int?) {
+        self.name = name
+        self.command = command
+        self.root = root
+        self.credentials = credentials
+        self.limits = limits
+        self.namespaces = namespaces
+        self.cwd = cwd
+        self.environment = environment
+        self.timeLimit = timeLimit
+    }
+}
+
+/// The jail's file system: a fresh tmpfs (or a read-only bind of `chroot`) with the listed mounts.
+public struct RootSpec: Sendable, Equatable {
+    /// When set, this host directory is bound read-only as `/` instead of an empty tmpfs.
+    public var chroot: String?
+    public var mounts: [MountSpec]
+    /// Host directories that are symlinks into /usr (merged /usr): recreated as symlinks in a tmpfs root.
+    public var usrSymlinks: [(name: String, target: String)]
+
+    public init(chroot: String?, mounts: [MountSpec], usrSymlinks: [(name: String, target: String)]) {
+        self.chroot = chroot
+        self.mounts = mounts
+        self.usrSymlinks = usrSymlinks
+    }
+
+    public static func == (a: RootSpec, b: RootSpec) -> Bool {
+        a.chroot == b.chroot && a.mounts == b.mounts
+            && a.usrSymlinks.map { "\($0.name)->\($0.target)" } == b.usrSymlinks.map { "\($0.name)->\($0.target)" }
+    }
+}
+
+public enum MountSpec: Sendable, Equatable {
+    /// A non-recursive bind: mounts below `source` on the host are not carried into the jail.
+    case bind(source: String, destination: String, writable: Bool)
+    case tmpfs(destination: String, sizeBytes: UInt64)
+
+    public var destination: String {
+        switch self {
+        case .bind(_, let destination, _), .tmpfs(let destination, _): return destination
+        }
+    }
+}
+
+public struct Credentials: Sendable, Equatable {
+    public var uid: UInt32
+    public var gid: UInt32
+    public var groups: [UInt32]
+    /// Capability numbers kept in every set (bounding, permitted, effective, inheritable, ambient).
+    public var keepCaps: [Int]
+    /// Highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap).
+    public var lastCap: Int
+
+    public init(uid: UInt32, gid: UInt32, groups: [UInt32], keepCaps: [Int], lastCap: Int) {
+        self.uid = uid
+        self.gid = gid
+        self.groups = groups
+        self.keepCaps = keepCaps
+        self.lastCap = lastCap
+    }
+}
+
+public struct ResourceLimit: Sendable, Equatable {
+    public var name: String
+    public var resource: Int32
+    public var soft: UInt64
+    public var hard: UInt64
+}
+
+public struct Limits: Sendable, Equatable {
+    public var rlimits: [ResourceLimit]
+    public var memoryMax: UInt64?
+    public var pidsMax: UInt64?
+    /// Percent of one CPU (150 = one and a half CPUs).
+    public var cpuMaxPercent: UInt64?
+
+    public init(rlimits: [ResourceLimit] = [], memoryMax: UInt64? = nil, pidsMax: UInt64? = nil, cpuMaxPercent: UInt64? = nil) {
+        self.rlimits = rlimits
+        self.memoryMax = memoryMax
+        self.pidsMax = pidsMax
+        self.cpuMaxPercent = cpuMaxPercent
+    }
+
+    public var needsCgroup: Bool { memoryMax != nil || pidsMax != nil || cpuMaxPercent != nil }
+}
+
+public struct NamespaceSpec: Sendable, Equatable {
+    /// Map root of a new user namespace to this host uid/gid, with `userRangeSize` ids.
+    public var userRangeStart: UInt32?
+    public var userRangeSize: UInt32
+    public var network: Bool
+    public var uts: Bool
+    public var hostname: String?
+
+    public init(userRangeStart: UInt32? = nil, userRangeSize: UInt32 = 65536, network: Bool = false, uts: Bool = false, hostname: String? = nil) {
+        self.userRangeStart = userRangeStart
+        self.userRangeSize = userRangeSize
+        self.network = network
+        self.uts = uts
+        self.hostname = hostname
+    }
+}

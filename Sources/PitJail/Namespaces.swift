@@ -1,0 +1,65 @@
+import CPitShim
+import Glibc
+
+extension NamespaceSpec {
+    /// The clone(2) flags for the jail. Network and UTS are opt-in: the appliance's services must keep
+    /// the host's network and hostname so another process can watch their traffic.
+    /// CLONE_NEWCGROUP is not here: the child unshares it after the parent has moved it into its cgroup,
+    /// so that cgroup becomes the root of the jail's view.
+    var cloneFlags: Int32 {
+        var flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC
+        if userRangeStart != nil { flags |= CLONE_NEWUSER }
+        if network { flags |= CLONE_NEWNET }
+        if uts { flags |= CLONE_NEWUTS }
+        return Int32(flags)
+    }
+
+    /// Parent side: map root of the new user namespace to the configured unprivileged range.
+    func writeIDMaps(pid: pid_t) throws(JailError) {
+        guard let start = userRangeStart else { return }
+        let map = "0 \(start) \(userRangeSize)\n"
+        for file in ["uid_map", "gid_map"] {
+            try writeFile("/proc/\(pid)/\(file)", map, step: "write " + file)
+        }
+    }
+
+    /// Child side, once the maps exist: become root of the user namespace (still unprivileged on the host).
+    func enterUserNamespace() throws(JailError) {
+        guard userRangeStart != nil else { return }
+        guard pit_setresgid(0, 0, 0) == 0 else { throw .sys("setresgid 0 in user namespace") }
+        guard pit_setresuid(0, 0, 0) == 0 else { throw .sys("setresuid 0 in user namespace") }
+    }
+
+    func configureHost() throws(JailError) {
+        if network {
+            // A new network namespace starts with loopback down; bring it up so local IPC over 127.0.0.1 works.
+            guard pit_set_loopback_up() == 0 else { throw .sys("bring up loopback", "lo") }
+        }
+        if uts, let hostname {
+            guard pit_sethostname(hostname, hostname.utf8.count) == 0 else { throw .sys("sethostname", hostname) }
+        }
+    }
+}
+
+func writeFile(_ path: String, _ text: String, step: String) throws(JailError) {
+    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw .sys(step, path) }
+    defer { close(fd) }
+    let written = text.withCString { write(fd, $0, strlen($0)) }
+    guard written == text.utf8.count else { throw .sys(step, path) }
+}
+
+func readFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        bytes.append(contentsOf: buffer[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
