@@ -91,19 +91,20 @@ extension JailOptions {
         for group in groups { supplementary.append(try Accounts.gid(group)) }
 
         var mounts: [MountSpec] = []
-        var usedDefaults = false
-        if chroot == nil && binds.isEmpty && bindsWritable.isEmpty && (defaultBinds?.value ?? true) {
-            // Nothing declared: give the jail the system's programs and libraries, read-only, and nothing else.
-            usedDefaults = true
-            for dir in ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"] where Accounts.isRealDirectory(dir) {
-                mounts.append(.bind(source: dir, destination: dir, writable: false))
-            }
+        var declared: [MountSpec] = []
+        for bind in binds { declared.append(try Self.parseBind(bind, writable: false)) }
+        for bind in bindsWritable { declared.append(try Self.parseBind(bind, writable: true)) }
+        for entry in tmpfs { declared.append(try Self.parseTmpfs(entry)) }
+        var origins = binds.map(\.origin) + bindsWritable.map(\.origin) + tmpfs.map(\.origin)
+        if chroot == nil && (defaultBinds?.value ?? true) {
+            // The system's programs and libraries, read-only, unless a declared mount takes the same place.
+            let defaults = Self.systemDirectories.filter { dir in !declared.contains { $0.destination == dir } }
+            mounts = defaults.map { .bind(source: $0, destination: $0, writable: false) }
+            origins = defaults.map { _ in "default binds" } + origins
         }
-        for bind in binds { mounts.append(try Self.parseBind(bind, writable: false)) }
-        for bind in bindsWritable { mounts.append(try Self.parseBind(bind, writable: true)) }
-        for entry in tmpfs { mounts.append(try Self.parseTmpfs(entry)) }
+        mounts += declared
         var seen: [String: String] = [:]
-        for (mount, origin) in zip(mounts, mountOrigins(usedDefaults: usedDefaults)) {
+        for (mount, origin) in zip(mounts, origins) {
             if let previous = seen[mount.destination] {
                 throw ConfigError(origin, "\(mount.destination) is already mounted by \(previous)")
             }
@@ -183,9 +184,9 @@ extension JailOptions {
         return (spec, policy)
     }
 
-    private func mountOrigins(usedDefaults: Bool) -> [String] {
-        let defaults = usedDefaults ? ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"].filter(Accounts.isRealDirectory).map { _ in "default binds" } : []
-        return defaults + binds.map(\.origin) + bindsWritable.map(\.origin) + tmpfs.map(\.origin)
+    /// Bound read-only when there is no --chroot: real directories only (merged-/usr symlinks are recreated).
+    static var systemDirectories: [String] {
+        ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"].filter(Accounts.isRealDirectory)
     }
 
     private func resolveUser() throws(ConfigError) -> (UInt32, UInt32) {

@@ -24,7 +24,7 @@ enum RunCommand {
         Option(names: ["--bind", "-R", "--bindmount-ro"], value: "SRC[:DST]", help: "bind a host path read-only (nodev, nosuid, not recursive)") { $0.binds.append(Sourced($1, origin: $2)) },
         Option(names: ["--bind-rw", "-B", "--bindmount"], value: "SRC[:DST]", help: "bind a host path writable (nodev, nosuid)") { $0.bindsWritable.append(Sourced($1, origin: $2)) },
         Option(names: ["--tmpfs", "-T", "--tmpfsmount"], value: "DST[:SIZE]", help: "a fresh tmpfs (default size 16M)") { $0.tmpfs.append(Sourced($1, origin: $2)) },
-        Option(names: ["--no-default-binds"], value: nil, help: "without --chroot or --bind, do not bind /usr (and /bin, /lib... where real)") { $0.defaultBinds = Sourced(false, origin: $2) },
+        Option(names: ["--no-default-binds"], value: nil, help: "without --chroot, do not bind /usr (and /bin, /lib... where real) read-only") { $0.defaultBinds = Sourced(false, origin: $2) },
         Option(names: ["--cwd", "-D"], value: "DIR", help: "working directory inside the jail (default /)") { $0.cwd = Sourced($1, origin: $2) },
         Option(names: ["--env", "-E"], value: "K=V|K", help: "set a variable (K alone copies it from Pit's environment); only PATH is set otherwise") { $0.env.append(Sourced($1, origin: $2)) },
         Option(names: ["--keep-caps", "--cap"], value: "CAP,...", help: "capabilities to keep (default: none)") { $0.keepCaps.append(Sourced($1, origin: $2)) },
