@@ -103,12 +103,10 @@ extension JailOptions {
             origins = defaults.map { _ in "default binds" } + origins
         }
         mounts += declared
-        var seen: [String: String] = [:]
-        for (mount, origin) in zip(mounts, origins) {
-            if let previous = seen[mount.destination] {
-                throw ConfigError(origin, "\(mount.destination) is already mounted by \(previous)")
+        for i in mounts.indices {
+            if let previous = mounts[..<i].firstIndex(where: { $0.destination == mounts[i].destination }) {
+                throw ConfigError(origins[i], "\(mounts[i].destination) is already mounted by \(origins[previous])")
             }
-            seen[mount.destination] = origin
         }
         var chrootPath: String?
         if let chroot {
@@ -320,8 +318,13 @@ enum Suggest {
 }
 
 extension StringProtocol {
+    // Index arithmetic rather than drop/reversed: each lazy wrapper type costs a runtime metadata
+    // instantiation on first use, and this runs on every `pit run` launch.
     func trimmingSpaces() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        var start = startIndex, end = endIndex
+        while start < end, self[start] == " " || self[start] == "\t" { start = index(after: start) }
+        while end > start, self[index(before: end)] == " " || self[index(before: end)] == "\t" { end = index(before: end) }
+        return String(self[start..<end])
     }
     func replacingPrefix(_ prefix: String, with replacement: String) -> String {
         hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : String(self)

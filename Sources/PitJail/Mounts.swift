@@ -21,19 +21,20 @@ enum Mounts {
     /// the merged-/usr symlinks, and finally turns the base read-only.
     static func build(_ root: RootSpec) throws(JailError) {
         // Open every source first: after the base covers `staging`, paths under it would resolve differently.
-        var sources: [Int: FileDescriptor] = [:]
-        for (index, mount) in root.mounts.enumerated() {
+        // (Plain arrays and loops here: this runs on every launch, and each generic wrapper type
+        // such as a Dictionary or Zip2Sequence costs a runtime metadata instantiation.)
+        var sources: [FileDescriptor?] = []
+        defer { for fd in sources { try? fd?.close() } }
+        for mount in root.mounts {
             if case .bind(let source, _, _) = mount {
-                sources[index] = try openPath(source, step: "bind")
+                sources.append(try openPath(source, step: "bind"))
+            } else {
+                sources.append(nil)
             }
         }
-        let devices = ["null", "zero", "full", "random", "urandom"]
         var deviceSources: [FileDescriptor] = []
+        defer { for fd in deviceSources { try? fd.close() } }
         for name in devices { deviceSources.append(try openPath("/dev/" + name, step: "dev")) }
-        defer {
-            for fd in sources.values { try? fd.close() }
-            for fd in deviceSources { try? fd.close() }
-        }
 
         if let chroot = root.chroot {
             let fd = try openPath(chroot, step: "chroot")
@@ -49,9 +50,11 @@ enum Mounts {
         let writableBase = root.chroot == nil
 
         // Parents before children: a bind at /usr must not cover a mount already made at /usr/lib/x.
-        let ordered = root.mounts.enumerated().sorted { depth($0.element.destination) < depth($1.element.destination) }
-        for (index, spec) in ordered {
-            switch spec {
+        var order = Array(root.mounts.indices)
+        let depths = root.mounts.map { depth($0.destination) }
+        order.sort { depths[$0] < depths[$1] || (depths[$0] == depths[$1] && $0 < $1) }
+        for index in order {
+            switch root.mounts[index] {
             case .bind(let source, let destination, let writable):
                 let sourceFD = sources[index]!
                 let isDirectory = try isDirectoryFD(sourceFD, path: source)
@@ -78,7 +81,7 @@ enum Mounts {
         }
         try? proc.close()
 
-        try buildDev(in: rootFD, devices: zip(devices, deviceSources).map { ($0, $1) }, create: writableBase)
+        try buildDev(in: rootFD, sources: deviceSources, create: writableBase)
 
         if writableBase {
             for link in root.usrSymlinks where !root.mounts.contains(where: { $0.destination == "/" + link.name }) {
@@ -95,7 +98,9 @@ enum Mounts {
 
     /// A minimal /dev: a small tmpfs holding bind mounts of the host's harmless character devices.
     /// Binding (not mknod) works inside a user namespace too.
-    private static func buildDev(in rootFD: FileDescriptor, devices: [(String, FileDescriptor)], create: Bool) throws(JailError) {
+    static let devices = ["null", "zero", "full", "random", "urandom"]
+
+    private static func buildDev(in rootFD: FileDescriptor, sources: [FileDescriptor], create: Bool) throws(JailError) {
         let dev = try makeMountpoint("/dev", in: rootFD, directory: true, create: create)
         defer { try? dev.close() }
         guard mount("tmpfs", fdPath(dev), "tmpfs", UInt(MS_NOSUID | MS_NOEXEC), "mode=0755,size=64k") == 0 else {
@@ -103,7 +108,8 @@ enum Mounts {
         }
         let devFD = try openDirectory("/dev", in: rootFD)
         defer { try? devFD.close() }
-        for (name, source) in devices {
+        for i in 0..<devices.count {
+            let name = devices[i], source = sources[i]
             let fd = openat(devFD.rawValue, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o666)
             guard fd >= 0 else { throw .sys("create", "/dev/" + name) }
             close(fd)
@@ -112,8 +118,9 @@ enum Mounts {
             defer { close(target) }
             try bindFD(source, ontoFD: FileDescriptor(rawValue: target), step: "bind", path: "/dev/" + name)
         }
-        for (name, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")] {
-            guard symlinkat(target, devFD.rawValue, name) == 0 else { throw .sys("symlink", "/dev/" + name) }
+        let links = ["fd", "stdin", "stdout", "stderr"], targets = ["/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2"]
+        for i in 0..<links.count {
+            guard symlinkat(targets[i], devFD.rawValue, links[i]) == 0 else { throw .sys("symlink", "/dev/" + links[i]) }
         }
         guard mount(nil, fdPath(devFD), nil, UInt(MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC), nil) == 0 else {
             throw .sys("remount read-only", "/dev")

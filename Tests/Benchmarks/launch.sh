@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Launch latency of `pit run` on /bin/true against plain /bin/true, unshare(1) and bubblewrap, same run,
+# plus the peak RSS of each launcher. Prints a table; asserts nothing.
+#   bash Tests/Benchmarks/launch.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${1:-300}
+bash image/install-deps --bench >/dev/null
+swift build -c release -Xswiftc -static-executable --product pit --scratch-path .build-static >/dev/null
+pit=$PWD/.build-static/release/pit
+policy=policies/bench-90.policy
+out=$(mktemp -d)
+
+# Comparable isolation for each launcher: new mount, PID and IPC namespaces, a tmpfs root with /usr read-only
+# and the merged-/usr symlinks, /proc, a minimal /dev, all capabilities dropped, a new session.
+links=()
+for d in bin sbin lib lib64; do [ -L /$d ] && links+=(--symlink "$(readlink /$d)" /$d); done
+bwrap_cmd="bwrap --unshare-pid --unshare-ipc --unshare-cgroup --ro-bind /usr /usr ${links[*]} --proc /proc --dev /dev --cap-drop ALL --new-session --die-with-parent /bin/true"
+pit_cmd="$pit run --user 65534 --policy $policy -- /bin/true"
+pit_nopolicy_cmd="$pit run --user 65534 -- /bin/true"
+
+hyperfine -N --warmup 30 --runs "$runs" --export-json "$out/h.json" \
+  -n true /bin/true \
+  -n "unshare -mpf --mount-proc" "unshare -mpf --mount-proc /bin/true" \
+  -n bubblewrap "$bwrap_cmd" \
+  -n "pit run (no policy)" "$pit_nopolicy_cmd" \
+  -n "pit run (90-syscall policy)" "$pit_cmd" >/dev/null
+
+rss() {  # peak RSS in KiB over 20 runs (the largest seen)
+  local max=0
+  for _ in $(seq 20); do
+    local v; v=$( { /usr/bin/time -f %M "$@" >/dev/null; } 2>&1 | tail -1 )
+    [ "$v" -gt "$max" ] && max=$v
+  done
+  echo "$max"
+}
+{
+  echo "true $(rss /bin/true)"
+  echo "unshare -mpf --mount-proc $(rss unshare -mpf --mount-proc /bin/true)"
+  echo "bubblewrap $(rss $bwrap_cmd)"
+  echo "pit run (no policy) $(rss $pit_nopolicy_cmd)"
+  echo "pit run (90-syscall policy) $(rss $pit_cmd)"
+} > "$out/rss.txt"
+
+python3 - "$out/h.json" "$out/rss.txt" "$(stat -c %s "$pit")" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+rss = {}
+for line in open(sys.argv[2]):
+    name, value = line.rsplit(" ", 1)
+    rss[name] = int(value)
+bwrap = next(r["mean"] for r in results if r["command"] == "bubblewrap")
+print(f"{'launcher':30} {'mean ms':>8} {'± σ':>7} {'min':>7} {'max':>7} {'x bwrap':>8} {'peak RSS':>9}")
+for r in results:
+    name = r["command"]
+    print(f"{name:30} {r['mean']*1e3:8.2f} {r['stddev']*1e3:7.2f} {r['min']*1e3:7.2f} {r['max']*1e3:7.2f} "
+          f"{r['mean']/bwrap:8.2f} {rss.get(name, 0)/1024:7.1f} MB")
+print(f"pit static executable: {int(sys.argv[3])/1e6:.1f} MB (not stripped)")
+PY
+rm -rf "$out"
