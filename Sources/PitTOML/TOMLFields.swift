@@ -1,0 +1,172 @@
+// Typed access to a table's fields for config decoders.
+//
+// Every error names the full field path ("jails[1].limits.memory_max") and
+// points at the value in the file, so a user can fix a config without
+// reading decoder code.
+
+public struct TOMLFields: Sendable {
+    public var file: String
+    /// Path of this table from the document root; "" for the root.
+    public var path: String
+    public var table: TOMLTable
+
+    public init(_ table: TOMLTable, file: String, path: String = "") {
+        self.table = table
+        self.file = file
+        self.path = path
+    }
+
+    // MARK: Scalars
+
+    public func string(_ key: String) throws(TOMLError) -> String? {
+        guard let node = table[key] else { return nil }
+        guard case .string(let s) = node.value else { throw typeMismatch(key, node, expected: "a string") }
+        return s
+    }
+
+    public func int(_ key: String) throws(TOMLError) -> Int64? {
+        guard let node = table[key] else { return nil }
+        guard case .integer(let v) = node.value else { throw typeMismatch(key, node, expected: "an integer") }
+        return v
+    }
+
+    public func bool(_ key: String) throws(TOMLError) -> Bool? {
+        guard let node = table[key] else { return nil }
+        guard case .bool(let v) = node.value else { throw typeMismatch(key, node, expected: "a boolean") }
+        return v
+    }
+
+    // MARK: Arrays
+
+    public func strings(_ key: String) throws(TOMLError) -> [String]? {
+        try stringsWithPositions(key)?.map(\.value)
+    }
+
+    /// Strings of an array together with where each one is and its field
+    /// path, for callers that validate elements further (paths, uids).
+    public func stringsWithPositions(_ key: String) throws(TOMLError) -> [(value: String, position: TOMLPosition, path: String)]? {
+        guard let items = try array(key) else { return nil }
+        var result: [(value: String, position: TOMLPosition, path: String)] = []
+        result.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            let itemPath = "\(fieldPath(key))[\(i)]"
+            guard case .string(let s) = item.value else {
+                throw TOMLError(file: file, at: item.position,
+                                "\(itemPath): expected a string, found \(item.value.typeName)")
+            }
+            result.append((s, item.position, itemPath))
+        }
+        return result
+    }
+
+    // MARK: Tables
+
+    public func table(_ key: String) throws(TOMLError) -> TOMLFields? {
+        guard let node = table[key] else { return nil }
+        guard case .table(let t) = node.value else { throw typeMismatch(key, node, expected: "a table") }
+        return TOMLFields(t, file: file, path: fieldPath(key))
+    }
+
+    /// An array of tables, written either as `[[key]]` sections or as an
+    /// array of inline tables.
+    public func tables(_ key: String) throws(TOMLError) -> [TOMLFields]? {
+        guard let items = try array(key) else { return nil }
+        var result: [TOMLFields] = []
+        result.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            let itemPath = "\(fieldPath(key))[\(i)]"
+            guard case .table(let t) = item.value else {
+                throw TOMLError(file: file, at: item.position,
+                                "\(itemPath): expected a table, found \(item.value.typeName)")
+            }
+            result.append(TOMLFields(t, file: file, path: itemPath))
+        }
+        return result
+    }
+
+    // MARK: Validation
+
+    /// Unwraps a field that must be present. The error points at this table,
+    /// since the field itself has no position.
+    public func require<T>(_ value: T?, _ key: String) throws(TOMLError) -> T {
+        guard let value else {
+            throw TOMLError(file: file, at: table.position, "missing required field '\(fieldPath(key))'")
+        }
+        return value
+    }
+
+    /// Rejects the first key (in document order) that is not in `allowed`,
+    /// suggesting the closest allowed key if it is a likely typo.
+    public func rejectUnknownKeys(_ allowed: Set<String>) throws(TOMLError) {
+        for key in table.keys where !allowed.contains(key) {
+            var message = "unknown field '\(fieldPath(key))'"
+            if let suggestion = Self.closest(to: key, in: allowed) {
+                message += " (did you mean '\(suggestion)'?)"
+            }
+            throw TOMLError(file: file, at: position(of: key) ?? table.position, message)
+        }
+    }
+
+    public func error(_ key: String, _ message: String) -> TOMLError {
+        TOMLError(file: file, at: position(of: key) ?? table.position, "\(fieldPath(key)): \(message)")
+    }
+
+    public func position(of key: String) -> TOMLPosition? {
+        table[key]?.position
+    }
+
+    // MARK: Helpers
+
+    func fieldPath(_ key: String) -> String {
+        let shown = !key.isEmpty && key.utf8.allSatisfy(Self.isBareKeyByte) ? key : "\"\(key)\""
+        return path.isEmpty ? shown : "\(path).\(shown)"
+    }
+
+    private static func isBareKeyByte(_ c: UInt8) -> Bool {
+        (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D
+    }
+
+    private func array(_ key: String) throws(TOMLError) -> [TOMLNode]? {
+        guard let node = table[key] else { return nil }
+        guard case .array(let items) = node.value else { throw typeMismatch(key, node, expected: "an array") }
+        return items
+    }
+
+    private func typeMismatch(_ key: String, _ node: TOMLNode, expected: String) -> TOMLError {
+        TOMLError(file: file, at: node.position,
+                  "\(fieldPath(key)): expected \(expected), found \(node.value.typeName)")
+    }
+
+    /// The allowed key within edit distance 2 of `key`; ties go to the
+    /// alphabetically first so the message does not depend on Set order.
+    static func closest(to key: String, in allowed: Set<String>) -> String? {
+        var best: (distance: Int, key: String)?
+        for candidate in allowed.sorted() {
+            let d = editDistance(Array(key.unicodeScalars), Array(candidate.unicodeScalars), limit: 2)
+            if d <= 2 && d < (best?.distance ?? Int.max) {
+                best = (d, candidate)
+            }
+        }
+        return best?.key
+    }
+
+    /// Levenshtein distance, giving up early (returning limit + 1) once it
+    /// must exceed `limit`, so long unknown keys cost little.
+    static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], limit: Int) -> Int {
+        if abs(a.count - b.count) > limit { return limit + 1 }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            current[0] = i
+            var rowMin = current[0]
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                rowMin = min(rowMin, current[j])
+            }
+            if rowMin > limit { return limit + 1 }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}
