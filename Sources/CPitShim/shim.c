@@ -10,7 +10,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/signalfd.h>
 #include <termios.h>
+#include <linux/filter.h>
 #include <unistd.h>
 
 pid_t pit_clone_fork(unsigned long flags) {
@@ -104,4 +106,73 @@ int pit_recv_fd(int socket) {
     }
     errno = EBADMSG;
     return -1;
+}
+
+int pit_notif_recv(int listener, struct pit_notification *out) {
+    struct seccomp_notif notif;
+    memset(&notif, 0, sizeof notif);  // the kernel insists on a zeroed buffer
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &notif) != 0) return -1;
+    out->id = notif.id;
+    out->pid = notif.pid;
+    out->nr = notif.data.nr;
+    out->arch = notif.data.arch;
+    out->instruction_pointer = notif.data.instruction_pointer;
+    for (int i = 0; i < 6; i++) out->args[i] = notif.data.args[i];
+    return 0;
+}
+
+int pit_notif_respond(int listener, uint64_t id, int32_t error, int continue_syscall) {
+    struct seccomp_notif_resp resp;
+    memset(&resp, 0, sizeof resp);
+    resp.id = id;
+    if (continue_syscall) {
+        resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    } else {
+        resp.error = -error;
+    }
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
+int pit_notif_id_valid(int listener, uint64_t id) {
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id);
+}
+
+int pit_pidfd_getfd(int pidfd, int targetfd) {
+    return (int)syscall(SYS_pidfd_getfd, pidfd, targetfd, 0);
+}
+
+int pit_signalfd(const int *signals, int count) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int i = 0; i < count; i++) sigaddset(&set, signals[i]);
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+long pit_seccomp_set_filter(unsigned int flags, const void *instructions, unsigned short count) {
+    struct sock_fprog prog = { .len = count, .filter = (struct sock_filter *)instructions };
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}
+
+long pit_syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+    return syscall(nr, a0, a1, a2, a3, a4, a5);
+}
+
+long pit_int80_syscall(long nr, long a0, long a1, long a2) {
+#if defined(__x86_64__)
+    long ret;
+    __asm__ volatile ("int $0x80"
+                      : "=a"(ret)
+                      : "a"(nr), "b"(a0), "c"(a1), "d"(a2)
+                      : "memory", "r8", "r9", "r10", "r11");
+    return ret;
+#else
+    (void)nr; (void)a0; (void)a1; (void)a2;
+    return -ENOSYS;
+#endif
+}
+
+int pit_signalfd_next(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof info);
+    return n == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
 }

@@ -22,7 +22,7 @@ func enterJail(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32) -> Nev
         try Privileges.forbidNewPrivileges()
         let program = try Exec.prepare(spec)             // resolve the command inside the jail, chdir
         try Descriptors.closeAllOnExec()                 // every fd but 0-2 is gone at execve
-        _ = try loadPolicy(policy)                       // last: nothing after it may need a forbidden syscall
+        try loadPolicy(policy, channel: channel)         // last: nothing after it may need a forbidden syscall
         Exec.replace(with: program, channel: channel)    // never returns
     } catch {
         Lifeline.report(error, channel)
@@ -30,12 +30,25 @@ func enterJail(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32) -> Nev
     }
 }
 
-private func loadPolicy(_ policy: CompiledPolicy?) throws(JailError) -> Int32 {
-    guard let policy else { return -1 }
-    do {
-        return try policy.load()
-    } catch {
+/// Loads the filter. With a listener (violations reported to Pit), the parent must take the listener
+/// before execve closes it: the child announces the fd number it will get (the lowest free one) while it can
+/// still talk freely, loads, then waits for the parent's word. Whatever it does in between is answered by
+/// the parent, which lets its init's pre-exec syscalls through.
+private func loadPolicy(_ policy: CompiledPolicy?, channel: Int32) throws(JailError) {
+    guard let policy else { return }
+    if policy.needsListener {
+        let probe = open("/", PIT_O_PATH | O_CLOEXEC)
+        guard probe >= 0 else { throw .sys("open", "/") }
+        close(probe)
+        Lifeline.send("L\(probe)", channel)
+    }
+    let listener: Int32
+    do { listener = try policy.load() } catch {
         throw JailError("seccomp load", path: policy.file, errno: error.errno)
+    }
+    if listener >= 0 {
+        var byte: UInt8 = 0
+        guard read(channel, &byte, 1) == 1 else { throw JailError("seccomp listener", detail: "Pit did not take it") }
     }
 }
 
@@ -103,8 +116,11 @@ enum Lifeline {
     }
 
     static func report(_ error: JailError, _ channel: Int32) {
-        let text = error.description
-        _ = text.withCString { send(channel, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        send("E" + error.description, channel)
+    }
+
+    static func send(_ text: String, _ channel: Int32) {
+        _ = text.withCString { Glibc.send(channel, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     }
 }
 

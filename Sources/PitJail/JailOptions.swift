@@ -81,7 +81,7 @@ public let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
 
 extension JailOptions {
     /// Validates everything and produces the spec plus its compiled policy. Nothing is started here.
-    public func resolve(arch: SeccompArch = .native) throws(ConfigError) -> (spec: JailSpec, policy: CompiledPolicy?) {
+    public func resolve(arch: SeccompArch = .native) throws(ConfigError) -> (spec: JailSpec, policy: JailPolicy?) {
         guard !command.isEmpty else {
             throw ConfigError("", "no command given (pit run [OPTIONS] -- COMMAND [ARGS...])")
         }
@@ -192,7 +192,7 @@ extension JailOptions {
         return try Accounts.uid(user)
     }
 
-    private func compilePolicy(arch: SeccompArch) throws(ConfigError) -> CompiledPolicy? {
+    private func compilePolicy(arch: SeccompArch) throws(ConfigError) -> JailPolicy? {
         if let seccompString, let policyFile {
             throw ConfigError(policyFile.origin, "both a policy file and --seccomp-string (\(seccompString.origin)) given: choose one")
         }
@@ -209,11 +209,11 @@ extension JailOptions {
         } else {
             return nil
         }
-        let policy: CompiledPolicy
-        do { policy = try PolicyCompiler.compile(source, arch: arch) } catch {
+        let policy: JailPolicy
+        do { policy = try JailPolicy.compile(source, arch: arch) } catch {
             throw ConfigError(origin, error.description)
         }
-        if policy.defaultAction != .allow && !policy.allows("execve") {
+        if policy.compiled.defaultAction != .allow && !policy.compiled.allows("execve") {
             throw ConfigError(origin, "the policy does not allow execve: the jail could not start its command")
         }
         return policy

@@ -62,12 +62,18 @@ enum RunCommand {
         if let specFile {
             do { options = try JailSpecFile.load(specFile).overridden(by: cli) } catch { fail(error.description) }
         }
-        let resolved: (spec: JailSpec, policy: CompiledPolicy?)
+        let resolved: (spec: JailSpec, policy: JailPolicy?)
         do { resolved = try options.resolve() } catch { fail(error.description) }
 
         let outcome: JailOutcome
-        do { outcome = try Launcher.run(resolved.spec, policy: resolved.policy) } catch { fail(error.description) }
-        report(outcome, spec: resolved.spec, policy: resolved.policy)
+        var violations: [Violation] = []
+        do {
+            outcome = try Launcher.run(resolved.spec, policy: resolved.policy) { violation in
+                violations.append(violation)
+                warn(violation.summary)
+            }
+        } catch { fail(error.description) }
+        report(outcome, spec: resolved.spec, policy: resolved.policy?.compiled, violations: violations)
         exit(outcome.exitStatus)
     }
 
@@ -159,7 +165,7 @@ enum RunCommand {
         return lines.joined(separator: "\n")
     }
 
-    static func report(_ outcome: JailOutcome, spec: JailSpec, policy: CompiledPolicy?) {
+    static func report(_ outcome: JailOutcome, spec: JailSpec, policy: CompiledPolicy?, violations: [Violation]) {
         if outcome.timedOut {
             warn("jail '\(spec.name)' reached its time limit of \(spec.timeLimit ?? 0) s and was killed")
         }
@@ -169,6 +175,9 @@ enum RunCommand {
         for kill in outcome.seccompKills {
             let name = policy?.syscallName(number: kill.syscall) ?? "syscall"
             warn("Bad system call: \(name) (nr \(kill.syscall)) by pid \(kill.pid) (\(kill.comm), \(kill.exe)) is not allowed by \(policy?.file ?? "the policy")")
+        }
+        if let killer = violations.last(where: { $0.action == "kill" && $0.pid > 0 }), case .signaled(SIGKILL, _) = outcome.ending {
+            warn("Bad system call: \(killer.syscall) (nr \(killer.nr)) is not allowed by \(killer.policyFile): pid \(killer.pid) (\(killer.comm)) killed")
         }
         if case .signaled(SIGSYS, _) = outcome.ending, outcome.seccompKills.isEmpty {
             warn("Bad system call: the jail was killed by seccomp (the kernel log named no syscall: it is rate-limited, or an audit daemon took the record)")

@@ -12,9 +12,20 @@
 #include <linux/close_range.h>
 #include <linux/audit.h>
 #include <linux/prctl.h>
+#include <sys/syscall.h>
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog) on a prebuilt classic BPF program.
+/// Builds the sock_fprog on the stack: no allocation, one syscall.
+long pit_seccomp_set_filter(unsigned int flags, const void *instructions, unsigned short count);
+/// A raw six-argument syscall (syscall(2) is variadic). Returns the result or -1 with errno set.
+long pit_syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+/// Issues `nr` through the legacy ia32 gate (`int 0x80`) on x86_64 and returns the raw kernel result
+/// (negative errno); -ENOSYS elsewhere. Tests use it to prove filters refuse ia32 entry.
+long pit_int80_syscall(long nr, long a0, long a1, long a2);
+
 #endif
 
 // GNU-only flags Glibc's Swift module does not export.
@@ -43,5 +54,36 @@ int pit_sethostname(const char *name, size_t len);
 /// The fd number SCM_RIGHTS carried, or -1.
 int pit_recv_fd(int socket);
 int pit_send_fd(int socket, int fd);
+
+/// Seccomp user notification (linux/seccomp.h ioctls are function-like macros Swift cannot import).
+struct pit_notification {
+    uint64_t id;
+    uint32_t pid;
+    int32_t nr;
+    uint32_t arch;
+    uint64_t instruction_pointer;
+    uint64_t args[6];
+};
+/// Blocks until a notification arrives (poll first). 0 or -1 with errno.
+int pit_notif_recv(int listener, struct pit_notification *out);
+/// Answers a notification: `error` > 0 fails the syscall with that errno; `continue_syscall` lets it run.
+int pit_notif_respond(int listener, uint64_t id, int32_t error, int continue_syscall);
+/// 0 while the notifying task still waits: checked after reading /proc/PID so a reused pid is caught.
+int pit_notif_id_valid(int listener, uint64_t id);
+int pit_pidfd_getfd(int pidfd, int targetfd);
+/// signalfd(2) for the given signals, nonblocking and close-on-exec.
+int pit_signalfd(const int *signals, int count);
+/// The next signal number queued on a signalfd, or -1 (EAGAIN when none).
+int pit_signalfd_next(int fd);
+
+
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog) on a prebuilt classic BPF program.
+/// Builds the sock_fprog on the stack: no allocation, one syscall.
+long pit_seccomp_set_filter(unsigned int flags, const void *instructions, unsigned short count);
+/// A raw six-argument syscall (syscall(2) is variadic). Returns the result or -1 with errno set.
+long pit_syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+/// Issues `nr` through the legacy ia32 gate (`int 0x80`) on x86_64 and returns the raw kernel result
+/// (negative errno); -ENOSYS elsewhere. Tests use it to prove filters refuse ia32 entry.
+long pit_int80_syscall(long nr, long a0, long a1, long a2);
 
 #endif

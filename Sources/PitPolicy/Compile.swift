@@ -1,0 +1,373 @@
+import CSeccomp
+#if canImport(CPitShim)
+import CPitShim
+#else
+import CPolicyShim
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one syscall does under a compiled policy (for `pit policy check` and reports).
+public struct SyscallSummary: Sendable, Equatable {
+    public var name: String
+    public var number: Int
+    /// Actions the syscall can get other than the default, in policy order.
+    public var actions: [PolicyAction]
+    /// False when one unconditional action applies.
+    public var conditional: Bool
+    /// Added by Pit, not written in the policy (clone3's ENOSYS).
+    public var implicit: Bool
+}
+
+public struct CompiledPolicy: Sendable {
+    public var file: String
+    /// Hex SHA-256 of the policy text after #include expansion.
+    public var hash: String
+    /// The target architecture: syscall names, numbers and summaries refer to it.
+    public var arch: SeccompArch
+    /// Every architecture the filter accepts (target first); others hit KILL_PROCESS.
+    public var arches: [SeccompArch]
+    /// The classic BPF program from seccomp_export_bpf: 8 bytes per instruction, host order.
+    public var program: [UInt8]
+    public var instructionCount: Int
+    /// True when REPORT is used: load() asks for a user-notification listener.
+    public var needsListener: Bool
+    /// Name -> syscall number (target arch) of every syscall allowed under some condition.
+    public var allowedSyscalls: [String: Int]
+    public var defaultAction: PolicyAction
+    /// Every syscall with a non-default action, sorted by number.
+    public var syscalls: [SyscallSummary]
+    /// Arch-specific names the policy lists that the target lacks (see SyscallNames).
+    public var skippedSyscalls: [String]
+
+    public func allows(_ syscallName: String) -> Bool {
+        guard case .success(.syscall(_, let nr)) = SyscallNames.resolve(syscallName, arch: arch) else { return false }
+        if let s = syscalls.first(where: { $0.number == nr }) {
+            if s.actions.contains(.allow) { return true }
+            return defaultAction == .allow && s.conditional
+        }
+        return defaultAction == .allow
+    }
+
+    public func syscallName(number: Int) -> String? {
+        SyscallNames.name(number: number, arch: arch)
+    }
+}
+
+/// The errno of a failed seccomp(2) load.
+public struct SeccompLoadError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var errno: Int32
+    public var description: String { "seccomp: \(FileIO.errnoText(errno)) (errno \(errno))" }
+}
+
+extension CompiledPolicy {
+    /// SECCOMP_FILTER_FLAG_NEW_LISTENER (linux/seccomp.h): seccomp_export_bpf cannot carry it.
+    static let flagNewListener: UInt32 = 1 << 3
+
+    /// Loads the filter into the calling thread with seccomp(SECCOMP_SET_MODE_FILTER).
+    /// Meant for a forked single-threaded child right before execve: no allocation, no libseccomp,
+    /// one syscall. The caller must have set no_new_privs or hold CAP_SYS_ADMIN.
+    /// Returns the listener fd when `needsListener`, else -1.
+    public func load() throws(SeccompLoadError) -> Int32 {
+        let flags: UInt32 = needsListener ? CompiledPolicy.flagNewListener : 0
+        let count = UInt16(truncatingIfNeeded: instructionCount)
+        let r = program.withUnsafeBytes { raw in
+            pit_seccomp_set_filter(flags, raw.baseAddress, count)
+        }
+        if r < 0 { throw SeccompLoadError(errno: errno) }
+        return needsListener ? Int32(truncatingIfNeeded: r) : -1
+    }
+}
+
+public enum PolicyCompiler {
+    /// The kernel's BPF_MAXINSNS for one classic program.
+    public static let maxInstructions = 4096
+
+    public static func compile(_ source: PolicySource, arch: SeccompArch = .native,
+                               extraArches: [SeccompArch] = []) throws(PolicyError) -> CompiledPolicy {
+        try compile(source, arch: arch, extraArches: extraArches, binaryTree: true)
+    }
+
+    /// `binaryTree: false` selects libseccomp's linear syscall list (for benchmarks).
+    public static func compile(_ source: PolicySource, arch: SeccompArch = .native,
+                               extraArches: [SeccompArch] = [], binaryTree: Bool) throws(PolicyError) -> CompiledPolicy {
+        let ast = try parse(source)
+        return try compile(ast, arch: arch, extraArches: extraArches, binaryTree: binaryTree)
+    }
+
+    public static func compile(_ ast: PolicyAST, arch: SeccompArch = .native, extraArches: [SeccompArch] = [],
+                               binaryTree: Bool = true) throws(PolicyError) -> CompiledPolicy {
+        var arches = [arch]
+        for a in extraArches + ast.arches.compactMap({ SeccompArch(name: $0.name) }) where !arches.contains(a) {
+            arches.append(a)
+        }
+        if arch == .x32 || (arches.contains(.x32) && !arches.contains(.x86_64)) {
+            // libseccomp builds x32 only next to x86_64 (same AUDIT_ARCH value).
+            if !arches.contains(.x86_64) { arches.append(.x86_64) }
+        }
+        let rules = try flatten(ast)
+        let defaultAction = ast.use.defaultAction
+
+        var plans: [ArchPlan] = []
+        for a in arches { plans.append(try plan(rules, defaultAction: defaultAction, arch: a, file: ast.file)) }
+
+        let program = try build(plans, defaultAction: defaultAction, binaryTree: binaryTree, file: ast.file)
+        let count = program.count / 8
+        if count > maxInstructions {
+            throw PolicyError("filter has \(count) BPF instructions, more than the kernel's limit of \(maxInstructions)", file: ast.file)
+        }
+        let target = plans[0]
+        var allowed: [String: Int] = [:]
+        for s in target.summaries where s.actions.contains(.allow) { allowed[s.name] = s.number }
+        let usesReport = defaultAction == .report || plans.contains { $0.summaries.contains { $0.actions.contains(.report) } }
+        return CompiledPolicy(
+            file: ast.file, hash: SHA256.hex(Array(ast.expandedText.utf8)), arch: arch, arches: arches,
+            program: program, instructionCount: count, needsListener: usesReport,
+            allowedSyscalls: allowed, defaultAction: defaultAction,
+            syscalls: target.summaries.sorted { $0.number < $1.number },
+            skippedSyscalls: target.skipped)
+    }
+
+    // MARK: - policy flattening
+
+    struct FlatRule {
+        var action: PolicyAction
+        var rule: SyscallRule
+    }
+
+    /// The rules of the USEd policies in order, with nested `USE` expanded in place.
+    static func flatten(_ ast: PolicyAST) throws(PolicyError) -> [FlatRule] {
+        var out: [FlatRule] = []
+        func visit(_ name: String, _ loc: SourceLocation, _ stack: [String]) throws(PolicyError) {
+            if stack.contains(name) {
+                throw PolicyError("policy '\(name)' uses itself (\((stack + [name]).joined(separator: " -> ")))", at: loc)
+            }
+            guard let p = ast.policy(named: name) else { throw PolicyError("unknown policy '\(name)'", at: loc) }
+            for item in p.items {
+                switch item {
+                case .use(let n, let l): try visit(n, l, stack + [name])
+                case .block(let b): for r in b.rules { out.append(FlatRule(action: b.action, rule: r)) }
+                }
+            }
+        }
+        for ref in ast.use.policies { try visit(ref.name, ref.location, []) }
+        return out
+    }
+
+    // MARK: - per-architecture plan
+
+    struct ArchPlan {
+        var arch: SeccompArch
+        /// syscall number -> [(action, conjunctions)] with disjoint conditions, non-default actions only.
+        var rules: [(number: Int, name: String, action: PolicyAction, terms: DNF)]
+        var summaries: [SyscallSummary]
+        var skipped: [String]
+    }
+
+    static func plan(_ flat: [FlatRule], defaultAction: PolicyAction, arch: SeccompArch, file: String) throws(PolicyError) -> ArchPlan {
+        // Group the rules by syscall number, keeping policy order (first match wins, as in kafel).
+        var order: [Int] = []
+        var bySyscall: [Int: (name: String, rules: [(PolicyAction, DNF, SourceLocation)])] = [:]
+        var skipped: [String] = []
+        for fr in flat {
+            let number: Int, name: String
+            switch fr.rule.syscall {
+            case .number(let n):
+                number = arch == .x32 ? n | 0x4000_0000 : n
+                name = SyscallNames.name(number: number, arch: arch) ?? "SYSCALL[\(n)]"
+            case .name(let written):
+                switch SyscallNames.resolve(written, arch: arch) {
+                case .success(.syscall(let n, let nr)): number = nr; name = n
+                case .success(.absent):
+                    if !skipped.contains(written) { skipped.append(written) }
+                    continue
+                case .failure(.notOnArch):
+                    throw PolicyError("syscall '\(written)' does not exist on \(arch.name)", at: fr.rule.location)
+                case .failure(.unknown(let hint)):
+                    throw PolicyError("unknown syscall '\(written)'" + (hint.map { " (did you mean '\($0)'?)" } ?? ""), at: fr.rule.location)
+                }
+            }
+            var normalizer = Normalizer(syscallName: name, location: fr.rule.location)
+            if name == "ioctl" { normalizer.low32Args = [1] }
+            let terms = try fr.rule.condition.map { c throws(PolicyError) in try normalizer.dnf(c) } ?? [[]]
+            if bySyscall[number] == nil { order.append(number); bySyscall[number] = (name, []) }
+            bySyscall[number]!.rules.append((fr.action, terms, fr.rule.location))
+        }
+
+        // clone3 passes its flags in memory, where seccomp cannot look: unless the policy says
+        // otherwise, answer ENOSYS so that glibc falls back to clone(), whose flags can be filtered.
+        var implicit: Set<Int> = []
+        if case .success(.syscall(let name, let nr)) = SyscallNames.resolve("clone3", arch: arch), bySyscall[nr] == nil {
+            order.append(nr)
+            bySyscall[nr] = (name, [(.errno(ENOSYS), [[]], SourceLocation(file: file, line: 0, column: 0, lineText: ""))])
+            implicit.insert(nr)
+        }
+
+        var planned: [(Int, String, PolicyAction, DNF)] = []
+        var summaries: [SyscallSummary] = []
+        for nr in order {
+            let (name, rules) = bySyscall[nr]!
+            var normalizer = Normalizer(syscallName: name, location: rules[0].2)
+            if name == "ioctl" { normalizer.low32Args = [1] }
+            // Make conditions disjoint so that libseccomp's rule order cannot matter: a rule only
+            // gets what no earlier rule with a different action already took.
+            var covered: [PolicyAction: DNF] = [:]
+            var effective: [(PolicyAction, DNF)] = []
+            var anyCovered: DNF = []
+            for (action, terms, loc) in rules {
+                normalizer.location = loc
+                if anyCovered == [[]] { break }   // shadowed by an unconditional earlier rule
+                var others: DNF = []
+                for (a, d) in covered where a != action { others += d }
+                let eff = others.isEmpty ? terms : try normalizer.and(terms, normalizer.negate(normalizer.simplify(others)))
+                if !eff.isEmpty {
+                    if let i = effective.firstIndex(where: { $0.0 == action }) {
+                        effective[i].1 = try normalizer.or(effective[i].1, eff)
+                    } else {
+                        effective.append((action, eff))
+                    }
+                }
+                covered[action] = try normalizer.or(covered[action] ?? [], terms)
+                anyCovered = try normalizer.or(anyCovered, terms)
+            }
+            var actions: [PolicyAction] = []
+            var conditional = false
+            let nonDefault = effective.filter { $0.0 != defaultAction }
+            if nonDefault.count > 1 {
+                // See expandRanges: libseccomp loses one of two actions split by `<`/`>=`.
+                for i in effective.indices where effective[i].0 != defaultAction {
+                    effective[i].1 = try normalizer.expandRanges(effective[i].1)
+                }
+            }
+            for (action, terms) in effective where action != defaultAction {
+                planned.append((nr, name, action, terms))
+                actions.append(action)
+                if terms != [[]] { conditional = true }
+            }
+            if !actions.isEmpty {
+                summaries.append(SyscallSummary(name: name, number: nr, actions: actions,
+                                                conditional: conditional || actions.count > 1,
+                                                implicit: implicit.contains(nr)))
+            }
+        }
+        return ArchPlan(arch: arch, rules: planned, summaries: summaries, skipped: skipped)
+    }
+
+    // MARK: - libseccomp
+
+    static func scmpAction(_ a: PolicyAction) -> UInt32 {
+        switch a {
+        case .allow: return 0x7FFF_0000          // SCMP_ACT_ALLOW
+        case .killProcess: return 0x8000_0000    // SCMP_ACT_KILL_PROCESS
+        case .killThread: return 0x0000_0000     // SCMP_ACT_KILL_THREAD
+        case .errno(let e): return 0x0005_0000 | (UInt32(bitPattern: e) & 0xFFFF)  // SCMP_ACT_ERRNO(e)
+        case .log: return 0x7FFC_0000            // SCMP_ACT_LOG
+        case .trap: return 0x0003_0000           // SCMP_ACT_TRAP
+        case .report: return 0x7FC0_0000         // SCMP_ACT_NOTIFY
+        }
+    }
+
+    static func libseccompFailure(_ what: String, _ rc: Int32, file: String) -> PolicyError {
+        PolicyError("libseccomp: \(what) failed: \(FileIO.errnoText(-rc))", file: file)
+    }
+
+    /// One libseccomp context per architecture (so numbers can be added exactly, without
+    /// libseccomp's cross-arch translation), merged into one filter and exported.
+    static func build(_ plans: [ArchPlan], defaultAction: PolicyAction, binaryTree: Bool, file: String) throws(PolicyError) -> [UInt8] {
+        var contexts: [scmp_filter_ctx] = []
+        defer { for c in contexts { seccomp_release(c) } }
+        for plan in plans {
+            guard let ctx = seccomp_init(scmpAction(defaultAction)) else {
+                throw PolicyError("libseccomp: seccomp_init failed", file: file)
+            }
+            contexts.append(ctx)
+            // A syscall from an architecture the filter does not know kills the process: ia32
+            // (`int 0x80`) on x86_64 would otherwise bypass every rule written with x86_64 numbers.
+            var rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, 0x8000_0000)
+            if rc != 0 { throw libseccompFailure("setting the bad-arch action", rc, file: file) }
+            // The jail sets no_new_privs itself, at the right moment.
+            rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)
+            if rc != 0 { throw libseccompFailure("clearing CTL_NNP", rc, file: file) }
+            // 2 = binary tree of syscall numbers: O(log n) per syscall instead of a linear scan.
+            rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, binaryTree ? 2 : 1)
+            if rc != 0 { throw libseccompFailure("setting CTL_OPTIMIZE", rc, file: file) }
+            if plan.arch.token != seccomp_arch_native() {
+                rc = seccomp_arch_add(ctx, plan.arch.token)
+                if rc != 0 { throw libseccompFailure("adding architecture \(plan.arch.name)", rc, file: file) }
+                rc = seccomp_arch_remove(ctx, seccomp_arch_native())
+                if rc != 0 { throw libseccompFailure("removing the native architecture", rc, file: file) }
+            }
+            // libseccomp translates every rule's number from the *native* numbering to the filter's
+            // arch by name, even for the "exact" API; so a foreign arch gets the native number of
+            // the same name (a negative pseudo-number when the native arch lacks the call).
+            let native = seccomp_arch_native()
+            for (archNumber, name, action, terms) in plan.rules {
+                var nr = archNumber
+                if plan.arch.token != native {
+                    let n = seccomp_syscall_resolve_name_arch(native, name)
+                    if n == -1 {
+                        throw PolicyError("cannot filter '\(name)' on \(plan.arch.name): libseccomp has no name for it", file: file)
+                    }
+                    nr = Int(n)
+                }
+                for conj in terms {
+                    var args = conj.map { l -> scmp_arg_cmp in
+                        let op: scmp_compare
+                        switch l.op {
+                        case .eq: op = SCMP_CMP_EQ
+                        case .ne: op = SCMP_CMP_NE
+                        case .lt: op = SCMP_CMP_LT
+                        case .le: op = SCMP_CMP_LE
+                        case .gt: op = SCMP_CMP_GT
+                        case .ge: op = SCMP_CMP_GE
+                        case .maskedEq: op = SCMP_CMP_MASKED_EQ
+                        }
+                        return scmp_arg_cmp(arg: UInt32(l.arg), op: op, datum_a: l.a, datum_b: l.b)
+                    }
+                    let rc = args.withUnsafeMutableBufferPointer { buf in
+                        seccomp_rule_add_exact_array(ctx, scmpAction(action), Int32(nr), UInt32(buf.count), buf.baseAddress)
+                    }
+                    if rc != 0 {
+                        let loc = conj.first?.location
+                        let msg = "libseccomp rejected a rule for '\(name)' on \(plan.arch.name): \(FileIO.errnoText(-rc))"
+                        if let loc, loc.line > 0 { throw PolicyError(msg, at: loc) }
+                        throw PolicyError(msg, file: file)
+                    }
+                }
+            }
+        }
+        let main = contexts[0]
+        for i in 1..<max(contexts.count, 1) where i < contexts.count {
+            let rc = seccomp_merge(main, contexts[i])
+            if rc != 0 { throw libseccompFailure("merging the \(plans[i].arch.name) filter", rc, file: file) }
+            contexts[i] = main  // merged: released with main
+        }
+        contexts = [main]
+        return try export(main, file: file)
+    }
+
+    static func export(_ ctx: scmp_filter_ctx, file: String) throws(PolicyError) -> [UInt8] {
+        // memfd_create is a GNU extension Swift's Glibc module hides; 1 = MFD_CLOEXEC.
+        let fd = Int32(truncatingIfNeeded: "pit-seccomp-bpf".withCString { name in
+            pit_syscall6(Int(SYS_memfd_create), Int(bitPattern: name), 1, 0, 0, 0, 0)
+        })
+        if fd < 0 { throw PolicyError("memfd_create failed: \(FileIO.errnoText(errno))", file: file) }
+        defer { close(fd) }
+        let rc = seccomp_export_bpf(ctx, fd)
+        if rc != 0 { throw libseccompFailure("seccomp_export_bpf", rc, file: file) }
+        let size = lseek(fd, 0, SEEK_END)
+        guard size >= 0, lseek(fd, 0, SEEK_SET) == 0 else {
+            throw PolicyError("reading the exported filter failed: \(FileIO.errnoText(errno))", file: file)
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + off, $0.count - off) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { throw PolicyError("reading the exported filter failed", file: file) }
+            off += n
+        }
+        return bytes
+    }
+}

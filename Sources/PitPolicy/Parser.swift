@@ -1,0 +1,457 @@
+/// Recursive-descent parser for the kafel language plus Pit's `ARCH` and `REPORT`.
+///
+///     file      := (policy | use | arch)*            exactly one top-level USE
+///     policy    := POLICY name '{' [item (',' item)* [',']] '}'   (commas between items optional)
+///     item      := USE name (',' name)* | action '{' [rule (',' rule)* [',']] '}'
+///     use       := USE name (',' name)* [DEFAULT action]
+///     arch      := ARCH archname (',' archname)*
+///     rule      := (name | SYSCALL '[' number ']') ['(' [param (',' param)*] ')'] ['{' expr '}']
+///     action    := ALLOW | KILL | KILL_PROCESS | KILL_THREAD | LOG | TRAP | REPORT | ERRNO '(' const ')'
+///     expr      := and ('||' and)* ;  and := unary ('&&' unary)* ;  unary := '!' unary | cmp
+///     cmp       := bits [('=='|'!='|'<'|'<='|'>'|'>=') bits] ;  bits := prim (('&'|'|') prim)*
+struct Parser {
+    static let actionKeywords: Set<String> = ["ALLOW", "KILL", "KILL_PROCESS", "KILL_THREAD", "LOG", "TRAP", "REPORT", "ERRNO"]
+    static let keywords: Set<String> = actionKeywords.union(["POLICY", "USE", "DEFAULT", "ARCH", "SYSCALL"])
+    /// Deep nesting would overflow the stack of a recursive parser (found by the mutation test).
+    static let maxNesting = 100
+
+    var tokens: [Token]
+    var index = 0
+    let defines: [String: Preprocessor.Define]
+    let file: String
+    var nesting = 0
+
+    init(tokens: [Token], defines: [String: Preprocessor.Define], file: String) {
+        self.tokens = tokens
+        self.defines = defines
+        self.file = file
+    }
+
+    var current: Token { tokens[index] }
+    var peekNext: Token { tokens[min(index + 1, tokens.count - 1)] }
+
+    mutating func advance() -> Token {
+        let t = tokens[index]
+        if index < tokens.count - 1 { index += 1 }
+        return t
+    }
+
+    static func describe(_ kind: TokenKind) -> String {
+        switch kind {
+        case .identifier(let s): return "'\(s)'"
+        case .number(let n): return "number \(n)"
+        case .string(let s): return "string \"\(s)\""
+        case .punct(let p): return "'\(p)'"
+        case .directive(let d): return "'#\(d)'"
+        case .eof: return "end of file"
+        }
+    }
+
+    func fail(_ expected: String) -> PolicyError {
+        PolicyError("expected \(expected), found \(Parser.describe(current.kind))", at: current.location)
+    }
+
+    func isPunct(_ p: String) -> Bool {
+        if case .punct(p) = current.kind { return true }
+        return false
+    }
+
+    func isKeyword(_ k: String) -> Bool {
+        if case .identifier(k) = current.kind { return true }
+        return false
+    }
+
+    /// Consumes `p` when it is the current token.
+    mutating func eat(_ p: String) -> Bool {
+        guard isPunct(p) else { return false }
+        _ = advance()
+        return true
+    }
+
+    mutating func expectPunct(_ p: String) throws(PolicyError) -> Token {
+        guard isPunct(p) else { throw fail("'\(p)'") }
+        return advance()
+    }
+
+    mutating func expectName(_ what: String) throws(PolicyError) -> (String, SourceLocation) {
+        guard case .identifier(let s) = current.kind else { throw fail(what) }
+        if Parser.keywords.contains(s) {
+            throw PolicyError("'\(s)' is a keyword and cannot be used as \(what)", at: current.location)
+        }
+        let loc = advance().location
+        return (s, loc)
+    }
+
+    // MARK: top level
+
+    mutating func parseFile(expandedText: String) throws(PolicyError) -> PolicyAST {
+        var policies: [PolicyDecl] = []
+        var use: UseStatement?
+        var arches: [ArchDecl] = []
+        while true {
+            let tok = current
+            switch tok.kind {
+            case .eof:
+                guard let use else {
+                    throw PolicyError("missing top-level 'USE policy DEFAULT action' statement", at: tok.location)
+                }
+                for ref in use.policies where !policies.contains(where: { $0.name == ref.name }) {
+                    throw PolicyError("unknown policy '\(ref.name)'", at: ref.location)
+                }
+                for p in policies {
+                    for case .use(let name, let loc) in p.items where !policies.contains(where: { $0.name == name }) {
+                        throw PolicyError("unknown policy '\(name)'", at: loc)
+                    }
+                }
+                return PolicyAST(file: file, policies: policies, use: use, arches: arches, expandedText: expandedText)
+            case .identifier("POLICY"):
+                _ = advance()
+                let (name, loc) = try expectName("a policy name")
+                if let prev = policies.first(where: { $0.name == name }) {
+                    throw PolicyError("policy '\(name)' already defined at line \(prev.location.line)", at: loc)
+                }
+                let items = try parsePolicyBody()
+                policies.append(PolicyDecl(name: name, location: loc, items: items))
+            case .identifier("USE"):
+                if use != nil { throw PolicyError("only one top-level USE statement is allowed", at: tok.location) }
+                _ = advance()
+                var refs = [PolicyReference]()
+                repeat {
+                    let (n, l) = try expectName("a policy name")
+                    refs.append(PolicyReference(name: n, location: l))
+                } while eat(",")
+                var def = PolicyAction.killProcess
+                if isKeyword("DEFAULT") {
+                    _ = advance()
+                    def = try parseAction()
+                }
+                use = UseStatement(policies: refs, defaultAction: def, location: tok.location)
+            case .identifier("ARCH"):
+                _ = advance()
+                repeat {
+                    guard case .identifier(let n) = current.kind else { throw fail("an architecture name") }
+                    guard SeccompArch(name: n) != nil else {
+                        throw PolicyError("unknown architecture '\(n)' (known: \(SeccompArch.all.map(\.name).joined(separator: ", ")))", at: current.location)
+                    }
+                    arches.append(ArchDecl(name: n, location: advance().location))
+                } while eat(",")
+            default:
+                throw fail("'POLICY', 'USE' or 'ARCH'")
+            }
+        }
+    }
+
+    mutating func parsePolicyBody() throws(PolicyError) -> [PolicyItem] {
+        _ = try expectPunct("{")
+        var items: [PolicyItem] = []
+        while !isPunct("}") {
+            if isKeyword("USE") {
+                _ = advance()
+                repeat {
+                    let (n, l) = try expectName("a policy name")
+                    items.append(.use(name: n, location: l))
+                    // `USE a, b` continues only while a policy name (not an action) follows the comma.
+                    if isPunct(","), case .identifier(let next) = peekNext.kind, !Parser.keywords.contains(next) {
+                        _ = advance()
+                        continue
+                    }
+                    break
+                } while true
+            } else if case .identifier(let k) = current.kind, Parser.actionKeywords.contains(k) {
+                let loc = current.location
+                let action = try parseAction()
+                let rules = try parseRules()
+                items.append(.block(ActionBlock(action: action, location: loc, rules: rules)))
+            } else {
+                throw fail("an action (ALLOW, KILL, ERRNO(n), ...), 'USE' or '}'")
+            }
+            if isPunct(",") { _ = advance() }
+        }
+        _ = advance()
+        return items
+    }
+
+    mutating func parseAction() throws(PolicyError) -> PolicyAction {
+        guard case .identifier(let k) = current.kind, Parser.actionKeywords.contains(k) else {
+            throw fail("an action (ALLOW, KILL, KILL_PROCESS, KILL_THREAD, ERRNO(n), LOG, TRAP, REPORT)")
+        }
+        _ = advance()
+        switch k {
+        case "ALLOW": return .allow
+        case "KILL", "KILL_PROCESS": return .killProcess   // Pit: KILL kills the process (see PolicyAction)
+        case "KILL_THREAD": return .killThread
+        case "LOG": return .log
+        case "TRAP": return .trap
+        case "REPORT": return .report
+        default: // ERRNO
+            _ = try expectPunct("(")
+            let loc = current.location
+            let v = try parseConstant()
+            // libseccomp 2.5 accepts ERRNO data below MAX_ERRNO (4095) only.
+            guard v <= 4094 else { throw PolicyError("errno value \(v) out of range 0...4094", at: loc) }
+            _ = try expectPunct(")")
+            return .errno(Int32(v))
+        }
+    }
+
+    mutating func parseRules() throws(PolicyError) -> [SyscallRule] {
+        _ = try expectPunct("{")
+        var rules: [SyscallRule] = []
+        while !isPunct("}") {
+            rules.append(try parseRule())
+            if isPunct(",") { _ = advance(); continue }
+            guard isPunct("}") else { throw fail("',' or '}'") }
+        }
+        _ = advance()
+        return rules
+    }
+
+    mutating func parseRule() throws(PolicyError) -> SyscallRule {
+        let loc = current.location
+        let ref: SyscallRef
+        if isKeyword("SYSCALL") {
+            _ = advance()
+            _ = try expectPunct("[")
+            guard case .number(let n) = current.kind else { throw fail("a syscall number") }
+            guard n < 0x8000_0000 else { throw PolicyError("syscall number \(n) out of range", at: current.location) }
+            _ = advance()
+            _ = try expectPunct("]")
+            ref = .number(Int(n))
+        } else {
+            guard case .identifier(let s) = current.kind else { throw fail("a syscall name") }
+            if Parser.keywords.contains(s) {
+                throw PolicyError("expected a syscall name, found keyword '\(s)' (missing '}'?)", at: current.location)
+            }
+            _ = advance()
+            ref = .name(s)
+        }
+        var params: [String] = []
+        if isPunct("(") {
+            _ = advance()
+            if !isPunct(")") {
+                repeat {
+                    let (p, l) = try expectName("an argument name")
+                    if params.contains(p) { throw PolicyError("argument '\(p)' named twice", at: l) }
+                    guard params.count < 6 else { throw PolicyError("a syscall has at most 6 arguments", at: l) }
+                    params.append(p)
+                } while eat(",")
+            }
+            _ = try expectPunct(")")
+        }
+        var condition: Condition?
+        if isPunct("{") {
+            _ = advance()
+            let raw = try parseOr()
+            _ = try expectPunct("}")
+            condition = try typeCheck(raw, params: params, syscall: ref)
+        }
+        return SyscallRule(syscall: ref, location: loc, parameters: params, condition: condition)
+    }
+
+    // MARK: expressions
+
+    indirect enum Raw {
+        case number(UInt64, SourceLocation)
+        case name(String, SourceLocation)
+        case binary(String, Raw, Raw, SourceLocation)   // && || & | == != < <= > >=
+        case not(Raw, SourceLocation)
+
+        var location: SourceLocation {
+            switch self {
+            case .number(_, let l), .name(_, let l), .binary(_, _, _, let l), .not(_, let l): return l
+            }
+        }
+    }
+
+    mutating func enter() throws(PolicyError) {
+        nesting += 1
+        if nesting > Parser.maxNesting { throw PolicyError("expression nested too deeply", at: current.location) }
+    }
+
+    mutating func parseOr() throws(PolicyError) -> Raw {
+        try enter(); defer { nesting -= 1 }
+        var lhs = try parseAnd()
+        while isPunct("||") {
+            let l = advance().location
+            lhs = .binary("||", lhs, try parseAnd(), l)
+        }
+        return lhs
+    }
+
+    mutating func parseAnd() throws(PolicyError) -> Raw {
+        var lhs = try parseUnary()
+        while isPunct("&&") {
+            let l = advance().location
+            lhs = .binary("&&", lhs, try parseUnary(), l)
+        }
+        return lhs
+    }
+
+    mutating func parseUnary() throws(PolicyError) -> Raw {
+        if isPunct("!") {
+            try enter(); defer { nesting -= 1 }
+            let l = advance().location
+            return .not(try parseUnary(), l)
+        }
+        return try parseComparison()
+    }
+
+    mutating func parseComparison() throws(PolicyError) -> Raw {
+        let lhs = try parseBits()
+        if case .punct(let p) = current.kind, ["==", "!=", "<", "<=", ">", ">="].contains(p) {
+            let l = advance().location
+            let rhs = try parseBits()
+            if case .punct(let p2) = current.kind, ["==", "!=", "<", "<=", ">", ">="].contains(p2) {
+                throw PolicyError("comparisons cannot be chained; use '&&'", at: current.location)
+            }
+            return .binary(p, lhs, rhs, l)
+        }
+        return lhs
+    }
+
+    mutating func parseBits() throws(PolicyError) -> Raw {
+        var lhs = try parsePrimary()
+        while case .punct(let p) = current.kind, p == "&" || p == "|" {
+            let l = advance().location
+            lhs = .binary(p, lhs, try parsePrimary(), l)
+        }
+        return lhs
+    }
+
+    mutating func parsePrimary() throws(PolicyError) -> Raw {
+        let tok = current
+        switch tok.kind {
+        case .number(let n): _ = advance(); return .number(n, tok.location)
+        case .identifier(let s):
+            if Parser.keywords.contains(s) { throw fail("an argument name, a constant or '('") }
+            _ = advance()
+            return .name(s, tok.location)
+        case .punct("("):
+            _ = advance()
+            let inner = try parseOr()
+            _ = try expectPunct(")")
+            return inner
+        default:
+            throw fail("an argument name, a constant or '('")
+        }
+    }
+
+    /// A constant expression (ERRNO argument, #define value): numbers, defines, '&', '|', parentheses.
+    mutating func parseConstant() throws(PolicyError) -> UInt64 {
+        let raw = try parseBits()
+        guard case .constant(let v, _) = try value(raw, params: [], syscall: nil) else {
+            throw PolicyError("expected a constant", at: raw.location)
+        }
+        return v
+    }
+
+    // MARK: typing
+
+    enum Value {
+        case constant(UInt64, SourceLocation)
+        case arg(Int, mask: UInt64?, SourceLocation)
+    }
+
+    /// Resolves a name: a parameter of the rule, an implicit argN, or a #define.
+    func lookup(_ name: String, _ loc: SourceLocation, params: [String], syscall: SyscallRef?, depth: Int = 0) throws(PolicyError) -> Value {
+        if let i = params.firstIndex(of: name) { return .arg(i, mask: nil, loc) }
+        if syscall != nil, name.count == 4, name.hasPrefix("arg"), let d = name.last?.wholeNumberValue, d < 6, !params.contains(name) {
+            return .arg(d, mask: nil, loc)
+        }
+        if let def = defines[name] {
+            guard depth < 32 else { throw PolicyError("#define '\(name)' expands recursively", at: loc) }
+            var sub = Parser(tokens: def.tokens + [Token(kind: .eof, location: def.location)], defines: defines, file: file)
+            let raw = try sub.parseBits()
+            guard case .eof = sub.current.kind else {
+                throw PolicyError("#define '\(name)' is not a constant expression", at: sub.current.location)
+            }
+            // A define used as a constant must not capture the rule's parameter names.
+            switch try sub.value(raw, params: [], syscall: nil, depth: depth + 1) {
+            case .constant(let v, _): return .constant(v, loc)
+            case .arg: throw PolicyError("#define '\(name)' is not a constant", at: loc)
+            }
+        }
+        let what = syscall.map { "an argument of \($0)" } ?? "a constant"
+        throw PolicyError("unknown name '\(name)' (not \(what) nor a #define)", at: loc)
+    }
+
+    func value(_ raw: Raw, params: [String], syscall: SyscallRef?, depth: Int = 0) throws(PolicyError) -> Value {
+        switch raw {
+        case .number(let n, let l): return .constant(n, l)
+        case .name(let s, let l): return try lookup(s, l, params: params, syscall: syscall, depth: depth)
+        case .binary(let op, let a, let b, let l) where op == "&" || op == "|":
+            let va = try value(a, params: params, syscall: syscall, depth: depth)
+            let vb = try value(b, params: params, syscall: syscall, depth: depth)
+            switch (va, vb) {
+            case (.constant(let x, _), .constant(let y, _)):
+                return .constant(op == "&" ? x & y : x | y, l)
+            case (.arg(let i, let m, let al), .constant(let c, _)), (.constant(let c, _), .arg(let i, let m, let al)):
+                guard op == "&" else {
+                    throw PolicyError("'|' on an argument cannot be filtered (seccomp only masks with '&')", at: l)
+                }
+                return .arg(i, mask: (m ?? ~0) & c, al)
+            case (.arg, .arg):
+                throw PolicyError("cannot combine two arguments (seccomp compares an argument with a constant)", at: l)
+            }
+        default:
+            throw PolicyError("expected a value, found a condition", at: raw.location)
+        }
+    }
+
+    func typeCheck(_ raw: Raw, params: [String], syscall: SyscallRef) throws(PolicyError) -> Condition {
+        switch raw {
+        case .binary("&&", let a, let b, _):
+            return .and(try typeCheck(a, params: params, syscall: syscall), try typeCheck(b, params: params, syscall: syscall))
+        case .binary("||", let a, let b, _):
+            return .or(try typeCheck(a, params: params, syscall: syscall), try typeCheck(b, params: params, syscall: syscall))
+        case .not(let a, _):
+            return .not(try typeCheck(a, params: params, syscall: syscall))
+        case .binary(let op, let a, let b, let l) where op != "&" && op != "|":
+            let cop = CompareOp(rawValue: op)!
+            let va = try value(a, params: params, syscall: syscall)
+            let vb = try value(b, params: params, syscall: syscall)
+            switch (va, vb) {
+            case (.constant(let x, _), .constant(let y, _)):
+                let r: Bool
+                switch cop {
+                case .eq: r = x == y
+                case .ne: r = x != y
+                case .lt: r = x < y
+                case .le: r = x <= y
+                case .gt: r = x > y
+                case .ge: r = x >= y
+                }
+                return .constant(r)
+            case (.arg(let i, let m, let al), .constant(let c, _)):
+                return try compare(i, m, cop, c, al, l)
+            case (.constant(let c, _), .arg(let i, let m, let al)):
+                return try compare(i, m, cop.mirrored, c, al, l)
+            case (.arg, .arg):
+                throw PolicyError("cannot compare two arguments (seccomp compares an argument with a constant)", at: l)
+            }
+        default:
+            // A bare value is a truth test, as in C: `a` means a != 0, `a & m` means (a & m) != 0.
+            switch try value(raw, params: params, syscall: syscall) {
+            case .constant(let v, _): return .constant(v != 0)
+            case .arg(let i, nil, let l): return .compare(arg: i, mask: nil, op: .ne, value: 0, location: l)
+            case .arg(let i, let m?, let l): return .anyBit(arg: i, mask: m, location: l)
+            }
+        }
+    }
+
+    func compare(_ arg: Int, _ mask: UInt64?, _ op: CompareOp, _ value: UInt64, _ argLoc: SourceLocation, _ opLoc: SourceLocation) throws(PolicyError) -> Condition {
+        if mask != nil && op != .eq && op != .ne {
+            throw PolicyError("a masked argument can only be compared with '==' or '!=' (seccomp has only masked equality)", at: opLoc)
+        }
+        return .compare(arg: arg, mask: mask, op: op, value: value, location: opLoc)
+    }
+}
+
+extension PolicyCompiler {
+    public static func parse(_ source: PolicySource) throws(PolicyError) -> PolicyAST {
+        var pre = Preprocessor()
+        try pre.run(source)
+        var parser = Parser(tokens: pre.tokens, defines: pre.defines, file: source.file)
+        return try parser.parseFile(expandedText: pre.expandedText)
+    }
+}

@@ -1,0 +1,101 @@
+/// Expands `#include "file"` (relative to the including file) and collects `#define NAME value`
+/// into one token stream. Defines are substituted by the parser, only where a constant is
+/// expected, so a define cannot silently rename a syscall or a policy.
+struct Preprocessor {
+    struct Define: Sendable {
+        var tokens: [Token]
+        var location: SourceLocation
+    }
+
+    /// kafel has no documented limit; 16 is deep enough for layered policies and stops runaway
+    /// self-inclusion through different spellings of a path.
+    static let maxIncludeDepth = 16
+
+    var defines: [String: Define] = [:]
+    var tokens: [Token] = []
+
+    /// The policy text after #include expansion: what `CompiledPolicy.hash` covers, so that a
+    /// change in an included file changes the hash.
+    private(set) var expandedText = ""
+    /// Where the top-level file ends: "missing USE" points there.
+    private var endOfRoot: SourceLocation?
+
+    mutating func run(_ source: PolicySource) throws(PolicyError) {
+        let root = source.file.hasPrefix("<") ? "<seccomp-string>" : FileIO.canonical(source.file)
+        expandedText = try expand(text: source.text, file: source.file, stack: [root])
+        tokens.append(Token(kind: .eof, location: endOfRoot
+                            ?? SourceLocation(file: source.file, line: 1, column: 1, lineText: "")))
+    }
+
+    private mutating func expand(text: String, file: String, stack: [String]) throws(PolicyError) -> String {
+        var lexer = Lexer(text: text, file: file)
+        // Included text replaces the #include line in the expanded text.
+        var replacements: [Int: String] = [:]
+        while true {
+            let tok = try lexer.next()
+            switch tok.kind {
+            case .eof:
+                if stack.count == 1 { endOfRoot = tok.location }
+                var out = ""
+                for (i, l) in lexer.lines.enumerated() {
+                    if i > 0 { out += "\n" }
+                    out += replacements[i + 1] ?? l
+                }
+                return out
+            case .directive("include"):
+                try lexer.skipInlineBlanks()
+                let pathTok = try lexer.next()
+                guard case .string(let rel) = pathTok.kind, pathTok.location.line == tok.location.line else {
+                    throw PolicyError("expected a quoted file name after #include", at: pathTok.location.line == tok.location.line ? pathTok.location : tok.location)
+                }
+                try expectEndOfDirective(&lexer, tok)
+                guard !rel.isEmpty else { throw PolicyError("empty file name in #include", at: pathTok.location) }
+                guard stack.count < Preprocessor.maxIncludeDepth + 1 else {
+                    throw PolicyError("#include nested deeper than \(Preprocessor.maxIncludeDepth) levels", at: tok.location)
+                }
+                let base = file.hasPrefix("<") ? "." : FileIO.directory(of: file)
+                let path = rel.hasPrefix("/") ? rel : (base == "." ? rel : base + "/" + rel)
+                let canon = FileIO.canonical(path)
+                if stack.contains(canon) {
+                    throw PolicyError("#include cycle: \"\(rel)\" is already being included", at: pathTok.location)
+                }
+                let included: String
+                switch FileIO.readText(path) {
+                case .success(let t): included = t
+                case .failure(let e): throw PolicyError("cannot include \"\(rel)\": \(e.message)", at: pathTok.location)
+                }
+                replacements[tok.location.line] = try expand(text: included, file: path, stack: stack + [canon])
+            case .directive("define"):
+                try lexer.skipInlineBlanks()
+                let nameTok = try lexer.next()
+                guard case .identifier(let name) = nameTok.kind, nameTok.location.line == tok.location.line else {
+                    throw PolicyError("expected a name after #define", at: nameTok.location.line == tok.location.line ? nameTok.location : tok.location)
+                }
+                var value: [Token] = []
+                while true {
+                    try lexer.skipInlineBlanks()
+                    if lexer.atEndOfLine { break }
+                    let t = try lexer.next()
+                    if case .directive = t.kind { throw PolicyError("unexpected directive in #define", at: t.location) }
+                    value.append(t)
+                }
+                guard !value.isEmpty else { throw PolicyError("#define \(name) has no value", at: nameTok.location) }
+                if let old = defines[name], old.tokens.map(\.kind) != value.map(\.kind) {
+                    throw PolicyError("'\(name)' redefined (first defined at \(old.location.file):\(old.location.line))", at: nameTok.location)
+                }
+                defines[name] = Define(tokens: value, location: nameTok.location)
+            case .directive(let other):
+                throw PolicyError("unknown directive '#\(other)'", at: tok.location)
+            default:
+                tokens.append(tok)
+            }
+        }
+    }
+
+    private func expectEndOfDirective(_ lexer: inout Lexer, _ directive: Token) throws(PolicyError) {
+        try lexer.skipInlineBlanks()
+        if !lexer.atEndOfLine {
+            throw PolicyError("unexpected text after #include", at: lexer.here)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+/// The on-disk layout of a spool segment. All integers little-endian.
+///
+/// A segment file starts with a 24-byte header:
+///
+///     0  u32  magic "PITS"
+///     4  u32  format version (1)
+///     8  u64  seq floor: every seq below it had been assigned when the file was written, so the next seq is at
+///             least this even if every record was evicted (seqs are never reused)
+///     16 u32  CRC-32C of bytes 0..<16
+///     20 u32  reserved, 0
+///
+/// then records, back to back, each a 24-byte header and the event's JSON:
+///
+///     0  u32  magic "PITR": a torn or overwritten start shows here first
+///     4  u32  payload length
+///     8  u64  seq (also inside the JSON; here so eviction and `pending` need not parse it)
+///     16 u32  flags: bit 0 = violation (evicted last)
+///     20 u32  CRC-32C of bytes 4..<20 and the payload: length, seq and flags are covered too
+///     24      payload: the event's JSON line (UTF-8, no newline)
+///
+/// Records are only appended, and the file is fsynced before an append returns; a crash can therefore only leave a
+/// partial last record, which `scan` reports and the spool truncates.
+enum RecordFormat {
+    static let segmentMagic: UInt32 = 0x5354_4950  // "PITS"
+    static let recordMagic: UInt32 = 0x5254_4950   // "PITR"
+    static let version: UInt32 = 1
+    static let segmentHeaderSize = 24
+    static let recordHeaderSize = 24
+    /// Larger lengths are corruption: no event comes near it, and it bounds what a bad length makes us read.
+    static let maxPayload = 1 << 20
+
+    static let flagViolation: UInt32 = 1
+
+    static func segmentHeader(floor: UInt64) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(segmentHeaderSize)
+        put32(&bytes, segmentMagic)
+        put32(&bytes, version)
+        put64(&bytes, floor)
+        put32(&bytes, CRC32C.checksum(bytes))
+        put32(&bytes, 0)
+        return bytes
+    }
+
+    static func record(seq: UInt64, violation: Bool, payload: [UInt8]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(recordHeaderSize + payload.count)
+        put32(&bytes, recordMagic)
+        put32(&bytes, UInt32(payload.count))
+        put64(&bytes, seq)
+        put32(&bytes, violation ? flagViolation : 0)
+        let crc = CRC32C.update(CRC32C.checksum(bytes[4..<20]), payload)
+        put32(&bytes, crc)
+        bytes.append(contentsOf: payload)
+        return bytes
+    }
+
+    /// Where one stored record lives. `size` counts header and payload.
+    struct Ref: Equatable, Sendable {
+        var seq: UInt64
+        var offset: Int
+        var size: Int
+        var isViolation: Bool
+    }
+
+    /// What a segment file holds, up to the first thing that is not a whole, valid record.
+    struct Scan: Equatable {
+        var floor: UInt64?          // nil: the segment header is missing or corrupt
+        var records: [Ref] = []
+        var validEnd: Int           // bytes worth keeping; anything beyond is a torn or corrupt tail
+        var problem: String?        // why scanning stopped before the end of the file
+    }
+
+    static func scan(_ bytes: [UInt8]) -> Scan {
+        var result = Scan(floor: nil, validEnd: segmentHeaderSize)
+        if bytes.count < segmentHeaderSize {
+            result.problem = "short segment header"
+            result.validEnd = 0
+            return result
+        }
+        if get32(bytes, 0) == segmentMagic && get32(bytes, 16) == CRC32C.checksum(bytes[0..<16]) {
+            result.floor = get64(bytes, 8)
+        }
+        // Records are scanned even under a bad header: each carries its own checksum.
+        var offset = segmentHeaderSize
+        while offset < bytes.count {
+            if let problem = check(bytes, at: offset) {
+                result.problem = problem
+                break
+            }
+            let length = Int(get32(bytes, offset + 4))
+            let size = recordHeaderSize + length
+            result.records.append(Ref(seq: get64(bytes, offset + 8), offset: offset, size: size,
+                                      isViolation: get32(bytes, offset + 16) & flagViolation != 0))
+            offset += size
+        }
+        result.validEnd = offset
+        return result
+    }
+
+    /// Nil when a whole, valid record starts at `offset`; otherwise what is wrong with it.
+    static func check(_ bytes: [UInt8], at offset: Int) -> String? {
+        let available = bytes.count - offset
+        if available < recordHeaderSize { return "short record header (\(available) bytes)" }
+        if get32(bytes, offset) != recordMagic { return "bad record magic" }
+        let length = Int(get32(bytes, offset + 4))
+        if length > maxPayload { return "bad record length \(length)" }
+        if available < recordHeaderSize + length {
+            return "short record (\(available) of \(recordHeaderSize + length) bytes)"
+        }
+        let crc = CRC32C.update(CRC32C.checksum(bytes[(offset + 4)..<(offset + 20)]),
+                                bytes[(offset + recordHeaderSize)..<(offset + recordHeaderSize + length)])
+        if crc != get32(bytes, offset + 20) { return "bad record checksum" }
+        return nil
+    }
+
+    static func put32(_ bytes: inout [UInt8], _ value: UInt32) {
+        for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(i)))) }
+    }
+
+    static func put64(_ bytes: inout [UInt8], _ value: UInt64) {
+        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))) }
+    }
+
+    static func get32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
+        var v: UInt32 = 0
+        for i in 0..<4 { v |= UInt32(bytes[at + i]) << (8 * UInt32(i)) }
+        return v
+    }
+
+    static func get64(_ bytes: [UInt8], _ at: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(bytes[at + i]) << (8 * UInt64(i)) }
+        return v
+    }
+}

@@ -1,0 +1,132 @@
+import Glibc
+import XCTest
+@testable import PitUplink
+
+/// Damage a spool the way a crash or a bad sector would, then reopen it.
+final class RecoveryTests: XCTestCase {
+    /// Five stored events in one segment; returns them and the offset where the last record starts.
+    private func fiveEvents(_ dir: TemporaryDirectory) throws -> (events: [PitEvent], lastStart: Int, file: String) {
+        let events = try withSpool(dir.spool) { spool in
+            try sampleEvents().prefix(5).map { try spool.append($0) }
+        }
+        let file = dir.spool + "/0000000001.log"
+        let lastPayload = events[4].jsonBytes().count
+        return (events, Files.size(file) - RecordFormat.recordHeaderSize - lastPayload, file)
+    }
+
+    private func reopen(_ dir: TemporaryDirectory) throws -> (RecoveryReport, [PitEvent], UInt64) {
+        try withSpool(dir.spool) { spool in (spool.recovery, try spool.all(), try spool.append(.boot()).seq!) }
+    }
+
+    func testARecordCutInItsHeaderIsTruncatedAndReported() throws {
+        let dir = TemporaryDirectory()
+        let (events, lastStart, file) = try fiveEvents(dir)
+        XCTAssertEqual(truncate(file, off_t(lastStart + 10)), 0)
+        let (report, stored, next) = try reopen(dir)
+        XCTAssertEqual(report.truncations, [.init(file: file, offset: lastStart, bytesTruncated: 10,
+                                                  reason: "short record header (10 bytes)")])
+        XCTAssertEqual(stored, Array(events.prefix(4)))
+        XCTAssertEqual(next, 5, "the torn record was never acknowledged, so its seq is free")
+        XCTAssertTrue(try withSpool(dir.spool) { $0.recovery.isClean }, "repaired once, clean after")
+    }
+
+    func testARecordCutInItsPayloadIsTruncatedAndReported() throws {
+        let dir = TemporaryDirectory()
+        let (events, lastStart, file) = try fiveEvents(dir)
+        let size = Files.size(file)
+        XCTAssertEqual(truncate(file, off_t(size - 1)), 0)
+        let (report, stored, _) = try reopen(dir)
+        XCTAssertEqual(report.truncations.count, 1)
+        XCTAssertEqual(report.truncations.first?.offset, lastStart)
+        XCTAssertEqual(report.bytesTruncated, size - 1 - lastStart)
+        XCTAssertTrue(report.truncations.first?.reason.hasPrefix("short record (") ?? false, "\(report)")
+        XCTAssertEqual(stored, Array(events.prefix(4)))
+    }
+
+    func testAFlippedByteInTheLastRecordFailsItsChecksum() throws {
+        let dir = TemporaryDirectory()
+        let (events, lastStart, file) = try fiveEvents(dir)
+        let size = Files.size(file)
+        var bytes = Files.read(file)
+        bytes[lastStart + RecordFormat.recordHeaderSize + 20] ^= 0x01
+        Files.write(file, bytes)
+        let (report, stored, _) = try reopen(dir)
+        XCTAssertEqual(report.truncations, [.init(file: file, offset: lastStart, bytesTruncated: size - lastStart,
+                                                  reason: "bad record checksum")])
+        XCTAssertEqual(stored, Array(events.prefix(4)))
+    }
+
+    func testAFlippedSeqInTheHeaderFailsTheChecksumToo() throws {
+        let dir = TemporaryDirectory()
+        let (events, lastStart, file) = try fiveEvents(dir)
+        var bytes = Files.read(file)
+        bytes[lastStart + 8] ^= 0x80
+        Files.write(file, bytes)
+        let (report, stored, _) = try reopen(dir)
+        XCTAssertEqual(report.truncations.map(\.reason), ["bad record checksum"])
+        XCTAssertEqual(stored, Array(events.prefix(4)))
+    }
+
+    func testZeroesAfterTheLastRecordAreCutAsBadMagic() throws {
+        // What some file systems show after a power loss: the size was updated, the data blocks were not.
+        let dir = TemporaryDirectory()
+        let (events, _, file) = try fiveEvents(dir)
+        let size = Files.size(file)
+        Files.write(file, Files.read(file) + [UInt8](repeating: 0, count: 4096))
+        let (report, stored, next) = try reopen(dir)
+        XCTAssertEqual(report.truncations, [.init(file: file, offset: size, bytesTruncated: 4096,
+                                                  reason: "bad record magic")])
+        XCTAssertEqual(stored, events)
+        XCTAssertEqual(next, 6)
+    }
+
+    func testADamagedSegmentHeaderIsRewrittenAndItsRecordsKept() throws {
+        let dir = TemporaryDirectory()
+        let (events, _, file) = try fiveEvents(dir)
+        var bytes = Files.read(file)
+        bytes[9] ^= 0xff
+        Files.write(file, bytes)
+        let (report, stored, next) = try reopen(dir)
+        XCTAssertEqual(report.rewrittenHeaders, [file])
+        XCTAssertEqual(report.truncations, [])
+        XCTAssertFalse(report.isClean)
+        XCTAssertEqual(stored, events)
+        XCTAssertEqual(next, 6)
+    }
+
+    func testLeftoverTemporaryFilesAreRemoved() throws {
+        let dir = TemporaryDirectory()
+        let (events, _, _) = try fiveEvents(dir)
+        Files.write(dir.spool + "/0000000001.log.tmp", [1, 2, 3])
+        Files.write(dir.spool + "/cursor.https.tmp", Array("99\n".utf8))
+        let spool = try Spool.open(directory: dir.spool, limitBytes: 1 << 20)
+        XCTAssertEqual(spool.recovery.removedTemporaries.sorted(),
+                       [dir.spool + "/0000000001.log.tmp", dir.spool + "/cursor.https.tmp"])
+        XCTAssertTrue(spool.recovery.isClean, "an interrupted rename loses nothing")
+        XCTAssertEqual(try spool.all(), events)
+        XCTAssertEqual(spool.cursor(for: "https"), 0)
+        XCTAssertFalse(Files.list(dir.spool).contains { $0.hasSuffix(".tmp") })
+    }
+
+    func testAppendsAfterRecoveryReadBackWithTheSurvivors() throws {
+        let dir = TemporaryDirectory()
+        let (events, lastStart, file) = try fiveEvents(dir)
+        XCTAssertEqual(truncate(file, off_t(lastStart + 30)), 0)
+        let more = try withSpool(dir.spool) { spool in try (0..<3).map { _ in try spool.append(.boot()) } }
+        XCTAssertEqual(try withSpool(dir.spool) { try $0.all() }, Array(events.prefix(4)) + more)
+    }
+
+    func testADamagedCursorIsResetToZeroAndReportedRatherThanBlockingTheSpool() throws {
+        let dir = TemporaryDirectory()
+        let (events, _, _) = try fiveEvents(dir)
+        try withSpool(dir.spool) { try $0.commit(3, for: "https") }
+        Files.write(dir.spool + "/cursor.https", [0x33, 0xff])
+        try withSpool(dir.spool) { spool in
+            XCTAssertEqual(spool.recovery.resetCursors, [dir.spool + "/cursor.https"])
+            XCTAssertFalse(spool.recovery.isClean)
+            XCTAssertEqual(try spool.pending(for: "https"), events, "re-sent: at-least-once")
+            try spool.commit(5, for: "https")
+        }
+        XCTAssertTrue(try withSpool(dir.spool) { $0.recovery.isClean && $0.cursor(for: "https") == 5 })
+    }
+}
