@@ -25,6 +25,10 @@ let package = Package(
             "CPitShim", "CCap", "PitPolicy", "PitTOML",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        .target(name: "PitBoard", dependencies: [
+            "CPitShim", "CGpiod", "PitTOML",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         .executableTarget(name: "pit", dependencies: [
             "PitJail", "PitPolicy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -32,6 +36,7 @@ let package = Package(
 
         .testTarget(name: "PitTOMLTests", dependencies: ["PitTOML"]),
         .testTarget(name: "PitPolicyTests", dependencies: ["PitPolicy"]),
+        .testTarget(name: "PitBoardTests", dependencies: ["PitBoard", "PitTOML", "CPitShim"]),
         .testTarget(name: "PitJailTests", dependencies: ["PitJail", "pit"]),
     ]
 )

@@ -176,3 +176,35 @@ int pit_signalfd_next(int fd) {
     ssize_t n = read(fd, &info, sizeof info);
     return n == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
 }
+
+// PitBoard: watchdog ioctls.
+#include <sys/ioctl.h>
+
+int pit_wdt_getsupport(int fd, struct watchdog_info *info) { return ioctl(fd, WDIOC_GETSUPPORT, info); }
+int pit_wdt_getstatus(int fd, int *flags) { return ioctl(fd, WDIOC_GETSTATUS, flags); }
+int pit_wdt_getbootstatus(int fd, int *flags) { return ioctl(fd, WDIOC_GETBOOTSTATUS, flags); }
+// The argument is ignored by the kernel, but WDIOC_KEEPALIVE is declared _IOR(int), so pass a
+// valid pointer rather than garbage in case a driver copies it.
+int pit_wdt_keepalive(int fd) { int unused = 0; return ioctl(fd, WDIOC_KEEPALIVE, &unused); }
+int pit_wdt_settimeout(int fd, int *seconds) { return ioctl(fd, WDIOC_SETTIMEOUT, seconds); }
+int pit_wdt_gettimeout(int fd, int *seconds) { return ioctl(fd, WDIOC_GETTIMEOUT, seconds); }
+int pit_wdt_setpretimeout(int fd, int *seconds) { return ioctl(fd, WDIOC_SETPRETIMEOUT, seconds); }
+int pit_wdt_getpretimeout(int fd, int *seconds) { return ioctl(fd, WDIOC_GETPRETIMEOUT, seconds); }
+int pit_wdt_gettimeleft(int fd, int *seconds) { return ioctl(fd, WDIOC_GETTIMELEFT, seconds); }
+
+unsigned long pit_wdt_request(int index) {
+    switch (index) {
+    case 0: return WDIOC_GETSUPPORT;
+    case 1: return WDIOC_GETSTATUS;
+    case 2: return WDIOC_GETBOOTSTATUS;
+    case 3: return WDIOC_GETTEMP;
+    case 4: return WDIOC_SETOPTIONS;
+    case 5: return WDIOC_KEEPALIVE;
+    case 6: return WDIOC_SETTIMEOUT;
+    case 7: return WDIOC_GETTIMEOUT;
+    case 8: return WDIOC_SETPRETIMEOUT;
+    case 9: return WDIOC_GETPRETIMEOUT;
+    case 10: return WDIOC_GETTIMELEFT;
+    default: return 0;
+    }
+}

@@ -43,7 +43,7 @@ struct Cursors {
 
     mutating func commit(_ seq: UInt64, for transport: String, directory: String) throws(SpoolError) {
         let path = directory + "/" + Self.prefix + transport
-        try FileIO.atomicWrite(Array("\(seq)\n".utf8), to: path, directory: directory)
+        try FileIO.atomicWrite(Array("\(seq)\n".utf8), to: path, directory: directory, operation: "commit")
         values[transport] = seq
     }
 }

@@ -64,7 +64,7 @@ extension Spool {
             bytes.append(contentsOf: old[start..<(start + ref.size)])
             refs.append(ref)
         }
-        try FileIO.atomicWrite(bytes, to: segment.path, directory: directory)
+        try FileIO.atomicWrite(bytes, to: segment.path, directory: directory, operation: "evict")
         if isActive {
             // The old descriptor still points at the replaced file.
             let fd = try FileIO.open(segment.path, O_RDWR)

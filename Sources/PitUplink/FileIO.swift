@@ -78,12 +78,14 @@ enum FileIO {
 
     /// Replaces `path` with `bytes` so that a crash leaves either the old or the new content, never a mix:
     /// write a temporary file, fsync it, rename it over, fsync the directory.
-    static func atomicWrite(_ bytes: [UInt8], to path: String, directory: String) throws(SpoolError) {
+    /// `operation` names the spool step in errors: `create segment`, `evict`, `commit`.
+    static func atomicWrite(_ bytes: [UInt8], to path: String, directory: String, operation: String)
+        throws(SpoolError) {
         let temporary = path + ".tmp"
-        let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, operation: "create")
+        let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, operation: operation)
         do {
-            try pwriteAll(fd, bytes, at: 0, operation: "write", path: temporary)
-            try fsync(fd, path: temporary)
+            try pwriteAll(fd, bytes, at: 0, operation: operation, path: temporary)
+            try fsync(fd, path: temporary, operation: operation)
         } catch {
             close(fd)
             unlink(temporary)
@@ -91,7 +93,7 @@ enum FileIO {
         }
         close(fd)
         guard rename(temporary, path) == 0 else {
-            let error = SpoolError.sys("rename", path)
+            let error = SpoolError.sys(operation, path)
             unlink(temporary)
             throw error
         }

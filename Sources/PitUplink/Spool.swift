@@ -160,7 +160,7 @@ public final class Spool {
     static func createSegment(number: UInt64, floor: UInt64, directory: String) throws(SpoolError) -> Segment {
         let path = directory + "/" + Segment.fileName(number)
         let header = RecordFormat.segmentHeader(floor: floor)
-        try FileIO.atomicWrite(header, to: path, directory: directory)
+        try FileIO.atomicWrite(header, to: path, directory: directory, operation: "create segment")
         return Segment(number: number, path: path, size: header.count, floor: floor, records: [])
     }
 

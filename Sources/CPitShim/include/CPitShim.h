@@ -86,4 +86,22 @@ long pit_syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 /// (negative errno); -ENOSYS elsewhere. Tests use it to prove filters refuse ia32 entry.
 long pit_int80_syscall(long nr, long a0, long a1, long a2);
 
+// Linux watchdog ioctls (PitBoard): WDIOC_* are _IOR/_IOWR macros Swift cannot import.
+#include <linux/watchdog.h>
+
+int pit_wdt_getsupport(int fd, struct watchdog_info *info);
+int pit_wdt_getstatus(int fd, int *flags);
+int pit_wdt_getbootstatus(int fd, int *flags);
+int pit_wdt_keepalive(int fd);
+/// In/out: the driver may round the request; `seconds` receives what it set.
+int pit_wdt_settimeout(int fd, int *seconds);
+int pit_wdt_gettimeout(int fd, int *seconds);
+/// In/out like pit_wdt_settimeout; 0 disables the pretimeout.
+int pit_wdt_setpretimeout(int fd, int *seconds);
+int pit_wdt_getpretimeout(int fd, int *seconds);
+int pit_wdt_gettimeleft(int fd, int *seconds);
+/// The request number of a WDIOC_* ioctl by its index in linux/watchdog.h (0 = GETSUPPORT ..
+/// 10 = GETTIMELEFT), 0 for an unknown index; lets tests pin the encoding without hardware.
+unsigned long pit_wdt_request(int index);
+
 #endif
