@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <linux/filter.h>
 #include <unistd.h>
@@ -207,4 +208,11 @@ unsigned long pit_wdt_request(int index) {
     case 10: return WDIOC_GETTIMELEFT;
     default: return 0;
     }
+}
+
+int pit_child_has_exited(pid_t pid) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -1;
+    return info.si_pid != 0;
 }

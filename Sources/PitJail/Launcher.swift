@@ -2,11 +2,26 @@ import CPitShim
 import Glibc
 import PitPolicy
 
-/// How a jail ended, as `pit run` reports it.
+/// How a jail ended.
 public struct JailOutcome: Sendable {
-    public enum Ending: Sendable, Equatable {
+    public enum Ending: Sendable, Equatable, CustomStringConvertible {
         case exited(Int32)
         case signaled(Int32, coreDumped: Bool)
+
+        /// The status a shell would show: the exit code, or 128+N when killed by signal N.
+        public var exitStatus: Int32 {
+            switch self {
+            case .exited(let code): return code
+            case .signaled(let signal, _): return 128 + signal
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .exited(let code): return "exited with status \(code)"
+            case .signaled(let signal, let core): return "killed by signal \(signal)\(core ? " (core dumped)" : "")"
+            }
+        }
     }
     public var ending: Ending
     public var timedOut: Bool
@@ -15,13 +30,7 @@ public struct JailOutcome: Sendable {
     /// What the kernel's audit log said about seccomp kills by explicit KILL rules (rate-limited, may be empty).
     public var seccompKills: [SeccompAuditRecord]
 
-    /// The exit status `pit run` returns: the command's, or 128+N when it was killed by signal N.
-    public var exitStatus: Int32 {
-        switch ending {
-        case .exited(let code): return code
-        case .signaled(let signal, _): return 128 + signal
-        }
-    }
+    public var exitStatus: Int32 { ending.exitStatus }
 }
 
 /// A failure before the command started: in the parent (`JailError`) or reported by the child's setup.
@@ -37,10 +46,10 @@ public enum LaunchError: Error, CustomStringConvertible {
 }
 
 public enum Launcher {
-    /// Starts the jail and waits for it, reporting each policy violation to `onViolation` as it happens.
-    /// The caller must be single-threaded (checked): the child runs Swift between clone and execve.
-    public static func run(_ spec: JailSpec, policy: JailPolicy?,
-                           onViolation: (Violation) -> Void = { _ in }) throws(LaunchError) -> JailOutcome {
+    /// Starts a jail and returns once its command has been exec'd (or throws what went wrong before).
+    /// The caller must be single-threaded (checked: the child runs Swift between clone and execve) and
+    /// should block SIGCHLD if it wants to learn about the exit through a signalfd.
+    public static func start(_ spec: JailSpec, policy: JailPolicy?) throws(LaunchError) -> RunningJail {
         let threads = threadCount()
         guard threads == 1 else {
             throw .parent(JailError("launch", detail: "the launcher must be single-threaded at clone (found \(threads) threads)"))
@@ -49,18 +58,54 @@ public enum Launcher {
         do { cgroup = spec.limits.needsCgroup ? try JailCgroup.create(name: spec.name, limits: spec.limits) : nil } catch {
             throw .parent(error)
         }
-        defer { cgroup?.remove() }
-
         var pair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            cgroup?.remove()
             throw .parent(.sys("socketpair"))
         }
         let (parentEnd, childEnd) = (pair[0], pair[1])
 
+        let pid = pit_clone_fork(UInt(spec.namespaces.cloneFlags))
+        if pid == 0 {
+            close(parentEnd)
+            enterJail(spec, policy: policy?.compiled, channel: childEnd)
+        }
+        close(childEnd)
+        guard pid > 0 else {
+            close(parentEnd)
+            cgroup?.remove()
+            throw .parent(.sys("clone"))
+        }
+        let jail = RunningJail(name: spec.name, pid: pid, cgroup: cgroup, policy: policy)
+        do throws(JailError) {
+            try cgroup?.add(pid: pid)
+            try spec.namespaces.writeIDMaps(pid: pid)
+        } catch {
+            close(parentEnd)
+            jail.kill()
+            _ = jail.reap()
+            throw .parent(error)
+        }
+        var go: UInt8 = 1
+        _ = send(parentEnd, &go, 1, Int32(MSG_NOSIGNAL))
+        do throws(LaunchError) {
+            try jail.awaitExec(channel: parentEnd)
+        } catch {
+            close(parentEnd)
+            jail.kill()
+            _ = jail.reap()
+            throw error
+        }
+        close(parentEnd)
+        return jail
+    }
+
+    /// `pit run`: starts the jail and waits for it, reporting each violation to `onViolation` as it happens.
+    /// One poll loop over a signalfd and the seccomp listener, the time limit as its timeout.
+    public static func run(_ spec: JailSpec, policy: JailPolicy?,
+                           onViolation: (Violation) -> Void = { _ in }) throws(LaunchError) -> JailOutcome {
         let audit = SeccompAudit.open()
         defer { audit?.close() }
-
-        // Signals are blocked before clone and read from a signalfd in the monitor's poll loop.
         var watched = sigset_t(), previous = sigset_t()
         sigemptyset(&watched)
         let signals = [SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT]
@@ -68,33 +113,50 @@ public enum Launcher {
         pthread_sigmask(SIG_BLOCK, &watched, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         let signalFD = signals.withUnsafeBufferPointer { pit_signalfd($0.baseAddress, Int32($0.count)) }
-        guard signalFD >= 0 else { close(parentEnd); close(childEnd); throw .parent(.sys("signalfd")) }
+        guard signalFD >= 0 else { throw .parent(.sys("signalfd")) }
+        defer { close(signalFD) }
 
-        let pid = pit_clone_fork(UInt(spec.namespaces.cloneFlags))
-        if pid == 0 {
-            close(parentEnd)
-            close(signalFD)
-            enterJail(spec, policy: policy?.compiled, channel: childEnd)
+        let jail = try start(spec, policy: policy)
+        defer { jail.close() }
+        var deadline = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &deadline)
+        deadline.tv_sec += spec.timeLimit ?? 0
+        var timedOut = false
+        var interruptedBy: Int32?
+        while true {
+            var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: jail.listener, events: Int16(POLLIN), revents: 0)]
+            let timeout: Int32 = spec.timeLimit == nil || timedOut ? -1 : milliseconds(until: deadline)
+            let ready = poll(&fds, nfds_t(fds.count), timeout)
+            if ready == 0 && spec.timeLimit != nil && !timedOut {
+                timedOut = true
+                jail.kill()
+                continue
+            }
+            if fds[1].revents != 0 { jail.serviceListener(onViolation) }
+            guard fds[0].revents != 0 else { continue }
+            while true {
+                let signal = pit_signalfd_next(signalFD)
+                if signal < 0 { break }
+                if signal != SIGCHLD {
+                    // The jail's init ignores signals it has no handler for; Pit ends it the only sure way.
+                    interruptedBy = signal
+                    jail.kill()
+                }
+            }
+            if let ending = jail.reap(nonblocking: true) {
+                var outcome = JailOutcome(ending: ending, timedOut: timedOut, interruptedBy: interruptedBy, seccompKills: [])
+                if let records = audit?.drain(), !records.isEmpty { outcome.seccompKills = records }
+                return outcome
+            }
         }
-        close(childEnd)
-        guard pid > 0 else { close(parentEnd); close(signalFD); throw .parent(.sys("clone")) }
+    }
 
-        var monitor = JailMonitor(pid: pid, channel: parentEnd, signalFD: signalFD, policy: policy, timeLimit: spec.timeLimit)
-        defer { monitor.close() }
-        do throws(JailError) {
-            try cgroup?.add(pid: pid)
-            try spec.namespaces.writeIDMaps(pid: pid)
-        } catch {
-            kill(pid, SIGKILL)
-            _ = monitor.reap()
-            throw .parent(error)
-        }
-        var go: UInt8 = 1
-        _ = send(parentEnd, &go, 1, Int32(MSG_NOSIGNAL))
-
-        var outcome = try monitor.run(onViolation: onViolation)
-        if let records = audit?.drain(), !records.isEmpty { outcome.seccompKills = records }
-        return outcome
+    static func milliseconds(until deadline: timespec) -> Int32 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1_000_000
+        return Int32(max(0, min(ms, Int(Int32.max))))
     }
 
     static func decode(_ status: Int32) -> JailOutcome.Ending {
@@ -114,89 +176,74 @@ public enum Launcher {
     }
 }
 
-/// The parent's side of a running jail: one poll loop over the setup channel, the seccomp listener and a
-/// signalfd, with the time limit as the poll timeout. No sleeping, no busy loop.
-struct JailMonitor {
-    let pid: pid_t
-    var channel: Int32
-    let signalFD: Int32
-    let policy: JailPolicy?
-    let deadline: timespec?
-    var listener: Int32 = -1
-    var execDone = false
-    var timedOut = false
-    var interruptedBy: Int32?
+/// A started jail, as its parent holds it: the init's pid and pidfd, the seccomp listener when the policy
+/// reports violations, and the cgroup to remove once it has been reaped.
+public final class RunningJail {
+    public let name: String
+    public let pid: pid_t
+    /// Readable when the init exits: what an event loop waits on.
+    public let pidfd: Int32
+    /// The seccomp user-notification fd, or -1: readable when a process of the jail made a reported syscall.
+    public private(set) var listener: Int32 = -1
+    public let policy: JailPolicy?
+    let cgroup: JailCgroup?
+    private var execDone = false
+    private var reaped = false
 
-    init(pid: pid_t, channel: Int32, signalFD: Int32, policy: JailPolicy?, timeLimit: Int?) {
+    init(name: String, pid: pid_t, cgroup: JailCgroup?, policy: JailPolicy?) {
+        self.name = name
         self.pid = pid
-        self.channel = channel
-        self.signalFD = signalFD
+        self.cgroup = cgroup
         self.policy = policy
-        if let timeLimit {
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            now.tv_sec += timeLimit
-            deadline = now
-        } else {
-            deadline = nil
-        }
+        self.pidfd = pit_pidfd_open(pid, 0)
     }
 
-    mutating func run(onViolation: (Violation) -> Void) throws(LaunchError) -> JailOutcome {
-        while true {
-            var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: channel, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
-            let ready = poll(&fds, nfds_t(fds.count), timeoutMilliseconds())
-            if ready < 0 && errno != EINTR { continue }
-            if ready == 0, deadline != nil, !timedOut {
-                timedOut = true
-                kill(pid, SIGKILL)
-                continue
-            }
-            if fds[2].revents != 0 { serviceListener(onViolation) }
-            if fds[1].revents != 0 { try readChannel() }
-            if fds[0].revents != 0, let ending = readSignals() {
-                // Violations still queued when init died belong to processes that are gone: nothing to answer.
-                return JailOutcome(ending: ending, timedOut: timedOut, interruptedBy: interruptedBy, seccompKills: [])
-            }
-        }
+    /// Kills the whole jail: SIGKILL to its init takes every process of its PID namespace with it.
+    public func kill(_ signal: Int32 = SIGKILL) {
+        guard !reaped else { return }
+        _ = Glibc.kill(pid, signal)
     }
 
-    private func timeoutMilliseconds() -> Int32 {
-        guard let deadline, !timedOut else { return -1 }
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1_000_000
-        return Int32(max(0, min(ms, Int(Int32.max))))
+    /// Collects the init's exit status (nil while it runs, when `nonblocking`), then removes the cgroup.
+    public func reap(nonblocking: Bool = false) -> JailOutcome.Ending? {
+        guard !reaped else { return nil }
+        var status: Int32 = 0
+        var result: pid_t
+        repeat { result = waitpid(pid, &status, nonblocking ? WNOHANG : 0) } while result < 0 && errno == EINTR
+        guard result == pid else { return nil }
+        reaped = true
+        cgroup?.remove()
+        return Launcher.decode(status)
     }
 
-    /// Messages from the child's setup: `E<line>` a failed step, `L<fd>` the listener is about to exist at fd.
-    /// End-of-file means execve closed the child's end: the command runs.
-    private mutating func readChannel() throws(LaunchError) {
+    public func close() {
+        if listener >= 0 { Glibc.close(listener); listener = -1 }
+        if pidfd >= 0 { Glibc.close(pidfd) }
+        if !reaped { kill(); _ = reap() }
+    }
+
+    deinit { close() }
+
+    /// Waits for the child's setup: `E<line>` a failed step, `L<fd>` the listener is about to exist at fd,
+    /// end-of-file once execve closed the child's end. Meanwhile the init's own pre-exec syscalls that
+    /// the filter reports are let through (they are Pit's code, not the jailed command's).
+    func awaitExec(channel: Int32) throws(LaunchError) {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
-        if n < 0 { return }
-        if n == 0 {
-            execDone = true
-            Glibc.close(channel)
-            channel = -1
-            return
-        }
-        let message = String(decoding: buffer[1..<n], as: UTF8.self)
-        switch buffer[0] {
-        case UInt8(ascii: "L"):
+        while true {
+            var fds = [pollfd(fd: channel, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            if poll(&fds, 2, -1) < 0 { continue }
+            if fds[1].revents != 0 { serviceListener { _ in } }
+            guard fds[0].revents != 0 else { continue }
+            let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
+            if n < 0 { continue }
+            if n == 0 { execDone = true; return }
+            let message = String(decoding: buffer[1..<n], as: UTF8.self)
+            guard buffer[0] == UInt8(ascii: "L") else { throw .setup(message) }
             listener = takeListener(at: Int32(message) ?? -1)
-            if listener < 0 {
-                kill(pid, SIGKILL)
-                _ = reap()
-                throw .parent(.sys("take seccomp listener", "/proc/\(pid)/fd/\(message)"))
-            }
+            guard listener >= 0 else { throw .parent(.sys("take seccomp listener", "/proc/\(pid)/fd/\(message)")) }
             var ok: UInt8 = 1
             _ = send(channel, &ok, 1, Int32(MSG_NOSIGNAL))
-        default:
-            _ = reap()
-            throw .setup(message)
         }
     }
 
@@ -204,9 +251,7 @@ struct JailMonitor {
     /// any syscall of its own might be one the policy reports, with nobody yet to answer). pidfd_getfd
     /// copies it once the load has happened: a bounded wait of microseconds, once per jail start.
     private func takeListener(at number: Int32) -> Int32 {
-        let pidfd = pit_pidfd_open(pid, 0)
         guard pidfd >= 0, number >= 0 else { return -1 }
-        defer { Glibc.close(pidfd) }
         for _ in 0..<200_000 {
             let fd = pit_pidfd_getfd(pidfd, number)
             if fd >= 0 {
@@ -215,7 +260,7 @@ struct JailMonitor {
             } else if errno != EBADF {
                 return -1
             }
-            if kill(pid, 0) != 0 { return -1 }
+            if pit_child_has_exited(pid) != 0 { return -1 }
             sched_yield()
         }
         errno = ETIMEDOUT
@@ -228,9 +273,12 @@ struct JailMonitor {
         return n > 0 && String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self).contains("seccomp")
     }
 
-    private mutating func serviceListener(_ onViolation: (Violation) -> Void) {
+    /// Answers one pending notification: records the violation, then applies the policy's outcome.
+    public func serviceListener(_ onViolation: (Violation) -> Void) {
+        guard listener >= 0 else { return }
         var notification = pit_notification()
         guard pit_notif_recv(listener, &notification) == 0 else {
+            // ENOENT: the task died before we read it. Anything else means the listener is unusable.
             if errno != ENOENT && errno != EINTR { Glibc.close(listener); listener = -1 }
             return
         }
@@ -251,38 +299,8 @@ struct JailMonitor {
             _ = pit_notif_respond(listener, notification.id, 0, 1)
         default:
             // KILL means the whole process (see JailPolicy). The answer after the kill is only a formality.
-            kill(pid_t(notification.pid), SIGKILL)
+            _ = Glibc.kill(pid_t(notification.pid), SIGKILL)
             _ = pit_notif_respond(listener, notification.id, ENOSYS, 0)
         }
-    }
-
-    /// Drains the signalfd; returns the ending once the jail's init has been reaped.
-    private mutating func readSignals() -> JailOutcome.Ending? {
-        var ended: JailOutcome.Ending?
-        while true {
-            let signal = pit_signalfd_next(signalFD)
-            if signal < 0 { break }
-            if signal == SIGCHLD {
-                var status: Int32 = 0
-                if waitpid(pid, &status, WNOHANG) == pid { ended = Launcher.decode(status) }
-            } else {
-                // The jail's init ignores signals it has no handler for; Pit ends it the only sure way.
-                interruptedBy = signal
-                kill(pid, SIGKILL)
-            }
-        }
-        return ended
-    }
-
-    func reap() -> JailOutcome.Ending {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return Launcher.decode(status)
-    }
-
-    func close() {
-        if channel >= 0 { Glibc.close(channel) }
-        if listener >= 0 { Glibc.close(listener) }
-        Glibc.close(signalFD)
     }
 }

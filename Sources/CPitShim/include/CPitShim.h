@@ -75,6 +75,8 @@ int pit_pidfd_getfd(int pidfd, int targetfd);
 int pit_signalfd(const int *signals, int count);
 /// The next signal number queued on a signalfd, or -1 (EAGAIN when none).
 int pit_signalfd_next(int fd);
+/// 1 when the child has exited (its status is left for waitpid), 0 while it runs, -1 on error.
+int pit_child_has_exited(pid_t pid);
 
 
 /// seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog) on a prebuilt classic BPF program.
