@@ -29,8 +29,10 @@ let package = Package(
             "CPitShim", "CGpiod", "PitTOML",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitJail", "PitPolicy", "PitBoard", "PitTOML",
+                                                     .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(name: "pit", dependencies: [
-            "PitJail", "PitPolicy",
+            "PitJail", "PitPolicy", "PitSupervisor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <termios.h>
 #include <linux/filter.h>
 #include <unistd.h>
@@ -216,3 +218,51 @@ int pit_child_has_exited(pid_t pid) {
     if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -1;
     return info.si_pid != 0;
 }
+
+int pit_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int pit_epoll_add(int epfd, int fd, uint64_t token, int writable) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = writable ? EPOLLOUT : EPOLLIN;
+    ev.data.u64 = token;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int pit_epoll_remove(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
+
+int pit_epoll_wait(int epfd, uint64_t *tokens, int max, int timeout_ms) {
+    struct epoll_event events[64];
+    if (max > 64) max = 64;
+    int n = epoll_wait(epfd, events, max, timeout_ms);
+    for (int i = 0; i < n; i++) tokens[i] = events[i].data.u64;
+    return n;
+}
+
+int pit_timerfd_create(void) { return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); }
+
+int pit_timerfd_arm(int fd, long long ms) {
+    struct itimerspec spec;
+    memset(&spec, 0, sizeof spec);
+    if (ms >= 0) {
+        if (ms == 0) ms = 1;  // a zero it_value would disarm instead of firing now
+        spec.it_value.tv_sec = ms / 1000;
+        spec.it_value.tv_nsec = (ms % 1000) * 1000000L;
+    }
+    return timerfd_settime(fd, 0, &spec, NULL);
+}
+
+void pit_timerfd_ack(int fd) {
+    uint64_t expirations;
+    ssize_t n = read(fd, &expirations, sizeof expirations);
+    (void)n;
+}
+
+long pit_peer_uid(int socket) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    return (long)cred.uid;
+}
+
+int pit_accept(int socket) { return accept4(socket, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK); }

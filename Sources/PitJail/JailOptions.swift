@@ -219,7 +219,7 @@ extension JailOptions {
         return policy
     }
 
-    static func absolute(_ path: String) -> String {
+    public static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return normalize(path) }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
         let cwd = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "/"

@@ -216,6 +216,15 @@ public final class RunningJail {
         return Launcher.decode(status)
     }
 
+    /// For a supervisor that reaped the init itself (waitpid(-1) as a subreaper): record the status.
+    public func reaped(status: Int32) -> JailOutcome.Ending {
+        reaped = true
+        cgroup?.remove()
+        return Launcher.decode(status)
+    }
+
+    public var isReaped: Bool { reaped }
+
     public func close() {
         if listener >= 0 { Glibc.close(listener); listener = -1 }
         if pidfd >= 0 { Glibc.close(pidfd) }

@@ -100,11 +100,18 @@ enum FileIO {
         try fsyncDirectory(directory)
     }
 
+    /// mkdir -p. A directory it creates is made durable in its parent, or a power loss could take the new spool
+    /// directory, and the events stored in it, away.
     static func makeDirectories(_ path: String) throws(SpoolError) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
+            let parent = prefix.isEmpty ? "/" : prefix
             prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw SpoolError.sys("mkdir", prefix) }
+            if mkdir(prefix, 0o700) == 0 {
+                try fsyncDirectory(parent)
+            } else if errno != EEXIST {
+                throw SpoolError.sys("mkdir", prefix)
+            }
         }
     }
 

@@ -60,6 +60,19 @@ final class SpoolTests: XCTestCase {
         XCTAssertEqual(try withSpool(dir.spool) { try $0.events(after: 1) }, stored)
     }
 
+    func testABatchSpanningSeveralSegmentsIsStoredWhole() throws {
+        let dir = TemporaryDirectory()
+        let limit = 256 * 1024
+        let batch = (0..<150).map { i in PitEvent.boot(message: String(repeating: "k", count: 100 + i)) }
+        let stored = try withSpool(dir.spool, limit: limit) { try $0.append(contentsOf: batch) }
+        XCTAssertEqual(stored.map(\.seq!), Array(1...150))
+        XCTAssertGreaterThan(Files.segments(dir.spool).count, 1, "the batch rolled over segments")
+        try withSpool(dir.spool, limit: limit) { spool in
+            XCTAssertTrue(spool.recovery.isClean)
+            XCTAssertEqual(try spool.all(), stored)
+        }
+    }
+
     func testRecordsRollIntoNumberedSegmentsAndReadBackInOrder() throws {
         let dir = TemporaryDirectory()
         let limit = 64 * 1024

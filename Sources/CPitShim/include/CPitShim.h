@@ -75,6 +75,23 @@ int pit_pidfd_getfd(int pidfd, int targetfd);
 int pit_signalfd(const int *signals, int count);
 /// The next signal number queued on a signalfd, or -1 (EAGAIN when none).
 int pit_signalfd_next(int fd);
+/// epoll with 64-bit tokens (struct epoll_event is packed on x86_64, which Swift does not import well).
+int pit_epoll_create(void);
+int pit_epoll_add(int epfd, int fd, uint64_t token, int writable);
+int pit_epoll_remove(int epfd, int fd);
+/// Fills `tokens` with up to `max` ready tokens; returns the count, 0 on timeout, -1 on error.
+int pit_epoll_wait(int epfd, uint64_t *tokens, int max, int timeout_ms);
+/// A CLOCK_MONOTONIC timerfd, nonblocking and close-on-exec.
+int pit_timerfd_create(void);
+/// Arms the timer to fire once after `ms` milliseconds (at least 1); a negative value disarms it.
+int pit_timerfd_arm(int fd, long long ms);
+/// Reads and discards the expiration count.
+void pit_timerfd_ack(int fd);
+/// accept4 with SOCK_CLOEXEC | SOCK_NONBLOCK.
+int pit_accept(int socket);
+/// The uid of the process at the other end of a Unix socket, or -1.
+long pit_peer_uid(int socket);
+
 /// 1 when the child has exited (its status is left for waitpid), 0 while it runs, -1 on error.
 int pit_child_has_exited(pid_t pid);
 

@@ -1,0 +1,127 @@
+import CPitShim
+import Glibc
+
+/// The supervisor's control socket: a path socket (abstract sockets are per network namespace, and jails
+/// share the host's), mode 0600 in a 0700 directory, outside every jail root, and each peer's uid checked
+/// with SO_PEERCRED: only root is served. One request line, one JSON answer line, then close.
+final class ControlServer {
+    let fd: Int32
+    let path: String
+    private var buffers: [Int32: [UInt8]] = [:]
+    static let maxRequest = 1024
+
+    init(path: String) throws(SupervisorError) {
+        self.path = path
+        let directory = "/" + path.split(separator: "/").dropLast().joined(separator: "/")
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw SupervisorError("control socket \(directory): \(String(cString: strerror(errno)))") }
+        unlink(path)
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw SupervisorError("control socket: \(String(cString: strerror(errno)))") }
+        var address = try socketAddress(path)
+        let previous = umask(0o177)   // the socket file is born 0600: no window where others may connect
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        umask(previous)
+        guard bound == 0, listen(fd, 16) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw SupervisorError("control socket \(path): \(message)")
+        }
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
+
+    func accept(epfd: Int32, tokenBase: UInt64) {
+        while true {
+            let client = pit_accept(fd)
+            if client < 0 { return }
+            if pit_peer_uid(client) != 0 {
+                _ = "{\"ok\":false,\"error\":\"the control socket serves root only\"}\n".withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                close(client)
+                continue
+            }
+            buffers[client] = []
+            _ = pit_epoll_add(epfd, client, tokenBase + UInt64(client), 0)
+        }
+    }
+
+    /// Reads what the client sent; answers once a whole line is there. A client never blocks the loop:
+    /// reads are nonblocking and a request longer than `maxRequest` bytes is refused.
+    func service(fd client: Int32, epfd: Int32, handler: (String) -> String) {
+        var chunk = [UInt8](repeating: 0, count: 512)
+        let n = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, 512, Int32(MSG_DONTWAIT)) }
+        if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+        if n <= 0 { finish(client, epfd: epfd, answer: nil); return }
+        buffers[client, default: []].append(contentsOf: chunk[0..<n])
+        let buffer = buffers[client] ?? []
+        if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            let request = String(decoding: buffer[..<newline], as: UTF8.self)
+            finish(client, epfd: epfd, answer: handler(request.trimmingCharacters()))
+        } else if buffer.count > Self.maxRequest {
+            finish(client, epfd: epfd, answer: #"{"ok":false,"error":"request too long"}"#)
+        }
+    }
+
+    private func finish(_ client: Int32, epfd: Int32, answer: String?) {
+        if let answer {
+            // Answers are small (a status is a few KB); a client that does not read them loses them.
+            let line = answer + "\n"
+            _ = line.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        }
+        _ = pit_epoll_remove(epfd, client)
+        close(client)
+        buffers[client] = nil
+    }
+}
+
+/// `pit status`, `pit restart JAIL`...: one request to the control socket, the answer line returned.
+public enum ControlClient {
+    public static func request(_ line: String, socketPath: String) throws(SupervisorError) -> String {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SupervisorError("socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var address = try socketAddress(socketPath)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            throw SupervisorError("\(socketPath): \(String(cString: strerror(errno))) (is pit supervise running?)")
+        }
+        let request = line + "\n"
+        _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        var answer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 4096, 0) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            answer.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: answer, as: UTF8.self).trimmingCharacters()
+    }
+}
+
+func socketAddress(_ path: String) throws(SupervisorError) -> sockaddr_un {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw SupervisorError("\(path): socket path too long") }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (i, byte) in bytes.enumerated() { raw[i] = byte }
+        raw[bytes.count] = 0
+    }
+    return address
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first == " " || first == "\r" || first == "\n" || first == "\t" { scalars.removeFirst() }
+        while let last = scalars.last, last == " " || last == "\r" || last == "\n" || last == "\t" { scalars.removeLast() }
+        return String(scalars)
+    }
+}

@@ -1,0 +1,198 @@
+import Glibc
+import PitBoard
+import PitJail
+import PitPolicy
+import PitTOML
+
+/// The device config (`/etc/pit/device.toml`): everything `pit supervise` runs, validated as a whole
+/// before anything starts. Relative paths are taken from the config file's directory.
+///
+/// ```toml
+/// data_dir = "/var/lib/pit"
+/// control_socket = "/run/pit/control.sock"
+/// board = "board.toml"                 # watchdog, LEDs, console of this hardware
+///
+/// [watchdog]
+/// timeout_s = 30                       # default: the board's, else 30
+/// health_grace_s = 60                  # health may fail this long before feeding stops
+/// magic_close = false                  # disarm ('V') on an intended stop
+/// safe_mode_after = 3                  # consecutive watchdog resets before safe mode
+///
+/// [[jails]]
+/// name = "smbd"
+/// spec = "jails/smbd.toml"
+/// policy = "jails/smbd.policy"         # optional: overrides the spec's policy
+/// required = true                      # the device is unhealthy while it is down
+/// ready_tcp = 445                      # ready once 127.0.0.1:445 accepts; absent: ready once exec'd
+/// ready_timeout_s = 10
+/// restart_delay_ms = 500               # first back-off, doubled up to restart_delay_max_ms
+/// restart_delay_max_ms = 30000
+/// crash_loop_exits = 5                 # this many exits within crash_loop_window_s: stop restarting
+/// crash_loop_window_s = 60
+/// stop_grace_s = 5                     # SIGTERM, then SIGKILL after this
+/// ```
+public struct DeviceConfig: Sendable {
+    public var file: String
+    public var dataDirectory: String
+    public var controlSocket: String
+    public var board: Board?
+    public var watchdog: WatchdogSettingsConfig
+    public var jails: [JailConfig]
+}
+
+public struct WatchdogSettingsConfig: Sendable, Equatable {
+    public var enabled: Bool
+    public var device: String?
+    public var timeoutSeconds: Int
+    public var pretimeoutSeconds: Int
+    public var healthGraceSeconds: Int
+    public var magicClose: Bool
+    public var safeModeAfter: Int
+    /// The event loop is "late" (unhealthy) beyond this many milliseconds past its deadline.
+    public var maxLoopLatencyMs: Int
+}
+
+public struct JailConfig: Sendable {
+    public var name: String
+    public var specFile: String
+    public var spec: JailSpec
+    public var policy: JailPolicy?
+    /// Text of the spec and policy as read: a reload restarts the jail only when these change.
+    public var fingerprint: String
+    public var required: Bool
+    public var readyTCPPort: UInt16?
+    public var readyTimeoutMs: Int64
+    public var restart: RestartPolicy
+    public var stopGraceMs: Int64
+}
+
+public struct ConfigLoadError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+extension DeviceConfig {
+    public static let defaultPath = "/etc/pit/device.toml"
+
+    public static func load(_ path: String) throws(ConfigLoadError) -> DeviceConfig {
+        let table: TOMLTable
+        do { table = try TOML.parse(contentsOf: path) } catch { throw ConfigLoadError(description: error.description) }
+        let fields = TOMLFields(table, file: path)
+        let directory = directoryOf(path)
+        func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }
+        do throws(TOMLError) {
+            try fields.rejectUnknownKeys(["data_dir", "control_socket", "board", "persona", "watchdog", "jails", "uplink", "console"])
+            let dataDirectory = absolute(try fields.string("data_dir") ?? "/var/lib/pit")
+            let controlSocket = absolute(try fields.string("control_socket") ?? "/run/pit/control.sock")
+            var board: Board?
+            if let boardPath = try fields.string("board") {
+                do { board = try Board.load(contentsOf: absolute(boardPath)) } catch {
+                    throw fields.error("board", error.description)
+                }
+            }
+            let watchdog = try watchdogSettings(fields.table("watchdog"), board: board)
+            var jails: [JailConfig] = []
+            for (index, jail) in (try fields.tables("jails") ?? []).enumerated() {
+                let config = try jailConfig(jail, absolute: absolute)
+                if jails.contains(where: { $0.name == config.name }) {
+                    throw jail.error("name", "jails[\(index)]: a jail named '\(config.name)' is already defined")
+                }
+                jails.append(config)
+            }
+            return DeviceConfig(file: path, dataDirectory: dataDirectory, controlSocket: controlSocket, board: board,
+                                watchdog: watchdog, jails: jails)
+        } catch {
+            throw ConfigLoadError(description: error.description)
+        }
+    }
+
+    static func watchdogSettings(_ fields: TOMLFields?, board: Board?) throws(TOMLError) -> WatchdogSettingsConfig {
+        let boardWatchdog = board?.watchdog
+        var settings = WatchdogSettingsConfig(
+            enabled: boardWatchdog != nil, device: boardWatchdog?.device, timeoutSeconds: boardWatchdog?.timeoutSeconds ?? 30,
+            pretimeoutSeconds: boardWatchdog?.pretimeoutSeconds ?? 0, healthGraceSeconds: 60, magicClose: false,
+            safeModeAfter: 3, maxLoopLatencyMs: 2000)
+        guard let fields else { return settings }
+        try fields.rejectUnknownKeys(["enabled", "device", "timeout_s", "pretimeout_s", "health_grace_s", "magic_close",
+                                      "safe_mode_after", "max_loop_latency_ms"])
+        if let device = try fields.string("device") { settings.device = device; settings.enabled = true }
+        if let enabled = try fields.bool("enabled") { settings.enabled = enabled }
+        func positive(_ key: String, _ range: ClosedRange<Int64>) throws(TOMLError) -> Int? {
+            guard let value = try fields.int(key) else { return nil }
+            guard range.contains(value) else { throw fields.error(key, "must be from \(range.lowerBound) to \(range.upperBound)") }
+            return Int(value)
+        }
+        settings.timeoutSeconds = try positive("timeout_s", 1...3600) ?? settings.timeoutSeconds
+        settings.pretimeoutSeconds = try positive("pretimeout_s", 0...3600) ?? settings.pretimeoutSeconds
+        settings.healthGraceSeconds = try positive("health_grace_s", 0...86400) ?? settings.healthGraceSeconds
+        settings.safeModeAfter = try positive("safe_mode_after", 1...1000) ?? settings.safeModeAfter
+        settings.maxLoopLatencyMs = try positive("max_loop_latency_ms", 10...600_000) ?? settings.maxLoopLatencyMs
+        settings.magicClose = try fields.bool("magic_close") ?? false
+        if settings.enabled && settings.device == nil {
+            throw fields.error("enabled", "a watchdog needs a device (here or in the board file)")
+        }
+        if settings.pretimeoutSeconds >= settings.timeoutSeconds && settings.pretimeoutSeconds > 0 {
+            throw fields.error("pretimeout_s", "must be below timeout_s (\(settings.timeoutSeconds))")
+        }
+        return settings
+    }
+
+    static func jailConfig(_ fields: TOMLFields, absolute: (String) -> String) throws(TOMLError) -> JailConfig {
+        try fields.rejectUnknownKeys(["name", "spec", "policy", "required", "ready_tcp", "ready_timeout_s", "restart_delay_ms",
+                                      "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s"])
+        let name = try fields.require(try fields.string("name"), "name")
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw fields.error("name", "use letters, digits, '-' and '_'")
+        }
+        let specFile = absolute(try fields.require(try fields.string("spec"), "spec"))
+        var options: JailOptions
+        do { options = try JailSpecFile.load(specFile) } catch { throw fields.error("spec", error.description) }
+        options.name = Sourced(name, origin: fields.path.isEmpty ? "name" : fields.path + ".name")
+        if let policy = try fields.string("policy") {
+            options.policyFile = Sourced(absolute(policy), origin: "\(fields.path).policy")
+            options.seccompString = nil
+        }
+        let resolved: (spec: JailSpec, policy: JailPolicy?)
+        do { resolved = try options.resolve() } catch { throw fields.error("spec", "\(specFile): \(error.description)") }
+        let fingerprint = (readText(specFile) ?? "") + "\u{0}" + (options.policyFile.map { readText($0.value) ?? "" } ?? options.seccompString?.value ?? "")
+
+        func number(_ key: String, default value: Int64, _ range: ClosedRange<Int64>) throws(TOMLError) -> Int64 {
+            guard let given = try fields.int(key) else { return value }
+            guard range.contains(given) else { throw fields.error(key, "must be from \(range.lowerBound) to \(range.upperBound)") }
+            return given
+        }
+        var port: UInt16?
+        if let ready = try fields.int("ready_tcp") {
+            guard (1...65535).contains(ready) else { throw fields.error("ready_tcp", "must be a TCP port (1-65535)") }
+            port = UInt16(ready)
+        }
+        let restart = RestartPolicy(
+            initialDelayMs: try number("restart_delay_ms", default: 500, 1...3_600_000),
+            maxDelayMs: try number("restart_delay_max_ms", default: 30_000, 1...86_400_000),
+            crashLoopExits: Int(try number("crash_loop_exits", default: 5, 1...1000)),
+            crashLoopWindowMs: try number("crash_loop_window_s", default: 60, 1...86_400) * 1000)
+        return JailConfig(name: name, specFile: specFile, spec: resolved.spec, policy: resolved.policy, fingerprint: fingerprint,
+                          required: try fields.bool("required") ?? true, readyTCPPort: port,
+                          readyTimeoutMs: try number("ready_timeout_s", default: 10, 1...3600) * 1000,
+                          restart: restart, stopGraceMs: try number("stop_grace_s", default: 5, 0...600) * 1000)
+    }
+
+    static func directoryOf(_ path: String) -> String {
+        let absolute = JailOptions.absolute(path)
+        return "/" + absolute.split(separator: "/").dropLast().joined(separator: "/")
+    }
+}
+
+func readText(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 8192)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 8192) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        bytes.append(contentsOf: buffer[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

@@ -1,0 +1,51 @@
+/// What `pit status --json` prints: the supervisor's state, as one value.
+public struct SupervisorStatus: Codable, Sendable, Equatable {
+    public struct Jail: Codable, Sendable, Equatable {
+        public var name: String
+        public var state: String
+        public var pid: Int32?
+        public var restarts: Int
+        public var last_exit: String?
+        public var violations: Int
+        public var required: Bool
+    }
+    public struct WatchdogStatus: Codable, Sendable, Equatable {
+        public var device: String?
+        public var timeout_s: Int?
+        public var feed_interval_ms: Int64?
+        public var last_feed_ms_ago: Int64?
+        public var boot_status: Int?
+        public var health: String
+        public var problems: [String]
+    }
+    public struct LedStatus: Codable, Sendable, Equatable {
+        public var pattern: String
+        public var status: String?
+        public var alert: String?
+        public var uplink: String?
+    }
+    public struct UplinkStatus: Codable, Sendable, Equatable {
+        public var state: String
+        public var queued: Int
+    }
+    public var jails: [Jail]
+    public var watchdog: WatchdogStatus
+    public var leds: LedStatus
+    public var uplink: UplinkStatus
+    public var uptime_s: Int64
+    public var safe_mode: Bool
+    public var orphans_reaped: Int
+    public var config: String
+}
+
+/// The phases of a supervised jail.
+public enum JailPhase: String, Sendable {
+    case waiting            // not started yet: an earlier jail in the start order is not ready
+    case starting           // exec'd, readiness check pending
+    case running
+    case backoff            // exited; restarts when the back-off ends
+    case crashLoop = "crash_loop"
+    case stopping           // SIGTERM sent, SIGKILL after the grace
+    case stopped            // by the operator or at shutdown
+    case failed             // could not be started (setup error); retried with back-off
+}

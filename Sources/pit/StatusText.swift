@@ -1,0 +1,16 @@
+import FoundationEssentials
+import PitSupervisor
+
+/// The human form of `pit status`.
+enum StatusText {
+    static func render(_ json: String) -> String {
+        guard let status = try? JSONDecoder().decode(SupervisorStatus.self, from: Data(json.utf8)) else { return json }
+        var lines = ["uptime \(status.uptime_s) s\(status.safe_mode ? "  SAFE MODE" : "")   leds: \(status.leds.pattern)   uplink: \(status.uplink.state) (\(status.uplink.queued) queued)"]
+        let w = status.watchdog
+        lines.append("watchdog: \(w.device ?? "none")\(w.timeout_s.map { ", timeout \($0) s" } ?? "")\(w.last_feed_ms_ago.map { ", fed \($0) ms ago" } ?? ""), health \(w.health)\(w.problems.isEmpty ? "" : " (" + w.problems.joined(separator: "; ") + ")")")
+        for jail in status.jails {
+            lines.append("  \(jail.name.padding(to: 12)) \(jail.state.padding(to: 10)) pid \(jail.pid.map(String.init) ?? "-")  restarts \(jail.restarts)  violations \(jail.violations)\(jail.last_exit.map { "  last: \($0)" } ?? "")")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

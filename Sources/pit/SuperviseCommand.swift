@@ -1,0 +1,94 @@
+import ArgumentParser
+import Glibc
+import PitSupervisor
+
+struct Supervise: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the appliance: jails in order, restarts, the health-gated watchdog, LEDs, the control socket.")
+
+    @Option(name: .long, help: "The device config (TOML).")
+    var config: String = DeviceConfigDefaults.path
+
+    @Flag(name: .long, help: "Validate the config and exit (nothing is started).")
+    var check = false
+
+    func run() throws {
+        let device: DeviceConfig
+        do { device = try DeviceConfig.load(config) } catch {
+            writeError("pit supervise: \(error)\n")
+            throw ExitCode(2)
+        }
+        if check {
+            print("\(config): ok (\(device.jails.count) jails: \(device.jails.map(\.name).joined(separator: ", ")))")
+            return
+        }
+        let supervisor = Supervisor(configPath: config, config: device) { event in
+            writeError("pit: \(event.kind)\(event.jail.map { " [\($0)]" } ?? ""): \(event.message)\n")
+        }
+        do {
+            let status = try supervisor.run()
+            throw ExitCode(status)
+        } catch let error as SupervisorError {
+            writeError("pit supervise: \(error)\n")
+            throw ExitCode(2)
+        }
+    }
+}
+
+enum DeviceConfigDefaults {
+    static let path = DeviceConfig.defaultPath
+    static let socket = "/run/pit/control.sock"
+}
+
+/// Shared by the control commands: where the supervisor listens.
+struct SocketOption: ParsableArguments {
+    @Option(name: .long, help: "The supervisor's control socket.")
+    var socket: String = DeviceConfigDefaults.socket
+
+    func send(_ request: String) throws -> String {
+        do { return try ControlClient.request(request, socketPath: socket) } catch {
+            writeError("pit: \(error)\n")
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the supervisor's state.")
+    @OptionGroup var socket: SocketOption
+    @Flag(name: .long, help: "Print the JSON the supervisor answers.") var json = false
+
+    func run() throws {
+        let answer = try socket.send("status")
+        if json { print(answer); return }
+        print(StatusText.render(answer))
+    }
+}
+
+struct Restart: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Restart a jail (its crash-loop count is cleared).")
+    @OptionGroup var socket: SocketOption
+    @Argument var jail: String
+    func run() throws { try answer(socket.send("restart \(jail)")) }
+}
+
+struct Stop: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop a jail until `pit start`.")
+    @OptionGroup var socket: SocketOption
+    @Argument var jail: String
+    func run() throws { try answer(socket.send("stop \(jail)")) }
+}
+
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start a stopped (or crash-looping) jail.")
+    @OptionGroup var socket: SocketOption
+    @Argument var jail: String
+    func run() throws { try answer(socket.send("start \(jail)")) }
+}
+
+private func answer(_ line: String) throws {
+    guard line.contains("\"ok\":true") else {
+        writeError("pit: \(line)\n")
+        throw ExitCode(1)
+    }
+}
