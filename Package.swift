@@ -29,6 +29,9 @@ let package = Package(
             "CPitShim", "CGpiod", "PitTOML",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        .target(name: "PitUplink", exclude: ["EVENTS.md"]),
+        .executableTarget(name: "spool-writer", dependencies: ["PitUplink"]),
+        .executableTarget(name: "spool-bench", dependencies: ["PitUplink"]),
         .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitJail", "PitPolicy", "PitBoard", "PitTOML",
                                                      .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(name: "pit", dependencies: [
@@ -39,6 +42,8 @@ let package = Package(
         .testTarget(name: "PitTOMLTests", dependencies: ["PitTOML"]),
         .testTarget(name: "PitPolicyTests", dependencies: ["PitPolicy"]),
         .testTarget(name: "PitBoardTests", dependencies: ["PitBoard", "PitTOML", "CPitShim"]),
+        .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "spool-writer"]),
+        .testTarget(name: "PitSupervisorTests", dependencies: ["PitSupervisor", "pit"]),
         .testTarget(name: "PitJailTests", dependencies: ["PitJail", "pit"]),
     ]
 )

@@ -1,0 +1,117 @@
+import FoundationEssentials
+import Glibc
+import PitSupervisor
+import XCTest
+
+/// A `pit supervise` under test: its own directory with the device config, jail specs, a FIFO standing in
+/// for the watchdog (a reader records the time of each feed), and its stderr captured to a file.
+final class SupervisorHarness {
+    let dir = ScratchDirectory()
+    var pid: pid_t = 0
+    var feedReader: pid_t = 0
+    var socket: String { dir.path + "/run/control.sock" }
+    var logPath: String { dir.path + "/supervise.log" }
+    var feedsPath: String { dir.path + "/feeds" }
+
+    init() {
+        mkdir(dir.path + "/data", 0o755)
+        mkdir(dir.path + "/shared", 0o777)
+        chmod(dir.path + "/shared", 0o777)
+    }
+
+    func writeConfig(_ body: String, watchdogTimeout: Int = 4, healthGrace: Int = 60) {
+        dir.write("device.toml", """
+            data_dir = "\(dir.path)/data"
+            control_socket = "\(socket)"
+            [watchdog]
+            device = "\(dir.path)/watchdog"
+            timeout_s = \(watchdogTimeout)
+            health_grace_s = \(healthGrace)
+            \(body)
+            """)
+    }
+
+    /// A jail spec whose command is a shell script; /shared is a writable bind for the script to leave traces.
+    func writeJail(_ name: String, _ script: String, extra: String = "") {
+        let escaped = script.replacingAll("\\", "\\\\").replacingAll("\"", "\\\"")
+        dir.write("\(name).toml", """
+            command = ["/bin/sh", "-c", "\(escaped)"]
+            binds_rw = ["\(dir.path)/shared:/shared"]
+            \(extra)
+            """)
+    }
+
+    func start() {
+        unlink(dir.path + "/watchdog")
+        mkfifo(dir.path + "/watchdog", 0o600)
+        // The stand-in watchdog's reader: one line with a timestamp per byte fed.
+        feedReader = spawnDetached(["/usr/bin/perl", "-MTime::HiRes=time", "-e",
+                                    "open(my $f, '<', $ARGV[0]) or die; open(my $o, '>', $ARGV[1]) or die; $o->autoflush(1); while (sysread($f, my $b, 1)) { printf $o \"%.3f\\n\", time }",
+                                    dir.path + "/watchdog", feedsPath])
+        pid = spawnDetached([Pit.executable, "supervise", "--config", dir.path + "/device.toml"], stderrPath: logPath)
+        XCTAssertTrue(waitUntil(5) { self.statusOrNil() != nil }, "supervisor did not come up: \(log)")
+    }
+
+    func stop() -> Int32 {
+        guard pid > 0 else { return -1 }
+        kill(pid, SIGTERM)
+        let status = Process.wait(pid)
+        pid = 0
+        if feedReader > 0 { kill(feedReader, SIGKILL); _ = Process.wait(feedReader); feedReader = 0 }
+        return status
+    }
+
+    deinit {
+        if pid > 0 { kill(pid, SIGKILL); _ = Process.wait(pid) }
+        if feedReader > 0 { kill(feedReader, SIGKILL); _ = Process.wait(feedReader) }
+    }
+
+    var log: String { readText(logPath) ?? "" }
+
+    func request(_ line: String) -> String {
+        Process.run([Pit.executable, line.split(separator: " ").first.map(String.init) ?? ""] + line.split(separator: " ").dropFirst().map(String.init) + ["--socket", socket]).stdout
+    }
+
+    func statusOrNil() -> SupervisorStatus? {
+        let r = Process.run([Pit.executable, "status", "--json", "--socket", socket])
+        return try? JSONDecoder().decode(SupervisorStatus.self, from: Data(r.stdout.utf8))
+    }
+
+    func jail(_ name: String) -> SupervisorStatus.Jail? { statusOrNil()?.jails.first { $0.name == name } }
+
+    func feeds() -> [Double] { lines(readText(feedsPath) ?? "").compactMap(Double.init) }
+
+    func shared(_ name: String) -> String? { readText(dir.path + "/shared/" + name) }
+}
+
+/// Polls `condition` every 50 ms for up to `seconds` (tests only: the code under test never polls).
+func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = monotonicMilliseconds() + Int64(seconds * 1000)
+    while monotonicMilliseconds() < deadline {
+        if condition() { return true }
+        usleep(50_000)
+    }
+    return condition()
+}
+
+func spawnDetached(_ argv: [String], stderrPath: String? = nil) -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, stderrPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    var pid: pid_t = 0
+    let cArgs = argv.map { strdup($0) } + [nil]
+    let path: String = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    let env: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
+    let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, env)
+    precondition(rc == 0, "posix_spawn \(argv[0])")
+    posix_spawn_file_actions_destroy(&actions)
+    return pid
+}
+
+extension String {
+    func replacingAll(_ target: String, _ replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

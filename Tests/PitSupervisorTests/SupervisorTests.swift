@@ -1,0 +1,221 @@
+import Glibc
+import PitSupervisor
+import XCTest
+
+/// `pit supervise` with real jails on the real kernel; the watchdog is a FIFO stand-in whose reader
+/// timestamps every feed (the real driver is proven in the board VM).
+final class SupervisorTests: XCTestCase {
+    static let listen = "exec /usr/bin/perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => q(127.0.0.1:PORT), Listen => 5, ReuseAddr => 1) or die $!; sleep 1000'"
+    static func listener(port: Int, after delay: String = "0") -> String {
+        "sleep \(delay); " + listen.replacingAll("PORT", String(port))
+    }
+
+    func test_jailsStartInOrderEachAfterTheFormerIsReady() {
+        let h = SupervisorHarness()
+        h.writeJail("first", Self.listener(port: 18181, after: "0.7"))
+        // The second jail records whether the first one already accepted connections when it started.
+        h.writeJail("second", "/usr/bin/perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(q(127.0.0.1:18181)) ? qq(ready) : qq(not-ready)' > /shared/second; exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "first"
+            spec = "first.toml"
+            ready_tcp = 18181
+            [[jails]]
+            name = "second"
+            spec = "second.toml"
+            """)
+        h.start()
+        XCTAssertTrue(waitUntil(10) { !(h.shared("second") ?? "").isEmpty }, h.log)
+        XCTAssertEqual(h.shared("second"), "ready")
+        XCTAssertEqual(h.jail("first")?.state, "running")
+        XCTAssertEqual(h.stop(), 0)
+    }
+
+    func test_exitingJailRestartsWithGrowingBackoffThenStopsInACrashLoop() {
+        let h = SupervisorHarness()
+        h.writeJail("flaky", "date +%s%N >> /shared/starts; exit 3")
+        h.writeConfig("""
+            [[jails]]
+            name = "flaky"
+            spec = "flaky.toml"
+            required = false
+            restart_delay_ms = 200
+            crash_loop_exits = 4
+            crash_loop_window_s = 60
+            """)
+        h.start()
+        XCTAssertTrue(waitUntil(10) { h.jail("flaky")?.state == "crash_loop" }, h.log)
+        let starts = lines(h.shared("starts") ?? "").compactMap { Int64($0) }.map { $0 / 1_000_000 }
+        XCTAssertEqual(starts.count, 4, h.log)
+        let gaps = zip(starts.dropFirst(), starts).map { $0 - $1 }
+        XCTAssertEqual(gaps.count, 3)
+        // 200, 400, 800 ms back-offs (plus start-up time each).
+        for (gap, delay) in zip(gaps, [200, 400, 800] as [Int64]) {
+            XCTAssertGreaterThanOrEqual(gap, delay, "\(gaps)")
+            XCTAssertLessThan(gap, delay + 400, "\(gaps)")
+        }
+        XCTAssertEqual(h.jail("flaky")?.restarts, 3)
+        XCTAssertEqual(h.jail("flaky")?.last_exit, "exited with status 3")
+        XCTAssertTrue(h.log.contains("crash_loop [flaky]"), h.log)
+        XCTAssertEqual(h.statusOrNil()?.leds.pattern, "crash_loop")
+        // The operator's start clears the crash loop.
+        XCTAssertTrue(h.request("start flaky").isEmpty)
+        XCTAssertTrue(waitUntil(5) { lines(h.shared("starts") ?? "").count == 5 }, h.log)
+        _ = h.stop()
+    }
+
+    func test_shutdownStopsJailsInReverseOrderAndKillsAfterTheGrace() {
+        let h = SupervisorHarness()
+        // "polite" handles SIGTERM; "stubborn" (PID 1 without a handler) ignores it and needs SIGKILL.
+        h.writeJail("polite", "trap 'date +%s%N > /shared/polite-term; exit 0' TERM; while :; do sleep 0.1; done")
+        h.writeJail("stubborn", "echo > /shared/stubborn-up; exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "polite"
+            spec = "polite.toml"
+            [[jails]]
+            name = "stubborn"
+            spec = "stubborn.toml"
+            stop_grace_s = 1
+            """)
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.jail("stubborn")?.state == "running" && h.jail("polite")?.state == "running" }, h.log)
+        let began = monotonicMilliseconds()
+        kill(h.pid, SIGTERM)
+        let status = Process.wait(h.pid)
+        h.pid = 0
+        let took = monotonicMilliseconds() - began
+        XCTAssertEqual(status, 0, h.log)
+        XCTAssertGreaterThanOrEqual(took, 1000, "the stubborn jail had a 1 s grace")
+        XCTAssertLessThan(took, 4000)
+        let log = h.log
+        let stubbornEnd = log.range(of: "service_exit [stubborn]: stubborn killed by signal 9")
+        let politeEnd = log.range(of: "service_exit [polite]: polite exited with status 0")
+        XCTAssertNotNil(stubbornEnd, log)
+        XCTAssertNotNil(politeEnd, log)
+        if let stubbornEnd, let politeEnd { XCTAssertLessThan(stubbornEnd.lowerBound, politeEnd.lowerBound, "reverse order: \(log)") }
+    }
+
+    func test_reloadAppliesAValidConfigAndKeepsRunningOnAnInvalidOne() {
+        let h = SupervisorHarness()
+        h.writeJail("alpha", "exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "alpha"
+            spec = "alpha.toml"
+            """)
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.jail("alpha")?.state == "running" }, h.log)
+        let firstPid = h.jail("alpha")?.pid
+
+        // A valid change: alpha's spec changes (restart), beta is added.
+        h.writeJail("alpha", "exec sleep 999")
+        h.writeJail("beta", "exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "alpha"
+            spec = "alpha.toml"
+            stop_grace_s = 1
+            [[jails]]
+            name = "beta"
+            spec = "beta.toml"
+            """)
+        kill(h.pid, SIGHUP)
+        XCTAssertTrue(waitUntil(8) { h.jail("beta")?.state == "running" && h.jail("alpha")?.state == "running" && h.jail("alpha")?.pid != firstPid }, h.log)
+
+        // An invalid config is rejected and the running one stays.
+        h.dir.write("device.toml", "data_dir = \"\(h.dir.path)/data\"\n[[jails]]\nname = \"alpha\"\nspec = \"missing.toml\"\n")
+        let before = h.statusOrNil()?.jails.map(\.pid)
+        kill(h.pid, SIGHUP)
+        XCTAssertTrue(waitUntil(3) { h.log.contains("config_error") }, h.log)
+        XCTAssertTrue(h.log.contains("missing.toml"), h.log)
+        XCTAssertEqual(h.statusOrNil()?.jails.map(\.pid), before)
+        _ = h.stop()
+    }
+
+    func test_watchdogIsFedWhileHealthyAndStarvesWhenARequiredJailCannotBeKeptUp() {
+        let h = SupervisorHarness()
+        h.writeJail("steady", "exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "steady"
+            spec = "steady.toml"
+            """, watchdogTimeout: 2, healthGrace: 1)
+        h.start()
+        usleep(3_500_000)
+        let healthy = h.feeds()
+        // Timeout 2 s: fed every second.
+        XCTAssertGreaterThanOrEqual(healthy.count, 3, h.log)
+        let gaps = zip(healthy.dropFirst(), healthy).map { $0 - $1 }
+        XCTAssertTrue(gaps.allSatisfy { $0 < 1.5 }, "\(gaps)")
+
+        // The required jail is stopped by force and cannot come back (its spec now fails to exec).
+        h.writeJail("steady", "exec /nonexistent")
+        h.dir.write("steady.toml", "command = [\"/nonexistent\"]\n")
+        kill(h.pid, SIGHUP)
+        XCTAssertTrue(waitUntil(5) { h.log.contains("watchdog no longer fed") }, h.log)
+        let stoppedAt = h.feeds().last ?? 0
+        usleep(2_500_000)
+        XCTAssertEqual(h.feeds().last, stoppedAt, "fed after health failed: \(h.log)")
+        XCTAssertEqual(h.statusOrNil()?.watchdog.health, "starving")
+        _ = h.stop()
+    }
+
+    func test_violationInASupervisedJailIsCountedAndReported() {
+        let h = SupervisorHarness()
+        h.dir.write("probe.policy", "POLICY p { REPORT { uname } } USE p DEFAULT ALLOW\n")
+        h.writeJail("probe", "uname -a; exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "probe"
+            spec = "probe.toml"
+            policy = "probe.policy"
+            """)
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.jail("probe")?.violations == 1 }, h.log)
+        XCTAssertTrue(h.log.contains("violation [probe]: violation: uname("), h.log)
+        XCTAssertTrue(h.log.contains("(uname, /usr/bin/uname): kill"), h.log)
+        XCTAssertEqual(h.statusOrNil()?.leds.pattern, "violation")
+        _ = h.stop()
+    }
+
+    func test_controlSocketStopsAndStartsAJailAndRefusesNonRoot() {
+        let h = SupervisorHarness()
+        h.writeJail("svc", "exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "svc"
+            spec = "svc.toml"
+            stop_grace_s = 1
+            """)
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+        _ = h.request("stop svc")
+        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "stopped" }, h.log)
+        _ = h.request("start svc")
+        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+
+        // Even with the directory and socket opened up, a non-root peer is refused by SO_PEERCRED.
+        chmod(h.dir.path + "/run", 0o755)
+        chmod(h.socket, 0o666)
+        let denied = Process.run(["/usr/sbin/runuser", "-u", "nobody", "--", Pit.executable, "status", "--json", "--socket", h.socket])
+        XCTAssertTrue(denied.stdout.contains("serves root only"), denied.stdout + denied.stderr)
+        XCTAssertFalse(denied.stdout.contains("\"jails\""))
+        _ = h.stop()
+    }
+
+    func test_invalidConfigIsRejectedBeforeAnythingStarts() {
+        let h = SupervisorHarness()
+        h.writeJail("svc", "exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "svc"
+            spec = "svc.toml"
+            ready_tcp = 70000
+            """)
+        let r = Process.run([Pit.executable, "supervise", "--config", h.dir.path + "/device.toml"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("device.toml:"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("ready_tcp"), r.stderr)
+    }
+}

@@ -1,0 +1,116 @@
+import Glibc
+import XCTest
+
+/// Runs the real `pit` executable built next to the test bundle and captures what it prints.
+struct Captured {
+    var status: Int32        // exit code, or 128+signal
+    var stdout: String
+    var stderr: String
+}
+
+enum Pit {
+    static var executable: String {
+        // The test bundle lives in the build directory beside the `pit` executable.
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let exe = String(decoding: buffer[0..<max(n, 0)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var parts = exe.split(separator: "/").map(String.init)
+        while let last = parts.last, !last.hasSuffix(".xctest") && parts.count > 1 { parts.removeLast() }
+        parts.removeLast()
+        return "/" + parts.joined(separator: "/") + "/pit"
+    }
+
+    static func run(_ arguments: [String], stdin: Int32? = nil, inherit: [Int32] = []) -> Captured {
+        Process.run([executable, "run"] + arguments, stdin: stdin, inherit: inherit)
+    }
+}
+
+enum Process {
+    /// posix_spawn with stdout/stderr captured through pipes; `inherit` fds stay open in the child.
+    static func run(_ argv: [String], stdin: Int32? = nil, inherit: [Int32] = []) -> Captured {
+        let child = spawn(argv, stdin: stdin, inherit: inherit)
+        let (out, err) = drain(child.stdout, child.stderr)
+        return Captured(status: wait(child.pid), stdout: out, stderr: err)
+    }
+
+    struct Child { var pid: pid_t; var stdout: Int32; var stderr: Int32 }
+
+    static func spawn(_ argv: [String], stdin: Int32? = nil, inherit: [Int32] = []) -> Child {
+        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+        pipe(&outPipe)
+        pipe(&errPipe)
+        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        if let stdin { posix_spawn_file_actions_adddup2(&actions, stdin, 0) } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        for fd in inherit { _ = fcntl(fd, F_SETFD, 0) }
+        var pid: pid_t = 0
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let path: String = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        let env: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, env)
+        precondition(rc == 0, "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))")
+        posix_spawn_file_actions_destroy(&actions)
+        close(outPipe[1]); close(errPipe[1])
+        cArgs.forEach { free($0) }; env.forEach { free($0) }
+        return Child(pid: pid, stdout: outPipe[0], stderr: errPipe[0])
+    }
+
+    static func drain(_ a: Int32, _ b: Int32) -> (String, String) {
+        var outputs: [Int32: [UInt8]] = [a: [], b: []]
+        var open = [a, b]
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !open.isEmpty {
+            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if poll(&fds, nfds_t(fds.count), -1) < 0 { if errno == EINTR { continue }; break }
+            for p in fds where p.revents != 0 {
+                let n = buffer.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, 65536) }
+                if n > 0 { outputs[p.fd]!.append(contentsOf: buffer[0..<n]) } else { close(p.fd); open.removeAll { $0 == p.fd } }
+            }
+        }
+        return (String(decoding: outputs[a]!, as: UTF8.self), String(decoding: outputs[b]!, as: UTF8.self))
+    }
+
+    static func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+}
+
+/// A scratch directory on the host, removed at the end of the test.
+final class ScratchDirectory {
+    let path: String
+    init() {
+        var template = Array("/tmp/pit-test.XXXXXX".utf8CString)
+        path = String(cString: mkdtemp(&template))
+        chmod(path, 0o755)
+    }
+    func write(_ name: String, _ text: String, mode: mode_t = 0o644) {
+        let fd = open(path + "/" + name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+    deinit { _ = Process.run(["/bin/rm", "-rf", path]) }
+}
+
+func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
+
+func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+func readText(_ path: String) -> String? {
+    guard let file = fopen(path, "r") else { return nil }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = fread(&buffer, 1, 4096, file)
+        if n <= 0 { break }
+        bytes.append(contentsOf: buffer[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
