@@ -32,10 +32,10 @@ let package = Package(
         .target(name: "PitUplink", exclude: ["EVENTS.md"]),
         .executableTarget(name: "spool-writer", dependencies: ["PitUplink"]),
         .executableTarget(name: "spool-bench", dependencies: ["PitUplink"]),
-        .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitJail", "PitPolicy", "PitBoard", "PitTOML",
+        .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitJail", "PitPolicy", "PitBoard", "PitTOML", "PitUplink",
                                                      .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(name: "pit", dependencies: [
-            "PitJail", "PitPolicy", "PitSupervisor",
+            "PitJail", "PitPolicy", "PitSupervisor", "PitUplink",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -54,6 +54,8 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case uplinkTest = "uplink_test"
         case boot
         case safeMode = "safe_mode"
+        case health
+        case configApplied = "config_applied"
     }
 
     /// What the seccomp filter did with the offending call.

@@ -1,6 +1,8 @@
 import Glibc
 import PitJail
 import PitPolicy
+import PitSupervisor
+import PitUplink
 
 /// `pit run [OPTIONS] -- COMMAND [ARGS...]`: one command, fully jailed, exit status passed through.
 enum RunCommand {
@@ -40,6 +42,7 @@ enum RunCommand {
         Option(names: ["--hostname", "-H"], value: "NAME", help: "hostname inside (needs --utsns)") { $0.hostname = Sourced($1, origin: $2) },
         Option(names: ["--seccomp-string"], value: "TEXT", help: "seccomp policy in kafel syntax") { $0.seccompString = Sourced($1, origin: $2) },
         Option(names: ["--policy", "-P", "--seccomp-policy"], value: "FILE", help: "seccomp policy file in kafel syntax") { $0.policyFile = Sourced($1, origin: $2) },
+        Option(names: ["--events-json"], value: "PATH", help: "append each event (violations, the exit) to PATH, one JSON object per line") { _, _, _ in },
         // NsJail compatibility: its only mode here is "once"; logging flags have no equivalent.
         Option(names: ["-Mo", "--mode"], value: nil, help: "accepted for NsJail compatibility (Pit always runs once)") { _, _, _ in },
         Option(names: ["--quiet", "-Q", "--really-quiet"], value: nil, help: "accepted for NsJail compatibility") { _, _, _ in },
@@ -48,15 +51,17 @@ enum RunCommand {
     static func main(_ arguments: [String]) -> Never {
         let cli: JailOptions
         let specFile: String?
+        let eventsPath: String?
         switch parse(arguments) {
         case .help:
             print(usage())
             exit(0)
         case .failure(let message):
             fail(message)
-        case .success(let options, let file):
+        case .success(let options, let file, let events):
             cli = options
             specFile = file
+            eventsPath = events
         }
         var options = cli
         if let specFile {
@@ -65,20 +70,29 @@ enum RunCommand {
         let resolved: (spec: JailSpec, policy: JailPolicy?)
         do { resolved = try options.resolve() } catch { fail(error.description) }
 
+        var events: EventLog?
+        if let eventsPath {
+            do { events = try EventLog(path: eventsPath) } catch { fail("--events-json: \(error)") }
+        }
         let outcome: JailOutcome
         var violations: [Violation] = []
         do {
             outcome = try Launcher.run(resolved.spec, policy: resolved.policy) { violation in
                 violations.append(violation)
                 warn(violation.summary)
+                events?.append(violation.event(jail: resolved.spec.name))
             }
         } catch { fail(error.description) }
+        switch outcome.ending {
+        case .exited(let code): events?.append(.serviceExit(jail: resolved.spec.name, exitStatus: code, message: "\(outcome.ending)"))
+        case .signaled(let signal, _): events?.append(.serviceExit(jail: resolved.spec.name, signal: signal, message: "\(outcome.ending)"))
+        }
         report(outcome, spec: resolved.spec, policy: resolved.policy?.compiled, violations: violations)
         exit(outcome.exitStatus)
     }
 
     enum Parsed {
-        case success(JailOptions, specFile: String?)
+        case success(JailOptions, specFile: String?, eventsPath: String?)
         case failure(String)
         case help
     }
@@ -86,6 +100,7 @@ enum RunCommand {
     static func parse(_ arguments: [String]) -> Parsed {
         var options = JailOptions()
         var specFile: String?
+        var eventsPath: String?
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -132,9 +147,10 @@ enum RunCommand {
             }
             if inlineValue == nil { index += 1 }
             if option.names.first == "--jail" { specFile = value; continue }
+            if option.names.first == "--events-json" { eventsPath = value; continue }
             option.apply(&options, value, name)
         }
-        return .success(options, specFile: specFile)
+        return .success(options, specFile: specFile, eventsPath: eventsPath)
     }
 
     private static func options_(named name: String) -> Option? {

@@ -22,9 +22,12 @@ struct Supervise: ParsableCommand {
             print("\(config): ok (\(device.jails.count) jails: \(device.jails.map(\.name).joined(separator: ", ")))")
             return
         }
-        let supervisor = Supervisor(configPath: config, config: device) { event in
-            writeError("pit: \(event.kind)\(event.jail.map { " [\($0)]" } ?? ""): \(event.message)\n")
+        let recorder: EventRecorder
+        do { recorder = try EventRecorder.open(dataDirectory: device.dataDirectory) } catch {
+            writeError("pit supervise: \(error)\n")
+            throw ExitCode(2)
         }
+        let supervisor = Supervisor(configPath: config, config: device, emit: recorder.record)
         do {
             let status = try supervisor.run()
             throw ExitCode(status)

@@ -151,6 +151,8 @@ func sampleEvents() -> [PitEvent] {
         .uplinkTest(message: "test from the web page"),
         .boot(message: "pit 1.0 started", details: ["version": "1.0", "kernel": "6.1"]),
         .safeMode(message: "three crash loops since boot", details: ["since": "2026-11-29T01:00:00.000Z"]),
+        PitEvent(kind: .health, message: "health failed past the grace: watchdog no longer fed"),
+        PitEvent(kind: .configApplied, message: "configuration reloaded from /etc/pit/device.toml"),
     ]
 }
 

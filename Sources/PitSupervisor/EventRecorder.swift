@@ -1,0 +1,80 @@
+import Glibc
+import PitJail
+import PitUplink
+
+/// Where the supervisor's events go: the durable spool (for the uplink), a short in-memory history (for
+/// the console and status), and one line each on stderr (for the system log).
+public final class EventRecorder {
+    public let spool: Spool?
+    public private(set) var recent: [PitEvent] = []
+    public private(set) var lastError: String?
+    let device: String?
+    static let historyLength = 256
+
+    public init(spool: Spool?, device: String? = nil) {
+        self.spool = spool
+        self.device = device
+    }
+
+    /// Opens DATA/spool; a torn tail found while opening is itself reported as an event.
+    public static func open(dataDirectory: String, limitBytes: Int = 4 << 20) throws(SupervisorError) -> EventRecorder {
+        let directory = dataDirectory + "/spool"
+        var path = ""
+        for part in directory.split(separator: "/") {
+            path += "/" + part
+            if mkdir(path, 0o700) != 0 && errno != EEXIST { throw SupervisorError("spool \(path): \(String(cString: strerror(errno)))") }
+        }
+        let spool: Spool
+        do { spool = try Spool.open(directory: directory, limitBytes: limitBytes) } catch { throw SupervisorError("spool: \(error)") }
+        let recorder = EventRecorder(spool: spool)
+        if !spool.recovery.isClean {
+            recorder.store(PitEvent.boot(message: "spool recovered after an unclean stop: \(spool.recovery.bytesTruncated) bytes of a torn tail dropped"))
+        }
+        return recorder
+    }
+
+    public func record(_ event: SupervisorEvent) {
+        writeLine("pit: \(event.kind)\(event.jail.map { " [\($0)]" } ?? ""): \(event.message)\n")
+        store(Self.convert(event, device: device))
+    }
+
+    func store(_ event: PitEvent) {
+        var stored = event
+        if let spool {
+            do { stored = try spool.append(event) } catch {
+                // Never silent: the line goes to stderr and the status shows the last spool error.
+                lastError = error.description
+                writeLine("pit: spool: \(error): event kept in memory only\n")
+            }
+        }
+        recent.append(stored)
+        if recent.count > Self.historyLength { recent.removeFirst(recent.count - Self.historyLength) }
+    }
+
+    static func convert(_ event: SupervisorEvent, device: String?) -> PitEvent {
+        if let v = event.violation {
+            return PitEvent.violation(jail: event.jail, pid: v.pid, comm: v.comm, exe: v.exe, arch: v.arch, syscall: v.syscall,
+                                      nr: Int32(v.nr), args: v.args, action: PitEvent.Action(rawValue: v.action) ?? .kill,
+                                      policy: v.policyFile, policyHash: v.policyHash, device: device, message: event.message)
+        }
+        let kind = PitEvent.Kind(rawValue: event.kind) ?? .configError
+        var pit = PitEvent(kind: kind, device: device, jail: event.jail, message: event.message)
+        pit.exitStatus = event.exitStatus
+        pit.signal = event.signal
+        pit.restarts = event.restarts.map { Int32($0) }
+        return pit
+    }
+
+    private func writeLine(_ text: String) {
+        _ = text.withCString { write(2, $0, strlen($0)) }
+    }
+}
+
+extension Violation {
+    /// The violation as a durable event (also what `pit run --events-json` writes).
+    public func event(jail: String, device: String? = nil) -> PitEvent {
+        PitEvent.violation(jail: jail, pid: pid, comm: comm, exe: exe, arch: arch, syscall: syscall, nr: Int32(nr), args: args,
+                           action: PitEvent.Action(rawValue: action) ?? .kill, policy: policyFile, policyHash: policyHash,
+                           device: device)
+    }
+}
