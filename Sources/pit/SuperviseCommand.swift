@@ -2,38 +2,58 @@ import ArgumentParser
 import Glibc
 import PitSupervisor
 
+/// `pit supervise` as swift-argument-parser shows it in `pit --help`; the real parsing is SuperviseMain's.
 struct Supervise: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the appliance: jails in order, restarts, the health-gated watchdog, LEDs, the control socket.")
+        abstract: "Run the appliance: jails in order, restarts, the health-gated watchdog, LEDs, the control socket.",
+        discussion: "pit supervise [--config PATH] [--check]   (default config: \(DeviceConfig.defaultPath))")
+    @Argument(parsing: .captureForPassthrough) var arguments: [String] = []
+    func run() throws { SuperviseMain.main(arguments) }
+}
 
-    @Option(name: .long, help: "The device config (TOML).")
-    var config: String = DeviceConfigDefaults.path
-
-    @Flag(name: .long, help: "Validate the config and exit (nothing is started).")
-    var check = false
-
-    func run() throws {
+enum SuperviseMain {
+    static func main(_ arguments: [String]) -> Never {
+        var config = DeviceConfig.defaultPath
+        var check = false
+        var index = 0
+        while index < arguments.count {
+            switch arguments[index] {
+            case "--config" where index + 1 < arguments.count:
+                config = arguments[index + 1]
+                index += 1
+            case let argument where argument.hasPrefix("--config="):
+                config = String(argument.dropFirst(9))
+            case "--check":
+                check = true
+            case "--help", "-h":
+                print("USAGE: pit supervise [--config PATH] [--check]\n\n  --config PATH   the device config (default \(DeviceConfig.defaultPath))\n  --check         validate the config and exit")
+                exit(0)
+            default:
+                writeError("pit supervise: unknown argument \(arguments[index]) (see pit supervise --help)\n")
+                exit(2)
+            }
+            index += 1
+        }
         let device: DeviceConfig
         do { device = try DeviceConfig.load(config) } catch {
             writeError("pit supervise: \(error)\n")
-            throw ExitCode(2)
+            exit(2)
         }
         if check {
             print("\(config): ok (\(device.jails.count) jails: \(device.jails.map(\.name).joined(separator: ", ")))")
-            return
+            exit(0)
         }
         let recorder: EventRecorder
         do { recorder = try EventRecorder.open(dataDirectory: device.dataDirectory) } catch {
             writeError("pit supervise: \(error)\n")
-            throw ExitCode(2)
+            exit(2)
         }
         let supervisor = Supervisor(configPath: config, config: device, emit: recorder.record)
         do {
-            let status = try supervisor.run()
-            throw ExitCode(status)
-        } catch let error as SupervisorError {
+            exit(try supervisor.run())
+        } catch {
             writeError("pit supervise: \(error)\n")
-            throw ExitCode(2)
+            exit(2)
         }
     }
 }
