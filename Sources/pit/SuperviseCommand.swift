@@ -115,3 +115,10 @@ private func answer(_ line: String) throws {
         throw ExitCode(1)
     }
 }
+
+struct ClearSafeMode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clear-safe-mode", abstract: "Leave safe mode: reset the watchdog boot counter and start the jails.")
+    @OptionGroup var socket: SocketOption
+    func run() throws { try answer(socket.send("clear-safe-mode")) }
+}

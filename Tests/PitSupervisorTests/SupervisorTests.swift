@@ -219,3 +219,32 @@ final class SupervisorTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("ready_tcp"), r.stderr)
     }
 }
+
+final class SafeModeTests: XCTestCase {
+    func test_safeModeStartsNoJailsUntilCleared() {
+        let h = SupervisorHarness()
+        h.writeJail("svc", "exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "svc"
+            spec = "svc.toml"
+            """)
+        // Three consecutive watchdog resets were counted before this boot, and safe mode latched.
+        h.dir.write("data/watchdog-boots", "consecutive_watchdog_resets=3\nsafe_mode=1\n")
+        h.start()
+        usleep(500_000)
+        let status = h.statusOrNil()
+        XCTAssertEqual(status?.safe_mode, true)
+        XCTAssertEqual(status?.jails.first?.state, "waiting")
+        XCTAssertNil(status?.jails.first?.pid)
+        XCTAssertEqual(status?.leds.pattern, "safe_mode")
+        XCTAssertEqual(status?.watchdog.health, "healthy", "jails are not required in safe mode, so the board does not keep resetting")
+        XCTAssertTrue(h.log.contains("safe_mode"), h.log)
+
+        _ = Process.run([Pit.executable, "clear-safe-mode", "--socket", h.socket])
+        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+        XCTAssertEqual(h.statusOrNil()?.safe_mode, false)
+        XCTAssertEqual(readText(h.dir.path + "/data/watchdog-boots"), "consecutive_watchdog_resets=0\nsafe_mode=0\n")
+        _ = h.stop()
+    }
+}
