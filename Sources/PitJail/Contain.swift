@@ -47,6 +47,9 @@ private func loadPolicy(_ policy: CompiledPolicy?, channel: Int32) throws(JailEr
         throw JailError("seccomp load", path: policy.file, errno: error.errno)
     }
     if listener >= 0 {
+        // "Loaded": lets the parent take the listener without spinning. If the policy reports sends, this
+        // one waits in the listener queue instead, which also tells the parent the load is done.
+        Lifeline.send("K", channel)
         var byte: UInt8 = 0
         guard read(channel, &byte, 1) == 1 else { throw JailError("seccomp listener", detail: "Pit did not take it") }
     }

@@ -248,8 +248,9 @@ public final class RunningJail {
             if n < 0 { continue }
             if n == 0 { execDone = true; return }
             let message = String(decoding: buffer[1..<n], as: UTF8.self)
+            if buffer[0] == UInt8(ascii: "K") { continue }   // "loaded": already handled in takeListener
             guard buffer[0] == UInt8(ascii: "L") else { throw .setup(message) }
-            listener = takeListener(at: Int32(message) ?? -1)
+            listener = takeListener(at: Int32(message) ?? -1, channel: channel)
             guard listener >= 0 else { throw .parent(.sys("take seccomp listener", "/proc/\(pid)/fd/\(message)")) }
             var ok: UInt8 = 1
             _ = send(channel, &ok, 1, Int32(MSG_NOSIGNAL))
@@ -257,11 +258,14 @@ public final class RunningJail {
     }
 
     /// The child announced the fd number its listener will get before loading the filter (after loading,
-    /// any syscall of its own might be one the policy reports, with nobody yet to answer). pidfd_getfd
-    /// copies it once the load has happened: a bounded wait of microseconds, once per jail start.
-    private func takeListener(at number: Int32) -> Int32 {
+    /// any syscall of its own might be one the policy reports, with nobody yet to answer), then says "K"
+    /// once loaded. pidfd_getfd copies the listener as soon as it exists; until then the parent sleeps in
+    /// poll on the channel, woken by that "K" (or, when the policy reports the send itself, finds the
+    /// listener there on the next try, since a reported send means the load is done).
+    private func takeListener(at number: Int32, channel: Int32) -> Int32 {
         guard pidfd >= 0, number >= 0 else { return -1 }
-        for _ in 0..<200_000 {
+        let deadline = monotonicMs() + 5000
+        while monotonicMs() < deadline {
             let fd = pit_pidfd_getfd(pidfd, number)
             if fd >= 0 {
                 if Self.isSeccompListener(fd) { return fd }
@@ -270,10 +274,22 @@ public final class RunningJail {
                 return -1
             }
             if pit_child_has_exited(pid) != 0 { return -1 }
-            sched_yield()
+            var wait = pollfd(fd: channel, events: Int16(POLLIN), revents: 0)
+            if poll(&wait, 1, 1) > 0 {
+                var peek: UInt8 = 0
+                if recv(channel, &peek, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 1 && peek == UInt8(ascii: "K") {
+                    _ = recv(channel, &peek, 1, Int32(MSG_DONTWAIT))
+                }
+            }
         }
         errno = ETIMEDOUT
         return -1
+    }
+
+    private func monotonicMs() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 
     private static func isSeccompListener(_ fd: Int32) -> Bool {
@@ -287,8 +303,11 @@ public final class RunningJail {
         guard listener >= 0 else { return }
         var notification = pit_notification()
         guard pit_notif_recv(listener, &notification) == 0 else {
-            // ENOENT: the task died before we read it. Anything else means the listener is unusable.
-            if errno != ENOENT && errno != EINTR { Glibc.close(listener); listener = -1 }
+            // ENOENT: the task died before we read it. POLLHUP: every task under the filter has exited, so
+            // no notification can come any more (and poll would keep waking). Anything else: unusable.
+            var check = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            let hungUp = poll(&check, 1, 0) > 0 && check.revents & Int16(POLLHUP) != 0
+            if hungUp || (errno != ENOENT && errno != EINTR) { Glibc.close(listener); listener = -1 }
             return
         }
         // Before execve every syscall of the init process is Pit's own setup code: let it through.

@@ -233,14 +233,8 @@ public enum PolicyCompiler {
             }
             var actions: [PolicyAction] = []
             var conditional = false
-            let nonDefault = effective.filter { $0.0 != defaultAction }
-            if nonDefault.count > 1 {
-                // See expandRanges: libseccomp loses one of two actions split by `<`/`>=`.
-                for i in effective.indices where effective[i].0 != defaultAction {
-                    effective[i].1 = try normalizer.expandRanges(effective[i].1)
-                }
-            }
-            for (action, terms) in effective where action != defaultAction {
+            for (action, disjoint) in effective where action != defaultAction {
+                let terms = try normalizer.lower(disjoint)
                 planned.append((nr, name, action, terms))
                 actions.append(action)
                 if terms != [[]] { conditional = true }

@@ -1,17 +1,21 @@
 /// Turns argument conditions into what libseccomp can take: a disjunction of rules, each a
-/// conjunction with at most one comparison per argument, using only
-/// `== != < <= > >=` and masked equality `(a & m) == v`.
+/// conjunction with at most one comparison per argument (libseccomp rejects a rule that
+/// compares one argument twice).
 ///
-/// Transformations, all exact (no over- or under-approximation):
+/// Transformations, all exact (no over- or under-approximation; NormalizeTests checks the
+/// compiled BPF against the conditions' meaning on random inputs):
 ///  * `!` is pushed to the comparisons (`!(a < 3)` is `a >= 3`);
-///  * `a & m` (true when nonzero) becomes one rule per bit of m: `(a & b) == b`;
-///  * `(a & m) != v` — and `!((a & m) == v)` — become one rule per bit of m:
-///    `(a & b) == (~v & b)` (the values differ in at least one masked bit);
-///  * several comparisons of one argument in a conjunction are merged when the result is one
-///    comparison (`a == 1 && a < 5` is `a == 1`; masked equalities combine their masks;
-///    `a >= 2 && a <= 2` is `a == 2`) and dropped when contradictory; otherwise it is an error,
-///    because libseccomp rejects a rule that compares one argument twice;
-///  * the result is bounded by `maxTerms` rules per syscall and action; past that it is an error.
+///  * `a & m` (true when nonzero) is `!((a & m) == 0)`, and a negated masked equality becomes
+///    one rule per bit of m: `(a & b) == (~v & b)` (the values differ in at least one bit);
+///  * several comparisons of one argument in a conjunction are merged: equalities pin the
+///    value, masked equalities combine their masks, ranges and `!=` become a union of
+///    intervals, each one comparison or a few aligned blocks (masked equalities), and
+///    contradictions drop the conjunction;
+///  * `lower` then rewrites `!=`, `<`, `<=` (and `>=` except on a rule's last argument) into
+///    equalities and blocks, because libseccomp 2.5.4 mishandles those operators when one
+///    syscall has rules with different actions (see `lower`);
+///  * the result is bounded by `maxTerms` rules per syscall and action; past that it is an
+///    error ("needs more than 256 seccomp rules").
 struct Literal: Hashable, Sendable {
     enum Op: Hashable, Sendable { case eq, ne, lt, le, gt, ge, maskedEq }
     var arg: Int
@@ -98,7 +102,25 @@ struct Normalizer {
         case .gt: o = .gt
         case .ge: o = .ge
         }
-        return try simplify([[Literal(arg: arg, op: o, a: value, location: loc)]])
+        return try simplify(Normalizer.canonical(Literal(arg: arg, op: o, a: value, location: loc)))
+    }
+
+    /// `<` and `>` become `<=` and `>=`. libseccomp 2.5 builds `a < v` as an inverted `a >= v`
+    /// node and shares that node with a rule on `a >= v`: when the two rules have different
+    /// actions (as making rules disjoint produces), one action is silently lost. With only
+    /// `<=` (an inverted `>`) and `>=`, complementary comparisons never share a node.
+    static func canonical(_ l: Literal) -> DNF {
+        var c = l
+        switch l.op {
+        case .lt:
+            if l.a == 0 { return [] }
+            c.op = .le; c.a = l.a - 1
+        case .gt:
+            if l.a == .max { return [] }
+            c.op = .ge; c.a = l.a + 1
+        default: break
+        }
+        return [[c]]
     }
 
     /// The negation of one literal, as DNF.
@@ -124,7 +146,7 @@ struct Normalizer {
             }
             return try simplify(terms)
         }
-        return [[n]]
+        return Normalizer.canonical(n)
     }
 
     /// The negation of a DNF (De Morgan, then distribute), bounded.
@@ -156,9 +178,11 @@ struct Normalizer {
         var seen = Set<[Literal]>()
         var out: DNF = []
         for conj in d {
-            guard let merged = try mergeConjunction(conj) else { continue }
-            if merged.isEmpty { return [[]] }
-            if seen.insert(merged).inserted { out.append(merged) }
+            for merged in try mergeConjunction(conj) {
+                if merged.isEmpty { return [[]] }
+                if seen.insert(merged).inserted { out.append(merged) }
+            }
+            if out.count > Normalizer.maxTerms * 4 { throw tooComplex() }
         }
         if out.count > Normalizer.maxTerms { throw tooComplex() }
         // Absorption: a conjunction that contains all literals of another adds nothing.
@@ -174,34 +198,39 @@ struct Normalizer {
         return kept
     }
 
-    /// nil when the conjunction can never hold.
-    func mergeConjunction(_ conj: [Literal]) throws(PolicyError) -> [Literal]? {
+    /// The conjunction with one comparison per argument, as a DNF: [] when it can never hold,
+    /// several conjunctions when an argument's constraints split into several ranges.
+    func mergeConjunction(_ conj: [Literal]) throws(PolicyError) -> DNF {
         var byArg: [Int: [Literal]] = [:]
         for l in conj { byArg[l.arg, default: []].append(l) }
-        var result: [Literal] = []
+        var product: DNF = [[]]
         for arg in byArg.keys.sorted() {
-            let lits = byArg[arg]!
-            guard let merged = try mergeOneArg(lits) else { return nil }
-            if let m = merged { result.append(m) }
+            let alternatives = try mergeOneArg(byArg[arg]!)
+            if alternatives.isEmpty { return [] }
+            var next: DNF = []
+            for p in product { for a in alternatives { next.append(p + a) } }
+            product = next
         }
-        return result
+        return product
     }
 
-    /// Merges the comparisons of one argument: .some(nil) when they always hold, nil when never.
-    func mergeOneArg(_ lits: [Literal]) throws(PolicyError) -> Literal?? {
+    /// Merges the comparisons of one argument into alternatives of one comparison each.
+    func mergeOneArg(_ lits: [Literal]) throws(PolicyError) -> DNF {
+        let arg = lits[0].arg
+        let loc = lits.last!.location
         if lits.count == 1 {
             let l = lits[0]
             switch l.op {
-            case .maskedEq where l.b & ~l.a != 0: return nil
-            case .maskedEq where l.a == 0: return .some(nil)
-            case .lt where l.a == 0, .gt where l.a == .max: return nil
-            case .ge where l.a == 0, .le where l.a == .max: return .some(nil)
-            default: return .some(l)
+            case .maskedEq where l.b & ~l.a != 0: return []
+            case .maskedEq where l.a == 0: return [[]]
+            case .lt where l.a == 0, .gt where l.a == .max: return []
+            case .ge where l.a == 0, .le where l.a == .max: return [[]]
+            default: return [[l]]
             }
         }
         // An equality pins the value: everything else is either implied or contradictory.
         if let eq = lits.first(where: { $0.op == .eq }) {
-            return lits.allSatisfy { $0.holds(for: eq.a) } ? .some(eq) : nil
+            return lits.allSatisfy { $0.holds(for: eq.a) } ? [[eq]] : []
         }
         var mask: UInt64 = 0, value: UInt64 = 0
         var lo: UInt64 = 0, hi: UInt64 = .max
@@ -210,91 +239,127 @@ struct Normalizer {
         for l in lits {
             switch l.op {
             case .maskedEq:
-                if l.b & ~l.a != 0 { return nil }
-                if (mask & l.a) & (value ^ l.b) != 0 { return nil }
+                if l.b & ~l.a != 0 { return [] }
+                if (mask & l.a) & (value ^ l.b) != 0 { return [] }
                 mask |= l.a; value |= l.b; hasMask = true
-            case .lt: if l.a == 0 { return nil }; hi = min(hi, l.a - 1)
+            case .lt: if l.a == 0 { return [] }; hi = min(hi, l.a - 1)
             case .le: hi = min(hi, l.a)
-            case .gt: if l.a == .max { return nil }; lo = max(lo, l.a + 1)
+            case .gt: if l.a == .max { return [] }; lo = max(lo, l.a + 1)
             case .ge: lo = max(lo, l.a)
             case .ne: ne.insert(l.a)
             case .eq: break
             }
         }
-        if lo > hi { return nil }
-        let loc = lits[0].location
+        if lo > hi { return [] }
         ne = ne.filter { $0 >= lo && $0 <= hi }
-        if lo == hi {
-            if ne.contains(lo) || (hasMask && lo & mask != value) { return nil }
-            return .some(Literal(arg: lits[0].arg, op: .eq, a: lo, location: loc))
-        }
         if hasMask && mask == .max {
-            // Full mask: it is an equality.
-            let v = value
-            if v < lo || v > hi || ne.contains(v) { return nil }
-            return .some(Literal(arg: lits[0].arg, op: .eq, a: v, location: loc))
+            // A full mask is an equality.
+            return value < lo || value > hi || ne.contains(value) ? [] : [[Literal(arg: arg, op: .eq, a: value, location: loc)]]
         }
-        var remaining: [Literal] = []
-        if hasMask && mask != 0 { remaining.append(Literal(arg: lits[0].arg, op: .maskedEq, a: mask, b: value, location: loc)) }
-        if lo > 0 { remaining.append(Literal(arg: lits[0].arg, op: .ge, a: lo, location: loc)) }
-        if hi < .max { remaining.append(Literal(arg: lits[0].arg, op: .le, a: hi, location: loc)) }
-        for v in ne.sorted() { remaining.append(Literal(arg: lits[0].arg, op: .ne, a: v, location: loc)) }
-        if remaining.isEmpty { return .some(nil) }
-        if remaining.count == 1 { return .some(remaining[0]) }
-        // Prefer the later literal's position: it is the one that made the rule inexpressible.
-        throw PolicyError("libseccomp cannot compare argument \(lits[0].arg) of '\(syscallName)' twice in one rule; split the condition with '||' or use a mask", at: lits.last!.location)
+        if hasMask && lo == 0 && hi == .max && ne.isEmpty {
+            return [[Literal(arg: arg, op: .maskedEq, a: mask, b: value, location: loc)]]
+        }
+        // Ranges and exclusions: the allowed values are [lo, hi] minus the excluded points, a
+        // union of intervals; each becomes one comparison or a few aligned blocks.
+        var intervals: [(UInt64, UInt64)] = []
+        var start = lo
+        var open = true
+        for v in ne.sorted() {
+            if v > start { intervals.append((start, v - 1)) }
+            if v == hi { open = false; break }
+            start = v + 1
+        }
+        if open { intervals.append((start, hi)) }
+        var out: DNF = []
+        if hasMask {
+            // Masked equality and ranges: each range becomes aligned blocks (masked
+            // equalities), and two masked equalities combine into one when consistent.
+            for (a, b) in intervals {
+                for block in Normalizer.blocks(a, b, lits[0]) {
+                    guard let l = block.first else { return [[Literal(arg: arg, op: .maskedEq, a: mask, b: value, location: loc)]] }
+                    let (bm, bv) = l.op == .eq ? (UInt64.max, l.a) : (l.a, l.b)
+                    if (bm & mask) & (bv ^ value) != 0 { continue }
+                    let m = bm | mask, v = bv | value
+                    out.append([m == .max ? Literal(arg: arg, op: .eq, a: v, location: loc)
+                                          : Literal(arg: arg, op: .maskedEq, a: m, b: v, location: loc)])
+                    if out.count > Normalizer.maxTerms { throw tooComplex() }
+                }
+            }
+            return out
+        }
+        for (a, b) in intervals {
+            if a == b { out.append([Literal(arg: arg, op: .eq, a: a, location: loc)]) }
+            else if a == 0 && b == .max { return [[]] }
+            else if b == .max { out.append([Literal(arg: arg, op: .ge, a: a, location: loc)]) }
+            else if a == 0 { out.append([Literal(arg: arg, op: .le, a: b, location: loc)]) }
+            else { out += Normalizer.blocks(a, b, lits[0]).map { $0.map { var l = $0; l.location = loc; return l } } }
+            if out.count > Normalizer.maxTerms { throw tooComplex() }
+        }
+        return out
     }
 }
 
 extension Normalizer {
-    /// Rewrites `< <= > >=` as masked equalities on aligned blocks (like CIDR prefixes):
-    /// `a < 6` is `(a & ~3) == 0 || (a & ~1) == 4`. libseccomp 2.5 implements `<` as an
-    /// inverted `>=` node and merges the two, so when one syscall has rules with different
-    /// actions on `a < v` and `a >= v` (which making the rules disjoint produces) one action is
-    /// silently lost. Masked equalities do not share nodes that way.
-    func expandRanges(_ d: DNF) throws(PolicyError) -> DNF {
+    /// Rewrites a DNF so that libseccomp only sees `==` and masked equality, plus `>=` on the
+    /// last (highest-numbered) argument of a rule, where its node has no children.
+    ///
+    /// libseccomp 2.5.4's tree merge is unreliable for the other operators: `!=`, `<`, `<=` are
+    /// inverted `==`, `>=`, `>` nodes, and with two actions on one syscall it silently drops one
+    /// (`a < v` vs `a >= v`); two rules sharing an `a0 >= 8` node with different children make
+    /// seccomp_rule_add loop forever. Equalities merge correctly. So:
+    ///  * a range becomes aligned power-of-two blocks, each a masked equality
+    ///    (`a <= 5` is `(a & ~3) == 0 || (a & ~1) == 4`; `a <= 0xffffffff` is one block);
+    ///  * `a != v` becomes `a >= v + 1 || a <= v - 1`, each part as above.
+    /// NormalizeTests checks the result against the conditions' meaning on random inputs.
+    func lower(_ d: DNF) throws(PolicyError) -> DNF {
         var out: DNF = []
         for conj in d {
+            let lastArg = conj.map(\.arg).max() ?? 0
             var product: DNF = [[]]
             for lit in conj {
-                let range: (UInt64, UInt64)?
+                let leaf = lit.arg == lastArg
+                func atLeast(_ v: UInt64) -> DNF {
+                    leaf ? [[Literal(arg: lit.arg, op: .ge, a: v, location: lit.location)]]
+                         : Normalizer.blocks(v, .max, lit)
+                }
+                var alternatives: DNF
                 switch lit.op {
-                case .lt: range = lit.a == 0 ? nil : (0, lit.a - 1)
-                case .le: range = (0, lit.a)
-                case .gt: range = lit.a == .max ? nil : (lit.a + 1, .max)
-                case .ge: range = (lit.a, .max)
-                default:
-                    product = product.map { $0 + [lit] }
-                    continue
+                case .eq, .maskedEq: alternatives = [[lit]]
+                case .ge: alternatives = lit.a == 0 ? [[]] : atLeast(lit.a)
+                case .gt: alternatives = lit.a == .max ? [] : atLeast(lit.a + 1)
+                case .lt: alternatives = lit.a == 0 ? [] : Normalizer.blocks(0, lit.a - 1, lit)
+                case .le: alternatives = Normalizer.blocks(0, lit.a, lit)
+                case .ne:
+                    alternatives = lit.a == .max ? [] : atLeast(lit.a + 1)
+                    if lit.a > 0 { alternatives += Normalizer.blocks(0, lit.a - 1, lit) }
                 }
-                guard let (lo, hi) = range else { product = []; break }
-                let blocks = Normalizer.blocks(lo, hi).map { (mask, value) in
-                    [Literal(arg: lit.arg, op: .maskedEq, a: mask, b: value, location: lit.location)]
-                }
-                product = try and(product, blocks)
+                var next: DNF = []
+                for p in product { for a in alternatives { next.append(p + a) } }
+                product = next
+                if product.count > Normalizer.maxTerms { throw tooComplex() }
             }
             out += product
-            if out.count > Normalizer.maxTerms * 4 { throw tooComplex() }
+            if out.count > Normalizer.maxTerms { throw tooComplex() }
         }
-        return try simplify(out)
+        return out
     }
 
-    /// Aligned power-of-two blocks exactly covering [lo, hi], as (mask, value) pairs.
-    static func blocks(_ lo: UInt64, _ hi: UInt64) -> [(UInt64, UInt64)] {
-        var out: [(UInt64, UInt64)] = []
+    /// [lo, hi] as aligned power-of-two blocks (like CIDR prefixes), each a masked equality
+    /// (an equality for one-value blocks); [[]] when the range is everything.
+    static func blocks(_ lo: UInt64, _ hi: UInt64, _ lit: Literal) -> DNF {
+        if lo == 0 && hi == .max { return [[]] }
+        var out: DNF = []
         var cur = lo
         while true {
-            var k = cur == 0 ? 64 : cur.trailingZeroBitCount
-            // Shrink the block until it ends within hi.
-            while k > 0 {
-                let end = k == 64 ? UInt64.max : cur | ((1 << UInt64(k)) - 1)
-                if end <= hi { break }
-                k -= 1
+            var k = cur == 0 ? 63 : min(63, cur.trailingZeroBitCount)
+            while k > 0 && (cur | ((1 << UInt64(k)) - 1)) > hi { k -= 1 }
+            let size: UInt64 = 1 << UInt64(k)
+            let end = cur | (size - 1)
+            if k == 0 {
+                out.append([Literal(arg: lit.arg, op: .eq, a: cur, location: lit.location)])
+            } else {
+                out.append([Literal(arg: lit.arg, op: .maskedEq, a: ~(size - 1), b: cur, location: lit.location)])
             }
-            let size: UInt64 = k == 64 ? 0 : 1 << UInt64(k)
-            let mask: UInt64 = k == 64 ? 0 : ~(size - 1)
-            out.append((mask, cur))
-            let end = k == 64 ? UInt64.max : cur | (size - 1)
             if end >= hi { break }
             cur = end + 1
         }
