@@ -30,6 +30,7 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "PitUplink", exclude: ["EVENTS.md"]),
+        .executableTarget(name: "policy-bench", dependencies: ["PitPolicy", "CPitShim"]),
         .executableTarget(name: "spool-writer", dependencies: ["PitUplink"]),
         .executableTarget(name: "spool-bench", dependencies: ["PitUplink"]),
         .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitJail", "PitPolicy", "PitBoard", "PitTOML", "PitUplink",

@@ -189,6 +189,7 @@ public enum PolicyCompiler {
                 }
             }
             var normalizer = Normalizer(syscallName: name, location: fr.rule.location)
+            normalizer.args32 = !arch.is64Bit
             if name == "ioctl" { normalizer.low32Args = [1] }
             let terms = try fr.rule.condition.map { c throws(PolicyError) in try normalizer.dnf(c) } ?? [[]]
             if bySyscall[number] == nil { order.append(number); bySyscall[number] = (name, []) }

@@ -50,6 +50,10 @@ struct Normalizer {
     /// kioctl's request is `unsigned int`: the kernel ignores the upper 32 bits of arg1, so a
     /// filter must too, or `ioctl(fd, TIOCSTI | 1 << 32)` would slip past `req != TIOCSTI`.
     var low32Args: Set<Int> = []
+    /// On 32-bit architectures every argument is 32 bits wide and libseccomp compares only the
+    /// low word: constants beyond 32 bits are decided here (`a == 1 << 32` is never true)
+    /// instead of being silently truncated into a different rule.
+    var args32 = false
     var syscallName: String
     var location: SourceLocation
 
@@ -70,7 +74,7 @@ struct Normalizer {
             return negated ? try and(dnf(x, negated: true), dnf(y, negated: true))
                            : try or(dnf(x), dnf(y))
         case .anyBit(let arg, var mask, let loc):
-            if low32Args.contains(arg) { mask &= 0xFFFF_FFFF }
+            if low32Args.contains(arg) || args32 { mask &= 0xFFFF_FFFF }
             let lit = Literal(arg: arg, op: .maskedEq, a: mask, b: 0, location: loc)
             // nonzero == not (masked == 0)
             return negated ? try simplify([[lit]]) : try negate(lit)
@@ -87,6 +91,18 @@ struct Normalizer {
             mask = (mask ?? ~0) & 0xFFFF_FFFF
             if mask == 0xFFFF_FFFF, op != .eq, op != .ne {
                 throw PolicyError("'\(op.rawValue)' on \(syscallName)'s request cannot be filtered: the kernel uses only its low 32 bits and seccomp can compare those only for equality", at: loc)
+            }
+        }
+        if args32 {
+            let max32: UInt64 = 0xFFFF_FFFF
+            if let m = mask {
+                mask = m & max32
+            } else if value > max32 || (value == max32 && (op == .le || op == .gt)) {
+                // Every 32-bit value is below the constant (or at most equal to it).
+                switch op {
+                case .eq, .gt, .ge: return []
+                case .ne, .lt, .le: return [[]]
+                }
             }
         }
         if let m = mask {

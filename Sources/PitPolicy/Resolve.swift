@@ -151,6 +151,11 @@ public enum SyscallNames {
     /// Resolves a policy's spelling of a syscall for one architecture.
     public static func resolve(_ name: String, arch: SeccompArch) -> Result<Resolution, ResolveFailure> {
         if let n = libseccompNumber(name, arch) { return .success(.syscall(name: name, number: n)) }
+        // i386 reaches some socket and SysV IPC calls (accept, send, recv, ipc's semop, ...) only
+        // through socketcall/ipc: libseccomp answers a pseudo-number (-101... / -201...) and
+        // filters the multiplexer's first argument. Summaries show that negative number.
+        let pseudo = seccomp_syscall_resolve_name_arch(arch.token, name)
+        if pseudo <= -100 && pseudo > -300 { return .success(.syscall(name: name, number: Int(pseudo))) }
         if let list = aliases[name], let a = list.first(where: { $0.arches.contains(arch.name) }),
            let n = libseccompNumber(a.target, arch) {
             return .success(.syscall(name: a.target, number: n))

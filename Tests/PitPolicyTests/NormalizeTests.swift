@@ -136,6 +136,22 @@ import Testing
         }
     }
 
+    /// These made libseccomp 2.5.4's seccomp_rule_add loop forever or drop an action before
+    /// `lower` kept `!=`, `<`, `<=` and inner `>=` away from it.
+    @Test func test_patternsThatBrokeLibseccompCompileAndAreExact() throws {
+        let p = try compile("POLICY p { ERRNO(5) { getppid(a, b) { a == 7 } }, ALLOW { getppid(a, b) { b > 4294967295 } }, ERRNO(6) { getppid } } USE p")
+        #expect(try p.evaluate("getppid", args: [7, 0]) == .errno(5))
+        #expect(try p.evaluate("getppid", args: [8, 1 << 32]) == .allow)
+        #expect(try p.evaluate("getppid", args: [8, 5]) == .errno(6))
+        let q = try compile("POLICY p { ALLOW { getppid(a, b) { a >= 8 && b >= 5 } }, ERRNO(6) { getppid(a, b) { a >= 8 && b < 5 } } } USE p")
+        #expect(try q.evaluate("getppid", args: [8, 5]) == .allow)
+        #expect(try q.evaluate("getppid", args: [8, 4]) == .errno(6))
+        #expect(try q.evaluate("getppid", args: [7, 4]) == .killProcess)
+        let r = try compile("POLICY p { ERRNO(5) { getppid(a, b) { b == 7 } }, ALLOW { getppid(a, b) { a < 4294967295 } }, ERRNO(6) { getppid } } USE p")
+        #expect(try r.evaluate("getppid", args: [0xFFFF_FFFF, 0]) == .errno(6))
+        #expect(try r.evaluate("getppid", args: [0xFFFF_FFFE, 0]) == .allow)
+    }
+
     @Test func test_contradictionCompilesToNoRule() throws {
         let p = try compile("POLICY p { ALLOW { getppid(a) { a == 1 && a == 2 } } } USE p DEFAULT ERRNO(1)")
         #expect(!p.allows("getppid"))

@@ -112,11 +112,38 @@ import Glibc
         #expect(try p.evaluate(nr: 140, arch: .i386) == .killProcess)
     }
 
+    @Test(arguments: [SeccompArch.arm, .i386])
+    func test_constantsBeyond32BitsAreDecidedOn32BitArches(_ arch: SeccompArch) throws {
+        let p = try compile("""
+            POLICY p { ALLOW {
+              getppid(a) { a == 0x100000005 }, getpid(a) { a >= 0x100000000 }, gettid(a) { a & 0x100000004 },
+              getuid(a) { a != 0x100000005 }, getgid(a) { a < 0x100000000 && a != 3 }
+            } } USE p DEFAULT ERRNO(1)
+            """, arch: arch)
+        #expect(try p.evaluate("getppid", args: [5]) == .errno(1))
+        #expect(try p.evaluate("getpid", args: [0]) == .errno(1))
+        #expect(try p.evaluate("gettid", args: [4]) == .allow)
+        #expect(try p.evaluate("gettid", args: [0]) == .errno(1))
+        #expect(try p.evaluate("getuid", args: [5]) == .allow)
+        #expect(try p.evaluate("getgid", args: [0xFFFF_FFFF]) == .allow)
+        #expect(try p.evaluate("getgid", args: [3]) == .errno(1))
+        #expect(!p.allows("getppid"))
+    }
+
     @Test func test_i386SocketIsAllowedDirectlyAndThroughSocketcall() throws {
         let p = try compile("POLICY a { ALLOW { socket } } USE a", arch: .i386)
         #expect(try p.evaluate(nr: 359) == .allow)
         #expect(try p.evaluate(nr: 102, args: [1]) == .allow)   // socketcall(SYS_SOCKET)
         #expect(try p.evaluate(nr: 102, args: [2]) == .killProcess)  // socketcall(SYS_BIND)
+    }
+
+    @Test func test_i386CallsOnlyReachableThroughSocketcallAreFiltered() throws {
+        let p = try compile("POLICY a { ALLOW { accept, recv } } USE a", arch: .i386)
+        #expect(try p.evaluate(nr: 102, args: [5]) == .allow)    // socketcall(SYS_ACCEPT)
+        #expect(try p.evaluate(nr: 102, args: [10]) == .allow)   // socketcall(SYS_RECV)
+        #expect(try p.evaluate(nr: 102, args: [1]) == .killProcess)
+        #expect(p.allows("accept"))
+        #expect(try p.evaluate(nr: 364) == .killProcess)         // accept4 is not accept
     }
 
     @Test func test_declaredExtraArchIsAcceptedWithItsOwnNumbers() throws {
