@@ -99,28 +99,43 @@ public enum SyscallNames {
         var byNumber: [Int: String] = [:]
     }
 
-    static let tables: [String: Table] = {
-        var out: [String: Table] = [:]
-        for arch in SeccompArch.all {
-            var t = Table()
-            for nr in numberRange(arch) {
-                if let p = seccomp_syscall_resolve_num_arch(arch.token, Int32(nr)) {
-                    let name = String(cString: p)
-                    free(p)
-                    t.byNumber[nr] = name
-                    if t.byName[name] == nil { t.byName[name] = nr }
-                }
-            }
-            out[arch.name] = t
+    // One lazily built table per architecture (static lets initialise once, thread-safely, on first use):
+    // a launch compiles for its own arch only, and building a table costs ~1000 libseccomp look-ups.
+    static let x86_64Table = buildTable(.x86_64)
+    static let i386Table = buildTable(.i386)
+    static let aarch64Table = buildTable(.aarch64)
+    static let armTable = buildTable(.arm)
+    static let x32Table = buildTable(.x32)
+
+    static func table(_ arch: SeccompArch) -> Table? {
+        switch arch {
+        case .x86_64: return x86_64Table
+        case .i386: return i386Table
+        case .aarch64: return aarch64Table
+        case .arm: return armTable
+        case .x32: return x32Table
+        default: return nil
         }
-        return out
-    }()
+    }
+
+    static func buildTable(_ arch: SeccompArch) -> Table {
+        var t = Table()
+        for nr in numberRange(arch) {
+            if let p = seccomp_syscall_resolve_num_arch(arch.token, Int32(nr)) {
+                let name = String(cString: p)
+                free(p)
+                t.byNumber[nr] = name
+                if t.byName[name] == nil { t.byName[name] = nr }
+            }
+        }
+        return t
+    }
 
     /// All names known on any supported architecture (libseccomp's plus the aliases):
     /// the dictionary for "did you mean".
     public static let knownNames: Set<String> = {
         var names = Set<String>()
-        for arch in SeccompArch.nameArches { names.formUnion(tables[arch.name]!.byName.keys) }
+        for arch in SeccompArch.nameArches { names.formUnion(table(arch)!.byName.keys) }
         names.formUnion(aliases.keys)
         return names
     }()
@@ -134,11 +149,11 @@ public enum SyscallNames {
 
     /// The number of `name` on `arch`, nil when it does not exist there.
     public static func libseccompNumber(_ name: String, _ arch: SeccompArch) -> Int? {
-        tables[arch.name]?.byName[name]
+        table(arch)?.byName[name]
     }
 
     public static func name(number: Int, arch: SeccompArch) -> String? {
-        tables[arch.name]?.byNumber[number]
+        table(arch)?.byNumber[number]
     }
 
     public enum Resolution: Equatable, Sendable {
