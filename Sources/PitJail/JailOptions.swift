@@ -213,7 +213,10 @@ extension JailOptions {
         do { policy = try JailPolicy.compile(source, arch: arch) } catch {
             throw ConfigError(origin, error.description)
         }
-        if policy.compiled.defaultAction != .allow && !policy.compiled.allows("execve") {
+        // A policy whose denials are reported may leave execve out: Pit lets its own exec into the jail through
+        // and every later one is a violation (a daemon that never execs cannot be made to exec a shell).
+        // Without a listener, the filter itself would kill that first exec.
+        if !policy.compiled.needsListener && !policy.compiled.allows("execve") {
             throw ConfigError(origin, "the policy does not allow execve: the jail could not start its command")
         }
         return policy

@@ -188,6 +188,8 @@ public final class RunningJail {
     public let policy: JailPolicy?
     let cgroup: JailCgroup?
     private var execDone = false
+    /// The setup channel while awaiting the exec: its end-of-file is the exec's moment.
+    private var setupChannel: Int32 = -1
     private var reaped = false
 
     init(name: String, pid: pid_t, cgroup: JailCgroup?, policy: JailPolicy?) {
@@ -237,6 +239,8 @@ public final class RunningJail {
     /// end-of-file once execve closed the child's end. Meanwhile the init's own pre-exec syscalls that
     /// the filter reports are let through (they are Pit's code, not the jailed command's).
     func awaitExec(channel: Int32) throws(LaunchError) {
+        setupChannel = channel
+        defer { setupChannel = -1 }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             var fds = [pollfd(fd: channel, events: Int16(POLLIN), revents: 0),
@@ -310,10 +314,17 @@ public final class RunningJail {
             if hungUp || (errno != ENOENT && errno != EINTR) { Glibc.close(listener); listener = -1 }
             return
         }
-        // Before execve every syscall of the init process is Pit's own setup code: let it through.
+        // Before execve every syscall of the init process is Pit's own setup code, the execve included:
+        // let it through. execve closes the channel before the new program runs, so a notification that
+        // finds the channel at end-of-file comes from the jailed command and is judged like any other.
         if !execDone && notification.pid == UInt32(pid) {
-            _ = pit_notif_respond(listener, notification.id, 0, 1)
-            return
+            var byte: UInt8 = 0
+            if setupChannel >= 0 && recv(setupChannel, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 0 {
+                execDone = true
+            } else {
+                _ = pit_notif_respond(listener, notification.id, 0, 1)
+                return
+            }
         }
         guard let policy else { return }
         let violation = Violation.read(notification, policy: policy)

@@ -59,8 +59,20 @@ final class SeccompRunTests: XCTestCase {
         XCTAssertTrue(reported.isSuperset(of: ["write", "exit_group"]), "\(reported)")
     }
 
-    func test_policyWithoutExecveIsRefusedBeforeAnythingStarts() {
-        let r = Pit.run(["--seccomp-string", "POLICY a { ALLOW { read } } USE a DEFAULT KILL", "--", "/bin/true"])
+    func test_policyWithoutExecveStartsTheCommandButNoLaterExec() {
+        // Pit lets its own exec into the jail through; the jailed shell's exec of /bin/true is a violation.
+        let policy = "POLICY a { ALLOW { read, write, brk, mmap, munmap, mprotect, openat, close, newfstatat, fstat, pread64, arch_prctl, set_tid_address, set_robust_list, rseq, prlimit64, getrandom, access, exit_group, rt_sigaction, rt_sigreturn, rt_sigprocmask, geteuid, getppid, getpid, getcwd, fcntl, wait4, clone, vfork, ioctl, getuid, getgid, getegid } } USE a DEFAULT KILL"
+        let r = Pit.run(["--seccomp-string", policy, "--", "/bin/sh", "-c", "echo started; /bin/true; echo after"])
+        XCTAssertEqual(r.stdout, "started\nafter\n", r.stderr)
+        XCTAssertEqual(r.status, 0)
+        let violations = lines(r.stderr).filter { $0.contains("violation: ") }
+        XCTAssertEqual(violations.count, 1, r.stderr)
+        XCTAssertTrue(violations.first?.contains("violation: execve(") ?? false, r.stderr)
+    }
+
+    func test_policyWithoutExecveOrListenerIsRefusedBeforeAnythingStarts() {
+        // KILL written as a rule (not a reported default) leaves no listener to let Pit's own exec through.
+        let r = Pit.run(["--seccomp-string", "POLICY a { KILL { execve } } USE a DEFAULT ALLOW", "--", "/bin/true"])
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("--seccomp-string: the policy does not allow execve"), r.stderr)
     }

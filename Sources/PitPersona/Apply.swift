@@ -1,0 +1,102 @@
+import Glibc
+
+/// What an apply changed, in order; empty when the machine already matched the persona. The
+/// supervisor logs it, and tests use "empty on the second run" as the definition of idempotent.
+public struct ApplyReport: Equatable, Sendable {
+    public var changes: [String] = []
+    public init(changes: [String] = []) { self.changes = changes }
+}
+
+public struct ApplyOptions: Sendable {
+    /// sethostname(2) changes the UTS namespace's name; tests run without it unless they are in
+    /// their own UTS namespace.
+    public var setHostname: Bool
+
+    public init(setHostname: Bool = true) { self.setHostname = setHostname }
+}
+
+extension Persona {
+    /// Makes the machine match the persona, natively (sethostname and rtnetlink, no `ip`):
+    ///
+    /// 1. hostname, if different;
+    /// 2. the interface's MAC, if the persona sets one and it differs: most drivers refuse
+    ///    IFLA_ADDRESS on a running link (EBUSY), so the link goes down, takes the address and comes
+    ///    back up. Skipped when the MAC already matches, so a re-apply never flaps the link;
+    /// 3. the link up (IFF_UP);
+    /// 4. addresses. The persona's list is the whole truth for global-scope addresses: any other
+    ///    global address on the interface is removed first (a canary that kept a DHCP lease or a
+    ///    factory address next to its persona address would be trivially fingerprinted, and
+    ///    removing before adding keeps IPv4's primary/secondary rules from deleting a new
+    ///    address along with an old primary). Link- and host-scope addresses (the kernel's fe80::
+    ///    link-local) are kept: IPv6 neighbour discovery needs them. Present addresses are left
+    ///    alone, so re-applying changes nothing;
+    /// 5. routes, tagged with protocol "static": each persona route missing from the main table is
+    ///    installed with NLM_F_REPLACE (a route to the same destination through another gateway is
+    ///    replaced); then static-protocol routes on this interface that the persona no longer lists
+    ///    are removed. Kernel routes (connected prefixes) and an operator's routes (protocol "boot",
+    ///    what `ip route add` uses) are never touched.
+    ///
+    /// Stops at the first error, which names the step, interface, object and errno.
+    @discardableResult
+    public func apply(_ options: ApplyOptions = ApplyOptions()) throws(PersonaError) -> ApplyReport {
+        var report = ApplyReport()
+        if options.setHostname { try applyHostname(&report) }
+
+        var socket = try NetlinkSocket()
+        var link = try RouteNetlink.link(named: interface, on: &socket)
+
+        if let want = mac.address, link.mac != want {
+            if link.isUp {
+                try RouteNetlink.setLink(link, up: false, on: &socket)
+                report.changes.append("link \(interface) down")
+            }
+            do {
+                try RouteNetlink.setLink(link, mac: want, on: &socket)
+            } catch {
+                // Leave the canary reachable with its old MAC rather than offline with none.
+                if link.isUp { try? RouteNetlink.setLink(link, up: true, on: &socket) }
+                throw error
+            }
+            report.changes.append("link \(interface) address \(want)")
+            link = try RouteNetlink.link(named: interface, on: &socket)
+        }
+        if !link.isUp {
+            try RouteNetlink.setLink(link, up: true, on: &socket)
+            report.changes.append("link \(interface) up")
+        }
+
+        let wanted = Set(addresses)
+        for existing in try RouteNetlink.addresses(of: link, on: &socket) where existing.isGlobal && !wanted.contains(existing.prefix) {
+            try RouteNetlink.deleteAddress(existing.prefix, from: link, on: &socket)
+            report.changes.append("address remove \(existing.prefix)")
+        }
+        let present = Set(try RouteNetlink.addresses(of: link, on: &socket).map(\.prefix))
+        for address in addresses where !present.contains(address) {
+            try RouteNetlink.addAddress(address, to: link, on: &socket)
+            report.changes.append("address add \(address)")
+        }
+
+        let before = try RouteNetlink.routes(of: link, on: &socket)
+        for route in routes where !before.contains(where: { $0.matches(route) }) {
+            try RouteNetlink.replaceRoute(route, via: link, on: &socket)
+            report.changes.append("route replace \(route)")
+        }
+        for existing in try RouteNetlink.routes(of: link, on: &socket)
+        where existing.protocol == RouteNetlink.pitRouteProtocol && !routes.contains(where: { existing.matches($0) }) {
+            try RouteNetlink.deleteRoute(existing, via: link, on: &socket)
+            report.changes.append("route remove \(existing.destinationText)\(existing.gateway.map { " via \($0)" } ?? "")")
+        }
+        return report
+    }
+
+    private func applyHostname(_ report: inout ApplyReport) throws(PersonaError) {
+        var buffer = [CChar](repeating: 0, count: 256)
+        if gethostname(&buffer, buffer.count - 1) == 0,
+           String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) == hostname {
+            return
+        }
+        let rc = sethostname(hostname, hostname.utf8.count)
+        if rc != 0 { throw PersonaError(operation: "sethostname", target: hostname, errno: errno) }
+        report.changes.append("hostname \(hostname)")
+    }
+}

@@ -1,0 +1,360 @@
+import Glibc
+import PitTOML
+
+/// The network identity the canary presents: names, link address, IP configuration and the decoy
+/// shares Samba will serve. Read from a TOML persona file; every error names file:line:col and the
+/// field, because the person fixing it is usually editing that file over a serial console.
+///
+/// Example (see policies/persona.example.toml):
+///
+///     hostname = "nas-fin-02"
+///     netbios_name = "NAS-FIN-02"
+///     workgroup = "ACME"
+///     server_string = "Finance NAS"
+///     interface = "eth0"
+///     mac_oui = "00:11:32"          # or mac = "02:11:22:33:44:55"
+///     addresses = ["192.0.2.10/24", "2001:db8::10/64"]
+///     routes = [{ to = "default", via = "192.0.2.1" }]
+///     [[shares]]
+///     name = "finance"
+///     comment = "Quarterly reports"
+///     template = "decoys/finance"
+public struct Persona: Equatable, Sendable {
+    /// The file it was read from, for messages.
+    public var file: String
+    /// Set with sethostname(2); a DNS-style name (RFC 1123 labels, at most 64 bytes).
+    public var hostname: String
+    /// Uppercased NetBIOS name, 1–15 characters. Defaults to the hostname's first label.
+    public var netbiosName: String
+    /// Uppercased workgroup, 1–15 characters. Defaults to WORKGROUP.
+    public var workgroup: String
+    /// Samba's `server string` (shown in Network Neighbourhood); `%v` etc. are Samba macros.
+    public var serverString: String
+    /// The one interface the persona lives on.
+    public var interface: String
+    public var mac: MACChoice
+    /// Addresses the interface must carry, with their prefix lengths; see `Apply` for removal.
+    public var addresses: [IPPrefix]
+    public var routes: [PersonaRoute]
+    public var shares: [DecoyShare]
+
+    public init(file: String, hostname: String, netbiosName: String, workgroup: String, serverString: String,
+                interface: String, mac: MACChoice, addresses: [IPPrefix], routes: [PersonaRoute], shares: [DecoyShare]) {
+        self.file = file
+        self.hostname = hostname
+        self.netbiosName = netbiosName
+        self.workgroup = workgroup
+        self.serverString = serverString
+        self.interface = interface
+        self.mac = mac
+        self.addresses = addresses
+        self.routes = routes
+        self.shares = shares
+    }
+}
+
+/// Where the interface's MAC comes from.
+public enum MACChoice: Equatable, Sendable {
+    /// No `mac`/`mac_oui`: the hardware address is left alone.
+    case keep
+    /// `mac = "02:11:22:33:44:55"`.
+    case explicit(MACAddress)
+    /// `mac_oui = "00:11:32"`: the vendor's OUI followed by three bytes derived from the device id,
+    /// so the canary looks like that vendor's hardware and keeps the same MAC across reboots and
+    /// re-flashes, while two canaries on one network never share one. `deviceIDSource` says where
+    /// the id came from ("device_id" or the machine-id path) for `pit persona` status.
+    case vendor(MACAddress, oui: [UInt8], deviceIDSource: String)
+
+    public var address: MACAddress? {
+        switch self {
+        case .keep: return nil
+        case .explicit(let mac), .vendor(let mac, _, _): return mac
+        }
+    }
+}
+
+/// One route over the persona's interface. `destination` nil is the default route of the gateway's
+/// family.
+public struct PersonaRoute: Hashable, Sendable, CustomStringConvertible {
+    public var destination: IPPrefix?
+    /// nil: an on-link route (scope link), allowed only for prefixes.
+    public var gateway: IPAddress?
+
+    public init(destination: IPPrefix?, gateway: IPAddress?) {
+        precondition(destination != nil || gateway != nil, "a default route needs a gateway")
+        self.destination = destination
+        self.gateway = gateway
+    }
+
+    public var family: IPAddress.Family { destination?.family ?? gateway!.family }
+
+    public var description: String {
+        let to = destination.map(\.description) ?? "default"
+        return gateway.map { "\(to) via \($0)" } ?? to
+    }
+}
+
+/// A share Samba serves read-only to guests; its files are copied from `template`.
+public struct DecoyShare: Equatable, Sendable {
+    public var name: String
+    public var comment: String
+    /// Absolute (or as given, if the persona path was relative) path of the template directory,
+    /// resolved against the persona file's directory so a persona and its decoys move together.
+    public var template: String
+
+    public init(name: String, comment: String, template: String) {
+        self.name = name
+        self.comment = comment
+        self.template = template
+    }
+}
+
+extension Persona {
+    /// Where the per-device MAC suffix comes from when `mac_oui` is set and `device_id` is not.
+    public static let defaultMachineIDPath = "/etc/machine-id"
+
+    /// Domain-separation prefix for the MAC suffix: the suffix is
+    /// `SHA-256("pit-persona-mac\0" + device_id)[0..<3]`. Hashing with a prefix rather than the bare
+    /// machine-id means the MAC (which anyone on the LAN sees) reveals nothing reusable about the
+    /// machine-id, which systemd asks applications not to expose (machine-id(5)).
+    public static let macDerivationPrefix = "pit-persona-mac\u{0}"
+
+    public static func load(contentsOf path: String, machineIDPath: String = defaultMachineIDPath) throws(TOMLError) -> Persona {
+        let table = try TOML.parse(contentsOf: path)
+        return try decode(table, file: path, machineIDPath: machineIDPath)
+    }
+
+    /// Parses persona text; `file` is used for messages and to resolve share templates.
+    public static func parse(_ text: String, file: String, machineIDPath: String = defaultMachineIDPath) throws(TOMLError) -> Persona {
+        let table = try TOML.parse(text, file: file)
+        return try decode(table, file: file, machineIDPath: machineIDPath)
+    }
+
+    static let topLevelKeys: Set<String> = [
+        "hostname", "netbios_name", "workgroup", "server_string", "interface",
+        "mac", "mac_oui", "device_id", "addresses", "routes", "shares",
+    ]
+
+    static func decode(_ table: TOMLTable, file: String, machineIDPath: String) throws(TOMLError) -> Persona {
+        let f = TOMLFields(table, file: file)
+        try f.rejectUnknownKeys(topLevelKeys)
+
+        let hostname = try f.require(f.string("hostname"), "hostname")
+        if let problem = Validate.hostname(hostname) { throw f.error("hostname", problem) }
+
+        let netbiosName: String
+        if let given = try f.string("netbios_name") {
+            if let problem = Validate.netbiosName(given) { throw f.error("netbios_name", problem) }
+            netbiosName = Validate.upper(given)
+        } else {
+            let label = String(hostname.split(separator: ".").first ?? "")
+            if let problem = Validate.netbiosName(label) {
+                throw f.error("hostname", "cannot serve as the NetBIOS name (\(problem)); set netbios_name")
+            }
+            netbiosName = Validate.upper(label)
+        }
+
+        var workgroup = "WORKGROUP"
+        if let given = try f.string("workgroup") {
+            if let problem = Validate.netbiosName(given) { throw f.error("workgroup", problem) }
+            workgroup = Validate.upper(given)
+        }
+
+        // Samba's own default; it reveals the Samba version, as a real NAS does.
+        var serverString = "Samba %v"
+        if let given = try f.string("server_string") {
+            if let problem = Validate.configText(given, maxLength: 256) { throw f.error("server_string", problem) }
+            serverString = given
+        }
+
+        let interface = try f.require(f.string("interface"), "interface")
+        if let problem = Validate.interfaceName(interface) { throw f.error("interface", problem) }
+
+        let mac = try decodeMAC(f, machineIDPath: machineIDPath)
+        let addresses = try decodeAddresses(f)
+        let routes = try decodeRoutes(f, addresses: addresses)
+        let shares = try decodeShares(f, file: file)
+
+        return Persona(file: file, hostname: hostname, netbiosName: netbiosName, workgroup: workgroup,
+                       serverString: serverString, interface: interface, mac: mac, addresses: addresses,
+                       routes: routes, shares: shares)
+    }
+
+    // MARK: MAC
+
+    static func decodeMAC(_ f: TOMLFields, machineIDPath: String) throws(TOMLError) -> MACChoice {
+        let explicit = try f.string("mac")
+        let oui = try f.string("mac_oui")
+        let deviceID = try f.string("device_id")
+        if explicit != nil && oui != nil {
+            throw f.error("mac_oui", "set either mac or mac_oui, not both")
+        }
+        if deviceID != nil && oui == nil {
+            throw f.error("device_id", "only used to derive the MAC from mac_oui, which is not set")
+        }
+        if let explicit {
+            guard let mac = MACAddress(explicit) else {
+                throw f.error("mac", "'\(explicit)' is not a MAC address (six hex octets like 02:11:22:33:44:55)")
+            }
+            if mac.isMulticast { throw f.error("mac", "\(mac) is a multicast address (lowest bit of the first octet set); an interface cannot use it") }
+            if mac.isZero { throw f.error("mac", "00:00:00:00:00:00 is not a usable MAC") }
+            return .explicit(mac)
+        }
+        guard let oui else { return .keep }
+        guard let ouiBytes = MACAddress.octets(oui, count: 3) else {
+            throw f.error("mac_oui", "'\(oui)' is not an OUI (three hex octets like 00:11:32)")
+        }
+        if ouiBytes[0] & 0x01 != 0 { throw f.error("mac_oui", "\(oui) has the multicast bit set; a vendor OUI never does") }
+        if ouiBytes[0] & 0x02 != 0 { throw f.error("mac_oui", "\(oui) has the locally-administered bit set, so it is not a vendor OUI; use mac instead") }
+
+        let id: String
+        let source: String
+        if let deviceID {
+            let trimmed = Validate.trimmed(deviceID)
+            if trimmed.isEmpty { throw f.error("device_id", "must not be empty") }
+            id = trimmed
+            source = "device_id"
+        } else {
+            switch readSmallFile(machineIDPath) {
+            case .success(let text):
+                id = Validate.trimmed(text)
+                if id.isEmpty { throw f.error("mac_oui", "no device_id set and \(machineIDPath) is empty") }
+            case .failure(let error):
+                throw f.error("mac_oui", "no device_id set and \(machineIDPath) cannot be read: \(String(cString: strerror(error.code)))")
+            }
+            source = machineIDPath
+        }
+        return .vendor(deriveMAC(oui: ouiBytes, deviceID: id), oui: ouiBytes, deviceIDSource: source)
+    }
+
+    /// The vendor-OUI MAC for a device id (see `macDerivationPrefix`).
+    public static func deriveMAC(oui: [UInt8], deviceID: String) -> MACAddress {
+        let digest = SHA256.hash(Array((macDerivationPrefix + deviceID).utf8))
+        return MACAddress(bytes: Array(oui.prefix(3)) + digest.prefix(3))
+    }
+
+    // MARK: Addresses and routes
+
+    static func decodeAddresses(_ f: TOMLFields) throws(TOMLError) -> [IPPrefix] {
+        let items = try f.require(f.stringsWithPositions("addresses"), "addresses")
+        if items.isEmpty { throw f.error("addresses", "list at least one address (\"192.0.2.10/24\")") }
+        var result: [IPPrefix] = []
+        for item in items {
+            func fail(_ message: String) -> TOMLError { TOMLError(file: f.file, at: item.position, "\(item.path): \(message)") }
+            guard let prefix = IPPrefix(item.value) else {
+                throw fail("'\(item.value)' is not an address with a prefix length (\"192.0.2.10/24\" or \"2001:db8::10/64\")")
+            }
+            let a = prefix.address
+            if a.isUnspecified || a.isMulticast || a.isLoopback {
+                throw fail("\(a) cannot be an interface address (unspecified, multicast or loopback)")
+            }
+            if a.isIPv6LinkLocal { throw fail("\(a) is link-local; the kernel assigns fe80:: addresses itself") }
+            if prefix.family == .v4 && prefix.length <= 30 {
+                if prefix.isNetwork { throw fail("\(a) is the network address of \(a)/\(prefix.length)") }
+                if a.broadcast(prefixLength: prefix.length) == a { throw fail("\(a) is the broadcast address of its /\(prefix.length)") }
+            }
+            if let earlier = result.first(where: { $0.address == a }) {
+                throw fail("\(a) is listed twice (also as \(earlier))")
+            }
+            result.append(prefix)
+        }
+        return result
+    }
+
+    static func decodeRoutes(_ f: TOMLFields, addresses: [IPPrefix]) throws(TOMLError) -> [PersonaRoute] {
+        guard let tables = try f.tables("routes") else { return [] }
+        var result: [PersonaRoute] = []
+        for r in tables {
+            try r.rejectUnknownKeys(["to", "via"])
+            let to = try r.require(r.string("to"), "to")
+            var gateway: IPAddress?
+            if let via = try r.string("via") {
+                guard let address = IPAddress(via) else { throw r.error("via", "'\(via)' is not an IP address") }
+                if address.isUnspecified || address.isMulticast || address.isLoopback {
+                    throw r.error("via", "\(address) cannot be a gateway")
+                }
+                gateway = address
+            }
+            var destination: IPPrefix?
+            if to != "default" {
+                guard let prefix = IPPrefix(to) else {
+                    throw r.error("to", "'\(to)' is neither \"default\" nor a prefix like \"198.51.100.0/24\"")
+                }
+                if !prefix.isNetwork {
+                    throw r.error("to", "\(prefix) has host bits set; did you mean \(prefix.address.masked(to: prefix.length))/\(prefix.length)?")
+                }
+                destination = prefix
+            } else if gateway == nil {
+                throw r.error("to", "a default route needs a gateway (via)")
+            }
+            let route = PersonaRoute(destination: destination, gateway: gateway)
+            if let gateway, let destination, gateway.family != destination.family {
+                throw r.error("via", "gateway \(gateway) and destination \(destination) are of different IP versions")
+            }
+            // The kernel refuses a gateway it cannot reach on the link (ENETUNREACH at boot); catch
+            // it here, where the message can point at the line.
+            if let gateway, !gateway.isIPv6LinkLocal,
+               !addresses.contains(where: { $0.family == gateway.family && $0.address.masked(to: $0.length) == gateway.masked(to: $0.length) }) {
+                throw r.error("via", "gateway \(gateway) is not inside any of the persona's addresses, so the kernel cannot reach it on the link")
+            }
+            if let same = result.first(where: { $0.family == route.family && $0.destination == route.destination }) {
+                throw r.error("to", "a route to \(same.destination.map(\.description) ?? "default") (\(route.family)) is already listed")
+            }
+            result.append(route)
+        }
+        return result
+    }
+
+    // MARK: Shares
+
+    static func decodeShares(_ f: TOMLFields, file: String) throws(TOMLError) -> [DecoyShare] {
+        guard let tables = try f.tables("shares") else { return [] }
+        let base = directoryName(of: file)
+        var result: [DecoyShare] = []
+        for s in tables {
+            try s.rejectUnknownKeys(["name", "comment", "template"])
+            let name = try s.require(s.string("name"), "name")
+            if let problem = Validate.shareName(name) { throw s.error("name", problem) }
+            if result.contains(where: { Validate.upper($0.name) == Validate.upper(name) }) {
+                throw s.error("name", "share '\(name)' is listed twice (share names are case-insensitive)")
+            }
+            let comment = try s.string("comment") ?? ""
+            if let problem = Validate.configText(comment, maxLength: 256) { throw s.error("comment", problem) }
+            let template = try s.require(s.string("template"), "template")
+            if template.isEmpty { throw s.error("template", "must name a directory") }
+            if let problem = Validate.configText(template, maxLength: 4096) { throw s.error("template", problem) }
+            let resolved = template.hasPrefix("/") ? template : base + template
+            var st = stat()
+            if stat(resolved, &st) != 0 {
+                throw s.error("template", "\(resolved): \(String(cString: strerror(errno)))")
+            }
+            if st.st_mode & S_IFMT != S_IFDIR { throw s.error("template", "\(resolved) is not a directory") }
+            result.append(DecoyShare(name: name, comment: comment, template: resolved))
+        }
+        return result
+    }
+
+    /// "dir/" for "dir/file.toml", "" for "file.toml": a prefix to put before relative paths.
+    static func directoryName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[...slash])
+    }
+}
+
+/// Reads a small text file (machine-id) without Foundation.
+func readSmallFile(_ path: String) -> Result<String, Errno> {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { return .failure(Errno(code: errno)) }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while bytes.count < 65536 {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { if errno == EINTR { continue }; return .failure(Errno(code: errno)) }
+        if n == 0 { break }
+        bytes.append(contentsOf: buffer[0..<n])
+    }
+    return .success(String(decoding: bytes, as: UTF8.self))
+}
+
+struct Errno: Error { var code: Int32 }
