@@ -18,6 +18,7 @@ let package = Package(
         .systemLibrary(name: "CGpiod", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         // The few things Swift cannot call directly: variadic syscalls, GNU-only constants.
         .target(name: "CPitShim"),
+        .target(name: "CPersonaShim"),
 
         .target(name: "PitTOML"),
         .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim"]),
@@ -30,6 +31,8 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "PitUplink", exclude: ["EVENTS.md"]),
+        .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim"]),
+        .executableTarget(name: "persona-probe", dependencies: ["PitPersona"]),
         .executableTarget(name: "policy-bench", dependencies: ["PitPolicy", "CPitShim"]),
         .executableTarget(name: "spool-writer", dependencies: ["PitUplink"]),
         .executableTarget(name: "spool-bench", dependencies: ["PitUplink"]),
@@ -44,7 +47,8 @@ let package = Package(
         .testTarget(name: "PitPolicyTests", dependencies: ["PitPolicy"]),
         .testTarget(name: "PitBoardTests", dependencies: ["PitBoard", "PitTOML", "CPitShim"]),
         .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "spool-writer"]),
+        .testTarget(name: "PitPersonaTests", dependencies: ["PitPersona", "PitTOML", "persona-probe"], exclude: ["golden"]),
         .testTarget(name: "PitSupervisorTests", dependencies: ["PitSupervisor", "pit"]),
-        .testTarget(name: "PitJailTests", dependencies: ["PitJail", "pit"]),
+        .testTarget(name: "PitJailTests", dependencies: ["PitJail", "pit"], exclude: ["Fixtures"]),
     ]
 )

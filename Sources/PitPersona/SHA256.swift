@@ -1,7 +1,8 @@
 // FIPS 180-4 SHA-256, just enough to derive a stable MAC suffix from a device id. Kept here rather
-// than shared with PitPolicy so the persona module has no dependency on the policy compiler.
+// than shared with PitPolicy so the persona module has no dependency on the policy compiler; internal
+// so it cannot clash with PitPolicy.SHA256 in a module that imports both.
 
-public enum SHA256 {
+enum SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -14,7 +15,7 @@ public enum SHA256 {
     ]
 
     /// The 32-byte digest of `message`.
-    public static func hash<Bytes: Collection<UInt8>>(_ message: Bytes) -> [UInt8] {
+    static func hash<Bytes: Collection<UInt8>>(_ message: Bytes) -> [UInt8] {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         var data = Array(message)
         let bitLength = UInt64(data.count) &* 8

@@ -1,0 +1,101 @@
+import Glibc
+import XCTest
+
+/// Real smbd (Debian's Samba) in the jail policies/samba ships: the shipped spec and learned policy, with the
+/// host paths swapped for a scratch directory through command-line binds (which replace the spec's binds at
+/// the same destinations). Driven from outside by the real smbclient.
+final class SambaJailTests: XCTestCase {
+    var dir: ScratchDirectory!
+    var port = 0
+    var binds: [String] = []
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(fileExists("/usr/sbin/smbd") && fileExists("/usr/bin/smbclient"), "Samba is not installed (image/install-deps installs it)")
+        dir = ScratchDirectory()
+        port = 44_600 + Int(getpid() % 200)
+        for sub in ["etc", "share", "data", "data/lock", "data/state", "data/cache", "data/private", "data/pid", "data/ncalrpc", "data/log"] {
+            mkdir(dir.path + "/" + sub, 0o755)
+        }
+        let template = readText(Self.policies + "/smb.conf.template") ?? ""
+        dir.write("etc/smb.conf", template.replacingAll("@PORT@", String(port)))
+        dir.write("share/report.txt", "q3 numbers\n")
+        dir.write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+        dir.write("etc/group", "root:x:0:\nnogroup:x:65534:\n")
+        dir.write("etc/hosts", "127.0.0.1 localhost \((readText("/proc/sys/kernel/hostname") ?? "").filter { $0 != "\n" })\n")
+        dir.write("etc/nsswitch.conf", "hosts: files\npasswd: files\ngroup: files\n")
+        binds = ["--bind", "\(dir.path)/etc/smb.conf:/etc/samba/smb.conf", "--bind", "\(dir.path)/etc/passwd:/etc/passwd",
+                 "--bind", "\(dir.path)/etc/group:/etc/group", "--bind", "\(dir.path)/etc/hosts:/etc/hosts",
+                 "--bind", "\(dir.path)/etc/nsswitch.conf:/etc/nsswitch.conf", "--bind", "\(dir.path)/share:/share",
+                 "--bind-rw", "\(dir.path)/data:/data"]
+    }
+
+    static var policies: String {
+        // Tests/PitJailTests/<file> -> the package root's policies/samba
+        let file = #filePath
+        return "/" + file.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
+    }
+
+    func test_smbdServesTheDecoyShareUnderItsLearnedPolicyAndIsLockedDown() throws {
+        let server = Process.spawn([Pit.executable, "run", "--jail", Self.policies + "/smbd.toml"] + binds)
+        defer {
+            kill(server.pid, SIGTERM)
+            _ = Process.drain(server.stdout, server.stderr)
+            _ = Process.wait(server.pid)
+        }
+        var listing = Captured(status: -1, stdout: "", stderr: "")
+        for _ in 0..<100 {
+            listing = Process.run(["/usr/bin/smbclient", "-N", "-p", String(port), "//127.0.0.1/share", "-c", "ls"])
+            if listing.status == 0 { break }
+            usleep(100_000)
+        }
+        XCTAssertEqual(listing.status, 0, listing.stdout + listing.stderr)
+        XCTAssertTrue(listing.stdout.contains("report.txt"), listing.stdout)
+        let got = Process.run(["/usr/bin/smbclient", "-N", "-p", String(port), "//127.0.0.1/share", "-c", "get report.txt \(dir.path)/got.txt"])
+        XCTAssertEqual(got.status, 0, got.stderr)
+        XCTAssertEqual(readText(dir.path + "/got.txt"), "q3 numbers\n")
+
+        // smbd (the jail's PID 1) as the kernel sees it.
+        guard let smbd = childPid(of: server.pid) else { return XCTFail("no smbd under pit run") }
+        let status = readText("/proc/\(smbd)/status") ?? ""
+        XCTAssertTrue(status.contains("Seccomp:\t2"), status)
+        XCTAssertTrue(status.contains("NoNewPrivs:\t1"), status)
+        XCTAssertTrue(status.contains("CapEff:\t00000000000000c0"), "only CAP_SETUID and CAP_SETGID: \(status)")
+        XCTAssertTrue(status.contains("CapBnd:\t00000000000000c0"), status)
+        XCTAssertNotEqual(readlinkText("/proc/\(smbd)/ns/pid"), readlinkText("/proc/self/ns/pid"), "own PID namespace")
+        XCTAssertNotEqual(readlinkText("/proc/\(smbd)/ns/mnt"), readlinkText("/proc/self/ns/mnt"))
+        XCTAssertEqual(readlinkText("/proc/\(smbd)/ns/net"), readlinkText("/proc/self/ns/net"), "the host's network, by design")
+        XCTAssertTrue((readText("/proc/\(smbd)/status") ?? "").contains("NSpid:\t\(smbd)\t1"), "smbd is PID 1 of its namespace")
+    }
+
+    func test_exploitMovesInsideTheSmbdJailAreStoppedAndReported() throws {
+        let probe = dir.path + "/probe"
+        let build = Process.run(["/usr/bin/gcc", "-static", "-O1", "-o", probe, #filePath.split(separator: "/").dropLast().joined(separator: "/").prepending("/") + "/Fixtures/exploit-probe.c"])
+        try XCTSkipIf(build.status != 0, "cannot build a static probe: \(build.stderr)")
+        let r = Pit.run(["--jail", Self.policies + "/smbd.toml"] + binds + ["--bind", "\(probe):/probe", "--", "/probe"])
+        XCTAssertEqual(lines(r.stdout), ["exec-shell signal 9", "ptrace signal 9", "raw-socket signal 9", "change-mac signal 9"], r.stderr)
+        let reported = lines(r.stderr).filter { $0.contains("violation: ") }
+        XCTAssertEqual(reported.count, 4, r.stderr)
+        XCTAssertTrue(reported.contains { $0.contains("violation: execve(") }, r.stderr)
+        XCTAssertTrue(reported.contains { $0.contains("violation: ptrace(0x10, ") }, r.stderr)           // PTRACE_ATTACH
+        XCTAssertTrue(reported.contains { $0.contains("violation: socket(0x11, 0x3, ") }, r.stderr)      // AF_PACKET, SOCK_RAW
+        XCTAssertTrue(reported.contains { $0.contains("violation: ioctl(0x3, 0x8924, ") }, r.stderr)     // SIOCSIFHWADDR
+    }
+
+    private func childPid(of parent: pid_t) -> pid_t? {
+        for _ in 0..<50 {
+            if let text = readText("/proc/\(parent)/task/\(parent)/children"), let pid = Int32(text.split(separator: " ").first ?? "") { return pid }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    private func readlinkText(_ path: String) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let n = readlink(path, &buffer, 255)
+        return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    }
+}
+
+extension String {
+    func prepending(_ prefix: String) -> String { prefix + self }
+}
