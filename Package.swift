@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "PitBoardTests", dependencies: ["PitBoard", "PitTOML", "CPitShim"]),
         .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "spool-writer"]),
         .testTarget(name: "PitPersonaTests", dependencies: ["PitPersona", "PitTOML", "persona-probe"], exclude: ["golden"]),
-        .testTarget(name: "PitSupervisorTests", dependencies: ["PitSupervisor", "pit"]),
+        .testTarget(name: "PitSupervisorTests", dependencies: ["PitSupervisor", "PitUplink", "pit"]),
         .testTarget(name: "PitJailTests", dependencies: ["PitJail", "pit"], exclude: ["Fixtures"]),
     ]
 )

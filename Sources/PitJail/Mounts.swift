@@ -49,6 +49,19 @@ enum Mounts {
         defer { try? rootFD.close() }
         let writableBase = root.chroot == nil
 
+        // /proc for the new PID namespace. In a user namespace this must happen before the old root is
+        // detached: the kernel refuses a new procfs unless a fully visible one exists (mnt_too_revealing).
+        let proc = try makeMountpoint("/proc", in: rootFD, directory: true, create: writableBase)
+        guard mount("proc", fdPath(proc), "proc", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil) == 0 else {
+            try? proc.close()
+            throw .sys("mount proc", "/proc")
+        }
+        try? proc.close()
+
+        // /dev before the declared mounts, so a bind into it (/dev/log for Samba's audit) lands on top of it;
+        // it turns read-only after them.
+        try buildDev(in: rootFD, sources: deviceSources, create: writableBase)
+
         // Parents before children: a bind at /usr must not cover a mount already made at /usr/lib/x.
         var order = Array(root.mounts.indices)
         let depths = root.mounts.map { depth($0.destination) }
@@ -72,16 +85,12 @@ enum Mounts {
             }
         }
 
-        // /proc for the new PID namespace. In a user namespace this must happen before the old root is
-        // detached: the kernel refuses a new procfs unless a fully visible one exists (mnt_too_revealing).
-        let proc = try makeMountpoint("/proc", in: rootFD, directory: true, create: writableBase)
-        guard mount("proc", fdPath(proc), "proc", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil) == 0 else {
-            try? proc.close()
-            throw .sys("mount proc", "/proc")
-        }
-        try? proc.close()
 
-        try buildDev(in: rootFD, sources: deviceSources, create: writableBase)
+        let devFD = try openDirectory("/dev", in: rootFD)
+        defer { try? devFD.close() }
+        guard mount(nil, fdPath(devFD), nil, UInt(MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC), nil) == 0 else {
+            throw .sys("remount read-only", "/dev")
+        }
 
         if writableBase {
             for link in root.usrSymlinks where !root.mounts.contains(where: { $0.destination == "/" + link.name }) {
@@ -121,9 +130,6 @@ enum Mounts {
         let links = ["fd", "stdin", "stdout", "stderr"], targets = ["/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2"]
         for i in 0..<links.count {
             guard symlinkat(targets[i], devFD.rawValue, links[i]) == 0 else { throw .sys("symlink", "/dev/" + links[i]) }
-        }
-        guard mount(nil, fdPath(devFD), nil, UInt(MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC), nil) == 0 else {
-            throw .sys("remount read-only", "/dev")
         }
     }
 

@@ -64,6 +64,8 @@ public struct JailConfig: Sendable {
     public var readyTimeoutMs: Int64
     public var restart: RestartPolicy
     public var stopGraceMs: Int64
+    /// Where this jail's /dev/log is bound, when Samba's full_audit lines become smb_access events.
+    public var auditSocket: String?
 }
 
 public struct ConfigLoadError: Error, CustomStringConvertible, Sendable {
@@ -92,7 +94,7 @@ extension DeviceConfig {
             let watchdog = try watchdogSettings(fields.table("watchdog"), board: board)
             var jails: [JailConfig] = []
             for (index, jail) in (try fields.tables("jails") ?? []).enumerated() {
-                let config = try jailConfig(jail, absolute: absolute)
+                let config = try jailConfig(jail, absolute: absolute, auditDirectory: dataDirectory + "/run")
                 if jails.contains(where: { $0.name == config.name }) {
                     throw jail.error("name", "jails[\(index)]: a jail named '\(config.name)' is already defined")
                 }
@@ -136,9 +138,9 @@ extension DeviceConfig {
         return settings
     }
 
-    static func jailConfig(_ fields: TOMLFields, absolute: (String) -> String) throws(TOMLError) -> JailConfig {
+    static func jailConfig(_ fields: TOMLFields, absolute: (String) -> String, auditDirectory: String) throws(TOMLError) -> JailConfig {
         try fields.rejectUnknownKeys(["name", "spec", "policy", "required", "ready_tcp", "ready_timeout_s", "restart_delay_ms",
-                                      "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s"])
+                                      "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s", "smb_audit"])
         let name = try fields.require(try fields.string("name"), "name")
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw fields.error("name", "use letters, digits, '-' and '_'")
@@ -151,8 +153,15 @@ extension DeviceConfig {
             options.policyFile = Sourced(absolute(policy), origin: "\(fields.path).policy")
             options.seccompString = nil
         }
-        let resolved: (spec: JailSpec, policy: JailPolicy?)
+        var resolved: (spec: JailSpec, policy: JailPolicy?)
         do { resolved = try options.resolve() } catch { throw fields.error("spec", "\(specFile): \(error.description)") }
+        // smb_audit: the supervisor creates a datagram socket and binds it at the jail's /dev/log (it does not
+        // exist yet at validation, so it is added here rather than as a checked bind).
+        var auditSocket: String?
+        if try fields.bool("smb_audit") == true {
+            auditSocket = auditDirectory + "/\(name).audit.sock"
+            resolved.spec.root.mounts.append(.bind(source: auditSocket!, destination: "/dev/log", writable: false))
+        }
         let fingerprint = (readText(specFile) ?? "") + "\u{0}" + (options.policyFile.map { readText($0.value) ?? "" } ?? options.seccompString?.value ?? "")
 
         func number(_ key: String, default value: Int64, _ range: ClosedRange<Int64>) throws(TOMLError) -> Int64 {
@@ -173,7 +182,8 @@ extension DeviceConfig {
         return JailConfig(name: name, specFile: specFile, spec: resolved.spec, policy: resolved.policy, fingerprint: fingerprint,
                           required: try fields.bool("required") ?? true, readyTCPPort: port,
                           readyTimeoutMs: try number("ready_timeout_s", default: 10, 1...3600) * 1000,
-                          restart: restart, stopGraceMs: try number("stop_grace_s", default: 5, 0...600) * 1000)
+                          restart: restart, stopGraceMs: try number("stop_grace_s", default: 5, 0...600) * 1000,
+                          auditSocket: auditSocket)
     }
 
     static func directoryOf(_ path: String) -> String {

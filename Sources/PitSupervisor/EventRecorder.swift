@@ -57,6 +57,13 @@ public final class EventRecorder {
                                       nr: Int32(v.nr), args: v.args, action: PitEvent.Action(rawValue: v.action) ?? .kill,
                                       policy: v.policyFile, policyHash: v.policyHash, device: device, message: event.message)
         }
+        if let smb = event.smb {
+            var access = PitEvent.smbAccess(user: smb.user, client: smb.client, share: smb.share, file: smb.file,
+                                            operation: smb.operation, status: smb.status, device: device)
+            access.jail = event.jail
+            access.message = event.message
+            return access
+        }
         let kind = PitEvent.Kind(rawValue: event.kind) ?? .configError
         var pit = PitEvent(kind: kind, device: device, jail: event.jail, message: event.message)
         pit.exitStatus = event.exitStatus

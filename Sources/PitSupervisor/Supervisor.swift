@@ -14,6 +14,7 @@ public struct SupervisorEvent: Sendable {
     public var exitStatus: Int32?
     public var signal: Int32?
     public var restarts: Int?
+    public var smb: SmbAccess?
 }
 
 /// One supervised jail: its configuration, phase, process and restart bookkeeping.
@@ -76,7 +77,8 @@ public final class Supervisor {
     // Tokens in epoll: fixed ones, then per-jail pidfd/listener keyed by slot identity.
     private static let signalToken: UInt64 = 1, timerToken: UInt64 = 2, controlToken: UInt64 = 3
     private static let clientBase: UInt64 = 1 << 40
-    private static let pidfdBase: UInt64 = 1 << 32, listenerBase: UInt64 = 1 << 33
+    private static let pidfdBase: UInt64 = 1 << 32, listenerBase: UInt64 = 1 << 33, auditBase: UInt64 = 1 << 34
+    private var audits: [UInt64: AuditSocket] = [:]
     private var slotIDs: [ObjectIdentifier: UInt64] = [:]
     private var nextSlotID: UInt64 = 0
 
@@ -209,6 +211,13 @@ public final class Supervisor {
         case Self.controlToken: control?.accept(epfd: epfd, tokenBase: Self.clientBase)
         case Self.clientBase...:
             control?.service(fd: Int32(token - Self.clientBase), epfd: epfd) { [unowned self] request in self.handle(request) }
+        case Self.auditBase..<(Self.auditBase + (1 << 32)):
+            if let audit = audits[token - Self.auditBase], let slot = slot(for: token - Self.auditBase) {
+                for access in audit.drain() {
+                    emit(SupervisorEvent(kind: "smb_access", jail: slot.config.name,
+                                         message: "\(access.user)@\(access.client) read \(access.share)/\(access.file)", smb: access))
+                }
+            }
         case Self.listenerBase..<(Self.listenerBase + (1 << 32)):
             if let slot = slot(for: token - Self.listenerBase) { serviceViolations(slot, now: now) }
         case Self.pidfdBase..<(Self.pidfdBase + (1 << 32)):
@@ -286,12 +295,21 @@ public final class Supervisor {
     }
 
     func start(_ slot: JailSlot, now: Int64) {
+        let id = id(of: slot)
+        if let path = slot.config.auditSocket, audits[id]?.path != path {
+            do {
+                let audit = try AuditSocket(path: path)
+                audits[id] = audit
+                _ = pit_epoll_add(epfd, audit.fd, Self.auditBase + id, 0)
+            } catch {
+                emit(SupervisorEvent(kind: "config_error", jail: slot.config.name, message: "\(error)"))
+            }
+        }
         do {
             let process = try Launcher.start(slot.config.spec, policy: slot.config.policy)
             slot.process = process
             slot.startedAt = now
             slot.phase = .starting
-            let id = id(of: slot)
             _ = pit_epoll_add(epfd, process.pidfd, Self.pidfdBase + id, 0)
             if process.listener >= 0 { _ = pit_epoll_add(epfd, process.listener, Self.listenerBase + id, 0) }
             slot.readyDeadline = now + slot.config.readyTimeoutMs

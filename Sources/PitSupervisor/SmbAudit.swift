@@ -1,0 +1,102 @@
+import CPitShim
+import Glibc
+
+/// One file read through a decoy share, from Samba's full_audit lines.
+public struct SmbAccess: Sendable, Equatable {
+    public var user: String
+    public var client: String
+    public var share: String
+    public var file: String
+    public var operation: String
+    public var status: String
+}
+
+/// Turns Samba's full_audit syslog lines (`<PRI>... smbd_audit: USER|CLIENT|SHARE|OP|STATUS|ARGS`, the prefix
+/// `%u|%I|%S` set in smb.conf) into file-access alerts. A listing opens the directory and stats each entry
+/// (openat, create_file of a dir): not an alert. Reading a file (pread_send/pread_recv/sendfile after its
+/// create_file) is, once per file per session: a `get` reads in several chunks but is one access.
+public struct SmbAuditTracker: Sendable {
+    static let readOperations: Set<String> = ["pread_send", "pread_recv", "sendfile"]
+    /// Files already reported in the current session of each client and share.
+    private var reported: [String: Set<String>] = [:]
+
+    public init() {}
+
+    public mutating func consume(_ line: String) -> SmbAccess? {
+        // No Foundation here: find the "smbd_audit: " tag by hand.
+        let tag = Array("smbd_audit: ".utf8)
+        let bytes = Array(line.utf8)
+        guard bytes.count >= tag.count,
+              let start = (0...(bytes.count - tag.count)).first(where: { bytes[$0..<($0 + tag.count)].elementsEqual(tag) }) else { return nil }
+        let rest = String(decoding: bytes[(start + tag.count)...], as: UTF8.self)
+        let fields = rest.split(separator: "|", omittingEmptySubsequences: false).map {
+            String($0).trimmingCharacters()
+        }
+        guard fields.count >= 5 else { return nil }
+        let (user, client, share, operation, status) = (fields[0], fields[1], fields[2], fields[3], fields[4])
+        let session = client + "|" + share
+        switch operation {
+        case "connect", "disconnect":
+            reported[session] = nil
+            return nil
+        case _ where Self.readOperations.contains(operation):
+            guard let path = fields.last, fields.count >= 6 else { return nil }
+            let file = Self.relative(path, share: share)
+            if reported[session, default: []].contains(file) { return nil }
+            reported[session, default: []].insert(file)
+            return SmbAccess(user: user, client: client, share: share, file: file, operation: operation, status: status)
+        default:
+            return nil
+        }
+    }
+
+    /// "/share/dir/report.txt" -> "dir/report.txt": the path as the client named it inside the share.
+    static func relative(_ path: String, share: String) -> String {
+        let parts = path.split(separator: "/")
+        return parts.count > 1 ? parts.dropFirst().joined(separator: "/") : path
+    }
+}
+
+/// The datagram socket a jail's /dev/log is bound to: Samba's syslog lines arrive here.
+final class AuditSocket {
+    let fd: Int32
+    let path: String
+    var tracker = SmbAuditTracker()
+
+    init(path: String) throws(SupervisorError) {
+        self.path = path
+        let directory = "/" + path.split(separator: "/").dropLast().joined(separator: "/")
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SupervisorError("audit socket \(directory): \(String(cString: strerror(errno)))") }
+        unlink(path)
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw SupervisorError("audit socket: \(String(cString: strerror(errno)))") }
+        var address = try socketAddress(path)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw SupervisorError("audit socket \(path): \(message)")
+        }
+        // smbd's children log after switching to the guest user: they must be able to connect.
+        chmod(path, 0o666)
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
+
+    /// Drains the queued lines (bounded per call, so a chatty jail cannot hold the loop).
+    func drain() -> [SmbAccess] {
+        var found: [SmbAccess] = []
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        for _ in 0..<256 {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 8192, Int32(MSG_DONTWAIT)) }
+            if n <= 0 { break }
+            if let access = tracker.consume(String(decoding: buffer[0..<n], as: UTF8.self)) { found.append(access) }
+        }
+        return found
+    }
+}
