@@ -49,7 +49,10 @@ public enum Launcher {
     /// Starts a jail and returns once its command has been exec'd (or throws what went wrong before).
     /// The caller must be single-threaded (checked: the child runs Swift between clone and execve) and
     /// should block SIGCHLD if it wants to learn about the exit through a signalfd.
-    public static func start(_ spec: JailSpec, policy: JailPolicy?) throws(LaunchError) -> RunningJail {
+    /// `onViolation` already applies while waiting for the exec: the jailed command may run (and fork, and
+    /// trip the policy) before this parent has read the end-of-file that marks the exec.
+    public static func start(_ spec: JailSpec, policy: JailPolicy?,
+                             onViolation: (Violation) -> Void = { _ in }) throws(LaunchError) -> RunningJail {
         let threads = threadCount()
         guard threads == 1 else {
             throw .parent(JailError("launch", detail: "the launcher must be single-threaded at clone (found \(threads) threads)"))
@@ -89,7 +92,7 @@ public enum Launcher {
         var go: UInt8 = 1
         _ = send(parentEnd, &go, 1, Int32(MSG_NOSIGNAL))
         do throws(LaunchError) {
-            try jail.awaitExec(channel: parentEnd)
+            try jail.awaitExec(channel: parentEnd, onViolation: onViolation)
         } catch {
             close(parentEnd)
             jail.kill()
@@ -116,7 +119,7 @@ public enum Launcher {
         guard signalFD >= 0 else { throw .parent(.sys("signalfd")) }
         defer { close(signalFD) }
 
-        let jail = try start(spec, policy: policy)
+        let jail = try start(spec, policy: policy, onViolation: onViolation)
         defer { jail.close() }
         var deadline = timespec()
         clock_gettime(CLOCK_MONOTONIC, &deadline)
@@ -238,7 +241,7 @@ public final class RunningJail {
     /// Waits for the child's setup: `E<line>` a failed step, `L<fd>` the listener is about to exist at fd,
     /// end-of-file once execve closed the child's end. Meanwhile the init's own pre-exec syscalls that
     /// the filter reports are let through (they are Pit's code, not the jailed command's).
-    func awaitExec(channel: Int32) throws(LaunchError) {
+    func awaitExec(channel: Int32, onViolation: (Violation) -> Void) throws(LaunchError) {
         setupChannel = channel
         defer { setupChannel = -1 }
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -246,7 +249,7 @@ public final class RunningJail {
             var fds = [pollfd(fd: channel, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
             if poll(&fds, 2, -1) < 0 { continue }
-            if fds[1].revents != 0 { serviceListener { _ in } }
+            if fds[1].revents != 0 { serviceListener(onViolation) }
             guard fds[0].revents != 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
             if n < 0 { continue }

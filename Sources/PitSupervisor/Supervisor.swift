@@ -306,7 +306,9 @@ public final class Supervisor {
             }
         }
         do {
-            let process = try Launcher.start(slot.config.spec, policy: slot.config.policy)
+            let process = try Launcher.start(slot.config.spec, policy: slot.config.policy) { violation in
+                self.recordViolation(violation, slot: slot, now: now)
+            }
             slot.process = process
             slot.startedAt = now
             slot.phase = .starting
@@ -406,11 +408,13 @@ public final class Supervisor {
 
     private func serviceViolations(_ slot: JailSlot, now: Int64) {
         guard let process = slot.process else { return }
-        process.serviceListener { violation in
-            slot.violations += 1
-            recentViolation = now
-            emit(SupervisorEvent(kind: "violation", jail: slot.config.name, message: violation.summary, violation: violation))
-        }
+        process.serviceListener { violation in recordViolation(violation, slot: slot, now: now) }
+    }
+
+    private func recordViolation(_ violation: Violation, slot: JailSlot, now: Int64) {
+        slot.violations += 1
+        recentViolation = now
+        emit(SupervisorEvent(kind: "violation", jail: slot.config.name, message: violation.summary, violation: violation))
     }
 
     func stop(_ slot: JailSlot, now: Int64) {
