@@ -81,6 +81,56 @@ final class SambaJailTests: XCTestCase {
         XCTAssertTrue(reported.contains { $0.contains("violation: ioctl(0x3, 0x8924, ") }, r.stderr)     // SIOCSIFHWADDR
     }
 
+    func test_nmbdAnswersNameQueriesUnderItsPolicyInAPrivateNetwork() throws {
+        try XCTSkipUnless(fileExists("/usr/sbin/nmbd") && fileExists("/usr/bin/nmblookup") && fileExists("/usr/sbin/ip"), "needs nmbd, nmblookup and ip")
+        // Two namespaces joined by a veth pair: nmbd's side (its jail keeps that "host" network) and a client.
+        let ns = "pitnmb\(getpid())"
+        func ip(_ args: [String]) { XCTAssertEqual(Process.run(["/usr/sbin/ip"] + args).status, 0, args.joined(separator: " ")) }
+        ip(["netns", "add", ns + "a"]); ip(["netns", "add", ns + "b"])
+        defer { _ = Process.run(["/usr/sbin/ip", "netns", "del", ns + "a"]); _ = Process.run(["/usr/sbin/ip", "netns", "del", ns + "b"]) }
+        ip(["link", "add", "nmb\(getpid() % 100000)x", "type", "veth", "peer", "name", "nmb\(getpid() % 100000)y"])
+        let (x, y) = ("nmb\(getpid() % 100000)x", "nmb\(getpid() % 100000)y")
+        ip(["link", "set", x, "netns", ns + "a"]); ip(["link", "set", y, "netns", ns + "b"])
+        ip(["-n", ns + "a", "addr", "add", "192.0.2.10/24", "dev", x]); ip(["-n", ns + "b", "addr", "add", "192.0.2.20/24", "dev", y])
+        ip(["-n", ns + "a", "link", "set", x, "up"]); ip(["-n", ns + "b", "link", "set", y, "up"])
+        mkdir(dir.path + "/data/nmbd", 0o755)
+        let conf = (readText(dir.path + "/etc/smb.conf") ?? "").replacingAll("interfaces = lo", "interfaces = \(x)")
+        dir.write("etc/smb.conf", conf)
+        // nsenter, not `ip netns exec`: the latter remounts /sys for the namespace, hiding the cgroup hierarchies.
+        var args = ["/usr/bin/nsenter", "--net=/run/netns/" + ns + "a", Pit.executable, "run", "--jail", Self.policies + "/nmbd.toml"]
+        for (flag, value) in zip(binds, binds.dropFirst()) where flag.hasPrefix("--bind") && !value.hasSuffix(":/share") {
+            args += [flag, value]
+        }
+        let server = Process.spawn(args)
+        var serverOutput = ""
+        defer {
+            kill(server.pid, SIGTERM)
+            _ = Process.drain(server.stdout, server.stderr)
+            _ = Process.wait(server.pid)
+        }
+        var answer = Captured(status: -1, stdout: "", stderr: "")
+        for _ in 0..<30 {
+            if pit_exited(server.pid) {
+                let (out, err) = Process.drain(server.stdout, server.stderr)
+                serverOutput = out + err
+                break
+            }
+            answer = Process.run(["/usr/sbin/ip", "netns", "exec", ns + "b", "/usr/bin/nmblookup", "-U", "192.0.2.10", "NAS01"])
+            if answer.stdout.contains("NAS01<00>") { break }
+            usleep(100_000)
+        }
+        XCTAssertTrue(answer.stdout.contains("192.0.2.10 NAS01<00>"), answer.stdout + answer.stderr + serverOutput)
+        guard let nmbd = childPid(of: server.pid) else { return XCTFail("no nmbd") }
+        let status = readText("/proc/\(nmbd)/status") ?? ""
+        XCTAssertTrue(status.contains("Seccomp:\t2"), status)
+        XCTAssertTrue(status.contains("NoNewPrivs:\t1"), status)
+        XCTAssertTrue(status.contains("CapEff:\t0000000000000400"), "only CAP_NET_BIND_SERVICE: \(status)")
+    }
+
+    private func pit_exited(_ pid: pid_t) -> Bool {
+        (readText("/proc/\(pid)/stat") ?? "").contains(") Z ")
+    }
+
     private func childPid(of parent: pid_t) -> pid_t? {
         for _ in 0..<50 {
             if let text = readText("/proc/\(parent)/task/\(parent)/children"), let pid = Int32(text.split(separator: " ").first ?? "") { return pid }

@@ -41,4 +41,30 @@ echo "perf and strace differ by (perf misses the first execve):"
 "$pit" policy learn --format strace --name smbd --diff "$work/perf.policy" "$work/smbd.strace" 2>&1 >/dev/null | sed 's/^/  /' || true
 mkdir -p "$here/recordings"; gzip -9 -c "$work/smbd.perf" > "$here/recordings/smbd.$(uname -m).perf.gz"
 "$pit" policy learn --format perf --name smbd -o "$here/smbd.learned.policy" "$work/smbd.perf"
-echo "wrote $here/smbd.learned.policy (merge of the perf and strace recordings); review it into smbd.policy"
+echo "wrote $here/smbd.learned.policy; review it into smbd.policy"
+
+# nmbd needs a non-loopback IPv4 interface and binds 0.0.0.0:137/138: record it in a network namespace joined
+# to a second one (the client) by a veth pair, so the machine's own links are untouched.
+ns=pitrec$$
+ip netns add ${ns}a; ip netns add ${ns}b
+trap 'kill $(jobs -p) 2>/dev/null || true; ip netns del ${ns}a 2>/dev/null; ip netns del ${ns}b 2>/dev/null; rm -rf "$work"' EXIT
+ip link add ${ns}x type veth peer name ${ns}y
+ip link set ${ns}x netns ${ns}a; ip link set ${ns}y netns ${ns}b
+ip -n ${ns}a addr add 192.0.2.10/24 dev ${ns}x; ip -n ${ns}b addr add 192.0.2.20/24 dev ${ns}y
+for n in a b; do ip -n ${ns}$n link set lo up; done
+ip -n ${ns}a link set ${ns}x up; ip -n ${ns}b link set ${ns}y up
+sed -i "s/^interfaces = lo/interfaces = ${ns}x/" "$root/etc/smb.conf"
+mkdir -p "$root/data/nmbd"
+ip netns exec ${ns}a setsid -w perf record -q -e raw_syscalls:sys_enter -o "$work/nmbd.data" -- \
+  /usr/sbin/nmbd --foreground --no-process-group --configfile="$root/etc/smb.conf" &
+for _ in $(seq 100); do ip netns exec ${ns}b nmblookup -U 192.0.2.10 NAS01 2>/dev/null | grep -q '<00>' && break; sleep 0.1; done
+for _ in 1 2 3; do ip netns exec ${ns}b nmblookup -U 192.0.2.10 NAS01 >/dev/null 2>&1; ip netns exec ${ns}b nmblookup -U 192.0.2.10 -S NAS01 >/dev/null 2>&1; done
+pkill -HUP -o -f "^/usr/sbin/nmbd --foreground --no-process-group --configfile=$root/etc/smb.conf" || true
+sleep 0.5
+ip netns exec ${ns}b nmblookup -U 192.0.2.10 NAS01 >/dev/null 2>&1 || true
+pkill -TERM -o -f "^/usr/sbin/nmbd --foreground --no-process-group --configfile=$root/etc/smb.conf" || true
+wait
+perf script -i "$work/nmbd.data" > "$work/nmbd.perf"
+gzip -9 -c "$work/nmbd.perf" > "$here/recordings/nmbd.$(uname -m).perf.gz"
+"$pit" policy learn --format perf --name nmbd -o "$here/nmbd.learned.policy" "$work/nmbd.perf"
+echo "wrote $here/nmbd.learned.policy; review it into nmbd.policy"
