@@ -15,6 +15,14 @@ public struct JailPolicy: Sendable {
     /// Why not leave KILL in the filter: the kernel's kill carries no arguments and its audit line is
     /// rate-limited; a notification names pid, syscall and all six arguments for every process of the jail.
     public static func compile(_ source: PolicySource, arch: SeccompArch = .native) throws(PolicyError) -> JailPolicy {
+        let key = PolicyCache.key(source, arch: arch)
+        if let key, let cached = PolicyCache.load(key, source: source, arch: arch) { return cached }
+        let policy = try compileUncached(source, arch: arch)
+        if let key { PolicyCache.store(key, policy) }
+        return policy
+    }
+
+    static func compileUncached(_ source: PolicySource, arch: SeccompArch) throws(PolicyError) -> JailPolicy {
         var ast = try PolicyCompiler.parse(source)
         let written = ast.use.defaultAction
         if written != .allow && written != .report {

@@ -41,6 +41,28 @@ public struct CompiledPolicy: Sendable {
     /// Arch-specific names the policy lists that the target lacks (see SyscallNames).
     public var skippedSyscalls: [String]
 
+    /// Rebuilds a compiled policy from its parts (a cached program); summaries are left empty.
+    public init(file: String, hash: String, arch: SeccompArch, program: [UInt8], needsListener: Bool, defaultAction: PolicyAction) {
+        self.init(file: file, hash: hash, arch: arch, arches: [arch], program: program, instructionCount: program.count / 8,
+                  needsListener: needsListener, allowedSyscalls: [:], defaultAction: defaultAction, syscalls: [], skippedSyscalls: [])
+    }
+
+    init(file: String, hash: String, arch: SeccompArch, arches: [SeccompArch], program: [UInt8], instructionCount: Int,
+         needsListener: Bool, allowedSyscalls: [String: Int], defaultAction: PolicyAction, syscalls: [SyscallSummary],
+         skippedSyscalls: [String]) {
+        self.file = file
+        self.hash = hash
+        self.arch = arch
+        self.arches = arches
+        self.program = program
+        self.instructionCount = instructionCount
+        self.needsListener = needsListener
+        self.allowedSyscalls = allowedSyscalls
+        self.defaultAction = defaultAction
+        self.syscalls = syscalls
+        self.skippedSyscalls = skippedSyscalls
+    }
+
     public func allows(_ syscallName: String) -> Bool {
         guard case .success(.syscall(_, let nr)) = SyscallNames.resolve(syscallName, arch: arch) else { return false }
         if let s = syscalls.first(where: { $0.number == nr }) {

@@ -86,3 +86,47 @@ final class SeccompRunTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("^"), r.stderr)
     }
 }
+
+final class PolicyCacheTests: XCTestCase {
+    func test_compiledPolicyIsCachedAndTheCachedFilterEnforcesTheSame() {
+        // A policy text no other test uses, so its cache entry is this test's own.
+        let policy = "POLICY cachetest\(getpid()) { REPORT { uname } } USE cachetest\(getpid()) DEFAULT ALLOW"
+        let first = Pit.run(["--seccomp-string", policy, "--", "/bin/uname"])
+        XCTAssertTrue(first.stderr.contains("violation: uname("), first.stderr)
+        let listing = Process.run(["/usr/bin/grep", "-l", "cachetest\(getpid())", "-r", "/run/pit/policy-cache"]).stdout
+        XCTAssertTrue(listing.isEmpty, "the cache keys by hash; it does not keep the policy text")
+        let count = lines(Process.run(["/usr/bin/find", "/run/pit/policy-cache", "-type", "f"]).stdout).count
+        XCTAssertGreaterThan(count, 0, "nothing cached")
+        let second = Pit.run(["--seccomp-string", policy, "--", "/bin/uname"])
+        XCTAssertTrue(second.stderr.contains("violation: uname("), second.stderr)
+        XCTAssertEqual(second.status, first.status)
+        XCTAssertEqual(lines(Process.run(["/usr/bin/find", "/run/pit/policy-cache", "-type", "f"]).stdout).count, count, "the second run used the entry")
+    }
+
+    func test_forgedCacheEntryIsUsedOnlyFromARootOnlyDirectory() throws {
+        let policy = "POLICY forge\(getpid()) { REPORT { uname } } USE forge\(getpid()) DEFAULT ALLOW"
+        XCTAssertTrue(Pit.run(["--seccomp-string", policy, "--", "/bin/uname"]).stderr.contains("violation: uname("))
+        // The entry's name: SHA-256 of format, arch, file and text (see PolicyCache.key).
+        let key = Process.run(["/bin/sh", "-c", "printf 'PITBPF1\\0x86_64\\0<seccomp-string>\\0%s' \"$0\" | sha256sum | cut -d' ' -f1", policy]).stdout
+            .filter { $0.isHexDigit }
+        let path = "/run/pit/policy-cache/" + key
+        let original = try XCTUnwrap(readText(path), "no cache entry at \(path)")
+        defer {
+            chmod("/run/pit/policy-cache", 0o700)
+            unlink(path)
+        }
+        // Forge it: same header, a program that allows everything (BPF_RET|BPF_K, SECCOMP_RET_ALLOW).
+        let header = String(original[..<original.range(of: "\n\n")!.upperBound])
+        let forged = Array(header.utf8) + [0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x7f]
+        let fd = open(path, O_WRONLY | O_TRUNC)
+        XCTAssertEqual(write(fd, forged, forged.count), forged.count)
+        close(fd)
+
+        // Others may write the directory: the entry is not trusted, the policy is compiled again.
+        chmod("/run/pit/policy-cache", 0o777)
+        XCTAssertTrue(Pit.run(["--seccomp-string", policy, "--", "/bin/uname"]).stderr.contains("violation: uname("))
+        // Control: in a root-only directory a root-written entry is trusted (so the check above is what stopped it).
+        chmod("/run/pit/policy-cache", 0o700)
+        XCTAssertFalse(Pit.run(["--seccomp-string", policy, "--", "/bin/uname"]).stderr.contains("violation: uname("))
+    }
+}

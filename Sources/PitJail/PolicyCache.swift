@@ -1,0 +1,94 @@
+import Glibc
+import PitPolicy
+
+/// Compiled jail policies kept between launches, keyed by the SHA-256 of the policy text, the architecture and
+/// this cache's format: compiling a ~90-syscall policy with libseccomp costs more than the rest of a launch.
+///
+/// Only root uses it, in a directory only root may write (checked on every use: a forged program there would
+/// be a forged sandbox), and only for policies without `#include` (an included file could change under the
+/// same key) whose denials are reported (the summaries a KILL-rule policy needs at start are not kept).
+enum PolicyCache {
+    static let directory = "/run/pit/policy-cache"
+    static let format = "PITBPF1"
+
+    static func key(_ source: PolicySource, arch: SeccompArch) -> String? {
+        guard geteuid() == 0, !source.text.contains("#include") else { return nil }
+        return SHA256.hex(Array((format + "\u{0}" + arch.name + "\u{0}" + source.file + "\u{0}" + source.text).utf8))
+    }
+
+    static func load(_ key: String, source: PolicySource, arch: SeccompArch) -> JailPolicy? {
+        guard trustedDirectory(create: false) else { return nil }
+        let fd = open(directory + "/" + key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_uid == 0, st.st_mode & 0o022 == 0, st.st_size < 65536 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        guard read(fd, &bytes, bytes.count) == bytes.count else { return nil }
+        guard let split = (0..<max(0, bytes.count - 1)).first(where: { bytes[$0] == 10 && bytes[$0 + 1] == 10 }) else { return nil }
+        var fields: [String: String] = [:]
+        for line in String(decoding: bytes[..<split], as: UTF8.self).split(separator: "\n").dropFirst() {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        let program = Array(bytes[(split + 2)...])
+        guard bytes.starts(with: Array(format.utf8)), fields["arch"] == arch.name, fields["file"] == source.file,
+              program.count % 8 == 0, program.count / 8 <= PolicyCompiler.maxInstructions, !program.isEmpty,
+              let hash = fields["hash"], let defaultAction = fields["default"].flatMap(action),
+              let outcome = fields["outcome"].flatMap(action) else { return nil }
+        let compiled = CompiledPolicy(file: source.file, hash: hash, arch: arch, program: program, needsListener: true,
+                                      defaultAction: defaultAction)
+        return JailPolicy(compiled: compiled, outcome: outcome)
+    }
+
+    static func store(_ key: String, _ policy: JailPolicy) {
+        guard policy.compiled.needsListener, trustedDirectory(create: true) else { return }
+        let header = [format, "file=\(policy.compiled.file)", "hash=\(policy.compiled.hash)", "arch=\(policy.compiled.arch.name)",
+                      "default=\(name(policy.compiled.defaultAction))", "outcome=\(name(policy.outcome))"].joined(separator: "\n") + "\n\n"
+        let bytes = Array(header.utf8) + policy.compiled.program
+        let temporary = directory + "/.\(key).\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return }
+        let written = write(fd, bytes, bytes.count)
+        close(fd)
+        if written == bytes.count { rename(temporary, directory + "/" + key) } else { unlink(temporary) }
+    }
+
+    /// Root-owned and writable by nobody else, along the whole path that Pit creates.
+    private static func trustedDirectory(create: Bool) -> Bool {
+        for path in ["/run/pit", directory] {
+            var st = stat()
+            if lstat(path, &st) != 0 {
+                guard create, mkdir(path, 0o700) == 0 || errno == EEXIST, lstat(path, &st) == 0 else { return false }
+            }
+            guard (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == 0, st.st_mode & 0o022 == 0 else { return false }
+        }
+        return true
+    }
+
+    private static func name(_ action: PolicyAction) -> String {
+        switch action {
+        case .allow: return "allow"
+        case .killProcess: return "kill_process"
+        case .killThread: return "kill_thread"
+        case .errno(let code): return "errno:\(code)"
+        case .log: return "log"
+        case .trap: return "trap"
+        case .report: return "report"
+        }
+    }
+
+    private static func action(_ text: String) -> PolicyAction? {
+        switch text {
+        case "allow": return .allow
+        case "kill_process": return .killProcess
+        case "kill_thread": return .killThread
+        case "log": return .log
+        case "trap": return .trap
+        case "report": return .report
+        default:
+            guard text.hasPrefix("errno:"), let code = Int32(text.dropFirst(6)) else { return nil }
+            return .errno(code)
+        }
+    }
+}
