@@ -266,3 +266,28 @@ long pit_peer_uid(int socket) {
 }
 
 int pit_accept(int socket) { return accept4(socket, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK); }
+
+#include <fcntl.h>
+#include <pty.h>
+#include <unistd.h>
+
+int pit_tty_openpty(int *master, int *slave, char *name, size_t name_len) {
+    int m = -1, s = -1;
+    char path[128];
+    if (openpty(&m, &s, path, NULL, NULL) != 0) return -1;
+    // openpty has no O_CLOEXEC flag; set it before anyone can fork.
+    if (fcntl(m, F_SETFD, FD_CLOEXEC) != 0 || fcntl(s, F_SETFD, FD_CLOEXEC) != 0) {
+        int saved = errno;
+        close(m);
+        close(s);
+        errno = saved;
+        return -1;
+    }
+    if (name_len > 0) {
+        strncpy(name, path, name_len - 1);
+        name[name_len - 1] = '\0';
+    }
+    *master = m;
+    *slave = s;
+    return 0;
+}

@@ -1,6 +1,7 @@
 import Glibc
 import PitBoard
 import PitJail
+import PitPersona
 import PitPolicy
 import PitTOML
 
@@ -36,6 +37,8 @@ public struct DeviceConfig: Sendable {
     public var dataDirectory: String
     public var controlSocket: String
     public var board: Board?
+    /// The network persona (hostname, MAC, addresses, routes, decoy shares), applied before the jails start.
+    public var persona: Persona?
     public var watchdog: WatchdogSettingsConfig
     public var jails: [JailConfig]
 }
@@ -61,6 +64,8 @@ public struct JailConfig: Sendable {
     public var fingerprint: String
     public var required: Bool
     public var readyTCPPort: UInt16?
+    /// The IPv4 address the readiness check connects to (default 127.0.0.1).
+    public var readyTCPHost: String
     public var readyTimeoutMs: Int64
     public var restart: RestartPolicy
     public var stopGraceMs: Int64
@@ -82,7 +87,8 @@ extension DeviceConfig {
         let directory = directoryOf(path)
         func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }
         do throws(TOMLError) {
-            try fields.rejectUnknownKeys(["data_dir", "control_socket", "board", "persona", "watchdog", "jails", "uplink", "console"])
+            try fields.rejectUnknownKeys(["data_dir", "control_socket", "board", "persona", "samba_root", "smb_port", "watchdog",
+                                          "jails", "uplink", "console"])
             let dataDirectory = absolute(try fields.string("data_dir") ?? "/var/lib/pit")
             let controlSocket = absolute(try fields.string("control_socket") ?? "/run/pit/control.sock")
             var board: Board?
@@ -92,6 +98,22 @@ extension DeviceConfig {
                 }
             }
             let watchdog = try watchdogSettings(fields.table("watchdog"), board: board)
+            // The persona comes before the jails: the Samba jails bind the tree it renders.
+            var persona: Persona?
+            if let personaPath = try fields.string("persona") {
+                do { persona = try Persona.load(contentsOf: absolute(personaPath)) } catch {
+                    throw fields.error("persona", error.description)
+                }
+                var port: UInt16 = 445
+                if let given = try fields.int("smb_port") {
+                    guard (1...65535).contains(given) else { throw fields.error("smb_port", "must be a TCP port (1-65535)") }
+                    port = UInt16(given)
+                }
+                let sambaRoot = absolute(try fields.string("samba_root") ?? "/run/pit-samba")
+                do throws(SupervisorError) { try SambaTree.prepare(persona!, root: sambaRoot, port: port) } catch {
+                    throw fields.error("persona", error.description)
+                }
+            }
             var jails: [JailConfig] = []
             for (index, jail) in (try fields.tables("jails") ?? []).enumerated() {
                 let config = try jailConfig(jail, absolute: absolute, auditDirectory: dataDirectory + "/run")
@@ -101,7 +123,7 @@ extension DeviceConfig {
                 jails.append(config)
             }
             return DeviceConfig(file: path, dataDirectory: dataDirectory, controlSocket: controlSocket, board: board,
-                                watchdog: watchdog, jails: jails)
+                                persona: persona, watchdog: watchdog, jails: jails)
         } catch {
             throw ConfigLoadError(description: error.description)
         }
@@ -170,9 +192,19 @@ extension DeviceConfig {
             return given
         }
         var port: UInt16?
-        if let ready = try fields.int("ready_tcp") {
+        var host = "127.0.0.1"
+        if let ready = (try? fields.int("ready_tcp")) ?? nil {
             guard (1...65535).contains(ready) else { throw fields.error("ready_tcp", "must be a TCP port (1-65535)") }
             port = UInt16(ready)
+        } else if let text = try fields.string("ready_tcp") {
+            // "ADDRESS:PORT", for services bound to one interface only.
+            let parts = text.split(separator: ":")
+            var address = in_addr()
+            guard parts.count == 2, let p = UInt16(parts[1]), p > 0, inet_pton(AF_INET, String(parts[0]), &address) == 1 else {
+                throw fields.error("ready_tcp", "expected a port or \"IPV4:PORT\"")
+            }
+            host = String(parts[0])
+            port = p
         }
         let restart = RestartPolicy(
             initialDelayMs: try number("restart_delay_ms", default: 500, 1...3_600_000),
@@ -180,7 +212,7 @@ extension DeviceConfig {
             crashLoopExits: Int(try number("crash_loop_exits", default: 5, 1...1000)),
             crashLoopWindowMs: try number("crash_loop_window_s", default: 60, 1...86_400) * 1000)
         return JailConfig(name: name, specFile: specFile, spec: resolved.spec, policy: resolved.policy, fingerprint: fingerprint,
-                          required: try fields.bool("required") ?? true, readyTCPPort: port,
+                          required: try fields.bool("required") ?? true, readyTCPPort: port, readyTCPHost: host,
                           readyTimeoutMs: try number("ready_timeout_s", default: 10, 1...3600) * 1000,
                           restart: restart, stopGraceMs: try number("stop_grace_s", default: 5, 0...600) * 1000,
                           auditSocket: auditSocket)

@@ -6,15 +6,15 @@ import Glibc
 enum Readiness {
     static let retryMs: Int64 = 50
 
-    static func tcpAccepts(port: UInt16) -> Bool {
+    static func tcpAccepts(host: String = "127.0.0.1", port: UInt16) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        // Loopback connects complete (or are refused) immediately: this never waits.
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return false }
+        // Local connects complete (or are refused) immediately: this never waits.
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         } == 0

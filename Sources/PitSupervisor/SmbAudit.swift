@@ -50,9 +50,13 @@ public struct SmbAuditTracker: Sendable {
         }
     }
 
-    /// "/share/dir/report.txt" -> "dir/report.txt": the path as the client named it inside the share.
+    /// "/data/shares/finance/dir/report.txt" -> "dir/report.txt": the path as the client named it inside the
+    /// share (the share's directory is the one named like the share; full_audit logs the server-side path).
     static func relative(_ path: String, share: String) -> String {
-        let parts = path.split(separator: "/")
+        let parts = path.split(separator: "/").map(String.init)
+        if let index = parts.lastIndex(of: share), index < parts.count - 1 {
+            return parts[(index + 1)...].joined(separator: "/")
+        }
         return parts.count > 1 ? parts.dropFirst().joined(separator: "/") : path
     }
 }

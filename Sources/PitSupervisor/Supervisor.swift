@@ -98,6 +98,7 @@ public final class Supervisor {
         try openWatchdog()              // first: from now on a hang resets the board
         try prepareDataDirectory()
         try recordBoot()
+        applyPersona()
         openLeds()
         try setUpLoop()
         if safeMode {
@@ -159,6 +160,21 @@ public final class Supervisor {
             safeMode = record.safeMode
         } catch {
             throw SupervisorError("boot counter: \(error)")
+        }
+    }
+
+    /// The device's face on the customer network: hostname, MAC, addresses and routes, natively over rtnetlink.
+    /// A failure is reported and the jails still start (a canary that is up but mis-addressed is visible in
+    /// its events; one that refuses to start is not).
+    private func applyPersona() {
+        guard let persona = config.persona else { return }
+        do {
+            let report = try persona.apply()
+            if !report.changes.isEmpty {
+                emit(SupervisorEvent(kind: "boot", message: "persona \(persona.hostname): " + report.changes.joined(separator: "; ")))
+            }
+        } catch {
+            emit(SupervisorEvent(kind: "config_error", message: "persona: \(error)"))
         }
     }
 
@@ -327,7 +343,7 @@ public final class Supervisor {
     private func checkReadiness(_ slot: JailSlot, now: Int64) {
         guard slot.phase == .starting else { return }
         guard let port = slot.config.readyTCPPort else { slot.phase = .running; return }
-        if Readiness.tcpAccepts(port: port) {
+        if Readiness.tcpAccepts(host: slot.config.readyTCPHost, port: port) {
             slot.phase = .running
         } else if now >= slot.readyDeadline {
             emit(SupervisorEvent(kind: "service_exit", jail: slot.config.name,

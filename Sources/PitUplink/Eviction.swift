@@ -7,6 +7,9 @@ extension Spool {
 
     func makeRoom(_ needed: Int) throws(SpoolError) {
         if fits(needed) { return }
+        // The uplink agent commits cursors from its own process (Spool.commitCursor): read them fresh, or events
+        // it has delivered since open would be kept (and ones it registered since open would be dropped unsent).
+        try reloadCursors()
         let delivered = cursors.deliveredToAll
 
         // 1. Delivered events, oldest segment first. Empty segments (all evicted earlier) go here too.

@@ -13,19 +13,19 @@ final class SambaJailTests: XCTestCase {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd") && fileExists("/usr/bin/smbclient"), "Samba is not installed (image/install-deps installs it)")
         dir = ScratchDirectory()
         port = 44_600 + Int(getpid() % 200)
-        for sub in ["etc", "share", "data", "data/lock", "data/state", "data/cache", "data/private", "data/pid", "data/ncalrpc", "data/log"] {
+        for sub in ["etc", "data", "data/shares", "data/shares/share", "data/lock", "data/state", "data/cache", "data/private", "data/pid", "data/ncalrpc", "data/log"] {
             mkdir(dir.path + "/" + sub, 0o755)
         }
         let template = readText(Self.policies + "/smb.conf.template") ?? ""
         dir.write("etc/smb.conf", template.replacingAll("@PORT@", String(port)))
-        dir.write("share/report.txt", "q3 numbers\n")
+        dir.write("data/shares/share/report.txt", "q3 numbers\n")
         dir.write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
         dir.write("etc/group", "root:x:0:\nnogroup:x:65534:\n")
         dir.write("etc/hosts", "127.0.0.1 localhost \((readText("/proc/sys/kernel/hostname") ?? "").filter { $0 != "\n" })\n")
         dir.write("etc/nsswitch.conf", "hosts: files\npasswd: files\ngroup: files\n")
         binds = ["--bind", "\(dir.path)/etc/smb.conf:/etc/samba/smb.conf", "--bind", "\(dir.path)/etc/passwd:/etc/passwd",
                  "--bind", "\(dir.path)/etc/group:/etc/group", "--bind", "\(dir.path)/etc/hosts:/etc/hosts",
-                 "--bind", "\(dir.path)/etc/nsswitch.conf:/etc/nsswitch.conf", "--bind", "\(dir.path)/share:/share",
+                 "--bind", "\(dir.path)/etc/nsswitch.conf:/etc/nsswitch.conf",
                  "--bind-rw", "\(dir.path)/data:/data"]
     }
 
@@ -98,7 +98,7 @@ final class SambaJailTests: XCTestCase {
         dir.write("etc/smb.conf", conf)
         // nsenter, not `ip netns exec`: the latter remounts /sys for the namespace, hiding the cgroup hierarchies.
         var args = ["/usr/bin/nsenter", "--net=/run/netns/" + ns + "a", Pit.executable, "run", "--jail", Self.policies + "/nmbd.toml"]
-        for (flag, value) in zip(binds, binds.dropFirst()) where flag.hasPrefix("--bind") && !value.hasSuffix(":/share") {
+        for (flag, value) in zip(binds, binds.dropFirst()) where flag.hasPrefix("--bind") {
             args += [flag, value]
         }
         let server = Process.spawn(args)

@@ -41,14 +41,15 @@ final class SupervisorHarness {
             """)
     }
 
-    func start() {
+    /// `prefix` runs the supervisor through another command (nsenter, unshare) into namespaces of the test's.
+    func start(prefix: [String] = []) {
         unlink(dir.path + "/watchdog")
         mkfifo(dir.path + "/watchdog", 0o600)
         // The stand-in watchdog's reader: one line with a timestamp per byte fed.
         feedReader = spawnDetached(["/usr/bin/perl", "-MTime::HiRes=time", "-e",
                                     "open(my $f, '<', $ARGV[0]) or die; open(my $o, '>', $ARGV[1]) or die; $o->autoflush(1); while (sysread($f, my $b, 1)) { printf $o \"%.3f\\n\", time }",
                                     dir.path + "/watchdog", feedsPath])
-        pid = spawnDetached([Pit.executable, "supervise", "--config", dir.path + "/device.toml"], stderrPath: logPath)
+        pid = spawnDetached(prefix + [Pit.executable, "supervise", "--config", dir.path + "/device.toml"], stderrPath: logPath)
         XCTAssertTrue(waitUntil(5) { self.statusOrNil() != nil }, "supervisor did not come up: \(log)")
     }
 

@@ -10,7 +10,7 @@ final class SambaSupervisorTests: XCTestCase {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd") && fileExists("/usr/bin/smbclient"), "Samba is not installed (image/install-deps installs it)")
         let h = SupervisorHarness()
         let root = h.dir.path + "/samba"
-        for sub in ["", "/etc", "/share", "/data", "/data/lock", "/data/state", "/data/cache", "/data/private", "/data/pid", "/data/ncalrpc", "/data/log"] {
+        for sub in ["", "/etc", "/data", "/data/shares", "/data/shares/share", "/data/lock", "/data/state", "/data/cache", "/data/private", "/data/pid", "/data/ncalrpc", "/data/log"] {
             mkdir(root + sub, 0o755)
         }
         let policies = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
@@ -20,7 +20,7 @@ final class SambaSupervisorTests: XCTestCase {
         h.dir.write("samba/etc/group", "root:x:0:\nnogroup:x:65534:\n")
         h.dir.write("samba/etc/hosts", "127.0.0.1 localhost \((readText("/proc/sys/kernel/hostname") ?? "").filter { $0 != "\n" })\n")
         h.dir.write("samba/etc/nsswitch.conf", "hosts: files\npasswd: files\ngroup: files\n")
-        h.dir.write("samba/share/salaries.xlsx", "decoy\n")
+        h.dir.write("samba/data/shares/share/salaries.xlsx", "decoy\n")
         // The shipped spec, pointed at this scratch tree instead of /run/pit-samba.
         let spec = (readText(policies + "/smbd.toml") ?? "").replacingAll("/run/pit-samba", root)
             .replacingAll("policy = \"smbd.policy\"", "policy = \"\(policies)/smbd.policy\"")

@@ -123,4 +123,12 @@ int pit_wdt_gettimeleft(int fd, int *seconds);
 /// 10 = GETTIMELEFT), 0 for an unknown index; lets tests pin the encoding without hardware.
 unsigned long pit_wdt_request(int index);
 
+// Pseudo-terminal pairs (PitConsole tests): openpty() is declared in <pty.h>, which Swift's Glibc
+// module does not export.
+#include <stddef.h>
+/// Opens a pty pair; stores both fds (close-on-exec) and copies the slave's path ("/dev/pts/N") into
+/// `name` (NUL-terminated, truncated to `name_len`). 0, or -1 with errno set.
+int pit_tty_openpty(int *master, int *slave, char *name, size_t name_len);
+
+
 #endif

@@ -1,0 +1,100 @@
+import FoundationEssentials
+import Glibc
+import PitUplink
+import XCTest
+
+/// The appliance's job end to end: `pit supervise` in its own network and UTS namespaces applies the persona
+/// (hostname, MAC, address over rtnetlink), renders smb.conf, runs smbd and nmbd in their jails, and a client
+/// in another namespace (joined by a veth pair) sees a file server: it lists the decoy share, reads a file
+/// (one smb_access event) and resolves the NetBIOS name. The machine's own hostname and links stay untouched.
+final class PersonaSambaTests: XCTestCase {
+    func test_clientOnTheNetworkSeesTheDecoyFileServerAndReadingRaisesOneAlert() throws {
+        try XCTSkipUnless(["/usr/sbin/smbd", "/usr/sbin/nmbd", "/usr/bin/smbclient", "/usr/bin/nmblookup", "/usr/sbin/ip", "/usr/bin/nsenter"].allSatisfy(fileExists),
+                          "needs Samba, smbclient and iproute2 (image/install-deps)")
+        let hostBefore = readText("/proc/sys/kernel/hostname")
+        let h = SupervisorHarness()
+        let tag = String(getpid() % 100000)
+        let (device, client) = ("pitd" + tag, "pitc" + tag)
+        func ip(_ args: [String]) { XCTAssertEqual(Process.run(["/usr/sbin/ip"] + args).status, 0, args.joined(separator: " ")) }
+        ip(["netns", "add", device]); ip(["netns", "add", client])
+        defer { _ = Process.run(["/usr/sbin/ip", "netns", "del", device]); _ = Process.run(["/usr/sbin/ip", "netns", "del", client]) }
+        let (nic, peer) = ("pe" + tag, "pp" + tag)
+        ip(["link", "add", nic, "type", "veth", "peer", "name", peer])
+        ip(["link", "set", nic, "netns", device]); ip(["link", "set", peer, "netns", client])
+        ip(["-n", client, "addr", "add", "192.0.2.20/24", "dev", peer]); ip(["-n", client, "link", "set", peer, "up"])
+        ip(["-n", device, "link", "set", "lo", "up"])
+
+        mkdir(h.dir.path + "/decoys", 0o755)
+        h.dir.write("decoys/salaries-2026.xlsx", "decoy payroll\n")
+        h.dir.write("persona.toml", """
+            hostname = "nas-fin-\(tag)"
+            netbios_name = "NASFIN\(tag)"
+            workgroup = "ACME"
+            server_string = "Finance NAS"
+            interface = "\(nic)"
+            mac = "02:11:32:aa:bb:cc"
+            addresses = ["192.0.2.10/24"]
+            [[shares]]
+            name = "finance"
+            comment = "Finance"
+            template = "decoys"
+            """)
+        let policies = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
+        let samba = h.dir.path + "/samba"
+        for daemon in ["smbd", "nmbd"] {
+            let spec = (readText(policies + "/\(daemon).toml") ?? "").replacingAll("/run/pit-samba", samba)
+                .replacingAll("policy = \"\(daemon).policy\"", "policy = \"\(policies)/\(daemon).policy\"")
+            h.dir.write("\(daemon).toml", spec)
+        }
+        let port = 44_900 + Int(getpid() % 90)
+        // The persona and Samba settings come first: TOML puts [watchdog] (from writeConfig) after them.
+        h.writeConfig("""
+            [[jails]]
+            name = "smbd"
+            spec = "smbd.toml"
+            ready_tcp = "192.0.2.10:\(port)"
+            smb_audit = true
+            [[jails]]
+            name = "nmbd"
+            spec = "nmbd.toml"
+            """)
+        let config = readText(h.dir.path + "/device.toml") ?? ""
+        h.dir.write("device.toml", "persona = \"persona.toml\"\nsamba_root = \"samba\"\nsmb_port = \(port)\n" + config)
+        h.start(prefix: ["/usr/bin/nsenter", "--net=/run/netns/" + device, "/usr/bin/unshare", "--uts", "--"])
+        XCTAssertTrue(waitUntil(15) { h.jail("smbd")?.state == "running" && h.jail("nmbd")?.state == "running" }, h.log)
+
+        // The persona, read back from the kernel in the device's namespace.
+        let link = Process.run(["/usr/sbin/ip", "-n", device, "-br", "link", "show", nic]).stdout
+        XCTAssertTrue(link.contains("02:11:32:aa:bb:cc") && link.contains("UP"), link)
+        XCTAssertTrue(Process.run(["/usr/sbin/ip", "-n", device, "-br", "addr", "show", nic]).stdout.contains("192.0.2.10/24"))
+        XCTAssertEqual(readText("/proc/sys/kernel/hostname"), hostBefore, "the machine's hostname is untouched")
+
+        func inClient(_ argv: [String]) -> Captured { Process.run(["/usr/bin/nsenter", "--net=/run/netns/" + client] + argv) }
+        let listing = inClient(["/usr/bin/smbclient", "-N", "-p", String(port), "//192.0.2.10/finance", "-c", "ls"])
+        XCTAssertTrue(listing.stdout.contains("salaries-2026.xlsx"), listing.stdout + listing.stderr + h.log)
+        let get = inClient(["/usr/bin/smbclient", "-N", "-p", String(port), "//192.0.2.10/finance", "-c", "get salaries-2026.xlsx /dev/null"])
+        XCTAssertEqual(get.status, 0, get.stderr)
+        var answer = Captured(status: -1, stdout: "", stderr: "")
+        for _ in 0..<20 {
+            answer = inClient(["/usr/bin/nmblookup", "-U", "192.0.2.10", "NASFIN\(tag)"])
+            if answer.stdout.contains("<00>") { break }
+            usleep(200_000)
+        }
+        XCTAssertTrue(answer.stdout.contains("192.0.2.10 NASFIN\(tag)<00>"), answer.stdout + answer.stderr + h.log + (readText(h.dir.path + "/samba/data/log/log.nmbd") ?? "no nmbd log"))
+
+        XCTAssertTrue(waitUntil(5) { self.smbEvents(h).count == 1 }, h.log)
+        usleep(300_000)
+        let events = smbEvents(h)
+        XCTAssertEqual(events.count, 1, "\(events.map { $0.jsonLine() })")
+        XCTAssertEqual(events.first?.file, "salaries-2026.xlsx")
+        XCTAssertEqual(events.first?.client, "192.0.2.20")
+        XCTAssertEqual(events.first?.share, "finance")
+        XCTAssertEqual(h.statusOrNil()?.jails.map(\.violations), [0, 0], h.log)
+        XCTAssertEqual(h.stop(), 0, h.log)
+    }
+
+    private func smbEvents(_ h: SupervisorHarness) -> [PitEvent] {
+        let r = Process.run([Pit.executable, "events", "--json", "--data-dir", h.dir.path + "/data"])
+        return lines(r.stdout).compactMap { try? PitEvent.decode(jsonLine: $0) }.filter { $0.kind == .smbAccess }
+    }
+}
