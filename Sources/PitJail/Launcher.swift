@@ -162,6 +162,9 @@ public enum Launcher {
         return Int32(max(0, min(ms, Int(Int32.max))))
     }
 
+    /// "exited with status N" / "killed by signal N", for a raw wait status.
+    public static func describe(_ status: Int32) -> String { decode(status).description }
+
     static func decode(_ status: Int32) -> JailOutcome.Ending {
         let signal = status & 0x7f
         if signal == 0 { return .exited((status >> 8) & 0xff) }

@@ -2,6 +2,7 @@ import Glibc
 import PitBoard
 import PitJail
 import PitPersona
+import PitUplink
 import PitPolicy
 import PitTOML
 
@@ -41,6 +42,8 @@ public struct DeviceConfig: Sendable {
     public var persona: Persona?
     public var watchdog: WatchdogSettingsConfig
     public var jails: [JailConfig]
+    /// The `[[uplink]]` transports; when there are any, the supervisor runs `pit uplink-agent` to deliver events.
+    public var uplinks: [TransportConfig] = []
 }
 
 public struct WatchdogSettingsConfig: Sendable, Equatable {
@@ -122,8 +125,9 @@ extension DeviceConfig {
                 }
                 jails.append(config)
             }
+            let uplinks = try UplinkConfig.parse(try fields.tables("uplink") ?? [])
             return DeviceConfig(file: path, dataDirectory: dataDirectory, controlSocket: controlSocket, board: board,
-                                persona: persona, watchdog: watchdog, jails: jails)
+                                persona: persona, watchdog: watchdog, jails: jails, uplinks: uplinks)
         } catch {
             throw ConfigLoadError(description: error.description)
         }

@@ -3,6 +3,7 @@ import Glibc
 import PitBoard
 import PitJail
 import PitPolicy
+import PitUplink
 import SystemPackage
 
 /// Something the supervisor reports: the uplink turns these into durable events.
@@ -73,6 +74,10 @@ public final class Supervisor {
     var loopLatencyMs: Int64 = 0
     var uplinkState = "none"
     var uplinkQueued = 0
+    /// `pit uplink-agent`, the separate process that delivers spooled events (TLS stays out of this loop).
+    var agentPid: pid_t = 0
+    var agentRestartAt: Int64?
+    var agentDelayMs: Int64 = 1000
 
     // Tokens in epoll: fixed ones, then per-jail pidfd/listener keyed by slot identity.
     private static let signalToken: UInt64 = 1, timerToken: UInt64 = 2, controlToken: UInt64 = 3
@@ -101,6 +106,7 @@ public final class Supervisor {
         applyPersona()
         openLeds()
         try setUpLoop()
+        startUplinkAgent(now: monotonicMilliseconds())
         if safeMode {
             emit(SupervisorEvent(kind: "safe_mode", message: "safe mode: jails are not started until it is cleared"))
         } else {
@@ -178,6 +184,42 @@ public final class Supervisor {
         }
     }
 
+    /// Spawns `pit uplink-agent` (this same executable) when transports are configured.
+    private func startUplinkAgent(now: Int64) {
+        guard !config.uplinks.isEmpty, agentPid == 0 else { return }
+        let argv = ["pit", "uplink-agent", "--config", configPath]
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        // The agent must not start with the supervisor's blocked signals.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        defer { posix_spawnattr_destroy(&attributes) }
+        let rc = posix_spawn(&pid, "/proc/self/exe", nil, &attributes, cArgs, environ)
+        if rc == 0 {
+            agentPid = pid
+        } else {
+            emit(SupervisorEvent(kind: "config_error", message: "uplink agent: \(String(cString: strerror(rc)))"))
+            agentRestartAt = now + agentDelayMs
+        }
+    }
+
+    /// The uplink's state as the agent last wrote it (DATA/uplink/state.json).
+    private func refreshUplinkState() {
+        guard !config.uplinks.isEmpty else { uplinkState = "none"; uplinkQueued = 0; return }
+        guard let state = try? UplinkState.load(dataDirectory: config.dataDirectory) else {
+            uplinkState = agentPid > 0 ? "starting" : "down"
+            return
+        }
+        let states = Set(state.transports.map(\.state))
+        uplinkState = states == ["up"] ? "up" : (states.contains("down") ? "down" : (states.contains("backoff") ? "backoff" : "up"))
+        uplinkQueued = state.transports.map(\.queued).max() ?? 0
+    }
+
     private func openLeds() {
         guard let wiring = config.board?.leds, !wiring.isEmpty else { return }
         do { leds = try Leds.open(wiring) } catch {
@@ -214,7 +256,7 @@ public final class Supervisor {
             if count < 0 { if errno == EINTR { continue } else { break } }
             for token in tokens.prefix(Int(count)) { dispatch(token, now: now) }
             tick(now: monotonicMilliseconds())
-            if stopping && slots.allSatisfy({ $0.process == nil }) { break }
+            if stopping && slots.allSatisfy({ $0.process == nil }) && agentPid == 0 { break }
         }
     }
 
@@ -279,6 +321,7 @@ public final class Supervisor {
             }
         }
         if !stopping { startNextInOrder(now: now) }
+        if let at = agentRestartAt, at <= now, !stopping { agentRestartAt = nil; startUplinkAgent(now: now) }
         feedWatchdog(now: now)
         updateLeds(now: now)
     }
@@ -288,6 +331,7 @@ public final class Supervisor {
         if let lastFeed, watchdog != nil, feedIntervalMs > 0 { next = min(next ?? .max, lastFeed + feedIntervalMs) }
         if let blink = leds?.nextDeadline(after: now) { next = min(next ?? .max, blink) }
         if recentViolation != nil { next = min(next ?? .max, (recentViolation ?? now) + Self.violationLedMs) }
+        if let at = agentRestartAt { next = min(next ?? .max, at) }
         timerDeadline = next
         _ = pit_timerfd_arm(timerFD, next.map { max(0, $0 - now) } ?? -1)
     }
@@ -374,6 +418,15 @@ public final class Supervisor {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
+            if pid == agentPid {
+                agentPid = 0
+                if !stopping {
+                    emit(SupervisorEvent(kind: "service_exit", jail: "uplink-agent", message: "uplink agent \(Launcher.describe(status)): restarting in \(agentDelayMs) ms"))
+                    agentRestartAt = now + agentDelayMs
+                    agentDelayMs = min(agentDelayMs * 2, 60_000)
+                }
+                continue
+            }
             guard let slot = slots.first(where: { $0.process?.pid == pid }), let process = slot.process else {
                 orphansReaped += 1
                 continue
@@ -449,6 +502,7 @@ public final class Supervisor {
     private func beginShutdown(now: Int64) {
         guard !stopping else { return }
         stopping = true
+        if agentPid > 0 { kill(agentPid, SIGTERM) }
         for slot in slots where slot.process == nil { slot.phase = .stopped; slot.deadline = nil }
         stopNextForShutdown(now: now)
     }
@@ -546,6 +600,7 @@ public final class Supervisor {
         if slots.contains(where: { $0.phase == .crashLoop }) { patterns.append(.crashLoop) }
         if recentViolation != nil { patterns.append(.violation) }
         if !requiredJailsDown().isEmpty { patterns.append(slots.contains { $0.phase == .waiting || $0.phase == .starting } ? .booting : .degraded) }
+        if uplinkState == "down" { patterns.append(.uplinkDown) }
         let pattern = LedPattern.mostUrgent(of: patterns) ?? .ok
         if pattern != ledPattern || leds?.pattern != pattern {
             ledPattern = pattern
@@ -601,7 +656,8 @@ public final class Supervisor {
     }
 
     public func status(now: Int64 = monotonicMilliseconds()) -> SupervisorStatus {
-        SupervisorStatus(
+        refreshUplinkState()
+        return SupervisorStatus(
             jails: slots.map { slot in
                 SupervisorStatus.Jail(name: slot.config.name, state: slot.phase.rawValue, pid: slot.process?.pid,
                                       restarts: slot.restarts, last_exit: slot.lastExit, violations: slot.violations,
