@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(name: "policy-bench", dependencies: ["PitPolicy", "CPitShim"]),
         .executableTarget(name: "spool-writer", dependencies: ["PitUplink"]),
         .executableTarget(name: "spool-bench", dependencies: ["PitUplink"]),
-        .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitJail", "PitPolicy", "PitBoard", "PitTOML", "PitUplink", "PitPersona",
+        .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitJail", "PitPolicy", "PitBoard", "PitTOML", "PitUplink", "PitPersona", "PitConsole",
                                                      .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(name: "pit", dependencies: [
             "PitJail", "PitPolicy", "PitSupervisor", "PitUplink",
@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "spool-writer", "pit"]),
         .testTarget(name: "PitConsoleTests", dependencies: ["PitConsole", "CPitShim"]),
         .testTarget(name: "PitPersonaTests", dependencies: ["PitPersona", "PitTOML", "persona-probe"], exclude: ["golden"]),
-        .testTarget(name: "PitSupervisorTests", dependencies: ["PitSupervisor", "PitUplink", "pit"]),
+        .testTarget(name: "PitSupervisorTests", dependencies: ["PitSupervisor", "PitUplink", "CPitShim", "pit"]),
         .testTarget(name: "PitJailTests", dependencies: ["PitJail", "pit"], exclude: ["Fixtures"]),
     ]
 )

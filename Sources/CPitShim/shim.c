@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <sys/reboot.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <termios.h>
@@ -290,4 +291,17 @@ int pit_tty_openpty(int *master, int *slave, char *name, size_t name_len) {
     *master = m;
     *slave = s;
     return 0;
+}
+
+int pit_epoll_modify(int epfd, int fd, uint64_t token, int writable) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN | (writable ? EPOLLOUT : 0);
+    ev.data.u64 = token;
+    return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+int pit_reboot_restart(void) {
+    sync();
+    return reboot(RB_AUTOBOOT);
 }

@@ -23,6 +23,9 @@ struct Lexer {
     var pos = 0
     var line = 1
     var lineStart = 0
+    /// The last column computed on the current line, so that `location` counts only the
+    /// characters since the previous token instead of the whole line prefix every time.
+    private var columnCache = (lineStart: 0, offset: 0, column: 1)
 
     init(text: String, file: String) {
         self.file = file
@@ -31,15 +34,20 @@ struct Lexer {
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 
-    func location(at offset: Int, line: Int, lineStart: Int) -> SourceLocation {
+    mutating func location(at offset: Int, line: Int, lineStart: Int) -> SourceLocation {
         let text = line - 1 < lines.count ? lines[line - 1] : ""
         // Columns count characters, not bytes, so the caret lines up under non-ASCII text.
-        let prefix = bytes[lineStart..<min(offset, bytes.count)]
-        let column = String(decoding: prefix, as: UTF8.self).count + 1
+        let end = min(offset, bytes.count)
+        var from = lineStart, column = 1
+        if columnCache.lineStart == lineStart && columnCache.offset <= end {
+            from = columnCache.offset; column = columnCache.column
+        }
+        column += String(decoding: bytes[from..<end], as: UTF8.self).count
+        columnCache = (lineStart, end, column)
         return SourceLocation(file: file, line: line, column: column, lineText: text)
     }
 
-    var here: SourceLocation { location(at: pos, line: line, lineStart: lineStart) }
+    var here: SourceLocation { mutating get { location(at: pos, line: line, lineStart: lineStart) } }
 
     /// True when only blanks precede `pos` on the current line: `#` starts a directive there.
     private var atLineStart: Bool {

@@ -20,11 +20,16 @@ struct Parser {
     let defines: [String: Preprocessor.Define]
     let file: String
     var nesting = 0
+    /// Values of #defines already expanded, shared with the sub-parsers of `lookup`, so each
+    /// define is evaluated once: without it `#define b a|a`, `#define c b|b`, ... is exponential.
+    final class DefineValues { var values: [String: UInt64] = [:] }
+    let defineValues: DefineValues
 
-    init(tokens: [Token], defines: [String: Preprocessor.Define], file: String) {
+    init(tokens: [Token], defines: [String: Preprocessor.Define], file: String, defineValues: DefineValues = DefineValues()) {
         self.tokens = tokens
         self.defines = defines
         self.file = file
+        self.defineValues = defineValues
     }
 
     var current: Token { tokens[index] }
@@ -271,7 +276,10 @@ struct Parser {
     mutating func parseOr() throws(PolicyError) -> Raw {
         try enter(); defer { nesting -= 1 }
         var lhs = try parseAnd()
+        var chained = 0
+        defer { nesting -= chained }
         while isPunct("||") {
+            chained += 1; try enter()
             let l = advance().location
             lhs = .binary("||", lhs, try parseAnd(), l)
         }
@@ -280,7 +288,10 @@ struct Parser {
 
     mutating func parseAnd() throws(PolicyError) -> Raw {
         var lhs = try parseUnary()
+        var chained = 0
+        defer { nesting -= chained }
         while isPunct("&&") {
+            chained += 1; try enter()
             let l = advance().location
             lhs = .binary("&&", lhs, try parseUnary(), l)
         }
@@ -311,7 +322,10 @@ struct Parser {
 
     mutating func parseBits() throws(PolicyError) -> Raw {
         var lhs = try parsePrimary()
+        var chained = 0
+        defer { nesting -= chained }
         while case .punct(let p) = current.kind, p == "&" || p == "|" {
+            chained += 1; try enter()
             let l = advance().location
             lhs = .binary(p, lhs, try parsePrimary(), l)
         }
@@ -359,15 +373,17 @@ struct Parser {
             return .arg(d, mask: nil, loc)
         }
         if let def = defines[name] {
+            if let v = defineValues.values[name] { return .constant(v, loc) }
             guard depth < 32 else { throw PolicyError("#define '\(name)' expands recursively", at: loc) }
-            var sub = Parser(tokens: def.tokens + [Token(kind: .eof, location: def.location)], defines: defines, file: file)
+            var sub = Parser(tokens: def.tokens + [Token(kind: .eof, location: def.location)], defines: defines, file: file,
+                             defineValues: defineValues)
             let raw = try sub.parseBits()
             guard case .eof = sub.current.kind else {
                 throw PolicyError("#define '\(name)' is not a constant expression", at: sub.current.location)
             }
             // A define used as a constant must not capture the rule's parameter names.
             switch try sub.value(raw, params: [], syscall: nil, depth: depth + 1) {
-            case .constant(let v, _): return .constant(v, loc)
+            case .constant(let v, _): defineValues.values[name] = v; return .constant(v, loc)
             case .arg: throw PolicyError("#define '\(name)' is not a constant", at: loc)
             }
         }

@@ -44,6 +44,17 @@ public struct DeviceConfig: Sendable {
     public var jails: [JailConfig]
     /// The `[[uplink]]` transports; when there are any, the supervisor runs `pit uplink-agent` to deliver events.
     public var uplinks: [TransportConfig] = []
+    /// The serial console for field diagnostics, when a tty is named here or in the board file.
+    public var console: ConsoleSettings?
+}
+
+public struct ConsoleSettings: Sendable, Equatable {
+    public var tty: String
+    public var baud: Int
+    /// Needed by the commands that change anything; none configured: those commands are refused.
+    public var pin: String?
+    public var echo: Bool
+    public var allowReboot: Bool
 }
 
 public struct WatchdogSettingsConfig: Sendable, Equatable {
@@ -126,8 +137,20 @@ extension DeviceConfig {
                 jails.append(config)
             }
             let uplinks = try UplinkConfig.parse(try fields.tables("uplink") ?? [])
+            var console: ConsoleSettings?
+            let consoleFields = try fields.table("console")
+            if let consoleFields { try consoleFields.rejectUnknownKeys(["tty", "baud", "pin", "echo", "allow_reboot"]) }
+            if let tty = try consoleFields?.string("tty") ?? board?.console?.tty {
+                let baud = Int(try consoleFields?.int("baud") ?? Int64(board?.console?.baud ?? 115_200))
+                let pin = try consoleFields?.string("pin")
+                if let pin, pin.count < 4 || !pin.allSatisfy(\.isNumber) {
+                    throw consoleFields!.error("pin", "use at least 4 digits")
+                }
+                console = ConsoleSettings(tty: tty, baud: baud, pin: pin, echo: try consoleFields?.bool("echo") ?? true,
+                                          allowReboot: try consoleFields?.bool("allow_reboot") ?? false)
+            }
             return DeviceConfig(file: path, dataDirectory: dataDirectory, controlSocket: controlSocket, board: board,
-                                persona: persona, watchdog: watchdog, jails: jails, uplinks: uplinks)
+                                persona: persona, watchdog: watchdog, jails: jails, uplinks: uplinks, console: console)
         } catch {
             throw ConfigLoadError(description: error.description)
         }

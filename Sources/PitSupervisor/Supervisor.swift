@@ -78,6 +78,11 @@ public final class Supervisor {
     var agentPid: pid_t = 0
     var agentRestartAt: Int64?
     var agentDelayMs: Int64 = 1000
+    var serial: SupervisorConsole?
+    var rebootAfterStop = false
+    /// The recent events (for the console); set by whoever records them.
+    public var recentEvents: () -> [PitEvent] = { [] }
+    private static let consoleToken: UInt64 = 4
 
     // Tokens in epoll: fixed ones, then per-jail pidfd/listener keyed by slot identity.
     private static let signalToken: UInt64 = 1, timerToken: UInt64 = 2, controlToken: UInt64 = 3
@@ -114,8 +119,12 @@ public final class Supervisor {
         }
         updateLeds(now: monotonicMilliseconds())
         loop()
+        if let serial, serial.console != nil { serial.flush(epfd: epfd, token: Self.consoleToken, now: monotonicMilliseconds()) }
         shutdownWatchdog()
         leds?.release()
+        if rebootAfterStop {
+            _ = pit_reboot_restart()
+        }
         return exitCode
     }
 
@@ -243,6 +252,13 @@ public final class Supervisor {
         _ = pit_epoll_add(epfd, timerFD, Self.timerToken, 0)
         do { control = try ControlServer(path: config.controlSocket) } catch { throw SupervisorError("\(error)") }
         _ = pit_epoll_add(epfd, control!.fd, Self.controlToken, 0)
+        if let settings = config.console {
+            let host = SupervisorConsole(settings: settings)
+            serial = host
+            if let problem = host.open(epfd: epfd, token: Self.consoleToken, now: monotonicMilliseconds()) {
+                emit(SupervisorEvent(kind: "config_error", message: "console \(settings.tty): \(problem) (retrying)"))
+            }
+        }
     }
 
     // MARK: - The loop
@@ -251,10 +267,13 @@ public final class Supervisor {
         var tokens = [UInt64](repeating: 0, count: 64)
         while true {
             armTimer(now: monotonicMilliseconds())
-            let count = tokens.withUnsafeMutableBufferPointer { pit_epoll_wait(epfd, $0.baseAddress, 64, -1) }
+            // Input a flood left for the next iteration is served without waiting for another epoll event.
+            let wait: Int32 = serial?.hasPendingInput == true ? 0 : -1
+            let count = tokens.withUnsafeMutableBufferPointer { pit_epoll_wait(epfd, $0.baseAddress, 64, wait) }
             let now = monotonicMilliseconds()
             if count < 0 { if errno == EINTR { continue } else { break } }
             for token in tokens.prefix(Int(count)) { dispatch(token, now: now) }
+            if count == 0, serial?.hasPendingInput == true { serviceConsole(now: now) }
             tick(now: monotonicMilliseconds())
             if stopping && slots.allSatisfy({ $0.process == nil }) && agentPid == 0 { break }
         }
@@ -267,6 +286,7 @@ public final class Supervisor {
             pit_timerfd_ack(timerFD)
             if let expected = timerDeadline { loopLatencyMs = max(0, now - expected) }
         case Self.controlToken: control?.accept(epfd: epfd, tokenBase: Self.clientBase)
+        case Self.consoleToken: serviceConsole(now: now)
         case Self.clientBase...:
             control?.service(fd: Int32(token - Self.clientBase), epfd: epfd) { [unowned self] request in self.handle(request) }
         case Self.auditBase..<(Self.auditBase + (1 << 32)):
@@ -322,6 +342,9 @@ public final class Supervisor {
         }
         if !stopping { startNextInOrder(now: now) }
         if let at = agentRestartAt, at <= now, !stopping { agentRestartAt = nil; startUplinkAgent(now: now) }
+        if let serial, serial.console == nil, let at = serial.reopenAt, at <= now {
+            _ = serial.open(epfd: epfd, token: Self.consoleToken, now: now)
+        }
         feedWatchdog(now: now)
         updateLeds(now: now)
     }
@@ -332,6 +355,7 @@ public final class Supervisor {
         if let blink = leds?.nextDeadline(after: now) { next = min(next ?? .max, blink) }
         if recentViolation != nil { next = min(next ?? .max, (recentViolation ?? now) + Self.violationLedMs) }
         if let at = agentRestartAt { next = min(next ?? .max, at) }
+        if let serial, serial.console == nil, let at = serial.reopenAt { next = min(next ?? .max, at) }
         timerDeadline = next
         _ = pit_timerfd_arm(timerFD, next.map { max(0, $0 - now) } ?? -1)
     }
@@ -498,6 +522,13 @@ public final class Supervisor {
     }
 
     // MARK: - Shutdown and reload
+
+    func serviceConsole(now: Int64) {
+        guard let serial else { return }
+        serial.service(epfd: epfd, token: Self.consoleToken, now: now, context: consoleContext(now: now))
+    }
+
+    func requestShutdown() { beginShutdown(now: monotonicMilliseconds()) }
 
     private func beginShutdown(now: Int64) {
         guard !stopping else { return }

@@ -49,6 +49,7 @@ enum SuperviseMain {
             exit(2)
         }
         let supervisor = Supervisor(configPath: config, config: device, emit: recorder.record)
+        supervisor.recentEvents = { recorder.recent }
         do {
             exit(try supervisor.run())
         } catch {

@@ -79,6 +79,8 @@ int pit_signalfd_next(int fd);
 int pit_epoll_create(void);
 int pit_epoll_add(int epfd, int fd, uint64_t token, int writable);
 int pit_epoll_remove(int epfd, int fd);
+/// Changes what an added fd is watched for (readable, plus writable when `writable`).
+int pit_epoll_modify(int epfd, int fd, uint64_t token, int writable);
 /// Fills `tokens` with up to `max` ready tokens; returns the count, 0 on timeout, -1 on error.
 int pit_epoll_wait(int epfd, uint64_t *tokens, int max, int timeout_ms);
 /// A CLOCK_MONOTONIC timerfd, nonblocking and close-on-exec.
@@ -92,6 +94,8 @@ int pit_accept(int socket);
 /// The uid of the process at the other end of a Unix socket, or -1.
 long pit_peer_uid(int socket);
 
+/// reboot(2) with LINUX_REBOOT_CMD_RESTART (after sync); returns only on failure.
+int pit_reboot_restart(void);
 /// 1 when the child has exited (its status is left for waitpid), 0 while it runs, -1 on error.
 int pit_child_has_exited(pid_t pid);
 

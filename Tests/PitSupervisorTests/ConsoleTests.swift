@@ -1,0 +1,119 @@
+import CPitShim
+import PitSupervisor
+import Glibc
+import XCTest
+
+/// The serial console as the supervisor serves it, over a real pseudo-terminal pair: the supervisor opens the
+/// slave by path like a tty; the test types on the master as a technician would.
+final class SupervisorConsoleTests: XCTestCase {
+    var master: Int32 = -1
+    var slavePath = ""
+
+    override func setUp() {
+        var slave: Int32 = -1
+        var name = [CChar](repeating: 0, count: 128)
+        XCTAssertEqual(pit_tty_openpty(&master, &slave, &name, 128), 0)
+        slavePath = String(cString: name)
+        close(slave)   // the supervisor opens it by path
+        _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
+    }
+
+    override func tearDown() { close(master) }
+
+    func type(_ text: String) { _ = text.withCString { write(master, $0, strlen($0)) } }
+
+    /// Everything the console printed until `needle` shows up (or the time runs out).
+    func readUntil(_ needle: String, seconds: Double = 5) -> String {
+        var seen = ""
+        _ = waitUntil(seconds) {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = read(master, &buffer, buffer.count)
+                if n <= 0 { break }
+                seen += String(decoding: buffer[0..<n], as: UTF8.self)
+            }
+            return seen.contains(needle)
+        }
+        return seen
+    }
+
+    func harness(pin: String = "4321") -> SupervisorHarness {
+        let h = SupervisorHarness()
+        h.writeJail("svc", "exec sleep 1000")
+        h.writeConfig("""
+            [console]
+            tty = "\(slavePath)"
+            baud = 115200
+            pin = "\(pin)"
+            [[jails]]
+            name = "svc"
+            spec = "svc.toml"
+            stop_grace_s = 1
+            """, watchdogTimeout: 2)
+        return h
+    }
+
+    func test_consoleAnswersStatusJailsAndJSON() {
+        let h = harness()
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+        XCTAssertTrue(readUntil("type help").contains("pit console"), h.log)
+        type("jails\r")
+        XCTAssertTrue(readUntil("svc").contains("running"))
+        type("json status\r\n")
+        let json = readUntil("\"safe_mode\"")
+        XCTAssertTrue(json.contains("{\"config\""), json)
+        type("watchdog\n")
+        XCTAssertTrue(readUntil("health").contains("healthy"))
+        _ = h.stop()
+    }
+
+    func test_changingCommandsNeedThePinAndRestartWorksWithIt() {
+        let h = harness()
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+        let before = h.jail("svc")?.pid
+        _ = readUntil("type help")
+        type("restart svc\r")
+        let refused = readUntil("PIN", seconds: 3)
+        XCTAssertTrue(refused.lowercased().contains("pin"), refused)
+        XCTAssertEqual(h.jail("svc")?.pid, before)
+        type("pin 4321\r")
+        _ = readUntil("unlock", seconds: 3)
+        type("restart svc\r")
+        _ = readUntil("restart", seconds: 3)
+        XCTAssertTrue(waitUntil(6) { h.jail("svc")?.state == "running" && h.jail("svc")?.pid != before }, h.log)
+        _ = h.stop()
+    }
+
+    func test_garbageAndFloodOnTheLineNeverDelayTheWatchdogFeed() {
+        let h = harness()
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+        // 3 s of binary garbage and long command floods, written as fast as the pty takes them; the test
+        // reads nothing back, so the console's output buffer fills and drops too.
+        var random: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let end = monotonicMilliseconds() + 3000
+        var written = 0
+        while monotonicMilliseconds() < end {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            for i in chunk.indices {
+                random = random &* 6364136223846793005 &+ 1442695040888963407
+                chunk[i] = i % 3 == 0 ? UInt8(truncatingIfNeeded: random >> 33) : Array("status\r\njails\n".utf8)[i % 14]
+            }
+            let n = write(master, chunk, chunk.count)
+            if n > 0 { written += n } else { usleep(1000) }
+        }
+        usleep(1_500_000)
+        let feeds = h.feeds()
+        let gaps = zip(feeds.dropFirst(), feeds).map { $0 - $1 }
+        XCTAssertGreaterThan(written, 100_000, "the flood was not delivered")
+        XCTAssertGreaterThanOrEqual(feeds.count, 4, h.log)
+        XCTAssertLessThan(gaps.max() ?? 99, 1.5, "feed interval 1 s: \(gaps)")
+        XCTAssertEqual(h.statusOrNil()?.watchdog.health, "healthy")
+        // And the console still answers afterwards.
+        type("\r\nstatus\r")
+        XCTAssertTrue(readUntil("uptime").contains("uptime"))
+        _ = h.stop()
+    }
+}
