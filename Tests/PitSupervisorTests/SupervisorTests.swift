@@ -198,7 +198,10 @@ final class SupervisorTests: XCTestCase {
         // Even with the directory and socket opened up, a non-root peer is refused by SO_PEERCRED.
         chmod(h.dir.path + "/run", 0o755)
         chmod(h.socket, 0o666)
-        let denied = Process.run(["/usr/sbin/runuser", "-u", "nobody", "--", Pit.executable, "status", "--json", "--socket", h.socket])
+        // A copy nobody can execute (the build directory may sit under a private temporary directory).
+        _ = Process.run(["/bin/cp", Pit.executable, h.dir.path + "/pit"])
+        chmod(h.dir.path + "/pit", 0o755)
+        let denied = Process.run(["/usr/sbin/runuser", "-u", "nobody", "--", h.dir.path + "/pit", "status", "--json", "--socket", h.socket])
         XCTAssertTrue(denied.stdout.contains("serves root only"), denied.stdout + denied.stderr)
         XCTAssertFalse(denied.stdout.contains("\"jails\""))
         _ = h.stop()

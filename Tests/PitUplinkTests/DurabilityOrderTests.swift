@@ -26,7 +26,9 @@ final class DurabilityOrderTests: XCTestCase {
         var unsyncedRenames: [String] = []  // renames into the spool directory not yet made durable
         var acknowledged = 0, renames = 0, recordWrites = 0
         var problems: [String] = []
-        for raw in String(decoding: Files.read(trace), as: UTF8.self).split(separator: "\n") {
+        let traceText = String(decoding: Files.read(trace), as: UTF8.self)
+        let excerpt = traceText.split(separator: "\n").filter { $0.contains("write(1") || $0.contains("spool") }.prefix(6).joined(separator: "\n")
+        for raw in traceText.split(separator: "\n") {
             var line = Substring(raw)
             if let space = line.firstIndex(of: " "), line[..<space].allSatisfy(\.isNumber) {
                 line = line[line.index(after: space)...]
@@ -74,7 +76,7 @@ final class DurabilityOrderTests: XCTestCase {
             }
         }
         XCTAssertEqual(problems, [])
-        XCTAssertEqual(acknowledged, 40, "every acknowledgement was seen in the trace")
+        XCTAssertEqual(acknowledged, 40, "every acknowledgement was seen in the trace; excerpt: \(excerpt)\n(\(traceText.utf8.count) bytes)")
         XCTAssertGreaterThanOrEqual(recordWrites, 40)
         XCTAssertGreaterThanOrEqual(renames, 3, "several segment files were created: \(renames)")
     }
