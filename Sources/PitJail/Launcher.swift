@@ -308,6 +308,20 @@ public final class RunningJail {
         return n > 0 && String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self).contains("seccomp")
     }
 
+    /// Whether the setup channel has reached end-of-file (the exec happened). A "K" the child sent just before
+    /// its execve may still be queued in front of the end-of-file: it is consumed here, or the jailed command's
+    /// first syscalls would pass for Pit's own pre-exec ones.
+    private func channelAtEndOfFile() -> Bool {
+        guard setupChannel >= 0 else { return true }
+        var byte: UInt8 = 0
+        while true {
+            let n = recv(setupChannel, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+            if n == 0 { return true }
+            guard n == 1, byte == UInt8(ascii: "K") else { return false }   // EAGAIN, or an error line for awaitExec
+            _ = recv(setupChannel, &byte, 1, Int32(MSG_DONTWAIT))
+        }
+    }
+
     /// Answers one pending notification: records the violation, then applies the policy's outcome.
     public func serviceListener(_ onViolation: (Violation) -> Void) {
         guard listener >= 0 else { return }
@@ -324,8 +338,7 @@ public final class RunningJail {
         // let it through. execve closes the channel before the new program runs, so a notification that
         // finds the channel at end-of-file comes from the jailed command and is judged like any other.
         if !execDone && notification.pid == UInt32(pid) {
-            var byte: UInt8 = 0
-            if setupChannel >= 0 && recv(setupChannel, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 0 {
+            if channelAtEndOfFile() {
                 execDone = true
             } else {
                 _ = pit_notif_respond(listener, notification.id, 0, 1)

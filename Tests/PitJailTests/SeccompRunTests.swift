@@ -87,6 +87,19 @@ final class SeccompRunTests: XCTestCase {
     }
 }
 
+final class FirstSyscallTests: XCTestCase {
+    /// The jailed command's very first syscalls are judged like any other, even when they race with the parent
+    /// reading the exec's end-of-file (a queued "filter loaded" byte once made them pass as Pit's own: 5 in 80).
+    func test_theCommandsFirstSyscallIsReportedEveryTime() {
+        for i in 0..<40 {
+            let name = "first\(getpid())x\(i)"   // a fresh policy each time: compiled, not cached
+            let r = Pit.run(["--seccomp-string", "POLICY \(name) { REPORT { uname } } USE \(name) DEFAULT ALLOW", "--", "/bin/uname"])
+            XCTAssertTrue(r.stderr.contains("violation: uname("), "run \(i): \(r.stderr)")
+            XCTAssertEqual(r.status, 128 + SIGKILL, "run \(i)")
+        }
+    }
+}
+
 final class PolicyCacheTests: XCTestCase {
     func test_compiledPolicyIsCachedAndTheCachedFilterEnforcesTheSame() {
         // A policy text no other test uses, so its cache entry is this test's own.
