@@ -47,6 +47,12 @@ final class PersonaSambaTests: XCTestCase {
             h.dir.write("\(daemon).toml", spec)
         }
         let port = 44_900 + Int(getpid() % 90)
+        // The uplink's receiver: a syslog (UDP) listener on the device namespace's loopback, one line per datagram.
+        let received = h.dir.path + "/received"
+        let receiver = spawnDetached(["/usr/bin/nsenter", "--net=/run/netns/" + device, "/usr/bin/python3", "-c",
+            "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('127.0.0.1',5514))\nf=open(sys.argv[1],'a',buffering=1)\nwhile True: f.write(s.recv(65536).decode(errors='replace').replace('\\n',' ')+'\\n')",
+            received])
+        defer { kill(receiver, SIGKILL); _ = Process.wait(receiver) }
         // The persona and Samba settings come first: TOML puts [watchdog] (from writeConfig) after them.
         h.writeConfig("""
             [[jails]]
@@ -57,6 +63,12 @@ final class PersonaSambaTests: XCTestCase {
             [[jails]]
             name = "nmbd"
             spec = "nmbd.toml"
+            [[uplink]]
+            type = "syslog"
+            name = "siem"
+            protocol = "udp"
+            host = "127.0.0.1"
+            port = 5514
             """)
         let config = readText(h.dir.path + "/device.toml") ?? ""
         h.dir.write("device.toml", "persona = \"persona.toml\"\nsamba_root = \"samba\"\nsmb_port = \(port)\n" + config)
@@ -90,6 +102,12 @@ final class PersonaSambaTests: XCTestCase {
         XCTAssertEqual(events.first?.client, "192.0.2.20")
         XCTAssertEqual(events.first?.share, "finance")
         XCTAssertEqual(h.statusOrNil()?.jails.map(\.violations), [0, 0], h.log)
+        // And exactly one smb_access reached the receiver, through the uplink agent.
+        XCTAssertTrue(waitUntil(10) { (readText(received) ?? "").contains("\"smb_access\"") }, h.log)
+        usleep(500_000)
+        let alerts = lines(readText(received) ?? "").filter { $0.contains("\"kind\":\"smb_access\"") }
+        XCTAssertEqual(alerts.count, 1, "\(alerts)")
+        XCTAssertTrue(alerts.first?.contains("\"file\":\"salaries-2026.xlsx\"") ?? false, "\(alerts)")
         XCTAssertEqual(h.stop(), 0, h.log)
     }
 
