@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Start to accepting connections: plain smbd vs smbd in its Pit jail (policies/samba: namespaces, read-only root,
 # dropped caps, the learned seccomp policy). Both with the same smb.conf on a loopback port. Prints a table.
+# Status: on the development VM the start times vary from 1.5 s to the 20 s cap for plain smbd as well as
+# jailed, so the figures are not yet trustworthy (cause under investigation, see the issue notes).
 #   bash Tests/Benchmarks/samba-start.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,14 +38,25 @@ while True:
         if time.monotonic() - start > 20: print("timeout", file=sys.stderr); break
         time.sleep(0.001)
 print(f"{(time.monotonic() - start) * 1000:.1f}")
-p.terminate()
+import os, signal
+os.killpg(p.pid, signal.SIGTERM)
 try: p.wait(5)
-except subprocess.TimeoutExpired: p.kill(); p.wait()
+except subprocess.TimeoutExpired: os.killpg(p.pid, signal.SIGKILL); p.wait()
+# The next start must not race this one's listener (smbd would bind only ::1 and retry 127.0.0.1 later).
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.05).close(); time.sleep(0.01)
+    except OSError:
+        break
 PY
 }
 plain=(); jailed=()
 for _ in $(seq "$runs"); do
-  plain+=("$(measure setsid /usr/sbin/smbd --foreground --no-process-group --configfile="$work/etc/smb.host.conf")")
+  # (measure starts each command as a session leader, as Pit makes the jailed smbd one)
+  # Same name resolution as the jail (hosts: files with this host's name): without it smbd's own-name lookup
+  # waits on DNS, which this machine cannot reach, and the comparison would measure DNS time-outs.
+  plain+=("$(measure unshare -m sh -c "mount --bind $work/etc/hosts /etc/hosts && mount --bind $work/etc/nsswitch.conf /etc/nsswitch.conf && exec /usr/sbin/smbd --foreground --no-process-group --configfile=$work/etc/smb.host.conf")")
   sleep 0.3
   jailed+=("$(measure "$pit" run --jail policies/samba/smbd.toml "${binds[@]}")")
   sleep 0.3
