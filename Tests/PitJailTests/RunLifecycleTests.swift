@@ -86,7 +86,7 @@ final class RunLifecycleTests: XCTestCase {
         let r = Pit.run(["--memory-max", "32M", "--time-limit", "60", "--name", "hog", "--", "/usr/bin/tail", "/dev/zero"])
         XCTAssertEqual(r.status, 128 + SIGKILL, r.stderr)
         XCTAssertFalse(r.stderr.contains("time limit"), "the OOM killer, not the time limit, must stop it: \(r.stderr)")
-        XCTAssertTrue(leftoverCgroups().isEmpty, "\(leftoverCgroups())")
+        XCTAssertTrue(cgroupDirectories(named: "pit-hog-").isEmpty, "\(cgroupDirectories(named: "pit-hog-"))")
     }
 
     func test_forkBombIsContainedByThePidsLimit() {
@@ -143,15 +143,13 @@ final class RunLifecycleTests: XCTestCase {
     }
 
     func test_nothingIsLeftBehindAfterASetupError() {
-        let before = leftoverCgroups()
         let r = Pit.run(["--pids-max", "10", "--name", "fails", "--", "/bin/no-such-command"])
         XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(leftoverCgroups(), before)
+        XCTAssertEqual(cgroupDirectories(named: "pit-fails-"), [])
     }
 
     // MARK: - helpers
 
-    func leftoverCgroups() -> [String] { cgroupDirectories(named: "pit-") }
 
     /// Jail cgroups (pit-NAME-PID) anywhere under /sys/fs/cgroup, found with find(1).
     func cgroupDirectories(named prefix: String) -> [String] {
