@@ -22,9 +22,11 @@ let package = Package(
         .target(name: "CPersonaShim"),
 
         .target(name: "PitTOML"),
-        .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim"]),
+        // SHA-256 shared by policy hashes, the policy cache and persona MAC derivation.
+        .target(name: "PitHash"),
+        .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim", "PitHash"]),
         .target(name: "PitJail", dependencies: [
-            "CPitShim", "CCap", "PitPolicy", "PitTOML",
+            "CPitShim", "CCap", "PitPolicy", "PitTOML", "PitHash",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "PitBoard", dependencies: [
@@ -35,7 +37,7 @@ let package = Package(
         .executableTarget(name: "uplink-bench", dependencies: ["PitUplink"]),
         .target(name: "PitConsole"),
         .executableTarget(name: "console-fuzz", dependencies: ["PitConsole"]),
-        .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim"]),
+        .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim", "PitHash"]),
         .executableTarget(name: "persona-probe", dependencies: ["PitPersona"]),
         .executableTarget(name: "policy-bench", dependencies: ["PitPolicy", "CPitShim"]),
         .executableTarget(name: "spool-writer", dependencies: ["PitUplink"]),
@@ -48,11 +50,11 @@ let package = Package(
         ]),
 
         .testTarget(name: "PitTOMLTests", dependencies: ["PitTOML"]),
-        .testTarget(name: "PitPolicyTests", dependencies: ["PitPolicy"]),
+        .testTarget(name: "PitPolicyTests", dependencies: ["PitPolicy", "PitHash"]),
         .testTarget(name: "PitBoardTests", dependencies: ["PitBoard", "PitTOML", "CPitShim"]),
         .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "spool-writer", "pit"]),
         .testTarget(name: "PitConsoleTests", dependencies: ["PitConsole", "CPitShim"]),
-        .testTarget(name: "PitPersonaTests", dependencies: ["PitPersona", "PitTOML", "persona-probe"], exclude: ["golden"]),
+        .testTarget(name: "PitPersonaTests", dependencies: ["PitPersona", "PitTOML", "PitHash", "persona-probe"], exclude: ["golden"]),
         .testTarget(name: "PitSupervisorTests", dependencies: ["PitSupervisor", "PitUplink", "CPitShim", "pit"]),
         .testTarget(name: "PitJailTests", dependencies: ["PitJail", "pit"], exclude: ["Fixtures"]),
     ]

@@ -1,5 +1,6 @@
 import Glibc
 import PitPolicy
+import PitHash
 
 /// Compiled jail policies kept between launches, keyed by the SHA-256 of the policy text, the architecture and
 /// this cache's format: compiling a ~90-syscall policy with libseccomp costs more than the rest of a launch.

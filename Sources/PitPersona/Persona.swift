@@ -1,5 +1,6 @@
 import Glibc
 import PitTOML
+import PitHash
 
 /// The network identity the canary presents: names, link address, IP configuration and the decoy
 /// shares Samba will serve. Read from a TOML persona file; every error names file:line:col and the
@@ -229,7 +230,7 @@ extension Persona {
 
     /// The vendor-OUI MAC for a device id (see `macDerivationPrefix`).
     public static func deriveMAC(oui: [UInt8], deviceID: String) -> MACAddress {
-        let digest = SHA256.hash(Array((macDerivationPrefix + deviceID).utf8))
+        let digest = SHA256.digest(Array((macDerivationPrefix + deviceID).utf8))
         return MACAddress(bytes: Array(oui.prefix(3)) + digest.prefix(3))
     }
 

@@ -6,6 +6,7 @@ import CPolicyShim
 #endif
 #if canImport(Glibc)
 import Glibc
+import PitHash
 #endif
 
 /// What one syscall does under a compiled policy (for `pit policy check` and reports).

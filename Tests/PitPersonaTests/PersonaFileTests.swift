@@ -2,6 +2,7 @@ import Glibc
 import PitTOML
 import XCTest
 @testable import PitPersona
+import PitHash
 
 /// Reading persona files: every accepted field and every error path, each error checked for its
 /// file:line:col and field name (the contract `pit` relies on to print one actionable line).
@@ -98,11 +99,11 @@ final class PersonaFileTests: XCTestCase {
 
     func testSHA256KnownAnswers() {
         func hex(_ b: [UInt8]) -> String { b.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
-        XCTAssertEqual(hex(SHA256.hash([UInt8]())), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(hex(SHA256.hash(Array("abc".utf8))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(hex(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))),
+        XCTAssertEqual(hex(SHA256.digest([UInt8]())), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(hex(SHA256.digest(Array("abc".utf8))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(hex(SHA256.digest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))),
                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        XCTAssertEqual(hex(SHA256.hash([UInt8](repeating: 0x61, count: 1000))),
+        XCTAssertEqual(hex(SHA256.digest([UInt8](repeating: 0x61, count: 1000))),
                        "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 

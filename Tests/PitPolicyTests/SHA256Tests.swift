@@ -1,5 +1,6 @@
 import Testing
 @testable import PitPolicy
+import PitHash
 
 @Suite struct SHA256Tests {
     @Test(arguments: [

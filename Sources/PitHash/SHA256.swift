@@ -1,5 +1,5 @@
-/// FIPS 180-4 SHA-256, small and dependency-free: the policy hash is the only use, so
-/// pulling in a crypto library (or Foundation) is not worth it.
+/// FIPS 180-4 SHA-256, small and dependency-free: policy hashes, the policy cache key and the persona's MAC
+/// derivation need nothing more, and a crypto library (or Foundation) would not be worth its size.
 public enum SHA256 {
     static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
