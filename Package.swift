@@ -54,8 +54,10 @@ let package = Package(
         .testTarget(name: "PitBoardTests", dependencies: ["PitBoard", "PitTOML", "CPitShim"]),
         .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "spool-writer", "pit"]),
         .testTarget(name: "PitConsoleTests", dependencies: ["PitConsole", "CPitShim"]),
+        // Helpers for tests that drive the real `pit` (spawn, capture, scratch directories).
+        .target(name: "PitTestSupport", path: "Tests/PitTestSupport"),
         .testTarget(name: "PitPersonaTests", dependencies: ["PitPersona", "PitTOML", "PitHash", "persona-probe"], exclude: ["golden"]),
-        .testTarget(name: "PitSupervisorTests", dependencies: ["PitSupervisor", "PitUplink", "CPitShim", "pit"]),
-        .testTarget(name: "PitJailTests", dependencies: ["PitJail", "pit"], exclude: ["Fixtures"]),
+        .testTarget(name: "PitSupervisorTests", dependencies: ["PitSupervisor", "PitUplink", "CPitShim", "PitTestSupport", "pit"]),
+        .testTarget(name: "PitJailTests", dependencies: ["PitJail", "PitTestSupport", "pit"], exclude: ["Fixtures"]),
     ]
 )

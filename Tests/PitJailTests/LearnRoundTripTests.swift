@@ -1,3 +1,4 @@
+import PitTestSupport
 import Glibc
 import XCTest
 
@@ -54,8 +55,3 @@ final class LearnRoundTripTests: XCTestCase {
     }
 }
 
-extension String {
-    func replacingAll(_ target: String, _ replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
-    }
-}

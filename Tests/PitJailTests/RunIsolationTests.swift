@@ -1,3 +1,4 @@
+import PitTestSupport
 import Glibc
 import XCTest
 

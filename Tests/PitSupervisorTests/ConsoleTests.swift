@@ -1,3 +1,4 @@
+import PitTestSupport
 import CPitShim
 import PitSupervisor
 import Glibc

@@ -1,3 +1,4 @@
+import PitTestSupport
 import FoundationEssentials
 import Glibc
 import PitSupervisor
@@ -111,8 +112,3 @@ func spawnDetached(_ argv: [String], stderrPath: String? = nil) -> pid_t {
     return pid
 }
 
-extension String {
-    func replacingAll(_ target: String, _ replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
-    }
-}

@@ -1,3 +1,4 @@
+import PitTestSupport
 import FoundationEssentials
 import Glibc
 import PitUplink

@@ -1,3 +1,4 @@
+import PitTestSupport
 import Glibc
 import PitSupervisor
 import XCTest

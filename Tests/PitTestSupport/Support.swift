@@ -1,15 +1,20 @@
 import Glibc
-import XCTest
 
+/// Shared by the test targets that drive the real `pit` executable (PitJailTests, PitSupervisorTests).
 /// Runs the real `pit` executable built next to the test bundle and captures what it prints.
-struct Captured {
-    var status: Int32        // exit code, or 128+signal
-    var stdout: String
-    var stderr: String
+public struct Captured {
+    public var status: Int32        // exit code, or 128+signal
+    public var stdout: String
+    public var stderr: String
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
-enum Pit {
-    static var executable: String {
+public enum Pit {
+    public static var executable: String {
         // The test bundle lives in the build directory beside the `pit` executable.
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
@@ -20,22 +25,22 @@ enum Pit {
         return "/" + parts.joined(separator: "/") + "/pit"
     }
 
-    static func run(_ arguments: [String], stdin: Int32? = nil, inherit: [Int32] = []) -> Captured {
+    public static func run(_ arguments: [String], stdin: Int32? = nil, inherit: [Int32] = []) -> Captured {
         Process.run([executable, "run"] + arguments, stdin: stdin, inherit: inherit)
     }
 }
 
-enum Process {
+public enum Process {
     /// posix_spawn with stdout/stderr captured through pipes; `inherit` fds stay open in the child.
-    static func run(_ argv: [String], stdin: Int32? = nil, inherit: [Int32] = []) -> Captured {
+    public static func run(_ argv: [String], stdin: Int32? = nil, inherit: [Int32] = []) -> Captured {
         let child = spawn(argv, stdin: stdin, inherit: inherit)
         let (out, err) = drain(child.stdout, child.stderr)
         return Captured(status: wait(child.pid), stdout: out, stderr: err)
     }
 
-    struct Child { var pid: pid_t; var stdout: Int32; var stderr: Int32 }
+    public struct Child { public var pid: pid_t; public var stdout: Int32; public var stderr: Int32 }
 
-    static func spawn(_ argv: [String], stdin: Int32? = nil, inherit: [Int32] = []) -> Child {
+    public static func spawn(_ argv: [String], stdin: Int32? = nil, inherit: [Int32] = []) -> Child {
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
         pipe(&outPipe)
         pipe(&errPipe)
@@ -60,7 +65,7 @@ enum Process {
         return Child(pid: pid, stdout: outPipe[0], stderr: errPipe[0])
     }
 
-    static func drain(_ a: Int32, _ b: Int32) -> (String, String) {
+    public static func drain(_ a: Int32, _ b: Int32) -> (String, String) {
         var outputs: [Int32: [UInt8]] = [a: [], b: []]
         var open = [a, b]
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -75,7 +80,7 @@ enum Process {
         return (String(decoding: outputs[a]!, as: UTF8.self), String(decoding: outputs[b]!, as: UTF8.self))
     }
 
-    static func wait(_ pid: pid_t) -> Int32 {
+    public static func wait(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
@@ -83,14 +88,14 @@ enum Process {
 }
 
 /// A scratch directory on the host, removed at the end of the test.
-final class ScratchDirectory {
-    let path: String
-    init() {
+public final class ScratchDirectory {
+    public let path: String
+    public init() {
         var template = Array("/tmp/pit-test.XXXXXX".utf8CString)
         path = String(cString: mkdtemp(&template))
         chmod(path, 0o755)
     }
-    func write(_ name: String, _ text: String, mode: mode_t = 0o644) {
+    public func write(_ name: String, _ text: String, mode: mode_t = 0o644) {
         let fd = open(path + "/" + name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
         close(fd)
@@ -98,11 +103,11 @@ final class ScratchDirectory {
     deinit { _ = Process.run(["/bin/rm", "-rf", path]) }
 }
 
-func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
+public func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
 
-func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+public func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-func readText(_ path: String) -> String? {
+public func readText(_ path: String) -> String? {
     guard let file = fopen(path, "r") else { return nil }
     defer { fclose(file) }
     var bytes: [UInt8] = []
@@ -113,4 +118,10 @@ func readText(_ path: String) -> String? {
         bytes.append(contentsOf: buffer[0..<n])
     }
     return String(decoding: bytes, as: UTF8.self)
+}
+
+extension String {
+    public func replacingAll(_ target: String, _ replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
 }
