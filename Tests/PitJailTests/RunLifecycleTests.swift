@@ -116,10 +116,20 @@ final class RunLifecycleTests: XCTestCase {
     }
 
     func test_cpuLimitIsWrittenToTheCgroup() {
-        let r = Pit.run(["--cpu-max", "25", "--", "/bin/sh", "-c", "cat /proc/self/cgroup"])
-        XCTAssertEqual(r.status, 0, r.stderr)
+        let child = Process.spawn([Pit.executable, "run", "--cpu-max", "25", "--name", "cpuq", "--", "/bin/sh", "-c", "cat /proc/self/cgroup; sleep 2"])
+        var quota: String?
+        for _ in 0..<40 where quota == nil {
+            usleep(50_000)
+            if let directory = cgroupDirectories(named: "pit-cpuq-").first {
+                // v1: cpu.cfs_quota_us; v2: cpu.max "quota period". 25% of one CPU = 25000 us per 100000 us.
+                quota = readText(directory + "/cpu.cfs_quota_us") ?? readText(directory + "/cpu.max")
+            }
+        }
+        let (out, err) = Process.drain(child.stdout, child.stderr)
+        XCTAssertEqual(Process.wait(child.pid), 0, err)
+        XCTAssertTrue(["25000\n", "25000 100000\n"].contains(quota ?? ""), "quota: \(quota ?? "no jail cgroup seen")")
         // Inside its cgroup namespace the jail sees itself at the root of its own cgroup.
-        XCTAssertTrue(lines(r.stdout).contains { $0.hasSuffix(":cpu:/") || $0 == "0::/" }, r.stdout)
+        XCTAssertTrue(lines(out).contains { $0.hasSuffix(":cpu:/") || $0 == "0::/" }, out)
     }
 
     func test_tiocstiOnTheInheritedTerminalFails() {
