@@ -18,7 +18,7 @@ public struct Leds {
     }
 
     var channels: [Indicator: Channel]
-    public private(set) var pattern: LedPattern?
+    public internal(set) var pattern: LedPattern?
 
     public init(drivers: [Indicator: LedDriver]) {
         channels = drivers.mapValues { Channel(driver: $0) }

@@ -66,6 +66,8 @@ public final class Supervisor {
     public private(set) var safeMode = false
     var leds: Leds?
     var ledPattern: LedPattern = .booting
+    /// The console's `leds test` while it runs: it takes the LEDs over, then the pattern comes back.
+    var ledWalk: LedWalk?
     var recentViolation: Int64?
     let startedAt = monotonicMilliseconds()
     var stopping = false
@@ -353,6 +355,7 @@ public final class Supervisor {
         var next = slots.compactMap(\.deadline).min()
         if let lastFeed, watchdog != nil, feedIntervalMs > 0 { next = min(next ?? .max, lastFeed + feedIntervalMs) }
         if let blink = leds?.nextDeadline(after: now) { next = min(next ?? .max, blink) }
+        if let step = ledWalk?.nextDeadline(after: now) { next = min(next ?? .max, step) }
         if recentViolation != nil { next = min(next ?? .max, (recentViolation ?? now) + Self.violationLedMs) }
         if let at = agentRestartAt { next = min(next ?? .max, at) }
         if let serial, serial.console == nil, let at = serial.reopenAt { next = min(next ?? .max, at) }
@@ -624,7 +627,7 @@ public final class Supervisor {
 
     static let violationLedMs: Int64 = 60_000
 
-    private func updateLeds(now: Int64) {
+    func updateLeds(now: Int64) {
         if let seen = recentViolation, now - seen >= Self.violationLedMs { recentViolation = nil }
         var patterns: [LedPattern] = []
         if safeMode { patterns.append(.safeMode) }
@@ -633,6 +636,14 @@ public final class Supervisor {
         if !requiredJailsDown().isEmpty { patterns.append(slots.contains { $0.phase == .waiting || $0.phase == .starting } ? .booting : .degraded) }
         if uplinkState == "down" { patterns.append(.uplinkDown) }
         let pattern = LedPattern.mostUrgent(of: patterns) ?? .ok
+        if let walk = ledWalk {
+            if let lit = walk.lit(at: now) {
+                ledPattern = pattern
+                try? leds?.showAlone(lit, now: now)
+                return
+            }
+            ledWalk = nil   // over: `leds.pattern` is nil now, so the pattern below is shown again
+        }
         if pattern != ledPattern || leds?.pattern != pattern {
             ledPattern = pattern
             try? leds?.show(pattern, now: now)
@@ -700,7 +711,7 @@ public final class Supervisor {
                 feed_interval_ms: watchdog == nil ? nil : feedIntervalMs,
                 last_feed_ms_ago: lastFeed.map { now - $0 }, boot_status: bootStatus,
                 health: Self.describe(health.state), problems: healthProblems),
-            leds: SupervisorStatus.LedStatus(pattern: ledPattern.rawValue,
+            leds: SupervisorStatus.LedStatus(pattern: ledWalk == nil ? ledPattern.rawValue : "test",
                                              status: leds?.state(of: .status)?.description,
                                              alert: leds?.state(of: .alert)?.description,
                                              uplink: leds?.state(of: .uplink)?.description),

@@ -276,3 +276,33 @@ final class GpioLedTests: XCTestCase {
         }
     }
 }
+
+final class LedWalkTests: XCTestCase {
+    func testEachIndicatorAloneInTurnThenOver() {
+        let walk = LedWalk(indicators: [.status, .alert, .uplink], startedAt: 1000, stepMs: 500)
+        XCTAssertEqual(walk.lit(at: 1000), .status)
+        XCTAssertEqual(walk.lit(at: 1499), .status)
+        XCTAssertEqual(walk.lit(at: 1500), .alert)
+        XCTAssertEqual(walk.lit(at: 2499), .uplink)
+        XCTAssertNil(walk.lit(at: 2500))
+        XCTAssertEqual(walk.nextDeadline(after: 1000), 1500)
+        XCTAssertEqual(walk.nextDeadline(after: 2200), 2500)
+        XCTAssertNil(walk.nextDeadline(after: 2500))
+    }
+
+    func testShowAloneLightsOneAndForgetsThePattern() throws {
+        let sysfs = FakeLedClass()
+        defer { sysfs.remove() }
+        for name in ["a", "b"] { sysfs.add(name) }
+        var leds = try Leds.open([.status: .ledClass(names: ["a"]), .alert: .ledClass(names: ["b"])], ledClassRoot: sysfs.root)
+        try leds.show(.ok, now: 0)
+        XCTAssertEqual(leds.pattern, .ok)
+        try leds.showAlone(.alert, now: 10)
+        XCTAssertEqual(sysfs.attribute("a", "brightness"), "0")
+        XCTAssertEqual(sysfs.attribute("b", "brightness"), "255")
+        XCTAssertNil(leds.pattern, "a walk step is no pattern: the supervisor must show its pattern again")
+        try leds.show(.ok, now: 20)
+        XCTAssertEqual(sysfs.attribute("a", "trigger"), "heartbeat")
+        XCTAssertEqual(sysfs.attribute("b", "brightness"), "0")
+    }
+}

@@ -117,4 +117,76 @@ final class SupervisorConsoleTests: XCTestCase {
         XCTAssertTrue(readUntil("uptime").contains("uptime"))
         _ = h.stop()
     }
+
+    /// `leds test` walks every LED of the board, each lit alone, then the pattern comes back. The LEDs are
+    /// LED-class devices: a directory of attribute files bind-mounted at /sys/class/leds (on a tmpfs over
+    /// /sys/class: this machine has no LED class) in the supervisor's own mount namespace, so the real sysfs is never touched and the test reads the files
+    /// the supervisor writes.
+    func test_ledsTestLightsEachLedAloneThenRestoresThePattern() {
+        let h = SupervisorHarness()
+        let names = ["status", "alert", "uplink"]
+        for name in names {
+            mkdir(h.dir.path + "/leds", 0o755)
+            mkdir(h.dir.path + "/leds/" + name, 0o755)
+            h.dir.write("leds/\(name)/max_brightness", "1\n")
+            h.dir.write("leds/\(name)/brightness", "0\n")
+            h.dir.write("leds/\(name)/trigger", "[none] timer heartbeat\n")
+            h.dir.write("leds/\(name)/delay_on", "500\n")
+            h.dir.write("leds/\(name)/delay_off", "500\n")
+        }
+        h.dir.write("board.toml", """
+            name = "fake-leds"
+            [leds.status]
+            led = "status"
+            [leds.alert]
+            led = "alert"
+            [leds.uplink]
+            led = "uplink"
+            """)
+        h.writeJail("svc", "exec sleep 1000")
+        h.writeConfig("""
+            [console]
+            tty = "\(slavePath)"
+            baud = 115200
+            pin = "4321"
+            [[jails]]
+            name = "svc"
+            spec = "svc.toml"
+            stop_grace_s = 1
+            """, top: "board = \"board.toml\"")
+        h.start(prefix: ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                         "mount -t tmpfs pit-test /sys/class && mkdir /sys/class/leds && mount --bind \"$0\" /sys/class/leds && exec \"$@\"", h.dir.path + "/leds"])
+        XCTAssertTrue(waitUntil(5) { h.statusOrNil()?.leds.pattern == "ok" }, h.log)
+        let before = h.statusOrNil()?.leds
+        XCTAssertEqual(before?.status, "heartbeat", "the LEDs were not wired: \(h.log)")
+        _ = readUntil("type help")
+        type("leds test\r")
+        XCTAssertTrue(readUntil("PIN", seconds: 3).lowercased().contains("pin"))
+        XCTAssertEqual(h.statusOrNil()?.leds.pattern, "ok", "the walk started without the PIN")
+        type("pin 4321\r")
+        _ = readUntil("unlock", seconds: 3)
+        type("leds test\r")
+        XCTAssertTrue(readUntil("lighting").contains("status, alert, uplink"))
+        // Sample the brightness files as the walk goes; each distinct combination is recorded once.
+        var seen: [String] = []
+        var sawTestPattern = false
+        let walked = waitUntil(6) {
+            let lit = names.map { (readText(h.dir.path + "/leds/\($0)/brightness") ?? "?").filter { !$0.isWhitespace } }
+            let trigger = readText(h.dir.path + "/leds/status/trigger") ?? ""
+            let sample = lit.joined()
+            if trigger == "none" && seen.last != sample { seen.append(sample) }
+            if h.statusOrNil()?.leds.pattern == "test" { sawTestPattern = true }
+            return seen.contains("001") && trigger == "heartbeat"
+        }
+        XCTAssertTrue(walked, "walk: \(seen) \(h.log)")
+        XCTAssertTrue(sawTestPattern)
+        let alone = seen.filter { ["100", "010", "001"].contains($0) }
+        XCTAssertEqual(alone, ["100", "010", "001"], "each LED alone, in order: \(seen)")
+        XCTAssertTrue(waitUntil(3) { h.statusOrNil()?.leds.pattern == "ok" })
+        XCTAssertEqual(h.statusOrNil()?.leds, before, "the pattern came back")
+        XCTAssertEqual(readText(h.dir.path + "/leds/uplink/brightness")?.filter { !$0.isWhitespace },
+                       before?.uplink == "on" ? "1" : "0")
+        XCTAssertEqual(h.statusOrNil()?.watchdog.health, "healthy")
+        _ = h.stop()
+    }
 }

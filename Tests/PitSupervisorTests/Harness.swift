@@ -20,8 +20,10 @@ final class SupervisorHarness {
         chmod(dir.path + "/shared", 0o777)
     }
 
-    func writeConfig(_ body: String, watchdogTimeout: Int = 4, healthGrace: Int = 60) {
+    /// `top` holds root-level keys (e.g. `board = ...`), which must come before the first table.
+    func writeConfig(_ body: String, top: String = "", watchdogTimeout: Int = 4, healthGrace: Int = 60) {
         dir.write("device.toml", """
+            \(top)
             data_dir = "\(dir.path)/data"
             control_socket = "\(socket)"
             [watchdog]
