@@ -19,7 +19,7 @@ final class SupervisorConsoleTests: XCTestCase {
         _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
     }
 
-    override func tearDown() { close(master) }
+    override func tearDown() { if master >= 0 { close(master) } }
 
     func type(_ text: String) { _ = text.withCString { write(master, $0, strlen($0)) } }
 
@@ -187,6 +187,47 @@ final class SupervisorConsoleTests: XCTestCase {
         XCTAssertEqual(readText(h.dir.path + "/leds/uplink/brightness")?.filter { !$0.isWhitespace },
                        before?.uplink == "on" ? "1" : "0")
         XCTAssertEqual(h.statusOrNil()?.watchdog.health, "healthy")
+        _ = h.stop()
+    }
+
+    /// A USB gadget serial port disappears when the cable is pulled and comes back as the same path. Here the
+    /// path is a symlink to a pty: closing the master hangs the tty up, the supervisor drops it and keeps
+    /// running (fed), then the link is pointed at a fresh pty and the console greets on it.
+    func test_ttyThatDisappearsAndComesBackIsReopened() {
+        let h = SupervisorHarness()
+        let link = h.dir.path + "/ttyGS0"
+        symlink(slavePath, link)
+        h.writeJail("svc", "exec sleep 1000")
+        h.writeConfig("""
+            [console]
+            tty = "\(link)"
+            baud = 115200
+            [[jails]]
+            name = "svc"
+            spec = "svc.toml"
+            stop_grace_s = 1
+            """, watchdogTimeout: 2)
+        h.start()
+        XCTAssertTrue(readUntil("type help").contains("pit console"), h.log)
+        // Pull the cable: the master goes away, the slave reads EIO/hangup.
+        close(master)
+        master = -1
+        unlink(link)
+        usleep(2_500_000)   // longer than one reopen delay, while the device is absent
+        XCTAssertEqual(h.statusOrNil()?.watchdog.health, "healthy", h.log)
+        // Plug it back in.
+        var slave: Int32 = -1
+        var name = [CChar](repeating: 0, count: 128)
+        XCTAssertEqual(pit_tty_openpty(&master, &slave, &name, 128), 0)
+        close(slave)
+        _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
+        symlink(String(cString: name), link)
+        XCTAssertTrue(readUntil("type help", seconds: 6).contains("pit console"), "no greeting after the tty came back: \(h.log)")
+        type("status\r")
+        XCTAssertTrue(readUntil("uptime").contains("uptime"))
+        let feeds = h.feeds()
+        let gaps = zip(feeds.dropFirst(), feeds).map { $0 - $1 }
+        XCTAssertLessThan(gaps.max() ?? 99, 1.5, "the feed went on while the tty was away: \(gaps)")
         _ = h.stop()
     }
 }
