@@ -240,7 +240,10 @@ public final class Supervisor {
 
     private func setUpLoop() throws(SupervisorError) {
         // A subreaper inherits orphans that would otherwise go to init, and reaps them.
-        _ = pit_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        if pit_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0 {
+            // Not fatal (jails are reaped by pid either way), but orphans would go to init: say so.
+            emit(SupervisorEvent(kind: "config_error", message: "PR_SET_CHILD_SUBREAPER: \(String(cString: strerror(errno))): orphans go to init"))
+        }
         var set = sigset_t()
         sigemptyset(&set)
         let signals = [SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE]

@@ -252,3 +252,34 @@ final class SafeModeTests: XCTestCase {
         _ = h.stop()
     }
 }
+
+final class OrphanTests: XCTestCase {
+    /// As a child subreaper, the supervisor inherits processes whose parent died below it and reaps them: no
+    /// zombie stays behind. The orphan is made for real: a child of the supervisor's process (started by the
+    /// shell that execs `pit supervise`) waits until the supervisor is up, starts a grandchild and exits.
+    func test_orphansAreReparentedToTheSupervisorAndReaped() {
+        let h = SupervisorHarness()
+        h.writeJail("svc", "exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "svc"
+            spec = "svc.toml"
+            """)
+        let orphanPidFile = h.dir.path + "/orphan.pid"
+        // $0: the control socket (up means the subreaper is set), $1: where the grandchild's pid goes. `exec`
+        // runs the supervisor in the shell's process, so the background subshell is the supervisor's child.
+        let script = "(while [ ! -S \"$0\" ]; do sleep 0.05; done; sleep 2 & echo $! > \"$1\") & shift; exec \"$@\""
+        h.start(prefix: ["/bin/sh", "-c", script, h.socket, orphanPidFile])
+        var orphan: pid_t = 0
+        XCTAssertTrue(waitUntil(5) { orphan = pid_t((readText(orphanPidFile) ?? "").filter(\.isNumber)) ?? 0; return orphan > 0 }, h.log)
+        // While it runs, its parent (the subshell) is gone and the supervisor adopted it.
+        let stat = readText("/proc/\(orphan)/stat") ?? ""
+        let afterName = stat.split(separator: ")").last.map { $0.split(separator: " ") } ?? []
+        XCTAssertEqual(afterName.count > 1 ? pid_t(afterName[1]) : nil, h.pid, "ppid of the orphan: \(stat)")
+        // When it exits it is reaped (no zombie) and counted, with the subshell that left it.
+        XCTAssertTrue(waitUntil(6) { readText("/proc/\(orphan)/stat") == nil }, "zombie: \(readText("/proc/\(orphan)/stat") ?? "")")
+        XCTAssertEqual(h.statusOrNil()?.orphans_reaped, 2)
+        XCTAssertEqual(h.jail("svc")?.state, "running", "reaping orphans leaves the jails alone")
+        _ = h.stop()
+    }
+}
