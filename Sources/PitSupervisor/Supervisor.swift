@@ -73,6 +73,8 @@ public final class Supervisor {
     var stopping = false
     var exitCode: Int32 = 0
     var orphansReaped = 0
+    /// Set once the start order has run through (or safe mode held it): start-up pages were given back.
+    var startupPagesReleased = false
     var loopLatencyMs: Int64 = 0
     var uplinkState = "none"
     var uplinkQueued = 0
@@ -272,6 +274,7 @@ public final class Supervisor {
         var tokens = [UInt64](repeating: 0, count: 64)
         while true {
             armTimer(now: monotonicMilliseconds())
+            releaseStartupPagesOnce()   // before going idle, so the check needs no wakeup of its own
             // Input a flood left for the next iteration is served without waiting for another epoll event.
             let wait: Int32 = serial?.hasPendingInput == true ? 0 : -1
             let count = tokens.withUnsafeMutableBufferPointer { pit_epoll_wait(epfd, $0.baseAddress, 64, wait) }
@@ -354,6 +357,18 @@ public final class Supervisor {
         updateLeds(now: now)
     }
 
+    /// After start-up (every jail started once, or safe mode), hand the start-up code's pages back:
+    /// see `StartupPages`. Once only: later restarts fault in just what they use.
+    private func releaseStartupPagesOnce() {
+        guard !startupPagesReleased, !stopping,
+              safeMode || !slots.contains(where: { $0.phase == .waiting || $0.phase == .starting }) else { return }
+        startupPagesReleased = true
+        if case .failure(let error) = StartupPages.release() {
+            // Only memory is at stake (old kernel: EINVAL); say it once and carry on.
+            emit(SupervisorEvent(kind: "config_error", message: "releasing start-up pages: \(error)"))
+        }
+    }
+
     private func armTimer(now: Int64) {
         var next = slots.compactMap(\.deadline).min()
         if let lastFeed, watchdog != nil, feedIntervalMs > 0 { next = min(next ?? .max, lastFeed + feedIntervalMs) }
@@ -374,7 +389,11 @@ public final class Supervisor {
         for slot in slots {
             switch slot.phase {
             case .waiting:
-                if !slot.held { start(slot, now: now) }
+                if slot.held { return }
+                start(slot, now: now)
+                // A jail without a readiness check is running as soon as it started: go on with the next
+                // now, not on whatever wakes the loop next (that may be the watchdog feed, seconds away).
+                if slot.phase == .running { continue }
                 return
             case .starting:
                 return

@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-10}
 bash image/install-deps >/dev/null
-swift build -c release --product pit >/dev/null
-pit=$PWD/.build/release/pit
+swift build -c release -Xswiftc -static-executable --product pit --scratch-path .build-static >/dev/null
+pit=$PWD/.build-static/release/pit
 work=$(mktemp -d); chmod 755 "$work"
 trap 'pkill -f "configfile=/etc/samba/smb.conf" 2>/dev/null; pkill -f "configfile=$work" 2>/dev/null; rm -rf "$work"' EXIT
 port=44700

@@ -11,6 +11,21 @@ final class SupervisorTests: XCTestCase {
         "sleep \(delay); " + listen.replacingAll("PORT", String(port))
     }
 
+    /// Jails without a readiness check follow each other at once: nothing but the start order may hold the
+    /// next one back (a regression: the next jail waited for the loop's next wakeup, the feed 15 s later).
+    /// The test reads only files the jails write: a status request would itself wake the loop.
+    func test_jailsWithoutReadinessCheckAllStartWithoutWaitingForAWakeup() {
+        let h = SupervisorHarness()
+        let names = ["a", "b", "c", "d"]
+        for name in names { h.writeJail(name, "printf up > /shared/\(name); exec sleep 1000") }
+        h.writeConfig(names.map { "[[jails]]\nname = \"\($0)\"\nspec = \"\($0).toml\"\nstop_grace_s = 1" }.joined(separator: "\n"),
+                      watchdogTimeout: 30)
+        h.start()
+        XCTAssertTrue(waitUntil(5) { names.allSatisfy { h.shared($0) == "up" } },
+                      "started: \(names.filter { h.shared($0) == "up" }) \(h.log)")
+        XCTAssertEqual(h.stop(), 0)
+    }
+
     func test_jailsStartInOrderEachAfterTheFormerIsReady() {
         let h = SupervisorHarness()
         h.writeJail("first", Self.listener(port: 18181, after: "0.7"))
