@@ -112,6 +112,9 @@ public final class Supervisor {
         setUpSystemdNotify()
         try openWatchdog()              // first: from now on a hang resets the board
         try prepareDataDirectory()
+        if let problem = CgroupLeaf.enterIfNeeded() {   // before any child: jails' cgroups go beside this leaf
+            emit(SupervisorEvent(kind: "config_error", message: "\(problem): jails with cgroup limits will fail to start"))
+        }
         try recordBoot()
         applyPersona()
         openLeds()
