@@ -139,6 +139,9 @@ public final class Supervisor {
     private func openWatchdog() throws(SupervisorError) {
         let settings = config.watchdog
         // owner = "systemd": systemd's RuntimeWatchdogSec holds the device; Pit pings systemd instead.
+        if settings.owner == .systemd, let device = settings.device {
+            bootStatus = SystemdNotify.sysfsBootStatus(device: device)
+        }
         guard settings.enabled, settings.owner == .pit, let device = settings.device else { return }
         do {
             var dog = try Watchdog.open(device)

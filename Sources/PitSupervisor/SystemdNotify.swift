@@ -151,6 +151,21 @@ public struct SystemdNotify {
 
 // MARK: - The supervisor's hooks
 
+extension SystemdNotify {
+    /// A sysfs attribute's text, nil when it cannot be read.
+    public static func readSysfs(_ path: String) -> String? { readText(path) }
+
+    /// With owner = "systemd" Pit does not open the device, but the kernel still says why the board last booted:
+    /// /sys/class/watchdog/NAME/bootstatus (CONFIG_WATCHDOG_SYSFS), so watchdog resets still count toward safe
+    /// mode. `/dev/watchdog` is the legacy name of the first device, watchdog0.
+    public static func sysfsBootStatus(device: String, read: (String) -> String? = readSysfs) -> Int? {
+        var name = String(device.split(separator: "/").last ?? "")
+        if name == "watchdog" { name = "watchdog0" }
+        guard name.hasPrefix("watchdog"), let text = read("/sys/class/watchdog/\(name)/bootstatus") else { return nil }
+        return Int(text.trimmingCharacters())
+    }
+}
+
 extension Supervisor {
     /// Reads systemd's environment at start-up. A malformed one is reported and ignored (a supervisor that
     /// runs without notifications is better than none); owner = "systemd" without a service watchdog is

@@ -33,6 +33,8 @@ final class SystemdNotifyTests: XCTestCase {
         XCTAssertEqual(status?.owner, "systemd")
         XCTAssertNil(status?.device, "owner = systemd: Pit must not open a watchdog device")
         XCTAssertEqual(status?.systemd_ping_interval_ms, 1000)
+        let text = h.request("status")
+        XCTAssertTrue(text.contains("watchdog: owned by systemd, systemd pinged every 1000 ms"), text)
 
         receiver.drain()
         let healthy = receiver.collect(3.5).filter { $0.text == "WATCHDOG=1" }.map(\.time)
@@ -158,5 +160,15 @@ final class NotifyReceiver {
             if let m = next(timeoutMs: Int32(left)), condition(m.text) { return m.text }
         }
         return nil
+    }
+}
+
+final class SysfsBootStatusTests: XCTestCase {
+    func test_watchdogBootStatusIsReadFromSysfsWhenSystemdHoldsTheDevice() {
+        let files = ["/sys/class/watchdog/watchdog0/bootstatus": "32\n", "/sys/class/watchdog/watchdog1/bootstatus": "0\n"]
+        XCTAssertEqual(SystemdNotify.sysfsBootStatus(device: "/dev/watchdog0") { files[$0] }, 32)
+        XCTAssertEqual(SystemdNotify.sysfsBootStatus(device: "/dev/watchdog") { files[$0] }, 32)
+        XCTAssertEqual(SystemdNotify.sysfsBootStatus(device: "/dev/watchdog1") { files[$0] }, 0)
+        XCTAssertNil(SystemdNotify.sysfsBootStatus(device: "/dev/watchdog2") { files[$0] })
     }
 }
