@@ -26,11 +26,24 @@ pid_t pit_clone_fork(unsigned long flags) {
 }
 int pit_unshare(int flags) { return unshare(flags); }
 int pit_setns(int fd, int nstype) { return setns(fd, nstype); }
-int pit_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(SYS_setresuid, r, e, s); }
-int pit_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(SYS_setresgid, r, e, s); }
+// On 32-bit ARM (and i386) the plain setresuid/setresgid/setgroups syscalls are the legacy 16-bit-id
+// ones: uid 99999 would become 34463, 0xffff would mean "unchanged", and setgroups16 would read a
+// 32-bit gid array as pairs of 16-bit gids (65534 -> 65534, 0: root's group). The 32-bit-id calls have
+// their own numbers there; 64-bit arches only have those. image/check-cross-shim asserts the choice.
+#if defined(SYS_setresuid32)
+# define PIT_SYS_setresuid SYS_setresuid32
+# define PIT_SYS_setresgid SYS_setresgid32
+# define PIT_SYS_setgroups SYS_setgroups32
+#else
+# define PIT_SYS_setresuid SYS_setresuid
+# define PIT_SYS_setresgid SYS_setresgid
+# define PIT_SYS_setgroups SYS_setgroups
+#endif
+int pit_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(PIT_SYS_setresuid, r, e, s); }
+int pit_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(PIT_SYS_setresgid, r, e, s); }
 // Raw syscalls for credentials: glibc's wrappers broadcast to all threads (setxid), which is
 // pointless in the single-threaded child and takes locks a forked child must not rely on.
-int pit_setgroups(size_t count, const gid_t *groups) { return (int)syscall(SYS_setgroups, count, groups); }
+int pit_setgroups(size_t count, const gid_t *groups) { return (int)syscall(PIT_SYS_setgroups, count, groups); }
 int pit_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
     return prctl(option, a2, a3, a4, a5);
 }

@@ -37,7 +37,8 @@ public struct CgroupLayout: Sendable, Equatable {
         }
         var controllers: [String: Hierarchy] = [:]
         if let v2Mount, let v2Path {
-            let own = v2Mount + (v2Path == "/" ? "" : v2Path)
+            let base = jailParent(ofV2Path: v2Path)
+            let own = v2Mount + (base == "/" ? "" : base)
             for name in (readFile(own + "/cgroup.controllers") ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }) {
                 controllers[String(name)] = .v2(directory: own)
             }
@@ -48,6 +49,17 @@ public struct CgroupLayout: Sendable, Equatable {
             }
         }
         return CgroupLayout(controllers: controllers)
+    }
+
+    /// The leaf `pit supervise` moves itself into when its cgroup v2 is not the root (systemd with Delegate=yes,
+    /// procd): a cgroup with processes cannot enable controllers for children ("no internal processes").
+    public static let supervisorLeaf = "pit-supervisor"
+
+    /// Where jails' v2 cgroups go for a process in `path`: beside the supervisor's leaf, not below it.
+    public static func jailParent(ofV2Path path: String) -> String {
+        guard path == "/" + supervisorLeaf || path.hasSuffix("/" + supervisorLeaf) else { return path }
+        let parent = String(path.dropLast(supervisorLeaf.count + 1))
+        return parent.isEmpty ? "/" : parent
     }
 
     private static func unescape(_ s: String) -> String {

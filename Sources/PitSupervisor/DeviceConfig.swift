@@ -15,6 +15,11 @@ import PitTOML
 /// board = "board.toml"                 # watchdog, LEDs, console of this hardware
 ///
 /// [watchdog]
+/// owner = "pit"                        # "pit": Pit opens the board's device and feeds it (busybox init, procd
+///                                      # told to let go); "systemd": systemd's RuntimeWatchdogSec holds the
+///                                      # device, Pit never opens it and pings systemd (WatchdogSec= in
+///                                      # pit.service) through the same health gate. Either way, when systemd
+///                                      # sets WATCHDOG_USEC Pit sends WATCHDOG=1 only while healthy.
 /// timeout_s = 30                       # default: the board's, else 30
 /// health_grace_s = 60                  # health may fail this long before feeding stops
 /// magic_close = false                  # disarm ('V') on an intended stop
@@ -57,7 +62,14 @@ public struct ConsoleSettings: Sendable, Equatable {
     public var allowReboot: Bool
 }
 
+/// Who holds the hardware watchdog device: one opener at a time (the kernel answers EBUSY to a second).
+public enum WatchdogOwner: String, Sendable, Equatable {
+    case pit
+    case systemd
+}
+
 public struct WatchdogSettingsConfig: Sendable, Equatable {
+    public var owner: WatchdogOwner = .pit
     public var enabled: Bool
     public var device: String?
     public var timeoutSeconds: Int
@@ -163,7 +175,7 @@ extension DeviceConfig {
             pretimeoutSeconds: boardWatchdog?.pretimeoutSeconds ?? 0, healthGraceSeconds: 60, magicClose: false,
             safeModeAfter: 3, maxLoopLatencyMs: 2000)
         guard let fields else { return settings }
-        try fields.rejectUnknownKeys(["enabled", "device", "timeout_s", "pretimeout_s", "health_grace_s", "magic_close",
+        try fields.rejectUnknownKeys(["owner", "enabled", "device", "timeout_s", "pretimeout_s", "health_grace_s", "magic_close",
                                       "safe_mode_after", "max_loop_latency_ms"])
         if let device = try fields.string("device") { settings.device = device; settings.enabled = true }
         if let enabled = try fields.bool("enabled") { settings.enabled = enabled }
@@ -178,6 +190,21 @@ extension DeviceConfig {
         settings.safeModeAfter = try positive("safe_mode_after", 1...1000) ?? settings.safeModeAfter
         settings.maxLoopLatencyMs = try positive("max_loop_latency_ms", 10...600_000) ?? settings.maxLoopLatencyMs
         settings.magicClose = try fields.bool("magic_close") ?? false
+        if let owner = try fields.string("owner") {
+            guard let parsed = WatchdogOwner(rawValue: owner) else {
+                throw fields.error("owner", "expected \"pit\" or \"systemd\", got \"\(owner)\"")
+            }
+            settings.owner = parsed
+        }
+        if settings.owner == .systemd {
+            // The board's device stays described (it is the hardware) but Pit does not open it.
+            let device = try fields.string("device"), enabled = try fields.bool("enabled")
+            if device != nil || enabled == true {
+                throw fields.error("owner", "with owner = \"systemd\" Pit never opens a watchdog device: remove device/enabled (systemd's RuntimeWatchdogSec owns it)")
+            }
+            settings.enabled = false
+            return settings
+        }
         if settings.enabled && settings.device == nil {
             throw fields.error("enabled", "a watchdog needs a device (here or in the board file)")
         }

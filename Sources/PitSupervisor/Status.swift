@@ -17,6 +17,10 @@ public struct SupervisorStatus: Codable, Sendable, Equatable {
         public var boot_status: Int?
         public var health: String
         public var problems: [String]
+        /// "pit" or "systemd" (who holds the device); the systemd service watchdog when systemd watches Pit.
+        public var owner: String?
+        public var systemd_ping_interval_ms: Int64?
+        public var last_systemd_ping_ms_ago: Int64?
     }
     public struct LedStatus: Codable, Sendable, Equatable {
         public var pattern: String

@@ -83,6 +83,8 @@ public final class Supervisor {
     var agentRestartAt: Int64?
     var agentDelayMs: Int64 = 1000
     var serial: SupervisorConsole?
+    /// systemd's notification socket, when started as a Type=notify service (SystemdNotify.swift).
+    var notify: SystemdNotify?
     var rebootAfterStop = false
     /// The recent events (for the console); set by whoever records them.
     public var recentEvents: () -> [PitEvent] = { [] }
@@ -109,8 +111,12 @@ public final class Supervisor {
 
     /// Runs until SIGTERM/SIGINT; returns the process exit status.
     public func run() throws(SupervisorError) -> Int32 {
+        setUpSystemdNotify()
         try openWatchdog()              // first: from now on a hang resets the board
         try prepareDataDirectory()
+        if let problem = CgroupLeaf.enterIfNeeded() {   // before any child: jails' cgroups go beside this leaf
+            emit(SupervisorEvent(kind: "config_error", message: "\(problem): jails with cgroup limits will fail to start"))
+        }
         try recordBoot()
         applyPersona()
         openLeds()
@@ -134,7 +140,11 @@ public final class Supervisor {
 
     private func openWatchdog() throws(SupervisorError) {
         let settings = config.watchdog
-        guard settings.enabled, let device = settings.device else { return }
+        // owner = "systemd": systemd's RuntimeWatchdogSec holds the device; Pit pings systemd instead.
+        if settings.owner == .systemd, let device = settings.device {
+            bootStatus = SystemdNotify.sysfsBootStatus(device: device)
+        }
+        guard settings.enabled, settings.owner == .pit, let device = settings.device else { return }
         do {
             var dog = try Watchdog.open(device)
             let applied = try dog.configure(timeoutSeconds: settings.timeoutSeconds, pretimeoutSeconds: settings.pretimeoutSeconds)
@@ -147,7 +157,9 @@ public final class Supervisor {
             // it records the feeds, which are writes once the ioctls fail.
             var st = stat()
             guard stat(device, &st) == 0, (st.st_mode & S_IFMT) == S_IFIFO else {
-                throw SupervisorError("watchdog \(device): \(error)")
+                // One opener at a time: EBUSY means systemd (RuntimeWatchdogSec) or procd already holds it.
+                let hint = "\(error)".contains("busy") ? " (held by systemd or procd? see [watchdog] owner in DeviceConfig.swift)" : ""
+                throw SupervisorError("watchdog \(device): \(error)\(hint)")
             }
             let fd = open(device, O_RDWR | O_CLOEXEC | O_NONBLOCK)
             guard fd >= 0 else { throw SupervisorError("watchdog \(device): \(String(cString: strerror(errno)))") }
@@ -354,6 +366,7 @@ public final class Supervisor {
             _ = serial.open(epfd: epfd, token: Self.consoleToken, now: now)
         }
         feedWatchdog(now: now)
+        notifySystemd(now: now)
         updateLeds(now: now)
     }
 
@@ -372,6 +385,7 @@ public final class Supervisor {
     private func armTimer(now: Int64) {
         var next = slots.compactMap(\.deadline).min()
         if let lastFeed, watchdog != nil, feedIntervalMs > 0 { next = min(next ?? .max, lastFeed + feedIntervalMs) }
+        if let ping = notify?.nextPingDue(startedAt: startedAt) { next = min(next ?? .max, ping) }
         if let blink = leds?.nextDeadline(after: now) { next = min(next ?? .max, blink) }
         if let step = ledWalk?.nextDeadline(after: now) { next = min(next ?? .max, step) }
         if recentViolation != nil { next = min(next ?? .max, (recentViolation ?? now) + Self.violationLedMs) }
@@ -558,6 +572,7 @@ public final class Supervisor {
     private func beginShutdown(now: Int64) {
         guard !stopping else { return }
         stopping = true
+        notify?.stopping()
         if agentPid > 0 { kill(agentPid, SIGTERM) }
         for slot in slots where slot.process == nil { slot.phase = .stopped; slot.deadline = nil }
         stopNextForShutdown(now: now)
@@ -581,6 +596,7 @@ public final class Supervisor {
 
     /// SIGHUP: a valid config is applied (changed jails restarted); an invalid one is reported and ignored.
     func reload(now: Int64) {
+        notify?.reloading(now: now)     // READY=1 follows from the loop once the new start order has run through
         let fresh: DeviceConfig
         do { fresh = try DeviceConfig.load(configPath) } catch {
             emit(SupervisorEvent(kind: "config_error", message: "reload rejected, the running config stays: \(error)"))
@@ -619,8 +635,11 @@ public final class Supervisor {
 
     // MARK: - Watchdog, health and LEDs
 
+    /// The hardware feed and systemd's WATCHDOG=1 (when systemd watches Pit) pass the same health gate.
     private func feedWatchdog(now: Int64) {
-        guard watchdog != nil, let lastFeed, now >= lastFeed + feedIntervalMs else { return }
+        let hardwareDue = watchdog != nil && lastFeed.map { now >= $0 + feedIntervalMs } == true
+        let systemdDue = notify?.pingDue(now: now, startedAt: startedAt) == true
+        guard hardwareDue || systemdDue else { return }
         let sample = HealthSample(requiredJailsDown: requiredJailsDown(), eventLoopLatencyMilliseconds: loopLatencyMs,
                                   dataDirectoryWritable: dataDirectoryWritable())
         let decision = health.evaluate(sample, now: now)
@@ -630,6 +649,8 @@ public final class Supervisor {
                                                                          : "health failed past the grace: watchdog no longer fed (\(healthProblems.joined(separator: "; ")))"))
         }
         guard decision.feed else { return }
+        if systemdDue { notify?.ping(now: now) }
+        guard hardwareDue else { return }
         try? watchdog?.keepalive()
         self.lastFeed = now
     }
@@ -732,7 +753,9 @@ public final class Supervisor {
                 timeout_s: watchdog == nil ? nil : config.watchdog.timeoutSeconds,
                 feed_interval_ms: watchdog == nil ? nil : feedIntervalMs,
                 last_feed_ms_ago: lastFeed.map { now - $0 }, boot_status: bootStatus,
-                health: Self.describe(health.state), problems: healthProblems),
+                health: Self.describe(health.state), problems: healthProblems,
+                owner: config.watchdog.owner.rawValue, systemd_ping_interval_ms: notify?.watchdogIntervalMs,
+                last_systemd_ping_ms_ago: notify?.lastPing.map { now - $0 }),
             leds: SupervisorStatus.LedStatus(pattern: ledWalk == nil ? ledPattern.rawValue : "test",
                                              status: leds?.state(of: .status)?.description,
                                              alert: leds?.state(of: .alert)?.description,

@@ -7,7 +7,10 @@ enum StatusText {
         guard let status = try? JSONDecoder().decode(SupervisorStatus.self, from: Data(json.utf8)) else { return json }
         var lines = ["uptime \(status.uptime_s) s\(status.safe_mode ? "  SAFE MODE" : "")   leds: \(status.leds.pattern)   uplink: \(status.uplink.state) (\(status.uplink.queued) queued)"]
         let w = status.watchdog
-        lines.append("watchdog: \(w.device ?? "none")\(w.timeout_s.map { ", timeout \($0) s" } ?? "")\(w.last_feed_ms_ago.map { ", fed \($0) ms ago" } ?? ""), health \(w.health)\(w.problems.isEmpty ? "" : " (" + w.problems.joined(separator: "; ") + ")")")
+        let systemd = w.systemd_ping_interval_ms.map { interval in
+            ", systemd pinged every \(interval) ms" + (w.last_systemd_ping_ms_ago.map { " (\($0) ms ago)" } ?? "")
+        } ?? ""
+        lines.append("watchdog: \(w.owner == "systemd" ? "owned by systemd" : w.device ?? "none")\(systemd)\(w.timeout_s.map { ", timeout \($0) s" } ?? "")\(w.last_feed_ms_ago.map { ", fed \($0) ms ago" } ?? ""), health \(w.health)\(w.problems.isEmpty ? "" : " (" + w.problems.joined(separator: "; ") + ")")")
         for jail in status.jails {
             lines.append("  \(jail.name.padding(to: 12)) \(jail.state.padding(to: 10)) pid \(jail.pid.map(String.init) ?? "-")  restarts \(jail.restarts)  violations \(jail.violations)\(jail.last_exit.map { "  last: \($0)" } ?? "")")
         }

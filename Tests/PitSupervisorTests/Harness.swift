@@ -45,14 +45,16 @@ final class SupervisorHarness {
     }
 
     /// `prefix` runs the supervisor through another command (nsenter, unshare) into namespaces of the test's.
-    func start(prefix: [String] = []) {
+    /// `environment` adds NAME=VALUE entries to the supervisor's (otherwise PATH only).
+    func start(prefix: [String] = [], environment: [String] = []) {
         unlink(dir.path + "/watchdog")
         mkfifo(dir.path + "/watchdog", 0o600)
         // The stand-in watchdog's reader: one line with a timestamp per byte fed.
         feedReader = spawnDetached(["/usr/bin/perl", "-MTime::HiRes=time", "-e",
                                     "open(my $f, '<', $ARGV[0]) or die; open(my $o, '>', $ARGV[1]) or die; $o->autoflush(1); while (sysread($f, my $b, 1)) { printf $o \"%.3f\\n\", time }",
                                     dir.path + "/watchdog", feedsPath])
-        pid = spawnDetached(prefix + [Pit.executable, "supervise", "--config", dir.path + "/device.toml"], stderrPath: logPath)
+        pid = spawnDetached(prefix + [Pit.executable, "supervise", "--config", dir.path + "/device.toml"], stderrPath: logPath,
+                            environment: environment)
         XCTAssertTrue(waitUntil(5) { self.statusOrNil() != nil }, "supervisor did not come up: \(log)")
     }
 
@@ -98,7 +100,7 @@ func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
     return condition()
 }
 
-func spawnDetached(_ argv: [String], stderrPath: String? = nil) -> pid_t {
+func spawnDetached(_ argv: [String], stderrPath: String? = nil, environment: [String] = []) -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
@@ -107,7 +109,7 @@ func spawnDetached(_ argv: [String], stderrPath: String? = nil) -> pid_t {
     var pid: pid_t = 0
     let cArgs = argv.map { strdup($0) } + [nil]
     let path: String = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    let env: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
+    let env: [UnsafeMutablePointer<CChar>?] = ([path] + environment).map { strdup($0) } + [nil]
     let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, env)
     precondition(rc == 0, "posix_spawn \(argv[0])")
     posix_spawn_file_actions_destroy(&actions)

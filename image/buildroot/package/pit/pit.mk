@@ -1,0 +1,83 @@
+################################################################################
+#
+# pit
+#
+################################################################################
+
+# Pit's own source tree (this file is image/buildroot/package/pit/pit.mk in it). Only its data files are
+# used: Buildroot has no Swift toolchain, the executable is prebuilt (BR2_PACKAGE_PIT_PREBUILT).
+PIT_VERSION = local
+PIT_SITE = $(realpath $(BR2_EXTERNAL_PIT_PATH)/../..)
+PIT_SITE_METHOD = local
+# The local method rsyncs the tree into the build directory: not the multi-gigabyte SwiftPM build output.
+PIT_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --exclude .build --exclude '.build-*' --exclude Tests
+
+ifeq ($(BR2_aarch64),y)
+PIT_SWIFT_ARCH = aarch64
+PIT_ELF_MACHINE = AArch64
+else ifeq ($(BR2_arm),y)
+PIT_SWIFT_ARCH = armv7
+PIT_ELF_MACHINE = ARM
+else
+PIT_SWIFT_ARCH = x86_64
+PIT_ELF_MACHINE = X86-64
+endif
+
+PIT_PREBUILT = $(call qstrip,$(BR2_PACKAGE_PIT_PREBUILT))
+ifeq ($(PIT_PREBUILT),)
+ifeq ($(PIT_SWIFT_ARCH),x86_64)
+PIT_PREBUILT = $(PIT_SITE)/.build/release/pit
+else
+PIT_PREBUILT = $(PIT_SITE)/.build/pit-$(PIT_SWIFT_ARCH)
+endif
+endif
+PIT_BOARD = $(call qstrip,$(BR2_PACKAGE_PIT_BOARD))
+
+# Refuse a missing executable, one for another architecture, or a dynamic one (the target has none of
+# libseccomp, libcap, libgpiod or the Swift runtime as shared libraries).
+define PIT_BUILD_CMDS
+	@test -f "$(PIT_PREBUILT)" || { echo "pit: no prebuilt executable at $(PIT_PREBUILT): run image/cross-build $(PIT_SWIFT_ARCH) in Pit's tree, or set BR2_PACKAGE_PIT_PREBUILT"; exit 1; }
+	@$(TARGET_READELF) -h "$(PIT_PREBUILT)" | grep -q "Machine:.*$(PIT_ELF_MACHINE)" || { echo "pit: $(PIT_PREBUILT) is not a $(PIT_ELF_MACHINE) executable"; exit 1; }
+	@! $(TARGET_READELF) -l "$(PIT_PREBUILT)" | grep -q "INTERP" || { echo "pit: $(PIT_PREBUILT) is dynamically linked: build it with -static-executable (image/cross-build does)"; exit 1; }
+	@test -f "$(@D)/board/$(PIT_BOARD).toml" || { echo "pit: no board file board/$(PIT_BOARD).toml"; exit 1; }
+endef
+
+define PIT_INSTALL_TARGET_CMDS
+	$(INSTALL) -D -m 0755 $(PIT_PREBUILT) $(TARGET_DIR)/usr/sbin/pit
+	$(INSTALL) -d -m 0755 $(TARGET_DIR)/etc/pit/jails
+	$(INSTALL) -D -m 0644 $(@D)/image/rootfs/etc/pit/device.toml $(TARGET_DIR)/etc/pit/device.toml
+	$(INSTALL) -D -m 0644 $(@D)/board/$(PIT_BOARD).toml $(TARGET_DIR)/etc/pit/board.toml
+	# The shipped device.toml's jail (a perl stand-in; the Samba specs are in /usr/share/pit/policies/samba).
+	$(INSTALL) -D -m 0644 $(@D)/policies/demo-web.toml $(TARGET_DIR)/etc/pit/jails/decoy-web.toml
+	$(INSTALL) -D -m 0644 $(@D)/policies/demo.policy $(TARGET_DIR)/etc/pit/jails/demo.policy
+	mkdir -p $(TARGET_DIR)/usr/share/pit
+	rsync -a --exclude recordings $(@D)/policies/ $(TARGET_DIR)/usr/share/pit/policies/
+endef
+
+ifeq ($(BR2_PACKAGE_PIT_WATCHDOG_OWNER_SYSTEMD),y)
+define PIT_WATCHDOG_TO_SYSTEMD
+	sed -i '/^\[watchdog\]/a owner = "systemd"' $(TARGET_DIR)/etc/pit/device.toml
+	mkdir -p $(TARGET_DIR)/usr/lib/systemd/system.conf.d
+	printf '[Manager]\nRuntimeWatchdogSec=%s\n' $(BR2_PACKAGE_PIT_RUNTIME_WATCHDOG_SEC) \
+		> $(TARGET_DIR)/usr/lib/systemd/system.conf.d/50-pit-watchdog.conf
+endef
+PIT_POST_INSTALL_TARGET_HOOKS += PIT_WATCHDOG_TO_SYSTEMD
+endif
+
+define PIT_INSTALL_INIT_SYSTEMD
+	$(INSTALL) -D -m 0644 $(@D)/image/init/pit.service $(TARGET_DIR)/usr/lib/systemd/system/pit.service
+	$(INSTALL) -d $(TARGET_DIR)/usr/lib/systemd/system-preset
+	echo "enable pit.service" > $(TARGET_DIR)/usr/lib/systemd/system-preset/50-pit.preset
+endef
+
+# busybox init: the respawn line and its companions go into /etc/inittab, which the busybox package
+# installs; done when the target is finalized, after every package, and only once.
+ifeq ($(BR2_INIT_BUSYBOX),y)
+define PIT_INITTAB
+	grep -q "^::respawn:/usr/sbin/pit supervise" $(TARGET_DIR)/etc/inittab || \
+		{ echo; cat $(PIT_SITE)/image/init/inittab; } >> $(TARGET_DIR)/etc/inittab
+endef
+PIT_TARGET_FINALIZE_HOOKS += PIT_INITTAB
+endif
+
+$(eval $(generic-package))
