@@ -300,8 +300,9 @@ class BoardVM:
 
     def wait_booted(self, boot):
         """Waits for boot number `boot`: the agent is up and pit answers status; returns the status JSON."""
-        wait_until(lambda: self.qemu.poll() is None and self.agent.ready_count() >= boot, BOOT_TIMEOUT_S,
-                   f"boot {boot} (the agent on hvc1)")
+        wait_until(lambda: self.qemu.poll() is None and self.boots() >= boot and self.agent.ready_count() >= boot,
+                   BOOT_TIMEOUT_S, f"boot {boot} (the agent on hvc1)")
+        check(self.boots() == boot, f"{self.boots()} boots, expected {boot}")
 
         def pit_answers():
             try:
@@ -404,6 +405,10 @@ def main():
             check(reset[1].get("action") == "reset", f"watchdog action: {reset[1]}")
             check(latency <= WATCHDOG_TIMEOUT_S + 1,
                   f"watchdog reset {latency:.2f} s after SIGSTOP, limit {WATCHDOG_TIMEOUT_S + 1} s")
+            # Pit feeds every timeout/2: the last feed was at most that long before SIGSTOP, so an earlier bite
+            # means the timeout or the feeding is not what the config says.
+            check(latency >= WATCHDOG_TIMEOUT_S / 2 - 0.5,
+                  f"watchdog reset only {latency:.2f} s after SIGSTOP: expected at least {WATCHDOG_TIMEOUT_S / 2 - 0.5:g} s")
             log(f"PASS bite {bite}: SIGSTOP to watchdog reset {latency:.2f} s (timeout {WATCHDOG_TIMEOUT_S} s, "
                 f"feeds every {WATCHDOG_TIMEOUT_S / 2:g} s)")
             timings.append((f"SIGSTOP to reset #{bite}", latency))
