@@ -369,8 +369,11 @@ def main():
         timings.append(("console status answer", status_s))
 
         # 4. cgroup v2: the jail's limits from its spec (memory_max 16M, pids_max 16) on the pure v2 hierarchy.
-        rc, output = vm.agent.run("for d in /sys/fs/cgroup/pit-decoy-web*; do echo \"$d $(cat $d/memory.max) "
-                                  "$(cat $d/pids.max) $(wc -l < $d/cgroup.procs)\"; done")
+        status, _ = vm.console.ask_json("status")
+        pid = next((j.get("pid") for j in status["data"]["jails"] if j["name"] == "decoy-web"), None)
+        check(pid, f"no pid for decoy-web: {status}")
+        rc, output = vm.agent.run(f"d=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/{pid}/cgroup); "
+                                  "echo \"$d $(cat $d/memory.max) $(cat $d/pids.max) $(wc -l < $d/cgroup.procs)\"")
         match = re.search(r"(/sys/fs/cgroup/\S+) (\d+) (\d+) (\d+)", output)
         check(match and match.group(2) == "16777216" and match.group(3) == "16" and int(match.group(4)) >= 1,
               f"jail cgroup v2 limits: {output.strip()}")
