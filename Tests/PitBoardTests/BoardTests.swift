@@ -35,7 +35,7 @@ final class ShippedBoardTests: XCTestCase {
             .alert: .gpio(chip: "gpio-sim.0-node0", line: 1, activeLow: false),
             .uplink: .gpio(chip: "gpio-sim.0-node0", line: 2, activeLow: false),
         ])
-        XCTAssertEqual(board.console, ConsoleConfig(tty: "/dev/hvc0", baud: 115200))
+        XCTAssertEqual(board.console, ConsoleConfig(tty: "/dev/hvc0", baud: 38400))
         XCTAssertEqual(board.nics, ["eth0"])
     }
 

@@ -1,0 +1,474 @@
+#!/usr/bin/env python3
+"""The board VM suite: boots the test image (image/build-test-image) under QEMU and checks what a technician
+and the uplink's receiver would observe. Run through `bash image/test-board`.
+
+The VM: Debian's kernel + a busybox initramfs with a static pit, an i6300esb watchdog, gpio-sim LEDs, Pit's
+console on the first virtio console (a host unix socket), a test-only command loop on the second one
+(image/vm/agent), an ext4 data disk that survives resets, and user networking whose 10.0.2.100:6514 is
+forwarded (guestfwd) to a syslog receiver this script runs on host loopback. QMP reports the watchdog's bite.
+
+Checks, in order: boot; the LEDs read "ok" on the gpio-sim lines; console commands answered; the jail's
+cgroup v2 limits; a violation in the jail reaches the receiver; `kill -STOP` of pit makes the watchdog reset
+the VM within timeout + 1 s and, after the reboot, watchdog_reset reaches the receiver; after
+safe_mode_after resets the box comes up in safe mode (and leaves it with `safe-mode clear`).
+Every timing printed is measured here; any failed check exits 1 and keeps the work directory.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+IMAGE = os.environ.get("PIT_IMAGE_OUT", os.path.join(REPO, ".build-image"))
+WATCHDOG_TIMEOUT_S = 5      # image/vm/device.toml [watchdog] timeout_s
+SAFE_MODE_AFTER = 2         # image/vm/device.toml [watchdog] safe_mode_after
+CONSOLE_PIN = "4242"        # image/vm/device.toml [console] pin
+GUEST_RECEIVER = "10.0.2.100:6514"
+BOOT_TIMEOUT_S = float(os.environ.get("PIT_VM_BOOT_TIMEOUT", "180"))
+SIM = "/sys/devices/platform/gpio-sim.0/gpiochip0/sim_gpio{}/value"   # lines: 0 status, 1 alert, 2 uplink
+
+started = time.time()
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def log(message):
+    print(f"[{time.time() - started:6.1f}s] {message}", flush=True)
+
+
+def check(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise CheckFailed(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+class Receiver:
+    """A syslog receiver (RFC 6587 octet counting over TCP) on host loopback; keeps every event with its arrival time."""
+
+    def __init__(self):
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(16)
+        self.port = self.server.getsockname()[1]
+        self.events = []        # (arrival time, event dict)
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._read, args=(connection,), daemon=True).start()
+
+    def _read(self, connection):
+        buffer = b""
+        while True:
+            try:
+                chunk = connection.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buffer += chunk
+            while True:
+                space = buffer.find(b" ")
+                if space <= 0 or not buffer[:space].isdigit():
+                    break
+                length = int(buffer[:space])
+                if len(buffer) < space + 1 + length:
+                    break
+                frame, buffer = buffer[space + 1:space + 1 + length], buffer[space + 1 + length:]
+                brace = frame.find(b"] {")
+                try:
+                    event = json.loads(frame[brace + 2:]) if brace >= 0 else {"unparsed": frame.decode(errors="replace")}
+                except ValueError:
+                    event = {"unparsed": frame.decode(errors="replace")}
+                with self.lock:
+                    self.events.append((time.time(), event))
+
+    def find(self, kind, after=0.0, **fields):
+        with self.lock:
+            for arrived, event in self.events:
+                if arrived >= after and event.get("kind") == kind and all(event.get(k) == v for k, v in fields.items()):
+                    return arrived, event
+        return None
+
+    def count(self, kind):
+        with self.lock:
+            return sum(1 for _, event in self.events if event.get("kind") == kind)
+
+
+class Stream:
+    """A unix-socket chardev of QEMU (a virtio console); a reader thread keeps everything that arrives."""
+
+    def __init__(self, path, name):
+        self.name = name
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        wait_until(lambda: self._connect(path), 30, f"QEMU's socket {path}")
+        self.text = ""
+        self.lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _connect(self, path):
+        try:
+            self.sock.connect(path)
+            return True
+        except OSError:
+            return False
+
+    def _read(self):
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with self.lock:
+                self.text += chunk.decode(errors="replace")
+
+    def mark(self):
+        with self.lock:
+            return len(self.text)
+
+    def since(self, mark):
+        with self.lock:
+            return self.text[mark:]
+
+    def send(self, line):
+        self.sock.sendall(line.encode() + b"\n")
+
+
+class Agent(Stream):
+    """The test-only command loop on /dev/hvc1 (image/vm/agent): one shell line, its output, then __rc=N."""
+
+    def ready_count(self):
+        with self.lock:
+            return self.text.count("__agent ready")
+
+    def run(self, command, timeout=30):
+        mark = self.mark()
+        self.send(command)
+        found = wait_until(lambda: re.search(r"__rc=(\d+)\n", self.since(mark)), timeout, f"the agent to run {command!r}")
+        output = self.since(mark)[:found.start()]
+        return int(found.group(1)), output
+
+
+class Console(Stream):
+    """Pit's serial console on /dev/hvc0."""
+
+    def ask(self, command, timeout=15):
+        """Sends a command, returns (text until the next prompt, seconds to answer)."""
+        mark = self.mark()
+        sent = time.time()
+        self.send(command)
+        wait_until(lambda: re.search(r"\n.*pit> ", self.since(mark)) or "pit> " in self.since(mark)[len(command):],
+                   timeout, f"the console to answer {command!r}")
+        return self.since(mark), time.time() - sent
+
+    def ask_json(self, command, timeout=15):
+        mark = self.mark()
+        sent = time.time()
+        self.send("json " + command)
+        line = wait_until(lambda: re.search(r'(\{"ok".*)\n', self.since(mark)), timeout, f"a JSON answer to {command!r}")
+        return json.loads(line.group(1)), time.time() - sent
+
+
+class QMP:
+    """QEMU's monitor protocol: collects events (WATCHDOG, RESET) with QEMU's own timestamps."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        wait_until(lambda: self._connect(path), 30, "the QMP socket")
+        self.file = self.sock.makefile("rwb")
+        self.file.readline()    # greeting
+        self.events = []
+        self.lock = threading.Lock()
+        self.file.write(b'{"execute": "qmp_capabilities"}\n')
+        self.file.flush()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _connect(self, path):
+        try:
+            self.sock.connect(path)
+            return True
+        except OSError:
+            return False
+
+    def _read(self):
+        try:
+            for line in self.file:
+                message = json.loads(line)
+                if "event" in message:
+                    stamp = message["timestamp"]["seconds"] + message["timestamp"]["microseconds"] / 1e6
+                    with self.lock:
+                        self.events.append((stamp, message["event"], message.get("data", {})))
+        except (OSError, ValueError):
+            return      # QEMU has quit
+
+    def find(self, name, after):
+        with self.lock:
+            return next(((t, data) for t, event, data in self.events if event == name and t >= after), None)
+
+    def quit(self):
+        try:
+            self.file.write(b'{"execute": "quit"}\n')
+            self.file.flush()
+        except OSError:
+            pass
+
+
+def sample_leds(agent, seconds):
+    """Reads the three gpio-sim lines in the guest every ~20 ms; returns [(status, alert, uplink), ...]."""
+    rounds = int(seconds / 0.02)
+    script = (f"i=0; while [ $i -lt {rounds} ]; do "
+              f"read s < {SIM.format(0)}; read a < {SIM.format(1)}; read u < {SIM.format(2)}; echo \"L $s$a$u\"; "
+              f"usleep 20000; i=$((i+1)); done")
+    rc, output = agent.run(script, timeout=seconds * 10 + 30)
+    check(rc == 0, f"reading gpio-sim values failed: {output.strip()}")
+    samples = [tuple(int(c) for c in m) for m in re.findall(r"^L ([01]{3})$", output, re.M)]
+    check(len(samples) >= rounds // 2, f"too few LED samples ({len(samples)} of {rounds})")
+    return samples
+
+
+def summarize(samples):
+    names = ("status", "alert", "uplink")
+    return ", ".join(f"{n} on {sum(s[i] for s in samples)}/{len(samples)}" for i, n in enumerate(names))
+
+
+class BoardVM:
+    def __init__(self, work, receiver_port):
+        self.work = work
+        self.serial = os.path.join(work, "serial.log")
+        image = os.path.join(work, "data.img")
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "pit-data", image, "32M"], check=True)
+        forward = f"guestfwd=tcp:{GUEST_RECEIVER}-cmd:socat - TCP:127.0.0.1:{receiver_port}"
+        command = [
+            "qemu-system-x86_64", "-machine", "pc", "-m", "512", "-smp", "1", "-nodefaults", "-no-user-config",
+            "-display", "none",
+            "-kernel", os.path.join(IMAGE, "vmlinuz"), "-initrd", os.path.join(IMAGE, "initrd.gz"),
+            "-append", "console=ttyS0 loglevel=4 net.ifnames=0 panic=-1",
+            "-chardev", f"file,id=ser,path={self.serial}", "-serial", "chardev:ser",
+            "-device", "virtio-serial-pci",
+            "-chardev", f"socket,id=con,path={work}/console.sock,server=on,wait=off", "-device", "virtconsole,chardev=con",
+            "-chardev", f"socket,id=agent,path={work}/agent.sock,server=on,wait=off", "-device", "virtconsole,chardev=agent",
+            "-netdev", f"user,id=n0,{forward}", "-device", "virtio-net-pci,netdev=n0,romfile=",
+            "-drive", f"file={image},format=raw,if=virtio",
+            "-device", "i6300esb", "-action", "watchdog=reset",
+            "-qmp", f"unix:{work}/qmp.sock,server=on,wait=off",
+        ]
+        self.started = time.time()
+        self.qemu = subprocess.Popen(command, stdout=open(os.path.join(work, "qemu.log"), "w"), stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.qmp = QMP(f"{work}/qmp.sock")
+        self.console = Console(f"{work}/console.sock", "console")
+        self.agent = Agent(f"{work}/agent.sock", "agent")
+
+    def serial_text(self):
+        try:
+            with open(self.serial, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def boots(self):
+        return self.serial_text().count("pit-vm: stage2")
+
+    def bootstatus(self, boot):
+        values = re.findall(r"pit-vm: watchdog bootstatus (\S+)", self.serial_text())
+        return values[boot - 1] if len(values) >= boot else None
+
+    def wait_booted(self, boot):
+        """Waits for boot number `boot`: the agent is up and pit answers status; returns the status JSON."""
+        wait_until(lambda: self.qemu.poll() is None and self.boots() >= boot and self.agent.ready_count() >= boot,
+                   BOOT_TIMEOUT_S, f"boot {boot} (the agent on hvc1)")
+        check(self.boots() == boot, f"{self.boots()} boots, expected {boot}")
+
+        def pit_answers():
+            try:
+                answer, _ = self.console.ask_json("status", timeout=5)
+                return answer
+            except CheckFailed:
+                return None
+        return wait_until(pit_answers, 60, f"pit's console after boot {boot}")
+
+    def stop(self):
+        self.qmp.quit()
+        try:
+            self.qemu.wait(10)
+        except subprocess.TimeoutExpired:
+            self.qemu.kill()
+            self.qemu.wait()
+
+
+def jail_state(status, name):
+    for jail in status.get("data", {}).get("jails", []):
+        if jail.get("name") == name:
+            return jail.get("state")
+    return None
+
+
+def main():
+    for path in ("vmlinuz", "initrd.gz"):
+        check(os.path.exists(os.path.join(IMAGE, path)), f"{IMAGE}/{path} missing: run image/build-test-image")
+    work = tempfile.mkdtemp(prefix="pit-board-vm.")
+    receiver = Receiver()
+    vm = BoardVM(work, receiver.port)
+    timings = []
+    ok = False
+    try:
+        # 1. Boot: the agent answers, pit answers on its console, the jail runs, a cold boot's bootstatus is 0.
+        status = vm.wait_booted(1)
+        boot_s = time.time() - vm.started
+        wait_until(lambda: jail_state(vm.console.ask_json("status")[0], "decoy-web") == "running", 60,
+                   "decoy-web running")
+        check(vm.bootstatus(1) == "0", f"cold boot: bootstatus {vm.bootstatus(1)}, expected 0")
+        check(status["data"].get("safe_mode") is False, f"safe mode on a cold boot: {status}")
+        log(f"PASS boot: QEMU start to pit's console answering in {boot_s:.1f} s (TCG); bootstatus 0; decoy-web running")
+        timings.append(("boot to console", boot_s))
+
+        # 2. LEDs: pattern "ok" (status heartbeat, alert off, uplink on) read on the gpio-sim lines in the guest.
+        wait_until(lambda: vm.console.ask_json("leds")[0]["data"]["pattern"] == "ok", 60, 'the LED pattern "ok"')
+        samples = sample_leds(vm.agent, 3)
+        status_on = sum(s[0] for s in samples)
+        check(all(s[1] == 0 for s in samples), f"alert LED not off: {summarize(samples)}")
+        check(all(s[2] == 1 for s in samples), f"uplink LED not on: {summarize(samples)}")
+        # heartbeat: two 70 ms flashes per 1.26 s, so the line is on now and then but mostly off.
+        check(0 < status_on < len(samples) / 2, f"status LED is not a heartbeat: {summarize(samples)}")
+        log(f"PASS LEDs read ok on gpio-sim: {summarize(samples)} over 3 s")
+
+        # 3. The console answers commands (text and JSON).
+        text, help_s = vm.console.ask("help")
+        check("violations" in text and "watchdog" in text, f"help: {text!r}")
+        text, status_s = vm.console.ask("status")
+        check(re.search(r"jail decoy-web: running", text), f"status: {text!r}")
+        watchdog, json_s = vm.console.ask_json("watchdog")
+        check(watchdog.get("ok") is True, f"json watchdog: {watchdog}")
+        log(f"PASS console answers: help {help_s * 1000:.0f} ms, status {status_s * 1000:.0f} ms, "
+            f"json watchdog {json_s * 1000:.0f} ms ({json.dumps(watchdog['data'])})")
+        timings.append(("console status answer", status_s))
+
+        # 4. cgroup v2: the jail's limits from its spec (memory_max 16M, pids_max 16) on the pure v2 hierarchy.
+        status, _ = vm.console.ask_json("status")
+        pid = next((j.get("pid") for j in status["data"]["jails"] if j["name"] == "decoy-web"), None)
+        check(pid, f"no pid for decoy-web: {status}")
+        rc, output = vm.agent.run(f"d=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/{pid}/cgroup); "
+                                  "echo \"$d $(cat $d/memory.max) $(cat $d/pids.max) $(wc -l < $d/cgroup.procs)\"")
+        match = re.search(r"(/sys/fs/cgroup/\S+) (\d+) (\d+) (\d+)", output)
+        check(match and match.group(2) == "16777216" and match.group(3) == "16" and int(match.group(4)) >= 1,
+              f"jail cgroup v2 limits: {output.strip()}")
+        log(f"PASS cgroup v2: {match.group(1)} memory.max {match.group(2)}, pids.max {match.group(3)}, "
+            f"{match.group(4)} process(es)")
+
+        # 5. A violation in the jail (the CGI calls unshare(2)) reaches the host receiver.
+        sent = time.time()
+        vm.agent.run("wget -q -O /dev/null http://127.0.0.1:8080/cgi-bin/exploit; true")
+        arrived, event = wait_until(lambda: receiver.find("violation", after=sent - 1, syscall="unshare"), 30,
+                                    "the violation at the receiver")
+        check(event.get("jail") == "decoy-web" and event.get("nr") == 272 and event.get("arch") == "x86_64",
+              f"violation event: {event}")
+        log(f"PASS violation reached the receiver {arrived - sent:.2f} s after the request: "
+            f"{event['syscall']} (nr {event['nr']}) by {event.get('comm')} in {event['jail']}, action {event.get('action')}")
+        timings.append(("violation to receiver", arrived - sent))
+        leds, _ = vm.console.ask_json("leds")
+        samples = sample_leds(vm.agent, 1.5)
+        check(leds["data"]["pattern"] == "violation" and 0 < sum(s[1] for s in samples) < len(samples),
+              f"after the violation: pattern {leds['data']['pattern']}, {summarize(samples)}")
+        log(f"PASS LEDs read violation: alert blinking ({summarize(samples)})")
+
+        # 6. Watchdog: SIGSTOP pit; the i6300esb must reset the VM within timeout + 1 s; after the reboot the
+        #    watchdog_reset event reaches the receiver. Repeated until safe mode.
+        for bite in range(1, SAFE_MODE_AFTER + 1):
+            boot = bite + 1
+            stopped = time.time()
+            rc, output = vm.agent.run("kill -STOP $(pidof pit) && echo stopped $(pidof pit)")
+            check(rc == 0 and "stopped" in output, f"kill -STOP: {output.strip()}")
+            reset = wait_until(lambda: vm.qmp.find("WATCHDOG", stopped), WATCHDOG_TIMEOUT_S + 15, "the watchdog's bite")
+            latency = reset[0] - stopped
+            check(reset[1].get("action") == "reset", f"watchdog action: {reset[1]}")
+            check(latency <= WATCHDOG_TIMEOUT_S + 1,
+                  f"watchdog reset {latency:.2f} s after SIGSTOP, limit {WATCHDOG_TIMEOUT_S + 1} s")
+            # Pit feeds every timeout/2: the last feed was at most that long before SIGSTOP, so an earlier bite
+            # means the timeout or the feeding is not what the config says.
+            check(latency >= WATCHDOG_TIMEOUT_S / 2 - 0.5,
+                  f"watchdog reset only {latency:.2f} s after SIGSTOP: expected at least {WATCHDOG_TIMEOUT_S / 2 - 0.5:g} s")
+            log(f"PASS bite {bite}: SIGSTOP to watchdog reset {latency:.2f} s (timeout {WATCHDOG_TIMEOUT_S} s, "
+                f"feeds every {WATCHDOG_TIMEOUT_S / 2:g} s)")
+            timings.append((f"SIGSTOP to reset #{bite}", latency))
+            status = vm.wait_booted(boot)
+            reboot_s = time.time() - reset[0]
+            check(vm.bootstatus(boot) == "32", f"boot {boot}: bootstatus {vm.bootstatus(boot)}, expected 32 (WDIOF_CARDRESET)")
+            check(status["data"]["watchdog"].get("boot_status") == 32, f"pit's watchdog boot_status: {status['data']['watchdog']}")
+            arrived, event = wait_until(lambda: receiver.find("watchdog_reset", after=reset[0]), 60,
+                                        f"watchdog_reset #{bite} at the receiver")
+            check(receiver.count("watchdog_reset") == bite, f"{receiver.count('watchdog_reset')} watchdog_reset events, expected {bite}")
+            log(f"PASS reboot {bite}: pit up {reboot_s:.1f} s after the reset, bootstatus 32, watchdog_reset at the "
+                f"receiver {arrived - reset[0]:.1f} s after the reset ({event.get('message', '')})")
+            timings.append((f"reset #{bite} to watchdog_reset at receiver", arrived - reset[0]))
+            if bite < SAFE_MODE_AFTER:
+                check(status["data"].get("safe_mode") is False, f"safe mode after {bite} reset(s), expected after {SAFE_MODE_AFTER}")
+                wait_until(lambda: jail_state(vm.console.ask_json("status")[0], "decoy-web") == "running", 60,
+                           f"decoy-web running after reset {bite}")
+
+        # 7. Safe mode after SAFE_MODE_AFTER consecutive resets: no jails, the event sent, LEDs safe_mode.
+        check(status["data"].get("safe_mode") is True, f"not in safe mode after {SAFE_MODE_AFTER} resets: {status}")
+        check(jail_state(status, "decoy-web") != "running", f"a jail runs in safe mode: {status}")
+        wait_until(lambda: receiver.find("safe_mode"), 30, "the safe_mode event at the receiver")
+        wait_until(lambda: vm.console.ask_json("leds")[0]["data"]["pattern"] == "safe_mode", 30, 'the LED pattern "safe_mode"')
+        samples = sample_leds(vm.agent, 2)
+        check(all(s[1] == 1 for s in samples) and all(s[2] == 1 for s in samples) and 0 < sum(s[0] for s in samples) < len(samples),
+              f"safe_mode LEDs: {summarize(samples)}")
+        log(f"PASS safe mode after {SAFE_MODE_AFTER} watchdog resets: jails stopped, safe_mode event received, "
+            f"LEDs {summarize(samples)}")
+        vm.console.ask("pin " + CONSOLE_PIN)
+        text, _ = vm.console.ask("safe-mode clear")
+        wait_until(lambda: jail_state(vm.console.ask_json("status")[0], "decoy-web") == "running", 60,
+                   "decoy-web running after safe-mode clear")
+        log("PASS safe-mode clear on the console: decoy-web running again")
+        ok = True
+    except CheckFailed as failure:
+        log(f"FAIL {failure}")
+    finally:
+        vm.stop()
+        total = time.time() - started
+        print("\nboard VM timings (measured):")
+        for name, seconds in timings:
+            print(f"  {name:45s} {seconds:7.2f} s")
+        print(f"  {'suite total':45s} {total:7.2f} s")
+        if ok:
+            shutil.rmtree(work, ignore_errors=True)
+            print("board VM suite: all checks passed")
+        else:
+            print(f"\nboard VM suite FAILED; work directory kept: {work}")
+            print("--- serial log (last 60 lines) ---")
+            print("\n".join(vm.serial_text().splitlines()[-60:]))
+            print("--- console (last 2000 characters) ---")
+            print(vm.console.since(0)[-2000:])
+            print("--- receiver events ---")
+            for arrived, event in receiver.events:
+                print(f"  {arrived - started:6.1f}s {event.get('kind')} {event.get('message', '')}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
