@@ -60,6 +60,9 @@ public final class Supervisor {
     var watchdog: Watchdog?
     var feedIntervalMs: Int64 = 0
     var lastFeed: Int64?
+    /// While health fails, when to evaluate it again (see `feedWatchdog`).
+    var healthRecheckAt: Int64?
+    var keepaliveError: String?
     var health: HealthGate
     var healthProblems: [String] = []
     var bootStatus: Int?
@@ -384,7 +387,7 @@ public final class Supervisor {
 
     private func armTimer(now: Int64) {
         var next = slots.compactMap(\.deadline).min()
-        if let lastFeed, watchdog != nil, feedIntervalMs > 0 { next = min(next ?? .max, lastFeed + feedIntervalMs) }
+        if watchdog != nil, let feed = nextFeedCheck { next = min(next ?? .max, feed) }
         if let ping = notify?.nextPingDue(startedAt: startedAt) { next = min(next ?? .max, ping) }
         if let blink = leds?.nextDeadline(after: now) { next = min(next ?? .max, blink) }
         if let step = ledWalk?.nextDeadline(after: now) { next = min(next ?? .max, step) }
@@ -637,7 +640,7 @@ public final class Supervisor {
 
     /// The hardware feed and systemd's WATCHDOG=1 (when systemd watches Pit) pass the same health gate.
     private func feedWatchdog(now: Int64) {
-        let hardwareDue = watchdog != nil && lastFeed.map { now >= $0 + feedIntervalMs } == true
+        let hardwareDue = watchdog != nil && nextFeedCheck.map { now >= $0 } == true
         let systemdDue = notify?.pingDue(now: now, startedAt: startedAt) == true
         guard hardwareDue || systemdDue else { return }
         let sample = HealthSample(requiredJailsDown: requiredJailsDown(), eventLoopLatencyMilliseconds: loopLatencyMs,
@@ -648,12 +651,31 @@ public final class Supervisor {
             emit(SupervisorEvent(kind: "health", message: decision.feed ? "health: \(healthProblems.isEmpty ? "ok" : healthProblems.joined(separator: "; "))"
                                                                          : "health failed past the grace: watchdog no longer fed (\(healthProblems.joined(separator: "; ")))"))
         }
-        guard decision.feed else { return }
+        guard decision.feed else {
+            // Starving on purpose: look again in a second (health may come back within the grace), not on
+            // every loop iteration — the feed deadline is in the past and would make the loop spin.
+            if hardwareDue { healthRecheckAt = now + Self.healthRecheckMs }
+            return
+        }
         if systemdDue { notify?.ping(now: now) }
         guard hardwareDue else { return }
-        try? watchdog?.keepalive()
+        healthRecheckAt = nil
+        do { try watchdog?.keepalive(); keepaliveError = nil } catch {
+            // Reported once per kind of failure, not per feed; the device resets if it really is not fed.
+            if keepaliveError != "\(error)" {
+                keepaliveError = "\(error)"
+                emit(SupervisorEvent(kind: "config_error", message: "watchdog keepalive: \(error)"))
+            }
+        }
         self.lastFeed = now
     }
+
+    /// When the hardware feed is due next: after the feed interval, or at the next health re-check while starving.
+    private var nextFeedCheck: Int64? {
+        guard let lastFeed, feedIntervalMs > 0 else { return nil }
+        return max(lastFeed + feedIntervalMs, healthRecheckAt ?? 0)
+    }
+    static let healthRecheckMs: Int64 = 1000
 
     private func requiredJailsDown() -> [String] {
         guard !safeMode, !stopping else { return [] }

@@ -171,8 +171,13 @@ final class SupervisorTests: XCTestCase {
         kill(h.pid, SIGHUP)
         XCTAssertTrue(waitUntil(5) { h.log.contains("watchdog no longer fed") }, h.log)
         let stoppedAt = h.feeds().last ?? 0
+        let cpuBefore = cpuTicks(h.pid)
         usleep(2_500_000)
         XCTAssertEqual(h.feeds().last, stoppedAt, "fed after health failed: \(h.log)")
+        // Starving is quiet: health is looked at again about once a second, the loop does not spin on the
+        // overdue feed deadline (it did: ~1000 evaluations a second until the reset).
+        let cpuTicksStarving = cpuTicks(h.pid) - cpuBefore
+        XCTAssertLessThan(cpuTicksStarving, 10, "CPU ticks (1/100 s) in 2.5 s while starving")
         XCTAssertEqual(h.statusOrNil()?.watchdog.health, "starving")
         _ = h.stop()
     }
@@ -297,4 +302,13 @@ final class OrphanTests: XCTestCase {
         XCTAssertEqual(h.jail("svc")?.state, "running", "reaping orphans leaves the jails alone")
         _ = h.stop()
     }
+}
+
+/// utime + stime of a process in clock ticks, from /proc/PID/stat.
+func cpuTicks(_ pid: pid_t) -> Int {
+    let stat = readText("/proc/\(pid)/stat") ?? ""
+    let fields = stat.split(separator: ")").last.map { $0.split(separator: " ") } ?? []
+    // After the comm: state is field 3; utime and stime are fields 14 and 15 (index 11 and 12 here).
+    guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return 0 }
+    return user + system
 }
