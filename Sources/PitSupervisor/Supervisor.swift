@@ -114,6 +114,7 @@ public final class Supervisor {
 
     /// Runs until SIGTERM/SIGINT; returns the process exit status.
     public func run() throws(SupervisorError) -> Int32 {
+        detachStandardInput()
         setUpSystemdNotify()
         try openWatchdog()              // first: from now on a hang resets the board
         try prepareDataDirectory()
@@ -139,6 +140,18 @@ public final class Supervisor {
             _ = pit_reboot_restart()
         }
         return exitCode
+    }
+
+    /// Jails and the uplink agent inherit fds 0-2. Under init, stdin is the console, whose input (the PIN
+    /// included) no jail may read; under a test harness or a pipe it may be at EOF, which makes
+    /// `smbd --foreground` exit at once. Pit never reads its stdin, so it becomes /dev/null for everyone.
+    private func detachStandardInput() {
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        if null >= 0 {
+            if null != 0 { _ = dup2(null, 0); close(null) }   // dup2 clears close-on-exec on fd 0
+        } else {
+            close(0)   // no /dev/null: better no stdin than the console
+        }
     }
 
     private func openWatchdog() throws(SupervisorError) {
@@ -453,7 +466,7 @@ public final class Supervisor {
     private func checkReadiness(_ slot: JailSlot, now: Int64) {
         guard slot.phase == .starting else { return }
         guard let port = slot.config.readyTCPPort else { slot.phase = .running; return }
-        if Readiness.tcpAccepts(host: slot.config.readyTCPHost, port: port) {
+        if Readiness.listening(pid: slot.process?.pid, host: slot.config.readyTCPHost, port: port) {
             slot.phase = .running
         } else if now >= slot.readyDeadline {
             emit(SupervisorEvent(kind: "service_exit", jail: slot.config.name,

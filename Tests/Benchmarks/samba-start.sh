@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 # Start to accepting connections: plain smbd vs smbd in its Pit jail (policies/samba: namespaces, read-only root,
 # dropped caps, the learned seccomp policy). Both with the same smb.conf on a loopback port. Prints a table.
-# Status: on the development VM the start times vary from 1.5 s to the 20 s cap for plain smbd as well as
-# jailed, so the figures are not yet trustworthy (cause under investigation, see the issue notes).
 #   bash Tests/Benchmarks/samba-start.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,7 +10,10 @@ swift build -c release -Xswiftc -static-executable --product pit --scratch-path 
 pit=$PWD/.build-static/release/pit
 work=$(mktemp -d); chmod 755 "$work"
 trap 'pkill -f "configfile=/etc/samba/smb.conf" 2>/dev/null; pkill -f "configfile=$work" 2>/dev/null; rm -rf "$work"' EXIT
-port=44700
+# Below the ephemeral range (32768-60999): the probe's connects to a port in that range that nothing listens on
+# yet can pick it as their own source port and connect to themselves, and that socket then holds the port
+# (smbd: "open_socket_in failed: Address already in use"). It made earlier runs take 1.5 s to 20 s.
+port=14700
 mkdir -p "$work"/{etc,data/{lock,state,cache,private,pid,ncalrpc,log,nmbd,shares/share}}
 echo decoy > "$work/data/shares/share/report.txt"; chmod -R a+rX "$work"
 sed "s/@PORT@/$port/" policies/samba/smb.conf.template > "$work/etc/smb.conf"
@@ -30,7 +31,9 @@ measure() {  # prints milliseconds from spawn to the first accepted TCP connecti
 import socket, subprocess, sys, time
 port, argv = int(sys.argv[1]), sys.argv[2:]
 start = time.monotonic()
-p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+# stdin from /dev/null: this script's stdin is the heredoc, at EOF, and smbd --foreground exits at once
+# when its stdin is a pipe at EOF.
+p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 while True:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.05).close(); break

@@ -273,6 +273,25 @@ final class SafeModeTests: XCTestCase {
     }
 }
 
+final class StandardInputTests: XCTestCase {
+    /// Whatever Pit's stdin is (the console under init, here a pipe with a secret in it), jails read
+    /// /dev/null: nothing typed on the console reaches a jail.
+    func test_jailsDoNotInheritTheSupervisorsStandardInput() {
+        let h = SupervisorHarness()
+        h.writeJail("reader", "cat > /shared/read; echo done > /shared/done; exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "reader"
+            spec = "reader.toml"
+            stop_grace_s = 1
+            """)
+        h.start(prefix: ["/bin/sh", "-c", "(echo pin 4321; sleep 5) | exec \"$@\"", "sh"])
+        XCTAssertTrue(waitUntil(5) { h.shared("done") != nil }, "the jail's cat did not see EOF at once: \(h.log)")
+        XCTAssertEqual(h.shared("read"), "", "the jail read the supervisor's stdin")
+        _ = h.stop()
+    }
+}
+
 final class OrphanTests: XCTestCase {
     /// As a child subreaper, the supervisor inherits processes whose parent died below it and reaps them: no
     /// zombie stays behind. The orphan is made for real: a child of the supervisor's process (started by the
