@@ -36,6 +36,7 @@ let package = Package(
         ]),
         .target(name: "PitUplink", dependencies: ["PitTOML", "COpenSSL", "CZlib"], exclude: ["EVENTS.md"]),
         .executableTarget(name: "uplink-bench", dependencies: ["PitUplink"]),
+        .executableTarget(name: "dns-bench", dependencies: ["PitUplink"]),
         .target(name: "PitConsole"),
         .executableTarget(name: "console-fuzz", dependencies: ["PitConsole"]),
         .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim", "PitHash"]),

@@ -5,8 +5,8 @@ import Glibc
 ///
 /// Each event is one message, its id the event's seq. Its fragments go out as TXT queries, up to `window` in flight
 /// over one UDP socket to the resolver; a fragment whose answer does not come back within the retransmission
-/// timeout is sent again as a new query (fresh nonce, so a new name no cache has seen), the timeout doubling up to
-/// `maxRTOms` while answers stay away and resetting when one arrives. An answer with TC set is fetched again over
+/// timeout is sent again as a new query (fresh nonce, so a new name no cache has seen), the timeout growing by half
+/// up to `maxRTOms` while answers stay away and following the measured round trip when one arrives. An answer with TC set is fetched again over
 /// TCP from the same resolver. Answers must verify under the device key and be bound to the query's nonce, so a
 /// resolver (or anyone on the path) cannot acknowledge in the console's place. The event counts as delivered only
 /// when an answer says the console holds the whole message (`complete`) or had it already (`duplicate`); if every
@@ -21,10 +21,14 @@ struct DNSClient {
     let payload: Int
     var stats = DNSClientStats()
     var lastUnsequencedID: UInt64 = 0
+    /// The retransmission timeout, kept from one message to the next: what the path taught the last message holds
+    /// for the next one too.
+    var rto = DNSClient.initialRTOms
 
     static let window = 8
     static let initialRTOms: Int64 = 400
     static let minRTOms: Int64 = 150
+    static let maxLossRTOms: Int64 = 1000
     static let maxRTOms: Int64 = 3000
     /// What queries advertise in EDNS(0) (the DNS flag day 2020 value: no IP fragmentation on common paths).
     static let ednsSize = 1232
@@ -106,7 +110,8 @@ struct DNSClient {
         let socket = try Socket.connect(host: resolver.host, port: resolver.port, datagram: true, deadline: deadline)
         var acked = Set<Int>()
         var inFlight: [UInt16: InFlight] = [:]
-        var rto = Self.initialRTOms
+        // Queries given up on still count if their answer turns up late (a slow resolver, not a lost packet).
+        var late: [UInt16: InFlight] = [:]
         var problem: String?
         var random = SystemRandomNumberGenerator()
         var buffer = [UInt8](repeating: 0, count: DNSMessage.maxSize)
@@ -120,9 +125,14 @@ struct DNSClient {
             var expired = false
             for (qid, f) in inFlight where now - f.sentAt >= rto {
                 inFlight[qid] = nil
+                late[qid] = f
                 expired = true
             }
-            if expired { rto = min(rto * 2, Self.maxRTOms) }
+            for (qid, f) in late where now - f.sentAt >= Self.maxRTOms * 3 { late[qid] = nil }
+            // Gentle growth: loss on a DNS path is mostly random (a resolver dropping, a lossy link), rarely our own
+            // load, and doubling turned a few losses in a row into seconds of silence in the 30% loss test.
+            // Capped lower than a measured timeout may be: a long silence on a fast path is loss, to be retried soon.
+            if expired { rto = max(rto, min(rto * 3 / 2, Self.maxLossRTOms)) }
             let busy = Set(inFlight.values.map(\.index))
             var candidate = 0
             while inFlight.count < Self.window && candidate < slices.count {
@@ -131,7 +141,7 @@ struct DNSClient {
                 let (name, nonce) = DNSTunnel.queryName(kind: kind, messageID: id, index: candidate, count: slices.count,
                                                         slice: slices[candidate], device: config.device, zone: zone, key: key)
                 var qid = UInt16.random(in: 0...UInt16.max, using: &random)
-                while inFlight[qid] != nil { qid = UInt16.random(in: 0...UInt16.max, using: &random) }
+                while inFlight[qid] != nil || late[qid] != nil { qid = UInt16.random(in: 0...UInt16.max, using: &random) }
                 var query = DNSMessage(id: qid, questions: [DNSQuestion(name: name, type: DNSType.txt)],
                                        additional: [.opt(udpSize: Self.ednsSize)])
                 query.recursionDesired = true
@@ -157,7 +167,7 @@ struct DNSClient {
                 }
                 stats.bytesReceived += n
                 guard var answer = try? DNSMessage.parse(Array(buffer[0..<n])), answer.isResponse,
-                      let f = inFlight[answer.id], answer.questions.count == 1,
+                      let f = inFlight[answer.id] ?? late[answer.id], answer.questions.count == 1,
                       answer.questions[0].name.equalsIgnoringCase(f.name) else { continue }
                 now = Socket.nowMs()
                 if answer.truncated {
@@ -180,6 +190,7 @@ struct DNSClient {
                     continue
                 }
                 inFlight[answer.id] = nil
+                late[answer.id] = nil
                 // The timeout follows the path: three round trips of the last answer (the resolver may itself have
                 // retried upstream), within bounds, so a fast path recovers from loss quickly and a slow one is
                 // not flooded with retransmissions.
