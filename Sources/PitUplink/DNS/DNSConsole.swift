@@ -55,6 +55,10 @@ public struct DNSConsole {
     }
 
     static let maxPartials = 4
+    static let refusalsPerSecond = 20
+    var refusalSecond: Int64 = 0
+    var refusalsLogged = 0
+    var refusalsSuppressed = 0
 
     public let config: Config
     var devices: [String: Device] = [:]
@@ -116,7 +120,7 @@ public struct DNSConsole {
             reply.answers = [.txt(question.name, text)]
         case .failure(let rejection):
             counters.refused += 1
-            log("refused \(question.name): \(rejection)")
+            logRefusal("refused \(Self.printable(question.name)): \(rejection)")
             reply.rcode = DNSRcode.refused
         }
         var bytes = reply.encoded()
@@ -287,6 +291,32 @@ public struct DNSConsole {
     }
 
     func log(_ text: String) { writeStderr("pit console-dns: \(text)\n") }
+
+    /// Refusals are logged at most `refusalsPerSecond` a second, the rest counted: anyone can send queries, and a
+    /// flood of junk must not become a flood of log lines.
+    mutating func logRefusal(_ text: String) {
+        let second = Socket.nowMs() / 1000
+        if second != refusalSecond {
+            if refusalsSuppressed > 0 { log("\(refusalsSuppressed) more refusals not logged") }
+            refusalSecond = second
+            refusalsLogged = 0
+            refusalsSuppressed = 0
+        }
+        if refusalsLogged < Self.refusalsPerSecond { refusalsLogged += 1; log(text) } else { refusalsSuppressed += 1 }
+    }
+
+    /// A name from the network, made safe for a log line: bytes outside printable ASCII as \DDD (RFC 1035 style).
+    static func printable(_ name: DNSName) -> String {
+        var out = ""
+        for (i, label) in name.labels.enumerated() {
+            if i > 0 { out += "." }
+            for byte in label {
+                if (0x21...0x7E).contains(byte) && byte != 0x5C && byte != 0x2E { out.unicodeScalars.append(UnicodeScalar(byte)) }
+                else { let d = String(byte); out += "\\" + String(repeating: "0", count: 3 - d.count) + d }
+            }
+        }
+        return out
+    }
 
     // MARK: Serving
 
