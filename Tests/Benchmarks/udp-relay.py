@@ -5,7 +5,7 @@
 # datagram, can hold "pass N": forward only the first N client datagrams, then drop everything both ways until
 # the file says otherwise ("pass -1"). The number of client datagrams forwarded so far is written to COUNTFILE.
 #   udp-relay.py PORTFILE UPSTREAM_HOST:PORT LOSS SEED CONTROLFILE COUNTFILE
-import os, random, select, socket, sys
+import collections, os, random, select, socket, sys
 
 portfile, upstream, loss, seed, control, countfile = sys.argv[1:7]
 uhost, uport = upstream.rsplit(":", 1)
@@ -19,7 +19,10 @@ tmp = portfile + ".tmp"
 with open(tmp, "w") as f: f.write(str(listener.getsockname()[1]))
 os.rename(tmp, portfile)
 
-clients = {}    # client address -> upstream socket
+# client address -> upstream socket, least recently used first. Resolvers use a new source port for most queries,
+# so the oldest mappings are closed beyond MAX_CLIENTS (their answers are long in or lost by then).
+MAX_CLIENTS = 256
+clients = collections.OrderedDict()
 owners = {}     # upstream socket -> client address
 forwarded = 0
 
@@ -34,6 +37,7 @@ def allowance():
 while True:
     ready, _, _ = select.select([listener] + list(owners), [], [])
     for s in ready:
+        if s is not listener and s not in owners: continue   # closed above, in this same round
         data, address = s.recvfrom(65535)
         limit = allowance()
         held = limit >= 0 and forwarded >= limit
@@ -44,6 +48,12 @@ while True:
                 up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 clients[address] = up
                 owners[up] = address
+                if len(clients) > MAX_CLIENTS:
+                    _, old = clients.popitem(last=False)
+                    del owners[old]
+                    old.close()
+            else:
+                clients.move_to_end(address)
             up.sendto(data, upstream)
             forwarded += 1
             with open(countfile + ".tmp", "w") as f: f.write(str(forwarded))

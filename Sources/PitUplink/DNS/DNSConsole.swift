@@ -14,10 +14,10 @@ import Glibc
 /// writes that event once more on retry: at-least-once, as everywhere in Pit; the event id tells duplicates apart.
 /// Partial messages live in memory only: after a restart the device sends the message again (see `DNSClient`).
 ///
-/// Queries it refuses (REFUSED, and nothing stored): names outside the zone, fragment names that are not Base32
-/// of a valid fragment, devices without a key file, fragments whose tag does not verify (altered, replayed into
-/// another message or device, another device's key). Other names under the zone get an empty NOERROR answer with
-/// the zone's SOA, which is what a resolver doing QNAME minimisation (RFC 9156) needs to go on to the full name.
+/// Queries it refuses (REFUSED, and nothing stored): names outside the zone, fragments for devices without a key
+/// file, fragments whose tag does not verify (altered, replayed into another message or device, another device's
+/// key). Other names under the zone, including TXT names that are not Base32 of a fragment, get an empty NOERROR
+/// answer with the zone's SOA: a resolver doing QNAME minimisation (RFC 9156) needs that to go on to the full name.
 public struct DNSConsole {
     public struct Config: Sendable {
         public var zone: DNSName
@@ -118,6 +118,10 @@ public struct DNSConsole {
         switch receive(question.name) {
         case .success(let text):
             reply.answers = [.txt(question.name, text)]
+        case .failure(.rejected(.malformed)):
+            // Not fragment-shaped: may be a resolver minimising label by label with the original type (RFC 9156
+            // allows it). An empty answer lets it go on; nothing is stored either way.
+            reply.authority = [soa()]
         case .failure(let rejection):
             counters.refused += 1
             logRefusal("refused \(Self.printable(question.name)): \(rejection)")
