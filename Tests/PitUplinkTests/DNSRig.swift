@@ -105,7 +105,8 @@ final class DNSRig {
 
     /// unbound on 127.0.0.1:resolverPort with a stub zone for the console. `maxUDP` lowers its answer size limit
     /// towards clients, so larger answers reach the device truncated.
-    func startResolver(maxUDP: Int? = nil) throws {
+    /// `stub` replaces the console's address (a relay in front of it); `extra` adds server: lines.
+    func startResolver(maxUDP: Int? = nil, stub: String? = nil, extra: [String] = []) throws {
         guard access("/usr/sbin/unbound", X_OK) == 0 else {
             XCTFail("unbound is not installed: run image/install-deps")
             throw XCTSkip("no unbound")
@@ -130,11 +131,12 @@ final class DNSRig {
               module-config: "iterator"
               domain-insecure: "\(Self.zone)"
             \(maxUDP.map { "  max-udp-size: \($0)" } ?? "")
+            \(extra.map { "  " + $0 }.joined(separator: "\n"))
             remote-control:
               control-enable: no
             stub-zone:
               name: "\(Self.zone)"
-              stub-addr: 127.0.0.2@\(consolePort)
+              stub-addr: \(stub ?? "127.0.0.2@\(consolePort)")
             """
         Files.write(directory + "/unbound.conf", Array(config.utf8))
         let log = directory + "/unbound.log"
@@ -151,13 +153,13 @@ final class DNSRig {
         return access(file, F_OK) == 0 ? Int(String(decoding: Files.read(file), as: UTF8.self)) ?? 0 : 0
     }
 
-    /// The relay between the device and unbound; returns the port the device should use.
+    /// The relay, by default between the device and unbound (`upstream`: where it forwards); returns its port.
     @discardableResult
-    func startRelay(loss: Double, seed: Int = 7) -> Int {
+    func startRelay(loss: Double, seed: Int = 7, upstream: String? = nil) -> Int {
         let script = String(#filePath).split(separator: "/").dropLast(2).joined(separator: "/")
         let portFile = directory + "/relay.port"
         relayPID = Proc.spawn(["/usr/bin/python3", "/" + script + "/Benchmarks/udp-relay.py", portFile,
-                               "127.0.0.1:\(resolverPort)", String(loss), String(seed), relayControl,
+                               upstream ?? "127.0.0.1:\(resolverPort)", String(loss), String(seed), relayControl,
                                directory + "/relay.count"], log: directory + "/relay.log")
         precondition(Proc.waitUntil(10) { access(portFile, F_OK) == 0 }, "relay did not start")
         relayPort = Int(String(decoding: Files.read(portFile), as: UTF8.self)) ?? 0

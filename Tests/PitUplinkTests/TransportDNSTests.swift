@@ -65,6 +65,28 @@ final class TransportDNSTests: XCTestCase {
         XCTAssertGreaterThan(rig.relayCount, stored.count + 10)
     }
 
+    /// 30% dropped each way between the resolver and the console: the resolver's own retries and timeouts are in
+    /// the path. unbound's defaults declare a server that loses this much down (its retransmit timeout climbs to
+    /// two minutes; SERVFAIL meanwhile), so this resolver caps it at one second and keeps probing, as a network
+    /// carrying such a link would have to. Everything arrives once, in order.
+    func testThirtyPercentLossBetweenResolverAndConsole() throws {
+        let rig = DNSRig()
+        rig.startConsole()
+        let relay = rig.startRelay(loss: 0.3, seed: 5, upstream: "127.0.0.2:\(rig.consolePort)")
+        try rig.startResolver(stub: "127.0.0.1@\(relay)", extra: ["infra-cache-max-rtt: 1000", "infra-keep-probing: yes"])
+        var stored = rig.h.append(5)
+        var big = sampleEvents()[0]
+        big.message = (0..<12).map { _ in EventID.make() + EventID.make() }.joined(separator: " ")
+        stored.append(try rig.h.spool.append(big))
+        stored += rig.h.append(2)
+        rig.configureAgent(port: rig.resolverPort, extra: "heartbeat_s = 0\ntimeout_ms = 20000")
+        rig.h.startAgent()
+        XCTAssertTrue(Proc.waitUntil(60) { rig.h.cursor("console") == stored.last?.seq }, rig.h.agentLog)
+        Proc.sleepMs(300)
+        XCTAssertEqual(rig.events(), stored, "once, in order, intact")
+        XCTAssertGreaterThan(rig.relayCount, stored.count * 2, "the resolver had to retry")
+    }
+
     /// The console is killed while it holds part of a message and comes back empty-handed: the device notices
     /// that no answer completes the message and sends it again; the event arrives once.
     func testConsoleRestartMidMessage() throws {
