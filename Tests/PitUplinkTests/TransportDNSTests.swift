@@ -25,6 +25,47 @@ final class TransportDNSTests: XCTestCase {
         XCTAssertEqual(rig.h.transportState("console")?.state, "up")
     }
 
+    /// The whole device path: `pit supervise` runs a jail whose grandchild makes a reported syscall; the uplink agent
+    /// the supervisor spawned sends the violation over DNS through unbound to the console, once, with its arguments.
+    func testSupervisedViolationReachesTheConsoleOverDNS() throws {
+        let rig = DNSRig()
+        rig.startConsole()
+        try rig.startResolver()
+        let dir = rig.directory
+        Files.write(dir + "/probe.toml", Array("""
+            command = ["/bin/sh", "-c", "/bin/sh -c '/usr/bin/perl -e \\"syscall(63, 0x1234abcd)\\"'; exec sleep 1000"]
+            seccomp_string = "POLICY p { REPORT { uname } } USE p DEFAULT ALLOW"
+            """.utf8))
+        Files.write(dir + "/supervised.toml", Array("""
+            data_dir = "sdata"
+            control_socket = "run/control.sock"
+            [[jails]]
+            name = "probe"
+            spec = "probe.toml"
+            stop_grace_s = 1
+            [[uplink]]
+            type = "dns"
+            name = "console"
+            zone = "\(DNSRig.zone)"
+            device = "d1"
+            key_file = "device.key"
+            resolver = "127.0.0.1:\(rig.resolverPort)"
+            """.utf8))
+        let supervisor = Proc.spawn([Shell.built("pit"), "supervise", "--config", dir + "/supervised.toml"],
+                                    log: dir + "/supervise.log")
+        defer { Proc.kill(supervisor, SIGTERM) }
+        let log = { String(decoding: Files.read(dir + "/supervise.log"), as: UTF8.self) }
+        XCTAssertTrue(Proc.waitUntil(20) { rig.events().contains { $0.kind == .violation } }, log() + rig.consoleLog)
+        Proc.sleepMs(500)
+        let violations = rig.events().filter { $0.kind == .violation }
+        XCTAssertEqual(violations.count, 1)
+        XCTAssertEqual(violations.first?.syscall, "uname")
+        XCTAssertEqual(violations.first?.args?.first, 0x1234abcd)
+        XCTAssertEqual(violations.first?.jail, "probe")
+        XCTAssertEqual(Set(rig.events().map(\.seq)).count, rig.events().count, "no event twice")
+        XCTAssertTrue(rig.lines().contains { $0.heartbeat != nil }, "the agent's heartbeat")
+    }
+
     /// An event of several KB needs dozens of fragments; they are reassembled into the identical event.
     func testLargeEventIsFragmentedAndReassembled() throws {
         let rig = DNSRig()
