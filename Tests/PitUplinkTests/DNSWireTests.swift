@@ -96,6 +96,21 @@ final class DNSWireTests: XCTestCase {
         XCTAssertNil(DNSTunnel.unframe(corrupt), "zlib's Adler-32 catches it")
     }
 
+    /// An event too large for 1024 fragments goes as a stand-in with its identity, not as an error that would
+    /// block the lane for good.
+    func testOversizeEventIsSentAsAStandIn() throws {
+        var event = sampleEvents()[0]
+        event.seq = 42
+        event.message = (0..<8000).map { _ in EventID.make() }.joined()  // 256 KB of random hex, ~130 KB compressed
+        let body = DNSClient.body(for: event, payload: 99)
+        let sent = try PitEvent.decode(jsonBytes: body)
+        XCTAssertEqual([sent.id, sent.time, sent.kind.rawValue], [event.id, event.time, event.kind.rawValue])
+        XCTAssertEqual(sent.seq, 42)
+        XCTAssertTrue(sent.message?.hasPrefix("too large for the DNS uplink") == true)
+        event.message = "small"
+        XCTAssertEqual(DNSClient.body(for: event, payload: 99), event.jsonBytes())
+    }
+
     func testConfigParsesDNSTransportAndPointsAtMistakes() throws {
         func parse(_ text: String) throws(TOMLError) -> [TransportConfig] {
             let fields = TOMLFields(try TOML.parse(text, file: "/etc/pit/device.toml"), file: "/etc/pit/device.toml")

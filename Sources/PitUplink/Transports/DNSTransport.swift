@@ -57,11 +57,12 @@ struct DNSClient {
         var delivered = 0
         for event in events {
             do throws(UplinkError) {
+                let body = Self.body(for: event, payload: payload)
                 if let seq = event.seq {
-                    try send(kind: .event, id: seq, body: event.jsonBytes())
+                    try send(kind: .event, id: seq, body: body)
                 } else {
                     // `pit uplink test`: not from the spool, so no seq; it takes an id from the clock like heartbeats.
-                    try send(kind: .unsequenced, id: nextClockID(), body: event.jsonBytes())
+                    try send(kind: .unsequenced, id: nextClockID(), body: body)
                 }
             } catch {
                 return Delivery(acknowledged: delivered, error: error)
@@ -69,6 +70,18 @@ struct DNSClient {
             delivered += 1
         }
         return .all(delivered)
+    }
+
+    /// The event's JSON, or, if even compressed it needs more than `maxFragments` queries (a spool record may be up
+    /// to 1 MiB), a stand-in with the same id, seq, time, kind, device and jail and a message saying so. Sending it
+    /// keeps the lane moving; refusing would block every later event behind this one for good.
+    static func body(for event: PitEvent, payload: Int) -> [UInt8] {
+        let full = event.jsonBytes()
+        if DNSTunnel.slices(DNSTunnel.frame(full), payload: payload).count <= DNSTunnel.maxFragments { return full }
+        var stub = PitEvent(kind: event.kind, id: event.id, time: event.time, device: event.device, jail: event.jail,
+                            message: "too large for the DNS uplink (\(full.count) bytes of JSON): fields left out")
+        stub.seq = event.seq
+        return stub.jsonBytes()
     }
 
     /// One heartbeat: the device's current time, so the console sees both that it lives and how its clock runs.
