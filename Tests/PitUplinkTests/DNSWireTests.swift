@@ -96,6 +96,35 @@ final class DNSWireTests: XCTestCase {
         XCTAssertNil(DNSTunnel.unframe(corrupt), "zlib's Adler-32 catches it")
     }
 
+    /// Resolvers randomise the case of the names they forward (0x20) and drop answers that do not echo it: the
+    /// console decodes the mixed-case fragment, and its answer carries the question exactly as asked.
+    func testConsoleDecodesMixedCaseNamesAndEchoesThem() throws {
+        let temp = TemporaryDirectory("pit-dns-case")
+        let key = EventID.randomBytes(32)
+        Files.write(temp.path + "/d1.key", Array(Hex.encode(key).utf8))
+        var console = try DNSConsole(config: .init(zone: DNSName("abc123.console.example")!, listen: "127.0.0.1:1",
+                                                   keysDirectory: temp.path, output: temp.path + "/out.jsonl"))
+        let zone = DNSName("abc123.console.example")!
+        let (name, nonce) = DNSTunnel.queryName(kind: .heartbeat, messageID: 5, index: 0, count: 1,
+                                                slice: DNSTunnel.frame(Array("2026-11-29T00:00:00.000Z".utf8)),
+                                                device: "d1", zone: zone, key: key)
+        var flipped = 0
+        let mixed = DNSName(labels: name.labels.map { label in
+            label.map { c in
+                flipped += 1
+                return flipped % 2 == 0 && (0x61...0x7A).contains(c) ? c - 0x20 : c
+            }
+        })
+        XCTAssertNotEqual(mixed, name)
+        let query = DNSMessage(id: 7, questions: [DNSQuestion(name: mixed, type: DNSType.txt)])
+        let reply = try DNSMessage.parse(try XCTUnwrap(console.answer(query.encoded(), udp: true)))
+        XCTAssertEqual(reply.rcode, DNSRcode.noError)
+        XCTAssertEqual(reply.questions.first?.name, mixed, "the question echoed byte for byte")
+        let text = try XCTUnwrap(reply.answers.first?.txtJoined)
+        XCTAssertEqual(DNSTunnel.openAck(text, device: "d1", zone: zone, key: key, queryNonce: nonce)?.status, .complete)
+        XCTAssertTrue(reply.authoritative)
+    }
+
     /// An event too large for 1024 fragments goes as a stand-in with its identity, not as an error that would
     /// block the lane for good.
     func testOversizeEventIsSentAsAStandIn() throws {
