@@ -17,6 +17,7 @@ let package = Package(
         .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
         .systemLibrary(name: "CGpiod", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The few things Swift cannot call directly: variadic syscalls, GNU-only constants.
         .target(name: "CPitShim"),
         .target(name: "CPersonaShim"),
@@ -33,8 +34,9 @@ let package = Package(
             "CPitShim", "CGpiod", "PitTOML",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        .target(name: "PitUplink", dependencies: ["PitTOML", "COpenSSL"], exclude: ["EVENTS.md"]),
+        .target(name: "PitUplink", dependencies: ["PitTOML", "COpenSSL", "CZlib"], exclude: ["EVENTS.md"]),
         .executableTarget(name: "uplink-bench", dependencies: ["PitUplink"]),
+        .executableTarget(name: "dns-bench", dependencies: ["PitUplink"]),
         .target(name: "PitConsole"),
         .executableTarget(name: "console-fuzz", dependencies: ["PitConsole"]),
         .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim", "PitHash"]),

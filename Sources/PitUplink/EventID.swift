@@ -9,22 +9,25 @@ public enum EventID {
     private typealias GetRandom = @convention(c) (UnsafeMutableRawPointer?, Int, UInt32) -> Int
     private static let getrandom: GetRandom? = dlsym(nil, "getrandom").map { unsafeBitCast($0, to: GetRandom.self) }
 
-    public static func make() -> String {
-        var bytes = [UInt8](repeating: 0, count: 16)
+    public static func make() -> String { hex(randomBytes(16)) }
+
+    /// `count` bytes from getrandom(2): ids here, AEAD nonces for the DNS transport.
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
         if let getrandom {
-            while filled < 16 {
+            while filled < count {
                 // Blocks only before the kernel's pool is first initialised, which a running supervisor is past.
-                let n = bytes.withUnsafeMutableBytes { getrandom($0.baseAddress! + filled, 16 - filled, 0) }
+                let n = bytes.withUnsafeMutableBytes { getrandom($0.baseAddress! + filled, count - filled, 0) }
                 if n > 0 { filled += n } else if errno != EINTR { break }
             }
         }
-        if filled < 16 {
+        if filled < count {
             // Swift's own generator also reads getrandom(2), falling back to /dev/urandom.
             var generator = SystemRandomNumberGenerator()
-            for i in 0..<16 { bytes[i] = generator.next() }
+            for i in 0..<count { bytes[i] = generator.next() }
         }
-        return hex(bytes)
+        return bytes
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

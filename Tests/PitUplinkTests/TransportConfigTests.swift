@@ -67,7 +67,7 @@ final class TransportConfigTests: XCTestCase {
             [[uplink]]
             type = "carrier-pigeon"
             name = "p"
-            """), "/etc/pit/device.toml:2:8: uplink[0].type: must be \"syslog\", \"https\" or \"unix\", found \"carrier-pigeon\"")
+            """), "/etc/pit/device.toml:2:8: uplink[0].type: must be \"syslog\", \"https\", \"unix\" or \"dns\", found \"carrier-pigeon\"")
         XCTAssertTrue(error("""
             [[uplink]]
             type = "unix"

@@ -11,13 +11,14 @@ public struct Delivery: Sendable, Equatable {
     static func none(_ error: UplinkError) -> Delivery { Delivery(acknowledged: 0, error: error) }
 }
 
-/// A configured transport, ready to deliver. An enum over the three kinds rather than a protocol with existentials:
+/// A configured transport, ready to deliver. An enum over the four kinds rather than a protocol with existentials:
 /// the set is closed (it is the config's `type`), and switching keeps each kind's state a plain value.
 public struct TransportClient {
     public let config: TransportConfig
     var syslog: SyslogClient?
     var https: HTTPSClient?
     var unix: UnixClient?
+    var dns: DNSClient?
 
     /// Builds the client. Fails only on local problems (an unreadable key file, a CA file OpenSSL rejects), which
     /// the agent reports and retries like a delivery failure: the operator may fix the file without a restart.
@@ -27,6 +28,7 @@ public struct TransportClient {
         case .syslog(let s): syslog = SyslogClient(config: s, timeoutMs: config.timeoutMs)
         case .https(let h): https = try HTTPSClient(config: h, timeoutMs: config.timeoutMs, defaultDevice: defaultDevice)
         case .unix(let u): unix = UnixClient(config: u, timeoutMs: config.timeoutMs)
+        case .dns(let d): dns = try DNSClient(config: d, timeoutMs: config.timeoutMs)
         }
     }
 
@@ -36,8 +38,24 @@ public struct TransportClient {
         if var s = syslog { defer { syslog = s }; return s.deliver(events) }
         if var h = https { defer { https = h }; return h.deliver(events) }
         if var u = unix { defer { unix = u }; return u.deliver(events) }
+        if var d = dns { defer { dns = d }; return d.deliver(events) }
         return .none(UplinkError(operation: "deliver", target: config.name, reason: "no client"))
     }
+
+    /// Tells the receiver the device is alive, for transports that have heartbeats (DNS); nil when done or n/a.
+    public mutating func heartbeat() -> UplinkError? {
+        if var d = dns { defer { dns = d }; return d.heartbeat() }
+        return nil
+    }
+
+    /// Milliseconds between heartbeats; 0 for none.
+    public var heartbeatMs: Int {
+        if case .dns(let d) = config.kind { return d.heartbeatMs }
+        return 0
+    }
+
+    /// DNS counters (queries, bytes on the wire), for the benchmark.
+    public var dnsStats: DNSClientStats? { dns?.stats }
 }
 
 /// The host name for syslog's HOSTNAME and the default X-Pit-Device.

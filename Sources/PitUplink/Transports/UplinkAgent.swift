@@ -35,6 +35,13 @@ public struct UplinkAgent {
         /// Events may be waiting: set by inotify, cleared when a read finds nothing.
         var dirty = true
         var queued = 0
+        /// When the next heartbeat is due (transports with heartbeats: DNS); the first goes out at start.
+        var nextHeartbeat: Int64 = 0
+
+        var heartbeatMs: Int64 {
+            if case .dns(let d) = config.kind { return Int64(d.heartbeatMs) }
+            return 0
+        }
     }
 
     public init(config: UplinkAgentConfig) {
@@ -113,13 +120,33 @@ public struct UplinkAgent {
         for i in lanes.indices where lanes[i].dirty || lanes[i].failures > 0 {
             if lanes[i].nextAttempt <= Socket.nowMs() { serve(i) }
         }
+        for i in lanes.indices where lanes[i].heartbeatMs > 0 && lanes[i].nextHeartbeat <= Socket.nowMs() {
+            heartbeat(i)
+        }
         updateQueued()
         let now = Socket.nowMs()
         var wait = Int64.max
         for lane in lanes where lane.dirty || lane.failures > 0 {
             wait = min(wait, max(0, lane.nextAttempt - now))
         }
+        for lane in lanes where lane.heartbeatMs > 0 {
+            wait = min(wait, max(0, lane.nextHeartbeat - now))
+        }
         return wait
+    }
+
+    /// Heartbeats keep their own schedule: a failed one is not retried early and does not touch the lane's
+    /// back-off (delivery failures do that), it only shows in the agent's log until the next one.
+    mutating func heartbeat(_ i: Int) {
+        lanes[i].nextHeartbeat = Socket.nowMs() + lanes[i].heartbeatMs
+        do throws(UplinkError) {
+            if lanes[i].client == nil {
+                lanes[i].client = try TransportClient(lanes[i].config, defaultDevice: device)
+            }
+            if let error = lanes[i].client!.heartbeat() { throw error }
+        } catch {
+            writeStderr("pit uplink-agent: \(lanes[i].config.name): heartbeat: \(error)\n")
+        }
     }
 
     mutating func serve(_ i: Int) {

@@ -27,6 +27,15 @@ import PitTOML
 /// type = "unix"
 /// name = "agent"
 /// path = "/run/pit-agent.sock"
+///
+/// [[uplink]]
+/// type = "dns"
+/// name = "console"
+/// zone = "abc123.console.example"  # the console's zone; queries go to <data>.<device>.<zone>
+/// device = "pit-07"                # 1-63 of [a-z0-9-]: the console's key file is <device>.key
+/// key_file = "dns.key"             # 64 hex digits (or 32 raw bytes): the device's ChaCha20-Poly1305 key
+/// resolver = "10.0.0.1:53"         # optional, default the first nameserver in /etc/resolv.conf
+/// heartbeat_s = 300                # optional, default 300; 0 turns heartbeats off
 /// ```
 /// Common optional keys: `batch` (events per delivery, default 100; syslog UDP ignores it), `backoff_base_ms`
 /// (default 1000), `backoff_max_ms` (default 300000), `timeout_ms` (each network step, default 10000),
@@ -36,6 +45,7 @@ public struct TransportConfig: Sendable, Equatable {
         case syslog(Syslog)
         case https(HTTPS)
         case unix(Unix)
+        case dns(DNS)
     }
 
     public struct Syslog: Sendable, Equatable {
@@ -64,6 +74,25 @@ public struct TransportConfig: Sendable, Equatable {
         public var path: String
     }
 
+    public struct DNS: Sendable, Equatable {
+        public var zone: String
+        public var device: String
+        public var keyFile: String
+        /// `host:port` (IPv6 in brackets); nil: read /etc/resolv.conf each time the client is built, so a
+        /// resolver handed out by DHCP later is picked up after the next failure.
+        public var resolver: String?
+        /// 0: no heartbeats.
+        public var heartbeatMs: Int
+
+        public init(zone: String, device: String, keyFile: String, resolver: String? = nil, heartbeatMs: Int = 300_000) {
+            self.zone = zone
+            self.device = device
+            self.keyFile = keyFile
+            self.resolver = resolver
+            self.heartbeatMs = heartbeatMs
+        }
+    }
+
     public var name: String
     public var kind: Kind
     public var batch: Int = 100
@@ -83,6 +112,7 @@ public struct TransportConfig: Sendable, Equatable {
         case .syslog: "syslog"
         case .https: "https"
         case .unix: "unix"
+        case .dns: "dns"
         }
     }
 }
@@ -192,8 +222,27 @@ public enum UplinkConfig {
         case "unix":
             try fields.rejectUnknownKeys(commonKeys.union(["path"]))
             kind = .unix(.init(path: absolute(try fields.require(fields.string("path"), "path"))))
+        case "dns":
+            try fields.rejectUnknownKeys(commonKeys.union(["zone", "device", "key_file", "resolver", "heartbeat_s"]))
+            let zone = try fields.require(fields.string("zone"), "zone")
+            guard let zoneName = DNSName(zone), !zoneName.labels.isEmpty,
+                  zoneName.labels.allSatisfy({ DNSTunnel.isValidDevice(String(decoding: $0.map(DNSName.lower), as: UTF8.self)) }) else {
+                throw fields.error("zone", "must be a domain name of letters, digits and hyphens")
+            }
+            let device = try fields.require(fields.string("device"), "device")
+            guard DNSTunnel.isValidDevice(device) else { throw fields.error("device", "must be 1-63 of [a-z0-9-], not starting with '-'") }
+            guard DNSTunnel.fragmentPayload(device: device, zone: zoneName) != nil else {
+                throw fields.error("zone", "zone and device leave no room for data in a 253-character name")
+            }
+            let keyFile = absolute(try fields.require(fields.string("key_file"), "key_file"))
+            let resolver = try fields.string("resolver")
+            if let resolver, ResolverAddress(resolver) == nil {
+                throw fields.error("resolver", "must be IPv4[:PORT] or [IPv6][:PORT]")
+            }
+            let heartbeat = try int("heartbeat_s", 0...86_400) ?? 300
+            kind = .dns(.init(zone: zone, device: device, keyFile: keyFile, resolver: resolver, heartbeatMs: heartbeat * 1000))
         default:
-            throw fields.error("type", "must be \"syslog\", \"https\" or \"unix\", found \"\(type)\"")
+            throw fields.error("type", "must be \"syslog\", \"https\", \"unix\" or \"dns\", found \"\(type)\"")
         }
         var config = TransportConfig(name: name, kind: kind)
         config.batch = try int("batch", 1...10_000) ?? config.batch

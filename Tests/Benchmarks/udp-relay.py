@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+# A lossy UDP relay for the DNS uplink tests and benchmark: listens on 127.0.0.1:PORT and forwards each client's
+# datagrams to UPSTREAM (one upstream socket per client, so answers find their way back), dropping each datagram,
+# in either direction, with probability LOSS (seeded: a run is reproducible). A control file, re-read for every
+# datagram, can hold "pass N": forward only the first N client datagrams, then drop everything both ways until
+# the file says otherwise ("pass -1"). The number of client datagrams forwarded so far is written to COUNTFILE.
+#   udp-relay.py PORTFILE UPSTREAM_HOST:PORT LOSS SEED CONTROLFILE COUNTFILE
+import collections, os, random, select, socket, sys
+
+portfile, upstream, loss, seed, control, countfile = sys.argv[1:7]
+uhost, uport = upstream.rsplit(":", 1)
+upstream = (uhost, int(uport))
+loss = float(loss)
+rng = random.Random(int(seed))
+
+listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+listener.bind(("127.0.0.1", 0))
+tmp = portfile + ".tmp"
+with open(tmp, "w") as f: f.write(str(listener.getsockname()[1]))
+os.rename(tmp, portfile)
+
+# client address -> upstream socket, least recently used first. Resolvers use a new source port for most queries,
+# so the oldest mappings are closed beyond MAX_CLIENTS (their answers are long in or lost by then).
+MAX_CLIENTS = 256
+clients = collections.OrderedDict()
+owners = {}     # upstream socket -> client address
+forwarded = 0
+
+def allowance():
+    try:
+        words = open(control).read().split()
+        if len(words) == 2 and words[0] == "pass": return int(words[1])
+    except OSError:
+        pass
+    return -1
+
+while True:
+    ready, _, _ = select.select([listener] + list(owners), [], [])
+    for s in ready:
+        if s is not listener and s not in owners: continue   # closed above, in this same round
+        data, address = s.recvfrom(65535)
+        limit = allowance()
+        held = limit >= 0 and forwarded >= limit
+        if s is listener:
+            if held or rng.random() < loss: continue
+            up = clients.get(address)
+            if up is None:
+                up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                clients[address] = up
+                owners[up] = address
+                if len(clients) > MAX_CLIENTS:
+                    _, old = clients.popitem(last=False)
+                    del owners[old]
+                    old.close()
+            else:
+                clients.move_to_end(address)
+            up.sendto(data, upstream)
+            forwarded += 1
+            with open(countfile + ".tmp", "w") as f: f.write(str(forwarded))
+            os.rename(countfile + ".tmp", countfile)
+        else:
+            if held or rng.random() < loss: continue
+            listener.sendto(data, owners[s])
