@@ -140,6 +140,19 @@ final class DNSWireTests: XCTestCase {
         XCTAssertEqual(DNSClient.body(for: event, payload: 99), event.jsonBytes())
     }
 
+    /// A key anyone on the box can read lets them forge alerts: such a file is refused, naming the fix.
+    func testKeyFileReadableByOthersIsRefused() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path + "/device.key"
+        Files.write(path, Array(Hex.encode(EventID.randomBytes(32)).utf8))
+        XCTAssertEqual(try DNSTunnel.readKey(path).count, 32)
+        chmod(path, 0o644)
+        XCTAssertThrowsError(try DNSTunnel.readKey(path)) { error in
+            XCTAssertTrue("\(error)".contains("chmod 600"), "\(error)")
+            XCTAssertTrue("\(error)".contains(path), "\(error)")
+        }
+    }
+
     func testConfigParsesDNSTransportAndPointsAtMistakes() throws {
         func parse(_ text: String) throws(TOMLError) -> [TransportConfig] {
             let fields = TOMLFields(try TOML.parse(text, file: "/etc/pit/device.toml"), file: "/etc/pit/device.toml")

@@ -1,3 +1,4 @@
+import Glibc
 import COpenSSL
 import CZlib
 
@@ -226,7 +227,14 @@ public enum DNSTunnel {
     // MARK: Keys
 
     /// A key file holds the 32-byte key as 64 hex digits (a trailing newline is fine) or as 32 raw bytes.
+    /// The file must not be readable or writable by group or others: whoever reads it can forge the device's
+    /// alerts (or, on the console, any answer to it).
     public static func readKey(_ path: String) throws(UplinkError) -> [UInt8] {
+        var st = stat()
+        if stat(path, &st) == 0, st.st_mode & 0o077 != 0 {
+            throw UplinkError(operation: "read key_file", target: path,
+                              reason: "mode \(String(st.st_mode & 0o777, radix: 8)) lets group or others at the key: chmod 600")
+        }
         var bytes: [UInt8]
         do { bytes = try FileIO.readFile(path) } catch {
             throw UplinkError(operation: "read key_file", target: path, errno: error.errno,
