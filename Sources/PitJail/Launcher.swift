@@ -305,7 +305,7 @@ public final class RunningJail {
     private static func isSeccompListener(_ fd: Int32) -> Bool {
         var buffer = [CChar](repeating: 0, count: 64)
         let n = readlink("/proc/self/fd/\(fd)", &buffer, 63)
-        return n > 0 && String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self).contains("seccomp")
+        return n > 0 && Bytes.contains(buffer[0..<n].map { UInt8(bitPattern: $0) }, Array("seccomp".utf8))
     }
 
     /// Whether the setup channel has reached end-of-file (the exec happened). A "K" the child sent just before

@@ -13,7 +13,7 @@ enum PolicyCache {
     static let format = "PITBPF1"
 
     static func key(_ source: PolicySource, arch: SeccompArch) -> String? {
-        guard geteuid() == 0, !source.text.contains("#include") else { return nil }
+        guard geteuid() == 0, !Bytes.contains(Array(source.text.utf8), Array("#include".utf8)) else { return nil }
         return SHA256.hex(Array((format + "\u{0}" + arch.name + "\u{0}" + source.file + "\u{0}" + source.text).utf8))
     }
 
@@ -27,16 +27,26 @@ enum PolicyCache {
         var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
         guard read(fd, &bytes, bytes.count) == bytes.count else { return nil }
         guard let split = (0..<max(0, bytes.count - 1)).first(where: { bytes[$0] == 10 && bytes[$0 + 1] == 10 }) else { return nil }
-        var fields: [String: String] = [:]
+        // The header's few "name=value" lines, read without a dictionary: on this launch path every generic type
+        // first used costs a run-time metadata lookup (a scan of all conformance records for [String: String]).
+        var archName: String?, file: String?, hash: String?, defaultName: String?, outcomeName: String?
         for line in String(decoding: bytes[..<split], as: UTF8.self).split(separator: "\n").dropFirst() {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            let value = String(line[line.index(after: equals)...])
+            switch line[..<equals] {
+            case "arch": archName = value
+            case "file": file = value
+            case "hash": hash = value
+            case "default": defaultName = value
+            case "outcome": outcomeName = value
+            default: break
+            }
         }
         let program = Array(bytes[(split + 2)...])
-        guard bytes.starts(with: Array(format.utf8)), fields["arch"] == arch.name, fields["file"] == source.file,
+        guard Bytes.hasPrefix(bytes, Array(format.utf8)), archName == arch.name, file == source.file,
               program.count % 8 == 0, program.count / 8 <= PolicyCompiler.maxInstructions, !program.isEmpty,
-              let hash = fields["hash"], let defaultAction = fields["default"].flatMap(action),
-              let outcome = fields["outcome"].flatMap(action) else { return nil }
+              let hash, let defaultAction = defaultName.flatMap(action),
+              let outcome = outcomeName.flatMap(action) else { return nil }
         let compiled = CompiledPolicy(file: source.file, hash: hash, arch: arch, program: program, needsListener: true,
                                       defaultAction: defaultAction)
         return JailPolicy(compiled: compiled, outcome: outcome)
@@ -91,5 +101,24 @@ enum PolicyCache {
             guard text.hasPrefix("errno:"), let code = Int32(text.dropFirst(6)) else { return nil }
             return .errno(code)
         }
+    }
+}
+
+/// Byte-wise searches for the launch path (see `PolicyCache.load`): `String.contains(String)` goes through
+/// _StringProcessing's generic searcher, whose first use alone costs a fraction of a millisecond.
+enum Bytes {
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            var index = 1
+            while index < needle.count && haystack[start + index] == needle[index] { index += 1 }
+            if index == needle.count { return true }
+        }
+        return false
+    }
+
+    static func hasPrefix(_ bytes: [UInt8], _ prefix: [UInt8]) -> Bool {
+        bytes.count >= prefix.count && bytes[0..<prefix.count].elementsEqual(prefix)
     }
 }
