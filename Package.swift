@@ -23,6 +23,8 @@ let package = Package(
         .target(name: "CPersonaShim"),
 
         .target(name: "PitTOML"),
+        // Process-level helpers shared by the long-running processes (supervisor, uplink agent).
+        .target(name: "PitProcess"),
         // SHA-256 shared by policy hashes, the policy cache and persona MAC derivation.
         .target(name: "PitHash"),
         .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim", "PitHash"]),
@@ -34,7 +36,7 @@ let package = Package(
             "CPitShim", "CGpiod", "PitTOML",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        .target(name: "PitUplink", dependencies: ["PitTOML", "COpenSSL", "CZlib"], exclude: ["EVENTS.md"]),
+        .target(name: "PitUplink", dependencies: ["PitTOML", "COpenSSL", "PitProcess", "CZlib"], exclude: ["EVENTS.md"]),
         .executableTarget(name: "uplink-bench", dependencies: ["PitUplink"]),
         .executableTarget(name: "dns-bench", dependencies: ["PitUplink"]),
         .target(name: "PitConsole"),
@@ -44,7 +46,7 @@ let package = Package(
         .executableTarget(name: "policy-bench", dependencies: ["PitPolicy", "CPitShim"]),
         .executableTarget(name: "spool-writer", dependencies: ["PitUplink"]),
         .executableTarget(name: "spool-bench", dependencies: ["PitUplink"]),
-        .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitJail", "PitPolicy", "PitBoard", "PitTOML", "PitUplink", "PitPersona", "PitConsole",
+        .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitProcess", "PitJail", "PitPolicy", "PitBoard", "PitTOML", "PitUplink", "PitPersona", "PitConsole",
                                                      .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(name: "pit", dependencies: [
             "PitJail", "PitPolicy", "PitSupervisor", "PitUplink",

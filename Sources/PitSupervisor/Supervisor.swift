@@ -3,6 +3,7 @@ import Glibc
 import PitBoard
 import PitJail
 import PitPolicy
+import PitProcess
 import PitUplink
 import SystemPackage
 

@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 
 /// The delivery loop: `pit uplink-agent`, a process of its own so a hung receiver or a TLS bug can never stall the
 /// supervisor (which spawns it and restarts it).
@@ -65,6 +66,7 @@ public struct UplinkAgent {
         let mask = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE)
         guard inotify_add_watch(inotify, spool, mask) >= 0 else { throw .sys("inotify_add_watch", spool) }
         var lastWritten: [UplinkState.Transport]?
+        var startupPagesReleased = false
         while true {
             let wait = pass()
             let state = snapshot()
@@ -75,6 +77,11 @@ public struct UplinkAgent {
                     // The state file is for people; delivery goes on without it.
                     writeStderr("pit uplink-agent: \(error)\n")
                 }
+            }
+            if !startupPagesReleased {
+                // After the first pass (config read, TLS initialised, backlog sent): see StartupPages.
+                startupPagesReleased = true
+                if case .failure(let error) = StartupPages.release() { writeStderr("pit uplink-agent: releasing start-up pages: \(error)\n") }
             }
             var p = pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)
             let n = poll(&p, 1, Int32(min(wait, Self.idleRecheckMs)))
