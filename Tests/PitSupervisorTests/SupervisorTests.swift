@@ -285,7 +285,9 @@ final class StandardInputTests: XCTestCase {
             spec = "reader.toml"
             stop_grace_s = 1
             """)
-        h.start(prefix: ["/bin/sh", "-c", "(echo pin 4321; sleep 5) | exec \"$@\"", "sh"])
+        // A here-document (a pipe in dash), and `exec` so the supervisor is the harness's process (in a
+        // pipeline it would be a subshell's child, outliving the test's stop).
+        h.start(prefix: ["/bin/sh", "-c", "exec \"$@\" <<EOF\npin 4321\nEOF", "sh"])
         XCTAssertTrue(waitUntil(5) { h.shared("done") != nil }, "the jail's cat did not see EOF at once: \(h.log)")
         XCTAssertEqual(h.shared("read"), "", "the jail read the supervisor's stdin")
         _ = h.stop()
