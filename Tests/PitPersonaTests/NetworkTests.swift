@@ -1,4 +1,5 @@
 import Glibc
+import PitTestSupport
 import XCTest
 @testable import PitPersona
 

@@ -1,4 +1,5 @@
 import Glibc
+import PitTestSupport
 import PitTOML
 import XCTest
 @testable import PitPersona

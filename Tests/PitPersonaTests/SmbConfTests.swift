@@ -1,4 +1,5 @@
 import Glibc
+import PitTestSupport
 import XCTest
 @testable import PitPersona
 
@@ -15,7 +16,7 @@ final class SmbConfTests: XCTestCase {
     func testGoldenFile() throws {
         let rendered = SmbConf.render(Self.persona, paths: SambaPaths(dataDirectory: "/var/lib/pit/samba"), port: 445)
         let goldenPath = testsDirectory + "/golden/smb.conf"
-        guard let golden = readFile(goldenPath) else { return XCTFail("missing \(goldenPath)") }
+        guard let golden = readText(goldenPath) else { return XCTFail("missing \(goldenPath)") }
         if rendered != golden {
             // Show the first differing line rather than two 40-line blobs.
             let (r, g) = (rendered.split(separator: "\n", omittingEmptySubsequences: false), golden.split(separator: "\n", omittingEmptySubsequences: false))

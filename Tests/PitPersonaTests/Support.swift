@@ -1,14 +1,9 @@
 import Glibc
+import PitTestSupport
 import XCTest
 
-// Helpers for PitPersonaTests: running processes, scratch directories, a throwaway network
-// namespace per test, and a small JSON reader (no Foundation in this project).
-
-struct Captured {
-    var status: Int32  // exit code, or 128+signal
-    var stdout: String
-    var stderr: String
-}
+// Helpers for PitPersonaTests: a throwaway network namespace per test and a small JSON reader (no
+// Foundation in this project); processes and scratch directories come from PitTestSupport.
 
 /// The package root (Tests/PitPersonaTests/Support.swift is two levels down).
 let packageRoot: String = {
@@ -30,103 +25,6 @@ enum Probe {
         parts.removeLast()
         return "/" + parts.joined(separator: "/") + "/persona-probe"
     }
-}
-
-enum Process {
-    /// posix_spawn with stdout/stderr captured; PATH is fixed so `ip`, `unshare` and `testparm` resolve.
-    static func run(_ argv: [String]) -> Captured {
-        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
-        pipe(&outPipe)
-        pipe(&errPipe)
-        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        var pid: pid_t = 0
-        let cArgs = argv.map { strdup($0) } + [nil]
-        let env: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), strdup("LC_ALL=C"), nil]
-        let rc = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, env)
-        posix_spawn_file_actions_destroy(&actions)
-        close(outPipe[1]); close(errPipe[1])
-        cArgs.forEach { free($0) }; env.forEach { free($0) }
-        if rc != 0 {
-            close(outPipe[0]); close(errPipe[0])
-            return Captured(status: 127, stdout: "", stderr: "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))")
-        }
-        let (out, err) = drain(outPipe[0], errPipe[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return Captured(status: code, stdout: out, stderr: err)
-    }
-
-    private static func drain(_ a: Int32, _ b: Int32) -> (String, String) {
-        var outputs: [Int32: [UInt8]] = [a: [], b: []]
-        var open = [a, b]
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while !open.isEmpty {
-            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            if poll(&fds, nfds_t(fds.count), -1) < 0 { if errno == EINTR { continue }; break }
-            for p in fds where p.revents != 0 {
-                let n = buffer.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, 65536) }
-                if n > 0 { outputs[p.fd]!.append(contentsOf: buffer[0..<n]) } else { close(p.fd); open.removeAll { $0 == p.fd } }
-            }
-        }
-        return (String(decoding: outputs[a]!, as: UTF8.self), String(decoding: outputs[b]!, as: UTF8.self))
-    }
-}
-
-/// A fresh directory under /tmp, removed (recursively) by `remove()`.
-struct ScratchDirectory {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/pit-persona-test-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp: \(String(cString: strerror(errno)))")
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    @discardableResult
-    func write(_ relative: String, _ text: String) -> String {
-        let full = path + "/" + relative
-        if let slash = full.lastIndex(of: "/") { makeDirectory(String(full[..<slash])) }
-        let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        precondition(fd >= 0, "open \(full): \(String(cString: strerror(errno)))")
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        return full
-    }
-
-    @discardableResult
-    func makeDirectory(_ relative: String) -> String {
-        let full = relative.hasPrefix("/") ? relative : path + "/" + relative
-        var built = ""
-        for part in full.split(separator: "/") {
-            built += "/" + part
-            _ = mkdir(built, 0o755)
-        }
-        return full
-    }
-
-    func remove() { _ = Process.run(["rm", "-rf", "--one-file-system", path]) }
-}
-
-func readFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
-        bytes.append(contentsOf: buffer[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 func currentHostname() -> String {

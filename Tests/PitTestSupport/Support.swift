@@ -56,8 +56,9 @@ public enum Process {
         var pid: pid_t = 0
         let cArgs = argv.map { strdup($0) } + [nil]
         let path: String = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        let env: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, env)
+        // A bare name (`ip`, `unshare`, `testparm`) is looked up in that PATH; LC_ALL=C keeps tools' output stable.
+        let env: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup("LC_ALL=C"), nil]
+        let rc = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, env)
         precondition(rc == 0, "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))")
         posix_spawn_file_actions_destroy(&actions)
         close(outPipe[1]); close(errPipe[1])
@@ -87,7 +88,7 @@ public enum Process {
     }
 }
 
-/// A scratch directory on the host, removed at the end of the test.
+/// A scratch directory on the host, removed when the object goes (or by `remove()`).
 public final class ScratchDirectory {
     public let path: String
     public init() {
@@ -95,12 +96,33 @@ public final class ScratchDirectory {
         path = String(cString: mkdtemp(&template))
         chmod(path, 0o755)
     }
-    public func write(_ name: String, _ text: String, mode: mode_t = 0o644) {
-        let fd = open(path + "/" + name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+
+    /// Writes `text` to `name` (relative to the directory; parent directories are created) and returns the path.
+    @discardableResult
+    public func write(_ name: String, _ text: String, mode: mode_t = 0o644) -> String {
+        let full = path + "/" + name
+        if let slash = full.lastIndex(of: "/") { makeDirectory(String(full[..<slash])) }
+        let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        precondition(fd >= 0, "open \(full): \(String(cString: strerror(errno)))")
         _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
         close(fd)
+        return full
     }
-    deinit { _ = Process.run(["/bin/rm", "-rf", path]) }
+
+    /// Creates `relative` (or an absolute path) with its parents; returns the full path.
+    @discardableResult
+    public func makeDirectory(_ relative: String) -> String {
+        let full = relative.hasPrefix("/") ? relative : path + "/" + relative
+        var built = ""
+        for part in full.split(separator: "/") {
+            built += "/" + part
+            _ = mkdir(built, 0o755)
+        }
+        return full
+    }
+
+    public func remove() { _ = Process.run(["/bin/rm", "-rf", "--one-file-system", path]) }
+    deinit { remove() }
 }
 
 public func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
