@@ -57,6 +57,26 @@ gap=$(awk 'NR>1 { d=$1-p; if (d>m) m=d } { p=$1 } END { printf "%.3f", m }' "$wo
 fed=$(wc -l < "$work/feeds.stress")
 restarts=$(grep -c 'restart \[hog\]' "$work/stress.log" || true)
 
+# 3. Idle with an uplink: the same two jails plus a syslog transport to a receiver on loopback, so the supervisor
+#    spawns `pit uplink-agent` (a second process of the same binary, with TLS linked in).
+python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 16599)); s.listen()
+c, _ = s.accept()
+while c.recv(65536): pass' &
+receiver=$!
+config uplink 30 "$(jail one 'exec sleep 100000')" "$(jail two 'exec sleep 100000')" \
+  "$(printf '[[uplink]]\ntype = "syslog"\nname = "log"\nprotocol = "tcp"\nhost = "127.0.0.1"\nport = 16599\n')"
+feeds uplink
+"$pit" supervise --config "$work/uplink.toml" 2>"$work/uplink.log" & sup=$!
+sleep $((idle + 2))
+agent=$(pgrep -P $sup -f uplink-agent || true)
+rss_sup=$(awk '/^VmRSS/{print $2}' /proc/$sup/status)
+rss_agent=$( [ -n "$agent" ] && awk '/^VmRSS/{print $2}' /proc/$agent/status || echo 0)
+kill -TERM $sup; wait $sup || true
+kill $receiver 2>/dev/null || true
+
+mb() { echo "$(($1/1024)).$(($1%1024*10/1024)) MB"; }
 printf '%-48s %s\n' "pit supervise (static, $(du -h "$pit" | cut -f1) binary)" ""
 printf '%-48s %8s\n' "idle RSS, two jails (VmRSS / peak VmHWM)" "$((rss/1024)).$((rss%1024*10/1024)) MB / $((hwm/1024)).$((hwm%1024*10/1024)) MB"
 awk -v v=$((v1-v0)) -v n=$((n1-n0)) -v f=$((f1-f0)) -v t="$idle" 'BEGIN {
@@ -66,3 +86,5 @@ awk -v v=$((v1-v0)) -v n=$((n1-n0)) -v f=$((f1-f0)) -v t="$idle" 'BEGIN {
 printf '%-48s %8s\n' "stress: feeds in ${stress} s (interval 1 s)" "$fed"
 printf '%-48s %8s s\n' "stress: longest gap between feeds" "$gap"
 printf '%-48s %8s\n' "stress: memory hog OOM restarts" "$restarts"
+printf '%-48s %8s\n' "idle RSS with a syslog uplink: supervisor" "$(mb "$rss_sup")"
+printf '%-48s %8s\n' "idle RSS with a syslog uplink: uplink agent" "$(mb "$rss_agent")"
