@@ -14,7 +14,7 @@ final class SupervisorConsoleTests: XCTestCase {
         var slave: Int32 = -1
         var name = [CChar](repeating: 0, count: 128)
         XCTAssertEqual(pit_tty_openpty(&master, &slave, &name, 128), 0)
-        slavePath = String(cString: name)
+        slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         close(slave)   // the supervisor opens it by path
         _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
     }
@@ -221,7 +221,7 @@ final class SupervisorConsoleTests: XCTestCase {
         XCTAssertEqual(pit_tty_openpty(&master, &slave, &name, 128), 0)
         close(slave)
         _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
-        symlink(String(cString: name), link)
+        symlink(String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), link)
         XCTAssertTrue(readUntil("type help", seconds: 6).contains("pit console"), "no greeting after the tty came back: \(h.log)")
         type("status\r")
         XCTAssertTrue(readUntil("uptime").contains("uptime"))
