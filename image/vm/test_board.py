@@ -118,23 +118,29 @@ class Receiver:
             return sum(1 for _, event in self.events if event.get("kind") == kind)
 
 
+def connect_unix(path, what, timeout=30):
+    """A stream socket connected to QEMU's unix socket `path`, which appears once QEMU is up."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+
+    def attempt():
+        try:
+            sock.connect(path)
+            return True
+        except OSError:
+            return False
+    wait_until(attempt, timeout, what)
+    return sock
+
+
 class Stream:
     """A unix-socket chardev of QEMU (a virtio console); a reader thread keeps everything that arrives."""
 
     def __init__(self, path, name):
         self.name = name
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        wait_until(lambda: self._connect(path), 30, f"QEMU's socket {path}")
+        self.sock = connect_unix(path, f"QEMU's socket {path}")
         self.text = ""
         self.lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
-
-    def _connect(self, path):
-        try:
-            self.sock.connect(path)
-            return True
-        except OSError:
-            return False
 
     def _read(self):
         while True:
@@ -198,8 +204,7 @@ class QMP:
     """QEMU's monitor protocol: collects events (WATCHDOG, RESET) with QEMU's own timestamps."""
 
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        wait_until(lambda: self._connect(path), 30, "the QMP socket")
+        self.sock = connect_unix(path, "the QMP socket")
         self.file = self.sock.makefile("rwb")
         self.file.readline()    # greeting
         self.events = []
@@ -207,13 +212,6 @@ class QMP:
         self.file.write(b'{"execute": "qmp_capabilities"}\n')
         self.file.flush()
         threading.Thread(target=self._read, daemon=True).start()
-
-    def _connect(self, path):
-        try:
-            self.sock.connect(path)
-            return True
-        except OSError:
-            return False
 
     def _read(self):
         try:
