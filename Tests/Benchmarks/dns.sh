@@ -24,6 +24,7 @@ port() { python3 -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1],0
 mkdir "$work/keys"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/keys/d1.key"
 cp "$work/keys/d1.key" "$work/device.key"
+chmod 600 "$work/keys/d1.key" "$work/device.key"   # pit refuses keys others can read
 cport=$(port 127.0.0.2)
 "$bin/pit" console-dns --zone $zone --listen 127.0.0.2:$cport --keys "$work/keys" --output "$work/console.jsonl" \
     2> "$work/console.log" & pids+=($!)
