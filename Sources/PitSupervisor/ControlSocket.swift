@@ -12,18 +12,9 @@ final class ControlServer {
 
     init(path: String) throws(SupervisorError) {
         self.path = path
-        let directory = "/" + path.split(separator: "/").dropLast().joined(separator: "/")
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw SupervisorError("control socket \(directory): \(String(cString: strerror(errno)))") }
-        unlink(path)
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw SupervisorError("control socket: \(String(cString: strerror(errno)))") }
-        var address = try socketAddress(path)
-        let previous = umask(0o177)   // the socket file is born 0600: no window where others may connect
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        umask(previous)
-        guard bound == 0, listen(fd, 16) == 0 else {
+        // Born 0600 in a 0700 directory: no window where others may connect.
+        fd = try bindUnixSocket(path, type: Int32(SOCK_STREAM.rawValue), directoryMode: 0o700, fileMode: 0o600, what: "control socket")
+        guard listen(fd, 16) == 0 else {
             let message = String(cString: strerror(errno))
             close(fd)
             throw SupervisorError("control socket \(path): \(message)")
@@ -103,6 +94,30 @@ public enum ControlClient {
         }
         return String(decoding: answer, as: UTF8.self).trimmingCharacters()
     }
+}
+
+/// A non-blocking unix socket bound at `path`: its directory created with `directoryMode` (if missing), a stale
+/// socket file replaced, and the socket file born with `fileMode` (the umask is set around bind, so there is no
+/// moment where it is more open). `what` names it in errors.
+func bindUnixSocket(_ path: String, type: Int32, directoryMode: mode_t, fileMode: mode_t, what: String) throws(SupervisorError) -> Int32 {
+    let directory = "/" + path.split(separator: "/").dropLast().joined(separator: "/")
+    if mkdir(directory, directoryMode) != 0 && errno != EEXIST { throw SupervisorError("\(what) \(directory): \(String(cString: strerror(errno)))") }
+    unlink(path)
+    let fd = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    guard fd >= 0 else { throw SupervisorError("\(what): \(String(cString: strerror(errno)))") }
+    var address: sockaddr_un
+    do { address = try socketAddress(path) } catch { close(fd); throw error }
+    let previous = umask(~fileMode & 0o777)
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    umask(previous)
+    guard bound == 0 else {
+        let message = String(cString: strerror(errno))
+        close(fd)
+        throw SupervisorError("\(what) \(path): \(message)")
+    }
+    return fd
 }
 
 func socketAddress(_ path: String) throws(SupervisorError) -> sockaddr_un {

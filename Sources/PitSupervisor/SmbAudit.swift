@@ -69,22 +69,8 @@ final class AuditSocket {
 
     init(path: String) throws(SupervisorError) {
         self.path = path
-        let directory = "/" + path.split(separator: "/").dropLast().joined(separator: "/")
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SupervisorError("audit socket \(directory): \(String(cString: strerror(errno)))") }
-        unlink(path)
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw SupervisorError("audit socket: \(String(cString: strerror(errno)))") }
-        var address = try socketAddress(path)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else {
-            let message = String(cString: strerror(errno))
-            close(fd)
-            throw SupervisorError("audit socket \(path): \(message)")
-        }
-        // smbd's children log after switching to the guest user: they must be able to connect.
-        chmod(path, 0o666)
+        // smbd's children log after switching to the guest user: they must be able to connect (0666).
+        fd = try bindUnixSocket(path, type: Int32(SOCK_DGRAM.rawValue), directoryMode: 0o755, fileMode: 0o666, what: "audit socket")
     }
 
     deinit {
