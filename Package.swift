@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "PitHash"),
         .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim", "PitHash"]),
         .target(name: "PitJail", dependencies: [
-            "CPitShim", "CCap", "PitPolicy", "PitTOML", "PitHash",
+            "CPitShim", "CCap", "PitPolicy", "PitTOML", "PitHash", "PitProcess",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "PitBoard", dependencies: [

@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 
 /// Users, groups and paths of the host, read directly (no NSS: a static executable cannot load its modules).
 enum Accounts {
@@ -20,7 +21,7 @@ enum Accounts {
     }
 
     private static func lookup(_ file: String, _ name: String) -> [Substring]? {
-        for line in (readFile(file) ?? "").split(separator: "\n") {
+        for line in (readText(file) ?? "").split(separator: "\n") {
             let fields = line.split(separator: ":", omittingEmptySubsequences: false)
             if fields.first.map(String.init) == name { return fields }
         }

@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 
 /// Where each cgroup controller lives on this machine: the unified (v2) hierarchy when the controller is
 /// enabled there, otherwise its v1 hierarchy. Appliances may have either layout, or (like systemd's hybrid
@@ -14,7 +15,7 @@ public struct CgroupLayout: Sendable, Equatable {
     public static func detect() -> CgroupLayout {
         var v2Mount: String?
         var v1Mounts: [String: String] = [:]
-        for line in (readFile("/proc/self/mountinfo") ?? "").split(separator: "\n") {
+        for line in (readText("/proc/self/mountinfo") ?? "").split(separator: "\n") {
             // "36 35 0:30 / /sys/fs/cgroup/memory rw,... shared:1 - cgroup cgroup rw,memory"
             let halves = line.split(separator: " - ", maxSplits: 1)
             guard halves.count == 2 else { continue }
@@ -28,7 +29,7 @@ public struct CgroupLayout: Sendable, Equatable {
         }
         var v1Paths: [String: String] = [:]
         var v2Path: String?
-        for line in (readFile("/proc/self/cgroup") ?? "").split(separator: "\n") {
+        for line in (readText("/proc/self/cgroup") ?? "").split(separator: "\n") {
             let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard fields.count == 3 else { continue }
             if fields[1].isEmpty { v2Path = String(fields[2]) } else {
@@ -39,7 +40,7 @@ public struct CgroupLayout: Sendable, Equatable {
         if let v2Mount, let v2Path {
             let base = jailParent(ofV2Path: v2Path)
             let own = v2Mount + (base == "/" ? "" : base)
-            for name in (readFile(own + "/cgroup.controllers") ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            for name in (readText(own + "/cgroup.controllers") ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }) {
                 controllers[String(name)] = .v2(directory: own)
             }
         }

@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 import PitPolicy
 
 /// Jail settings as written (command line or spec file), each remembering where it came from.
@@ -335,5 +336,5 @@ extension StringProtocol {
 }
 
 func readFileTrimmed(_ path: String) -> String? {
-    readFile(path).map { $0.trimmingSpaces().filter { $0 != "\n" } }
+    readText(path).map { $0.trimmingSpaces().filter { $0 != "\n" } }
 }

@@ -48,18 +48,3 @@ func writeFile(_ path: String, _ text: String, step: String) throws(JailError) {
     let written = text.withCString { write(fd, $0, strlen($0)) }
     guard written == text.utf8.count else { throw .sys(step, path) }
 }
-
-func readFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        bytes.append(contentsOf: buffer[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}

@@ -1,5 +1,6 @@
 import CPitShim
 import Glibc
+import PitProcess
 import PitPolicy
 
 /// A compiled policy as a jail uses it: denied syscalls are reported to Pit through seccomp user
@@ -59,7 +60,7 @@ public struct Violation: Sendable, Equatable {
 
     static func read(_ n: pit_notification, policy: JailPolicy) -> Violation {
         let pid = Int32(bitPattern: n.pid)
-        let comm = (readFile("/proc/\(pid)/comm") ?? "?").filter { $0 != "\n" }
+        let comm = (readText("/proc/\(pid)/comm") ?? "?").filter { $0 != "\n" }
         var buffer = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/\(pid)/exe", &buffer, 4095)
         let exe = length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"

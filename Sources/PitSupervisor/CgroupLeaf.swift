@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 import PitJail
 
 /// cgroup v2 lets a cgroup enable controllers for its children only while it holds no processes itself,

@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 import PitBoard
 import PitJail
 import PitPersona
@@ -276,19 +277,4 @@ extension DeviceConfig {
         let absolute = JailOptions.absolute(path)
         return "/" + absolute.split(separator: "/").dropLast().joined(separator: "/")
     }
-}
-
-func readText(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 8192)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 8192) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        bytes.append(contentsOf: buffer[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 
 /// Whether a jailed service is ready: for now, that it listens on its TCP port. Samba gives no readiness
 /// notification, so Pit looks on a timer while the jail is starting (never once it runs).
@@ -17,7 +18,7 @@ public enum Readiness {
         let base = pid.map { "/proc/\($0)/net" } ?? "/proc/self/net"
         let wanted = addressKeys(host)
         for table in ["tcp", "tcp6"] {
-            guard let text = readSmallFile(base + "/" + table) else { continue }
+            guard let text = readText(base + "/" + table) else { continue }
             if listeningEntries(text).contains(where: { $0.port == port && wanted.contains($0.address) }) { return true }
         }
         return false
@@ -60,19 +61,5 @@ public enum Readiness {
     private static func hex32(_ value: UInt32) -> String {
         let digits = String(value, radix: 16, uppercase: true)
         return String(repeating: "0", count: 8 - digits.count) + digits
-    }
-
-    private static func readSmallFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = read(fd, &buffer, buffer.count)
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

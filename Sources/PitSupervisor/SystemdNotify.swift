@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 
 /// systemd's service notification protocol (sd_notify(3)) without libsystemd: one datagram per message,
 /// `KEY=VALUE` lines, sent to the socket named by `NOTIFY_SOCKET` (a path, or `@name` for an abstract socket).
