@@ -32,29 +32,15 @@ final class TransportDNSTests: XCTestCase {
         rig.startConsole()
         try rig.startResolver()
         let dir = rig.directory
-        Files.write(dir + "/probe.toml", Array("""
-            command = ["/bin/sh", "-c", "/bin/sh -c '/usr/bin/perl -e \\"syscall(63, 0x1234abcd)\\"'; exec sleep 1000"]
-            seccomp_string = "POLICY p { REPORT { uname } } USE p DEFAULT ALLOW"
-            """.utf8))
-        Files.write(dir + "/supervised.toml", Array("""
-            data_dir = "sdata"
-            control_socket = "run/control.sock"
-            [[jails]]
-            name = "probe"
-            spec = "probe.toml"
-            stop_grace_s = 1
-            [[uplink]]
+        let (supervisor, log) = superviseViolationProbe(in: dir, config: "supervised.toml", dataDirectory: "sdata", uplink: """
             type = "dns"
             name = "console"
             zone = "\(DNSRig.zone)"
             device = "d1"
             key_file = "device.key"
             resolver = "127.0.0.1:\(rig.resolverPort)"
-            """.utf8))
-        let supervisor = Proc.spawn([Shell.built("pit"), "supervise", "--config", dir + "/supervised.toml"],
-                                    log: dir + "/supervise.log")
+            """)
         defer { Proc.kill(supervisor, SIGTERM) }
-        let log = { String(decoding: Files.read(dir + "/supervise.log"), as: UTF8.self) }
         XCTAssertTrue(Proc.waitUntil(20) { rig.events().contains { $0.kind == .violation } }, log() + rig.consoleLog)
         Proc.sleepMs(500)
         let violations = rig.events().filter { $0.kind == .violation }

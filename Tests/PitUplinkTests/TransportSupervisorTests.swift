@@ -11,27 +11,14 @@ final class TransportSupervisorTests: XCTestCase {
         let temp = TemporaryDirectory("pit-e2e")
         let receiver = Receiver("syslog-tcp", in: temp.path)
         receiver.start()
-        Files.write(temp.path + "/probe.toml", Array("""
-            command = ["/bin/sh", "-c", "/bin/sh -c '/usr/bin/perl -e \\"syscall(63, 0x1234abcd)\\"'; exec sleep 1000"]
-            seccomp_string = "POLICY p { REPORT { uname } } USE p DEFAULT ALLOW"
-            """.utf8))
-        Files.write(temp.path + "/device.toml", Array("""
-            data_dir = "data"
-            control_socket = "run/control.sock"
-            [[jails]]
-            name = "probe"
-            spec = "probe.toml"
-            stop_grace_s = 1
-            [[uplink]]
+        let (supervisor, log) = superviseViolationProbe(in: temp.path, uplink: """
             type = "syslog"
             name = "siem"
             protocol = "tcp"
             host = "127.0.0.1"
             port = \(receiver.port)
-            """.utf8))
-        let supervisor = Proc.spawn([Shell.built("pit"), "supervise", "--config", temp.path + "/device.toml"], log: temp.path + "/supervise.log")
+            """)
         defer { Proc.kill(supervisor, SIGTERM) }
-        let log = { String(decoding: Files.read(temp.path + "/supervise.log"), as: UTF8.self) }
         XCTAssertTrue(Proc.waitUntil(15) { receiver.events().contains { ($0.line ?? "").contains("\"kind\":\"violation\"") } }, log())
         Proc.sleepMs(500)
         let violations = receiver.events().compactMap { $0.line }.filter { $0.contains("\"kind\":\"violation\"") }

@@ -313,3 +313,26 @@ func assertDeliveredOnce(_ received: [Received], _ stored: [PitEvent], file: Sta
     XCTAssertEqual(received.map(\.id), stored.map(\.id), file: file, line: line)
     XCTAssertEqual(received.map(\.line), stored.map { $0.jsonLine() }, "intact", file: file, line: line)
 }
+
+/// The end-to-end fixture of the transport tests: in `directory`, a jail "probe" whose grandchild makes a syscall its
+/// policy reports (uname, nr 63, first argument 0x1234abcd), and a device config `config` that supervises it with
+/// the given [[uplink]] table. Starts `pit supervise`; returns its pid and a reader of its log.
+func superviseViolationProbe(in directory: String, config: String = "device.toml", dataDirectory: String = "data",
+                             uplink: String) -> (pid: pid_t, log: () -> String) {
+    Files.write(directory + "/probe.toml", Array("""
+        command = ["/bin/sh", "-c", "/bin/sh -c '/usr/bin/perl -e \\"syscall(63, 0x1234abcd)\\"'; exec sleep 1000"]
+        seccomp_string = "POLICY p { REPORT { uname } } USE p DEFAULT ALLOW"
+        """.utf8))
+    Files.write(directory + "/" + config, Array("""
+        data_dir = "\(dataDirectory)"
+        control_socket = "run/control.sock"
+        [[jails]]
+        name = "probe"
+        spec = "probe.toml"
+        stop_grace_s = 1
+        [[uplink]]
+        \(uplink)
+        """.utf8))
+    let pid = Proc.spawn([Shell.built("pit"), "supervise", "--config", directory + "/" + config], log: directory + "/supervise.log")
+    return (pid, { String(decoding: Files.read(directory + "/supervise.log"), as: UTF8.self) })
+}
