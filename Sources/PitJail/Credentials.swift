@@ -4,41 +4,36 @@ import Glibc
 extension Credentials {
     /// Drops to the jail's identity: bounding set, groups, gid, uid, then the remaining capability sets.
     /// The order matters: the bounding set needs CAP_SETPCAP, which setresuid away from root clears.
-    func apply() throws(JailError) {
-        let keep = Set(keepCaps)
-        if !keep.isEmpty {
+    func apply(_ program: inout ChildProgram) {
+        var keep: UInt64 = 0
+        for cap in keepCaps where cap >= 0 && cap < 64 { keep |= 1 << UInt64(cap) }
+        if keep != 0 {
             // Keep the permitted set across setresuid so capset can keep exactly `keep` afterwards.
-            guard pit_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0 else { throw .sys("prctl PR_SET_KEEPCAPS") }
+            program.add(PIT_OP_PRCTL, n1: UInt64(PR_SET_KEEPCAPS), n2: 1, step: "prctl PR_SET_KEEPCAPS")
         }
-        for cap in 0...lastCap where !keep.contains(cap) {
-            guard pit_prctl(PR_CAPBSET_DROP, UInt(cap), 0, 0, 0) == 0 else { throw .sys("drop bounding capability \(cap)") }
-        }
-        guard groups.withUnsafeBufferPointer({ pit_setgroups($0.count, $0.baseAddress) }) == 0 else {
-            throw .sys("setgroups", groups.map(String.init).joined(separator: ","))
-        }
-        guard pit_setresgid(gid, gid, gid) == 0 else { throw .sys("setresgid", String(gid)) }
-        guard pit_setresuid(uid, uid, uid) == 0 else { throw .sys("setresuid", String(uid)) }
-
-        var mask: [UInt32] = [0, 0]
-        for cap in keep { mask[cap / 32] |= 1 << UInt32(cap % 32) }
-        guard pit_capset(mask, mask, mask) == 0 else { throw .sys("capset") }
-        guard pit_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0) == 0 else { throw .sys("clear ambient capabilities") }
+        program.add(PIT_OP_DROP_BOUNDING, n1: keep, n2: UInt64(lastCap), failure: .capability("drop bounding capability"))
+        var gids: [UInt8] = []
+        for gid in groups { withUnsafeBytes(of: gid) { gids += $0 } }
+        let list = program.bytes(gids, alignment: 4)
+        program.add(PIT_OP_SETGROUPS, n1: UInt64(groups.count),
+                    failure: .plain(step: "setgroups", path: groups.map(String.init).joined(separator: ","), detail: nil))
+        program.setOffset(of: program.steps.count - 1, s1: list)
+        program.add(PIT_OP_SETRESGID, n1: UInt64(gid), step: "setresgid", path: String(gid))
+        program.add(PIT_OP_SETRESUID, n1: UInt64(uid), step: "setresuid", path: String(uid))
+        program.add(PIT_OP_CAPSET, n1: keep & 0xffff_ffff, n2: keep >> 32, step: "capset")
+        program.add(PIT_OP_PRCTL, n1: UInt64(PR_CAP_AMBIENT), n2: UInt64(PR_CAP_AMBIENT_CLEAR_ALL), step: "clear ambient capabilities")
         // Ambient capabilities are what lets a non-root uid keep `keep` across execve.
-        for cap in keep.sorted() {
-            guard pit_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_RAISE), UInt(cap), 0, 0) == 0 else {
-                throw .sys("raise ambient capability \(cap)")
-            }
-        }
-        if !keep.isEmpty {
-            guard pit_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == 0 else { throw .sys("prctl PR_SET_KEEPCAPS") }
+        program.add(PIT_OP_AMBIENT_RAISE, n1: keep, failure: .capability("raise ambient capability"))
+        if keep != 0 {
+            program.add(PIT_OP_PRCTL, n1: UInt64(PR_SET_KEEPCAPS), n2: 0, step: "prctl PR_SET_KEEPCAPS")
         }
     }
 }
 
 enum Privileges {
     /// no_new_privs: setuid binaries and file capabilities inside the jail grant nothing.
-    static func forbidNewPrivileges() throws(JailError) {
-        guard pit_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 else { throw .sys("prctl PR_SET_NO_NEW_PRIVS") }
+    static func forbidNewPrivileges(_ program: inout ChildProgram) {
+        program.add(PIT_OP_PRCTL, n1: UInt64(PR_SET_NO_NEW_PRIVS), n2: 1, step: "prctl PR_SET_NO_NEW_PRIVS")
     }
 }
 

@@ -36,27 +36,24 @@ public struct JailOutcome: Sendable {
 /// A failure before the command started: in the parent (`JailError`) or reported by the child's setup.
 public enum LaunchError: Error, CustomStringConvertible {
     case parent(JailError)
-    case setup(String)
+    case setup(JailError)
     public var description: String {
         switch self {
-        case .parent(let error): return error.description
-        case .setup(let line): return line
+        case .parent(let error), .setup(let error): return error.description
         }
     }
 }
 
 public enum Launcher {
     /// Starts a jail and returns once its command has been exec'd (or throws what went wrong before).
-    /// The caller must be single-threaded (checked: the child runs Swift between clone and execve) and
-    /// should block SIGCHLD if it wants to learn about the exit through a signalfd.
+    /// The caller should block SIGCHLD if it wants to learn about the exit through a signalfd. The child
+    /// runs no Swift (see `isolationProgram`), so the caller may have other threads.
     /// `onViolation` already applies while waiting for the exec: the jailed command may run (and fork, and
     /// trip the policy) before this parent has read the end-of-file that marks the exec.
-    public static func start(_ spec: JailSpec, policy: JailPolicy?,
-                             onViolation: (Violation) -> Void = { _ in }) throws(LaunchError) -> RunningJail {
-        let threads = threadCount()
-        guard threads == 1 else {
-            throw .parent(JailError("launch", detail: "the launcher must be single-threaded at clone (found \(threads) threads)"))
-        }
+    /// `beforeGo` runs in the parent after clone, while the child builds its mounts, and before the child may
+    /// go on towards execve.
+    public static func start(_ spec: JailSpec, policy: JailPolicy?, onViolation: (Violation) -> Void = { _ in },
+                             beforeGo: () -> Void = {}) throws(LaunchError) -> RunningJail {
         let cgroup: JailCgroup?
         do { cgroup = spec.limits.needsCgroup ? try JailCgroup.create(name: spec.name, limits: spec.limits) : nil } catch {
             throw .parent(error)
@@ -67,19 +64,21 @@ public enum Launcher {
             throw .parent(.sys("socketpair"))
         }
         let (parentEnd, childEnd) = (pair[0], pair[1])
-
-        let pid = pit_clone_fork(UInt(spec.namespaces.cloneFlags))
-        if pid == 0 {
-            close(parentEnd)
-            enterJail(spec, policy: policy?.compiled, channel: childEnd)
+        let program = isolationProgram(spec, policy: policy?.compiled, channel: childEnd, parentEnd: parentEnd)
+        guard let image = ChildImage(program) else {
+            close(parentEnd); close(childEnd)
+            cgroup?.remove()
+            throw .parent(JailError("launch", detail: "the jail needs more than \(PIT_CHILD_SLOTS) open files at once"))
         }
+        let pid = image.spawn(flags: spec.namespaces.cloneFlags)
         close(childEnd)
         guard pid > 0 else {
             close(parentEnd)
             cgroup?.remove()
             throw .parent(.sys("clone"))
         }
-        let jail = RunningJail(name: spec.name, pid: pid, cgroup: cgroup, policy: policy)
+        // The child works on its mounts meanwhile; it waits for our byte before it leaves the parent's cgroup view.
+        let jail = RunningJail(name: spec.name, pid: pid, cgroup: cgroup, policy: policy, image: image)
         do throws(JailError) {
             try cgroup?.add(pid: pid)
             try spec.namespaces.writeIDMaps(pid: pid)
@@ -89,10 +88,11 @@ public enum Launcher {
             _ = jail.reap()
             throw .parent(error)
         }
+        beforeGo()
         var go: UInt8 = 1
         _ = send(parentEnd, &go, 1, Int32(MSG_NOSIGNAL))
         do throws(LaunchError) {
-            try jail.awaitExec(channel: parentEnd, onViolation: onViolation)
+            try jail.awaitExec(channel: parentEnd, program: program, onViolation: onViolation)
         } catch {
             close(parentEnd)
             jail.kill()
@@ -107,7 +107,9 @@ public enum Launcher {
     /// One poll loop over a signalfd and the seccomp listener, the time limit as its timeout.
     public static func run(_ spec: JailSpec, policy: JailPolicy?,
                            onViolation: (Violation) -> Void = { _ in }) throws(LaunchError) -> JailOutcome {
-        let audit = SeccompAudit.open()
+        // Seccomp kills are only possible under a filter; the kernel log is opened while the child builds
+        // its mounts, and before it can exec.
+        var audit: SeccompAudit?
         defer { audit?.close() }
         var watched = sigset_t(), previous = sigset_t()
         sigemptyset(&watched)
@@ -119,7 +121,8 @@ public enum Launcher {
         guard signalFD >= 0 else { throw .parent(.sys("signalfd")) }
         defer { close(signalFD) }
 
-        let jail = try start(spec, policy: policy, onViolation: onViolation)
+        let jail = try start(spec, policy: policy, onViolation: onViolation,
+                             beforeGo: { if policy != nil { audit = SeccompAudit.open() } })
         defer { jail.close() }
         var deadline = timespec()
         clock_gettime(CLOCK_MONOTONIC, &deadline)
@@ -170,16 +173,6 @@ public enum Launcher {
         if signal == 0 { return .exited((status >> 8) & 0xff) }
         return .signaled(signal, coreDumped: status & 0x80 != 0)
     }
-
-    static func threadCount() -> Int {
-        guard let dir = opendir("/proc/self/task") else { return 0 }
-        defer { closedir(dir) }
-        var count = 0
-        while let entry = readdir(dir) {
-            if entry.pointee.d_name.0 != UInt8(ascii: ".") { count += 1 }
-        }
-        return count
-    }
 }
 
 /// A started jail, as its parent holds it: the init's pid and pidfd, the seccomp listener when the policy
@@ -197,8 +190,11 @@ public final class RunningJail {
     /// The setup channel while awaiting the exec: its end-of-file is the exec's moment.
     private var setupChannel: Int32 = -1
     private var reaped = false
+    /// The child's program and stack, in use until it has exec'd or exited.
+    private var image: ChildImage?
 
-    init(name: String, pid: pid_t, cgroup: JailCgroup?, policy: JailPolicy?) {
+    init(name: String, pid: pid_t, cgroup: JailCgroup?, policy: JailPolicy?, image: ChildImage?) {
+        self.image = image
         self.name = name
         self.pid = pid
         self.cgroup = cgroup
@@ -220,6 +216,7 @@ public final class RunningJail {
         repeat { result = waitpid(pid, &status, nonblocking ? WNOHANG : 0) } while result < 0 && errno == EINTR
         guard result == pid else { return nil }
         reaped = true
+        image = nil
         cgroup?.remove()
         return Launcher.decode(status)
     }
@@ -227,6 +224,7 @@ public final class RunningJail {
     /// For a supervisor that reaped the init itself (waitpid(-1) as a subreaper): record the status.
     public func reaped(status: Int32) -> JailOutcome.Ending {
         reaped = true
+        image = nil
         cgroup?.remove()
         return Launcher.decode(status)
     }
@@ -241,10 +239,11 @@ public final class RunningJail {
 
     deinit { close() }
 
-    /// Waits for the child's setup: `E<line>` a failed step, `L<fd>` the listener is about to exist at fd,
-    /// end-of-file once execve closed the child's end. Meanwhile the init's own pre-exec syscalls that
-    /// the filter reports are let through (they are Pit's code, not the jailed command's).
-    func awaitExec(channel: Int32, onViolation: (Violation) -> Void) throws(LaunchError) {
+    /// Waits for the child's setup: `E` and a `pit_child_failure` a failed step, `L<fd>` the listener is about
+    /// to exist at fd, end-of-file once execve closed the child's end (by then the child has left our memory).
+    /// Meanwhile the init's own pre-exec syscalls that the filter reports are let through (they are Pit's
+    /// code, not the jailed command's).
+    func awaitExec(channel: Int32, program: ChildProgram, onViolation: (Violation) -> Void) throws(LaunchError) {
         setupChannel = channel
         defer { setupChannel = -1 }
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -256,10 +255,16 @@ public final class RunningJail {
             guard fds[0].revents != 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
             if n < 0 { continue }
-            if n == 0 { execDone = true; return }
-            let message = String(decoding: buffer[1..<n], as: UTF8.self)
+            if n == 0 { execDone = true; image = nil; return }
             if buffer[0] == UInt8(ascii: "K") { continue }   // "loaded": already handled in takeListener
-            guard buffer[0] == UInt8(ascii: "L") else { throw .setup(message) }
+            if buffer[0] == UInt8(ascii: "E") {
+                var failure = pit_child_failure()
+                let size = MemoryLayout<pit_child_failure>.size
+                if n >= 4 + size { withUnsafeMutableBytes(of: &failure) { $0.copyBytes(from: buffer[4..<(4 + size)]) } }
+                throw .setup(program.error(for: failure))
+            }
+            let message = String(decoding: buffer[1..<n], as: UTF8.self)
+            guard buffer[0] == UInt8(ascii: "L") else { throw .setup(JailError("jail setup", detail: "unexpected message from the child")) }
             listener = takeListener(at: Int32(message) ?? -1, channel: channel)
             guard listener >= 0 else { throw .parent(.sys("take seccomp listener", "/proc/\(pid)/fd/\(message)")) }
             var ok: UInt8 = 1

@@ -1,13 +1,12 @@
+import CPitShim
 import Glibc
 
 extension Limits {
     /// Applied while the jail still holds CAP_SYS_RESOURCE, so a hard limit may be raised if asked.
-    func applyRlimits() throws(JailError) {
+    func applyRlimits(_ program: inout ChildProgram) {
         for limit in rlimits {
-            var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
-            guard setrlimit(__rlimit_resource_t(UInt32(limit.resource)), &value) == 0 else {
-                throw .sys("setrlimit", "\(limit.name)=\(limit.soft):\(limit.hard)")
-            }
+            program.add(PIT_OP_RLIMIT, n1: UInt64(limit.resource), n2: limit.soft, n3: limit.hard,
+                        step: "setrlimit", path: "\(limit.name)=\(limit.soft):\(limit.hard)")
         }
     }
 }

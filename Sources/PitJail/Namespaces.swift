@@ -24,19 +24,19 @@ extension NamespaceSpec {
     }
 
     /// Child side, once the maps exist: become root of the user namespace (still unprivileged on the host).
-    func enterUserNamespace() throws(JailError) {
+    func enterUserNamespace(_ program: inout ChildProgram) {
         guard userRangeStart != nil else { return }
-        guard pit_setresgid(0, 0, 0) == 0 else { throw .sys("setresgid 0 in user namespace") }
-        guard pit_setresuid(0, 0, 0) == 0 else { throw .sys("setresuid 0 in user namespace") }
+        program.add(PIT_OP_SETRESGID, n1: 0, step: "setresgid 0 in user namespace")
+        program.add(PIT_OP_SETRESUID, n1: 0, step: "setresuid 0 in user namespace")
     }
 
-    func configureHost() throws(JailError) {
+    func configureHost(_ program: inout ChildProgram) {
         if network {
             // A new network namespace starts with loopback down; bring it up so local IPC over 127.0.0.1 works.
-            guard pit_set_loopback_up() == 0 else { throw .sys("bring up loopback", "lo") }
+            program.add(PIT_OP_LOOPBACK_UP, step: "bring up loopback", path: "lo")
         }
         if uts, let hostname {
-            guard pit_sethostname(hostname, hostname.utf8.count) == 0 else { throw .sys("sethostname", hostname) }
+            program.add(PIT_OP_SETHOSTNAME, s1: hostname, n1: UInt64(hostname.utf8.count), step: "sethostname", path: hostname)
         }
     }
 }

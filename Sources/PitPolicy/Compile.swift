@@ -86,7 +86,7 @@ public struct SeccompLoadError: Error, Sendable, Equatable, CustomStringConverti
 
 extension CompiledPolicy {
     /// SECCOMP_FILTER_FLAG_NEW_LISTENER (linux/seccomp.h): seccomp_export_bpf cannot carry it.
-    static let flagNewListener: UInt32 = 1 << 3
+    public static let flagNewListener: UInt32 = 1 << 3
 
     /// Loads the filter into the calling thread with seccomp(SECCOMP_SET_MODE_FILTER).
     /// Meant for a forked single-threaded child right before execve: no allocation, no libseccomp,

@@ -13,6 +13,7 @@
 #include <linux/audit.h>
 #include <linux/prctl.h>
 #include <sys/syscall.h>
+#include "pit_child.h"
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)

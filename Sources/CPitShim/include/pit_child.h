@@ -1,0 +1,99 @@
+// The jail's child side: a list of steps, built in Swift by PitJail (see Contain.swift, which lists the
+// isolation sequence top to bottom), carried out here with raw system calls in a child that shares the
+// parent's memory (clone with CLONE_VM): no copy of the parent's page tables, no copy-on-write faults,
+// nothing to unmap at execve. That child may touch nothing but its own stack and the (read-only) program:
+// no malloc, no errno, no stdio, no locks. A failing step is reported to the parent as its index and errno;
+// the parent words the error (`step: path: error`).
+#ifndef PIT_CHILD_H
+#define PIT_CHILD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+enum pit_op {
+    PIT_OP_CLOSE_FD = 1,          // close(n1): an fd the child inherited and must not keep
+    PIT_OP_AWAIT_PARENT,          // read one byte from the channel; end-of-file: exit 1 quietly
+    PIT_OP_SETRESGID,             // n1
+    PIT_OP_SETRESUID,             // n1
+    PIT_OP_UNSHARE,               // n1 = flags
+    PIT_OP_MOUNT,                 // source: fd1 (as /proc/self/fd/N) or s1 or none; target: fd2 or s2;
+                                  // fstype s3, data s4, flags n1; n2 = 1: add the flags the target's
+                                  // mount already has (statfs), which a user namespace locks
+    PIT_OP_OPEN,                  // slot = open(s1, n1), or openat(fd1, s1, n1) when fd1 >= 0
+    PIT_OP_MOUNTPOINT,            // slot = walk s1 under fd1 without following symlinks; n1 = PIT_MP_* bits;
+                                  // with PIT_MP_LIKE_SOURCE, a directory when fd2 is one
+    PIT_OP_CLOSE,                 // fd1
+    PIT_OP_CREATE_FILE,           // create s1 under fd1 (O_EXCL, never through a symlink), mode n1
+    PIT_OP_SYMLINK,               // symlinkat(s1, fd1, s2); n1 = 1: an existing entry is fine
+    PIT_OP_CHDIR,                 // s1
+    PIT_OP_PIVOT_ROOT,            // pivot_root(".", ".")
+    PIT_OP_UMOUNT,                // umount2(s1, n1)
+    PIT_OP_LOOPBACK_UP,           // bring up "lo" in a new network namespace
+    PIT_OP_SETHOSTNAME,           // s1, length n1
+    PIT_OP_SETSID,
+    PIT_OP_RLIMIT,                // prlimit(0, n1, {n2, n3})
+    PIT_OP_PRCTL,                 // prctl(n1, n2, n3, 0, 0)
+    PIT_OP_DROP_BOUNDING,         // PR_CAPBSET_DROP for 0...n2 except the bits of n1; sub = the capability
+    PIT_OP_SETGROUPS,             // n1 gids (uint32) at s1
+    PIT_OP_CAPSET,                // effective = permitted = inheritable = n1 (caps 0-31) | n2 (32-63)
+    PIT_OP_AMBIENT_RAISE,         // PR_CAP_AMBIENT_RAISE for each bit of n1; sub = the capability
+    PIT_OP_PARENT_ALIVE,          // channel at end-of-file (the parent died before the death signal was
+                                  // armed): exit 1 quietly
+    PIT_OP_FIND_PROGRAM,          // the first of n1 NUL-separated paths at s1 that access(X_OK) accepts;
+                                  // sub on failure = the last one tried
+    PIT_OP_CLOSE_ALL_ON_EXEC,     // every fd above 2 close-on-exec
+    PIT_OP_ANNOUNCE_LISTENER,     // send "L<n>", n the lowest free fd (where the listener will land)
+    PIT_OP_SECCOMP,               // load the n2 instructions at s1 with flags n1; then, when n1 asks for
+                                  // a listener, send "K" and wait for the parent's byte
+    PIT_OP_EXEC,                  // execve(the program FIND_PROGRAM chose, argv, envp); sub = its index
+};
+
+enum {
+    PIT_MP_DIRECTORY = 1,         // the mountpoint is a directory (else a file)
+    PIT_MP_CREATE = 2,            // create what is missing
+    PIT_MP_LIKE_SOURCE = 4,       // directory or file like fd2
+};
+
+// Failure sub-codes the parent turns into words.
+enum {
+    PIT_SUB_MKDIR = 1,            // PIT_OP_MOUNTPOINT: creating a component failed
+    PIT_SUB_MISSING = 2,          // PIT_OP_MOUNTPOINT: a component is missing and nothing may be created
+    PIT_SUB_WALK = 3,             // PIT_OP_MOUNTPOINT: a component cannot be opened (ELOOP/ENOTDIR: a symlink)
+    PIT_SUB_STAT = 4,             // PIT_OP_MOUNTPOINT: the source cannot be examined
+    PIT_SUB_NOT_TAKEN = 5,        // PIT_OP_SECCOMP: the parent never took the listener
+};
+
+struct pit_step {
+    uint32_t op;
+    int32_t slot;                 // where PIT_OP_OPEN / PIT_OP_MOUNTPOINT put the fd
+    int32_t fd1, fd2;             // slots read by the step, -1 for none
+    int64_t s1, s2, s3, s4;       // offsets into `strings`, -1 for none
+    uint64_t n1, n2, n3;
+};
+
+struct pit_program {
+    const struct pit_step *steps;
+    uint32_t count;
+    const char *strings;
+    char *const *argv;
+    char *const *envp;
+    int channel;                  // the child's end of the SOCK_SEQPACKET pair
+};
+
+/// What the child sends when step `step` fails: 'E', then this (host order).
+struct pit_child_failure {
+    uint32_t step;
+    int32_t error;
+    int32_t sub;
+};
+
+/// Largest number of fds a program may hold open at once (slots).
+#define PIT_CHILD_SLOTS 256
+
+/// Starts the child on `stack` (its highest address is stack + stack_size) with clone(flags | CLONE_VM |
+/// SIGCHLD) and returns its pid, or -1 with errno. All signals are blocked in the parent across the clone,
+/// so none can run a parent handler on the child's stack; the program's first step resets them.
+/// `program`, the memory it points to and `stack` must stay untouched until the child has exec'd or exited.
+pid_t pit_child_spawn(const struct pit_program *program, unsigned long flags, void *stack, size_t stack_size);
+
+#endif
