@@ -49,10 +49,11 @@ public enum SHA256 {
     }
 
     public static func hex(_ message: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        var s = ""
-        for b in digest(message) { s.append(digits[Int(b >> 4)]); s.append(digits[Int(b & 15)]) }
-        return s
+        // Bytes, not Characters: Character arrays and appends cost a launch their first-use setup.
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for b in digest(message) { text.append(digits[Int(b >> 4)]); text.append(digits[Int(b & 15)]) }
+        return String(decoding: text, as: UTF8.self)
     }
 
     @inline(__always) static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }

@@ -1,30 +1,38 @@
 import CPitShim
 import Glibc
 
-/// The isolation sequence as the child will carry it out: a list of steps for CPitShim's child (child.c),
-/// the strings they name, and for each step how to word its failure. Built in the parent before clone,
-/// so the child runs no Swift: it shares the parent's memory until execve and only makes raw syscalls.
+/// The isolation sequence as the child will carry it out: a list of steps for CPitShim's child (child.c)
+/// and the strings they name, each step carrying how the parent words its failure. Built in the parent
+/// before clone, so the child runs no Swift: it shares the parent's memory until execve and only makes
+/// raw syscalls.
+///
+/// Steps and strings are kept as plain bytes: this runs on every launch, and each new array element type
+/// costs the Swift runtime a generic metadata instantiation (tens of microseconds the first time).
 struct ChildProgram {
     /// A place the child keeps an fd between steps.
     struct Slot: Equatable { var index: Int32 }
 
     /// How a failed step is worded, once the child has said which step failed and the errno.
-    enum Failure {
-        case plain(step: String, path: String?, detail: String?)
-        /// A mountpoint walk: creating, a missing component in a read-only base, or refusing a symlink.
-        case mountpoint(path: String)
-        /// The sub-code is the capability number.
-        case capability(String)
-        /// FIND_PROGRAM / EXEC: the sub-code is the candidate's index; `searched` is the bare name looked up in PATH.
-        case program(step: String, candidates: [String], searched: String?)
-        case seccomp(file: String)
+    enum Failure: UInt32 {
+        /// `what: where: error[: detail]`
+        case plain
+        /// A mountpoint walk (`where`): creating, a missing component in a read-only base, or a symlink refused.
+        case mountpoint
+        /// `what N: error`, N the capability the child reports.
+        case capability
+        /// FIND_PROGRAM / EXEC: s1 holds the candidates (n1 of them), the child reports the index;
+        /// `where` is the bare name looked up in PATH, if it was.
+        case program
+        /// A seccomp load of the policy file `where`, or the listener never taken.
+        case seccomp
     }
 
-    private(set) var steps: [pit_step] = []
+    private(set) var stepBytes: [UInt8] = []
+    private(set) var count = 0
     private(set) var strings: [UInt8] = []
-    private var failures: [Failure] = []
-    private var freeSlots: [Int32] = []
-    private var nextSlot: Int32 = 0
+    /// Slots in use, a bit each (PIT_CHILD_SLOTS = 256).
+    private var used0: UInt64 = 0, used1: UInt64 = 0, used2: UInt64 = 0, used3: UInt64 = 0
+    private(set) var slotsNeeded: Int32 = 0
     var argv: [String] = []
     var environment: [String] = []
     let channel: Int32
@@ -33,99 +41,131 @@ struct ChildProgram {
 
     // MARK: building
 
+    /// Appends a step. Strings are stored NUL-terminated; `bytes1` instead points s1 at raw bytes stored with `bytes`.
     mutating func add(_ op: pit_op, slot: Slot? = nil, fd1: Slot? = nil, fd2: Slot? = nil,
-                      s1: String? = nil, s2: String? = nil, s3: String? = nil, s4: String? = nil,
-                      n1: UInt64 = 0, n2: UInt64 = 0, n3: UInt64 = 0, failure: Failure) {
-        var step = pit_step()
-        step.op = op.rawValue
-        step.slot = slot?.index ?? -1
-        step.fd1 = fd1?.index ?? -1
-        step.fd2 = fd2?.index ?? -1
-        step.s1 = s1.map { string($0) } ?? -1
-        step.s2 = s2.map { string($0) } ?? -1
-        step.s3 = s3.map { string($0) } ?? -1
-        step.s4 = s4.map { string($0) } ?? -1
-        step.n1 = n1
-        step.n2 = n2
-        step.n3 = n3
-        steps.append(step)
-        failures.append(failure)
-    }
-
-    /// A step whose failure reads `step: path: error`.
-    mutating func add(_ op: pit_op, slot: Slot? = nil, fd1: Slot? = nil, fd2: Slot? = nil,
-                      s1: String? = nil, s2: String? = nil, s3: String? = nil, s4: String? = nil,
-                      n1: UInt64 = 0, n2: UInt64 = 0, n3: UInt64 = 0, step: String, path: String? = nil) {
-        add(op, slot: slot, fd1: fd1, fd2: fd2, s1: s1, s2: s2, s3: s3, s4: s4, n1: n1, n2: n2, n3: n3,
-            failure: .plain(step: step, path: path, detail: nil))
-    }
-
-    /// Points a step's first string argument at raw bytes stored with `bytes`.
-    mutating func setOffset(of step: Int, s1 offset: Int64) {
-        steps[step].s1 = offset
+                      s1: String? = nil, s2: String? = nil, s3: String? = nil, s4: String? = nil, bytes1: Int64? = nil,
+                      n1: UInt64 = 0, n2: UInt64 = 0, n3: UInt64 = 0,
+                      failure: Failure = .plain, step: String, path: String? = nil, detail: String? = nil) {
+        var s = pit_step()
+        s.op = op.rawValue
+        s.slot = slot?.index ?? -1
+        s.fd1 = fd1?.index ?? -1
+        s.fd2 = fd2?.index ?? -1
+        s.s1 = bytes1 ?? s1.map { string($0) } ?? -1
+        s.s2 = s2.map { string($0) } ?? -1
+        s.s3 = s3.map { string($0) } ?? -1
+        s.s4 = s4.map { string($0) } ?? -1
+        s.n1 = n1
+        s.n2 = n2
+        s.n3 = n3
+        s.failure = failure.rawValue
+        s.what = string(step)
+        s.where = path.map { string($0) } ?? -1
+        s.detail = detail.map { string($0) } ?? -1
+        withUnsafeBytes(of: &s) { stepBytes.append(contentsOf: $0) }
+        count += 1
     }
 
     /// Raw bytes (a BPF program, a gid array) aligned for the child to read in place; returns their offset.
     mutating func bytes(_ raw: [UInt8], alignment: Int = 8) -> Int64 {
         while strings.count % alignment != 0 { strings.append(0) }
         let offset = Int64(strings.count)
-        strings += raw
+        strings.append(contentsOf: raw)
         return offset
     }
 
     /// A NUL-terminated string; returns its offset.
     mutating func string(_ text: String) -> Int64 {
         let offset = Int64(strings.count)
-        strings += Array(text.utf8)
+        strings.append(contentsOf: text.utf8)
         strings.append(0)
         return offset
     }
 
+    /// The lowest free slot.
     mutating func allocateSlot() -> Slot {
-        if let index = freeSlots.popLast() { return Slot(index: index) }
-        nextSlot += 1
-        return Slot(index: nextSlot - 1)
+        for word in 0..<4 {
+            let bits = usedWord(word)
+            guard bits != .max else { continue }
+            let bit = (~bits).trailingZeroBitCount
+            setUsedWord(word, bits | (1 << UInt64(bit)))
+            let index = Int32(word * 64 + bit)
+            slotsNeeded = max(slotsNeeded, index + 1)
+            return Slot(index: index)
+        }
+        slotsNeeded = PIT_CHILD_SLOTS + 1   // ChildImage refuses the program
+        return Slot(index: PIT_CHILD_SLOTS)
     }
 
     /// Closes the slot's fd in the child and lets a later step reuse the slot.
     mutating func close(_ slot: Slot) {
         add(PIT_OP_CLOSE, fd1: slot, step: "close")
-        freeSlots.append(slot.index)
+        guard slot.index >= 0 && slot.index < PIT_CHILD_SLOTS else { return }
+        let word = Int(slot.index) / 64
+        setUsedWord(word, usedWord(word) & ~(1 << UInt64(Int(slot.index) % 64)))
     }
 
-    var slotsNeeded: Int32 { nextSlot }
+    private func usedWord(_ i: Int) -> UInt64 { i == 0 ? used0 : i == 1 ? used1 : i == 2 ? used2 : used3 }
+    private mutating func setUsedWord(_ i: Int, _ value: UInt64) {
+        switch i {
+        case 0: used0 = value
+        case 1: used1 = value
+        case 2: used2 = value
+        default: used3 = value
+        }
+    }
 
     // MARK: reading the child's report
 
     /// The parent's wording of a failure the child reported.
-    func error(for failure: pit_child_failure) -> JailError {
-        guard Int(failure.step) < failures.count else {
-            return JailError("jail setup", errno: failure.error, detail: "the child ran past its program")
+    func error(for report: pit_child_failure) -> JailError {
+        guard Int(report.step) < count else {
+            return JailError("jail setup", errno: report.error, detail: "the child ran past its program")
         }
-        let errno = failure.error, sub = Int(failure.sub)
-        switch failures[Int(failure.step)] {
-        case .plain(let step, let path, let detail):
-            return JailError(step, path: path, errno: errno, detail: detail)
-        case .mountpoint(let path):
-            switch failure.sub {
+        var s = pit_step()
+        withUnsafeMutableBytes(of: &s) { target in
+            stepBytes.withUnsafeBytes { source in
+                let at = Int(report.step) * MemoryLayout<pit_step>.stride
+                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[at..<(at + MemoryLayout<pit_step>.size)]))
+            }
+        }
+        let errno = report.error, sub = Int(report.sub)
+        let what = text(at: s.what) ?? "jail setup", path = text(at: s.where), detail = text(at: s.detail)
+        switch Failure(rawValue: s.failure) ?? .plain {
+        case .plain:
+            return JailError(what, path: path, errno: errno, detail: detail)
+        case .mountpoint:
+            switch report.sub {
             case Int32(PIT_SUB_MKDIR): return JailError("mkdir", path: path, errno: errno)
             case Int32(PIT_SUB_MISSING): return JailError("mountpoint", path: path, errno: errno, detail: "missing in the read-only chroot")
             default: return JailError("mountpoint", path: path, errno: errno)
             }
-        case .capability(let step):
-            return JailError("\(step) \(sub)", errno: errno)
-        case .program(let step, let candidates, let searched):
-            if let searched, step == "exec", errno == ENOENT {
-                return JailError("exec", path: searched, errno: ENOENT, detail: "not found in PATH inside the jail")
+        case .capability:
+            return JailError("\(what) \(sub)", errno: errno)
+        case .program:
+            if let path, what == "exec", errno == ENOENT {
+                return JailError("exec", path: path, errno: ENOENT, detail: "not found in PATH inside the jail")
             }
-            let path = sub < candidates.count ? candidates[sub] : searched
-            return JailError(step, path: path, errno: errno)
-        case .seccomp(let file):
-            if failure.sub == Int32(PIT_SUB_NOT_TAKEN) {
+            // The sub-th of the NUL-separated candidates.
+            var candidate = s.s1
+            for _ in 0..<sub where candidate >= 0 {
+                while candidate < Int64(strings.count) && strings[Int(candidate)] != 0 { candidate += 1 }
+                candidate += 1
+            }
+            return JailError(what, path: text(at: candidate) ?? path, errno: errno)
+        case .seccomp:
+            if report.sub == Int32(PIT_SUB_NOT_TAKEN) {
                 return JailError("seccomp listener", detail: "Pit did not take it")
             }
-            return JailError("seccomp load", path: file, errno: errno)
+            return JailError("seccomp load", path: path, errno: errno)
         }
+    }
+
+    private func text(at offset: Int64) -> String? {
+        guard offset >= 0, offset < Int64(strings.count) else { return nil }
+        var end = Int(offset)
+        while end < strings.count && strings[end] != 0 { end += 1 }
+        return String(decoding: strings[Int(offset)..<end], as: UTF8.self)
     }
 }
 
@@ -139,41 +179,44 @@ final class ChildImage {
 
     init?(_ program: ChildProgram) {
         guard program.slotsNeeded <= PIT_CHILD_SLOTS else { return nil }
-        let stepBytes = program.steps.count * MemoryLayout<pit_step>.stride
+        // Layout after guard and stack: pit_program | steps | argv and envp pointers | strings | argv/env text
+        var textBytes = 0
+        for arg in program.argv { textBytes += arg.utf8.count + 1 }
+        for variable in program.environment { textBytes += variable.utf8.count + 1 }
         let pointerCount = program.argv.count + program.environment.count + 2
-        // Layout after guard and stack: pit_program | steps | pointer arrays | strings | argv/env text
-        var text: [UInt8] = []
-        var argvOffsets: [Int] = [], envOffsets: [Int] = []
-        for arg in program.argv { argvOffsets.append(text.count); text += Array(arg.utf8); text.append(0) }
-        for variable in program.environment { envOffsets.append(text.count); text += Array(variable.utf8); text.append(0) }
         let header = (MemoryLayout<pit_program>.stride + 15) & ~15
         let stepsAt = page + stackSize + header
-        let pointersAt = (stepsAt + stepBytes + 15) & ~15
+        let pointersAt = (stepsAt + program.stepBytes.count + 15) & ~15
         let stringsAt = (pointersAt + pointerCount * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride + 15) & ~15
         let textAt = stringsAt + program.strings.count
-        size = (textAt + text.count + page - 1) & ~(page - 1)
+        size = (textAt + textBytes + page - 1) & ~(page - 1)
         let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let mapped, mapped != MAP_FAILED else { return nil }
         base = mapped
         mprotect(base, page, PROT_NONE)   // a runaway child stack faults instead of writing into the program
 
-        let steps = (base + stepsAt).bindMemory(to: pit_step.self, capacity: max(1, program.steps.count))
-        program.steps.withUnsafeBufferPointer { steps.update(from: $0.baseAddress!, count: $0.count) }
+        program.stepBytes.withUnsafeBytes { (base + stepsAt).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         program.strings.withUnsafeBytes { (base + stringsAt).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        text.withUnsafeBytes { (base + textAt).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         let pointers = (base + pointersAt).bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: pointerCount)
-        let textBase = (base + textAt).assumingMemoryBound(to: CChar.self)
-        var at = 0
-        for offset in argvOffsets { pointers[at] = textBase + offset; at += 1 }
-        pointers[at] = nil; at += 1
-        let envp = pointers + at
-        for offset in envOffsets { pointers[at] = textBase + offset; at += 1 }
-        pointers[at] = nil
+        var slot = 0, at = textAt
+        func put(_ text: String) {
+            pointers[slot] = (base + at).assumingMemoryBound(to: CChar.self)
+            for byte in text.utf8 { (base + at).storeBytes(of: byte, as: UInt8.self); at += 1 }
+            (base + at).storeBytes(of: 0, as: UInt8.self)
+            at += 1
+            slot += 1
+        }
+        for arg in program.argv { put(arg) }
+        pointers[slot] = nil; slot += 1
+        let envp = pointers + slot
+        for variable in program.environment { put(variable) }
+        pointers[slot] = nil
 
         let programHeader = (base + page + stackSize).bindMemory(to: pit_program.self, capacity: 1)
-        programHeader.pointee = pit_program(steps: steps, count: UInt32(program.steps.count),
-                                      strings: (base + stringsAt).assumingMemoryBound(to: CChar.self),
-                                      argv: UnsafePointer(pointers), envp: UnsafePointer(envp), channel: program.channel)
+        programHeader.pointee = pit_program(
+            steps: UnsafeRawPointer(base + stepsAt).assumingMemoryBound(to: pit_step.self), count: UInt32(program.count),
+            strings: UnsafeRawPointer(base + stringsAt).assumingMemoryBound(to: CChar.self),
+            argv: UnsafePointer(pointers), envp: UnsafePointer(envp), channel: program.channel)
     }
 
     /// clone(flags | CLONE_VM) into the child. Returns its pid, or -1 with errno.

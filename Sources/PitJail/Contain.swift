@@ -28,10 +28,10 @@ func isolationProgram(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32,
     spec.credentials.apply(&program)                     // bounding set, groups, gid, uid, capabilities
     Lifeline.dieWithParent(&program)                     // after setresuid, which clears the death signal
     Privileges.forbidNewPrivileges(&program)
-    Exec.prepare(spec, &program)                         // resolve the command inside the jail, chdir
+    let command = Exec.prepare(spec, &program)           // resolve the command inside the jail, chdir
     Descriptors.closeAllOnExec(&program)                 // every fd but 0-2 is gone at execve
     loadPolicy(policy, &program)                         // last: nothing after it may need a forbidden syscall
-    Exec.replace(spec, &program)                         // ends the program
+    Exec.replace(&program, candidates: command.candidates, count: command.count, searched: command.searched)
     return program
 }
 
@@ -46,8 +46,8 @@ private func loadPolicy(_ policy: CompiledPolicy?, _ program: inout ChildProgram
     }
     let instructions = program.bytes(policy.program)
     let flags: UInt64 = policy.needsListener ? UInt64(CompiledPolicy.flagNewListener) : 0
-    program.add(PIT_OP_SECCOMP, n1: flags, n2: UInt64(policy.instructionCount), failure: .seccomp(file: policy.file))
-    program.setOffset(of: program.steps.count - 1, s1: instructions)
+    program.add(PIT_OP_SECCOMP, bytes1: instructions, n1: flags, n2: UInt64(policy.instructionCount),
+                failure: .seccomp, step: "seccomp load", path: policy.file)
 }
 
 enum Namespaces {
@@ -94,22 +94,21 @@ enum Lifeline {
 enum Exec {
     /// The command is resolved inside the jail before the filter is loaded, so a missing binary is a setup
     /// error, not an execve the policy might kill.
-    static func prepare(_ spec: JailSpec, _ program: inout ChildProgram) {
+    static func prepare(_ spec: JailSpec, _ program: inout ChildProgram) -> (candidates: Int64, count: Int, searched: String?) {
         program.add(PIT_OP_CHDIR, s1: spec.cwd, step: "chdir", path: spec.cwd)
         let (candidates, searched) = candidates(spec)
         var list: [UInt8] = []
         for candidate in candidates { list += Array(candidate.utf8); list.append(0) }
         let offset = program.bytes(list, alignment: 1)
-        program.add(PIT_OP_FIND_PROGRAM, n1: UInt64(candidates.count),
-                    failure: .program(step: "exec", candidates: candidates, searched: searched))
-        program.setOffset(of: program.steps.count - 1, s1: offset)
+        program.add(PIT_OP_FIND_PROGRAM, bytes1: offset, n1: UInt64(candidates.count), failure: .program, step: "exec", path: searched)
         program.argv = spec.command
         program.environment = spec.environment
+        return (offset, candidates.count, searched)
     }
 
-    static func replace(_ spec: JailSpec, _ program: inout ChildProgram) {
-        let (candidates, searched) = candidates(spec)
-        program.add(PIT_OP_EXEC, failure: .program(step: "execve", candidates: candidates, searched: searched))
+    /// The candidates FIND_PROGRAM searched are where EXEC's failure finds the path it tried.
+    static func replace(_ program: inout ChildProgram, candidates: Int64, count: Int, searched: String?) {
+        program.add(PIT_OP_EXEC, bytes1: candidates, n1: UInt64(count), failure: .program, step: "execve", path: searched)
     }
 
     /// The paths to try: the command itself when it names a path, else each PATH directory inside the jail.

@@ -11,19 +11,19 @@ extension Credentials {
             // Keep the permitted set across setresuid so capset can keep exactly `keep` afterwards.
             program.add(PIT_OP_PRCTL, n1: UInt64(PR_SET_KEEPCAPS), n2: 1, step: "prctl PR_SET_KEEPCAPS")
         }
-        program.add(PIT_OP_DROP_BOUNDING, n1: keep, n2: UInt64(lastCap), failure: .capability("drop bounding capability"))
+        program.add(PIT_OP_DROP_BOUNDING, n1: keep, n2: UInt64(lastCap), failure: .capability, step: "drop bounding capability")
         var gids: [UInt8] = []
         for gid in groups { withUnsafeBytes(of: gid) { gids += $0 } }
         let list = program.bytes(gids, alignment: 4)
-        program.add(PIT_OP_SETGROUPS, n1: UInt64(groups.count),
-                    failure: .plain(step: "setgroups", path: groups.map(String.init).joined(separator: ","), detail: nil))
-        program.setOffset(of: program.steps.count - 1, s1: list)
+        var shown = ""
+        for gid in groups { shown += (shown.isEmpty ? "" : ",") + String(gid) }
+        program.add(PIT_OP_SETGROUPS, bytes1: list, n1: UInt64(groups.count), step: "setgroups", path: shown)
         program.add(PIT_OP_SETRESGID, n1: UInt64(gid), step: "setresgid", path: String(gid))
         program.add(PIT_OP_SETRESUID, n1: UInt64(uid), step: "setresuid", path: String(uid))
         program.add(PIT_OP_CAPSET, n1: keep & 0xffff_ffff, n2: keep >> 32, step: "capset")
         program.add(PIT_OP_PRCTL, n1: UInt64(PR_CAP_AMBIENT), n2: UInt64(PR_CAP_AMBIENT_CLEAR_ALL), step: "clear ambient capabilities")
         // Ambient capabilities are what lets a non-root uid keep `keep` across execve.
-        program.add(PIT_OP_AMBIENT_RAISE, n1: keep, failure: .capability("raise ambient capability"))
+        program.add(PIT_OP_AMBIENT_RAISE, n1: keep, failure: .capability, step: "raise ambient capability")
         if keep != 0 {
             program.add(PIT_OP_PRCTL, n1: UInt64(PR_SET_KEEPCAPS), n2: 0, step: "prctl PR_SET_KEEPCAPS")
         }

@@ -2,6 +2,13 @@ import Glibc
 import PitProcess
 import PitPolicy
 
+/// A jail ready to start: its spec and compiled policy. (A struct, not a tuple: a tuple type's metadata is
+/// built at run time on first use, on every launch.)
+public struct ResolvedJail: Sendable {
+    public var spec: JailSpec
+    public var policy: JailPolicy?
+}
+
 /// Jail settings as written (command line or spec file), each remembering where it came from.
 /// `resolve()` validates them into a `JailSpec` before anything starts.
 public struct JailOptions: Sendable, Equatable {
@@ -82,7 +89,7 @@ public let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
 
 extension JailOptions {
     /// Validates everything and produces the spec plus its compiled policy. Nothing is started here.
-    public func resolve(arch: SeccompArch = .native) throws(ConfigError) -> (spec: JailSpec, policy: JailPolicy?) {
+    public func resolve(arch: SeccompArch = .native) throws(ConfigError) -> ResolvedJail {
         guard !command.isEmpty else {
             throw ConfigError("", "no command given (pit run [OPTIONS] -- COMMAND [ARGS...])")
         }
@@ -141,7 +148,7 @@ extension JailOptions {
                 caps.append(number)
             }
         }
-        let lastCap = Int((readFileTrimmed("/proc/sys/kernel/cap_last_cap")) ?? "") ?? 40
+        let lastCap = Self.lastCapability()
         if let tooHigh = caps.first(where: { $0 > lastCap }) {
             throw ConfigError(keepCaps.first?.origin ?? "--keep-caps", "capability \(tooHigh) is not known to this kernel (last is \(lastCap))")
         }
@@ -175,12 +182,12 @@ extension JailOptions {
         guard cwdPath.hasPrefix("/") else { throw ConfigError(cwd!.origin, "'\(cwdPath)' must be an absolute path inside the jail") }
 
         let spec = JailSpec(
-            name: name.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." },
+            name: Self.safeName(name),
             command: command,
             root: RootSpec(chroot: chrootPath, mounts: mounts, usrSymlinks: symlinks),
             credentials: Credentials(uid: uid, gid: gid, groups: supplementary, keepCaps: caps, lastCap: lastCap),
             limits: limits, namespaces: namespaces, cwd: cwdPath, environment: environment, timeLimit: seconds)
-        return (spec, policy)
+        return ResolvedJail(spec: spec, policy: policy)
     }
 
     /// Bound read-only when there is no --chroot: real directories only (merged-/usr symlinks are recreated).
@@ -335,6 +342,27 @@ extension StringProtocol {
     }
 }
 
-func readFileTrimmed(_ path: String) -> String? {
-    readText(path).map { $0.trimmingSpaces().filter { $0 != "\n" } }
+extension JailOptions {
+    /// A jail name fit for messages and a cgroup directory: ASCII letters, digits, '-', '_' and '.'.
+    /// (Byte tests, not Character.isLetter: the Unicode tables cost a launch tens of microseconds.)
+    static func safeName(_ name: String) -> String {
+        var bytes: [UInt8] = []
+        for byte in name.utf8 {
+            let isAlnum = (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7a)
+            if isAlnum || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") { bytes.append(byte) }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The highest capability this kernel knows (/proc/sys/kernel/cap_last_cap), 40 when unreadable.
+    static func lastCapability() -> Int {
+        guard let text = readText("/proc/sys/kernel/cap_last_cap") else { return 40 }
+        var value = 0, digits = 0
+        for byte in text.utf8 {
+            guard byte >= 0x30 && byte <= 0x39 else { break }
+            value = value * 10 + Int(byte - 0x30)
+            digits += 1
+        }
+        return digits > 0 ? value : 40
+    }
 }

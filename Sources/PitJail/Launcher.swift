@@ -58,12 +58,15 @@ public enum Launcher {
         do { cgroup = spec.limits.needsCgroup ? try JailCgroup.create(name: spec.name, limits: spec.limits) : nil } catch {
             throw .parent(error)
         }
-        var pair: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+        var pair: (Int32, Int32) = (-1, -1)
+        let paired = withUnsafeMutableBytes(of: &pair) {
+            socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, $0.baseAddress!.assumingMemoryBound(to: Int32.self))
+        }
+        guard paired == 0 else {
             cgroup?.remove()
             throw .parent(.sys("socketpair"))
         }
-        let (parentEnd, childEnd) = (pair[0], pair[1])
+        let (parentEnd, childEnd) = pair
         let program = isolationProgram(spec, policy: policy?.compiled, channel: childEnd, parentEnd: parentEnd)
         guard let image = ChildImage(program) else {
             close(parentEnd); close(childEnd)
@@ -130,17 +133,15 @@ public enum Launcher {
         var timedOut = false
         var interruptedBy: Int32?
         while true {
-            var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: jail.listener, events: Int16(POLLIN), revents: 0)]
             let timeout: Int32 = spec.timeLimit == nil || timedOut ? -1 : milliseconds(until: deadline)
-            let ready = poll(&fds, nfds_t(fds.count), timeout)
+            let (ready, fds) = pollPair(signalFD, jail.listener, timeout: timeout)
             if ready == 0 && spec.timeLimit != nil && !timedOut {
                 timedOut = true
                 jail.kill()
                 continue
             }
-            if fds[1].revents != 0 { jail.serviceListener(onViolation) }
-            guard fds[0].revents != 0 else { continue }
+            if fds.1.revents != 0 { jail.serviceListener(onViolation) }
+            guard fds.0.revents != 0 else { continue }
             while true {
                 let signal = pit_signalfd_next(signalFD)
                 if signal < 0 { break }
@@ -156,6 +157,13 @@ public enum Launcher {
                 return outcome
             }
         }
+    }
+
+    /// poll(2) on two fds (-1 to leave one out), without an array: returns the count and both pollfds.
+    static func pollPair(_ first: Int32, _ second: Int32, timeout: Int32) -> (Int32, (pollfd, pollfd)) {
+        var fds = (pollfd(fd: first, events: Int16(POLLIN), revents: 0), pollfd(fd: second, events: Int16(POLLIN), revents: 0))
+        let ready = withUnsafeMutableBytes(of: &fds) { poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, timeout) }
+        return (ready, fds)
     }
 
     static func milliseconds(until deadline: timespec) -> Int32 {
@@ -180,8 +188,8 @@ public enum Launcher {
 public final class RunningJail {
     public let name: String
     public let pid: pid_t
-    /// Readable when the init exits: what an event loop waits on.
-    public let pidfd: Int32
+    /// Readable when the init exits: what an event loop waits on (-1 once closed).
+    public private(set) var pidfd: Int32
     /// The seccomp user-notification fd, or -1: readable when a process of the jail made a reported syscall.
     public private(set) var listener: Int32 = -1
     public let policy: JailPolicy?
@@ -233,7 +241,8 @@ public final class RunningJail {
 
     public func close() {
         if listener >= 0 { Glibc.close(listener); listener = -1 }
-        if pidfd >= 0 { Glibc.close(pidfd) }
+        // Once only: deinit calls this again, and a second close could hit an fd that reused the number.
+        if pidfd >= 0 { Glibc.close(pidfd); pidfd = -1 }
         if !reaped { kill(); _ = reap() }
     }
 
@@ -248,11 +257,10 @@ public final class RunningJail {
         defer { setupChannel = -1 }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            var fds = [pollfd(fd: channel, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
-            if poll(&fds, 2, -1) < 0 { continue }
-            if fds[1].revents != 0 { serviceListener(onViolation) }
-            guard fds[0].revents != 0 else { continue }
+            let (ready, fds) = Launcher.pollPair(channel, listener, timeout: -1)
+            if ready < 0 { continue }
+            if fds.1.revents != 0 { serviceListener(onViolation) }
+            guard fds.0.revents != 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
             if n < 0 { continue }
             if n == 0 { execDone = true; image = nil; return }

@@ -20,16 +20,17 @@ enum Mounts {
     /// the merged-/usr symlinks, and finally turns the base read-only.
     static func build(_ root: RootSpec, _ program: inout ChildProgram) {
         // Open every source first: after the base covers `staging`, paths under it would resolve differently.
-        var sources: [ChildProgram.Slot?] = []
+        // Slot numbers in [Int] (-1: none), like the sort below: no new array element type on the launch path.
+        var sources: [Int] = []
         for mount in root.mounts {
             if case .bind(let source, _, _) = mount {
-                sources.append(openPath(source, step: "bind", &program))
+                sources.append(Int(openPath(source, step: "bind", &program).index))
             } else {
-                sources.append(nil)
+                sources.append(-1)
             }
         }
-        var deviceSources: [ChildProgram.Slot] = []
-        for name in devices { deviceSources.append(openPath("/dev/" + name, step: "dev", &program)) }
+        var deviceSources: [Int] = []
+        for name in devices { deviceSources.append(Int(openPath("/dev/" + name, step: "dev", &program).index)) }
 
         if let chroot = root.chroot {
             let base = openPath(chroot, step: "chroot", &program)
@@ -63,7 +64,7 @@ enum Mounts {
         for index in order {
             switch root.mounts[index] {
             case .bind(let source, let destination, let writable):
-                let sourceFD = sources[index]!
+                let sourceFD = ChildProgram.Slot(index: Int32(sources[index]))
                 let target = mountpoint(destination, in: rootFD, likeSource: sourceFD, create: writableBase, &program)
                 program.add(PIT_OP_MOUNT, fd1: sourceFD, fd2: target, n1: UInt64(MS_BIND), step: "bind", path: source)
                 program.close(target)
@@ -97,14 +98,14 @@ enum Mounts {
                         step: "remount root read-only", path: "/")
         }
         program.close(rootFD)
-        for source in deviceSources { program.close(source) }
+        for source in deviceSources { program.close(ChildProgram.Slot(index: Int32(source))) }
     }
 
     /// A minimal /dev: a small tmpfs holding bind mounts of the host's harmless character devices.
     /// Binding (not mknod) works inside a user namespace too.
     static let devices = ["null", "zero", "full", "random", "urandom"]
 
-    private static func buildDev(in rootFD: ChildProgram.Slot, sources: [ChildProgram.Slot], create: Bool, _ program: inout ChildProgram) {
+    private static func buildDev(in rootFD: ChildProgram.Slot, sources: [Int], create: Bool, _ program: inout ChildProgram) {
         let dev = mountpoint("/dev", in: rootFD, directory: true, create: create, &program)
         program.add(PIT_OP_MOUNT, fd2: dev, s1: "tmpfs", s3: "tmpfs", s4: "mode=0755,size=64k",
                     n1: UInt64(MS_NOSUID | MS_NOEXEC), step: "mount tmpfs", path: "/dev")
@@ -114,7 +115,7 @@ enum Mounts {
             let path = "/dev/" + devices[i]
             program.add(PIT_OP_CREATE_FILE, fd1: devFD, s1: devices[i], n1: 0o666, step: "create", path: path)
             let target = mountpoint(devices[i], in: devFD, directory: false, create: false, &program)
-            program.add(PIT_OP_MOUNT, fd1: sources[i], fd2: target, n1: UInt64(MS_BIND), step: "bind", path: path)
+            program.add(PIT_OP_MOUNT, fd1: ChildProgram.Slot(index: Int32(sources[i])), fd2: target, n1: UInt64(MS_BIND), step: "bind", path: path)
             program.close(target)
         }
         let links = ["fd", "stdin", "stdout", "stderr"], targets = ["/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2"]
@@ -151,7 +152,7 @@ enum Mounts {
                                    _ program: inout ChildProgram) -> ChildProgram.Slot {
         let slot = program.allocateSlot()
         let mode = (directory ? PIT_MP_DIRECTORY : 0) | (create ? PIT_MP_CREATE : 0)
-        program.add(PIT_OP_MOUNTPOINT, slot: slot, fd1: rootFD, s1: path, n1: UInt64(mode), failure: .mountpoint(path: path))
+        program.add(PIT_OP_MOUNTPOINT, slot: slot, fd1: rootFD, s1: path, n1: UInt64(mode), failure: .mountpoint, step: "mountpoint", path: path)
         return slot
     }
 
@@ -160,7 +161,7 @@ enum Mounts {
                                    create: Bool, _ program: inout ChildProgram) -> ChildProgram.Slot {
         let slot = program.allocateSlot()
         let mode = PIT_MP_LIKE_SOURCE | (create ? PIT_MP_CREATE : 0)
-        program.add(PIT_OP_MOUNTPOINT, slot: slot, fd1: rootFD, fd2: source, s1: path, n1: UInt64(mode), failure: .mountpoint(path: path))
+        program.add(PIT_OP_MOUNTPOINT, slot: slot, fd1: rootFD, fd2: source, s1: path, n1: UInt64(mode), failure: .mountpoint, step: "mountpoint", path: path)
         return slot
     }
 }

@@ -13,8 +13,13 @@ enum PolicyCache {
     static let format = "PITBPF1"
 
     static func key(_ source: PolicySource, arch: SeccompArch) -> String? {
-        guard geteuid() == 0, !Bytes.contains(Array(source.text.utf8), Array("#include".utf8)) else { return nil }
-        return SHA256.hex(Array((format + "\u{0}" + arch.name + "\u{0}" + source.file + "\u{0}" + source.text).utf8))
+        let text = Array(source.text.utf8)
+        guard geteuid() == 0, !Bytes.contains(text, Array("#include".utf8)) else { return nil }
+        var keyed = Array(format.utf8)
+        for part in [arch.name, source.file] { keyed.append(0); keyed.append(contentsOf: part.utf8) }
+        keyed.append(0)
+        keyed.append(contentsOf: text)
+        return SHA256.hex(keyed)
     }
 
     static func load(_ key: String, source: PolicySource, arch: SeccompArch) -> JailPolicy? {
@@ -30,17 +35,22 @@ enum PolicyCache {
         // The header's few "name=value" lines, read without a dictionary: on this launch path every generic type
         // first used costs a run-time metadata lookup (a scan of all conformance records for [String: String]).
         var archName: String?, file: String?, hash: String?, defaultName: String?, outcomeName: String?
-        for line in String(decoding: bytes[..<split], as: UTF8.self).split(separator: "\n").dropFirst() {
-            guard let equals = line.firstIndex(of: "=") else { continue }
-            let value = String(line[line.index(after: equals)...])
-            switch line[..<equals] {
-            case "arch": archName = value
-            case "file": file = value
-            case "hash": hash = value
-            case "default": defaultName = value
-            case "outcome": outcomeName = value
-            default: break
+        var lineStart = 0
+        while lineStart < split {
+            var lineEnd = lineStart
+            while lineEnd < split && bytes[lineEnd] != 10 { lineEnd += 1 }
+            if lineStart > 0, let equals = bytes[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: "=")) {
+                let value = String(decoding: bytes[(equals + 1)..<lineEnd], as: UTF8.self)
+                switch String(decoding: bytes[lineStart..<equals], as: UTF8.self) {
+                case "arch": archName = value
+                case "file": file = value
+                case "hash": hash = value
+                case "default": defaultName = value
+                case "outcome": outcomeName = value
+                default: break
+                }
             }
+            lineStart = lineEnd + 1
         }
         let program = Array(bytes[(split + 2)...])
         guard Bytes.hasPrefix(bytes, Array(format.utf8)), archName == arch.name, file == source.file,

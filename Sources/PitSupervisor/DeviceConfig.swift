@@ -230,7 +230,7 @@ extension DeviceConfig {
             options.policyFile = Sourced(absolute(policy), origin: "\(fields.path).policy")
             options.seccompString = nil
         }
-        var resolved: (spec: JailSpec, policy: JailPolicy?)
+        var resolved: ResolvedJail
         do { resolved = try options.resolve() } catch { throw fields.error("spec", "\(specFile): \(error.description)") }
         // smb_audit: the supervisor creates a datagram socket and binds it at the jail's /dev/log (it does not
         // exist yet at validation, so it is added here rather than as a checked bind).

@@ -67,7 +67,7 @@ enum RunCommand {
         if let specFile {
             do { options = try JailSpecFile.load(specFile).overridden(by: cli) } catch { fail(error.description) }
         }
-        let resolved: (spec: JailSpec, policy: JailPolicy?)
+        let resolved: ResolvedJail
         do { resolved = try options.resolve() } catch { fail(error.description) }
 
         var events: EventLog?

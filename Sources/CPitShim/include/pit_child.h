@@ -69,6 +69,11 @@ struct pit_step {
     int32_t fd1, fd2;             // slots read by the step, -1 for none
     int64_t s1, s2, s3, s4;       // offsets into `strings`, -1 for none
     uint64_t n1, n2, n3;
+    // How the parent words this step's failure (the child ignores these): a PitJail failure kind and
+    // offsets into `strings` of the step's name, the path it works on and a detail, -1 for none.
+    uint32_t failure;
+    int32_t reserved;
+    int64_t what, where, detail;
 };
 
 struct pit_program {
