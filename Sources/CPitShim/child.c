@@ -335,9 +335,8 @@ static long load_seccomp(struct child *c, const struct pit_step *s, int32_t *sub
     long listener = SC3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned long)s->n1, &program);
     if (listener < 0) return listener;
     if (s->n1 & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
-        // "Loaded": the parent copies the listener (pidfd_getfd) and answers with one byte. If the policy
-        // reports this send, it waits in the listener's queue instead, which also tells the parent.
-        send_bytes(c->program->channel, "K", 1);
+        // The parent copies the listener (pidfd_getfd) as soon as it exists and answers with one byte. If the
+        // policy reports this read, the parent answers it through the listener it now holds.
         char byte;
         if (SC3(SYS_read, c->program->channel, &byte, 1) != 1) { *sub = PIT_SUB_NOT_TAKEN; return -EPIPE; }
     }

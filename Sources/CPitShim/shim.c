@@ -154,6 +154,12 @@ int pit_notif_id_valid(int listener, uint64_t id) {
     return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id);
 }
 
+int pit_is_seccomp_listener(int fd) {
+    // Only a seccomp notification fd knows this ioctl; for an unknown id it answers ENOENT.
+    uint64_t id = 0;
+    return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0 || errno == ENOENT;
+}
+
 int pit_pidfd_getfd(int pidfd, int targetfd) {
     return (int)syscall(SYS_pidfd_getfd, pidfd, targetfd, 0);
 }

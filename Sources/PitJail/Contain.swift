@@ -37,7 +37,7 @@ func isolationProgram(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32,
 
 /// Loads the filter. With a listener (violations reported to Pit), the parent must take the listener
 /// before execve closes it: the child announces the fd number it will get (the lowest free one) while it can
-/// still talk freely, loads, says "K" and waits for the parent's byte. Whatever it does in between is
+/// still talk freely, loads, and waits for the parent's byte. Whatever it does in between is
 /// answered by the parent, which lets its init's pre-exec syscalls through.
 private func loadPolicy(_ policy: CompiledPolicy?, _ program: inout ChildProgram) {
     guard let policy else { return }

@@ -264,7 +264,6 @@ public final class RunningJail {
             let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
             if n < 0 { continue }
             if n == 0 { execDone = true; image = nil; return }
-            if buffer[0] == UInt8(ascii: "K") { continue }   // "loaded": already handled in takeListener
             if buffer[0] == UInt8(ascii: "E") {
                 var failure = pit_child_failure()
                 let size = MemoryLayout<pit_child_failure>.size
@@ -273,40 +272,34 @@ public final class RunningJail {
             }
             let message = String(decoding: buffer[1..<n], as: UTF8.self)
             guard buffer[0] == UInt8(ascii: "L") else { throw .setup(JailError("jail setup", detail: "unexpected message from the child")) }
-            listener = takeListener(at: Int32(message) ?? -1, channel: channel)
+            listener = takeListener(at: Int32(message) ?? -1)
             guard listener >= 0 else { throw .parent(.sys("take seccomp listener", "/proc/\(pid)/fd/\(message)")) }
             var ok: UInt8 = 1
             _ = send(channel, &ok, 1, Int32(MSG_NOSIGNAL))
         }
     }
 
-    /// The child announced the fd number its listener will get before loading the filter (after loading,
-    /// any syscall of its own might be one the policy reports, with nobody yet to answer), then says "K"
-    /// once loaded. pidfd_getfd copies the listener as soon as it exists; until then the parent sleeps in
-    /// poll on the channel, woken by that "K" (or, when the policy reports the send itself, finds the
-    /// listener there on the next try, since a reported send means the load is done).
-    private func takeListener(at number: Int32, channel: Int32) -> Int32 {
+    /// The child announced the fd number its listener will get before loading the filter (after loading, any
+    /// syscall of its own might be one the policy reports, with nobody yet to answer), loads it, and waits for
+    /// our byte. pidfd_getfd copies the listener as soon as it exists: the load takes tens of microseconds, so
+    /// this yields between tries rather than sleeping, and the child needs to send nothing after its load.
+    private func takeListener(at number: Int32) -> Int32 {
         guard pidfd >= 0, number >= 0 else { return -1 }
         let deadline = monotonicMs() + 5000
-        while monotonicMs() < deadline {
+        var tries = 0
+        while true {
             let fd = pit_pidfd_getfd(pidfd, number)
             if fd >= 0 {
-                if Self.isSeccompListener(fd) { return fd }
+                if pit_is_seccomp_listener(fd) != 0 { return fd }
                 Glibc.close(fd)
             } else if errno != EBADF {
                 return -1
             }
             if pit_child_has_exited(pid) != 0 { return -1 }
-            var wait = pollfd(fd: channel, events: Int16(POLLIN), revents: 0)
-            if poll(&wait, 1, 1) > 0 {
-                var peek: UInt8 = 0
-                if recv(channel, &peek, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 1 && peek == UInt8(ascii: "K") {
-                    _ = recv(channel, &peek, 1, Int32(MSG_DONTWAIT))
-                }
-            }
+            tries += 1
+            if tries % 64 == 0 && monotonicMs() >= deadline { errno = ETIMEDOUT; return -1 }
+            if tries < 4096 { sched_yield() } else { usleep(500) }
         }
-        errno = ETIMEDOUT
-        return -1
     }
 
     private func monotonicMs() -> Int64 {
@@ -315,24 +308,11 @@ public final class RunningJail {
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 
-    private static func isSeccompListener(_ fd: Int32) -> Bool {
-        var buffer = [CChar](repeating: 0, count: 64)
-        let n = readlink("/proc/self/fd/\(fd)", &buffer, 63)
-        return n > 0 && Bytes.contains(buffer[0..<n].map { UInt8(bitPattern: $0) }, Array("seccomp".utf8))
-    }
-
-    /// Whether the setup channel has reached end-of-file (the exec happened). A "K" the child sent just before
-    /// its execve may still be queued in front of the end-of-file: it is consumed here, or the jailed command's
-    /// first syscalls would pass for Pit's own pre-exec ones.
+    /// Whether the setup channel has reached end-of-file (the exec happened).
     private func channelAtEndOfFile() -> Bool {
         guard setupChannel >= 0 else { return true }
         var byte: UInt8 = 0
-        while true {
-            let n = recv(setupChannel, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-            if n == 0 { return true }
-            guard n == 1, byte == UInt8(ascii: "K") else { return false }   // EAGAIN, or an error line for awaitExec
-            _ = recv(setupChannel, &byte, 1, Int32(MSG_DONTWAIT))
-        }
+        return recv(setupChannel, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 0
     }
 
     /// Answers one pending notification: records the violation, then applies the policy's outcome.

@@ -44,7 +44,7 @@ enum pit_op {
     PIT_OP_CLOSE_ALL_ON_EXEC,     // every fd above 2 close-on-exec
     PIT_OP_ANNOUNCE_LISTENER,     // send "L<n>", n the lowest free fd (where the listener will land)
     PIT_OP_SECCOMP,               // load the n2 instructions at s1 with flags n1; then, when n1 asks for
-                                  // a listener, send "K" and wait for the parent's byte
+                                  // a listener, wait for the parent's byte (it has copied the listener)
     PIT_OP_EXEC,                  // execve(the program FIND_PROGRAM chose, argv, envp); sub = its index
 };
 
