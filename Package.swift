@@ -44,6 +44,7 @@ let package = Package(
         .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim", "PitHash"]),
         .executableTarget(name: "persona-probe", dependencies: ["PitPersona"]),
         .executableTarget(name: "policy-bench", dependencies: ["PitPolicy", "CPitShim"]),
+        .executableTarget(name: "launch-bench", dependencies: ["PitJail"]),
         .executableTarget(name: "spool-writer", dependencies: ["PitUplink"]),
         .executableTarget(name: "spool-bench", dependencies: ["PitUplink"]),
         .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitProcess", "PitJail", "PitPolicy", "PitBoard", "PitTOML", "PitUplink", "PitPersona", "PitConsole",

@@ -108,7 +108,8 @@ public enum Launcher {
 
     /// `pit run`: starts the jail and waits for it, reporting each violation to `onViolation` as it happens.
     /// One poll loop over a signalfd and the seccomp listener, the time limit as its timeout.
-    public static func run(_ spec: JailSpec, policy: JailPolicy?,
+    /// `onStarted` runs once the command has been exec'd, before the wait.
+    public static func run(_ spec: JailSpec, policy: JailPolicy?, onStarted: () -> Void = {},
                            onViolation: (Violation) -> Void = { _ in }) throws(LaunchError) -> JailOutcome {
         // Seccomp kills are only possible under a filter; the kernel log is opened while the child builds
         // its mounts, and before it can exec.
@@ -127,6 +128,7 @@ public enum Launcher {
         let jail = try start(spec, policy: policy, onViolation: onViolation,
                              beforeGo: { if policy != nil { audit = SeccompAudit.open() } })
         defer { jail.close() }
+        onStarted()
         var deadline = timespec()
         clock_gettime(CLOCK_MONOTONIC, &deadline)
         deadline.tv_sec += spec.timeLimit ?? 0

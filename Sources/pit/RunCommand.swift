@@ -1,3 +1,4 @@
+import CPitShim
 import Glibc
 import PitJail
 import PitPolicy
@@ -77,7 +78,10 @@ enum RunCommand {
         let outcome: JailOutcome
         var violations: [Violation] = []
         do {
-            outcome = try Launcher.run(resolved.spec, policy: resolved.policy) { violation in
+            // Once the command runs, Pit only waits: its start-up text (jail engine, parsers, policy cache) is
+            // dropped while the command works, so the wait holds a few pages and the exit has little to unmap
+            // (if madvise fails, the pages merely stay mapped).
+            outcome = try Launcher.run(resolved.spec, policy: resolved.policy, onStarted: { _ = pit_drop_text_pages() }) { violation in
                 violations.append(violation)
                 warn(violation.summary)
                 events?.append(violation.event(jail: resolved.spec.name))

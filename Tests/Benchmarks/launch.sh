@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Launch latency of `pit run` on /bin/true against plain /bin/true, unshare(1) and bubblewrap, same run,
-# plus the peak RSS of each launcher. Prints a table; asserts nothing.
+# plus the peak RSS of each launcher. Prints a table; asserts nothing. The last two rows are the same jails
+# started from a process that is already running (launch-bench: Launcher.run in a loop), which is how
+# `pit supervise` starts its services: the jail's own cost without Pit's process start and option parsing.
 #   bash Tests/Benchmarks/launch.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-300}
 bash image/install-deps --bench >/dev/null
 swift build -c release -Xswiftc -static-executable --product pit --scratch-path .build-static >/dev/null
+swift build -c release -Xswiftc -static-executable --product launch-bench --scratch-path .build-static >/dev/null
 pit=$PWD/.build-static/release/pit
 policy=policies/bench-90.policy
 out=$(mktemp -d)
@@ -26,6 +29,10 @@ hyperfine -N --warmup 30 --runs "$runs" --export-json "$out/h.json" \
   -n "pit run (no policy)" "$pit_nopolicy_cmd" \
   -n "pit run (90-syscall policy)" "$pit_cmd" >/dev/null
 
+# In-process launches right after the CLI runs (same machine state): "mean sd min max" in ms.
+"$PWD/.build-static/release/launch-bench" "$runs" > "$out/inproc-nopolicy.txt"
+"$PWD/.build-static/release/launch-bench" "$runs" "$policy" > "$out/inproc-policy.txt"
+
 rss() {  # peak RSS in KiB over 20 runs (the largest seen)
   local max=0
   for _ in $(seq 20); do
@@ -42,9 +49,12 @@ rss() {  # peak RSS in KiB over 20 runs (the largest seen)
   echo "pit run (90-syscall policy) $(rss $pit_cmd)"
 } > "$out/rss.txt"
 
-python3 - "$out/h.json" "$out/rss.txt" "$(stat -c %s "$pit")" <<'PY'
+python3 - "$out/h.json" "$out/rss.txt" "$(stat -c %s "$pit")" "$out/inproc-nopolicy.txt" "$out/inproc-policy.txt" <<'PY'
 import json, sys
 results = json.load(open(sys.argv[1]))["results"]
+for name, path in (("pit, in-process (no policy)", sys.argv[4]), ("pit, in-process (90-syscall)", sys.argv[5])):
+    mean, sd, low, high = (float(v) / 1e3 for v in open(path).read().split())
+    results.append({"command": name, "mean": mean, "stddev": sd, "min": low, "max": high})
 rss = {}
 for line in open(sys.argv[2]):
     name, value = line.rsplit(" ", 1)
@@ -54,7 +64,7 @@ print(f"{'launcher':30} {'mean ms':>8} {'± σ':>7} {'min':>7} {'max':>7} {'x bw
 for r in results:
     name = r["command"]
     print(f"{name:30} {r['mean']*1e3:8.2f} {r['stddev']*1e3:7.2f} {r['min']*1e3:7.2f} {r['max']*1e3:7.2f} "
-          f"{r['mean']/bwrap:8.2f} {rss.get(name, 0)/1024:7.1f} MB")
+          f"{r['mean']/bwrap:8.2f} " + (f"{rss[name]/1024:7.1f} MB" if name in rss else f"{'-':>10}"))
 print(f"pit static executable: {int(sys.argv[3])/1e6:.1f} MB (not stripped)")
 PY
 rm -rf "$out"

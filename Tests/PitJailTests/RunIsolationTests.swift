@@ -43,6 +43,16 @@ final class RunIsolationTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("--keep-caps: unknown capability 'CAP_NET_BIND_SERVIC' (did you mean 'CAP_NET_BIND_SERVICE'?)"), r.stderr)
     }
 
+    func test_capabilityPastTheKernelsLastIsRefusedNamingTheLast() throws {
+        // Pit asks the kernel (PR_CAPBSET_READ) rather than reading cap_last_cap: the two must agree.
+        let last = Int(readText("/proc/sys/kernel/cap_last_cap")?.split(separator: "\n").first ?? "") ?? -1
+        XCTAssertGreaterThan(last, 30)
+        let r = Pit.run(["--keep-caps", String(last + 1), "--", "/bin/true"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("capability \(last + 1) is not known to this kernel (last is \(last))"), r.stderr)
+        XCTAssertEqual(Pit.run(["--user", "0", "--keep-caps", String(last), "--", "/bin/true"]).status, 0)
+    }
+
     func test_readOnlyBindRefusesWrites_EROFS() {
         let dir = ScratchDirectory()
         dir.write("file", "hello\n")

@@ -58,6 +58,34 @@ final class RunLifecycleTests: XCTestCase {
         XCTAssertEqual(lines(overridden.stdout), ["4343", "cli", "33"], overridden.stderr)
     }
 
+    func test_waitingPitHoldsLittleOfItsText() throws {
+        // Once the command runs, pit run drops its start-up text (jail engine, parsers): while it waits, the
+        // executable's text mapping keeps only the pages its wait loop touches (it was ~2 MB resident without).
+        let child = Process.spawn([Pit.executable, "run", "--", "/bin/sleep", "600"])
+        defer { kill(child.pid, SIGKILL); _ = Process.wait(child.pid); close(child.stdout); close(child.stderr) }
+        var running = false
+        for _ in 0..<200 where !running {
+            if let text = readText("/proc/\(child.pid)/task/\(child.pid)/children"), let pid = Int32(text.split(separator: " ").first ?? "") {
+                running = readText("/proc/\(pid)/comm") == "sleep\n"
+            }
+            if !running { usleep(10_000) }
+        }
+        XCTAssertTrue(running)
+        usleep(100_000)
+        let smaps = readText("/proc/\(child.pid)/smaps") ?? ""
+        var inText = false
+        var textRss: Int?
+        for line in smaps.split(separator: "\n") {
+            if line.contains(" r-xp ") { inText = line.hasSuffix("/pit") }
+            if inText, line.hasPrefix("Rss:") {
+                textRss = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+                break
+            }
+        }
+        let kib = try XCTUnwrap(textRss, "no text mapping of pit in smaps")
+        XCTAssertLessThan(kib, 1024, "resident text of a waiting pit run: \(kib) kB")
+    }
+
     func test_sigkillOfPitTakesTheJailDown() throws {
         let child = Process.spawn([Pit.executable, "run", "--", "/bin/sleep", "600"])
         // Wait for the jail's init (pit's only child) to exist.
