@@ -1,6 +1,17 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Release builds of `pit` lay out the code `pit run` executes (glibc and Swift runtime start-up, option parsing,
+// the jail engine) contiguously, in the order of Sources/pit/launch.order (image/launch-order regenerates it):
+// every function the launch touches elsewhere in the 40 MB executable costs a page fault that maps 64 KiB, and
+// the exit unmaps it again. That needs lld (it ships with the Swift toolchain) and a section per function.
+let packageDirectory = String(#filePath.dropLast("/Package.swift".count))
+let launchOrder: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=lld",
+                  "-Xlinker", "--symbol-ordering-file=\(packageDirectory)/Sources/pit/launch.order",
+                  "-Xlinker", "--no-warn-symbol-ordering"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "Pit",
     platforms: [.macOS(.v13)],
@@ -52,7 +63,7 @@ let package = Package(
         .executableTarget(name: "pit", dependencies: [
             "PitJail", "PitPolicy", "PitSupervisor", "PitUplink",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], exclude: ["launch.order"], linkerSettings: launchOrder),
 
         .testTarget(name: "PitTOMLTests", dependencies: ["PitTOML"]),
         .testTarget(name: "PitPolicyTests", dependencies: ["PitPolicy", "PitHash"]),
@@ -66,3 +77,9 @@ let package = Package(
         .testTarget(name: "PitJailTests", dependencies: ["PitJail", "PitTestSupport", "pit"], exclude: ["Fixtures"]),
     ]
 )
+
+// A section per function (release) in every target of this package, so the linker can order them (above).
+for target in package.targets where target.type != .system && target.type != .test {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-Xfrontend", "-function-sections"], .when(configuration: .release))]
+    target.cSettings = (target.cSettings ?? []) + [.unsafeFlags(["-ffunction-sections"], .when(configuration: .release))]
+}
