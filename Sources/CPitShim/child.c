@@ -164,8 +164,9 @@ static void set_slot(struct child *c, int32_t slot, int fd) {
 // MARK: steps
 
 static void reset_signals(void) {
-    // An all-zero kernel sigaction is SIG_DFL, no flags, empty mask, on every architecture.
-    unsigned long action[4] = { 0, 0, 0, 0 };
+    // An all-zero kernel sigaction is SIG_DFL, no flags, empty mask, on every architecture; 32 bytes covers the
+    // largest layout (handler, flags, restorer, 64-bit mask).
+    uint64_t action[4] = { 0, 0, 0, 0 };
     for (long sig = 1; sig < 65; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
         SC4(SYS_rt_sigaction, sig, action, 0, 8);
@@ -206,6 +207,7 @@ static unsigned long locked_flags(const char *path) {
 
 static long do_mount(struct child *c, const struct pit_step *s) {
     char source_buffer[32], target_buffer[32];
+    if ((s->fd1 >= 0 && slot_fd(c, s->fd1) < 0) || (s->fd2 >= 0 && slot_fd(c, s->fd2) < 0)) return -EBADF;
     const char *source = s->fd1 >= 0 ? fd_path(source_buffer, slot_fd(c, s->fd1)) : text(c, s->s1);
     const char *target = s->fd2 >= 0 ? fd_path(target_buffer, slot_fd(c, s->fd2)) : text(c, s->s2);
     unsigned long flags = (unsigned long)s->n1;
