@@ -21,6 +21,7 @@ func isolationProgram(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32,
     if !inUserNamespace {
         Lifeline.awaitParent(&program)                   // parent has attached our cgroup (it worked meanwhile)
     }
+    announceListener(policy, &program)                   // early: the parent is awake and waiting by the load
     Namespaces.unshareCgroup(&program)                   // our cgroup becomes the root of the jail's view
     spec.namespaces.configureHost(&program)              // loopback up / hostname, when those are private
     Session.detach(&program)                             // setsid: no controlling terminal (TIOCSTI)
@@ -35,15 +36,20 @@ func isolationProgram(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32,
     return program
 }
 
-/// Loads the filter. With a listener (violations reported to Pit), the parent must take the listener
-/// before execve closes it: the child announces the fd number it will get (the lowest free one) while it can
-/// still talk freely, loads, and waits for the parent's byte. Whatever it does in between is
-/// answered by the parent, which lets its init's pre-exec syscalls through.
+/// With a listener (violations reported to Pit), the parent must take the listener before execve closes it.
+/// The child announces the fd number it will get: the lowest free one, which stays free from here (every fd
+/// the mounts used is closed, and nothing opened later stays open). Announced now rather than right before
+/// the load, the parent is awake and polling for the listener by the time it exists, so the load does not
+/// wait for a wake-up: on this kind of VM each costs 35-150 microseconds.
+private func announceListener(_ policy: CompiledPolicy?, _ program: inout ChildProgram) {
+    guard let policy, policy.needsListener else { return }
+    program.add(PIT_OP_ANNOUNCE_LISTENER, step: "open", path: "/")
+}
+
+/// Loads the filter; with a listener, then waits for the parent's byte (it holds the listener). Whatever the
+/// child does in between is answered by the parent, which lets its init's pre-exec syscalls through.
 private func loadPolicy(_ policy: CompiledPolicy?, _ program: inout ChildProgram) {
     guard let policy else { return }
-    if policy.needsListener {
-        program.add(PIT_OP_ANNOUNCE_LISTENER, step: "open", path: "/")
-    }
     let instructions = program.bytes(policy.program)
     let flags: UInt64 = policy.needsListener ? UInt64(CompiledPolicy.flagNewListener) : 0
     program.add(PIT_OP_SECCOMP, bytes1: instructions, n1: flags, n2: UInt64(policy.instructionCount),

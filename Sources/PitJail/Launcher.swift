@@ -275,16 +275,27 @@ public final class RunningJail {
             let message = String(decoding: buffer[1..<n], as: UTF8.self)
             guard buffer[0] == UInt8(ascii: "L") else { throw .setup(JailError("jail setup", detail: "unexpected message from the child")) }
             listener = takeListener(at: Int32(message) ?? -1)
-            guard listener >= 0 else { throw .parent(.sys("take seccomp listener", "/proc/\(pid)/fd/\(message)")) }
+            guard listener >= 0 else {
+                let error = JailError.sys("take seccomp listener", "/proc/\(pid)/fd/\(message)")
+                // The child may have failed a step meanwhile: its report is the better error.
+                let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
+                if n >= 4 + MemoryLayout<pit_child_failure>.size, buffer[0] == UInt8(ascii: "E") {
+                    var failure = pit_child_failure()
+                    withUnsafeMutableBytes(of: &failure) { $0.copyBytes(from: buffer[4..<(4 + MemoryLayout<pit_child_failure>.size)]) }
+                    throw .setup(program.error(for: failure))
+                }
+                throw .parent(error)
+            }
             var ok: UInt8 = 1
             _ = send(channel, &ok, 1, Int32(MSG_NOSIGNAL))
         }
     }
 
-    /// The child announced the fd number its listener will get before loading the filter (after loading, any
-    /// syscall of its own might be one the policy reports, with nobody yet to answer), loads it, and waits for
-    /// our byte. pidfd_getfd copies the listener as soon as it exists: the load takes tens of microseconds, so
-    /// this yields between tries rather than sleeping, and the child needs to send nothing after its load.
+    /// The child announced the fd number its listener will get shortly before loading the filter (after
+    /// loading, any syscall of its own might be one the policy reports, with nobody yet to answer), loads it,
+    /// and polls for our byte. pidfd_getfd copies the listener as soon as it exists: that is a hundred or so
+    /// microseconds away, so this yields between tries rather than sleeping (a wake-up would cost as much),
+    /// and falls back to sleeping after a few milliseconds. The child needs to send nothing after its load.
     private func takeListener(at number: Int32) -> Int32 {
         guard pidfd >= 0, number >= 0 else { return -1 }
         let deadline = monotonicMs() + 5000

@@ -2,7 +2,7 @@
 // jails: the spec and policy are resolved once, then each launch is Launcher.run on /bin/true (clone, the
 // isolation sequence, exec, wait). `pit run` adds its own process start and option parsing to this;
 // Tests/Benchmarks/launch.sh prints both next to bubblewrap.
-//   launch-bench [RUNS] [POLICY-FILE]
+//   launch-bench [RUNS] [POLICY-FILE]     prints each launch's time in microseconds, one per line
 import Glibc
 import PitJail
 
@@ -29,21 +29,14 @@ options.command = ["/bin/true"]
 let resolved: ResolvedJail
 do { resolved = try options.resolve() } catch { fail(error.description) }
 
-var samples: [Double] = []
+var samples: [Int64] = []
 for i in 0..<(runs + 20) {
     let start = nanoseconds()
     let outcome: JailOutcome
     do { outcome = try Launcher.run(resolved.spec, policy: resolved.policy) } catch { fail(error.description) }
-    let elapsed = Double(nanoseconds() - start) / 1e6
+    let elapsed = nanoseconds() - start
     guard outcome.exitStatus == 0 else { fail("/bin/true \(outcome.ending)", status: 1) }
-    if i >= 20 { samples.append(elapsed) }   // the first launches warm the caches, as hyperfine's warm-up does
+    if i >= 20 { samples.append(elapsed / 1000) }   // the first launches warm the caches, as hyperfine's warm-up does
 }
-samples.sort()
-let mean = samples.reduce(0, +) / Double(samples.count)
-let sd = (samples.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(samples.count)).squareRoot()
-func format(_ v: Double) -> String {
-    let hundredths = Int((v * 100).rounded())
-    return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
-}
-// One line for launch.sh: mean, standard deviation, min, max in milliseconds.
-print(format(mean), format(sd), format(samples.first ?? 0), format(samples.last ?? 0))
+// For launch.sh: one launch time per line, in microseconds.
+for sample in samples { print(sample) }

@@ -22,16 +22,23 @@ bwrap_cmd="bwrap --unshare-pid --unshare-ipc --unshare-cgroup --ro-bind /usr /us
 pit_cmd="$pit run --user 65534 --policy $policy -- /bin/true"
 pit_nopolicy_cmd="$pit run --user 65534 -- /bin/true"
 
-hyperfine -N --warmup 30 --runs "$runs" --export-json "$out/h.json" \
-  -n true /bin/true \
-  -n "unshare -mpf --mount-proc" "unshare -mpf --mount-proc /bin/true" \
-  -n bubblewrap "$bwrap_cmd" \
-  -n "pit run (no policy)" "$pit_nopolicy_cmd" \
-  -n "pit run (90-syscall policy)" "$pit_cmd" >/dev/null
-
-# In-process launches right after the CLI runs (same machine state): "mean sd min max" in ms.
-"$PWD/.build-static/release/launch-bench" "$runs" > "$out/inproc-nopolicy.txt"
-"$PWD/.build-static/release/launch-bench" "$runs" "$policy" > "$out/inproc-policy.txt"
+# This VM's speed drifts by tens of percent over seconds (other guests): the runs are split into rounds that
+# each measure every launcher in turn, and the figures are over all rounds, so no launcher gets a quiet or a
+# busy stretch to itself.
+rounds=5
+per_round=$(( (runs + rounds - 1) / rounds ))
+: > "$out/inproc-nopolicy.txt"; : > "$out/inproc-policy.txt"
+for round in $(seq $rounds); do
+  hyperfine -N --warmup 10 --runs "$per_round" --export-json "$out/h$round.json" \
+    -n true /bin/true \
+    -n "unshare -mpf --mount-proc" "unshare -mpf --mount-proc /bin/true" \
+    -n bubblewrap "$bwrap_cmd" \
+    -n "pit run (no policy)" "$pit_nopolicy_cmd" \
+    -n "pit run (90-syscall policy)" "$pit_cmd" >/dev/null
+  # In-process launches in the same round (same machine state): one launch time per line, in microseconds.
+  "$PWD/.build-static/release/launch-bench" "$per_round" >> "$out/inproc-nopolicy.txt"
+  "$PWD/.build-static/release/launch-bench" "$per_round" "$policy" >> "$out/inproc-policy.txt"
+done
 
 rss() {  # peak RSS in KiB over 20 runs (the largest seen)
   local max=0
@@ -49,12 +56,16 @@ rss() {  # peak RSS in KiB over 20 runs (the largest seen)
   echo "pit run (90-syscall policy) $(rss $pit_cmd)"
 } > "$out/rss.txt"
 
-python3 - "$out/h.json" "$out/rss.txt" "$(stat -c %s "$pit")" "$out/inproc-nopolicy.txt" "$out/inproc-policy.txt" <<'PY'
-import json, sys
-results = json.load(open(sys.argv[1]))["results"]
+python3 - "$out" "$out/rss.txt" "$(stat -c %s "$pit")" "$out/inproc-nopolicy.txt" "$out/inproc-policy.txt" <<'PY'
+import glob, json, statistics, sys
+times = {}
+for path in sorted(glob.glob(sys.argv[1] + "/h*.json")):
+    for r in json.load(open(path))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
 for name, path in (("pit, in-process (no policy)", sys.argv[4]), ("pit, in-process (90-syscall)", sys.argv[5])):
-    mean, sd, low, high = (float(v) / 1e3 for v in open(path).read().split())
-    results.append({"command": name, "mean": mean, "stddev": sd, "min": low, "max": high})
+    times[name] = [float(v) / 1e6 for v in open(path).read().split()]
+results = [{"command": name, "mean": statistics.mean(t), "stddev": statistics.pstdev(t), "min": min(t), "max": max(t)}
+           for name, t in times.items()]
 rss = {}
 for line in open(sys.argv[2]):
     name, value = line.rsplit(" ", 1)

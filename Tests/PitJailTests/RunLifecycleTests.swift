@@ -21,6 +21,14 @@ final class RunLifecycleTests: XCTestCase {
         assertSetupError(["--", "no-such-command"], mentions: ["exec: no-such-command", "not found in PATH inside the jail"])
     }
 
+    func test_stepFailingAfterTheListenerIsAnnouncedIsReportedAsItself() {
+        // With a reporting policy the child announces its listener before its last steps; a step failing
+        // after that must still be the error shown, not the parent's failed wait for the listener.
+        let policy = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/bench-90.policy"
+        assertSetupError(["--policy", policy, "--cwd", "/no-such-dir", "--", "/bin/true"],
+                         mentions: ["chdir: /no-such-dir: No such file or directory"])
+    }
+
     func test_unknownUserAndGroupNameTheFlag() {
         assertSetupError(["--user", "no-such-user", "--", "/bin/true"], mentions: ["--user: no user 'no-such-user' in /etc/passwd"])
         assertSetupError(["--group", "no-such-group", "--", "/bin/true"], mentions: ["--group: no group 'no-such-group' in /etc/group"])
