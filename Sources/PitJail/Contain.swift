@@ -16,7 +16,7 @@ func isolationProgram(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32,
     }
     spec.namespaces.enterUserNamespace(&program)
     Mounts.makePrivate(&program)
-    Mounts.build(spec.root, &program)                    // tmpfs or read-only chroot, binds, /proc, /dev
+    Mounts.build(spec.root, deviceNodes: !inUserNamespace, &program)   // tmpfs or read-only chroot, binds, /proc, /dev
     Mounts.pivot(&program)                               // old root detached
     if !inUserNamespace {
         Lifeline.awaitParent(&program)                   // parent has attached our cgroup (it worked meanwhile)

@@ -18,7 +18,10 @@ enum Mounts {
 
     /// Assembles the root at `staging`: the base (tmpfs or read-only chroot), the declared mounts, /proc, /dev,
     /// the merged-/usr symlinks, and finally turns the base read-only.
-    static func build(_ root: RootSpec, _ program: inout ChildProgram) {
+    /// `deviceNodes`: make /dev's devices with mknod (the jail's init still holds CAP_MKNOD in the host's user
+    /// namespace) rather than bind mounts, which each cost a mount and a mountpoint walk; inside a user
+    /// namespace mknod is refused, so they are bound from the host.
+    static func build(_ root: RootSpec, deviceNodes: Bool, _ program: inout ChildProgram) {
         // Open every source first: after the base covers `staging`, paths under it would resolve differently.
         // Slot numbers in [Int] (-1: none), like the sort below: no new array element type on the launch path.
         var sources: [Int] = []
@@ -30,7 +33,9 @@ enum Mounts {
             }
         }
         var deviceSources: [Int] = []
-        for name in devices { deviceSources.append(Int(openPath("/dev/" + name, step: "dev", &program).index)) }
+        if !deviceNodes {
+            for name in devices { deviceSources.append(Int(openPath("/dev/" + name, step: "dev", &program).index)) }
+        }
 
         if let chroot = root.chroot {
             let base = openPath(chroot, step: "chroot", &program)
@@ -101,9 +106,11 @@ enum Mounts {
         for source in deviceSources { program.close(ChildProgram.Slot(index: Int32(source))) }
     }
 
-    /// A minimal /dev: a small tmpfs holding bind mounts of the host's harmless character devices.
-    /// Binding (not mknod) works inside a user namespace too.
+    /// A minimal /dev: a small tmpfs holding the harmless character devices, made with mknod or, inside a user
+    /// namespace, bound from the host's.
     static let devices = ["null", "zero", "full", "random", "urandom"]
+    /// Their numbers (major 1, "mem" devices), fixed by the kernel's ABI (Documentation/admin-guide/devices.txt).
+    static let deviceMinors: [UInt64] = [3, 5, 7, 8, 9]
 
     private static func buildDev(in rootFD: ChildProgram.Slot, sources: [Int], create: Bool, _ program: inout ChildProgram) {
         let dev = mountpoint("/dev", in: rootFD, directory: true, create: create, &program)
@@ -113,6 +120,10 @@ enum Mounts {
         let devFD = mountpoint("/dev", in: rootFD, directory: true, create: false, &program)
         for i in 0..<devices.count {
             let path = "/dev/" + devices[i]
+            if sources.isEmpty {
+                program.add(PIT_OP_MKNOD, fd1: devFD, s1: devices[i], n1: 1, n2: deviceMinors[i], step: "mknod", path: path)
+                continue
+            }
             program.add(PIT_OP_CREATE_FILE, fd1: devFD, s1: devices[i], n1: 0o666, step: "create", path: path)
             let target = mountpoint(devices[i], in: devFD, directory: false, create: false, &program)
             program.add(PIT_OP_MOUNT, fd1: ChildProgram.Slot(index: Int32(sources[i])), fd2: target, n1: UInt64(MS_BIND), step: "bind", path: path)

@@ -90,6 +90,16 @@ final class RunIsolationTests: XCTestCase {
         XCTAssertEqual(Set(lines(r.stdout)), ["fd", "full", "null", "random", "stderr", "stdin", "stdout", "urandom", "zero"], r.stderr)
     }
 
+    func test_devicesWorkForTheJailsUserWithAndWithoutAUserNamespace() {
+        // Made with mknod (mode 0666 whatever the umask) without a user namespace, bound from the host inside one.
+        let script = "echo x > /dev/null && head -c 3 /dev/zero | od -An -tx1 && head -c 8 /dev/urandom | wc -c && stat -c '%a %t,%T' /dev/null /dev/urandom"
+        for extra in [[], ["--userns"]] {
+            let r = Pit.run(["--user", "1000"] + extra + ["--", "/bin/sh", "-c", script])
+            XCTAssertEqual(r.status, 0, "\(extra): \(r.stderr)")
+            XCTAssertEqual(lines(r.stdout), [" 00 00 00", "8", "666 1,3", "666 1,9"], "\(extra)")
+        }
+    }
+
     func test_procIsMountedNosuidNodevNoexec() {
         let r = Pit.run(["--", "/bin/grep", " /proc ", "/proc/self/mountinfo"])
         XCTAssertEqual(r.status, 0, r.stderr)

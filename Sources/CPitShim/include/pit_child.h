@@ -46,6 +46,7 @@ enum pit_op {
     PIT_OP_SECCOMP,               // load the n2 instructions at s1 with flags n1; then, when n1 asks for
                                   // a listener, wait for the parent's byte (it has copied the listener)
     PIT_OP_EXEC,                  // execve(the program FIND_PROGRAM chose, argv, envp); sub = its index
+    PIT_OP_MKNOD,                 // character device s1 under fd1, major n1 minor n2, mode 0666 (whatever the umask)
 };
 
 enum {
