@@ -50,10 +50,11 @@ public enum Launcher {
     /// runs no Swift (see `isolationProgram`), so the caller may have other threads.
     /// `onViolation` already applies while waiting for the exec: the jailed command may run (and fork, and
     /// trip the policy) before this parent has read the end-of-file that marks the exec.
-    /// `beforeGo` runs in the parent after clone, while the child builds its mounts, and before the child may
-    /// go on towards execve.
+    /// `beforeExec` runs in the parent after clone, while the child works, and before the child can execve:
+    /// with a listener after the child was let go (it still waits for the parent to take the listener), which
+    /// keeps the parent's work off the child's way; otherwise before the child is let go.
     public static func start(_ spec: JailSpec, policy: JailPolicy?, onViolation: (Violation) -> Void = { _ in },
-                             beforeGo: () -> Void = {}) throws(LaunchError) -> RunningJail {
+                             beforeExec: () -> Void = {}) throws(LaunchError) -> RunningJail {
         let cgroup: JailCgroup?
         do { cgroup = spec.limits.needsCgroup ? try JailCgroup.create(name: spec.name, limits: spec.limits) : nil } catch {
             throw .parent(error)
@@ -91,9 +92,11 @@ public enum Launcher {
             _ = jail.reap()
             throw .parent(error)
         }
-        beforeGo()
+        let childWaitsForListener = policy?.compiled.needsListener == true
+        if !childWaitsForListener { beforeExec() }
         var go: UInt8 = 1
         _ = send(parentEnd, &go, 1, Int32(MSG_NOSIGNAL))
+        if childWaitsForListener { beforeExec() }
         do throws(LaunchError) {
             try jail.awaitExec(channel: parentEnd, program: program, onViolation: onViolation)
         } catch {
@@ -111,8 +114,6 @@ public enum Launcher {
     /// `onStarted` runs once the command has been exec'd, before the wait.
     public static func run(_ spec: JailSpec, policy: JailPolicy?, onStarted: () -> Void = {},
                            onViolation: (Violation) -> Void = { _ in }) throws(LaunchError) -> JailOutcome {
-        // Seccomp kills are only possible under a filter; the kernel log is opened while the child builds
-        // its mounts, and before it can exec.
         var audit: SeccompAudit?
         defer { audit?.close() }
         var watched = sigset_t(), previous = sigset_t()
@@ -125,8 +126,10 @@ public enum Launcher {
         guard signalFD >= 0 else { throw .parent(.sys("signalfd")) }
         defer { close(signalFD) }
 
+        // Seccomp kills are only possible under a filter. Opening the kernel log walks its whole ring: done while
+        // the child works, not while it unmounts the old root (that waits for every CPU to pass an RCU grace period).
         let jail = try start(spec, policy: policy, onViolation: onViolation,
-                             beforeGo: { if policy != nil { audit = SeccompAudit.open() } })
+                             beforeExec: { if policy != nil { audit = SeccompAudit.open() } })
         defer { jail.close() }
         onStarted()
         var deadline = timespec()
