@@ -487,3 +487,37 @@ pid_t pit_child_spawn(const struct pit_program *program, unsigned long flags, vo
     errno = saved;
     return pid;
 }
+
+// MARK: releasing in the background
+
+static char release_stack[16384] __attribute__((aligned(16)));
+
+static int release_main(void *argument) {
+    int keep = (int)(long)argument;
+    // First drop every other fd at once: the caller's pipes must reach end-of-file when pit exits, not when
+    // this does.
+#if defined(SYS_close_range)
+    long rc = keep > 0 ? SC3(SYS_close_range, 0, keep - 1, 0) : 0;
+    if (rc == 0) rc = SC3(SYS_close_range, keep < 0 ? 0 : keep + 1, ~0U, 0);
+#else
+    long rc = -ENOSYS;
+#endif
+    if (rc != 0) {
+        for (int fd = 0; fd < 1024; fd++) if (fd != keep) SC1(SYS_close, fd);
+    }
+    if (keep >= 0) SC1(SYS_close, keep);   // the last reference to what `keep` holds
+    child_exit(0);                         // and with this process, the last user of the shared memory
+    return 0;
+}
+
+pid_t pit_release_in_background(int keep) {
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    char *top = (char *)(((uintptr_t)release_stack + sizeof release_stack) & ~(uintptr_t)15);
+    pid_t pid = clone(release_main, top, CLONE_VM | SIGCHLD, (void *)(long)keep);
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    errno = saved;
+    return pid;
+}

@@ -29,6 +29,9 @@ public struct JailOutcome: Sendable {
     public var interruptedBy: Int32?
     /// What the kernel's audit log said about seccomp kills by explicit KILL rules (rate-limited, may be empty).
     public var seccompKills: [SeccompAuditRecord]
+    /// With `run(holdMountNamespace: true)`: an fd holding the jail's mount namespace, or -1. The caller owns
+    /// it (close it, or let pit_release_in_background drop it).
+    public var mountNamespace: Int32 = -1
 
     public var exitStatus: Int32 { ending.exitStatus }
 }
@@ -54,7 +57,7 @@ public enum Launcher {
     /// with a listener after the child was let go (it still waits for the parent to take the listener), which
     /// keeps the parent's work off the child's way; otherwise before the child is let go.
     public static func start(_ spec: JailSpec, policy: JailPolicy?, onViolation: (Violation) -> Void = { _ in },
-                             beforeExec: () -> Void = {}) throws(LaunchError) -> RunningJail {
+                             beforeExec: (pid_t) -> Void = { _ in }) throws(LaunchError) -> RunningJail {
         let cgroup: JailCgroup?
         do { cgroup = spec.limits.needsCgroup ? try JailCgroup.create(name: spec.name, limits: spec.limits) : nil } catch {
             throw .parent(error)
@@ -93,10 +96,10 @@ public enum Launcher {
             throw .parent(error)
         }
         let childWaitsForListener = policy?.compiled.needsListener == true
-        if !childWaitsForListener { beforeExec() }
+        if !childWaitsForListener { beforeExec(pid) }
         var go: UInt8 = 1
         _ = send(parentEnd, &go, 1, Int32(MSG_NOSIGNAL))
-        if childWaitsForListener { beforeExec() }
+        if childWaitsForListener { beforeExec(pid) }
         do throws(LaunchError) {
             try jail.awaitExec(channel: parentEnd, program: program, onViolation: onViolation)
         } catch {
@@ -111,8 +114,10 @@ public enum Launcher {
 
     /// `pit run`: starts the jail and waits for it, reporting each violation to `onViolation` as it happens.
     /// One poll loop over a signalfd and the seccomp listener, the time limit as its timeout.
-    /// `onStarted` runs once the command has been exec'd, before the wait.
-    public static func run(_ spec: JailSpec, policy: JailPolicy?, onStarted: () -> Void = {},
+    /// `onStarted` runs once the command has been exec'd, before the wait. `holdMountNamespace`: keep the
+    /// jail's mount namespace alive past the command's exit (returned in the outcome), so that the command's
+    /// exit does not wait for its teardown and the caller learns the status sooner.
+    public static func run(_ spec: JailSpec, policy: JailPolicy?, holdMountNamespace: Bool = false, onStarted: () -> Void = {},
                            onViolation: (Violation) -> Void = { _ in }) throws(LaunchError) -> JailOutcome {
         var audit: SeccompAudit?
         defer { audit?.close() }
@@ -128,8 +133,17 @@ public enum Launcher {
 
         // Seccomp kills are only possible under a filter. Opening the kernel log walks its whole ring: done while
         // the child works, not while it unmounts the old root (that waits for every CPU to pass an RCU grace period).
-        let jail = try start(spec, policy: policy, onViolation: onViolation,
-                             beforeExec: { if policy != nil { audit = SeccompAudit.open() } })
+        var mountNamespace: Int32 = -1
+        let jail: RunningJail
+        do {
+            jail = try start(spec, policy: policy, onViolation: onViolation, beforeExec: { pid in
+                if policy != nil { audit = SeccompAudit.open() }
+                if holdMountNamespace { mountNamespace = open("/proc/\(pid)/ns/mnt", O_RDONLY | O_CLOEXEC) }
+            })
+        } catch {
+            if mountNamespace >= 0 { close(mountNamespace) }
+            throw error
+        }
         defer { jail.close() }
         onStarted()
         var deadline = timespec()
@@ -157,7 +171,8 @@ public enum Launcher {
                 }
             }
             if let ending = jail.reap(nonblocking: true) {
-                var outcome = JailOutcome(ending: ending, timedOut: timedOut, interruptedBy: interruptedBy, seccompKills: [])
+                var outcome = JailOutcome(ending: ending, timedOut: timedOut, interruptedBy: interruptedBy, seccompKills: [],
+                                          mountNamespace: mountNamespace)
                 if let records = audit?.drain(), !records.isEmpty { outcome.seccompKills = records }
                 return outcome
             }

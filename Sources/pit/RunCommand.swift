@@ -81,7 +81,8 @@ enum RunCommand {
             // Once the command runs, Pit only waits: its start-up text (jail engine, parsers, policy cache) is
             // dropped while the command works, so the wait holds a few pages and the exit has little to unmap
             // (if madvise fails, the pages merely stay mapped).
-            outcome = try Launcher.run(resolved.spec, policy: resolved.policy, onStarted: { _ = pit_drop_text_pages() }) { violation in
+            outcome = try Launcher.run(resolved.spec, policy: resolved.policy, holdMountNamespace: true,
+                                       onStarted: { _ = pit_drop_text_pages() }) { violation in
                 violations.append(violation)
                 warn(violation.summary)
                 events?.append(violation.event(jail: resolved.spec.name))
@@ -92,6 +93,10 @@ enum RunCommand {
         case .signaled(let signal, _): events?.append(.serviceExit(jail: resolved.spec.name, signal: signal, message: "\(outcome.ending)"))
         }
         report(outcome, spec: resolved.spec, policy: resolved.policy?.compiled, violations: violations)
+        // Like bubblewrap, whose outer process exits once its init reports the status: the status is known, so
+        // the jail's mount namespace (held since the start, so the command's exit did not wait for its
+        // teardown) and Pit's own address space are released by a helper after Pit has exited.
+        if pit_release_in_background(outcome.mountNamespace) < 0, outcome.mountNamespace >= 0 { close(outcome.mountNamespace) }
         exit(outcome.exitStatus)
     }
 
