@@ -64,6 +64,9 @@ final class TransportCrashTests: XCTestCase {
         h.startAgent()
         // Polled slowly: decoding thousands of received lines is not free, and the agent needs the CPU.
         let complete = Proc.waitUntil(90, everyMs: 250) { Set(receiver.events().compactMap(\.id)).count >= stored.count }
+        // The cursor is written after the send: the receiver can hold the last batch a moment before the agent
+        // records it. Stopping it (kill -9) in that moment would test the race, not the agent.
+        _ = Proc.waitUntil(10, everyMs: 50) { h.cursor("siem") == stored.last?.seq }
         h.stopAgent()
         XCTAssertTrue(complete, "not everything arrived; seed \(seed)\n\(h.agentLog.suffix(2000))")
 
