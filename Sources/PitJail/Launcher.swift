@@ -114,10 +114,12 @@ public enum Launcher {
 
     /// `pit run`: starts the jail and waits for it, reporting each violation to `onViolation` as it happens.
     /// One poll loop over a signalfd and the seccomp listener, the time limit as its timeout.
-    /// `onStarted` runs once the command has been exec'd, before the wait. `holdMountNamespace`: keep the
+    /// `onSettled` runs once, when the command has been running for `settleMs` without anything to do for the
+    /// parent (a command that ends sooner never triggers it). `holdMountNamespace`: keep the
     /// jail's mount namespace alive past the command's exit (returned in the outcome), so that the command's
     /// exit does not wait for its teardown and the caller learns the status sooner.
-    public static func run(_ spec: JailSpec, policy: JailPolicy?, holdMountNamespace: Bool = false, onStarted: () -> Void = {},
+    public static func run(_ spec: JailSpec, policy: JailPolicy?, holdMountNamespace: Bool = false,
+                           settleMs: Int32 = 100, onSettled: () -> Void = {},
                            onViolation: (Violation) -> Void = { _ in }) throws(LaunchError) -> JailOutcome {
         var audit: SeccompAudit?
         defer { audit?.close() }
@@ -145,15 +147,21 @@ public enum Launcher {
             throw error
         }
         defer { jail.close() }
-        onStarted()
+        var settled = false
         var deadline = timespec()
         clock_gettime(CLOCK_MONOTONIC, &deadline)
         deadline.tv_sec += spec.timeLimit ?? 0
         var timedOut = false
         var interruptedBy: Int32?
         while true {
-            let timeout: Int32 = spec.timeLimit == nil || timedOut ? -1 : milliseconds(until: deadline)
+            var timeout: Int32 = spec.timeLimit == nil || timedOut ? -1 : milliseconds(until: deadline)
+            if !settled && (timeout < 0 || timeout > settleMs) { timeout = settleMs }
             let (ready, fds) = pollPair(signalFD, jail.listener, timeout: timeout)
+            if ready == 0 && !settled && timeout == settleMs {
+                settled = true
+                onSettled()
+                continue
+            }
             if ready == 0 && spec.timeLimit != nil && !timedOut {
                 timedOut = true
                 jail.kill()

@@ -78,11 +78,11 @@ enum RunCommand {
         let outcome: JailOutcome
         var violations: [Violation] = []
         do {
-            // Once the command runs, Pit only waits: its start-up text (jail engine, parsers, policy cache) is
-            // dropped while the command works, so the wait holds a few pages and the exit has little to unmap
-            // (if madvise fails, the pages merely stay mapped).
+            // Once the command has run a while, Pit only waits: its start-up text (jail engine, parsers, policy
+            // cache) is dropped, so the wait holds a few pages (if madvise fails, they merely stay mapped). Not at
+            // once: a command that ends within the settle time would have Pit fault its way back to the exit.
             outcome = try Launcher.run(resolved.spec, policy: resolved.policy, holdMountNamespace: true,
-                                       onStarted: { _ = pit_drop_text_pages() }) { violation in
+                                       onSettled: { _ = pit_drop_text_pages() }) { violation in
                 violations.append(violation)
                 warn(violation.summary)
                 events?.append(violation.event(jail: resolved.spec.name))

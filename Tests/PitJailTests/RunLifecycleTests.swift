@@ -67,7 +67,7 @@ final class RunLifecycleTests: XCTestCase {
     }
 
     func test_waitingPitHoldsLittleOfItsText() throws {
-        // Once the command runs, pit run drops its start-up text (jail engine, parsers): while it waits, the
+        // Once the command has run a while, pit run drops its start-up text (jail engine, parsers): while it waits, the
         // executable's text mapping keeps only the pages its wait loop touches (it was ~2 MB resident without).
         let child = Process.spawn([Pit.executable, "run", "--", "/bin/sleep", "600"])
         defer { kill(child.pid, SIGKILL); _ = Process.wait(child.pid); close(child.stdout); close(child.stderr) }
@@ -79,7 +79,7 @@ final class RunLifecycleTests: XCTestCase {
             if !running { usleep(10_000) }
         }
         XCTAssertTrue(running)
-        usleep(100_000)
+        usleep(400_000)   // pit drops its text once the command has run 100 ms
         let smaps = readText("/proc/\(child.pid)/smaps") ?? ""
         var inText = false
         var textRss: Int?
