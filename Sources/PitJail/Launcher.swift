@@ -72,10 +72,13 @@ public enum Launcher {
         }
         let (parentEnd, childEnd) = pair
         let program = isolationProgram(spec, policy: policy?.compiled, channel: childEnd, parentEnd: parentEnd)
-        guard let image = ChildImage(program) else {
+        guard program.slotsNeeded <= PIT_CHILD_SLOTS, let image = ChildImage(program) else {
+            let error = program.slotsNeeded > PIT_CHILD_SLOTS
+                ? JailError("launch", detail: "the jail needs more than \(PIT_CHILD_SLOTS) open files at once while it is built")
+                : JailError.sys("mmap", "the jail's child program")
             close(parentEnd); close(childEnd)
             cgroup?.remove()
-            throw .parent(JailError("launch", detail: "the jail needs more than \(PIT_CHILD_SLOTS) open files at once"))
+            throw .parent(error)
         }
         let pid = image.spawn(flags: spec.namespaces.cloneFlags)
         close(childEnd)
