@@ -154,36 +154,6 @@ int pit_notif_id_valid(int listener, uint64_t id) {
     return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id);
 }
 
-#include <link.h>
-#include <sys/mman.h>
-
-static int find_text(struct dl_phdr_info *info, size_t size, void *data) {
-    (void)size;
-    // The first object is the executable itself; its executable PT_LOAD is the text.
-    uintptr_t *range = data;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-            range[0] = info->dlpi_addr + ph->p_vaddr;
-            range[1] = range[0] + ph->p_memsz;
-            return 1;
-        }
-    }
-    return 1;
-}
-
-long pit_drop_text_pages(void) {
-    uintptr_t range[2] = { 0, 0 };
-    dl_iterate_phdr(find_text, range);
-    if (range[1] <= range[0]) { errno = ENOENT; return -1; }
-    long page = sysconf(_SC_PAGESIZE);
-    uintptr_t start = range[0] & ~(uintptr_t)(page - 1);
-    uintptr_t end = (range[1] + page - 1) & ~(uintptr_t)(page - 1);
-    // Never written (no copy-on-write data to lose): this only unmaps; what runs next faults back in.
-    if (madvise((void *)start, end - start, MADV_DONTNEED) != 0) return -1;
-    return (long)(end - start);
-}
-
 int pit_is_seccomp_listener(int fd) {
     // Only a seccomp notification fd knows this ioctl; for an unknown id it answers ENOENT.
     uint64_t id = 0;

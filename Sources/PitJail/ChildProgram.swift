@@ -93,7 +93,7 @@ struct ChildProgram {
             slotsNeeded = max(slotsNeeded, index + 1)
             return Slot(index: index)
         }
-        slotsNeeded = PIT_CHILD_SLOTS + 1   // ChildImage refuses the program
+        slotsNeeded = PIT_CHILD_SLOTS + 1   // the launcher refuses the program
         return Slot(index: PIT_CHILD_SLOTS)
     }
 
@@ -177,8 +177,8 @@ final class ChildImage {
     private let stackSize = 64 * 1024
     private let page = 4096
 
+    /// Nil when the mapping cannot be made (errno says why). The caller checks `slotsNeeded` first.
     init?(_ program: ChildProgram) {
-        guard program.slotsNeeded <= PIT_CHILD_SLOTS else { return nil }
         // Layout after guard and stack: pit_program | steps | argv and envp pointers | strings | argv/env text
         var textBytes = 0
         for arg in program.argv { textBytes += arg.utf8.count + 1 }

@@ -1,6 +1,7 @@
 import Glibc
 
-/// Gives the start-up code's pages back once a long-running Pit process (the supervisor, the uplink agent) is up.
+/// Gives the start-up code's pages back once a long-running Pit process (the supervisor, the uplink agent, a
+/// `pit run` waiting for its command) is up.
 ///
 /// `pit` is one static executable (jail engine, policy compiler, TOML, uplink, TLS) and start-up touches a lot
 /// of it: parsing configs and policies, launching jails, initialising TLS. The kernel maps those pages, and 64 KiB
@@ -24,8 +25,8 @@ public enum StartupPages {
         guard let maps = fopen("/proc/self/maps", "r") else {
             return .failure(StartupPagesError("/proc/self/maps: \(String(cString: strerror(errno)))"))
         }
-        defer { fclose(maps) }
-        var advised = 0
+        // Collect first, advise last: parsing after the text is dropped would fault the parser straight back in.
+        var ranges: [(address: UnsafeMutableRawPointer, length: Int, textOnly: Bool)] = []
         var line = [CChar](repeating: 0, count: 4096 + 256)
         while fgets(&line, Int32(line.count), maps) != nil {
             // "00400000-0114b000 r-xp 00000000 fe:01 1234   /path/to/pit"
@@ -37,11 +38,15 @@ public enum StartupPages {
                   let address = UnsafeMutableRawPointer(bitPattern: start) else { continue }
             // "r-xp": text, read-only and never written. Anything writable or once written (RELRO) is left to
             // MADV_PAGEOUT, which cannot lose data.
-            let textOnly = text[1] == "r-xp"
-            if madvise(address, Int(end - start), textOnly ? madvDontneed : madvPageout) != 0 {
-                return .failure(StartupPagesError("madvise(\(textOnly ? "MADV_DONTNEED" : "MADV_PAGEOUT")): \(String(cString: strerror(errno)))"))
+            ranges.append((address, Int(end - start), text[1] == "r-xp"))
+        }
+        fclose(maps)
+        var advised = 0
+        for range in ranges {
+            if madvise(range.address, range.length, range.textOnly ? madvDontneed : madvPageout) != 0 {
+                return .failure(StartupPagesError("madvise(\(range.textOnly ? "MADV_DONTNEED" : "MADV_PAGEOUT")): \(String(cString: strerror(errno)))"))
             }
-            advised += Int(end - start)
+            advised += range.length
         }
         return .success(advised)
     }

@@ -1,6 +1,7 @@
 import CPitShim
 import Glibc
 import PitJail
+import PitProcess
 import PitPolicy
 import PitSupervisor
 import PitUplink
@@ -78,11 +79,11 @@ enum RunCommand {
         let outcome: JailOutcome
         var violations: [Violation] = []
         do {
-            // Once the command has run a while, Pit only waits: its start-up text (jail engine, parsers, policy
-            // cache) is dropped, so the wait holds a few pages (if madvise fails, they merely stay mapped). Not at
-            // once: a command that ends within the settle time would have Pit fault its way back to the exit.
+            // Once the command has run a while, Pit only waits: its start-up pages are dropped as the supervisor
+            // drops them, so the wait holds a few pages (if that fails, they merely stay mapped). Not at once: a
+            // command that ends within the settle time would have Pit fault its way back to the exit.
             outcome = try Launcher.run(resolved.spec, policy: resolved.policy, holdMountNamespace: true,
-                                       onSettled: { _ = pit_drop_text_pages() }) { violation in
+                                       onSettled: { _ = StartupPages.release() }) { violation in
                 violations.append(violation)
                 warn(violation.summary)
                 events?.append(violation.event(jail: resolved.spec.name))

@@ -72,8 +72,6 @@ int pit_notif_respond(int listener, uint64_t id, int32_t error, int continue_sys
 /// 0 while the notifying task still waits: checked after reading /proc/PID so a reused pid is caught.
 int pit_notif_id_valid(int listener, uint64_t id);
 int pit_pidfd_getfd(int pidfd, int targetfd);
-/// Unmaps this executable's text pages (MADV_DONTNEED on its executable PT_LOAD); returns the bytes, or -1.
-long pit_drop_text_pages(void);
 /// 1 when `fd` is a seccomp user-notification listener.
 int pit_is_seccomp_listener(int fd);
 /// signalfd(2) for the given signals, nonblocking and close-on-exec.
