@@ -147,9 +147,10 @@ public final class Supervisor {
     /// included) no jail may read; under a test harness or a pipe it may be at EOF, which makes
     /// `smbd --foreground` exit at once. Pit never reads its stdin, so it becomes /dev/null for everyone.
     private func detachStandardInput() {
-        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        // Not O_CLOEXEC: with stdin closed the open lands on fd 0 itself, which must survive execve.
+        let null = open("/dev/null", O_RDONLY)
         if null >= 0 {
-            if null != 0 { _ = dup2(null, 0); close(null) }   // dup2 clears close-on-exec on fd 0
+            if null != 0 { _ = dup2(null, 0); close(null) }
         } else {
             close(0)   // no /dev/null: better no stdin than the console
         }

@@ -292,6 +292,22 @@ final class StandardInputTests: XCTestCase {
         XCTAssertEqual(h.shared("read"), "", "the jail read the supervisor's stdin")
         _ = h.stop()
     }
+
+    /// With Pit's stdin closed, /dev/null opens as fd 0 itself: it must still be the jails' stdin.
+    func test_jailsGetDevNullAsStandardInputWhenTheSupervisorHasNone() {
+        let h = SupervisorHarness()
+        h.writeJail("reader", "readlink /proc/self/fd/0 > /shared/stdin; exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "reader"
+            spec = "reader.toml"
+            stop_grace_s = 1
+            """)
+        h.start(prefix: ["/bin/sh", "-c", "exec \"$@\" <&-", "sh"])
+        XCTAssertTrue(waitUntil(5) { h.shared("stdin") != nil }, h.log)
+        XCTAssertEqual(h.shared("stdin"), "/dev/null\n")
+        _ = h.stop()
+    }
 }
 
 final class OrphanTests: XCTestCase {
