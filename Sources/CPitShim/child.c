@@ -105,6 +105,10 @@ static long raw6(long n, long a, long b, long c, long d, long e, long f) {
 # define CHILD_SYS_setresgid SYS_setresgid
 # define CHILD_SYS_setgroups SYS_setgroups
 #endif
+#ifdef SYS_setresuid32
+_Static_assert(CHILD_SYS_setresuid == SYS_setresuid32 && CHILD_SYS_setresgid == SYS_setresgid32
+               && CHILD_SYS_setgroups == SYS_setgroups32, "credentials must use the 32-bit-id calls");
+#endif
 
 #define PATH_FLAGS (O_PATH | O_CLOEXEC)
 

@@ -39,6 +39,10 @@ int pit_setns(int fd, int nstype) { return setns(fd, nstype); }
 # define PIT_SYS_setresgid SYS_setresgid
 # define PIT_SYS_setgroups SYS_setgroups
 #endif
+#ifdef SYS_setresuid32
+_Static_assert(PIT_SYS_setresuid == SYS_setresuid32 && PIT_SYS_setresgid == SYS_setresgid32
+               && PIT_SYS_setgroups == SYS_setgroups32, "credentials must use the 32-bit-id calls");
+#endif
 int pit_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(PIT_SYS_setresuid, r, e, s); }
 int pit_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(PIT_SYS_setresgid, r, e, s); }
 // Raw syscalls for credentials: glibc's wrappers broadcast to all threads (setxid), which is

@@ -162,7 +162,7 @@ public final class Supervisor {
         if settings.owner == .systemd, let device = settings.device {
             bootStatus = SystemdNotify.sysfsBootStatus(device: device)
         }
-        guard settings.enabled, settings.owner == .pit, let device = settings.device else { return }
+        guard settings.enabled, let device = settings.device else { return }   // owner = "systemd" disables it
         do {
             var dog = try Watchdog.open(device)
             let applied = try dog.configure(timeoutSeconds: settings.timeoutSeconds, pretimeoutSeconds: settings.pretimeoutSeconds)
@@ -176,7 +176,7 @@ public final class Supervisor {
             var st = stat()
             guard stat(device, &st) == 0, (st.st_mode & S_IFMT) == S_IFIFO else {
                 // One opener at a time: EBUSY means systemd (RuntimeWatchdogSec) or procd already holds it.
-                let hint = "\(error)".contains("busy") ? " (held by systemd or procd? see [watchdog] owner in DeviceConfig.swift)" : ""
+                let hint = error.errno == EBUSY ? " (held by systemd or procd? set [watchdog] owner in the device config)" : ""
                 throw SupervisorError("watchdog \(device): \(error)\(hint)")
             }
             let fd = open(device, O_RDWR | O_CLOEXEC | O_NONBLOCK)
@@ -391,8 +391,7 @@ public final class Supervisor {
     /// After start-up (every jail started once, or safe mode), hand the start-up code's pages back:
     /// see `StartupPages`. Once only: later restarts fault in just what they use.
     private func releaseStartupPagesOnce() {
-        guard !startupPagesReleased, !stopping,
-              safeMode || !slots.contains(where: { $0.phase == .waiting || $0.phase == .starting }) else { return }
+        guard !startupPagesReleased, !stopping, startOrderSettled else { return }
         startupPagesReleased = true
         if case .failure(let error) = StartupPages.release() {
             // Only memory is at stake (old kernel: EINVAL); say it once and carry on.

@@ -8,8 +8,6 @@ import PitProcess
 /// through, STATUS= when the one-line summary changes, WATCHDOG=1 every WATCHDOG_USEC/2 — only when the
 /// same health gate that feeds the hardware watchdog allows it — and STOPPING=1 on an orderly stop.
 public struct SystemdNotify {
-    /// The socket as `NOTIFY_SOCKET` names it.
-    public let socketPath: String
     /// Half of `WATCHDOG_USEC` in milliseconds when systemd watches this process (sd_watchdog_enabled's rule:
     /// `WATCHDOG_PID`, when set, must be this process), else nil.
     public let watchdogIntervalMs: Int64?
@@ -21,8 +19,6 @@ public struct SystemdNotify {
     private var lastAttempt: Int64?
     private(set) var readySent = false
     private var lastStatus: String?
-    /// The last failed send, for the status line (systemd gone, socket full).
-    public private(set) var lastError: String?
 
     public enum SetupError: Error, CustomStringConvertible, Sendable {
         case badSocket(String)
@@ -40,7 +36,7 @@ public struct SystemdNotify {
     /// Reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID and removes them from the environment, so that
     /// the processes Pit starts (the uplink agent) neither inherit them nor speak for Pit. Nil without
     /// NOTIFY_SOCKET: not started by systemd as Type=notify.
-    public static func fromEnvironment(pid: pid_t = getpid()) throws(SetupError) -> SystemdNotify? {
+    public static func fromEnvironment() throws(SetupError) -> SystemdNotify? {
         func take(_ name: String) -> String? {
             guard let value = getenv(name) else { return nil }
             let text = String(cString: value)
@@ -55,7 +51,7 @@ public struct SystemdNotify {
         if let usec {
             guard let value = Int64(usec), value > 0 else { throw .badWatchdogUsec(usec) }
             // A WATCHDOG_PID naming another process means the watchdog is that process's (a wrapper's) job.
-            if watchdogPid.flatMap({ Int32($0) }).map({ $0 == pid }) ?? true {
+            if watchdogPid.flatMap({ Int32($0) }).map({ $0 == getpid() }) ?? true {
                 interval = max(1, value / 2 / 1000)
             }
         }
@@ -78,7 +74,6 @@ public struct SystemdNotify {
         let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path) ?? 2
         self.address = address
         self.addressLength = socklen_t(pathOffset + bytes.count + (abstract ? 0 : 1))
-        self.socketPath = socket
         self.watchdogIntervalMs = watchdogIntervalMs
         fd = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .socket(String(cString: strerror(errno))) }
@@ -96,12 +91,7 @@ public struct SystemdNotify {
                 }
             }
         }
-        if sent < 0 {
-            lastError = "\(socketPath): \(String(cString: strerror(errno)))"
-            return false
-        }
-        lastError = nil
-        return true
+        return sent >= 0
     }
 
     // MARK: - What the supervisor sends
@@ -153,13 +143,10 @@ public struct SystemdNotify {
 // MARK: - The supervisor's hooks
 
 extension SystemdNotify {
-    /// A sysfs attribute's text, nil when it cannot be read.
-    public static func readSysfs(_ path: String) -> String? { readText(path) }
-
     /// With owner = "systemd" Pit does not open the device, but the kernel still says why the board last booted:
     /// /sys/class/watchdog/NAME/bootstatus (CONFIG_WATCHDOG_SYSFS), so watchdog resets still count toward safe
     /// mode. `/dev/watchdog` is the legacy name of the first device, watchdog0.
-    public static func sysfsBootStatus(device: String, read: (String) -> String? = readSysfs) -> Int? {
+    public static func sysfsBootStatus(device: String, read: (String) -> String? = readText) -> Int? {
         var name = String(device.split(separator: "/").last ?? "")
         if name == "watchdog" { name = "watchdog0" }
         guard name.hasPrefix("watchdog"), let text = read("/sys/class/watchdog/\(name)/bootstatus") else { return nil }
