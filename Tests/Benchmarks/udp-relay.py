@@ -3,7 +3,8 @@
 # datagrams to UPSTREAM (one upstream socket per client, so answers find their way back), dropping each datagram,
 # in either direction, with probability LOSS (seeded: a run is reproducible). A control file, re-read for every
 # datagram, can hold "pass N": forward only the first N client datagrams, then drop everything both ways until
-# the file says otherwise ("pass -1"). The number of client datagrams forwarded so far is written to COUNTFILE.
+# the file says otherwise ("pass -1"). COUNTFILE holds "FORWARDED DROPPED": client datagrams forwarded so far, and
+# datagrams (either way) dropped by LOSS.
 #   udp-relay.py PORTFILE UPSTREAM_HOST:PORT LOSS SEED CONTROLFILE COUNTFILE
 import collections, os, random, select, socket, sys
 
@@ -25,6 +26,11 @@ MAX_CLIENTS = 256
 clients = collections.OrderedDict()
 owners = {}     # upstream socket -> client address
 forwarded = 0
+dropped = 0
+
+def record():
+    with open(countfile + ".tmp", "w") as f: f.write("%d %d" % (forwarded, dropped))
+    os.rename(countfile + ".tmp", countfile)
 
 def allowance():
     try:
@@ -42,7 +48,11 @@ while True:
         limit = allowance()
         held = limit >= 0 and forwarded >= limit
         if s is listener:
-            if held or rng.random() < loss: continue
+            if held: continue
+            if rng.random() < loss:
+                dropped += 1
+                record()
+                continue
             up = clients.get(address)
             if up is None:
                 up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -56,8 +66,11 @@ while True:
                 clients.move_to_end(address)
             up.sendto(data, upstream)
             forwarded += 1
-            with open(countfile + ".tmp", "w") as f: f.write(str(forwarded))
-            os.rename(countfile + ".tmp", countfile)
+            record()
         else:
-            if held or rng.random() < loss: continue
+            if held: continue
+            if rng.random() < loss:
+                dropped += 1
+                record()
+                continue
             listener.sendto(data, owners[s])

@@ -148,9 +148,16 @@ final class DNSRig {
     // MARK: The lossy relay
 
     var relayControl: String { directory + "/relay.control" }
-    var relayCount: Int {
+    /// Client datagrams the relay forwarded so far.
+    var relayCount: Int { relayCounts(0) }
+    /// Datagrams (either way) the relay dropped for loss so far.
+    var relayDropped: Int { relayCounts(1) }
+
+    private func relayCounts(_ field: Int) -> Int {
         let file = directory + "/relay.count"
-        return access(file, F_OK) == 0 ? Int(String(decoding: Files.read(file), as: UTF8.self)) ?? 0 : 0
+        guard access(file, F_OK) == 0 else { return 0 }
+        let fields = String(decoding: Files.read(file), as: UTF8.self).split(separator: " ")
+        return field < fields.count ? Int(fields[field]) ?? 0 : 0
     }
 
     /// The relay, by default between the device and unbound (`upstream`: where it forwards); returns its port.

@@ -131,13 +131,13 @@ final class DNSWireTests: XCTestCase {
         var event = sampleEvents()[0]
         event.seq = 42
         event.message = (0..<8000).map { _ in EventID.make() }.joined()  // 256 KB of random hex, ~130 KB compressed
-        let body = DNSClient.body(for: event, payload: 99)
+        let body = DNSClient.message(for: event, payload: 99).body
         let sent = try PitEvent.decode(jsonBytes: body)
         XCTAssertEqual([sent.id, sent.time, sent.kind.rawValue], [event.id, event.time, event.kind.rawValue])
         XCTAssertEqual(sent.seq, 42)
         XCTAssertTrue(sent.message?.hasPrefix("too large for the DNS uplink") == true)
         event.message = "small"
-        XCTAssertEqual(DNSClient.body(for: event, payload: 99), event.jsonBytes())
+        XCTAssertEqual(DNSClient.message(for: event, payload: 99).body, event.jsonBytes())
     }
 
     /// A key anyone on the box can read lets them forge alerts: such a file is refused, naming the fix.

@@ -57,12 +57,12 @@ struct DNSClient {
         var delivered = 0
         for event in events {
             do throws(UplinkError) {
-                let body = Self.body(for: event, payload: payload)
+                let slices = Self.message(for: event, payload: payload).slices
                 if let seq = event.seq {
-                    try send(kind: .event, id: seq, body: body)
+                    try send(kind: .event, id: seq, slices: slices)
                 } else {
                     // `pit uplink test`: not from the spool, so no seq; it takes an id from the clock like heartbeats.
-                    try send(kind: .unsequenced, id: nextClockID(), body: body)
+                    try send(kind: .unsequenced, id: nextClockID(), slices: slices)
                 }
             } catch {
                 return Delivery(acknowledged: delivered, error: error)
@@ -75,19 +75,23 @@ struct DNSClient {
     /// The event's JSON, or, if even compressed it needs more than `maxFragments` queries (a spool record may be up
     /// to 1 MiB), a stand-in with the same id, seq, time, kind, device and jail and a message saying so. Sending it
     /// keeps the lane moving; refusing would block every later event behind this one for good.
-    static func body(for event: PitEvent, payload: Int) -> [UInt8] {
+    /// Returned framed (compressed when that helps) and cut into fragments, so it is compressed once.
+    static func message(for event: PitEvent, payload: Int) -> (body: [UInt8], slices: [[UInt8]]) {
         let full = event.jsonBytes()
-        if DNSTunnel.slices(DNSTunnel.frame(full), payload: payload).count <= DNSTunnel.maxFragments { return full }
+        let slices = DNSTunnel.slices(DNSTunnel.frame(full), payload: payload)
+        if slices.count <= DNSTunnel.maxFragments { return (full, slices) }
         var stub = PitEvent(kind: event.kind, id: event.id, time: event.time, device: event.device, jail: event.jail,
                             message: "too large for the DNS uplink (\(full.count) bytes of JSON): fields left out")
         stub.seq = event.seq
-        return stub.jsonBytes()
+        let body = stub.jsonBytes()
+        return (body, DNSTunnel.slices(DNSTunnel.frame(body), payload: payload))
     }
 
     /// One heartbeat: the device's current time, so the console sees both that it lives and how its clock runs.
     mutating func heartbeat() -> UplinkError? {
         do throws(UplinkError) {
-            try send(kind: .heartbeat, id: nextClockID(), body: Array(EventTime.now().utf8))
+            try send(kind: .heartbeat, id: nextClockID(),
+                     slices: DNSTunnel.slices(DNSTunnel.frame(Array(EventTime.now().utf8)), payload: payload))
             return nil
         } catch {
             return error
@@ -112,10 +116,10 @@ struct DNSClient {
         var sentAt: Int64
     }
 
-    /// Sends one message and returns once the console holds all of it; throws at the deadline (`timeout_ms`).
-    mutating func send(kind: DNSTunnel.Kind, id: UInt64, body: [UInt8]) throws(UplinkError) {
+    /// Sends one message, already framed and cut into fragments, and returns once the console holds all of it;
+    /// throws at the deadline (`timeout_ms`).
+    mutating func send(kind: DNSTunnel.Kind, id: UInt64, slices: [[UInt8]]) throws(UplinkError) {
         let deadline = Socket.nowMs() + Int64(timeoutMs)
-        let slices = DNSTunnel.slices(DNSTunnel.frame(body), payload: payload)
         guard slices.count <= DNSTunnel.maxFragments else {
             throw UplinkError(operation: "fragment", target: target,
                               reason: "message \(id) needs \(slices.count) fragments, more than \(DNSTunnel.maxFragments)")
