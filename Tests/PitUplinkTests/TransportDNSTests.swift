@@ -25,6 +25,27 @@ final class TransportDNSTests: XCTestCase {
         XCTAssertEqual(rig.h.transportState("console")?.state, "up")
     }
 
+    /// A resolver that never answers (a real UDP socket that reads nothing): each delivery attempt spends one
+    /// timeout, and the heartbeat is not sent over the failing link to spend another.
+    func testNoHeartbeatIsSentWhileDeliveriesFail() throws {
+        let rig = DNSRig()
+        let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(silent) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) == 0 && getsockname(silent, $0, &length) == 0 }
+        }
+        XCTAssertTrue(bound)
+        rig.h.append(1)
+        rig.configureAgent(port: Int(UInt16(bigEndian: address.sin_port)), extra: "timeout_ms = 300\nheartbeat_s = 60")
+        rig.h.startAgent()
+        XCTAssertTrue(Proc.waitUntil(10) { (rig.h.transportState("console")?.consecutiveFailures ?? 0) >= 3 }, rig.h.agentLog)
+        XCTAssertFalse(rig.h.agentLog.contains("heartbeat"), rig.h.agentLog)
+    }
+
     /// The whole device path: `pit supervise` runs a jail whose grandchild makes a reported syscall; the uplink agent
     /// the supervisor spawned sends the violation over DNS through unbound to the console, once, with its arguments.
     func testSupervisedViolationReachesTheConsoleOverDNS() throws {

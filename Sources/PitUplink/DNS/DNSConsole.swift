@@ -63,15 +63,6 @@ public struct DNSConsole {
     public let config: Config
     var devices: [String: Device] = [:]
     var outputFD: Int32 = 1
-    public private(set) var counters = Counters()
-
-    public struct Counters: Sendable {
-        public var queries = 0
-        public var fragments = 0
-        public var completed = 0
-        public var duplicates = 0
-        public var refused = 0
-    }
 
     public init(config: Config) throws(UplinkError) {
         self.config = config
@@ -85,7 +76,6 @@ public struct DNSConsole {
 
     /// The answer to one query (nil: send nothing). `udp` applies the size limit; over TCP answers go out whole.
     public mutating func answer(_ query: [UInt8], udp: Bool) -> [UInt8]? {
-        counters.queries += 1
         let request: DNSMessage
         do { request = try DNSMessage.parse(query) } catch {
             guard query.count >= 12, query[2] & 0x80 == 0 else { return nil }
@@ -123,7 +113,6 @@ public struct DNSConsole {
             // allows it). An empty answer lets it go on; nothing is stored either way.
             reply.authority = [soa()]
         case .failure(let rejection):
-            counters.refused += 1
             logRefusal("refused \(Self.printable(question.name)): \(rejection)")
             reply.rcode = DNSRcode.refused
         }
@@ -179,7 +168,6 @@ public struct DNSConsole {
         do { fragment = try DNSTunnel.openFragment(data, device: deviceID, zone: config.zone, key: device.key) } catch {
             return .failure(.rejected(error))
         }
-        counters.fragments += 1
         defer { devices[deviceID] = device }
         func ack(_ status: DNSTunnel.AckStatus, held: Int) -> [UInt8] {
             DNSTunnel.sealAck(.init(status: status, messageID: fragment.messageID, held: held, count: fragment.count),
@@ -187,7 +175,6 @@ public struct DNSConsole {
         }
         let last = fragment.kind == .event ? device.lastEvent : device.lastClock
         if fragment.messageID <= last {
-            counters.duplicates += 1
             if config.verbose { log("duplicate \(fragment.kind) \(fragment.messageID) from \(deviceID)") }
             return .success(ack(.duplicate, held: fragment.count))
         }
@@ -220,7 +207,6 @@ public struct DNSConsole {
         case .success:
             if fragment.kind == .event { device.lastEvent = fragment.messageID } else { device.lastClock = fragment.messageID }
             saveState(deviceID, device)
-            counters.completed += 1
             return .success(ack(.complete, held: fragment.count))
         }
     }

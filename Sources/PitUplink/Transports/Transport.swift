@@ -48,12 +48,6 @@ public struct TransportClient {
         return nil
     }
 
-    /// Milliseconds between heartbeats; 0 for none.
-    public var heartbeatMs: Int {
-        if case .dns(let d) = config.kind { return d.heartbeatMs }
-        return 0
-    }
-
     /// DNS counters (queries, bytes on the wire), for the benchmark.
     public var dnsStats: DNSClientStats? { dns?.stats }
 }

@@ -128,6 +128,9 @@ public struct UplinkAgent {
             if lanes[i].nextAttempt <= Socket.nowMs() { serve(i) }
         }
         for i in lanes.indices where lanes[i].heartbeatMs > 0 && lanes[i].nextHeartbeat <= Socket.nowMs() {
+            // While deliveries fail, the heartbeat waits for the lane's next attempt: sent over a link that just
+            // failed it would only spend a second timeout, and every other lane would wait through it.
+            if lanes[i].failures > 0 { lanes[i].nextHeartbeat = lanes[i].nextAttempt; continue }
             heartbeat(i)
         }
         updateQueued()
