@@ -19,7 +19,6 @@ final class DNSRig {
     private(set) var consolePID: pid_t = 0
     private(set) var unboundPID: pid_t = 0
     private(set) var relayPID: pid_t = 0
-    private(set) var relayPort = 0
     private var consoleStarts = 0
 
     init() {
@@ -60,11 +59,11 @@ final class DNSRig {
 
     // MARK: The console
 
-    func startConsole(extra: [String] = []) {
+    func startConsole() {
         consoleStarts += 1
         let log = consoleLogPath(consoleStarts)
         consolePID = Proc.spawn([Shell.built("pit"), "console-dns", "--zone", Self.zone, "--listen", "127.0.0.2:\(consolePort)",
-                                 "--keys", keys, "--output", output, "--verbose"] + extra, log: log)
+                                 "--keys", keys, "--output", output, "--verbose"], log: log)
         precondition(Proc.waitUntil(10) { String(decoding: Files.read(log), as: UTF8.self).contains("serving") },
                      "console did not start: \(String(decoding: Files.read(log), as: UTF8.self))")
     }
@@ -169,8 +168,7 @@ final class DNSRig {
                                upstream ?? "127.0.0.1:\(resolverPort)", String(loss), String(seed), relayControl,
                                directory + "/relay.count"], log: directory + "/relay.log")
         precondition(Proc.waitUntil(10) { access(portFile, F_OK) == 0 }, "relay did not start")
-        relayPort = Int(String(decoding: Files.read(portFile), as: UTF8.self)) ?? 0
-        return relayPort
+        return Int(String(decoding: Files.read(portFile), as: UTF8.self)) ?? 0
     }
 
     // MARK: The device
@@ -198,12 +196,11 @@ final class DNSRig {
 
     // MARK: Hand-made queries
 
-    /// One query (a single-fragment message of `kind`) sealed for `device` with `key`.
-    func query(kind: DNSTunnel.Kind = .heartbeat, id: UInt64, body: [UInt8], device: String = "d1",
-               key: [UInt8]? = nil) -> (bytes: [UInt8], name: DNSName, nonce: [UInt8]) {
+    /// One query (a single-fragment heartbeat) sealed for `device` with the rig's key.
+    func query(id: UInt64, body: [UInt8], device: String = "d1") -> (bytes: [UInt8], name: DNSName, nonce: [UInt8]) {
         let zone = DNSName(Self.zone)!
-        let (name, nonce) = DNSTunnel.queryName(kind: kind, messageID: id, index: 0, count: 1, slice: DNSTunnel.frame(body),
-                                                device: device, zone: zone, key: key ?? self.key)
+        let (name, nonce) = DNSTunnel.queryName(kind: .heartbeat, messageID: id, index: 0, count: 1, slice: DNSTunnel.frame(body),
+                                                device: device, zone: zone, key: key)
         var message = DNSMessage(id: UInt16.random(in: 0...UInt16.max), questions: [DNSQuestion(name: name, type: DNSType.txt)],
                                  additional: [.opt(udpSize: 1232)])
         message.recursionDesired = true
@@ -233,13 +230,5 @@ final class DNSRig {
     func ack(_ answer: DNSMessage?, nonce: [UInt8]) -> DNSTunnel.Ack? {
         guard let text = answer?.answers.first(where: { $0.type == DNSType.txt })?.txtJoined else { return nil }
         return DNSTunnel.openAck(text, device: "d1", zone: DNSName(Self.zone)!, key: key, queryNonce: nonce)
-    }
-}
-
-extension Proc {
-    /// Whether `pid` is still running (not reaped, not a zombie).
-    static func alive(_ pid: pid_t) -> Bool {
-        var status: Int32 = 0
-        return pid > 0 && waitpid(pid, &status, WNOHANG) == 0
     }
 }

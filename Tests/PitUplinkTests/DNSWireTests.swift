@@ -60,10 +60,14 @@ final class DNSWireTests: XCTestCase {
     /// fragment opens only with its own key, device, zone and header.
     func testFragmentNamesFitAndBindDeviceZoneAndHeader() throws {
         let key = EventID.randomBytes(32)
+        var noRoom: [String] = []
         for zoneLength in [5, 22, 60, 120, 180] {
             let zone = DNSName(String(repeating: "z", count: zoneLength).split(every: 50).joined(separator: "."))!
             for device in ["d", "pit-07", String(repeating: "x", count: 63)] {
-                guard let payload = DNSTunnel.fragmentPayload(device: device, zone: zone) else { continue }
+                guard let payload = DNSTunnel.fragmentPayload(device: device, zone: zone) else {
+                    noRoom.append("\(zoneLength)/\(device.count)")
+                    continue
+                }
                 let slice = EventID.randomBytes(payload)
                 let (name, _) = DNSTunnel.queryName(kind: .event, messageID: 7, index: 2, count: 3, slice: slice,
                                                     device: device, zone: zone, key: key)
@@ -81,6 +85,8 @@ final class DNSWireTests: XCTestCase {
                 XCTAssertThrowsError(try DNSTunnel.openFragment(header, device: device, zone: zone, key: key))
             }
         }
+        // The combinations that leave no room for a fragment's data within 253 characters, and only those.
+        XCTAssertEqual(noRoom, ["120/63", "180/1", "180/6", "180/63"])
     }
 
     func testFrameCompressesOnlyWhenShorter() {
@@ -170,6 +176,8 @@ final class DNSWireTests: XCTestCase {
         XCTAssertEqual(configs[0].kind, .dns(.init(zone: "abc123.console.example", device: "pit-07",
                                                    keyFile: "/etc/pit/dns.key", resolver: "[::1]:5353", heartbeatMs: 60_000)))
         XCTAssertEqual(ResolverAddress("[::1]:5353"), ResolverAddress("::1").map { var a = $0; a.port = 5353; return a })
+        XCTAssertEqual(ResolverAddress("[::1]:5353")?.host, "::1")
+        XCTAssertEqual(ResolverAddress("[::1]:5353")?.port, 5353)
         func error(_ text: String) -> String {
             do { _ = try parse(text); return "no error" } catch { return error.description }
         }

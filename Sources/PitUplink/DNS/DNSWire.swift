@@ -54,8 +54,6 @@ public struct DNSMessage: Sendable, Equatable {
 }
 
 public enum DNSType {
-    public static let a: UInt16 = 1
-    public static let ns: UInt16 = 2
     public static let soa: UInt16 = 6
     public static let txt: UInt16 = 16
     public static let opt: UInt16 = 41
@@ -65,7 +63,6 @@ public enum DNSRcode {
     public static let noError: UInt8 = 0
     public static let formErr: UInt8 = 1
     public static let servFail: UInt8 = 2
-    public static let nxDomain: UInt8 = 3
     public static let notImp: UInt8 = 4
     public static let refused: UInt8 = 5
 }

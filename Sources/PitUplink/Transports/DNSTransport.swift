@@ -221,7 +221,6 @@ struct DNSClient {
             }
             if acked.count == slices.count && inFlight.isEmpty {
                 // Every fragment was stored once, yet nothing completed the message: the console lost what it held.
-                stats.resends += 1
                 acked.removeAll()
             }
         }
@@ -256,7 +255,6 @@ public struct DNSClientStats: Sendable, Equatable {
     public var bytesSent = 0
     public var bytesReceived = 0
     public var tcpFallbacks = 0
-    public var resends = 0
 }
 
 /// The resolver the device asks: an IP literal and port (no name: resolving the resolver would need a resolver).
