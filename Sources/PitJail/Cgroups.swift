@@ -15,27 +15,13 @@ public struct CgroupLayout: Sendable, Equatable {
     public static func detect() -> CgroupLayout {
         var v2Mount: String?
         var v1Mounts: [String: String] = [:]
-        for line in (readText("/proc/self/mountinfo") ?? "").split(separator: "\n") {
-            // "36 35 0:30 / /sys/fs/cgroup/memory rw,... shared:1 - cgroup cgroup rw,memory"
-            let halves = line.split(separator: " - ", maxSplits: 1)
-            guard halves.count == 2 else { continue }
-            let left = halves[0].split(separator: " "), right = halves[1].split(separator: " ")
-            guard left.count >= 5, right.count >= 3 else { continue }
-            let mountPoint = unescape(String(left[4]))
-            if right[0] == "cgroup2" { v2Mount = v2Mount ?? mountPoint }
-            if right[0] == "cgroup" {
-                for option in right[2].split(separator: ",") { v1Mounts[String(option)] = mountPoint }
+        for mount in cgroupMounts(mountinfo: readText("/proc/self/mountinfo") ?? "") {
+            if mount.type == "cgroup2" { v2Mount = v2Mount ?? mount.point }
+            if mount.type == "cgroup" {
+                for option in mount.options.split(separator: ",") { v1Mounts[String(option)] = mount.point }
             }
         }
-        var v1Paths: [String: String] = [:]
-        var v2Path: String?
-        for line in (readText("/proc/self/cgroup") ?? "").split(separator: "\n") {
-            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count == 3 else { continue }
-            if fields[1].isEmpty { v2Path = String(fields[2]) } else {
-                for controller in fields[1].split(separator: ",") { v1Paths[String(controller)] = String(fields[2]) }
-            }
-        }
+        let (v2Path, v1Paths) = memberships(procSelfCgroup: readText("/proc/self/cgroup") ?? "")
         var controllers: [String: Hierarchy] = [:]
         if let v2Mount, let v2Path {
             let base = jailParent(ofV2Path: v2Path)
@@ -50,6 +36,35 @@ public struct CgroupLayout: Sendable, Equatable {
             }
         }
         return CgroupLayout(controllers: controllers)
+    }
+
+    /// The cgroup file systems in a mountinfo text: mount point (unescaped), type (cgroup or cgroup2) and
+    /// super options (the v1 controllers).
+    public static func cgroupMounts(mountinfo: String) -> [(point: String, type: String, options: String)] {
+        var mounts: [(point: String, type: String, options: String)] = []
+        for line in mountinfo.split(separator: "\n") {
+            // "36 35 0:30 / /sys/fs/cgroup/memory rw,... shared:1 - cgroup cgroup rw,memory"
+            let halves = line.split(separator: " - ", maxSplits: 1)
+            guard halves.count == 2 else { continue }
+            let left = halves[0].split(separator: " "), right = halves[1].split(separator: " ")
+            guard left.count >= 5, right.count >= 3, right[0] == "cgroup" || right[0] == "cgroup2" else { continue }
+            mounts.append((unescape(String(left[4])), String(right[0]), String(right[2])))
+        }
+        return mounts
+    }
+
+    /// This process's cgroups from a /proc/self/cgroup text: its v2 path ("0::PATH") and its v1 path per controller.
+    public static func memberships(procSelfCgroup: String) -> (v2: String?, v1: [String: String]) {
+        var v1: [String: String] = [:]
+        var v2: String?
+        for line in procSelfCgroup.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            if fields[1].isEmpty { v2 = String(fields[2]) } else {
+                for controller in fields[1].split(separator: ",") { v1[String(controller)] = String(fields[2]) }
+            }
+        }
+        return (v2, v1)
     }
 
     /// The leaf `pit supervise` moves itself into when its cgroup v2 is not the root (systemd with Delegate=yes,

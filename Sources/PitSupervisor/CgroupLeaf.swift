@@ -12,17 +12,11 @@ public enum CgroupLeaf {
     /// the leaf, or no controller the jails use (memory, pids, cpu) enabled in the v2 cgroup (a hybrid
     /// layout like this development machine's, where those are v1 hierarchies).
     public static func plan(procSelfCgroup: String, mountinfo: String, controllersOf: (String) -> String?) -> String? {
-        guard let line = procSelfCgroup.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else { return nil }
-        let path = String(line.dropFirst(3))
+        guard let path = CgroupLayout.memberships(procSelfCgroup: procSelfCgroup).v2 else { return nil }
         guard path != "/", CgroupLayout.jailParent(ofV2Path: path) == path else { return nil }
-        var mount: String?
-        for entry in mountinfo.split(separator: "\n") {
-            let halves = entry.split(separator: " - ", maxSplits: 1)
-            guard halves.count == 2, halves[1].hasPrefix("cgroup2 ") else { continue }
-            let fields = halves[0].split(separator: " ")
-            if fields.count >= 5 { mount = String(fields[4]); break }
+        guard let mount = CgroupLayout.cgroupMounts(mountinfo: mountinfo).first(where: { $0.type == "cgroup2" })?.point else {
+            return nil
         }
-        guard let mount else { return nil }
         let own = mount + path
         let enabled = (controllersOf(own) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard enabled.contains(where: { ["memory", "pids", "cpu"].contains($0) }) else { return nil }

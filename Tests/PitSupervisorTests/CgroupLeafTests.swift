@@ -22,6 +22,15 @@ final class CgroupLeafTests: XCTestCase {
         XCTAssertEqual(CgroupLayout.jailParent(ofV2Path: "/x/not-pit-supervisor"), "/x/not-pit-supervisor")
     }
 
+    /// The mount point is read as the jails' cgroups read it (CgroupLayout): mountinfo escapes a space as \\040.
+    func test_escapedMountPointIsUnescaped() {
+        let spaced = "28 25 0:26 / /run/cg\\040two rw - cgroup2 cgroup2 rw\n"
+        let leaf = CgroupLeaf.plan(procSelfCgroup: "0::/pit.service\n", mountinfo: spaced) { path in
+            path == "/run/cg two/pit.service" ? "memory pids\n" : nil
+        }
+        XCTAssertEqual(leaf, "/run/cg two/pit.service/pit-supervisor")
+    }
+
     func test_noMoveAtTheRootInTheLeafWithoutV2ControllersOrWithoutCgroup2() {
         let all: (String) -> String? = { _ in "memory pids cpu" }
         XCTAssertNil(CgroupLeaf.plan(procSelfCgroup: "0::/\n", mountinfo: mountinfo, controllersOf: all))
