@@ -38,8 +38,7 @@ final class SupervisorConsoleTests: XCTestCase {
         return seen
     }
 
-    func harness(pin: String = "4321") -> SupervisorHarness {
-        let h = SupervisorHarness()
+    func harness(pin: String = "4321", top: String = "", in h: SupervisorHarness = SupervisorHarness()) -> SupervisorHarness {
         h.writeJail("svc", "exec sleep 1000")
         h.writeConfig("""
             [console]
@@ -50,7 +49,7 @@ final class SupervisorConsoleTests: XCTestCase {
             name = "svc"
             spec = "svc.toml"
             stop_grace_s = 1
-            """, watchdogTimeout: 2)
+            """, top: top, watchdogTimeout: 2)
         return h
     }
 
@@ -126,8 +125,6 @@ final class SupervisorConsoleTests: XCTestCase {
         let h = SupervisorHarness()
         let names = ["status", "alert", "uplink"]
         for name in names {
-            mkdir(h.dir.path + "/leds", 0o755)
-            mkdir(h.dir.path + "/leds/" + name, 0o755)
             h.dir.write("leds/\(name)/max_brightness", "1\n")
             h.dir.write("leds/\(name)/brightness", "0\n")
             h.dir.write("leds/\(name)/trigger", "[none] timer heartbeat\n")
@@ -143,17 +140,7 @@ final class SupervisorConsoleTests: XCTestCase {
             [leds.uplink]
             led = "uplink"
             """)
-        h.writeJail("svc", "exec sleep 1000")
-        h.writeConfig("""
-            [console]
-            tty = "\(slavePath)"
-            baud = 115200
-            pin = "4321"
-            [[jails]]
-            name = "svc"
-            spec = "svc.toml"
-            stop_grace_s = 1
-            """, top: "board = \"board.toml\"")
+        _ = harness(top: "board = \"board.toml\"", in: h)
         h.start(prefix: ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
                          "mount -t tmpfs pit-test /sys/class && mkdir /sys/class/leds && mount --bind \"$0\" /sys/class/leds && exec \"$@\"", h.dir.path + "/leds"])
         XCTAssertTrue(waitUntil(5) { h.statusOrNil()?.leds.pattern == "ok" }, h.log)
