@@ -75,10 +75,8 @@ public enum ControlClient {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SupervisorError("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var address = try socketAddress(socketPath)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let address = try socketAddress(socketPath)
+        let connected = address.withSockaddr { connect(fd, $0, $1) }
         guard connected == 0 else {
             throw SupervisorError("\(socketPath): \(String(cString: strerror(errno))) (is pit supervise running?)")
         }
@@ -105,12 +103,10 @@ func bindUnixSocket(_ path: String, type: Int32, directoryMode: mode_t, fileMode
     unlink(path)
     let fd = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
     guard fd >= 0 else { throw SupervisorError("\(what): \(String(cString: strerror(errno)))") }
-    var address: sockaddr_un
+    let address: UnixSocketAddress
     do { address = try socketAddress(path) } catch { close(fd); throw error }
     let previous = umask(~fileMode & 0o777)
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
+    let bound = address.withSockaddr { bind(fd, $0, $1) }
     umask(previous)
     guard bound == 0 else {
         let message = String(cString: strerror(errno))
@@ -120,15 +116,34 @@ func bindUnixSocket(_ path: String, type: Int32, directoryMode: mode_t, fileMode
     return fd
 }
 
-func socketAddress(_ path: String) throws(SupervisorError) -> sockaddr_un {
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw SupervisorError("\(path): socket path too long") }
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-        for (i, byte) in bytes.enumerated() { raw[i] = byte }
-        raw[bytes.count] = 0
+/// An AF_UNIX address: a path, or "@name" for an abstract socket (a NUL byte in place of the '@', and no
+/// terminating NUL). Nil when the name is empty or does not fit.
+public struct UnixSocketAddress {
+    private var address = sockaddr_un()
+    public let length: socklen_t
+
+    public init?(_ name: String) {
+        address.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(name.utf8)
+        let abstract = bytes.first == UInt8(ascii: "@")
+        if abstract { bytes[0] = 0 }
+        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in bytes.enumerated() { raw[i] = byte }
+        }
+        let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path) ?? 2
+        length = socklen_t(pathOffset + bytes.count + (abstract ? 0 : 1))
     }
+
+    /// Calls `body` with the address as bind(2), connect(2) and sendto(2) take it.
+    public func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        var address = self.address
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) } }
+    }
+}
+
+func socketAddress(_ path: String) throws(SupervisorError) -> UnixSocketAddress {
+    guard let address = UnixSocketAddress(path) else { throw SupervisorError("\(path): socket path too long or empty") }
     return address
 }
 

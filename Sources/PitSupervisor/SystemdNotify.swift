@@ -12,8 +12,7 @@ public struct SystemdNotify {
     /// `WATCHDOG_PID`, when set, must be this process), else nil.
     public let watchdogIntervalMs: Int64?
     private let fd: Int32
-    private var address: sockaddr_un
-    private var addressLength: socklen_t
+    private let address: UnixSocketAddress
     /// When the last WATCHDOG=1 was sent, and when the health gate was last asked for one.
     public private(set) var lastPing: Int64?
     private var lastAttempt: Int64?
@@ -59,21 +58,9 @@ public struct SystemdNotify {
     }
 
     public init(socket: String, watchdogIntervalMs: Int64?) throws(SetupError) {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        var bytes = Array(socket.utf8)
-        let abstract = bytes.first == UInt8(ascii: "@")
-        guard abstract || bytes.first == UInt8(ascii: "/") else { throw .badSocket(socket) }
-        // An abstract name starts with a NUL byte in place of the '@' and has no terminating NUL.
-        if abstract { bytes[0] = 0 }
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count > 1, bytes.count < capacity else { throw .badSocket(socket) }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in bytes.enumerated() { raw[i] = byte }
-        }
-        let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path) ?? 2
+        guard socket.hasPrefix("@") || socket.hasPrefix("/"), socket.utf8.count > 1,
+              let address = UnixSocketAddress(socket) else { throw .badSocket(socket) }
         self.address = address
-        self.addressLength = socklen_t(pathOffset + bytes.count + (abstract ? 0 : 1))
         self.watchdogIntervalMs = watchdogIntervalMs
         fd = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .socket(String(cString: strerror(errno))) }
@@ -83,13 +70,8 @@ public struct SystemdNotify {
     /// costs a lost message, not a stuck loop — and a lost WATCHDOG=1 is what systemd should act on anyway.
     @discardableResult
     public mutating func send(_ message: String) -> Bool {
-        var address = self.address
         let sent = message.withCString { text in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, text, strlen(text), Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL), $0, addressLength)
-                }
-            }
+            address.withSockaddr { sendto(fd, text, strlen(text), Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL), $0, $1) }
         }
         return sent >= 0
     }

@@ -107,14 +107,7 @@ final class NotifyReceiver {
     init(path: String) throws {
         self.path = path
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        var bytes = Array(path.utf8)
-        let abstract = bytes.first == UInt8(ascii: "@")
-        if abstract { bytes[0] = 0 }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
-        let length = socklen_t(2 + bytes.count + (abstract ? 0 : 1))
-        let rc = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        let rc = UnixSocketAddress(path)?.withSockaddr { bind(fd, $0, $1) } ?? -1
         guard fd >= 0, rc == 0 else { throw SocketError(message: "bind \(path): \(String(cString: strerror(errno)))") }
     }
 
