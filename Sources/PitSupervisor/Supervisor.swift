@@ -61,8 +61,9 @@ public final class Supervisor {
     var watchdog: Watchdog?
     var feedIntervalMs: Int64 = 0
     var lastFeed: Int64?
-    /// While health fails, when to evaluate it again (see `feedWatchdog`).
-    var healthRecheckAt: Int64?
+    /// When the health gate is next asked for a hardware feed: a feed interval after a feed, a second after a
+    /// refused one (see `feedWatchdog`).
+    var nextFeedCheckAt: Int64?
     var keepaliveError: String?
     var health: HealthGate
     var healthProblems: [String] = []
@@ -187,7 +188,9 @@ public final class Supervisor {
             feedIntervalMs = FeedPolicy.intervalMilliseconds(timeoutSeconds: settings.timeoutSeconds, pretimeoutSeconds: settings.pretimeoutSeconds)
             bootStatus = 0
         }
-        lastFeed = monotonicMilliseconds()
+        let now = monotonicMilliseconds()
+        lastFeed = now
+        if feedIntervalMs > 0 { nextFeedCheckAt = now + feedIntervalMs }
     }
 
     private func prepareDataDirectory() throws(SupervisorError) {
@@ -401,7 +404,7 @@ public final class Supervisor {
 
     private func armTimer(now: Int64) {
         var next = slots.compactMap(\.deadline).min()
-        if watchdog != nil, let feed = nextFeedCheck { next = min(next ?? .max, feed) }
+        if watchdog != nil, let feed = nextFeedCheckAt { next = min(next ?? .max, feed) }
         if let ping = notify?.nextPingDue(startedAt: startedAt) { next = min(next ?? .max, ping) }
         if let blink = leds?.nextDeadline(after: now) { next = min(next ?? .max, blink) }
         if let step = ledWalk?.nextDeadline(after: now) { next = min(next ?? .max, step) }
@@ -654,7 +657,7 @@ public final class Supervisor {
 
     /// The hardware feed and systemd's WATCHDOG=1 (when systemd watches Pit) pass the same health gate.
     private func feedWatchdog(now: Int64) {
-        let hardwareDue = watchdog != nil && nextFeedCheck.map { now >= $0 } == true
+        let hardwareDue = watchdog != nil && nextFeedCheckAt.map { now >= $0 } == true
         let systemdDue = notify?.pingDue(now: now, startedAt: startedAt) == true
         guard hardwareDue || systemdDue else { return }
         let sample = HealthSample(requiredJailsDown: requiredJailsDown(), eventLoopLatencyMilliseconds: loopLatencyMs,
@@ -668,12 +671,12 @@ public final class Supervisor {
         guard decision.feed else {
             // Starving on purpose: look again in a second (health may come back within the grace), not on
             // every loop iteration — the feed deadline is in the past and would make the loop spin.
-            if hardwareDue { healthRecheckAt = now + Self.healthRecheckMs }
+            if hardwareDue { nextFeedCheckAt = now + Self.healthRecheckMs }
             return
         }
         if systemdDue { notify?.ping(now: now) }
         guard hardwareDue else { return }
-        healthRecheckAt = nil
+        nextFeedCheckAt = now + feedIntervalMs
         do { try watchdog?.keepalive(); keepaliveError = nil } catch {
             // Reported once per kind of failure, not per feed; the device resets if it really is not fed.
             if keepaliveError != "\(error)" {
@@ -684,11 +687,6 @@ public final class Supervisor {
         self.lastFeed = now
     }
 
-    /// When the hardware feed is due next: after the feed interval, or at the next health re-check while starving.
-    private var nextFeedCheck: Int64? {
-        guard let lastFeed, feedIntervalMs > 0 else { return nil }
-        return max(lastFeed + feedIntervalMs, healthRecheckAt ?? 0)
-    }
     static let healthRecheckMs: Int64 = 1000
 
     private func requiredJailsDown() -> [String] {
