@@ -129,17 +129,10 @@ public enum DNSTunnel {
         }
     }
 
-    static func associatedData(zone: DNSName, device: String, header: ArraySlice<UInt8>) -> [UInt8] {
-        var aad = Array("pit-dns/1".utf8) + [0]
-        aad += Array(zone.description.lowercased().utf8) + [0]
-        aad += Array(device.utf8) + [0]
-        aad += header
-        return aad
-    }
-
-    static func ackAssociatedData(zone: DNSName, device: String, queryNonce: [UInt8]) -> [UInt8] {
-        Array("pit-dns-ack/1".utf8) + [0] + Array(zone.description.lowercased().utf8) + [0] + Array(device.utf8)
-            + [0] + queryNonce
+    /// What a fragment's or an ack's seal binds: a tag naming what it is and the protocol version, the zone
+    /// (lowercased: resolvers randomise case), the device, then the fragment header or the query's nonce.
+    static func associatedData(_ tag: String, zone: DNSName, device: String, tail: ArraySlice<UInt8>) -> [UInt8] {
+        Array(tag.utf8) + [0] + Array(zone.description.lowercased().utf8) + [0] + Array(device.utf8) + [0] + tail
     }
 
     /// Cuts message bytes into fragment slices of at most `payload` bytes (at least one, even when empty).
@@ -156,7 +149,7 @@ public enum DNSTunnel {
         header += [UInt8(index >> 8), UInt8(index & 0xFF), UInt8(count >> 8), UInt8(count & 0xFF)]
         let nonce = EventID.randomBytes(nonceLength)
         let sealed = AEAD.seal(key: key, nonce: nonce,
-                               aad: associatedData(zone: zone, device: device, header: header[...]), plaintext: slice)
+                               aad: associatedData("pit-dns/1", zone: zone, device: device, tail: header[...]), plaintext: slice)
         let name = DNSName(labels: labels(of: header + nonce + sealed) + [Array(device.utf8)] + zone.labels)
         return (name, nonce)
     }
@@ -192,7 +185,7 @@ public enum DNSTunnel {
         guard (1...maxFragments).contains(count), index < count else { throw .malformed }
         let nonce = Array(data[headerLength..<(headerLength + nonceLength)])
         guard let plaintext = AEAD.open(key: key, nonce: nonce,
-                                        aad: associatedData(zone: zone, device: device, header: data[0..<headerLength]),
+                                        aad: associatedData("pit-dns/1", zone: zone, device: device, tail: data[0..<headerLength]),
                                         sealed: Array(data[(headerLength + nonceLength)...])) else {
             throw .forged(device)
         }
@@ -206,7 +199,7 @@ public enum DNSTunnel {
         for shift in stride(from: 56, through: 0, by: -8) { plain.append(UInt8(truncatingIfNeeded: ack.messageID >> UInt64(shift))) }
         plain += [UInt8(ack.held >> 8 & 0xFF), UInt8(ack.held & 0xFF), UInt8(ack.count >> 8 & 0xFF), UInt8(ack.count & 0xFF)]
         let nonce = EventID.randomBytes(nonceLength)
-        let sealed = AEAD.seal(key: key, nonce: nonce, aad: ackAssociatedData(zone: zone, device: device, queryNonce: queryNonce),
+        let sealed = AEAD.seal(key: key, nonce: nonce, aad: associatedData("pit-dns-ack/1", zone: zone, device: device, tail: queryNonce[...]),
                                plaintext: plain)
         return Base32.encode(nonce + sealed)
     }
@@ -215,7 +208,7 @@ public enum DNSTunnel {
     public static func openAck(_ text: [UInt8], device: String, zone: DNSName, key: [UInt8], queryNonce: [UInt8]) -> Ack? {
         guard let data = Base32.decode(text), data.count >= nonceLength + tagLength + 13 else { return nil }
         guard let plain = AEAD.open(key: key, nonce: Array(data[0..<nonceLength]),
-                                    aad: ackAssociatedData(zone: zone, device: device, queryNonce: queryNonce),
+                                    aad: associatedData("pit-dns-ack/1", zone: zone, device: device, tail: queryNonce[...]),
                                     sealed: Array(data[nonceLength...])),
               plain.count >= 13, let status = AckStatus(rawValue: plain[0]) else { return nil }
         var id: UInt64 = 0
