@@ -264,22 +264,7 @@ struct ResolverAddress: Equatable, CustomStringConvertible {
 
     /// `1.2.3.4`, `1.2.3.4:5353`, `[::1]:53`, `::1`.
     init?(_ text: String) {
-        var host = Substring(text)
-        var port = 53
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            if !rest.isEmpty {
-                guard rest.hasPrefix(":"), let p = Int(rest.dropFirst()) else { return nil }
-                port = p
-            }
-        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
-            host = text[..<colon]
-            guard let p = Int(text[text.index(after: colon)...]) else { return nil }
-            port = p
-        }
-        guard (1...65535).contains(port), !host.isEmpty else { return nil }
+        guard let (host, port) = splitHostPort(Substring(text), defaultPort: 53) else { return nil }
         var scratch = in6_addr()
         let literal = String(host)
         guard inet_pton(AF_INET, literal, &scratch) == 1 || inet_pton(AF_INET6, literal, &scratch) == 1 else { return nil }

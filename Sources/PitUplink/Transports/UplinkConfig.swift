@@ -274,26 +274,34 @@ struct HTTPURL: Equatable {
         let authority = rest.prefix { $0 != "/" }
         path = rest.count > authority.count ? String(rest.dropFirst(authority.count)) : "/"
         if path.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" }) { return nil }
-        var hostPart = Substring(authority)
-        var portPart: Substring?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            hostPart = authority[authority.index(after: authority.startIndex)..<close]
-            let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":") { portPart = after.dropFirst() } else if !after.isEmpty { return nil }
-        } else if let colon = authority.lastIndex(of: ":") {
-            hostPart = authority[..<colon]
-            portPart = authority[authority.index(after: colon)...]
-        }
-        guard !hostPart.isEmpty, !hostPart.contains("@") else { return nil }
+        guard let (hostPart, port) = splitHostPort(authority, defaultPort: 443), !hostPart.contains("@") else { return nil }
         host = String(hostPart)
-        if let portPart {
-            guard let p = Int(portPart), (1...65535).contains(p) else { return nil }
-            port = p
-        } else {
-            port = 443
-        }
+        self.port = port
     }
+}
+
+/// "host", "host:port", "[v6]" or "[v6]:port" as host and port (`defaultPort` when none is given). An
+/// unbracketed text with more than one colon is a bare IPv6 literal without a port. Nil when malformed, the host
+/// is empty or the port is outside 1-65535.
+func splitHostPort(_ text: Substring, defaultPort: Int) -> (host: Substring, port: Int)? {
+    var host = text
+    var portText: Substring?
+    if text.hasPrefix("[") {
+        guard let close = text.firstIndex(of: "]") else { return nil }
+        host = text[text.index(after: text.startIndex)..<close]
+        let after = text[text.index(after: close)...]
+        if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty { return nil }
+    } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
+        host = text[..<colon]
+        portText = text[text.index(after: colon)...]
+    }
+    var port = defaultPort
+    if let portText {
+        guard let p = Int(portText) else { return nil }
+        port = p
+    }
+    guard !host.isEmpty, (1...65535).contains(port) else { return nil }
+    return (host, port)
 }
 
 enum Hex {
