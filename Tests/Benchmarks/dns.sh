@@ -30,32 +30,12 @@ cport=$(port 127.0.0.2)
     2> "$work/console.log" & pids+=($!)
 
 unbound_on() {  # unbound_on PORT STUB_ADDR [EXTRA SERVER LINE...]
-  cat > "$work/unbound-$1.conf" <<EOT
-server:
-  interface: 127.0.0.1@$1
-  port: $1
-  do-daemonize: no
-  chroot: ""
-  username: ""
-  pidfile: ""
-  directory: "$work"
-  use-syslog: no
-  logfile: ""
-  verbosity: 1
-  num-threads: 1
-  do-ip6: no
-  do-not-query-localhost: no
-  access-control: 127.0.0.0/8 allow
-  use-caps-for-id: yes
-  module-config: "iterator"
-  domain-insecure: "$zone"
-$(for line in "${@:3}"; do echo "  $line"; done)
-remote-control:
-  control-enable: no
-stub-zone:
-  name: "$zone"
-  stub-addr: $2
-EOT
+  local extra="" line conf
+  for line in "${@:3}"; do extra+="  $line"$'\n'; done
+  conf=$(< Tests/Benchmarks/unbound.conf.in)
+  conf=${conf//@PORT@/$1}; conf=${conf//@DIRECTORY@/$work}; conf=${conf//@ZONE@/$zone}
+  conf=${conf//@STUB@/$2}; conf=${conf//@EXTRA@/$extra}
+  printf '%s\n' "$conf" > "$work/unbound-$1.conf"
   /usr/sbin/unbound -d -c "$work/unbound-$1.conf" 2> "$work/unbound-$1.log" & pids+=($!)
   for _ in $(seq 100); do grep -q "start of service" "$work/unbound-$1.log" 2>/dev/null && return; sleep 0.05; done
   echo "unbound did not start" >&2; exit 1

@@ -110,33 +110,15 @@ final class DNSRig {
             XCTFail("unbound is not installed: run image/install-deps")
             throw XCTSkip("no unbound")
         }
-        let config = """
-            server:
-              interface: 127.0.0.1@\(resolverPort)
-              port: \(resolverPort)
-              do-daemonize: no
-              chroot: ""
-              username: ""
-              pidfile: ""
-              directory: "\(directory)"
-              use-syslog: no
-              logfile: ""
-              verbosity: 1
-              num-threads: 1
-              do-ip6: no
-              do-not-query-localhost: no
-              access-control: 127.0.0.0/8 allow
-              use-caps-for-id: yes
-              module-config: "iterator"
-              domain-insecure: "\(Self.zone)"
-            \(maxUDP.map { "  max-udp-size: \($0)" } ?? "")
-            \(extra.map { "  " + $0 }.joined(separator: "\n"))
-            remote-control:
-              control-enable: no
-            stub-zone:
-              name: "\(Self.zone)"
-              stub-addr: \(stub ?? "127.0.0.2@\(consolePort)")
-            """
+        let template = String(#filePath).split(separator: "/").dropLast(2).joined(separator: "/") + "/Benchmarks/unbound.conf.in"
+        var extraLines = extra
+        if let maxUDP { extraLines.insert("max-udp-size: \(maxUDP)", at: 0) }
+        let config = String(decoding: Files.read("/" + template), as: UTF8.self)
+            .replacingOccurrences(of: "@PORT@", with: String(resolverPort))
+            .replacingOccurrences(of: "@DIRECTORY@", with: directory)
+            .replacingOccurrences(of: "@ZONE@", with: Self.zone)
+            .replacingOccurrences(of: "@STUB@", with: stub ?? "127.0.0.2@\(consolePort)")
+            .replacingOccurrences(of: "@EXTRA@", with: extraLines.map { "  " + $0 }.joined(separator: "\n"))
         Files.write(directory + "/unbound.conf", Array(config.utf8))
         let log = directory + "/unbound.log"
         unboundPID = Proc.spawn(["/usr/sbin/unbound", "-d", "-c", directory + "/unbound.conf"], log: log)
