@@ -136,13 +136,15 @@ public enum Launcher {
         guard signalFD >= 0 else { throw .parent(.sys("signalfd")) }
         defer { close(signalFD) }
 
-        // Seccomp kills are only possible under a filter. Opening the kernel log walks its whole ring: done while
-        // the child works, not while it unmounts the old root (that waits for every CPU to pass an RCU grace period).
+        // Only a filter that kills by itself (explicit KILL rules, or a bad architecture without a listener)
+        // needs the kernel log to name what it killed; everything else is reported through the listener.
+        // Opening the log walks its whole ring (~100 microseconds here): done while the child works, not while it
+        // unmounts the old root (that waits for every CPU to pass an RCU grace period).
         var mountNamespace: Int32 = -1
         let jail: RunningJail
         do {
             jail = try start(spec, policy: policy, onViolation: onViolation, beforeExec: { pid in
-                if policy != nil { audit = SeccompAudit.open() }
+                if policy?.compiled.killsInKernel == true { audit = SeccompAudit.open() }
                 if holdMountNamespace { mountNamespace = open("/proc/\(pid)/ns/mnt", O_RDONLY | O_CLOEXEC) }
             })
         } catch {
@@ -381,11 +383,14 @@ public final class RunningJail {
             }
         }
         guard let policy else { return }
-        let violation = Violation.read(notification, policy: policy)
+        // A syscall through an architecture the filter does not accept is killed whatever the policy's default.
+        let foreign = policy.compiled.rejects(auditArch: notification.arch, nr: Int(notification.nr))
+        let outcome = foreign ? .killProcess : policy.outcome
+        let violation = Violation.read(notification, policy: policy, action: foreign ? "kill" : policy.actionName)
         // The pid could have been reused while /proc was read: only trust it if the syscall still waits.
         guard pit_notif_id_valid(listener, notification.id) == 0 else { return }
         onViolation(violation)
-        switch policy.outcome {
+        switch outcome {
         case .errno(let code):
             _ = pit_notif_respond(listener, notification.id, code, 0)
         case .log, .allow:

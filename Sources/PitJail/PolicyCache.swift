@@ -10,7 +10,7 @@ import PitHash
 /// same key) whose denials are reported (the summaries a KILL-rule policy needs at start are not kept).
 enum PolicyCache {
     static let directory = "/run/pit/policy-cache"
-    static let format = "PITBPF1"
+    static let format = "PITBPF2"
 
     static func key(_ source: PolicySource, arch: SeccompArch) -> String? {
         let text = Array(source.text.utf8)
@@ -35,6 +35,7 @@ enum PolicyCache {
         // The header's few "name=value" lines, read without a dictionary: on this launch path every generic type
         // first used costs a run-time metadata lookup (a scan of all conformance records for [String: String]).
         var archName: String?, file: String?, hash: String?, defaultName: String?, outcomeName: String?
+        var arches: [SeccompArch] = [], archesValid = true
         var lineStart = 0
         while lineStart < split {
             var lineEnd = lineStart
@@ -43,6 +44,19 @@ enum PolicyCache {
                 let value = String(decoding: bytes[(equals + 1)..<lineEnd], as: UTF8.self)
                 switch String(decoding: bytes[lineStart..<equals], as: UTF8.self) {
                 case "arch": archName = value
+                case "arches":
+                    // Comma-separated, split byte-wise (see above).
+                    var start = equals + 1
+                    while start < lineEnd {
+                        var end = start
+                        while end < lineEnd && bytes[end] != UInt8(ascii: ",") { end += 1 }
+                        if let accepted = SeccompArch(name: String(decoding: bytes[start..<end], as: UTF8.self)) {
+                            arches.append(accepted)
+                        } else {
+                            archesValid = false
+                        }
+                        start = end + 1
+                    }
                 case "file": file = value
                 case "hash": hash = value
                 case "default": defaultName = value
@@ -57,14 +71,17 @@ enum PolicyCache {
               program.count % 8 == 0, program.count / 8 <= PolicyCompiler.maxInstructions, !program.isEmpty,
               let hash, let defaultAction = defaultName.flatMap(action),
               let outcome = outcomeName.flatMap(action) else { return nil }
-        let compiled = CompiledPolicy(file: source.file, hash: hash, arch: arch, program: program, needsListener: true,
-                                      defaultAction: defaultAction)
+        // Every architecture the filter accepts: a notification from any other is killed (see JailPolicy).
+        guard archesValid, arches.first == arch else { return nil }
+        let compiled = CompiledPolicy(file: source.file, hash: hash, arch: arch, arches: arches, program: program,
+                                      needsListener: true, defaultAction: defaultAction)
         return JailPolicy(compiled: compiled, outcome: outcome)
     }
 
     static func store(_ key: String, _ policy: JailPolicy) {
         guard policy.compiled.needsListener, trustedDirectory(create: true) else { return }
         let header = [format, "file=\(policy.compiled.file)", "hash=\(policy.compiled.hash)", "arch=\(policy.compiled.arch.name)",
+                      "arches=\(policy.compiled.arches.map(\.name).joined(separator: ","))",
                       "default=\(name(policy.compiled.defaultAction))", "outcome=\(name(policy.outcome))"].joined(separator: "\n") + "\n\n"
         let bytes = Array(header.utf8) + policy.compiled.program
         let temporary = directory + "/.\(key).\(getpid())"

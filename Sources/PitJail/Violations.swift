@@ -29,7 +29,13 @@ public struct JailPolicy: Sendable {
         if written != .allow && written != .report {
             ast.use.defaultAction = .report
         }
-        let compiled = try PolicyCompiler.compile(ast, arch: arch)
+        // With a listener, a syscall through an architecture the filter does not accept is reported too, and
+        // killed whatever the default: a kill by the filter itself would only be named in the kernel's
+        // rate-limited log, without arguments (and `pit run` would have to read that log for every jail).
+        var compiled = try PolicyCompiler.compile(ast, arch: arch, badArchAction: ast.use.defaultAction == .report ? .report : .killProcess)
+        if compiled.needsListener && ast.use.defaultAction != .report {   // DEFAULT ALLOW with REPORT rules
+            compiled = try PolicyCompiler.compile(ast, arch: arch, badArchAction: .report)
+        }
         // REPORT rules, and a REPORT or ALLOW default, mean "report, then kill the process".
         let outcome: PolicyAction = (written == .report || written == .allow) ? .killProcess : written
         return JailPolicy(compiled: compiled, outcome: outcome)
@@ -58,7 +64,7 @@ public struct Violation: Sendable, Equatable {
     public var policyFile: String
     public var policyHash: String
 
-    static func read(_ n: pit_notification, policy: JailPolicy) -> Violation {
+    static func read(_ n: pit_notification, policy: JailPolicy, action: String) -> Violation {
         let pid = Int32(bitPattern: n.pid)
         let comm = (readText("/proc/\(pid)/comm") ?? "?").filter { $0 != "\n" }
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -69,7 +75,7 @@ public struct Violation: Sendable, Equatable {
         let name = arch.flatMap { a in SyscallNames.name(number: Int(n.nr), arch: a) } ?? "SYSCALL[\(n.nr)]"
         let args = [n.args.0, n.args.1, n.args.2, n.args.3, n.args.4, n.args.5]
         return Violation(pid: pid, comm: comm, exe: exe, arch: archName, syscall: name, nr: Int(n.nr), args: args,
-                         action: policy.actionName, policyFile: policy.compiled.file, policyHash: policy.compiled.hash)
+                         action: action, policyFile: policy.compiled.file, policyHash: policy.compiled.hash)
     }
 
     /// One line for stderr.

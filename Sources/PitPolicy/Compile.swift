@@ -43,8 +43,9 @@ public struct CompiledPolicy: Sendable {
     public var skippedSyscalls: [String]
 
     /// Rebuilds a compiled policy from its parts (a cached program); summaries are left empty.
-    public init(file: String, hash: String, arch: SeccompArch, program: [UInt8], needsListener: Bool, defaultAction: PolicyAction) {
-        self.init(file: file, hash: hash, arch: arch, arches: [arch], program: program, instructionCount: program.count / 8,
+    public init(file: String, hash: String, arch: SeccompArch, arches: [SeccompArch], program: [UInt8], needsListener: Bool,
+                defaultAction: PolicyAction) {
+        self.init(file: file, hash: hash, arch: arch, arches: arches, program: program, instructionCount: program.count / 8,
                   needsListener: needsListener, allowedSyscalls: [:], defaultAction: defaultAction, syscalls: [], skippedSyscalls: [])
     }
 
@@ -75,6 +76,31 @@ public struct CompiledPolicy: Sendable {
 
     public func syscallName(number: Int) -> String? {
         SyscallNames.name(number: number, arch: arch)
+    }
+
+    /// Whether the filter itself kills (a KILL_PROCESS or KILL_THREAD return anywhere in the program): such a
+    /// kill is only named in the kernel's log. Read from the program, so a cached filter answers the same.
+    public var killsInKernel: Bool {
+        program.withUnsafeBytes { raw in
+            stride(from: 0, to: raw.count - 7, by: 8).contains { offset in
+                let code = raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self)
+                let k = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
+                let returnsConstant = code == 0x06            // BPF_RET | BPF_K
+                let returnsAccumulator = code == 0x16         // BPF_RET | BPF_A: could be anything
+                return returnsAccumulator || (returnsConstant && (k & 0xFFFF_0000 == 0x8000_0000 || k & 0xFFFF_0000 == 0))
+            }
+        }
+    }
+
+    /// Whether a syscall seen with this audit arch and number came through an architecture the filter does
+    /// not accept (its bad-arch action): x32 numbers share x86_64's audit value and carry bit 30.
+    public func rejects(auditArch: UInt32, nr: Int) -> Bool {
+        !arches.contains { a in
+            guard a.auditValue == auditArch else { return false }
+            if a == .x32 { return nr & 0x4000_0000 != 0 }
+            if a == .x86_64 { return nr & 0x4000_0000 == 0 }
+            return true
+        }
     }
 }
 
@@ -119,8 +145,10 @@ public enum PolicyCompiler {
         return try compile(ast, arch: arch, extraArches: extraArches, binaryTree: binaryTree)
     }
 
+    /// `badArchAction`: what a syscall made through an architecture the filter does not accept gets (an ia32
+    /// `int 0x80` in an x86_64 process, an x32 number): KILL_PROCESS, or REPORT when a listener judges it.
     public static func compile(_ ast: PolicyAST, arch: SeccompArch = .native, extraArches: [SeccompArch] = [],
-                               binaryTree: Bool = true) throws(PolicyError) -> CompiledPolicy {
+                               binaryTree: Bool = true, badArchAction: PolicyAction = .killProcess) throws(PolicyError) -> CompiledPolicy {
         var arches = [arch]
         for a in extraArches + ast.arches.compactMap({ SeccompArch(name: $0.name) }) where !arches.contains(a) {
             arches.append(a)
@@ -135,7 +163,7 @@ public enum PolicyCompiler {
         var plans: [ArchPlan] = []
         for a in arches { plans.append(try plan(rules, defaultAction: defaultAction, arch: a, file: ast.file)) }
 
-        let program = try build(plans, defaultAction: defaultAction, binaryTree: binaryTree, file: ast.file)
+        let program = try build(plans, defaultAction: defaultAction, badArchAction: badArchAction, binaryTree: binaryTree, file: ast.file)
         let count = program.count / 8
         if count > maxInstructions {
             throw PolicyError("filter has \(count) BPF instructions, more than the kernel's limit of \(maxInstructions)", file: ast.file)
@@ -143,7 +171,8 @@ public enum PolicyCompiler {
         let target = plans[0]
         var allowed: [String: Int] = [:]
         for s in target.summaries where s.actions.contains(.allow) { allowed[s.name] = s.number }
-        let usesReport = defaultAction == .report || plans.contains { $0.summaries.contains { $0.actions.contains(.report) } }
+        let usesReport = defaultAction == .report || badArchAction == .report
+            || plans.contains { $0.summaries.contains { $0.actions.contains(.report) } }
         return CompiledPolicy(
             file: ast.file, hash: SHA256.hex(Array(ast.expandedText.utf8)), arch: arch, arches: arches,
             program: program, instructionCount: count, needsListener: usesReport,
@@ -292,7 +321,8 @@ public enum PolicyCompiler {
 
     /// One libseccomp context per architecture (so numbers can be added exactly, without
     /// libseccomp's cross-arch translation), merged into one filter and exported.
-    static func build(_ plans: [ArchPlan], defaultAction: PolicyAction, binaryTree: Bool, file: String) throws(PolicyError) -> [UInt8] {
+    static func build(_ plans: [ArchPlan], defaultAction: PolicyAction, badArchAction: PolicyAction, binaryTree: Bool,
+                      file: String) throws(PolicyError) -> [UInt8] {
         var contexts: [scmp_filter_ctx] = []
         defer { for c in contexts { seccomp_release(c) } }
         for plan in plans {
@@ -300,9 +330,9 @@ public enum PolicyCompiler {
                 throw PolicyError("libseccomp: seccomp_init failed", file: file)
             }
             contexts.append(ctx)
-            // A syscall from an architecture the filter does not know kills the process: ia32
-            // (`int 0x80`) on x86_64 would otherwise bypass every rule written with x86_64 numbers.
-            var rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, 0x8000_0000)
+            // A syscall from an architecture the filter does not know never runs: ia32 (`int 0x80`) on
+            // x86_64 would otherwise bypass every rule written with x86_64 numbers.
+            var rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, scmpAction(badArchAction))
             if rc != 0 { throw libseccompFailure("setting the bad-arch action", rc, file: file) }
             // The jail sets no_new_privs itself, at the right moment.
             rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)

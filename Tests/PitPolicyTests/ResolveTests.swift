@@ -164,6 +164,26 @@ import Glibc
         #expect(try q.evaluate(nr: 102 | 0x4000_0000) == .killProcess)
     }
 
+    @Test func test_badArchitectureCanBeReportedInsteadOfKilledByTheFilter() throws {
+        let ast = try PolicyCompiler.parse(PolicySource(text: "POLICY a { ALLOW { getpid } } USE a DEFAULT ERRNO(1)", file: "<test>"))
+        let p = try PolicyCompiler.compile(ast, arch: .x86_64, badArchAction: .report)
+        #expect(try p.evaluate(nr: 39) == .allow)
+        #expect(try p.evaluate(nr: 20, arch: .i386) == .report)
+        #expect(try p.evaluate(nr: 39 | 0x4000_0000) == .report)               // x32
+        #expect(try p.evaluate(nr: 1) == .errno(1))
+        #expect(p.needsListener)
+        #expect(!p.killsInKernel)
+        #expect(p.rejects(auditArch: SeccompArch.i386.auditValue, nr: 20))
+        #expect(p.rejects(auditArch: SeccompArch.x86_64.auditValue, nr: 39 | 0x4000_0000))
+        #expect(!p.rejects(auditArch: SeccompArch.x86_64.auditValue, nr: 39))
+        let killing = try PolicyCompiler.compile(ast, arch: .x86_64)
+        #expect(try killing.evaluate(nr: 20, arch: .i386) == .killProcess)
+        #expect(killing.killsInKernel)
+        #expect(try compile("POLICY a { KILL_THREAD { getuid } } USE a DEFAULT ALLOW").killsInKernel)
+        let declared = try compile("ARCH i386\nPOLICY a { ALLOW { getpid } } USE a", arch: .x86_64)
+        #expect(!declared.rejects(auditArch: SeccompArch.i386.auditValue, nr: 20))
+    }
+
     @Test func test_defaultKillIsKillProcess() throws {
         let p = try compile("POLICY a { KILL { getuid } } USE a DEFAULT ALLOW")
         #expect(try p.evaluate("getuid") == .killProcess)
