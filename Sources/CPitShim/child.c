@@ -497,43 +497,63 @@ pid_t pit_child_spawn(const struct pit_program *program, unsigned long flags, vo
 
 static char release_stack[16384] __attribute__((aligned(16)));
 
+struct release_args { int keep; int pit; };
+static struct release_args release_args;
+
+/// Closes every fd but `a` and `b` (either may be -1). close_range where the kernel has it, else one by one.
+static void close_all_but(int a, int b) {
+    if (a > b) { int t = a; a = b; b = t; }   // a <= b
+#if defined(SYS_close_range)
+    long rc = 0;
+    int from = 0;
+    int keep[2] = { a, b };
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        if (keep[i] < 0) continue;
+        if (keep[i] > from) rc = SC3(SYS_close_range, from, keep[i] - 1, 0);
+        from = keep[i] + 1;
+    }
+    if (rc == 0) rc = SC3(SYS_close_range, from, ~0U, 0);
+    if (rc == 0) return;
+#endif
+    for (int fd = 0; fd < 1024; fd++) if (fd != a && fd != b) SC1(SYS_close, fd);
+}
+
 static int release_main(void *argument) {
-    int keep = (int)(long)argument;
+    const struct release_args *args = argument;
     // First drop every other fd at once: the caller's pipes must reach end-of-file when pit exits, not when
     // this does.
-#if defined(SYS_close_range)
-    long rc = keep > 0 ? SC3(SYS_close_range, 0, keep - 1, 0) : 0;
-    if (rc == 0) rc = SC3(SYS_close_range, keep < 0 ? 0 : keep + 1, ~0U, 0);
-#else
-    long rc = -ENOSYS;
-#endif
-    if (rc != 0) {
-        for (int fd = 0; fd < 1024; fd++) if (fd != keep) SC1(SYS_close, fd);
-    }
-    // Then wait for pit to exit. A new process usually runs first on its parent's CPU: dropping `keep` (a
-    // mount namespace: its unmounts, then an RCU grace period) would otherwise hold pit up before its exit,
-    // the very wait this helper exists to take off pit's way (130 us a launch, measured).
-#if defined(SYS_pidfd_open)
-    long parent = SC2(SYS_pidfd_open, SC0(SYS_getppid), 0);
-    if (parent >= 0) {
-        struct pollfd until_exit = { .fd = (int)parent, .events = POLLIN, .revents = 0 };
+    close_all_but(args->keep, args->pit);
+    // Then wait for pit to exit, through a pidfd pit opened on itself before the clone: by the time this
+    // runs, pit may be gone already (getppid() would name whoever adopted this process, which never exits).
+    // A new process usually runs first on its parent's CPU: dropping `keep` (a mount namespace: its
+    // unmounts, then an RCU grace period) would otherwise hold pit up before its exit, the very wait this
+    // helper exists to take off pit's way (130 us a launch, measured).
+    if (args->pit >= 0) {
+        struct pollfd until_exit = { .fd = args->pit, .events = POLLIN, .revents = 0 };
         while (SC5(SYS_ppoll, &until_exit, 1, NULL, NULL, 0) == -EINTR) {}
-        SC1(SYS_close, parent);
+        SC1(SYS_close, args->pit);
     }
-#endif
-    if (keep >= 0) SC1(SYS_close, keep);   // the last reference to what `keep` holds
-    child_exit(0);                         // and with this process, the last user of the shared memory
+    if (args->keep >= 0) SC1(SYS_close, args->keep);   // the last reference to what `keep` holds
+    child_exit(0);                                       // and with this process, the last user of the shared memory
     return 0;
 }
 
 pid_t pit_release_in_background(int keep) {
+    // pit's own pidfd, inherited by the helper (it gets a copy of the fd table) and closed here after the clone.
+#if defined(SYS_pidfd_open)
+    int pit = (int)syscall(SYS_pidfd_open, getpid(), 0);
+#else
+    int pit = -1;
+#endif
+    release_args = (struct release_args){ .keep = keep, .pit = pit };
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     char *top = (char *)(((uintptr_t)release_stack + sizeof release_stack) & ~(uintptr_t)15);
-    pid_t pid = clone(release_main, top, CLONE_VM | SIGCHLD, (void *)(long)keep);
+    pid_t pid = clone(release_main, top, CLONE_VM | SIGCHLD, &release_args);
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (pit >= 0) close(pit);
     errno = saved;
     return pid;
 }

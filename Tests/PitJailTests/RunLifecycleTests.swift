@@ -195,6 +195,23 @@ final class RunLifecycleTests: XCTestCase {
         XCTAssertEqual(cgroupDirectories(named: "pit-fails-"), [])
     }
 
+    func test_nothingOfPitOutlivesItsExitForLong() throws {
+        // pit run leaves the jail's mount namespace and its own address space to a helper that waits for pit's
+        // exit. That helper once waited on getppid(): when it ran after pit had exited, that named its adopter,
+        // and it waited forever (half of all launches left a process and a mount namespace behind).
+        let marker = "outlive\(getpid())"
+        for _ in 0..<12 {
+            XCTAssertEqual(Pit.run(["--name", marker, "--", "/bin/true"]).status, 0)
+        }
+        var left: [String] = []
+        for _ in 0..<100 {
+            left = lines(Process.run(["/usr/bin/pgrep", "-f", "--", "--name \(marker) "]).stdout)
+            if left.isEmpty { break }
+            usleep(20_000)
+        }
+        XCTAssertEqual(left, [], "processes of pit still running 2 s after it exited")
+    }
+
     // MARK: - helpers
 
 
