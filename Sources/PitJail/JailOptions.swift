@@ -205,22 +205,17 @@ extension JailOptions {
         if let seccompString, let policyFile {
             throw ConfigError(policyFile.origin, "both a policy file and --seccomp-string (\(seccompString.origin)) given: choose one")
         }
-        let source: PolicySource
+        let policy: JailPolicy
         let origin: String
         if let seccompString {
-            source = PolicySource(text: seccompString.value, file: "<seccomp-string>")
             origin = seccompString.origin
+            let source = PolicySource(text: seccompString.value, file: "<seccomp-string>")
+            do { policy = try JailPolicy.compile(source, arch: arch) } catch { throw ConfigError(origin, error.description) }
         } else if let policyFile {
-            do { source = try PolicySource.read(path: policyFile.value) } catch {
-                throw ConfigError(policyFile.origin, error.description)
-            }
             origin = policyFile.origin
+            do { policy = try JailPolicy.compile(path: policyFile.value, arch: arch) } catch { throw ConfigError(origin, error.description) }
         } else {
             return nil
-        }
-        let policy: JailPolicy
-        do { policy = try JailPolicy.compile(source, arch: arch) } catch {
-            throw ConfigError(origin, error.description)
         }
         // A policy whose denials are reported may leave execve out: Pit lets its own exec into the jail through
         // and every later one is a violation (a daemon that never execs cannot be made to exec a shell).

@@ -16,10 +16,26 @@ public struct JailPolicy: Sendable {
     /// Why not leave KILL in the filter: the kernel's kill carries no arguments and its audit line is
     /// rate-limited; a notification names pid, syscall and all six arguments for every process of the jail.
     public static func compile(_ source: PolicySource, arch: SeccompArch = .native) throws(PolicyError) -> JailPolicy {
-        let key = PolicyCache.key(source, arch: arch)
-        if let key, let cached = PolicyCache.load(key, source: source, arch: arch) { return cached }
+        try compile(source, fileKey: nil, arch: arch)
+    }
+
+    /// The policy in the file at `path`: from the cache by the file's identity when it is there (the file is
+    /// then not even read), else read and compiled (or found by its text) like `compile(_:arch:)`.
+    public static func compile(path: String, arch: SeccompArch = .native) throws(PolicyError) -> JailPolicy {
+        let fileKey = PolicyCache.fileKey(path: path, arch: arch)
+        if let fileKey, let cached = PolicyCache.load(fileKey, file: path, arch: arch) { return cached }
+        return try compile(PolicySource.read(path: path), fileKey: fileKey, arch: arch)
+    }
+
+    static func compile(_ source: PolicySource, fileKey: String?, arch: SeccompArch) throws(PolicyError) -> JailPolicy {
+        guard let key = PolicyCache.key(source, arch: arch) else { return try compileUncached(source, arch: arch) }
+        // An entry by the file's identity only for a policy cached by its text: not one with #include.
+        if let cached = PolicyCache.load(key, source: source, arch: arch) {
+            if let fileKey { PolicyCache.store(fileKey, cached) }
+            return cached
+        }
         let policy = try compileUncached(source, arch: arch)
-        if let key { PolicyCache.store(key, policy) }
+        PolicyCache.store(key, fileKey: fileKey, policy)
         return policy
     }
 

@@ -175,4 +175,29 @@ final class PolicyCacheTests: XCTestCase {
         chmod("/run/pit/policy-cache", 0o700)
         XCTAssertFalse(Pit.run(["--seccomp-string", policy, "--", "/bin/uname"]).stderr.contains("violation: uname("))
     }
+
+    func test_policyFileIsFoundByItsIdentityAndAnEditInPlaceIsSeen() throws {
+        // A policy file is cached by device, inode, size and times too, so a launch need not read it; an edit in
+        // place (same inode, same size, within the same second) moves its ctime and must never reuse the entry.
+        let dir = ScratchDirectory()
+        let name = "ident\(getpid())"
+        let reporting = "POLICY \(name) { REPORT { uname } } USE \(name) DEFAULT ALLOW"
+        let path = dir.write("svc.policy", reporting)
+        XCTAssertTrue(Pit.run(["--policy", path, "--", "/bin/uname"]).stderr.contains("violation: uname("))
+        var st = stat()
+        XCTAssertEqual(stat(path, &st), 0)
+        let entry = "/run/pit/policy-cache/f\(st.st_dev)-\(st.st_ino)-\(st.st_size)-"
+        let entries = lines(Process.run(["/usr/bin/find", "/run/pit/policy-cache", "-path", entry + "*"]).stdout)
+        XCTAssertEqual(entries.count, 1, "one entry under the file's identity")
+        XCTAssertTrue(Pit.run(["--policy", path, "--", "/bin/uname"]).stderr.contains("violation: uname("), "from that entry")
+        // Same length, other syscall: umask instead of uname.
+        let other = "POLICY \(name) { REPORT { umask } } USE \(name) DEFAULT ALLOW"
+        XCTAssertEqual(other.utf8.count, reporting.utf8.count)
+        let fd = open(path, O_WRONLY)
+        XCTAssertEqual(write(fd, other, other.utf8.count), other.utf8.count)
+        close(fd)
+        let after = Pit.run(["--policy", path, "--", "/bin/uname"])
+        XCTAssertEqual(after.status, 0, after.stderr)
+        XCTAssertFalse(after.stderr.contains("violation: uname("), "the edited policy applies: \(after.stderr)")
+    }
 }
