@@ -56,7 +56,11 @@ public enum Launcher {
     /// `beforeExec` runs in the parent after clone, while the child works, and before the child can execve:
     /// with a listener after the child was let go (it still waits for the parent to take the listener), which
     /// keeps the parent's work off the child's way; otherwise before the child is let go.
-    public static func start(_ spec: JailSpec, policy: JailPolicy?, onViolation: (Violation) -> Void = { _ in },
+    /// `untilExec: false` returns as soon as the child needs nothing more from the parent (it was let go, and
+    /// holds no listener Pit must take), without waiting for the exec: the caller then must call
+    /// `confirmExec()` once it has reaped the init, which reports a step that failed after that point.
+    public static func start(_ spec: JailSpec, policy: JailPolicy?, untilExec: Bool = true,
+                             onViolation: (Violation) -> Void = { _ in },
                              beforeExec: (pid_t) -> Void = { _ in }) throws(LaunchError) -> RunningJail {
         let cgroup: JailCgroup?
         do { cgroup = spec.limits.needsCgroup ? try JailCgroup.create(name: spec.name, limits: spec.limits) : nil } catch {
@@ -104,14 +108,13 @@ public enum Launcher {
         _ = send(parentEnd, &go, 1, Int32(MSG_NOSIGNAL))
         if childWaitsForListener { beforeExec(pid) }
         do throws(LaunchError) {
-            try jail.awaitExec(channel: parentEnd, program: program, onViolation: onViolation)
+            try jail.awaitExec(channel: parentEnd, program: program, untilExec: untilExec,
+                               listenerExpected: childWaitsForListener, onViolation: onViolation)
         } catch {
-            close(parentEnd)
             jail.kill()
             _ = jail.reap()
             throw error
         }
-        close(parentEnd)
         return jail
     }
 
@@ -143,7 +146,8 @@ public enum Launcher {
         var mountNamespace: Int32 = -1
         let jail: RunningJail
         do {
-            jail = try start(spec, policy: policy, onViolation: onViolation, beforeExec: { pid in
+            // Not until the exec: its end-of-file would only wake Pit in the middle of the command's start.
+            jail = try start(spec, policy: policy, untilExec: false, onViolation: onViolation, beforeExec: { pid in
                 if policy?.compiled.killsInKernel == true { audit = SeccompAudit.open() }
                 if holdMountNamespace { mountNamespace = open("/proc/\(pid)/ns/mnt", O_RDONLY | O_CLOEXEC) }
             })
@@ -184,6 +188,7 @@ public enum Launcher {
                 }
             }
             if let ending = jail.reap(nonblocking: true) {
+                try jail.confirmExec()
                 var outcome = JailOutcome(ending: ending, timedOut: timedOut, interruptedBy: interruptedBy, seccompKills: [],
                                           mountNamespace: mountNamespace)
                 if let records = audit?.drain(), !records.isEmpty { outcome.seccompKills = records }
@@ -228,8 +233,10 @@ public final class RunningJail {
     public let policy: JailPolicy?
     let cgroup: JailCgroup?
     private var execDone = false
-    /// The setup channel while awaiting the exec: its end-of-file is the exec's moment.
+    /// The setup channel until the exec is known: its end-of-file is the exec's moment. Owned here.
     private var setupChannel: Int32 = -1
+    /// What words a failure report still to come on the setup channel (see `confirmExec`).
+    private var setupProgram: ChildProgram?
     private var reaped = false
     /// The child's program and stack, in use until it has exec'd or exited.
     private var image: ChildImage?
@@ -274,6 +281,7 @@ public final class RunningJail {
 
     public func close() {
         if listener >= 0 { Glibc.close(listener); listener = -1 }
+        closeSetupChannel()
         // Once only: deinit calls this again, and a second close could hit an fd that reused the number.
         if pidfd >= 0 { Glibc.close(pidfd); pidfd = -1 }
         if !reaped { kill(); _ = reap() }
@@ -281,13 +289,45 @@ public final class RunningJail {
 
     deinit { close() }
 
+    private func closeSetupChannel() {
+        if setupChannel >= 0 { Glibc.close(setupChannel); setupChannel = -1 }
+        setupProgram = nil
+    }
+
+    /// After `start(untilExec: false)`, once the init has been reaped: whether it got as far as the exec. A
+    /// step that failed after the child was let go (a missing command, the filter's load) is thrown as it
+    /// would have been by `start`; end-of-file without a report means the exec happened.
+    public func confirmExec() throws(LaunchError) {
+        defer { closeSetupChannel() }
+        guard !execDone, setupChannel >= 0, let program = setupProgram else { return }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        var n = -1
+        // The child may have ended with our "go" byte unread: the first receive then reports ECONNRESET (the
+        // socket's error comes before its queue), the next one the child's report.
+        for _ in 0..<3 {
+            n = buffer.withUnsafeMutableBytes { recv(setupChannel, $0.baseAddress, 64, Int32(MSG_DONTWAIT)) }
+            if n >= 0 || (errno != ECONNRESET && errno != EINTR) { break }
+        }
+        if n >= 4 + MemoryLayout<pit_child_failure>.size, buffer[0] == UInt8(ascii: "E") {
+            var failure = pit_child_failure()
+            withUnsafeMutableBytes(of: &failure) { $0.copyBytes(from: buffer[4..<(4 + MemoryLayout<pit_child_failure>.size)]) }
+            throw .setup(program.error(for: failure))
+        }
+        if n == 0 { execDone = true }
+    }
+
     /// Waits for the child's setup: `E` and a `pit_child_failure` a failed step, `L<fd>` the listener is about
     /// to exist at fd, end-of-file once execve closed the child's end (by then the child has left our memory).
     /// Meanwhile the init's own pre-exec syscalls that the filter reports are let through (they are Pit's
-    /// code, not the jailed command's).
-    func awaitExec(channel: Int32, program: ChildProgram, onViolation: (Violation) -> Void) throws(LaunchError) {
+    /// code, not the jailed command's). Takes `channel`. With `untilExec: false`, returns once nothing more is
+    /// needed of the parent: at once without a listener to take, else once it is taken.
+    func awaitExec(channel: Int32, program: ChildProgram, untilExec: Bool = true, listenerExpected: Bool,
+                   onViolation: (Violation) -> Void) throws(LaunchError) {
         setupChannel = channel
-        defer { setupChannel = -1 }
+        setupProgram = program
+        if !untilExec && !listenerExpected { return }
+        var done = false
+        defer { if done { closeSetupChannel() } }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let (ready, fds) = Launcher.pollPair(channel, listener, timeout: -1)
@@ -296,17 +336,22 @@ public final class RunningJail {
             guard fds.0.revents != 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
             if n < 0 { continue }
-            if n == 0 { execDone = true; image = nil; return }
+            if n == 0 { execDone = true; image = nil; done = true; return }
             if buffer[0] == UInt8(ascii: "E") {
                 var failure = pit_child_failure()
                 let size = MemoryLayout<pit_child_failure>.size
                 if n >= 4 + size { withUnsafeMutableBytes(of: &failure) { $0.copyBytes(from: buffer[4..<(4 + size)]) } }
+                done = true
                 throw .setup(program.error(for: failure))
             }
             let message = String(decoding: buffer[1..<n], as: UTF8.self)
-            guard buffer[0] == UInt8(ascii: "L") else { throw .setup(JailError("jail setup", detail: "unexpected message from the child")) }
+            guard buffer[0] == UInt8(ascii: "L") else {
+                done = true
+                throw .setup(JailError("jail setup", detail: "unexpected message from the child"))
+            }
             listener = takeListener(at: Int32(message) ?? -1)
             guard listener >= 0 else {
+                done = true
                 let error = JailError.sys("take seccomp listener", "/proc/\(pid)/fd/\(message)")
                 // The child may have failed a step meanwhile: its report is the better error.
                 let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
@@ -319,6 +364,7 @@ public final class RunningJail {
             }
             var ok: UInt8 = 1
             _ = send(channel, &ok, 1, Int32(MSG_NOSIGNAL))
+            if !untilExec { return }
         }
     }
 
