@@ -178,7 +178,7 @@ extension JailOptions {
         let seconds = try timeLimit.map { v throws(ConfigError) in Int(try Units.count(v, range: 1...31_536_000, unit: "s")) }
 
         let policy = try compilePolicy(arch: arch)
-        let name = name?.value ?? String(command[0].split(separator: "/").last ?? "jail")
+        let name = name?.value ?? Self.lastComponent(command[0]) ?? "jail"
         let cwdPath = cwd.map { $0.value } ?? "/"
         guard cwdPath.hasPrefix("/") else { throw ConfigError(cwd!.origin, "'\(cwdPath)' must be an absolute path inside the jail") }
 
@@ -224,6 +224,17 @@ extension JailOptions {
             throw ConfigError(origin, "the policy does not allow execve: the jail could not start its command")
         }
         return policy
+    }
+
+    /// The last non-empty component of `path` ("true" for /bin/true), byte-wise: split(separator:) would build
+    /// a [Substring], whose first use on the launch path looks the type up by mangled name.
+    static func lastComponent(_ path: String) -> String? {
+        let bytes = path.utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: "/") { end = bytes.index(before: end) }
+        var start = end
+        while start > bytes.startIndex, bytes[bytes.index(before: start)] != UInt8(ascii: "/") { start = bytes.index(before: start) }
+        return start == end ? nil : String(path[start..<end])
     }
 
     public static func absolute(_ path: String) -> String {

@@ -23,18 +23,19 @@ enum Mounts {
     /// namespace mknod is refused, so they are bound from the host.
     static func build(_ root: RootSpec, deviceNodes: Bool, _ program: inout ChildProgram) {
         // Open every source first: after the base covers `staging`, paths under it would resolve differently.
-        // Slot numbers in [Int] (-1: none), like the sort below: no new array element type on the launch path.
-        var sources: [Int] = []
+        // Slot numbers (-1: none), in [Int32] like the sort below: [Int]'s code is the standard library's own
+        // specialisation, whose first use looks its array type up by mangled name (~10 us); ours does not.
+        var sources: [Int32] = []
         for mount in root.mounts {
             if case .bind(let source, _, _) = mount {
-                sources.append(Int(openPath(source, step: "bind", &program).index))
+                sources.append(openPath(source, step: "bind", &program).index)
             } else {
                 sources.append(-1)
             }
         }
-        var deviceSources: [Int] = []
+        var deviceSources: [Int32] = []
         if !deviceNodes {
-            for name in devices { deviceSources.append(Int(openPath("/dev/" + name, step: "dev", &program).index)) }
+            for name in devices { deviceSources.append(openPath("/dev/" + name, step: "dev", &program).index) }
         }
 
         if let chroot = root.chroot {
@@ -63,13 +64,15 @@ enum Mounts {
         buildDev(in: rootFD, sources: deviceSources, create: writableBase, &program)
 
         // Parents before children: a bind at /usr must not cover a mount already made at /usr/lib/x.
-        var order = Array(root.mounts.indices)
-        let depths = root.mounts.map { depth($0.destination) }
-        order.sort { depths[$0] < depths[$1] || (depths[$0] == depths[$1] && $0 < $1) }
-        for index in order {
+        var order: [Int32] = []
+        var depths: [Int32] = []
+        for (index, mount) in root.mounts.enumerated() { order.append(Int32(index)); depths.append(depth(mount.destination)) }
+        order.sort { depths[Int($0)] < depths[Int($1)] || (depths[Int($0)] == depths[Int($1)] && $0 < $1) }
+        for position in order {
+            let index = Int(position)
             switch root.mounts[index] {
             case .bind(let source, let destination, let writable):
-                let sourceFD = ChildProgram.Slot(index: Int32(sources[index]))
+                let sourceFD = ChildProgram.Slot(index: sources[index])
                 let target = mountpoint(destination, in: rootFD, likeSource: sourceFD, create: writableBase, &program)
                 program.add(PIT_OP_MOUNT, fd1: sourceFD, fd2: target, n1: UInt64(MS_BIND), step: "bind", path: source)
                 program.close(target)
@@ -112,7 +115,7 @@ enum Mounts {
     /// Their numbers (major 1, "mem" devices), fixed by the kernel's ABI (Documentation/admin-guide/devices.txt).
     static let deviceMinors: [UInt64] = [3, 5, 7, 8, 9]
 
-    private static func buildDev(in rootFD: ChildProgram.Slot, sources: [Int], create: Bool, _ program: inout ChildProgram) {
+    private static func buildDev(in rootFD: ChildProgram.Slot, sources: [Int32], create: Bool, _ program: inout ChildProgram) {
         let dev = mountpoint("/dev", in: rootFD, directory: true, create: create, &program)
         program.add(PIT_OP_MOUNT, fd2: dev, s1: "tmpfs", s3: "tmpfs", s4: "mode=0755,size=64k",
                     n1: UInt64(MS_NOSUID | MS_NOEXEC), step: "mount tmpfs", path: "/dev")
@@ -126,7 +129,7 @@ enum Mounts {
             }
             program.add(PIT_OP_CREATE_FILE, fd1: devFD, s1: devices[i], n1: 0o666, step: "create", path: path)
             let target = mountpoint(devices[i], in: devFD, directory: false, create: false, &program)
-            program.add(PIT_OP_MOUNT, fd1: ChildProgram.Slot(index: Int32(sources[i])), fd2: target, n1: UInt64(MS_BIND), step: "bind", path: path)
+            program.add(PIT_OP_MOUNT, fd1: ChildProgram.Slot(index: sources[i]), fd2: target, n1: UInt64(MS_BIND), step: "bind", path: path)
             program.close(target)
         }
         let links = ["fd", "stdin", "stdout", "stderr"], targets = ["/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2"]
@@ -148,7 +151,14 @@ enum Mounts {
 
     // MARK: - helpers
 
-    private static func depth(_ path: String) -> Int { path.split(separator: "/").count }
+    /// The number of components of `path` (byte-wise: split(separator:) would build a [Substring]).
+    private static func depth(_ path: String) -> Int32 {
+        var count: Int32 = 0, inComponent = false
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "/") { inComponent = false } else if !inComponent { inComponent = true; count += 1 }
+        }
+        return count
+    }
 
     /// Host-side sources may be symlinks (the administrator chose them); O_PATH pins what they point to now.
     private static func openPath(_ path: String, step: String, _ program: inout ChildProgram) -> ChildProgram.Slot {
