@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "CPitShim.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <grp.h>
 #include <net/if.h>
 #include <sched.h>
@@ -71,6 +73,17 @@ long pit_seccomp(unsigned int op, unsigned int flags, void *args) {
     return syscall(SYS_seccomp, op, flags, args);
 }
 int pit_pidfd_open(pid_t pid, unsigned int flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
+
+int pit_mount_namespace(int pidfd, pid_t pid) {
+    // PIDFD_GET_MNT_NAMESPACE (linux/pidfd.h, Linux 6.11): no walk through /proc. Older kernels say ENOTTY.
+    if (pidfd >= 0) {
+        int fd = ioctl(pidfd, _IO(0xFF, 3), 0);
+        if (fd >= 0) return fd;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
 int pit_tiocsti(int fd, char c) { return ioctl(fd, TIOCSTI, &c); }
 int pit_set_loopback_up(void) {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

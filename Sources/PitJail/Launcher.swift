@@ -61,7 +61,7 @@ public enum Launcher {
     /// `confirmExec()` once it has reaped the init, which reports a step that failed after that point.
     public static func start(_ spec: JailSpec, policy: JailPolicy?, untilExec: Bool = true,
                              onViolation: (Violation) -> Void = { _ in },
-                             beforeExec: (pid_t) -> Void = { _ in }) throws(LaunchError) -> RunningJail {
+                             beforeExec: (RunningJail) -> Void = { _ in }) throws(LaunchError) -> RunningJail {
         let cgroup: JailCgroup?
         do { cgroup = spec.limits.needsCgroup ? try JailCgroup.create(name: spec.name, limits: spec.limits) : nil } catch {
             throw .parent(error)
@@ -103,10 +103,10 @@ public enum Launcher {
             throw .parent(error)
         }
         let childWaitsForListener = policy?.compiled.needsListener == true
-        if !childWaitsForListener { beforeExec(pid) }
+        if !childWaitsForListener { beforeExec(jail) }
         var go: UInt8 = 1
         _ = send(parentEnd, &go, 1, Int32(MSG_NOSIGNAL))
-        if childWaitsForListener { beforeExec(pid) }
+        if childWaitsForListener { beforeExec(jail) }
         do throws(LaunchError) {
             try jail.awaitExec(channel: parentEnd, program: program, untilExec: untilExec,
                                listenerExpected: childWaitsForListener, onViolation: onViolation)
@@ -147,9 +147,9 @@ public enum Launcher {
         let jail: RunningJail
         do {
             // Not until the exec: its end-of-file would only wake Pit in the middle of the command's start.
-            jail = try start(spec, policy: policy, untilExec: false, onViolation: onViolation, beforeExec: { pid in
+            jail = try start(spec, policy: policy, untilExec: false, onViolation: onViolation, beforeExec: { jail in
                 if policy?.compiled.killsInKernel == true { audit = SeccompAudit.open() }
-                if holdMountNamespace { mountNamespace = open("/proc/\(pid)/ns/mnt", O_RDONLY | O_CLOEXEC) }
+                if holdMountNamespace { mountNamespace = pit_mount_namespace(jail.pidfd, jail.pid) }
             })
         } catch {
             if mountNamespace >= 0 { close(mountNamespace) }

@@ -49,6 +49,8 @@ int pit_close_range(unsigned int first, unsigned int last, unsigned int flags);
 int pit_capset(const uint32_t effective[2], const uint32_t permitted[2], const uint32_t inheritable[2]);
 long pit_seccomp(unsigned int op, unsigned int flags, void *args);
 int pit_pidfd_open(pid_t pid, unsigned int flags);
+/// An fd on the mount namespace of the process `pidfd` (or, on kernels before 6.11, `pid`) refers to: O_CLOEXEC.
+int pit_mount_namespace(int pidfd, pid_t pid);
 int pit_tiocsti(int fd, char c);
 int pit_set_loopback_up(void);
 int pit_sethostname(const char *name, size_t len);
