@@ -3,12 +3,14 @@
 // isolation sequence, exec, wait). `pit run` adds its own process start and option parsing to this;
 // Tests/Benchmarks/launch.sh prints both next to bubblewrap.
 //   launch-bench [RUNS] [POLICY-FILE]     prints each launch's time in microseconds, one per line
+//   launch-bench --interleave RUNS -- COMMAND... [::: COMMAND...]...
+//                                         starts each command RUNS times, in a shuffled order every round so
+//                                         that a drift of the machine's speed hits them all alike, and prints
+//                                         "INDEX MICROSECONDS" per start (fork, exec, wait: what hyperfine -N times)
 import Glibc
 import PitJail
 
 let arguments = CommandLine.arguments
-let runs = arguments.count > 1 ? Int(arguments[1]) ?? 300 : 300
-let policyFile = arguments.count > 2 ? arguments[2] : nil
 
 func fail(_ message: String, status: Int32 = 2) -> Never {
     let line = "launch-bench: " + message + "\n"
@@ -21,6 +23,48 @@ func nanoseconds() -> Int64 {
     clock_gettime(CLOCK_MONOTONIC, &t)
     return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
 }
+
+/// Starts `argv` with standard output and error on /dev/null, waits, returns the time taken in nanoseconds.
+func timedSpawn(_ argv: [UnsafeMutablePointer<CChar>?], _ actions: inout posix_spawn_file_actions_t) -> Int64 {
+    var pid: pid_t = 0
+    let start = nanoseconds()
+    let rc = argv.withUnsafeBufferPointer { posix_spawn(&pid, $0[0]!, &actions, nil, $0.baseAddress!, environ) }
+    guard rc == 0 else { fail("cannot start \(String(cString: argv[0]!)): \(String(cString: strerror(rc)))") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let elapsed = nanoseconds() - start
+    guard status == 0 else { fail("\(String(cString: argv[0]!)) ended with wait status \(status)", status: 1) }
+    return elapsed
+}
+
+if arguments.count > 3 && arguments[1] == "--interleave" && arguments[3] == "--" {
+    guard let runs = Int(arguments[2]), runs > 0 else { fail("--interleave needs a number of runs") }
+    var commands: [[UnsafeMutablePointer<CChar>?]] = [[]]
+    for word in arguments[4...] {
+        if word == ":::" { commands.append([]) } else { commands[commands.count - 1].append(strdup(word)) }
+    }
+    for i in commands.indices {
+        guard !commands[i].isEmpty else { fail("an empty command") }
+        commands[i].append(nil)
+    }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var order = Array(commands.indices)
+    var generator = SystemRandomNumberGenerator()
+    for round in 0..<(runs + 10) {
+        order.shuffle(using: &generator)
+        for index in order {
+            let elapsed = timedSpawn(commands[index], &actions)
+            if round >= 10 { print(index, elapsed / 1000) }   // ten warm-up rounds, as hyperfine's warm-up
+        }
+    }
+    exit(0)
+}
+
+let runs = arguments.count > 1 ? Int(arguments[1]) ?? 300 : 300
+let policyFile = arguments.count > 2 ? arguments[2] : nil
 
 var options = JailOptions()
 options.user = Sourced("65534", origin: "launch-bench")
