@@ -541,7 +541,9 @@ static int release_main(void *argument) {
 pid_t pit_release_in_background(int keep) {
     // pit's own pidfd, inherited by the helper (it gets a copy of the fd table) and closed here after the clone.
 #if defined(SYS_pidfd_open)
-    int pit = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    // Raw, like the child's syscalls: glibc's getpid would be one more code page to fault in before exiting.
+    long opened = SC2(SYS_pidfd_open, SC0(SYS_getpid), 0);
+    int pit = opened < 0 ? -1 : (int)opened;
 #else
     int pit = -1;
 #endif
@@ -553,7 +555,7 @@ pid_t pit_release_in_background(int keep) {
     pid_t pid = clone(release_main, top, CLONE_VM | SIGCHLD, &release_args);
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
-    if (pit >= 0) close(pit);
+    if (pit >= 0) SC1(SYS_close, pit);
     errno = saved;
     return pid;
 }

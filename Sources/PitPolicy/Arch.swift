@@ -21,10 +21,22 @@ public struct SeccompArch: Hashable, Sendable, CustomStringConvertible {
     /// The architectures whose syscall names are known to the resolver (x32 shares x86_64's names).
     static let nameArches: [SeccompArch] = [.x86_64, .i386, .aarch64, .arm]
 
-    public static let native: SeccompArch = {
+    /// The architecture this build runs on (libseccomp's seccomp_arch_native(), which a test compares).
+    /// Not a lazy global: its once-guard and initialiser are a page fault on every launch path.
+    public static var native: SeccompArch {
+        #if arch(x86_64)
+        return .x86_64
+        #elseif arch(arm64)
+        return .aarch64
+        #elseif arch(arm)
+        return .arm
+        #elseif arch(i386)
+        return .i386
+        #else
         let t = seccomp_arch_native()
         return all.first { $0.token == t } ?? .x86_64
-    }()
+        #endif
+    }
 
     private init(name: String, auditValue: UInt32, token: UInt32, is64Bit: Bool) {
         self.name = name

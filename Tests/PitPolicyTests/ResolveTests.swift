@@ -3,6 +3,7 @@ import Testing
 import Glibc
 #endif
 @testable import PitPolicy
+import CSeccomp
 
 @Suite struct ResolveTests {
     func number(_ name: String, _ arch: SeccompArch) -> Int? {
@@ -71,6 +72,7 @@ import Glibc
         #expect(SeccompArch(name: "armhf") == .arm)
         #expect(SeccompArch(name: "mips") == nil)
         #expect(SeccompArch.native == .x86_64)
+        #expect(SeccompArch.native.token == seccomp_arch_native(), "the compile-time choice is libseccomp's")
         #expect(SeccompArch.aarch64.auditValue == 0xC000_00B7)
         #expect(SeccompArch.x32.auditValue == SeccompArch.x86_64.auditValue)
     }
