@@ -215,7 +215,16 @@ static long do_mount(struct child *c, const struct pit_step *s) {
     char source_buffer[32], target_buffer[32];
     if ((s->fd1 >= 0 && slot_fd(c, s->fd1) < 0) || (s->fd2 >= 0 && slot_fd(c, s->fd2) < 0)) return -EBADF;
     const char *source = s->fd1 >= 0 ? fd_path(source_buffer, slot_fd(c, s->fd1)) : text(c, s->s1);
-    const char *target = s->fd2 >= 0 ? fd_path(target_buffer, slot_fd(c, s->fd2)) : text(c, s->s2);
+    // A directory held as an fd is reached as the working directory: "." costs no lookup, where /proc/self/fd/N
+    // walks procfs (a new inode for the fd entry each time). Nothing later depends on the working directory
+    // before the explicit chdir that precedes pivot_root. A file target (a file bind) keeps the /proc path.
+    const char *target = text(c, s->s2);
+    if (s->fd2 >= 0) {
+        long rc = SC1(SYS_fchdir, slot_fd(c, s->fd2));
+        if (rc == 0) target = ".";
+        else if (rc == -ENOTDIR) target = fd_path(target_buffer, slot_fd(c, s->fd2));
+        else return rc;
+    }
     unsigned long flags = (unsigned long)s->n1;
     if (s->n2) flags |= locked_flags(target);
     return SC5(SYS_mount, source, target, text(c, s->s3), flags, text(c, s->s4));
