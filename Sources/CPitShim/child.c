@@ -96,7 +96,10 @@ static long raw6(long n, long a, long b, long c, long d, long e, long f) {
 #define SC5(n, a, b, c, d, e) raw6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 #define SC6(n, a, b, c, d, e, f) raw6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
-// 32-bit ARM and i386: the plain id calls take 16-bit ids (see shim.c).
+// On 32-bit ARM (and i386) the plain setresuid/setresgid/setgroups syscalls are the legacy 16-bit-id ones:
+// uid 99999 would become 34463, 0xffff would mean "unchanged", and setgroups16 would read a 32-bit gid array
+// as pairs of 16-bit gids (65534 -> 65534, 0: root's group). The 32-bit-id calls have their own numbers there;
+// 64-bit arches only have those. image/check-cross-shim compiles this for armv7, asserting the choice.
 #if defined(SYS_setresuid32)
 # define CHILD_SYS_setresuid SYS_setresuid32
 # define CHILD_SYS_setresgid SYS_setresgid32

@@ -7,7 +7,7 @@
 #include "../../Sources/CGpiod/shim.h"
 #include <stdio.h>
 
-// The 32-bit-id credential syscalls on armv7 are asserted where they are chosen (shim.c, child.c), which
+// The 32-bit-id credential syscalls on armv7 are asserted where they are chosen (child.c), which
 // check-cross-shim compiles for each target.
 _Static_assert(sizeof(uid_t) == 4 && sizeof(gid_t) == 4, "32-bit ids");
 // The seccomp data the supervisor reads from user notifications has a fixed layout on every arch.
@@ -22,7 +22,7 @@ int main(void) {
     // One call into each library, so the static link below resolves them for this target.
     scmp_filter_ctx filter = seccomp_init(SCMP_ACT_ALLOW);
     cap_t caps = cap_get_proc();
-    printf("%p %p %s %ld %p\n", (void *)filter, (void *)caps, gpiod_version_string(), (long)pit_setresuid(-1, -1, -1),
+    printf("%p %p %s %ld %p\n", (void *)filter, (void *)caps, gpiod_version_string(), (long)pit_pidfd_open(-1, 0),
            (void *)pit_child_spawn);
     return 0;
 }
