@@ -310,26 +310,31 @@ public final class RunningJail {
             n = buffer.withUnsafeMutableBytes { recv(setupChannel, $0.baseAddress, 64, Int32(MSG_DONTWAIT)) }
             if n >= 0 || (errno != ECONNRESET && errno != EINTR) { break }
         }
-        if n >= 4 + MemoryLayout<pit_child_failure>.size, buffer[0] == UInt8(ascii: "E") {
-            var failure = pit_child_failure()
-            withUnsafeMutableBytes(of: &failure) { $0.copyBytes(from: buffer[4..<(4 + MemoryLayout<pit_child_failure>.size)]) }
-            throw .setup(program.error(for: failure))
-        }
+        if let error = Self.failure(in: buffer, count: n, program: program) { throw .setup(error) }
         if n == 0 { execDone = true }
+    }
+
+    /// The child's report of a failed step ("E", padding, a `pit_child_failure`) among `count` received bytes,
+    /// worded; nil for anything else.
+    private static func failure(in buffer: [UInt8], count: Int, program: ChildProgram) -> JailError? {
+        let size = MemoryLayout<pit_child_failure>.size
+        guard count >= 4 + size, buffer[0] == UInt8(ascii: "E") else { return nil }
+        var failure = pit_child_failure()
+        withUnsafeMutableBytes(of: &failure) { $0.copyBytes(from: buffer[4..<(4 + size)]) }
+        return program.error(for: failure)
     }
 
     /// Waits for the child's setup: `E` and a `pit_child_failure` a failed step, `L<fd>` the listener is about
     /// to exist at fd, end-of-file once execve closed the child's end (by then the child has left our memory).
     /// Meanwhile the init's own pre-exec syscalls that the filter reports are let through (they are Pit's
-    /// code, not the jailed command's). Takes `channel`. With `untilExec: false`, returns once nothing more is
-    /// needed of the parent: at once without a listener to take, else once it is taken.
+    /// code, not the jailed command's). Takes `channel` (closed at the exec, or with this jail). With
+    /// `untilExec: false`, returns once nothing more is needed of the parent: at once without a listener to
+    /// take, else once it is taken.
     func awaitExec(channel: Int32, program: ChildProgram, untilExec: Bool = true, listenerExpected: Bool,
                    onViolation: (Violation) -> Void) throws(LaunchError) {
         setupChannel = channel
         setupProgram = program
         if !untilExec && !listenerExpected { return }
-        var done = false
-        defer { if done { closeSetupChannel() } }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let (ready, fds) = Launcher.pollPair(channel, listener, timeout: -1)
@@ -338,30 +343,18 @@ public final class RunningJail {
             guard fds.0.revents != 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
             if n < 0 { continue }
-            if n == 0 { execDone = true; image = nil; done = true; return }
-            if buffer[0] == UInt8(ascii: "E") {
-                var failure = pit_child_failure()
-                let size = MemoryLayout<pit_child_failure>.size
-                if n >= 4 + size { withUnsafeMutableBytes(of: &failure) { $0.copyBytes(from: buffer[4..<(4 + size)]) } }
-                done = true
-                throw .setup(program.error(for: failure))
-            }
+            if n == 0 { execDone = true; image = nil; closeSetupChannel(); return }
+            if let error = Self.failure(in: buffer, count: n, program: program) { throw .setup(error) }
             let message = String(decoding: buffer[1..<n], as: UTF8.self)
             guard buffer[0] == UInt8(ascii: "L") else {
-                done = true
                 throw .setup(JailError("jail setup", detail: "unexpected message from the child"))
             }
             listener = takeListener(at: Int32(message) ?? -1)
             guard listener >= 0 else {
-                done = true
                 let error = JailError.sys("take seccomp listener", "/proc/\(pid)/fd/\(message)")
                 // The child may have failed a step meanwhile: its report is the better error.
                 let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
-                if n >= 4 + MemoryLayout<pit_child_failure>.size, buffer[0] == UInt8(ascii: "E") {
-                    var failure = pit_child_failure()
-                    withUnsafeMutableBytes(of: &failure) { $0.copyBytes(from: buffer[4..<(4 + MemoryLayout<pit_child_failure>.size)]) }
-                    throw .setup(program.error(for: failure))
-                }
+                if let report = Self.failure(in: buffer, count: n, program: program) { throw .setup(report) }
                 throw .parent(error)
             }
             var ok: UInt8 = 1
