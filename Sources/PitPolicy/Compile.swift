@@ -145,10 +145,11 @@ public enum PolicyCompiler {
         return try compile(ast, arch: arch, extraArches: extraArches, binaryTree: binaryTree)
     }
 
-    /// `badArchAction`: what a syscall made through an architecture the filter does not accept gets (an ia32
-    /// `int 0x80` in an x86_64 process, an x32 number): KILL_PROCESS, or REPORT when a listener judges it.
+    /// A syscall made through an architecture the filter does not accept (an ia32 `int 0x80` in an x86_64
+    /// process, an x32 number) gets KILL_PROCESS; with `reportBadArch`, REPORT instead whenever the filter has
+    /// a listener anyway (a REPORT default or rule), so that the listener judges it like any violation.
     public static func compile(_ ast: PolicyAST, arch: SeccompArch = .native, extraArches: [SeccompArch] = [],
-                               binaryTree: Bool = true, badArchAction: PolicyAction = .killProcess) throws(PolicyError) -> CompiledPolicy {
+                               binaryTree: Bool = true, reportBadArch: Bool = false) throws(PolicyError) -> CompiledPolicy {
         var arches = [arch]
         for a in extraArches + ast.arches.compactMap({ SeccompArch(name: $0.name) }) where !arches.contains(a) {
             arches.append(a)
@@ -163,6 +164,8 @@ public enum PolicyCompiler {
         var plans: [ArchPlan] = []
         for a in arches { plans.append(try plan(rules, defaultAction: defaultAction, arch: a, file: ast.file)) }
 
+        let usesReport = defaultAction == .report || plans.contains { $0.summaries.contains { $0.actions.contains(.report) } }
+        let badArchAction: PolicyAction = reportBadArch && usesReport ? .report : .killProcess
         let program = try build(plans, defaultAction: defaultAction, badArchAction: badArchAction, binaryTree: binaryTree, file: ast.file)
         let count = program.count / 8
         if count > maxInstructions {
@@ -171,8 +174,6 @@ public enum PolicyCompiler {
         let target = plans[0]
         var allowed: [String: Int] = [:]
         for s in target.summaries where s.actions.contains(.allow) { allowed[s.name] = s.number }
-        let usesReport = defaultAction == .report || badArchAction == .report
-            || plans.contains { $0.summaries.contains { $0.actions.contains(.report) } }
         return CompiledPolicy(
             file: ast.file, hash: SHA256.hex(Array(ast.expandedText.utf8)), arch: arch, arches: arches,
             program: program, instructionCount: count, needsListener: usesReport,

@@ -167,8 +167,9 @@ import CSeccomp
     }
 
     @Test func test_badArchitectureCanBeReportedInsteadOfKilledByTheFilter() throws {
-        let ast = try PolicyCompiler.parse(PolicySource(text: "POLICY a { ALLOW { getpid } } USE a DEFAULT ERRNO(1)", file: "<test>"))
-        let p = try PolicyCompiler.compile(ast, arch: .x86_64, badArchAction: .report)
+        // Reported only where the filter has a listener anyway (here for uname): not for `unreported` below.
+        let ast = try PolicyCompiler.parse(PolicySource(text: "POLICY a { ALLOW { getpid } REPORT { uname } } USE a DEFAULT ERRNO(1)", file: "<test>"))
+        let p = try PolicyCompiler.compile(ast, arch: .x86_64, reportBadArch: true)
         #expect(try p.evaluate(nr: 39) == .allow)
         #expect(try p.evaluate(nr: 20, arch: .i386) == .report)
         #expect(try p.evaluate(nr: 39 | 0x4000_0000) == .report)               // x32
@@ -181,6 +182,10 @@ import CSeccomp
         let killing = try PolicyCompiler.compile(ast, arch: .x86_64)
         #expect(try killing.evaluate(nr: 20, arch: .i386) == .killProcess)
         #expect(killing.killsInKernel)
+        let unreported = try PolicyCompiler.compile(PolicyCompiler.parse(PolicySource(text: "POLICY a { ALLOW { getpid } } USE a DEFAULT ERRNO(1)", file: "<test>")),
+                                                    arch: .x86_64, reportBadArch: true)
+        #expect(!unreported.needsListener)
+        #expect(try unreported.evaluate(nr: 20, arch: .i386) == .killProcess)
         #expect(try compile("POLICY a { KILL_THREAD { getuid } } USE a DEFAULT ALLOW").killsInKernel)
         let declared = try compile("ARCH i386\nPOLICY a { ALLOW { getpid } } USE a", arch: .x86_64)
         #expect(!declared.rejects(auditArch: SeccompArch.i386.auditValue, nr: 20))
