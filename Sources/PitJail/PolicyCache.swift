@@ -200,8 +200,4 @@ enum Bytes {
         }
         bytes.append(separator)
     }
-
-    static func hasPrefix(_ bytes: [UInt8], _ prefix: [UInt8]) -> Bool {
-        bytes.count >= prefix.count && bytes[0..<prefix.count].elementsEqual(prefix)
-    }
 }
