@@ -277,14 +277,7 @@ final class StandardInputTests: XCTestCase {
     /// Whatever Pit's stdin is (the console under init, here a pipe with a secret in it), jails read
     /// /dev/null: nothing typed on the console reaches a jail.
     func test_jailsDoNotInheritTheSupervisorsStandardInput() {
-        let h = SupervisorHarness()
-        h.writeJail("reader", "cat > /shared/read; echo done > /shared/done; exec sleep 1000")
-        h.writeConfig("""
-            [[jails]]
-            name = "reader"
-            spec = "reader.toml"
-            stop_grace_s = 1
-            """)
+        let h = readerHarness("cat > /shared/read; echo done > /shared/done; exec sleep 1000")
         // A here-document (a pipe in dash), and `exec` so the supervisor is the harness's process (in a
         // pipeline it would be a subshell's child, outliving the test's stop).
         h.start(prefix: ["/bin/sh", "-c", "exec \"$@\" <<EOF\npin 4321\nEOF", "sh"])
@@ -295,18 +288,24 @@ final class StandardInputTests: XCTestCase {
 
     /// With Pit's stdin closed, /dev/null opens as fd 0 itself: it must still be the jails' stdin.
     func test_jailsGetDevNullAsStandardInputWhenTheSupervisorHasNone() {
+        let h = readerHarness("readlink /proc/self/fd/0 > /shared/stdin; exec sleep 1000")
+        h.start(prefix: ["/bin/sh", "-c", "exec \"$@\" <&-", "sh"])
+        XCTAssertTrue(waitUntil(5) { h.shared("stdin") != nil }, h.log)
+        XCTAssertEqual(h.shared("stdin"), "/dev/null\n")
+        _ = h.stop()
+    }
+
+    /// A supervisor harness with one jail, "reader", running `script`.
+    private func readerHarness(_ script: String) -> SupervisorHarness {
         let h = SupervisorHarness()
-        h.writeJail("reader", "readlink /proc/self/fd/0 > /shared/stdin; exec sleep 1000")
+        h.writeJail("reader", script)
         h.writeConfig("""
             [[jails]]
             name = "reader"
             spec = "reader.toml"
             stop_grace_s = 1
             """)
-        h.start(prefix: ["/bin/sh", "-c", "exec \"$@\" <&-", "sh"])
-        XCTAssertTrue(waitUntil(5) { h.shared("stdin") != nil }, h.log)
-        XCTAssertEqual(h.shared("stdin"), "/dev/null\n")
-        _ = h.stop()
+        return h
     }
 }
 
