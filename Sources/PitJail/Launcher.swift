@@ -29,9 +29,6 @@ public struct JailOutcome: Sendable {
     public var interruptedBy: Int32?
     /// What the kernel's audit log said about seccomp kills by explicit KILL rules (rate-limited, may be empty).
     public var seccompKills: [SeccompAuditRecord]
-    /// With `run(holdMountNamespace: true)`: an fd holding the jail's mount namespace, or -1. The caller owns
-    /// it (close it, or let pit_release_in_background drop it).
-    public var mountNamespace: Int32 = -1
 
     public var exitStatus: Int32 { ending.exitStatus }
 }
@@ -121,10 +118,9 @@ public enum Launcher {
     /// `pit run`: starts the jail and waits for it, reporting each violation to `onViolation` as it happens.
     /// One poll loop over a signalfd and the seccomp listener, the time limit as its timeout.
     /// `onSettled` runs once, when the command has been running for `settleMs` without anything to do for the
-    /// parent (a command that ends sooner never triggers it). `holdMountNamespace`: keep the
-    /// jail's mount namespace alive past the command's exit (returned in the outcome), so that the command's
-    /// exit does not wait for its teardown and the caller learns the status sooner.
-    public static func run(_ spec: JailSpec, policy: JailPolicy?, holdMountNamespace: Bool = false,
+    /// parent (a command that ends sooner never triggers it). `releaseAfterExit`, for a caller that exits
+    /// once the status is known (`pit run`): see `releaseAfterExit(_:)`.
+    public static func run(_ spec: JailSpec, policy: JailPolicy?, releaseAfterExit: Bool = false,
                            settleMs: Int32 = 100, onSettled: () -> Void = {},
                            onViolation: (Violation) -> Void = { _ in }) throws(LaunchError) -> JailOutcome {
         var audit: SeccompAudit?
@@ -143,19 +139,12 @@ public enum Launcher {
         // needs the kernel log to name what it killed; everything else is reported through the listener.
         // Opening the log walks its whole ring (~100 microseconds here): done while the child works, not while it
         // unmounts the old root (that waits for every CPU to pass an RCU grace period).
-        var mountNamespace: Int32 = -1
-        let jail: RunningJail
-        do {
-            // Not until the exec: its end-of-file would only wake Pit in the middle of the command's start.
-            jail = try start(spec, policy: policy, untilExec: false, onViolation: onViolation, beforeExec: { jail in
-                yieldToJail()
-                if policy?.compiled.killsInKernel == true { audit = SeccompAudit.open() }
-                if holdMountNamespace { mountNamespace = pit_mount_namespace(jail.pidfd, jail.pid) }
-            })
-        } catch {
-            if mountNamespace >= 0 { close(mountNamespace) }
-            throw error
-        }
+        // Not until the exec: its end-of-file would only wake Pit in the middle of the command's start.
+        let jail = try start(spec, policy: policy, untilExec: false, onViolation: onViolation, beforeExec: { jail in
+            yieldToJail()
+            if policy?.compiled.killsInKernel == true { audit = SeccompAudit.open() }
+            if releaseAfterExit { Launcher.releaseAfterExit(jail) }
+        })
         defer { jail.close() }
         var settled = false
         var deadline = timespec()
@@ -192,8 +181,7 @@ public enum Launcher {
             }
             if let ending = jail.reap(nonblocking: true) {
                 try jail.confirmExec()
-                var outcome = JailOutcome(ending: ending, timedOut: timedOut, interruptedBy: interruptedBy, seccompKills: [],
-                                          mountNamespace: mountNamespace)
+                var outcome = JailOutcome(ending: ending, timedOut: timedOut, interruptedBy: interruptedBy, seccompKills: [])
                 if let records = audit?.drain(), !records.isEmpty { outcome.seccompKills = records }
                 return outcome
             }
@@ -201,6 +189,19 @@ public enum Launcher {
     }
 
     /// poll(2) on two fds (-1 to leave one out), without an array: returns the count and both pollfds.
+    /// Like bubblewrap, whose outer process exits once its init reports the status, `pit run` exits as soon as
+    /// the command has. Two teardowns would delay that: the jail's mount namespace (its unmounts, then an RCU
+    /// grace period), which the command's exit would otherwise pay, and Pit's own address space, which Pit's
+    /// exit would. Both go to a helper made while the jail sets itself up (off the command's exit path): it
+    /// shares Pit's memory, holds the namespace, waits for Pit's exit and only then lets go of both. Without
+    /// the helper (no pidfd, clone failed), the command's exit tears the namespace down as usual.
+    static func releaseAfterExit(_ jail: RunningJail) {
+        let mountNamespace = pit_mount_namespace(jail.pidfd, jail.pid)
+        guard mountNamespace >= 0 else { return }
+        _ = pit_release_in_background(mountNamespace)
+        close(mountNamespace)   // the helper has its own copy
+    }
+
     /// From the clone on, `pit run` only waits for its jail and answers it. It does so as SCHED_BATCH, whose
     /// wake-ups do not preempt the running task: on a CPU it shares with the jail (the scheduler usually
     /// puts a new child on its parent's CPU), the listener's announcement or hang-up and the command's

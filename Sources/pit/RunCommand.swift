@@ -82,7 +82,7 @@ enum RunCommand {
             // Once the command has run a while, Pit only waits: its start-up pages are dropped as the supervisor
             // drops them, so the wait holds a few pages (if that fails, they merely stay mapped). Not at once: a
             // command that ends within the settle time would have Pit fault its way back to the exit.
-            outcome = try Launcher.run(resolved.spec, policy: resolved.policy, holdMountNamespace: true,
+            outcome = try Launcher.run(resolved.spec, policy: resolved.policy, releaseAfterExit: true,
                                        onSettled: { _ = StartupPages.release() }) { violation in
                 violations.append(violation)
                 warn(violation.summary)
@@ -94,10 +94,8 @@ enum RunCommand {
         case .signaled(let signal, _): events?.append(.serviceExit(jail: resolved.spec.name, signal: signal, message: "\(outcome.ending)"))
         }
         report(outcome, spec: resolved.spec, policy: resolved.policy?.compiled, violations: violations)
-        // Like bubblewrap, whose outer process exits once its init reports the status: the status is known, so
-        // the jail's mount namespace (held since the start, so the command's exit did not wait for its
-        // teardown) and Pit's own address space are released by a helper after Pit has exited.
-        if pit_release_in_background(outcome.mountNamespace) < 0, outcome.mountNamespace >= 0 { close(outcome.mountNamespace) }
+        // The jail's mount namespace and Pit's address space go with the helper, once Pit has exited
+        // (Launcher.releaseAfterExit).
         exit(outcome.exitStatus)
     }
 
