@@ -509,57 +509,64 @@ pid_t pit_child_spawn(const struct pit_program *program, unsigned long flags, vo
 
 static char release_stack[16384] __attribute__((aligned(16)));
 
-struct release_args { int keep; int pit; };
+enum { RELEASE_MAX_KEEP = 4 };
+/// The fds the helper keeps (ascending, -1 entries unused), pit's pidfd among them.
+struct release_args { int keep[RELEASE_MAX_KEEP + 1]; int count; int pit; };
 static struct release_args release_args;
 
-/// Closes every fd but `a` and `b` (either may be -1). close_range where the kernel has it, else one by one.
-static void close_all_but(int a, int b) {
-    if (a > b) { int t = a; a = b; b = t; }   // a <= b
+/// Closes every fd but the `count` ascending ones in `keep`. close_range where the kernel has it, else one by one.
+static void close_all_but(const int *keep, int count) {
 #if defined(SYS_close_range)
     long rc = 0;
     int from = 0;
-    int keep[2] = { a, b };
-    for (int i = 0; i < 2 && rc == 0; i++) {
-        if (keep[i] < 0) continue;
+    for (int i = 0; i < count && rc == 0; i++) {
         if (keep[i] > from) rc = SC3(SYS_close_range, from, keep[i] - 1, 0);
         from = keep[i] + 1;
     }
     if (rc == 0) rc = SC3(SYS_close_range, from, ~0U, 0);
     if (rc == 0) return;
 #endif
-    for (int fd = 0; fd < 1024; fd++) if (fd != a && fd != b) SC1(SYS_close, fd);
+    for (int fd = 0, i = 0; fd < 1024; fd++) {
+        if (i < count && fd == keep[i]) { i++; continue; }
+        SC1(SYS_close, fd);
+    }
 }
 
 static int release_main(void *argument) {
     const struct release_args *args = argument;
     // First drop every other fd at once: the caller's pipes must reach end-of-file when pit exits, not when
     // this does.
-    close_all_but(args->keep, args->pit);
+    close_all_but(args->keep, args->count);
     // Then wait for pit to exit, through a pidfd pit opened on itself before the clone: by the time this
     // runs, pit may be gone already (getppid() would name whoever adopted this process, which never exits).
-    // A new process usually runs first on its parent's CPU: dropping `keep` (a mount namespace: its
-    // unmounts, then an RCU grace period) would otherwise hold pit up before its exit, the very wait this
-    // helper exists to take off pit's way (130 us a launch, measured).
     if (args->pit >= 0) {
         struct pollfd until_exit = { .fd = args->pit, .events = POLLIN, .revents = 0 };
         while (SC5(SYS_ppoll, &until_exit, 1, NULL, NULL, 0) == -EINTR) {}
-        SC1(SYS_close, args->pit);
     }
-    if (args->keep >= 0) SC1(SYS_close, args->keep);   // the last reference to what `keep` holds
-    child_exit(0);                                       // and with this process, the last user of the shared memory
+    // The last references to what the kept fds hold, then with this process the last user of the memory.
+    for (int i = 0; i < args->count; i++) SC1(SYS_close, args->keep[i]);
+    child_exit(0);
     return 0;
 }
 
-pid_t pit_release_in_background(int keep) {
+pid_t pit_release_in_background(const int *keep, int count) {
+    if (count < 0 || count > RELEASE_MAX_KEEP) { errno = EINVAL; return -1; }
     // pit's own pidfd, inherited by the helper (it gets a copy of the fd table) and closed here after the clone.
 #if defined(SYS_pidfd_open)
-    // Raw, like the child's syscalls: glibc's getpid would be one more code page to fault in before exiting.
+    // Raw, like the child's syscalls: glibc's getpid would be one more code page to fault in.
     long opened = SC2(SYS_pidfd_open, SC0(SYS_getpid), 0);
     int pit = opened < 0 ? -1 : (int)opened;
 #else
     int pit = -1;
 #endif
-    release_args = (struct release_args){ .keep = keep, .pit = pit };
+    struct release_args args = { .count = 0, .pit = pit };
+    for (int i = 0; i < count; i++) if (keep[i] >= 0) args.keep[args.count++] = keep[i];
+    if (pit >= 0) args.keep[args.count++] = pit;
+    for (int i = 1; i < args.count; i++)   // ascending, for close_all_but
+        for (int j = i; j > 0 && args.keep[j - 1] > args.keep[j]; j--) {
+            int t = args.keep[j]; args.keep[j] = args.keep[j - 1]; args.keep[j - 1] = t;
+        }
+    release_args = args;
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);

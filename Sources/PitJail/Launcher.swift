@@ -140,11 +140,21 @@ public enum Launcher {
         // Opening the log walks its whole ring (~100 microseconds here): done while the child works, not while it
         // unmounts the old root (that waits for every CPU to pass an RCU grace period).
         // Not until the exec: its end-of-file would only wake Pit in the middle of the command's start.
-        let jail = try start(spec, policy: policy, untilExec: false, onViolation: onViolation, beforeExec: { jail in
-            yieldToJail()
-            if policy?.compiled.killsInKernel == true { audit = SeccompAudit.open() }
-            if releaseAfterExit { Launcher.releaseAfterExit(jail) }
-        })
+        var mountNamespace: Int32 = -1
+        let jail: RunningJail
+        do {
+            jail = try start(spec, policy: policy, untilExec: false, onViolation: onViolation, beforeExec: { jail in
+                yieldToJail()
+                if policy?.compiled.killsInKernel == true { audit = SeccompAudit.open() }
+                // Taken now: a short command may be gone by the time `start` returns.
+                if releaseAfterExit { mountNamespace = pit_mount_namespace(jail.pidfd, jail.pid) }
+            })
+        } catch {
+            if mountNamespace >= 0 { close(mountNamespace) }
+            throw error
+        }
+        if releaseAfterExit { Launcher.releaseAfterExit(holding: [mountNamespace, jail.listener]) }
+        if mountNamespace >= 0 { close(mountNamespace) }
         defer { jail.close() }
         var settled = false
         var deadline = timespec()
@@ -190,16 +200,15 @@ public enum Launcher {
 
     /// poll(2) on two fds (-1 to leave one out), without an array: returns the count and both pollfds.
     /// Like bubblewrap, whose outer process exits once its init reports the status, `pit run` exits as soon as
-    /// the command has. Two teardowns would delay that: the jail's mount namespace (its unmounts, then an RCU
-    /// grace period), which the command's exit would otherwise pay, and Pit's own address space, which Pit's
-    /// exit would. Both go to a helper made while the jail sets itself up (off the command's exit path): it
-    /// shares Pit's memory, holds the namespace, waits for Pit's exit and only then lets go of both. Without
-    /// the helper (no pidfd, clone failed), the command's exit tears the namespace down as usual.
-    static func releaseAfterExit(_ jail: RunningJail) {
-        let mountNamespace = pit_mount_namespace(jail.pidfd, jail.pid)
-        guard mountNamespace >= 0 else { return }
-        _ = pit_release_in_background(mountNamespace)
-        close(mountNamespace)   // the helper has its own copy
+    /// the command has. Three teardowns would delay that: the jail's mount namespace (its unmounts, then an RCU
+    /// grace period), which the command's exit would otherwise pay; the seccomp filter, freed with the last
+    /// task or listener that holds it (a kernel worker then releases its JIT image, on the CPU the command
+    /// exits on: ~60 us of the command's exit, measured); and Pit's own address space, which Pit's exit would
+    /// free. All go to a helper made once the jail no longer needs Pit (off the command's exit path): it
+    /// shares Pit's memory, holds the namespace and the listener (`holding`, -1 entries skipped), waits for
+    /// Pit's exit and only then lets go. Without the helper (no pidfd, clone failed) they go as usual.
+    static func releaseAfterExit(holding fds: [Int32]) {
+        _ = fds.withUnsafeBufferPointer { pit_release_in_background($0.baseAddress, Int32($0.count)) }
     }
 
     /// From the clone on, `pit run` only waits for its jail and answers it. It does so as SCHED_BATCH, whose
