@@ -60,8 +60,10 @@ let package = Package(
         .executableTarget(name: "spool-bench", dependencies: ["PitUplink"]),
         .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitProcess", "PitJail", "PitPolicy", "PitBoard", "PitTOML", "PitUplink", "PitPersona", "PitConsole",
                                                      .product(name: "SystemPackage", package: "swift-system")]),
+        // Start-up of the `pit` executable: its arguments taken from glibc instead of /proc/self/maps (argv.c).
+        .target(name: "CPitStart"),
         .executableTarget(name: "pit", dependencies: [
-            "PitJail", "PitPolicy", "PitSupervisor", "PitUplink",
+            "PitJail", "PitPolicy", "PitSupervisor", "PitUplink", "CPitStart",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["launch.order"], linkerSettings: launchOrder),
 
