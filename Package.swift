@@ -47,7 +47,13 @@ let package = Package(
             "CPitShim", "CGpiod", "PitTOML",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        .target(name: "PitUplink", dependencies: ["PitTOML", "COpenSSL", "PitProcess", "CZlib"], exclude: ["EVENTS.md"]),
+        // OpenSSL's CPU detection moved from every process start to OpenSSL's first use (cpuid.c). -u keeps
+        // the wrapped function linked: with --wrap, nothing else would pull it out of libcrypto.a.
+        .target(name: "COpenSSLStart", linkerSettings: [
+            .unsafeFlags(["-Xlinker", "--wrap=OPENSSL_cpuid_setup", "-Xlinker", "-u", "-Xlinker", "OPENSSL_cpuid_setup"],
+                         .when(configuration: .release)),
+        ]),
+        .target(name: "PitUplink", dependencies: ["PitTOML", "COpenSSL", "COpenSSLStart", "PitProcess", "CZlib"], exclude: ["EVENTS.md"]),
         .executableTarget(name: "uplink-bench", dependencies: ["PitUplink"]),
         .executableTarget(name: "dns-bench", dependencies: ["PitUplink"]),
         .target(name: "PitConsole"),
@@ -70,7 +76,7 @@ let package = Package(
         .testTarget(name: "PitTOMLTests", dependencies: ["PitTOML"]),
         .testTarget(name: "PitPolicyTests", dependencies: ["PitPolicy", "PitHash"]),
         .testTarget(name: "PitBoardTests", dependencies: ["PitBoard", "PitTOML", "CPitShim"]),
-        .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "spool-writer", "pit"]),
+        .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "spool-writer", "pit", "PitTestSupport"]),
         .testTarget(name: "PitConsoleTests", dependencies: ["PitConsole", "CPitShim"]),
         // Helpers for tests that drive the real `pit` (spawn, capture, scratch directories).
         .target(name: "PitTestSupport", path: "Tests/PitTestSupport"),

@@ -36,10 +36,3 @@ __attribute__((swiftcall)) void _swift_stdlib_overrideUnsafeArgvArgc(char **argv
 }
 #endif
 
-int pit_start_captures_arguments(void) {
-#if defined(__GLIBC__)
-    return start_argv != 0;
-#else
-    return 0;
-#endif
-}
