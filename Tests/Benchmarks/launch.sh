@@ -16,6 +16,7 @@ trap 'rm -rf "$out"' EXIT
 # through a shared mapping, which leaves the file's page cache in 4 KiB pages; a copied or read-in file is
 # cached in large folios, and starts ~0.13 ms faster here (measured, interleaved, same binary).
 install -m 0755 .build-static/release/pit "$out/pit"
+sync   # the copy's 40 MB are written back now, not while the launchers are timed
 pit=$out/pit
 bench=$PWD/.build-static/release/launch-bench
 policy=$PWD/policies/bench-90.policy
