@@ -94,8 +94,8 @@ enum RunCommand {
         case .signaled(let signal, _): events?.append(.serviceExit(jail: resolved.spec.name, signal: signal, message: "\(outcome.ending)"))
         }
         report(outcome, spec: resolved.spec, policy: resolved.policy?.compiled, violations: violations)
-        // The jail's mount namespace and Pit's address space go with the helper, once Pit has exited
-        // (Launcher.releaseAfterExit).
+        // The jail's mount namespace, its seccomp filter and Pit's address space go with the helper, once Pit
+        // has exited (Launcher.releaseAfterExit).
         exit(outcome.exitStatus)
     }
 
