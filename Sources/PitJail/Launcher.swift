@@ -144,7 +144,6 @@ public enum Launcher {
         do {
             // Not until the exec: its end-of-file would only wake Pit in the middle of the command's start.
             jail = try start(spec, policy: policy, untilExec: false, onViolation: onViolation, beforeExec: { jail in
-                yieldToJail()
                 if policy?.compiled.killsInKernel == true { audit = SeccompAudit.open() }
                 // Taken now: a short command may be gone by the time `start` returns.
                 if releaseAfterExit { mountNamespace = pit_mount_namespace(jail.pidfd, jail.pid) }
@@ -209,17 +208,6 @@ public enum Launcher {
     /// only then lets go. Without the helper (no pidfd, clone failed) they go as usual.
     static func releaseAfterExit(holding fds: [Int32]) {
         _ = fds.withUnsafeBufferPointer { pit_release_in_background($0.baseAddress, Int32($0.count)) }
-    }
-
-    /// From the clone on, `pit run` only waits for its jail and answers it. It does so as SCHED_BATCH, whose
-    /// wake-ups do not preempt the running task: on a CPU it shares with the jail (the scheduler usually
-    /// puts a new child on its parent's CPU), the listener's announcement or hang-up and the command's
-    /// exit then wait for the jail to block instead of interrupting its setup or its exit (about -60 us a
-    /// launch with a policy, -40 without, measured). Called after the clone, so the jail keeps the caller's
-    /// policy (SCHED_RESET_ON_FORK would not reset a batch one). Failure only costs that time: ignored.
-    static func yieldToJail() {
-        var parameters = sched_param(sched_priority: 0)
-        _ = sched_setscheduler(0, SCHED_BATCH, &parameters)
     }
 
     /// poll(2) on two fds (-1 to leave one out), without an array: returns the count and both pollfds.

@@ -14,16 +14,6 @@ final class RunIsolationTests: XCTestCase {
         XCTAssertEqual(Array(out.suffix(2)), ["99999", "99999"])
     }
 
-    func test_commandKeepsTheCallersSchedulingPolicy() {
-        // Pit waits for the jail as SCHED_BATCH (Launcher.yieldToJail), switched after the clone: the command
-        // must run with the policy of whoever started Pit, here the test's SCHED_OTHER.
-        XCTAssertEqual(sched_getscheduler(0), SCHED_OTHER)
-        let r = Pit.run(["--", "/bin/grep", "^policy", "/proc/self/sched"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let policy = r.stdout.split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "\n" }).last.map(String.init)
-        XCTAssertEqual(policy, "\(SCHED_OTHER)", r.stdout)
-    }
-
     func test_defaultUserIsNobodyNotRoot() {
         let r = Pit.run(["--", "/bin/sh", "-c", "id -u; id -g; id -G"])
         XCTAssertEqual(lines(r.stdout), ["65534", "65534", "65534"], r.stderr)
