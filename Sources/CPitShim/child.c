@@ -550,6 +550,10 @@ static int release_main(void *argument) {
 }
 
 pid_t pit_release_in_background(const int *keep, int count) {
+    // One helper per process: it runs on release_stack and reads release_args until it exits, both shared
+    // with this process (CLONE_VM), so a second helper would write over the first one's.
+    static int started;
+    if (started) { errno = EBUSY; return -1; }
     if (count < 0 || count > RELEASE_MAX_KEEP) { errno = EINVAL; return -1; }
     // pit's own pidfd, inherited by the helper (it gets a copy of the fd table) and closed here after the clone.
 #if defined(SYS_pidfd_open)
@@ -572,6 +576,7 @@ pid_t pit_release_in_background(const int *keep, int count) {
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     char *top = (char *)(((uintptr_t)release_stack + sizeof release_stack) & ~(uintptr_t)15);
     pid_t pid = clone(release_main, top, CLONE_VM | SIGCHLD, &release_args);
+    if (pid > 0) started = 1;
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (pit >= 0) SC1(SYS_close, pit);

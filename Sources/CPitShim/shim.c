@@ -2,10 +2,8 @@
 #include "CPitShim.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <pty.h>
 #include <stdio.h>
-#include <grp.h>
-#include <net/if.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -112,7 +110,6 @@ int pit_signalfd_next(int fd) {
 }
 
 // PitBoard: watchdog ioctls.
-#include <sys/ioctl.h>
 
 int pit_wdt_getsupport(int fd, struct watchdog_info *info) { return ioctl(fd, WDIOC_GETSUPPORT, info); }
 int pit_wdt_getstatus(int fd, int *flags) { return ioctl(fd, WDIOC_GETSTATUS, flags); }
@@ -197,10 +194,6 @@ long pit_peer_uid(int socket) {
 }
 
 int pit_accept(int socket) { return accept4(socket, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK); }
-
-#include <fcntl.h>
-#include <pty.h>
-#include <unistd.h>
 
 int pit_tty_openpty(int *master, int *slave, char *name, size_t name_len) {
     int m = -1, s = -1;

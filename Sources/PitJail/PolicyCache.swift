@@ -11,7 +11,10 @@ import PitHash
 /// be a forged sandbox), and only for policies without `#include` (an included file could change under the
 /// same key) whose denials are reported (the summaries a KILL-rule policy needs at start are not kept).
 enum PolicyCache {
-    static let directory = "/run/pit/policy-cache"
+    /// StaticStrings: NUL-terminated already, so the launch path passes them to the kernel without a conversion
+    /// (see fileKey). `parent` is the part of the path Pit creates above the cache.
+    static let parent: StaticString = "/run/pit"
+    static let directory: StaticString = "/run/pit/policy-cache"
     static let format = "PITBPF2"
 
     static func key(_ source: PolicySource, arch: SeccompArch) -> String? {
@@ -51,7 +54,7 @@ enum PolicyCache {
 
     static func load(_ key: [UInt8], file source: String, arch: SeccompArch) -> JailPolicy? {
         guard trustedDirectory(create: false) else { return nil }
-        var path = Array(directory.utf8)
+        var path = Array(UnsafeBufferPointer(start: directory.utf8Start, count: directory.utf8CodeUnitCount))
         path.append(UInt8(ascii: "/"))
         path.append(contentsOf: key)
         path.append(0)
@@ -114,10 +117,10 @@ enum PolicyCache {
         return JailPolicy(compiled: compiled, outcome: outcome)
     }
 
-    /// Stores the entry under the text's key and, for a policy read from a file, under the file's identity
-    /// too (see `fileKey`).
-    static func store(_ key: String, fileKey: [UInt8]?, _ policy: JailPolicy) {
-        store(key, policy)
+    /// Stores the entry under the text's key (nil: already there) and, for a policy read from a file, under the
+    /// file's identity too (see `fileKey`).
+    static func store(_ key: String?, fileKey: [UInt8]?, _ policy: JailPolicy) {
+        if let key { store(key, policy) }
         if let fileKey { store(String(decoding: fileKey, as: UTF8.self), policy) }
     }
 
@@ -127,18 +130,17 @@ enum PolicyCache {
                       "arches=\(policy.compiled.arches.map(\.name).joined(separator: ","))",
                       "default=\(name(policy.compiled.defaultAction))", "outcome=\(name(policy.outcome))"].joined(separator: "\n") + "\n\n"
         let bytes = Array(header.utf8) + policy.compiled.program
-        let temporary = directory + "/.\(key).\(getpid())"
+        let temporary = "\(directory)/.\(key).\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return }
         let written = write(fd, bytes, bytes.count)
         close(fd)
-        if written == bytes.count { rename(temporary, directory + "/" + key) } else { unlink(temporary) }
+        if written == bytes.count { rename(temporary, "\(directory)/\(key)") } else { unlink(temporary) }
     }
 
     /// Root-owned and writable by nobody else, along the whole path that Pit creates.
     private static func trustedDirectory(create: Bool) -> Bool {
-        // StaticStrings: NUL-terminated already, no conversion (see fileKey).
-        for path: StaticString in ["/run/pit", "/run/pit/policy-cache"] {
+        for path in [parent, directory] {
             let cPath = UnsafeRawPointer(path.utf8Start).assumingMemoryBound(to: CChar.self)
             var st = stat()
             if lstat(cPath, &st) != 0 {

@@ -31,7 +31,7 @@ public struct JailPolicy: Sendable {
         guard let key = PolicyCache.key(source, arch: arch) else { return try compileUncached(source, arch: arch) }
         // An entry by the file's identity only for a policy cached by its text: not one with #include.
         if let cached = PolicyCache.load(key, source: source, arch: arch) {
-            if let fileKey { PolicyCache.store(String(decoding: fileKey, as: UTF8.self), cached) }
+            PolicyCache.store(nil, fileKey: fileKey, cached)
             return cached
         }
         let policy = try compileUncached(source, arch: arch)

@@ -196,8 +196,8 @@ final class RunLifecycleTests: XCTestCase {
     }
 
     func test_nothingOfPitOutlivesItsExitForLong() throws {
-        // pit run leaves the jail's mount namespace and its own address space to a helper that waits for pit's
-        // exit. That helper once waited on getppid(): when it ran after pit had exited, that named its adopter,
+        // pit run leaves the jail's mount namespace, its seccomp listener and its own address space to a helper
+        // that waits for pit's exit. That helper once waited on getppid(): when it ran after pit had exited, that named its adopter,
         // and it waited forever (half of all launches left a process and a mount namespace behind).
         let marker = "outlive\(getpid())"
         for _ in 0..<12 {

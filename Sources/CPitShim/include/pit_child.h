@@ -108,7 +108,8 @@ pid_t pit_child_spawn(const struct pit_program *program, unsigned long flags, vo
 /// Whatever the last reference released (a jail's mount namespace, whose teardown waits for an RCU grace
 /// period; a seccomp filter, held by its listener, whose JIT image a kernel worker then frees; the caller's own
 /// address space, which its exit then leaves to the helper) is released there, after the caller has exited.
-/// Signals stay blocked in the helper. Returns its pid or -1.
+/// Signals stay blocked in the helper. Once per process (it has one stack): later calls fail with EBUSY.
+/// Returns its pid or -1.
 pid_t pit_release_in_background(const int *keep, int count);
 
 #endif
