@@ -13,8 +13,10 @@ swift build -c release -Xswiftc -static-executable --product launch-bench --scra
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 # The executable as a system has it: installed (copied), like /usr/bin/bwrap. The linker writes its output
-# through a shared mapping, which leaves the file's page cache in 4 KiB pages; a copied or read-in file is
-# cached in large folios, and starts ~0.13 ms faster here (measured, interleaved, same binary).
+# through a shared mapping, which leaves the file's page cache in 4 KiB pages; a copied file is cached in large
+# folios, and starts ~0.13 ms faster here (measured, interleaved, same binary). The page cache's state still
+# matters: a copy whose cache was dropped and read back takes ~10 more page faults (156 -> 167), and so does
+# one left cached for ~20 minutes (-> 163). Compare builds only as copies installed at the same moment.
 install -m 0755 .build-static/release/pit "$out/pit"
 sync   # the copy's 40 MB are written back now, not while the launchers are timed
 pit=$out/pit
