@@ -2,8 +2,9 @@ import Glibc
 import PitPolicy
 import PitHash
 
-/// Compiled jail policies kept between launches, keyed by the SHA-256 of the policy text, the architecture and
-/// this cache's format: compiling a ~90-syscall policy with libseccomp costs more than the rest of a launch.
+/// Compiled jail policies kept between launches, keyed by the SHA-256 of the policy text, the architecture,
+/// this cache's format and the compiler's identity (`compilerIdentity`: this very executable and libseccomp's
+/// version, so an upgraded Pit never loads a filter an older compiler built): compiling a ~90-syscall policy with libseccomp costs more than the rest of a launch.
 /// A policy file's entry is also kept under the file's identity (`fileKey`), so a launch that finds it does
 /// not read or hash the file at all (~120 us of a `pit run` with the 90-syscall policy).
 ///
@@ -15,12 +16,34 @@ enum PolicyCache {
     /// (see fileKey). `parent` is the part of the path Pit creates above the cache.
     static let parent: StaticString = "/run/pit"
     static let directory: StaticString = "/run/pit/policy-cache"
-    static let format = "PITBPF2"
+    static let format = "PITBPF3"
+
+    /// Who compiled an entry: the executable (device, inode, size, modification time: a rebuilt or upgraded `pit`
+    /// is another file) and the libseccomp it links. A filter is a function of its text *and* of the compiler:
+    /// after an upgrade without a reboot (/run survives it), or in a test run of a changed compiler, an entry
+    /// keyed by the text alone would hand the jail a filter the old compiler built.
+    static let compilerIdentity: [UInt8] = {
+        var identity: [UInt8] = Array("exe-".utf8)
+        var st = stat()
+        if stat("/proc/self/exe", &st) == 0 {
+            Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_dev), to: &identity, then: UInt8(ascii: "-"))
+            Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_ino), to: &identity, then: UInt8(ascii: "-"))
+            Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_size), to: &identity, then: UInt8(ascii: "-"))
+            Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_mtim.tv_sec), to: &identity, then: UInt8(ascii: "."))
+            Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_mtim.tv_nsec), to: &identity, then: UInt8(ascii: "-"))
+        } else {
+            identity.append(contentsOf: "unknown-".utf8)
+        }
+        identity.append(contentsOf: PolicyCompiler.libseccompVersion.utf8)
+        return identity
+    }()
 
     static func key(_ source: PolicySource, arch: SeccompArch) -> String? {
         let text = Array(source.text.utf8)
         guard geteuid() == 0, !Bytes.contains(text, Array("#include".utf8)) else { return nil }
         var keyed = Array(format.utf8)
+        keyed.append(0)
+        keyed.append(contentsOf: compilerIdentity)
         for part in [arch.name, source.file] { keyed.append(0); keyed.append(contentsOf: part.utf8) }
         keyed.append(0)
         keyed.append(contentsOf: text)
@@ -45,6 +68,9 @@ enum PolicyCache {
         Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_ctim.tv_sec), to: &key, then: UInt8(ascii: "."))
         Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_ctim.tv_nsec), to: &key, then: UInt8(ascii: "-"))
         key.append(contentsOf: arch.name.utf8)
+        // The compiler's identity, hashed to keep the name short: its text would double the file name.
+        key.append(UInt8(ascii: "-"))
+        key.append(contentsOf: SHA256.hex(compilerIdentity).prefix(16).utf8)
         return key
     }
 
@@ -125,7 +151,9 @@ enum PolicyCache {
     }
 
     static func store(_ key: String, _ policy: JailPolicy) {
-        guard policy.compiled.needsListener, trustedDirectory(create: true) else { return }
+        // A filter that stops every execve is refused at start (JailOptions); a cached one carries no summaries to
+        // tell, so it is never stored.
+        guard policy.compiled.needsListener, !policy.compiled.stopsEveryExecve, trustedDirectory(create: true) else { return }
         let header = [format, "file=\(policy.compiled.file)", "hash=\(policy.compiled.hash)", "arch=\(policy.compiled.arch.name)",
                       "arches=\(policy.compiled.arches.map(\.name).joined(separator: ","))",
                       "default=\(name(policy.compiled.defaultAction))", "outcome=\(name(policy.outcome))"].joined(separator: "\n") + "\n\n"

@@ -74,6 +74,16 @@ public struct CompiledPolicy: Sendable {
         return defaultAction == .allow
     }
 
+    /// Whether the filter itself stops every execve (a KILL or ERRNO rule, or such a default), so that not even
+    /// Pit's own exec into the jail gets through to the listener. False for a filter rebuilt from the cache (only
+    /// filters that pass this check are cached).
+    public var stopsEveryExecve: Bool {
+        guard case .success(.syscall(_, let nr)) = SyscallNames.resolve("execve", arch: arch) else { return false }
+        let passing: [PolicyAction] = [.allow, .report, .log]
+        guard let summary = syscalls.first(where: { $0.number == nr }) else { return !passing.contains(defaultAction) }
+        return !summary.actions.contains(where: passing.contains) && !(summary.conditional && passing.contains(defaultAction))
+    }
+
     public func syscallName(number: Int) -> String? {
         SyscallNames.name(number: number, arch: arch)
     }
@@ -133,6 +143,32 @@ public enum PolicyCompiler {
     /// The kernel's BPF_MAXINSNS for one classic program.
     public static let maxInstructions = 4096
 
+    /// The libseccomp this process runs with ("libseccomp-2.5.4"): part of the compiler's identity.
+    public static var libseccompVersion: String {
+        guard let v = seccomp_version() else { return "libseccomp-unknown" }
+        return "libseccomp-\(v.pointee.major).\(v.pointee.minor).\(v.pointee.micro)"
+    }
+
+    /// The namespace flags of clone(2) and unshare(2): a jail's process asking for any of these wants a new
+    /// namespace from inside the jail. A user namespace gives it every capability over new network, mount...
+    /// namespaces of its own, and with them the kernel's least-hardened code (netfilter's setsockopt of
+    /// CVE-2021-22555 and its relatives, mount code, /proc/sys/net). clone's low byte is its exit signal, so
+    /// CLONE_NEWTIME (0x80) can only be asked through unshare (and clone3, which a filter cannot read).
+    public static let cloneNamespaceFlags: UInt64 = 0x7E02_0000     // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
+    public static let unshareNamespaceFlags: UInt64 = 0x7E02_0080   // the same and CLONE_NEWTIME
+
+    /// Whether a reported syscall is a request for a new namespace (or to join one) that Pit refuses by default:
+    /// the listener answers it with EPERM (the syscall fails, the process lives, the attempt is reported).
+    public static func isNamespaceRequest(_ name: String?, args: [UInt64]) -> Bool {
+        guard let name, let flags = args.first else { return false }
+        switch name {
+        case "clone": return flags & cloneNamespaceFlags != 0
+        case "unshare": return flags & unshareNamespaceFlags != 0
+        case "setns": return true
+        default: return false
+        }
+    }
+
     public static func compile(_ source: PolicySource, arch: SeccompArch = .native,
                                extraArches: [SeccompArch] = []) throws(PolicyError) -> CompiledPolicy {
         try compile(source, arch: arch, extraArches: extraArches, binaryTree: true)
@@ -148,8 +184,13 @@ public enum PolicyCompiler {
     /// A syscall made through an architecture the filter does not accept (an ia32 `int 0x80` in an x86_64
     /// process, an x32 number) gets KILL_PROCESS; with `reportBadArch`, REPORT instead whenever the filter has
     /// a listener anyway (a REPORT default or rule), so that the listener judges it like any violation.
+    ///
+    /// `refuseNamespaces` (every jail's filter): clone and unshare with namespace flags, and setns, are REPORTed
+    /// (the listener answers EPERM) wherever the policy would let them run, unless a rule of the policy for that
+    /// syscall has an argument condition: that is the policy's explicit word on it, and it stands.
     public static func compile(_ ast: PolicyAST, arch: SeccompArch = .native, extraArches: [SeccompArch] = [],
-                               binaryTree: Bool = true, reportBadArch: Bool = false) throws(PolicyError) -> CompiledPolicy {
+                               binaryTree: Bool = true, reportBadArch: Bool = false,
+                               refuseNamespaces: Bool = false) throws(PolicyError) -> CompiledPolicy {
         var arches = [arch]
         for a in extraArches + ast.arches.compactMap({ SeccompArch(name: $0.name) }) where !arches.contains(a) {
             arches.append(a)
@@ -162,7 +203,9 @@ public enum PolicyCompiler {
         let defaultAction = ast.use.defaultAction
 
         var plans: [ArchPlan] = []
-        for a in arches { plans.append(try plan(rules, defaultAction: defaultAction, arch: a, file: ast.file)) }
+        for a in arches {
+            plans.append(try plan(rules, defaultAction: defaultAction, arch: a, file: ast.file, refuseNamespaces: refuseNamespaces))
+        }
 
         let usesReport = defaultAction == .report || plans.contains { $0.summaries.contains { $0.actions.contains(.report) } }
         let badArchAction: PolicyAction = reportBadArch && usesReport ? .report : .killProcess
@@ -218,7 +261,8 @@ public enum PolicyCompiler {
         var skipped: [String]
     }
 
-    static func plan(_ flat: [FlatRule], defaultAction: PolicyAction, arch: SeccompArch, file: String) throws(PolicyError) -> ArchPlan {
+    static func plan(_ flat: [FlatRule], defaultAction: PolicyAction, arch: SeccompArch, file: String,
+                     refuseNamespaces: Bool = false) throws(PolicyError) -> ArchPlan {
         // Group the rules by syscall number, keeping policy order (first match wins, as in kafel).
         var order: [Int] = []
         var bySyscall: [Int: (name: String, rules: [(PolicyAction, DNF, SourceLocation)])] = [:]
@@ -252,9 +296,27 @@ public enum PolicyCompiler {
         // clone3 passes its flags in memory, where seccomp cannot look: unless the policy says
         // otherwise, answer ENOSYS so that glibc falls back to clone(), whose flags can be filtered.
         var implicit: Set<Int> = []
+        let nowhere = SourceLocation(file: file, line: 0, column: 0, lineText: "")
+        if refuseNamespaces {
+            for (syscall, mask) in [("clone", cloneNamespaceFlags), ("unshare", unshareNamespaceFlags), ("setns", 0)] {
+                guard case .success(.syscall(let name, let nr)) = SyscallNames.resolve(syscall, arch: arch) else { continue }
+                let written = bySyscall[nr]?.rules ?? []
+                if written.contains(where: { $0.1 != [[]] }) { continue }          // the policy filters its arguments
+                let first = written.first?.0 ?? defaultAction
+                guard first == .allow || first == .log else { continue }          // refused already
+                var normalizer = Normalizer(syscallName: name, location: nowhere)
+                normalizer.args32 = !arch.is64Bit
+                // (flags & mask) != 0; setns (mask 0) whatever its arguments: its fd names the namespace.
+                let terms: DNF = mask == 0 ? [[]]
+                    : try normalizer.negate(Literal(arg: 0, op: .maskedEq, a: mask, b: 0, location: nowhere))
+                if bySyscall[nr] == nil { order.append(nr); bySyscall[nr] = (name, []) }
+                bySyscall[nr]!.rules.insert((.report, terms, nowhere), at: 0)
+                implicit.insert(nr)
+            }
+        }
         if case .success(.syscall(let name, let nr)) = SyscallNames.resolve("clone3", arch: arch), bySyscall[nr] == nil {
             order.append(nr)
-            bySyscall[nr] = (name, [(.errno(ENOSYS), [[]], SourceLocation(file: file, line: 0, column: 0, lineText: ""))])
+            bySyscall[nr] = (name, [(.errno(ENOSYS), [[]], nowhere)])
             implicit.insert(nr)
         }
 

@@ -152,10 +152,11 @@ final class PolicyCacheTests: XCTestCase {
     func test_forgedCacheEntryIsUsedOnlyFromARootOnlyDirectory() throws {
         let policy = "POLICY forge\(getpid()) { REPORT { uname } } USE forge\(getpid()) DEFAULT ALLOW"
         XCTAssertTrue(Pit.run(["--seccomp-string", policy, "--", "/bin/uname"]).stderr.contains("violation: uname("))
-        // The entry's name: SHA-256 of format, arch, file and text (see PolicyCache.key).
-        let key = Process.run(["/bin/sh", "-c", "printf 'PITBPF2\\0x86_64\\0<seccomp-string>\\0%s' \"$0\" | sha256sum | cut -d' ' -f1", policy]).stdout
-            .filter { $0.isHexDigit }
-        let path = "/run/pit/policy-cache/" + key
+        // The entry's name hashes the compiler's identity too (see PolicyCache.key): find it by the policy's hash
+        // in its header instead, the newest such entry (an older one would be another compiler's).
+        let hash = Process.run(["/bin/sh", "-c", "printf '%s' \"$0\" | sha256sum | cut -d' ' -f1", policy]).stdout.filter { $0.isHexDigit }
+        let path = Process.run(["/bin/sh", "-c", "ls -t $(grep -l -a \"hash=$0\" -r /run/pit/policy-cache) | head -1", hash]).stdout
+            .filter { $0 != "\n" }
         let original = try XCTUnwrap(readText(path), "no cache entry at \(path)")
         defer {
             chmod("/run/pit/policy-cache", 0o700)
