@@ -233,6 +233,39 @@ static long do_mount(struct child *c, const struct pit_step *s) {
     return SC5(SYS_mount, source, target, text(c, s->s3), flags, text(c, s->s4));
 }
 
+static int is_directory(int fd);
+
+/// Puts a kernel knob under the jail's procfs out of reach (see Mounts.guardProc). The path is walked with
+/// O_NOFOLLOW from the procfs's own fd: nothing in /proc/<pid> is involved, so no process can redirect it.
+static long proc_guard(struct child *c, const struct pit_step *s) {
+    char path_buffer[32], source_buffer[32];
+    long fd = SC3(SYS_openat, slot_fd(c, s->fd1), text(c, s->s1), PATH_FLAGS | O_NOFOLLOW);
+    if (fd == -ENOENT) return 0;             // this kernel has no such file (timer_stats, sched_debug...)
+    if (fd < 0) return fd;
+    const char *target = fd_path(path_buffer, (int)fd);
+    long rc;
+    if (s->n1 == PIT_PROC_READ_ONLY) {
+        rc = SC5(SYS_mount, target, target, 0, MS_BIND | MS_REC, 0);
+        if (rc == 0) {
+            // The fd still names the covered inode: reopen the path to reach the new mount's root.
+            long mounted = SC3(SYS_openat, slot_fd(c, s->fd1), text(c, s->s1), PATH_FLAGS | O_NOFOLLOW);
+            if (mounted < 0) { rc = mounted; }
+            else {
+                const char *top = fd_path(source_buffer, (int)mounted);
+                unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+                rc = SC5(SYS_mount, 0, top, 0, flags | locked_flags(top), 0);
+                SC1(SYS_close, mounted);
+            }
+        }
+    } else if (is_directory((int)fd)) {
+        rc = SC5(SYS_mount, "tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=1,mode=0555");
+    } else {
+        rc = SC5(SYS_mount, fd_path(source_buffer, slot_fd(c, s->fd2)), target, 0, MS_BIND, 0);
+    }
+    SC1(SYS_close, fd);
+    return rc;
+}
+
 static int is_directory(int fd) {
     long probe = SC3(SYS_openat, fd, ".", PATH_FLAGS);
     if (probe < 0) return 0;
@@ -385,6 +418,7 @@ static long find_program(struct child *c, const struct pit_step *s, int32_t *sub
 static long run_step(struct child *c, const struct pit_step *s, int32_t *sub) {
     switch (s->op) {
     case PIT_OP_CLOSE_FD: return SC1(SYS_close, s->n1);
+    case PIT_OP_PROC_GUARD: return proc_guard(c, s);
     case PIT_OP_MKNOD: {
         // The kernel's dev_t encoding for small numbers: major in bits 8-19, minor in 0-7 and 20-31.
         unsigned long dev = (s->n2 & 0xff) | ((s->n1 & 0xfff) << 8) | ((s->n2 & ~0xffUL) << 12);

@@ -32,6 +32,7 @@ public struct JailOptions: Sendable, Equatable {
     public var timeLimit: Sourced<String>?
     public var userns: Sourced<Bool>?
     public var usernsRangeStart: Sourced<String>?
+    public var lowPorts: [Sourced<String>] = []
     public var netns: Sourced<Bool>?
     public var utsns: Sourced<Bool>?
     public var hostname: Sourced<String>?
@@ -67,6 +68,7 @@ public struct JailOptions: Sendable, Equatable {
         merged.env = env + cli.env
         merged.keepCaps = cli.keepCaps.isEmpty ? keepCaps : cli.keepCaps
         merged.rlimits = rlimits + cli.rlimits
+        merged.lowPorts = cli.lowPorts.isEmpty ? lowPorts : cli.lowPorts
         return merged
     }
 
@@ -172,6 +174,17 @@ extension JailOptions {
                 throw ConfigError(user?.origin ?? "--user", "uid/gid \(uid)/\(gid) is outside the user namespace's mapped range 0-\(namespaces.userRangeSize - 1)")
             }
         }
+        for entry in lowPorts {
+            for item in entry.value.split(separator: ",") {
+                guard let port = UInt16(item.trimmingSpaces()), (1...1023).contains(port) else {
+                    throw ConfigError(entry.origin, "'\(item)' is not a port below 1024 (ports from 1024 need nothing)")
+                }
+                guard namespaces.userRangeStart != nil, !namespaces.network else {
+                    throw ConfigError(entry.origin, "low ports are for a jail in a user namespace sharing the host's network (userns = true, no netns); without a user namespace keep CAP_NET_BIND_SERVICE")
+                }
+                namespaces.lowPorts.append(port)
+            }
+        }
         if let hostname, !namespaces.uts {
             throw ConfigError(hostname.origin, "a hostname needs its own UTS namespace (--utsns): the jail shares the host's by default")
         }
@@ -215,12 +228,12 @@ extension JailOptions {
             origin = policyFile.origin
             do { policy = try JailPolicy.compile(path: policyFile.value, arch: arch) } catch { throw ConfigError(origin, error.description) }
         } else {
-            return nil
+            do { return try JailPolicy.baseline(arch: arch) } catch { throw ConfigError("baseline filter", error.description) }
         }
         // A policy whose denials are reported may leave execve out: Pit lets its own exec into the jail through
         // and every later one is a violation (a daemon that never execs cannot be made to exec a shell).
         // Without a listener, the filter itself would kill that first exec.
-        if !policy.compiled.needsListener && !policy.compiled.allows("execve") {
+        if policy.compiled.stopsEveryExecve || (!policy.compiled.needsListener && !policy.compiled.allows("execve")) {
             throw ConfigError(origin, "the policy does not allow execve: the jail could not start its command")
         }
         return policy
@@ -252,7 +265,25 @@ extension JailOptions {
         guard destination.hasPrefix("/") else { throw ConfigError(entry.origin, "destination '\(destination)' must be absolute") }
         guard normalize(destination) != "/" else { throw ConfigError(entry.origin, "use --chroot to bind a directory as /") }
         guard Accounts.exists(source) else { throw ConfigError(entry.origin, "\(source): \(Accounts.whyMissing(source))") }
+        try refuseKernelTrees(source: source, destination: normalize(destination), writable: writable, origin: entry.origin)
         return .bind(source: source, destination: normalize(destination), writable: writable)
+    }
+
+    /// The host's procfs shows every host process (and each one's root at /proc/N/root) and its knobs: a jail gets
+    /// a procfs of its own, guarded (Mounts.guardProc), and never the host's. /sys holds kernel knobs too: it is
+    /// bound only read-only. Checked on the real path, so a symlink to /proc is refused as well.
+    static func refuseKernelTrees(source: String, destination: String, writable: Bool, origin: String) throws(ConfigError) {
+        let real = realpath(source, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? source
+        func under(_ path: String, _ tree: String) -> Bool { path == tree || path.hasPrefix(tree + "/") }
+        if under(real, "/proc") {
+            throw ConfigError(origin, "\(source): binding the host's /proc would show the jail every host process; the jail has a /proc of its own")
+        }
+        if under(destination, "/proc") {
+            throw ConfigError(origin, "\(destination): the jail's /proc is its own procfs (guarded by Pit); bind elsewhere")
+        }
+        if writable && under(real, "/sys") {
+            throw ConfigError(origin, "\(source): /sys holds kernel knobs; bind it read-only (binds, not binds_rw)")
+        }
     }
 
     static func parseTmpfs(_ entry: Sourced<String>) throws(ConfigError) -> MountSpec {

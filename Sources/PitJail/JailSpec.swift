@@ -107,6 +107,9 @@ public struct NamespaceSpec: Sendable, Equatable {
     public var network: Bool
     public var uts: Bool
     public var hostname: String?
+    /// Ports below 1024 the jail serves from its user namespace in the host's network namespace, where its root
+    /// holds no CAP_NET_BIND_SERVICE (that network namespace belongs to the host's user namespace).
+    public var lowPorts: [UInt16] = []
 
     public init(userRangeStart: UInt32? = nil, userRangeSize: UInt32 = 65536, network: Bool = false, uts: Bool = false, hostname: String? = nil) {
         self.userRangeStart = userRangeStart

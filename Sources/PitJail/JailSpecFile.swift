@@ -20,7 +20,7 @@ import PitTOML
 public enum JailSpecFile {
     static let keys: Set<String> = [
         "name", "command", "chroot", "user", "group", "groups", "binds", "binds_rw", "tmpfs", "cwd", "env",
-        "keep_caps", "rlimits", "memory_max", "pids_max", "cpu_max", "time_limit", "userns", "userns_range_start",
+        "keep_caps", "rlimits", "memory_max", "pids_max", "cpu_max", "time_limit", "userns", "userns_range_start", "low_ports",
         "netns", "utsns", "hostname", "policy", "seccomp_string", "default_binds",
     ]
 
@@ -74,6 +74,9 @@ public enum JailSpecFile {
         options.timeLimit = try number("time_limit")
         options.userns = try flag("userns")
         options.usernsRangeStart = try number("userns_range_start")
+        options.lowPorts = (try fields.integersWithPositions("low_ports") ?? []).map { item in
+            Sourced(String(item.value), origin: "\(fields.file):\(item.position.line):\(item.position.column): \(item.path)")
+        }
         options.netns = try flag("netns")
         options.utsns = try flag("utsns")
         options.hostname = try single("hostname")

@@ -58,6 +58,7 @@ enum Mounts {
         program.add(PIT_OP_MOUNT, fd2: proc, s1: "proc", s3: "proc", n1: UInt64(MS_NOSUID | MS_NODEV | MS_NOEXEC),
                     step: "mount proc", path: "/proc")
         program.close(proc)
+        guardProc(in: rootFD, &program)
 
         // /dev before the declared mounts, so a bind into it (/dev/log for Samba's audit) lands on top of it;
         // it turns read-only after them.
@@ -107,6 +108,35 @@ enum Mounts {
         }
         program.close(rootFD)
         for source in deviceSources { program.close(ChildProgram.Slot(index: Int32(source))) }
+    }
+
+    /// /proc's kernel knobs, read-only in every jail: /proc/sys checks only for uid 0, not for a capability, so
+    /// root in a jail without a user namespace could otherwise write kernel.core_pattern (a `|program` there runs
+    /// as host root on the next crash anywhere), kernel.poweroff_cmd, the hostname, vm.*, net.*. The strictest
+    /// of runc's lists (readonlyPaths, maskedPaths), bubblewrap's and NsJail's: runc's, plus the raw page maps,
+    /// the kernel log and the key owners.
+    static let procReadOnly = ["sys", "sysrq-trigger", "irq", "bus", "fs", "asound"]
+    /// Masked: kernel memory, other users' keys, timers and scheduler state of the whole machine (side channels),
+    /// hardware trees; a file gets /dev/null over it, a directory an empty read-only tmpfs.
+    static let procMasked = ["kcore", "keys", "key-users", "timer_list", "timer_stats", "sched_debug", "latency_stats",
+                             "acpi", "scsi", "kmsg", "kpagecount", "kpageflags", "kpagecgroup"]
+
+    /// Applies those lists to the jail's fresh procfs (at /proc under `rootFD`), before anything of the jail runs.
+    /// Masking makes the procfs "not fully visible", which also stops a nested user namespace from mounting a
+    /// procfs of its own (the kernel's mnt_too_revealing check): that is wanted.
+    static func guardProc(in rootFD: ChildProgram.Slot, _ program: inout ChildProgram) {
+        let null = openPath("/dev/null", step: "open", &program)
+        let proc = mountpoint("/proc", in: rootFD, directory: true, create: false, &program)
+        for name in procReadOnly {
+            program.add(PIT_OP_PROC_GUARD, fd1: proc, s1: name, n1: UInt64(PIT_PROC_READ_ONLY),
+                        step: "remount read-only", path: "/proc/" + name)
+        }
+        for name in procMasked {
+            program.add(PIT_OP_PROC_GUARD, fd1: proc, fd2: null, s1: name, n1: UInt64(PIT_PROC_MASK),
+                        step: "mask", path: "/proc/" + name)
+        }
+        program.close(proc)
+        program.close(null)
     }
 
     /// A minimal /dev: a small tmpfs holding the harmless character devices, made with mknod or, inside a user

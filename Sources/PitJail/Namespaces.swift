@@ -30,6 +30,22 @@ extension NamespaceSpec {
         program.add(PIT_OP_SETRESUID, n1: 0, step: "setresuid 0 in user namespace")
     }
 
+    /// Lets the jail's user namespace bind its low ports in the host's network namespace: lowers (never raises)
+    /// net.ipv4.ip_unprivileged_port_start to the lowest of them. The cost, said in README: from then on any
+    /// unprivileged process of the host may bind ports from there up; on the appliance the jails are the only
+    /// unprivileged processes, and each binds only what its policy and Landlock rules let it.
+    func openLowPorts() throws(JailError) {
+        guard let lowest = lowPorts.min(), userRangeStart != nil, !network else { return }
+        let path = "/proc/sys/net/ipv4/ip_unprivileged_port_start"
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .sys("open", path) }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let n = read(fd, &buffer, buffer.count - 1)
+        close(fd)
+        guard n > 0, let current = Int(String(decoding: buffer[0..<n], as: UTF8.self).filter(\.isNumber)) else { throw .sys("read", path) }
+        if current > Int(lowest) { try writeFile(path, "\(lowest)\n", step: "lower ip_unprivileged_port_start") }
+    }
+
     func configureHost(_ program: inout ChildProgram) {
         if network {
             // A new network namespace starts with loopback down; bring it up so local IPC over 127.0.0.1 works.

@@ -48,7 +48,7 @@ public struct JailPolicy: Sendable {
         // With a listener, a syscall through an architecture the filter does not accept is reported too, and
         // killed whatever the default: a kill by the filter itself would only be named in the kernel's
         // rate-limited log, without arguments (and `pit run` would have to read that log for every jail).
-        let compiled = try PolicyCompiler.compile(ast, arch: arch, reportBadArch: true)
+        let compiled = try PolicyCompiler.compile(ast, arch: arch, reportBadArch: true, refuseNamespaces: true)
         // REPORT rules, and a REPORT or ALLOW default, mean "report, then kill the process".
         let outcome: PolicyAction = (written == .report || written == .allow) ? .killProcess : written
         return JailPolicy(compiled: compiled, outcome: outcome)

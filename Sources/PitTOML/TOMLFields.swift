@@ -59,6 +59,20 @@ public struct TOMLFields: Sendable {
         return result
     }
 
+    /// Integers of an array, with where each one is and its field path.
+    public func integersWithPositions(_ key: String) throws(TOMLError) -> [(value: Int64, position: TOMLPosition, path: String)]? {
+        guard let items = try array(key) else { return nil }
+        var result: [(value: Int64, position: TOMLPosition, path: String)] = []
+        for (i, item) in items.enumerated() {
+            let itemPath = "\(fieldPath(key))[\(i)]"
+            guard case .integer(let n) = item.value else {
+                throw TOMLError(file: file, at: item.position, "\(itemPath): expected an integer, found \(item.value.typeName)")
+            }
+            result.append((n, item.position, itemPath))
+        }
+        return result
+    }
+
     // MARK: Tables
 
     public func table(_ key: String) throws(TOMLError) -> TOMLFields? {

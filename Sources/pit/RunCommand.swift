@@ -39,6 +39,7 @@ enum RunCommand {
         Option(names: ["--time-limit", "-t"], value: "SECONDS", help: "kill the jail after this wall-clock time") { $0.timeLimit = Sourced($1, origin: $2) },
         Option(names: ["--userns"], value: nil, help: "new user namespace: root inside maps to unprivileged host ids 100000+") { $0.userns = Sourced(true, origin: $2) },
         Option(names: ["--userns-range-start"], value: "ID", help: "first host id of the --userns mapping (default 100000)") { $0.usernsRangeStart = Sourced($1, origin: $2) },
+        Option(names: ["--low-ports"], value: "PORT[,PORT...]", help: "ports below 1024 a --userns jail binds in the host's network (lowers net.ipv4.ip_unprivileged_port_start)") { $0.lowPorts.append(Sourced($1, origin: $2)) },
         Option(names: ["--netns"], value: nil, help: "new network namespace (default: the host's network)") { $0.netns = Sourced(true, origin: $2) },
         Option(names: ["--utsns"], value: nil, help: "new UTS namespace (default: the host's hostname)") { $0.utsns = Sourced(true, origin: $2) },
         Option(names: ["--hostname", "-H"], value: "NAME", help: "hostname inside (needs --utsns)") { $0.hostname = Sourced($1, origin: $2) },
@@ -71,6 +72,12 @@ enum RunCommand {
         }
         let resolved: ResolvedJail
         do { resolved = try options.resolve() } catch { fail(error.description) }
+        if resolved.spec.credentials.uid == 0 && resolved.spec.namespaces.userRangeStart == nil {
+            // Allowed (NsJail and bubblewrap allow it too), but never silently: say what it exposes.
+            warn("warning: --user 0 without --userns: root in the jail is host root to every file it can see "
+                 + "(writable binds, files of uid 0) and to kernel checks that look at the uid alone; "
+                 + "/proc's knobs are read-only, but --userns maps root to an unprivileged host range")
+        }
 
         var events: EventLog?
         if let eventsPath {

@@ -9,6 +9,14 @@ final class SambaJailTests: XCTestCase {
     var dir: ScratchDirectory!
     var port = 0
     var binds: [String] = []
+    /// smbd.toml's low ports lower the host's net.ipv4.ip_unprivileged_port_start: put it back after each test.
+    var unprivilegedPortStart: String?
+
+    override func tearDown() {
+        if let unprivilegedPortStart { _ = writeText(Self.portStartPath, unprivilegedPortStart) }
+    }
+
+    static let portStartPath = "/proc/sys/net/ipv4/ip_unprivileged_port_start"
 
     override func setUpWithError() throws {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd") && fileExists("/usr/bin/smbclient"), "Samba is not installed (image/install-deps installs it)")
@@ -24,6 +32,10 @@ final class SambaJailTests: XCTestCase {
         dir.write("etc/group", "root:x:0:\nnogroup:x:65534:\n")
         dir.write("etc/hosts", "127.0.0.1 localhost \((readText("/proc/sys/kernel/hostname") ?? "").filter { $0 != "\n" })\n")
         dir.write("etc/nsswitch.conf", "hosts: files\npasswd: files\ngroup: files\n")
+        // The jails' root is host uid 200000 (smbd.toml's user namespace): its data tree is that uid's, as the
+        // supervisor makes it.
+        chownTree(dir.path + "/data", 200_000)
+        unprivilegedPortStart = readText(Self.portStartPath)
         binds = ["--bind", "\(dir.path)/etc/smb.conf:/etc/samba/smb.conf", "--bind", "\(dir.path)/etc/passwd:/etc/passwd",
                  "--bind", "\(dir.path)/etc/group:/etc/group", "--bind", "\(dir.path)/etc/hosts:/etc/hosts",
                  "--bind", "\(dir.path)/etc/nsswitch.conf:/etc/nsswitch.conf",
@@ -66,6 +78,11 @@ final class SambaJailTests: XCTestCase {
         XCTAssertNotEqual(readlinkText("/proc/\(smbd)/ns/mnt"), readlinkText("/proc/self/ns/mnt"))
         XCTAssertEqual(readlinkText("/proc/\(smbd)/ns/net"), readlinkText("/proc/self/ns/net"), "the host's network, by design")
         XCTAssertTrue((readText("/proc/\(smbd)/status") ?? "").contains("NSpid:\t\(smbd)\t1"), "smbd is PID 1 of its namespace")
+        // Root in the jail is not root on the host: its own user namespace maps it to host uid 200000.
+        XCTAssertNotEqual(readlinkText("/proc/\(smbd)/ns/user"), readlinkText("/proc/self/ns/user"), "own user namespace")
+        XCTAssertEqual((readText("/proc/\(smbd)/uid_map") ?? "").split(separator: " ").filter { !$0.isEmpty }.joined(separator: " "),
+                       "0 200000 65536\n")
+        XCTAssertTrue(status.contains("Uid:\t200000\t200000\t200000\t200000"), status)
     }
 
     func test_exploitMovesInsideTheSmbdJailAreStoppedAndReported() throws {
@@ -102,6 +119,7 @@ final class SambaJailTests: XCTestCase {
         ip(["-n", ns + "a", "addr", "add", "192.0.2.10/24", "dev", x]); ip(["-n", ns + "b", "addr", "add", "192.0.2.20/24", "dev", y])
         ip(["-n", ns + "a", "link", "set", x, "up"]); ip(["-n", ns + "b", "link", "set", y, "up"])
         mkdir(dir.path + "/data/nmbd", 0o755)
+        chownTree(dir.path + "/data", 300_000)     // nmbd.toml's user namespace
         let conf = (readText(dir.path + "/etc/smb.conf") ?? "").replacingAll("interfaces = lo", "interfaces = \(x)")
         dir.write("etc/smb.conf", conf)
         // nsenter, not `ip netns exec`: the latter remounts /sys for the namespace, hiding the cgroup hierarchies.
@@ -132,7 +150,12 @@ final class SambaJailTests: XCTestCase {
         let status = readText("/proc/\(nmbd)/status") ?? ""
         XCTAssertTrue(status.contains("Seccomp:\t2"), status)
         XCTAssertTrue(status.contains("NoNewPrivs:\t1"), status)
-        XCTAssertTrue(status.contains("CapEff:\t0000000000000400"), "only CAP_NET_BIND_SERVICE: \(status)")
+        XCTAssertTrue(status.contains("CapEff:\t0000000000000000"), "no capability at all: \(status)")
+        XCTAssertTrue(status.contains("Uid:\t300000\t"), "root of its user namespace is host uid 300000: \(status)")
+    }
+
+    private func chownTree(_ path: String, _ id: Int) {
+        XCTAssertEqual(Process.run(["/bin/chown", "-R", "\(id):\(id)", path]).status, 0)
     }
 
     private func pit_exited(_ pid: pid_t) -> Bool {

@@ -147,3 +147,12 @@ extension String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }
+
+/// Writes `text` to an existing file (a sysctl, a cgroup knob); false when it cannot.
+@discardableResult
+public func writeText(_ path: String, _ text: String) -> Bool {
+    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return text.withCString { write(fd, $0, strlen($0)) } == text.utf8.count
+}

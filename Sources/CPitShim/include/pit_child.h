@@ -47,6 +47,14 @@ enum pit_op {
                                   // a listener, wait for the parent's byte (it has copied the listener)
     PIT_OP_EXEC,                  // execve(the program FIND_PROGRAM chose, argv, envp); sub = its index
     PIT_OP_MKNOD,                 // character device s1 under fd1, major n1 minor n2, mode 0666 (whatever the umask)
+    PIT_OP_PROC_GUARD,            // s1 under the procfs at fd1 (absent: nothing to do): n1 = PIT_PROC_READ_ONLY, a
+                                  // read-only bind of itself; PIT_PROC_MASK, fd2 (/dev/null) bound over a file or an
+                                  // empty read-only tmpfs over a directory
+};
+
+enum {
+    PIT_PROC_READ_ONLY = 1,
+    PIT_PROC_MASK = 2,
 };
 
 enum {

@@ -1,0 +1,112 @@
+import PitTestSupport
+import Glibc
+import XCTest
+
+/// The walls issue 16 adds, each seen falling on its own: every test has a control where the same attempt
+/// works (on the host, or with the one wall opened), so a pass means that wall stopped it.
+final class HardeningTests: XCTestCase {
+    // MARK: /proc's kernel knobs
+
+    func test_rootWithoutUserNamespaceCannotWriteProcSys_EROFS() {
+        // Writing back the current value changes nothing, wherever it lands.
+        let attempt = "cat /proc/sys/kernel/core_pattern > /proc/sys/kernel/core_pattern && echo wrote || echo refused"
+        let jailed = Pit.run(["--user", "0", "--group", "0", "--", "/bin/sh", "-c", attempt])
+        XCTAssertEqual(lines(jailed.stdout), ["refused"], jailed.stderr)
+        XCTAssertTrue(jailed.stderr.contains("Read-only file system"), jailed.stderr)
+        // Control: the same shell as root outside a jail writes it (uid 0 is all /proc/sys asks for).
+        let host = Process.run(["/bin/sh", "-c", attempt])
+        XCTAssertEqual(lines(host.stdout), ["wrote"], host.stderr)
+    }
+
+    func test_procSysIsMountedReadOnlyAndSecretsAreMasked() {
+        let r = Pit.run(["--user", "0", "--group", "0", "--", "/bin/sh", "-c",
+                         "grep -E ' /proc/(sys|keys|timer_list|acpi) ' /proc/self/mountinfo; wc -c < /proc/keys"])
+        let mounts = lines(r.stdout).filter { $0.contains(" /proc/") }
+        let sys = mounts.first { $0.split(separator: " ")[4] == "/proc/sys" }
+        XCTAssertNotNil(sys, r.stdout + r.stderr)
+        XCTAssertTrue(sys.map { $0.split(separator: " ")[5].split(separator: ",").contains("ro") } ?? false, sys ?? "")
+        XCTAssertTrue(mounts.contains { $0.split(separator: " ")[4] == "/proc/keys" }, r.stdout)
+        XCTAssertEqual(lines(r.stdout).last, "0", "/proc/keys reads as /dev/null: \(r.stdout)")
+        // Control: the host's /proc/keys is a real file (root sees at least its own session keyring's line).
+        XCTAssertTrue(fileExists("/proc/keys"))
+    }
+
+    func test_hostProcAndWritableSysBindsAreRefusedNamingTheFlag() {
+        let proc = Pit.run(["--bind", "/proc:/hostproc", "--", "/bin/true"])
+        XCTAssertEqual(proc.status, 2)
+        XCTAssertTrue(proc.stderr.contains("--bind: /proc: binding the host's /proc"), proc.stderr)
+        let sys = Pit.run(["--bind-rw", "/sys", "--", "/bin/true"])
+        XCTAssertEqual(sys.status, 2)
+        XCTAssertTrue(sys.stderr.contains("--bind-rw: /sys: /sys holds kernel knobs"), sys.stderr)
+        // Control: /sys read-only is allowed, and stays read-only for root in the jail.
+        let readOnly = Pit.run(["--bind", "/sys", "--user", "0", "--", "/bin/sh", "-c", "echo x > /sys/kernel/uevent_helper"])
+        XCTAssertTrue(readOnly.stderr.contains("Read-only file system"), readOnly.stderr)
+    }
+
+    // MARK: nested namespaces
+
+    func test_nestedUserNamespaceIsRefusedAndReportedWithoutAPolicy() {
+        let r = Pit.run(["--", "/usr/bin/unshare", "--user", "--net", "/bin/true"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("unshare failed: Operation not permitted"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("violation: unshare(0x50000000"), r.stderr)
+        // Control: outside a jail the same unprivileged user makes both namespaces.
+        let host = Process.run(["/usr/sbin/runuser", "-u", "nobody", "--", "/usr/bin/unshare", "--user", "--net", "/bin/true"])
+        XCTAssertEqual(host.status, 0, "control: \(host.stderr)")
+    }
+
+    func test_policyAllowingUnshareStillRefusesNamespacesUnlessItFiltersTheFlags() {
+        let loose = Pit.run(["--seccomp-string", "POLICY a { ALLOW { unshare } } USE a DEFAULT ALLOW",
+                             "--", "/usr/bin/unshare", "--user", "/bin/true"])
+        XCTAssertNotEqual(loose.status, 0)
+        XCTAssertTrue(loose.stderr.contains("violation: unshare(0x10000000"), loose.stderr)
+        // The policy's explicit word on unshare's flags stands: this one asks for user namespaces by name.
+        let explicit = Pit.run(["--seccomp-string", "POLICY a { ALLOW { unshare(flags) { flags == 0x10000000 } } } USE a DEFAULT ALLOW",
+                                "--", "/usr/bin/unshare", "--user", "/bin/true"])
+        XCTAssertEqual(explicit.status, 0, explicit.stderr)
+        XCTAssertFalse(explicit.stderr.contains("violation"), explicit.stderr)
+    }
+
+    func test_setnsIsRefusedAndReported() {
+        let r = Pit.run(["--user", "0", "--group", "0", "--keep-caps", "CAP_SYS_ADMIN", "--",
+                         "/usr/bin/nsenter", "--net=/proc/1/ns/net", "/bin/true"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("violation: setns("), r.stderr)
+    }
+
+    // MARK: root in the Samba jails
+
+    func test_userZeroWithoutUserNamespaceWarnsWhatItExposes() {
+        let r = Pit.run(["--user", "0", "--", "/bin/true"])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("warning: --user 0 without --userns"), r.stderr)
+        let mapped = Pit.run(["--user", "0", "--userns", "--", "/bin/true"])
+        XCTAssertFalse(mapped.stderr.contains("warning"), mapped.stderr)
+    }
+
+    func test_lowPortsNeedAUserNamespaceAndAPortBelow1024() {
+        let noUserns = Pit.run(["--low-ports", "445", "--", "/bin/true"])
+        XCTAssertEqual(noUserns.status, 2)
+        XCTAssertTrue(noUserns.stderr.contains("--low-ports: low ports are for a jail in a user namespace"), noUserns.stderr)
+        let high = Pit.run(["--userns", "--low-ports", "8080", "--", "/bin/true"])
+        XCTAssertEqual(high.status, 2)
+        XCTAssertTrue(high.stderr.contains("'8080' is not a port below 1024"), high.stderr)
+    }
+
+    func test_userNamespaceRootBindsALowPortOnlyThroughLowPorts() throws {
+        try XCTSkipUnless(fileExists("/usr/bin/perl") && fileExists("/usr/sbin/ip"), "needs perl and ip")
+        // In a network namespace of the test's own, so the host's sysctl is untouched.
+        let ns = "pitlow\(getpid())"
+        XCTAssertEqual(Process.run(["/usr/sbin/ip", "netns", "add", ns]).status, 0)
+        defer { _ = Process.run(["/usr/sbin/ip", "netns", "del", ns]) }
+        let bind = "use Socket; socket(S, PF_INET, SOCK_STREAM, 0) or die; bind(S, sockaddr_in(445, INADDR_ANY)) or die \"bind: $!\\n\"; print \"bound\\n\""
+        func run(_ extra: [String]) -> Captured {
+            Process.run(["/usr/bin/nsenter", "--net=/run/netns/" + ns, Pit.executable, "run", "--user", "0", "--userns"] + extra
+                        + ["--", "/usr/bin/perl", "-e", bind])
+        }
+        let refused = run([])
+        XCTAssertTrue(refused.stderr.contains("bind: Permission denied"), "root of a user namespace holds no CAP_NET_BIND_SERVICE here: \(refused.stderr)")
+        let opened = run(["--low-ports", "445"])
+        XCTAssertEqual(opened.stdout, "bound\n", opened.stderr)
+    }
+}
