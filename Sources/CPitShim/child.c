@@ -235,6 +235,43 @@ static long do_mount(struct child *c, const struct pit_step *s) {
 
 static int is_directory(int fd);
 
+// Landlock (linux/landlock.h, not in every libc's headers): the same numbers on every architecture.
+#define CHILD_SYS_landlock_create_ruleset 444
+#define CHILD_SYS_landlock_add_rule 445
+#define CHILD_SYS_landlock_restrict_self 446
+#define CHILD_LANDLOCK_RULE_PATH_BENEATH 1
+#define CHILD_LANDLOCK_RULE_NET_PORT 2
+// The rights that apply to a file (not a directory): execute, write, read, truncate, ioctl on a device.
+#define CHILD_LANDLOCK_FILE_RIGHTS ((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 14) | (1ULL << 15))
+
+struct child_landlock_ruleset_attr { uint64_t handled_access_fs, handled_access_net, scoped; };
+struct child_landlock_path_beneath_attr { uint64_t allowed_access; int32_t parent_fd; } __attribute__((packed));
+struct child_landlock_net_port_attr { uint64_t allowed_access, port; };
+
+static long landlock_ruleset(struct child *c, const struct pit_step *s) {
+    struct child_landlock_ruleset_attr attr = { s->n1, s->n2, s->n3 };
+    // A kernel older than the scopes (ABI 6) or the network rights (ABI 4) refuses a larger attribute.
+    size_t size = s->n3 ? 24 : s->n2 ? 16 : 8;
+    long fd = SC3(CHILD_SYS_landlock_create_ruleset, &attr, size, 0);
+    if (fd >= 0) set_slot(c, s->slot, (int)fd);
+    return fd < 0 ? fd : 0;
+}
+
+static long landlock_path(struct child *c, const struct pit_step *s) {
+    long fd = SC3(SYS_openat, AT_FDCWD, text(c, s->s1), PATH_FLAGS);
+    if (fd < 0) return fd;
+    struct child_landlock_path_beneath_attr rule = { s->n1, (int32_t)fd };
+    if (!is_directory((int)fd)) rule.allowed_access &= CHILD_LANDLOCK_FILE_RIGHTS;
+    long rc = SC4(CHILD_SYS_landlock_add_rule, slot_fd(c, s->fd1), CHILD_LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
+    SC1(SYS_close, fd);
+    return rc;
+}
+
+static long landlock_port(struct child *c, const struct pit_step *s) {
+    struct child_landlock_net_port_attr rule = { s->n1, s->n2 };
+    return SC4(CHILD_SYS_landlock_add_rule, slot_fd(c, s->fd1), CHILD_LANDLOCK_RULE_NET_PORT, &rule, 0);
+}
+
 /// Puts a kernel knob under the jail's procfs out of reach (see Mounts.guardProc). The path is walked with
 /// O_NOFOLLOW from the procfs's own fd: nothing in /proc/<pid> is involved, so no process can redirect it.
 static long proc_guard(struct child *c, const struct pit_step *s) {
@@ -419,6 +456,10 @@ static long run_step(struct child *c, const struct pit_step *s, int32_t *sub) {
     switch (s->op) {
     case PIT_OP_CLOSE_FD: return SC1(SYS_close, s->n1);
     case PIT_OP_PROC_GUARD: return proc_guard(c, s);
+    case PIT_OP_LANDLOCK_RULESET: return landlock_ruleset(c, s);
+    case PIT_OP_LANDLOCK_PATH: return landlock_path(c, s);
+    case PIT_OP_LANDLOCK_PORT: return landlock_port(c, s);
+    case PIT_OP_LANDLOCK_RESTRICT: return SC2(CHILD_SYS_landlock_restrict_self, slot_fd(c, s->fd1), 0);
     case PIT_OP_MKNOD: {
         // The kernel's dev_t encoding for small numbers: major in bits 8-19, minor in 0-7 and 20-31.
         unsigned long dev = (s->n2 & 0xff) | ((s->n1 & 0xfff) << 8) | ((s->n2 & ~0xffUL) << 12);

@@ -31,6 +31,7 @@ func isolationProgram(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32,
     announceListener(policy, &program)                   // a little ahead: the parent is awake by the load
     let command = Exec.prepare(spec, &program)           // resolve the command inside the jail, chdir
     Descriptors.closeAllOnExec(&program)                 // every fd but 0-2 is gone at execve
+    spec.landlock?.apply(&program)                       // after no_new_privs; paths as the jail sees them
     loadPolicy(policy, &program)                         // last: nothing after it may need a forbidden syscall
     Exec.replace(&program, candidates: command.candidates, count: command.count, searched: command.searched)
     return program

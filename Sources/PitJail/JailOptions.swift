@@ -33,6 +33,13 @@ public struct JailOptions: Sendable, Equatable {
     public var userns: Sourced<Bool>?
     public var usernsRangeStart: Sourced<String>?
     public var lowPorts: [Sourced<String>] = []
+    /// Landlock: set when the spec has a [landlock] table or a --landlock-* option is given.
+    public var landlock: Sourced<Bool>?
+    public var landlockRead: [Sourced<String>] = []
+    public var landlockWrite: [Sourced<String>] = []
+    public var landlockExec: [Sourced<String>] = []
+    public var landlockBindTCP: [Sourced<String>] = []
+    public var landlockConnectTCP: [Sourced<String>] = []
     public var netns: Sourced<Bool>?
     public var utsns: Sourced<Bool>?
     public var hostname: Sourced<String>?
@@ -69,6 +76,12 @@ public struct JailOptions: Sendable, Equatable {
         merged.keepCaps = cli.keepCaps.isEmpty ? keepCaps : cli.keepCaps
         merged.rlimits = rlimits + cli.rlimits
         merged.lowPorts = cli.lowPorts.isEmpty ? lowPorts : cli.lowPorts
+        merged.landlock = pick(landlock, cli.landlock)
+        merged.landlockRead = landlockRead + cli.landlockRead
+        merged.landlockWrite = landlockWrite + cli.landlockWrite
+        merged.landlockExec = landlockExec + cli.landlockExec
+        merged.landlockBindTCP = landlockBindTCP + cli.landlockBindTCP
+        merged.landlockConnectTCP = landlockConnectTCP + cli.landlockConnectTCP
         return merged
     }
 
@@ -190,6 +203,7 @@ extension JailOptions {
         }
         let seconds = try timeLimit.map { v throws(ConfigError) in Int(try Units.count(v, range: 1...31_536_000, unit: "s")) }
 
+        let landlockSpec = try resolveLandlock()
         let policy = try compilePolicy(arch: arch)
         let name = name?.value ?? Self.lastComponent(command[0]) ?? "jail"
         let cwdPath = cwd.map { $0.value } ?? "/"
@@ -201,7 +215,40 @@ extension JailOptions {
             root: RootSpec(chroot: chrootPath, mounts: mounts, usrSymlinks: symlinks),
             credentials: Credentials(uid: uid, gid: gid, groups: supplementary, keepCaps: caps, lastCap: lastCap),
             limits: limits, namespaces: namespaces, cwd: cwdPath, environment: environment, timeLimit: seconds)
-        return ResolvedJail(spec: spec, policy: policy)
+        var jailSpec = spec
+        jailSpec.landlock = landlockSpec
+        return ResolvedJail(spec: jailSpec, policy: policy)
+    }
+
+    /// The Landlock rules, checked against this kernel: no Landlock at all is an error naming the field (the spec
+    /// asked for a wall the kernel cannot build); a lower ABI than some rule needs is said once by the caller
+    /// (`LandlockSpec.missing`) and the rest applies.
+    private func resolveLandlock() throws(ConfigError) -> LandlockSpec? {
+        let anyOption = [landlockRead, landlockWrite, landlockExec, landlockBindTCP, landlockConnectTCP].first { !$0.isEmpty }?.first
+        guard let origin = landlock?.origin ?? anyOption?.origin else { return nil }
+        let abi = LandlockSpec.kernelABI()
+        guard abi >= 1 else {
+            throw ConfigError(origin, "this kernel has no Landlock (not built, or not in the lsm= boot list): the jail would run without the wall it asks for")
+        }
+        // The jail's own harmless devices (Mounts.devices) stay usable: a program that cannot open /dev/null fails.
+        var rules = Mounts.devices.map { LandlockSpec.PathRule(path: "/dev/" + $0, access: .write) }
+        for (entries, access) in [(landlockRead, LandlockSpec.Access.read), (landlockWrite, .write), (landlockExec, .exec)] {
+            for entry in entries {
+                guard entry.value.hasPrefix("/") else { throw ConfigError(entry.origin, "'\(entry.value)' must be an absolute path inside the jail") }
+                rules.append(LandlockSpec.PathRule(path: Self.normalize(entry.value), access: access))
+            }
+        }
+        func ports(_ entries: [Sourced<String>]) throws(ConfigError) -> [UInt16] {
+            var result: [UInt16] = []
+            for entry in entries {
+                for item in entry.value.split(separator: ",") {
+                    guard let port = UInt16(item.trimmingSpaces()), port > 0 else { throw ConfigError(entry.origin, "'\(item)' is not a TCP port (1-65535)") }
+                    result.append(port)
+                }
+            }
+            return result
+        }
+        return LandlockSpec(paths: rules, bindTCP: try ports(landlockBindTCP), connectTCP: try ports(landlockConnectTCP), abi: abi)
     }
 
     /// Bound read-only when there is no --chroot: real directories only (merged-/usr symlinks are recreated).

@@ -11,6 +11,8 @@ public struct JailSpec: Sendable, Equatable {
     public var environment: [String]
     /// Wall-clock limit in seconds; the jail is killed when it is reached.
     public var timeLimit: Int?
+    /// Landlock rules, when the spec asks for them (Landlock.swift).
+    public var landlock: LandlockSpec?
 
     public init(name: String, command: [String], root: RootSpec, credentials: Credentials,
                 limits: Limits, namespaces: NamespaceSpec, cwd: String, environment: [String], timeLimit: Int?) {

@@ -21,8 +21,9 @@ public enum JailSpecFile {
     static let keys: Set<String> = [
         "name", "command", "chroot", "user", "group", "groups", "binds", "binds_rw", "tmpfs", "cwd", "env",
         "keep_caps", "rlimits", "memory_max", "pids_max", "cpu_max", "time_limit", "userns", "userns_range_start", "low_ports",
-        "netns", "utsns", "hostname", "policy", "seccomp_string", "default_binds",
+        "netns", "utsns", "hostname", "policy", "seccomp_string", "default_binds", "landlock",
     ]
+    static let landlockKeys: Set<String> = ["read", "write", "exec", "bind_tcp", "connect_tcp"]
 
     public static func load(_ path: String) throws(ConfigError) -> JailOptions {
         do {
@@ -83,6 +84,26 @@ public enum JailSpecFile {
         options.policyFile = try single("policy").map { Sourced(resolve($0.value, directory), origin: $0.origin) }
         options.seccompString = try single("seccomp_string")
         options.defaultBinds = try flag("default_binds")
+        if let landlock = try fields.table("landlock") {
+            try landlock.rejectUnknownKeys(landlockKeys)
+            func paths(_ key: String) throws(TOMLError) -> [Sourced<String>] {
+                (try landlock.stringsWithPositions(key) ?? []).map { item in
+                    Sourced(item.value, origin: "\(fields.file):\(item.position.line):\(item.position.column): \(item.path)")
+                }
+            }
+            func ports(_ key: String) throws(TOMLError) -> [Sourced<String>] {
+                (try landlock.integersWithPositions(key) ?? []).map { item in
+                    Sourced(String(item.value), origin: "\(fields.file):\(item.position.line):\(item.position.column): \(item.path)")
+                }
+            }
+            options.landlockRead = try paths("read")
+            options.landlockWrite = try paths("write")
+            options.landlockExec = try paths("exec")
+            options.landlockBindTCP = try ports("bind_tcp")
+            options.landlockConnectTCP = try ports("connect_tcp")
+            let position = fields.position(of: "landlock")
+            options.landlock = Sourced(true, origin: "\(fields.file):\(position?.line ?? 0):\(position?.column ?? 0): landlock")
+        }
         if let rlimits = try fields.table("rlimits") {
             for key in rlimits.table.keys {
                 let position = rlimits.position(of: key)

@@ -39,6 +39,11 @@ enum RunCommand {
         Option(names: ["--time-limit", "-t"], value: "SECONDS", help: "kill the jail after this wall-clock time") { $0.timeLimit = Sourced($1, origin: $2) },
         Option(names: ["--userns"], value: nil, help: "new user namespace: root inside maps to unprivileged host ids 100000+") { $0.userns = Sourced(true, origin: $2) },
         Option(names: ["--userns-range-start"], value: "ID", help: "first host id of the --userns mapping (default 100000)") { $0.usernsRangeStart = Sourced($1, origin: $2) },
+        Option(names: ["--landlock-read"], value: "PATH", help: "Landlock: the jail may read beneath PATH (jail path); any --landlock-* option turns Landlock on") { $0.landlockRead.append(Sourced($1, origin: $2)) },
+        Option(names: ["--landlock-write"], value: "PATH", help: "Landlock: the jail may read and write beneath PATH") { $0.landlockWrite.append(Sourced($1, origin: $2)) },
+        Option(names: ["--landlock-exec"], value: "PATH", help: "Landlock: the jail may read and execute beneath PATH") { $0.landlockExec.append(Sourced($1, origin: $2)) },
+        Option(names: ["--landlock-bind-tcp"], value: "PORT[,PORT...]", help: "Landlock: TCP ports the jail may bind (none otherwise)") { $0.landlockBindTCP.append(Sourced($1, origin: $2)) },
+        Option(names: ["--landlock-connect-tcp"], value: "PORT[,PORT...]", help: "Landlock: TCP ports the jail may connect to (none otherwise)") { $0.landlockConnectTCP.append(Sourced($1, origin: $2)) },
         Option(names: ["--low-ports"], value: "PORT[,PORT...]", help: "ports below 1024 a --userns jail binds in the host's network (lowers net.ipv4.ip_unprivileged_port_start)") { $0.lowPorts.append(Sourced($1, origin: $2)) },
         Option(names: ["--netns"], value: nil, help: "new network namespace (default: the host's network)") { $0.netns = Sourced(true, origin: $2) },
         Option(names: ["--utsns"], value: nil, help: "new UTS namespace (default: the host's hostname)") { $0.utsns = Sourced(true, origin: $2) },
@@ -72,6 +77,7 @@ enum RunCommand {
         }
         let resolved: ResolvedJail
         do { resolved = try options.resolve() } catch { fail(error.description) }
+        for gap in resolved.spec.landlock?.missing ?? [] { warn("warning: landlock: \(gap); the rest applies") }
         if resolved.spec.credentials.uid == 0 && resolved.spec.namespaces.userRangeStart == nil {
             // Allowed (NsJail and bubblewrap allow it too), but never silently: say what it exposes.
             warn("warning: --user 0 without --userns: root in the jail is host root to every file it can see "

@@ -47,6 +47,12 @@ enum pit_op {
                                   // a listener, wait for the parent's byte (it has copied the listener)
     PIT_OP_EXEC,                  // execve(the program FIND_PROGRAM chose, argv, envp); sub = its index
     PIT_OP_MKNOD,                 // character device s1 under fd1, major n1 minor n2, mode 0666 (whatever the umask)
+    PIT_OP_LANDLOCK_RULESET,      // slot = a Landlock ruleset handling fs rights n1, net rights n2, scopes n3 (its
+                                  // attribute's size follows: 8, 16 or 24 bytes as the kernel's ABI has them)
+    PIT_OP_LANDLOCK_PATH,         // rights n1 beneath the jail path s1 in the ruleset at fd1 (a file keeps only the
+                                  // rights that apply to files)
+    PIT_OP_LANDLOCK_PORT,         // net rights n1 for TCP port n2 in the ruleset at fd1
+    PIT_OP_LANDLOCK_RESTRICT,     // landlock_restrict_self(fd1): from here the jail is in that domain
     PIT_OP_PROC_GUARD,            // s1 under the procfs at fd1 (absent: nothing to do): n1 = PIT_PROC_READ_ONLY, a
                                   // read-only bind of itself; PIT_PROC_MASK, fd2 (/dev/null) bound over a file or an
                                   // empty read-only tmpfs over a directory
