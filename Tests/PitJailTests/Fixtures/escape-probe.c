@@ -13,7 +13,7 @@
 //
 // One line per class: CLASS<TAB>blocked|ESCAPED|n/a<TAB>detail. Each class runs in its own forked child with
 // alarm(5), killed by the parent after 8 s, so a seccomp kill or a hang ends that class only ("blocked: killed by
-// SIGSYS"). Exit status 1 when any class ESCAPED, else 0.
+// SIGSYS"), named "ep-INDEX" (its place in --list) for violation reports. Exit status 1 when any class ESCAPED, else 0.
 //
 // Harmless outside a jail, even as root: nothing is written but a value read back from the same file
 // (core_pattern, hostname, release_agent), privileged calls are made with arguments that fail after the
@@ -945,6 +945,14 @@ static void emit(const char *name, int verdict, const char *detail) {
     write(1, line, len);
 }
 
+// The class's index as the process name ("ep-12"): a supervisor's violation report names the comm, so a reported
+// syscall can be put against its class.
+static void name_process(int index) {
+    char comm[16];
+    snprintf(comm, sizeof comm, "ep-%d", index);
+    prctl(PR_SET_NAME, comm, 0, 0, 0);
+}
+
 static volatile sig_atomic_t timed_out;
 static void on_alarm(int sig) { (void)sig; timed_out = 1; }
 
@@ -961,6 +969,7 @@ static int run_forked(int index) {
     if (pid == 0) {
         signal(SIGALRM, SIG_DFL);
         alarm(5);
+        name_process(index);
         close(p[0]);
         char out[700];
         int v = classes[index].fn(detail, sizeof detail);
@@ -988,7 +997,7 @@ static int run_forked(int index) {
         snprintf(detail, sizeof detail, "%s", in + 1);
     } else if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
-        snprintf(detail, sizeof detail, "killed by SIG%s (pid %d)%s", sigabbrev_np(sig) ?: "?", pid, sig == SIGALRM ? " (timed out after 5 s)" : "");
+        snprintf(detail, sizeof detail, "killed by SIG%s%s", sigabbrev_np(sig) ?: "?", sig == SIGALRM ? " (timed out after 5 s)" : "");
     } else {
         snprintf(detail, sizeof detail, "exited %d without a result", WEXITSTATUS(status));
     }
@@ -1043,6 +1052,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < chosen; i++) {
         if (opt_inline) {
             char detail[700] = "";
+            name_process(selected[i]);
             int v = classes[selected[i]].fn(detail, sizeof detail);
             emit(classes[selected[i]].name, v, detail);
             escaped |= v == ESCAPED;
