@@ -76,7 +76,7 @@ final class Suite {
                      "reboot", "swapon", "acct", "clock-set", "sethostname", "unshare-user", "unshare-user-net", "unshare-mount",
                      "unshare-other", "clone-newuser", "clone3", "mount-tmpfs", "mount-proc", "mount-sysfs", "cgroup-procs-write",
                      "fsopen", "open-tree", "move-mount", "pivot-root", "chroot-escape", "open-by-handle", "proc-root-marker",
-                     "signal-host", "ptrace-host", "pidfd-host", "tcp-loopback", "unix-path", "unix-abstract", "control-socket",
+                     "proc-exe-overwrite", "signal-host", "ptrace-host", "pidfd-host", "tcp-loopback", "unix-path", "unix-abstract", "control-socket",
                      "host-root-writes", "setuid-plant", "fcaps-plant", "io-uring", "bpf", "perf-event-open", "userfaultfd",
                      "keyctl", "personality", "tiocsti", "tcsets", "memfd-exec", "raw-socket", "packet-socket",
                      "netlink-route-write", "netlink-uevent", "netlink-netfilter"]
@@ -93,7 +93,8 @@ final class Suite {
     static let rootMustBlock = ["dev-kmsg-write", "dev-mem", "mknod-char", "block-device-raw", "reboot", "swapon", "acct",
                                 "clock-set", "sethostname", "unshare-mount", "unshare-other", "setns-pid1", "remount-root-userns",
                                 "mount-proc", "mount-sysfs", "cgroup-procs-write", "fsopen", "open-tree", "move-mount", "pivot-root",
-                                "chroot-escape", "open-by-handle", "proc-root-marker", "signal-host", "ptrace-host", "pidfd-host",
+                                "chroot-escape", "open-by-handle", "proc-root-marker", "proc-exe-overwrite", "cwd-outside-root",
+                                "signal-host", "ptrace-host", "pidfd-host",
                                 "unix-path", "control-socket", "fcaps-plant", "rlimit-raise", "oom-score-adj", "bpf", "userfaultfd",
                                 "tiocsti", "inherited-fds", "raw-socket", "packet-socket", "netlink-route-write", "netlink-audit",
                                 "netlink-netfilter", "dmesg-read", "sys-write", "proc-sysrq-trigger", "proc-kcore"]

@@ -567,6 +567,30 @@ static int c_proc_root(char *d, size_t n) {
     return say(d, n, BLOCKED, "marker not reached through /proc/*/root or ..");
 }
 
+// runc's CVE-2019-5736: a process's executable, reached through /proc/N/exe, writable (once it stops running, or
+// through an O_PATH fd kept until then), so the next launch runs the jail's code. Checked with access(W_OK).
+static int c_proc_exe(char *d, size_t n) {
+    DIR *dir = opendir("/proc");
+    struct dirent *e;
+    char path[300];
+    int first = 0;
+    if (access("/proc/self/exe", W_OK) == 0) return say(d, n, ESCAPED, "its own executable (/proc/self/exe) is writable");
+    first = errno;
+    while (dir && (e = readdir(dir))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%s/exe", e->d_name);
+        if (access(path, W_OK) == 0) return say(d, n, ESCAPED, "%s is writable (access W_OK; while it runs, opening it for writing is ETXTBSY)", path);
+    }
+    return say(d, n, BLOCKED, "no /proc/N/exe writable (own: %s)", en(first));
+}
+// runc's CVE-2024-21626: a working directory left outside the jail's root.
+static int c_cwd_outside(char *d, size_t n) {
+    char cwd[1024];
+    if (!getcwd(cwd, sizeof cwd)) return say(d, n, BLOCKED, "getcwd: %s", en(errno));
+    if (!strncmp(cwd, "(unreachable)", 13)) return say(d, n, ESCAPED, "working directory outside its root: %.200s", cwd);
+    return say(d, n, BLOCKED, "working directory %.200s is inside its root", cwd);
+}
+
 // ---- processes outside ----
 static int c_signal_host(char *d, size_t n) {
     if (opt_host_pid <= 0) return say(d, n, NA, "no --host-pid given");
@@ -924,6 +948,7 @@ static const struct { const char *name; class_fn fn; } classes[] = {
     { "mount-sysfs", c_mount_sysfs }, { "cgroup-release-agent", c_release_agent }, { "cgroup-procs-write", c_cgroup_procs },
     { "fsopen", c_fsopen }, { "open-tree", c_open_tree }, { "move-mount", c_move_mount }, { "pivot-root", c_pivot_root },
     { "chroot-escape", c_chroot_escape }, { "open-by-handle", c_open_by_handle }, { "proc-root-marker", c_proc_root },
+    { "proc-exe-overwrite", c_proc_exe }, { "cwd-outside-root", c_cwd_outside },
     { "signal-host", c_signal_host }, { "ptrace-host", c_ptrace_host }, { "pidfd-host", c_pidfd_host },
     { "tcp-loopback", c_tcp_loopback }, { "unix-path", c_unix_path }, { "unix-abstract", c_unix_abstract },
     { "control-socket", c_control_socket }, { "host-root-writes", c_host_root_writes }, { "setuid-plant", c_setuid_plant },
