@@ -9,7 +9,8 @@
 // control socket), --writable DIR (a directory the jail may write), --marker PATH (a host file the jail must not
 // see), --host-pid PID (a host process outside the jail, e.g. a sleep), --tty-ok (the terminal on fds 0-2 is a pty
 // made for the probe: TIOCSTI may inject into it), --inline (no fork per class: each class runs in the probe's own
-// process, for filters that kill fork itself; a kill then ends the probe).
+// process, for filters that kill fork itself; a kill then ends the probe: meant for one class per run, as a class
+// may leave the process in a new namespace or chroot).
 //
 // One line per class: CLASS<TAB>blocked|ESCAPED|n/a<TAB>detail. Each class runs in its own forked child with
 // alarm(5), killed by the parent after 8 s, so a seccomp kill or a hang ends that class only ("blocked: killed by
