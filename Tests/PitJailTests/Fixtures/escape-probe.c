@@ -1006,10 +1006,10 @@ static int run_forked(int index) {
     close(p[1]);
     timed_out = 0;
     alarm(8);
-    int status = 0;
+    int status = 0, hung = 0;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) break;
-        if (timed_out) { kill(pid, SIGKILL); timed_out = 0; }
+        if (timed_out) { kill(pid, SIGKILL); timed_out = 0; hung = 1; }
     }
     alarm(0);
     char in[700];
@@ -1023,7 +1023,7 @@ static int run_forked(int index) {
         snprintf(detail, sizeof detail, "%s", in + 1);
     } else if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
-        snprintf(detail, sizeof detail, "killed by SIG%s%s", sigabbrev_np(sig) ?: "?", sig == SIGALRM ? " (timed out after 5 s)" : "");
+        snprintf(detail, sizeof detail, "killed by SIG%s%s", sigabbrev_np(sig) ?: "?", sig == SIGALRM ? " (its alarm: 5 s)" : hung ? " (by the probe after 8 s: hung)" : "");
     } else {
         snprintf(detail, sizeof detail, "exited %d without a result", WEXITSTATUS(status));
     }
