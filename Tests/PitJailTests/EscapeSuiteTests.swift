@@ -169,6 +169,9 @@ final class Suite {
         }
         let jailArguments = arguments(writable: "/writable")
         let probeBinds = ["--bind", "\(probe):/probe", "--bind-rw", "\(writable):/writable"]
+        // The Samba specs' Landlock rules let the jail execute only under /usr and write only its data: the probe
+        // stands in for smbd's program, so it may run and use its scratch directory (nothing else is widened).
+        let probeLandlock = ["--landlock-exec", "/probe", "--landlock-write", "/writable"]
 
         // The Samba specs' host paths, swapped for scratch files at the same destinations.
         for sub in ["samba/etc", "samba/data"] { dir.makeDirectory(sub) }
@@ -182,8 +185,8 @@ final class Suite {
             ("host", { Process.run([probe] + arguments(writable: writable) + $0, stdin: slave) }),
             ("pit --user 0", { Pit.run(["--user", "0", "--group", "0"] + probeBinds + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
             ("pit --user 65534", { Pit.run(["--user", "65534"] + probeBinds + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
-            ("smbd.toml", { Pit.run(["--jail", policies + "/smbd.toml"] + sambaBinds + probeBinds + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
-            ("nmbd.toml", { Pit.run(["--jail", policies + "/nmbd.toml"] + sambaBinds + probeBinds + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
+            ("smbd.toml", { Pit.run(["--jail", policies + "/smbd.toml"] + sambaBinds + probeBinds + probeLandlock + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
+            ("nmbd.toml", { Pit.run(["--jail", policies + "/nmbd.toml"] + sambaBinds + probeBinds + probeLandlock + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
         ]
         for (configuration, run) in runners {
             if configuration.hasSuffix(".toml") && !fileExists("/usr/sbin/smbd") { continue }

@@ -74,6 +74,41 @@ final class HardeningTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("violation: setns("), r.stderr)
     }
 
+    // MARK: Landlock
+
+    func test_landlockKeepsTheJailFromTheHostsLoopbackServicesAndUnlistedWrites() throws {
+        // A host service on the loopback, which the jail's shared network namespace can otherwise reach.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        listen(listener, 8)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let script = "use IO::Socket::INET; print IO::Socket::INET->new(PeerAddr => '127.0.0.1:\(port)') ? \"connected\\n\" : \"refused: $!\\n\"; "
+            + "print open(my $f, '>', '/scratch/x') ? \"wrote\\n\" : \"write: $!\\n\";"
+        let base = ["--tmpfs", "/scratch", "--landlock-exec", "/usr"]
+        let walled = Pit.run(base + ["--", "/usr/bin/perl", "-e", script])
+        XCTAssertEqual(lines(walled.stdout), ["refused: Permission denied", "write: Permission denied"], walled.stderr)
+        // Each opening alone: the listed port connects, the listed directory takes the write.
+        let port_ = Pit.run(base + ["--landlock-connect-tcp", String(port), "--", "/usr/bin/perl", "-e", script])
+        XCTAssertEqual(lines(port_.stdout), ["connected", "write: Permission denied"], port_.stderr)
+        let write = Pit.run(base + ["--landlock-write", "/scratch", "--", "/usr/bin/perl", "-e", script])
+        XCTAssertEqual(lines(write.stdout), ["refused: Permission denied", "wrote"], write.stderr)
+        // Control: without Landlock the same jail reaches the host's service.
+        let open = Pit.run(["--tmpfs", "/scratch", "--", "/usr/bin/perl", "-e", script])
+        XCTAssertEqual(lines(open.stdout), ["connected", "wrote"], open.stderr)
+    }
+
+    func test_landlockPathMissingInTheJailIsASetupErrorNamingIt() {
+        let r = Pit.run(["--landlock-read", "/nonexistent", "--", "/bin/true"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("landlock read: /nonexistent: No such file or directory"), r.stderr)
+    }
+
     // MARK: root in the Samba jails
 
     func test_userZeroWithoutUserNamespaceWarnsWhatItExposes() {

@@ -39,7 +39,7 @@ final class SambaJailTests: XCTestCase {
         binds = ["--bind", "\(dir.path)/etc/smb.conf:/etc/samba/smb.conf", "--bind", "\(dir.path)/etc/passwd:/etc/passwd",
                  "--bind", "\(dir.path)/etc/group:/etc/group", "--bind", "\(dir.path)/etc/hosts:/etc/hosts",
                  "--bind", "\(dir.path)/etc/nsswitch.conf:/etc/nsswitch.conf",
-                 "--bind-rw", "\(dir.path)/data:/data"]
+                 "--bind-rw", "\(dir.path)/data:/data", "--landlock-bind-tcp", String(port)]
     }
 
     static var policies: String {
@@ -89,7 +89,7 @@ final class SambaJailTests: XCTestCase {
         let probe = dir.path + "/probe"
         let build = Process.run(["/usr/bin/gcc", "-static", "-O1", "-o", probe, #filePath.split(separator: "/").dropLast().joined(separator: "/").prepending("/") + "/Fixtures/exploit-probe.c"])
         try XCTSkipIf(build.status != 0, "cannot build a static probe: \(build.stderr)")
-        let r = Pit.run(["--jail", Self.policies + "/smbd.toml"] + binds + ["--bind", "\(probe):/probe", "--", "/probe"])
+        let r = Pit.run(["--jail", Self.policies + "/smbd.toml"] + binds + ["--bind", "\(probe):/probe", "--landlock-exec", "/probe", "--", "/probe"])
         var expected = ["exec-shell signal 9", "ptrace signal 9", "raw-socket signal 9", "change-mac signal 9"]
         #if arch(x86_64)
         expected.append("ia32-syscall signal 9")

@@ -230,6 +230,8 @@ static int c_kcore(char *d, size_t n) {
     if (fd < 0) return fail(d, n, "open /proc/kcore");
     char b[16];
     ssize_t r = read(fd, b, sizeof b);
+    close(fd);
+    if (r <= 0) return say(d, n, BLOCKED, "/proc/kcore reads empty (masked)");
     return say(d, n, ESCAPED, "/proc/kcore open (read %zd bytes)", r);
 }
 static int c_proc_keys(char *d, size_t n) {
@@ -243,6 +245,7 @@ static int c_timer_list(char *d, size_t n) {
     char buf[256];
     ssize_t r = read_file("/proc/timer_list", buf, sizeof buf);
     if (r < 0) return fail(d, n, "read /proc/timer_list");
+    if (r == 0) return say(d, n, BLOCKED, "/proc/timer_list reads empty (masked)");
     return say(d, n, ESCAPED, "/proc/timer_list readable (kernel addresses, host tasks)");
 }
 static int c_sys_write(char *d, size_t n) {
