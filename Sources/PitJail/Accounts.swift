@@ -60,4 +60,17 @@ enum Accounts {
     static func whyNotDirectory(_ path: String) -> String {
         exists(path) ? "not a directory" : whyMissing(path)
     }
+
+    /// The first account of /etc/passwd or /etc/group whose id lies in `range` ("user 'x' (uid 200010)"): a user
+    /// namespace mapped over it would make the jail's root that account on the host.
+    static func owner(within range: ClosedRange<UInt32>) -> String? {
+        for (file, what, kind) in [("/etc/passwd", "user", "uid"), ("/etc/group", "group", "gid")] {
+            for line in (readText(file) ?? "").split(separator: "\n") {
+                let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+                guard fields.count >= 3, let id = UInt32(fields[2]), range.contains(id) else { continue }
+                return "\(what) '\(fields[0])' (\(kind) \(id))"
+            }
+        }
+        return nil
+    }
 }

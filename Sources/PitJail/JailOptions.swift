@@ -183,6 +183,13 @@ extension JailOptions {
         var namespaces = NamespaceSpec(network: netns?.value ?? false, uts: utsns?.value ?? false, hostname: hostname?.value)
         if userns?.value == true {
             namespaces.userRangeStart = try usernsRangeStart.map { v throws(ConfigError) in UInt32(try Units.count(v, range: 1...4_000_000_000)) } ?? 100_000
+            let start = namespaces.userRangeStart!
+            let (end, overflow) = start.addingReportingOverflow(namespaces.userRangeSize - 1)
+            if overflow { throw ConfigError(usernsRangeStart?.origin ?? "--userns-range-start", "the range \(start)+\(namespaces.userRangeSize) passes the largest id") }
+            if let owner = Accounts.owner(within: start...end) {
+                throw ConfigError(usernsRangeStart?.origin ?? userns?.origin ?? "--userns",
+                                  "host ids \(start)-\(end) are not free: \(owner) is among them, and the jail's root would be that account's equal on the host")
+            }
             if uid >= namespaces.userRangeSize || gid >= namespaces.userRangeSize {
                 throw ConfigError(user?.origin ?? "--user", "uid/gid \(uid)/\(gid) is outside the user namespace's mapped range 0-\(namespaces.userRangeSize - 1)")
             }

@@ -119,6 +119,15 @@ final class HardeningTests: XCTestCase {
         XCTAssertFalse(mapped.stderr.contains("warning"), mapped.stderr)
     }
 
+    func test_userNamespaceRangeOverHostAccountsIsRefusedNamingTheField() {
+        // Host ids 1-65536 hold daemon (uid 1) and nobody: root of such a jail would be daemon on the host.
+        let r = Pit.run(["--userns", "--userns-range-start", "1", "--", "/bin/true"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("--userns-range-start: host ids 1-65536 are not free: user 'daemon' (uid 1)"), r.stderr)
+        // Control: the default range (100000-165535) is free here.
+        XCTAssertEqual(Pit.run(["--userns", "--", "/bin/true"]).status, 0)
+    }
+
     func test_lowPortsNeedAUserNamespaceAndAPortBelow1024() {
         let noUserns = Pit.run(["--low-ports", "445", "--", "/bin/true"])
         XCTAssertEqual(noUserns.status, 2)
