@@ -12,10 +12,12 @@ import PitHash
 /// be a forged sandbox), and only for policies without `#include` (an included file could change under the
 /// same key) whose denials are reported (the summaries a KILL-rule policy needs at start are not kept).
 enum PolicyCache {
-    /// StaticStrings: NUL-terminated already, so the launch path passes them to the kernel without a conversion
-    /// (see fileKey). `parent` is the part of the path Pit creates above the cache.
-    static let parent: StaticString = "/run/pit"
-    static let directory: StaticString = "/run/pit/policy-cache"
+    /// Where the cache lives: /run/pit/policy-cache, or `PIT_POLICY_CACHE` (tests give each run a private one, so
+    /// no test reads an entry another run or the machine's own jails left). `parent` is the directory Pit
+    /// creates above it; both must be root's and writable by nobody else, checked on every use.
+    static let directory: String = getenv("PIT_POLICY_CACHE").map { String(cString: $0) }.flatMap { $0.hasPrefix("/") ? $0 : nil }
+        ?? "/run/pit/policy-cache"
+    static var parent: String { String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)]) }
     static let format = "PITBPF3"
 
     /// Who compiled an entry: the executable (device, inode, size, modification time: a rebuilt or upgraded `pit`
@@ -80,7 +82,7 @@ enum PolicyCache {
 
     static func load(_ key: [UInt8], file source: String, arch: SeccompArch) -> JailPolicy? {
         guard trustedDirectory(create: false) else { return nil }
-        var path = Array(UnsafeBufferPointer(start: directory.utf8Start, count: directory.utf8CodeUnitCount))
+        var path = Array(directory.utf8)
         path.append(UInt8(ascii: "/"))
         path.append(contentsOf: key)
         path.append(0)
@@ -168,11 +170,10 @@ enum PolicyCache {
 
     /// Root-owned and writable by nobody else, along the whole path that Pit creates.
     private static func trustedDirectory(create: Bool) -> Bool {
-        for path in [parent, directory] {
-            let cPath = UnsafeRawPointer(path.utf8Start).assumingMemoryBound(to: CChar.self)
+        for path in [parent, directory] where !path.isEmpty {
             var st = stat()
-            if lstat(cPath, &st) != 0 {
-                guard create, mkdir(cPath, 0o700) == 0 || errno == EEXIST, lstat(cPath, &st) == 0 else { return false }
+            if lstat(path, &st) != 0 {
+                guard create, mkdir(path, 0o700) == 0 || errno == EEXIST, lstat(path, &st) == 0 else { return false }
             }
             guard st.st_mode & 0o170000 == 0o040000, st.st_uid == 0, st.st_mode & 0o022 == 0 else { return false }   // S_IFDIR
         }

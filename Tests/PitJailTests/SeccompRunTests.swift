@@ -139,14 +139,32 @@ final class PolicyCacheTests: XCTestCase {
         let policy = "POLICY cachetest\(getpid()) { REPORT { uname } } USE cachetest\(getpid()) DEFAULT ALLOW"
         let first = Pit.run(["--seccomp-string", policy, "--", "/bin/uname"])
         XCTAssertTrue(first.stderr.contains("violation: uname("), first.stderr)
-        let listing = Process.run(["/usr/bin/grep", "-l", "cachetest\(getpid())", "-r", "/run/pit/policy-cache"]).stdout
+        let listing = Process.run(["/usr/bin/grep", "-l", "cachetest\(getpid())", "-r", Pit.policyCache]).stdout
         XCTAssertTrue(listing.isEmpty, "the cache keys by hash; it does not keep the policy text")
-        let count = lines(Process.run(["/usr/bin/find", "/run/pit/policy-cache", "-type", "f"]).stdout).count
+        let count = lines(Process.run(["/usr/bin/find", Pit.policyCache, "-type", "f"]).stdout).count
         XCTAssertGreaterThan(count, 0, "nothing cached")
         let second = Pit.run(["--seccomp-string", policy, "--", "/bin/uname"])
         XCTAssertTrue(second.stderr.contains("violation: uname("), second.stderr)
         XCTAssertEqual(second.status, first.status)
-        XCTAssertEqual(lines(Process.run(["/usr/bin/find", "/run/pit/policy-cache", "-type", "f"]).stdout).count, count, "the second run used the entry")
+        XCTAssertEqual(lines(Process.run(["/usr/bin/find", Pit.policyCache, "-type", "f"]).stdout).count, count, "the second run used the entry")
+    }
+
+    func test_anotherCompilerNeverLoadsThisOnesEntries() throws {
+        // Another build of Pit (here: a copy of this one, another file) must compile the policy itself: a cached
+        // filter is a function of the compiler as well as of the text (after an upgrade without a reboot /run
+        // keeps the old compiler's entries).
+        let dir = ScratchDirectory()
+        let copy = dir.path + "/pit-other-build"
+        XCTAssertEqual(Process.run(["/bin/cp", Pit.executable, copy]).status, 0)
+        let policy = "POLICY other\(getpid()) { REPORT { uname } } USE other\(getpid()) DEFAULT ALLOW"
+        func entries() -> Int { lines(Process.run(["/usr/bin/find", Pit.policyCache, "-type", "f"]).stdout).count }
+        XCTAssertTrue(Pit.run(["--seccomp-string", policy, "--", "/bin/uname"]).stderr.contains("violation: uname("))
+        let afterFirst = entries()
+        XCTAssertTrue(Pit.run(["--seccomp-string", policy, "--", "/bin/uname"]).stderr.contains("violation: uname("))
+        XCTAssertEqual(entries(), afterFirst, "the same compiler reuses its entry")
+        let other = Process.run([copy, "run", "--seccomp-string", policy, "--", "/bin/uname"])
+        XCTAssertTrue(other.stderr.contains("violation: uname("), other.stderr)
+        XCTAssertEqual(entries(), afterFirst + 1, "the other build compiled and stored its own entry")
     }
 
     func test_forgedCacheEntryIsUsedOnlyFromARootOnlyDirectory() throws {
@@ -155,11 +173,11 @@ final class PolicyCacheTests: XCTestCase {
         // The entry's name hashes the compiler's identity too (see PolicyCache.key): find it by the policy's hash
         // in its header instead, the newest such entry (an older one would be another compiler's).
         let hash = Process.run(["/bin/sh", "-c", "printf '%s' \"$0\" | sha256sum | cut -d' ' -f1", policy]).stdout.filter { $0.isHexDigit }
-        let path = Process.run(["/bin/sh", "-c", "ls -t $(grep -l -a \"hash=$0\" -r /run/pit/policy-cache) | head -1", hash]).stdout
+        let path = Process.run(["/bin/sh", "-c", "ls -t $(grep -l -a \"hash=$0\" -r $1) | head -1", hash, Pit.policyCache]).stdout
             .filter { $0 != "\n" }
         let original = try XCTUnwrap(readText(path), "no cache entry at \(path)")
         defer {
-            chmod("/run/pit/policy-cache", 0o700)
+            chmod(Pit.policyCache, 0o700)
             unlink(path)
         }
         // Forge it: same header, a program that allows everything (BPF_RET|BPF_K, SECCOMP_RET_ALLOW).
@@ -170,10 +188,10 @@ final class PolicyCacheTests: XCTestCase {
         close(fd)
 
         // Others may write the directory: the entry is not trusted, the policy is compiled again.
-        chmod("/run/pit/policy-cache", 0o777)
+        chmod(Pit.policyCache, 0o777)
         XCTAssertTrue(Pit.run(["--seccomp-string", policy, "--", "/bin/uname"]).stderr.contains("violation: uname("))
         // Control: in a root-only directory a root-written entry is trusted (so the check above is what stopped it).
-        chmod("/run/pit/policy-cache", 0o700)
+        chmod(Pit.policyCache, 0o700)
         XCTAssertFalse(Pit.run(["--seccomp-string", policy, "--", "/bin/uname"]).stderr.contains("violation: uname("))
     }
 
@@ -187,8 +205,8 @@ final class PolicyCacheTests: XCTestCase {
         XCTAssertTrue(Pit.run(["--policy", path, "--", "/bin/uname"]).stderr.contains("violation: uname("))
         var st = stat()
         XCTAssertEqual(stat(path, &st), 0)
-        let entry = "/run/pit/policy-cache/f\(st.st_dev)-\(st.st_ino)-\(st.st_size)-"
-        let entries = lines(Process.run(["/usr/bin/find", "/run/pit/policy-cache", "-path", entry + "*"]).stdout)
+        let entry = Pit.policyCache + "/f\(st.st_dev)-\(st.st_ino)-\(st.st_size)-"
+        let entries = lines(Process.run(["/usr/bin/find", Pit.policyCache, "-path", entry + "*"]).stdout)
         XCTAssertEqual(entries.count, 1, "one entry under the file's identity")
         XCTAssertTrue(Pit.run(["--policy", path, "--", "/bin/uname"]).stderr.contains("violation: uname("), "from that entry")
         // Same length, other syscall: umask instead of uname.

@@ -25,6 +25,10 @@ public enum Pit {
         return "/" + parts.joined(separator: "/") + "/pit"
     }
 
+    /// The compiled-policy cache of this test process's `pit` runs: private, so no test reads a filter that the
+    /// machine's jails, another run or an older compiler left, and the cache's own tests see only their entries.
+    public static let policyCache = "/tmp/pit-tests-\(getpid())/policy-cache"
+
     public static func run(_ arguments: [String], stdin: Int32? = nil, inherit: [Int32] = []) -> Captured {
         Process.run([executable, "run"] + arguments, stdin: stdin, inherit: inherit)
     }
@@ -57,7 +61,8 @@ public enum Process {
         let cArgs = argv.map { strdup($0) } + [nil]
         let path: String = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         // A bare name (`ip`, `unshare`, `testparm`) is looked up in that PATH; LC_ALL=C keeps tools' output stable.
-        let env: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup("LC_ALL=C"), nil]
+        // PIT_POLICY_CACHE: this test run's own policy cache, never the machine's (see Pit.policyCache).
+        let env: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup("LC_ALL=C"), strdup("PIT_POLICY_CACHE=" + Pit.policyCache), nil]
         let rc = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, env)
         precondition(rc == 0, "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))")
         posix_spawn_file_actions_destroy(&actions)
