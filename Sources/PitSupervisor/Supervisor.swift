@@ -326,7 +326,8 @@ public final class Supervisor {
         case Self.timerToken:
             pit_timerfd_ack(timerFD)
             if let expected = timerDeadline { loopLatencyMs = max(0, now - expected) }
-        case Self.controlToken: control?.accept(epfd: epfd, tokenBase: Self.clientBase)
+        case Self.controlToken:
+            control?.accept(epfd: epfd, tokenBase: Self.clientBase) { [unowned self] detail in controlRefused(detail, now: now) }
         case Self.consoleToken: serviceConsole(now: now)
         case Self.clientBase...:
             control?.service(fd: Int32(token - Self.clientBase), epfd: epfd) { [unowned self] request in self.handle(request) }
@@ -344,6 +345,21 @@ public final class Supervisor {
         default: break
         }
     }
+
+    /// A refused control peer is worth an event (something inside a jail reached for the socket), but a
+    /// peer that retries in a loop must not fill the spool: at most one event per `refusalQuietMs`, carrying
+    /// the number of refusals it stands for.
+    private func controlRefused(_ detail: String, now: Int64) {
+        if let last = lastRefusalEvent, now - last < Self.refusalQuietMs { suppressedRefusals += 1; return }
+        let more = suppressedRefusals > 0 ? " (and \(suppressedRefusals) more since the last report)" : ""
+        suppressedRefusals = 0
+        lastRefusalEvent = now
+        emit(SupervisorEvent(kind: "control_refused", message: "control socket: refused \(detail)\(more)"))
+    }
+
+    private var lastRefusalEvent: Int64?
+    private var suppressedRefusals = 0
+    static let refusalQuietMs: Int64 = 10_000
 
     private func slot(for id: UInt64) -> JailSlot? {
         slots.first { slotIDs[ObjectIdentifier($0)] == id }
