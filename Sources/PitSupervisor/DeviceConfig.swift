@@ -141,9 +141,10 @@ extension DeviceConfig {
                     throw fields.error("persona", error.description)
                 }
             }
+            let protected = JailExposure.protected(controlSocket: controlSocket, dataDirectory: dataDirectory)
             var jails: [JailConfig] = []
             for (index, jail) in (try fields.tables("jails") ?? []).enumerated() {
-                let config = try jailConfig(jail, absolute: absolute, auditDirectory: dataDirectory + "/run")
+                let config = try jailConfig(jail, absolute: absolute, auditDirectory: dataDirectory + "/run", protected: protected)
                 if jails.contains(where: { $0.name == config.name }) {
                     throw jail.error("name", "jails[\(index)]: a jail named '\(config.name)' is already defined")
                 }
@@ -215,7 +216,8 @@ extension DeviceConfig {
         return settings
     }
 
-    static func jailConfig(_ fields: TOMLFields, absolute: (String) -> String, auditDirectory: String) throws(TOMLError) -> JailConfig {
+    static func jailConfig(_ fields: TOMLFields, absolute: (String) -> String, auditDirectory: String,
+                           protected: [JailExposure.Protected]) throws(TOMLError) -> JailConfig {
         try fields.rejectUnknownKeys(["name", "spec", "policy", "required", "ready_tcp", "ready_timeout_s", "restart_delay_ms",
                                       "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s", "smb_audit"])
         let name = try fields.require(try fields.string("name"), "name")
@@ -232,6 +234,9 @@ extension DeviceConfig {
         }
         var resolved: ResolvedJail
         do { resolved = try options.resolve() } catch { throw fields.error("spec", "\(specFile): \(error.description)") }
+        if let exposed = JailExposure.check(options, spec: resolved.spec, protected: protected) {
+            throw fields.error("spec", exposed.description)
+        }
         // smb_audit: the supervisor creates a datagram socket and binds it at the jail's /dev/log (it does not
         // exist yet at validation, so it is added here rather than as a checked bind).
         var auditSocket: String?

@@ -80,6 +80,46 @@ final class ControlPeerTests: XCTestCase {
         XCTAssertNil(ControlPeer.jailCgroup(in: "0::/user.slice/pit-7\n1:name=systemd:/\n"))
     }
 
+    // MARK: - No jail may see the socket or the data directory
+
+    /// `pit supervise --check` on a config whose one jail has `spec` (a spec file's text, DIR standing for the
+    /// harness directory): exit 2 and one line naming the spec's setting (line 2) and `what`.
+    private func checkRejects(_ spec: String, mentioning what: String, prepare: (SupervisorHarness) -> Void = { _ in },
+                              file: StaticString = #filePath, line: UInt = #line) {
+        let h = SupervisorHarness()
+        prepare(h)
+        h.dir.write("svc.toml", "command = [\"/bin/sleep\", \"1000\"]\n" + spec.replacingAll("DIR", h.dir.path) + "\n")
+        h.writeConfig("""
+            [[jails]]
+            name = "svc"
+            spec = "svc.toml"
+            """)
+        let r = Process.run([Pit.executable, "supervise", "--check", "--config", h.dir.path + "/device.toml"])
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr, file: file, line: line)
+        XCTAssertEqual(lines(r.stderr).count, 1, r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(h.dir.path + "/svc.toml:2:"), r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(what.replacingAll("DIR", h.dir.path)), r.stderr, file: file, line: line)
+    }
+
+    func test_aBindOfTheControlSocketsDirectoryOrAnyDirectoryAboveItIsAConfigError() {
+        checkRejects("binds = [\"DIR/run:/run\"]", mentioning: "binds[0]: DIR/run (read-only) would show the control socket DIR/run/control.sock",
+                     prepare: { mkdir($0.dir.path + "/run", 0o700) })
+        checkRejects("binds = [\"/tmp:/host-tmp\"]", mentioning: "binds[0]: /tmp (read-only) would show the control socket DIR/run/control.sock")
+        // Through a symlink: the bind follows it, and so does the check.
+        checkRejects("binds_rw = [\"DIR/link:/x\"]", mentioning: "binds_rw[0]: DIR/link (writable) would show the control socket",
+                     prepare: { symlink($0.dir.path, $0.dir.path + "/link") })
+    }
+
+    func test_aBindInsideTheDataDirectoryIsAConfigError() {
+        checkRejects("binds_rw = [\"DIR/data/keys:/keys\"]", mentioning: "binds_rw[0]: DIR/data/keys (writable) would show the data directory DIR/data",
+                     prepare: { mkdir($0.dir.path + "/data/keys", 0o700) })
+    }
+
+    /// A jail rooted in a host directory above the socket sees it as much as through a bind.
+    func test_aChrootAboveTheControlSocketIsAConfigError() {
+        checkRejects("chroot = \"/\"", mentioning: "chroot: / (read-only) would show the control socket")
+    }
+
     /// The cgroup directory (v2, or the first v1 hierarchy) holding `pid` in a cgroup whose leaf starts with `leafPrefix`.
     static func cgroupDirectory(of pid: Int32, leafPrefix: String) -> String? {
         let mounts = lines(readText("/proc/self/mounts") ?? "").map { $0.split(separator: " ").map(String.init) }
