@@ -52,6 +52,10 @@ public struct DeviceConfig: Sendable {
     public var uplinks: [TransportConfig] = []
     /// The serial console for field diagnostics, when a tty is named here or in the board file.
     public var console: ConsoleSettings?
+    /// Where the Samba tree is rendered from the persona (`samba_root`, normalized), when there is a persona.
+    public var sambaRoot: String?
+    /// The TCP port smb.conf tells smbd to listen on (`smb_port`).
+    public var smbPort: UInt16 = 445
 }
 
 public struct ConsoleSettings: Sendable, Equatable {
@@ -127,6 +131,8 @@ extension DeviceConfig {
             let watchdog = try watchdogSettings(fields.table("watchdog"), board: board)
             // The persona comes before the jails: the Samba jails bind the tree it renders.
             var persona: Persona?
+            var sambaRoot: String?
+            var smbPort: UInt16 = 445
             if let personaPath = try fields.string("persona") {
                 do { persona = try Persona.load(contentsOf: absolute(personaPath)) } catch {
                     throw fields.error("persona", error.description)
@@ -136,15 +142,19 @@ extension DeviceConfig {
                     guard (1...65535).contains(given) else { throw fields.error("smb_port", "must be a TCP port (1-65535)") }
                     port = UInt16(given)
                 }
-                let sambaRoot = absolute(try fields.string("samba_root") ?? "/run/pit-samba")
-                do throws(SupervisorError) { try SambaTree.prepare(persona!, root: sambaRoot, port: port) } catch {
+                sambaRoot = JailOptions.absolute(absolute(try fields.string("samba_root") ?? "/run/pit-samba"))
+                smbPort = port
+                // Only checked here: loading a config (--check, a reload that may be rejected) writes nothing.
+                // The supervisor prepares the tree before the jails start (SambaTree.prepare).
+                do throws(SambaTreeError) { try SambaTree.validate(persona!) } catch {
                     throw fields.error("persona", error.description)
                 }
             }
             let protected = JailExposure.protected(controlSocket: controlSocket, dataDirectory: dataDirectory)
             var jails: [JailConfig] = []
             for (index, jail) in (try fields.tables("jails") ?? []).enumerated() {
-                let config = try jailConfig(jail, absolute: absolute, auditDirectory: dataDirectory + "/run", protected: protected)
+                let config = try jailConfig(jail, absolute: absolute, auditDirectory: dataDirectory + "/run", protected: protected,
+                                            preparedTrees: sambaRoot.map { [$0] } ?? [])
                 if jails.contains(where: { $0.name == config.name }) {
                     throw jail.error("name", "jails[\(index)]: a jail named '\(config.name)' is already defined")
                 }
@@ -164,7 +174,8 @@ extension DeviceConfig {
                                           allowReboot: try consoleFields?.bool("allow_reboot") ?? false)
             }
             return DeviceConfig(file: path, dataDirectory: dataDirectory, controlSocket: controlSocket, board: board,
-                                persona: persona, watchdog: watchdog, jails: jails, uplinks: uplinks, console: console)
+                                persona: persona, watchdog: watchdog, jails: jails, uplinks: uplinks, console: console,
+                                sambaRoot: sambaRoot, smbPort: smbPort)
         } catch {
             throw ConfigLoadError(description: error.description)
         }
@@ -217,7 +228,7 @@ extension DeviceConfig {
     }
 
     static func jailConfig(_ fields: TOMLFields, absolute: (String) -> String, auditDirectory: String,
-                           protected: [JailExposure.Protected]) throws(TOMLError) -> JailConfig {
+                           protected: [JailExposure.Protected], preparedTrees: [String]) throws(TOMLError) -> JailConfig {
         try fields.rejectUnknownKeys(["name", "spec", "policy", "required", "ready_tcp", "ready_timeout_s", "restart_delay_ms",
                                       "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s", "smb_audit"])
         let name = try fields.require(try fields.string("name"), "name")
@@ -228,6 +239,7 @@ extension DeviceConfig {
         var options: JailOptions
         do { options = try JailSpecFile.load(specFile) } catch { throw fields.error("spec", error.description) }
         options.name = Sourced(name, origin: fields.path.isEmpty ? "name" : fields.path + ".name")
+        options.preparedTrees = preparedTrees
         if let policy = try fields.string("policy") {
             options.policyFile = Sourced(absolute(policy), origin: "\(fields.path).policy")
             options.seccompString = nil

@@ -91,6 +91,8 @@ public final class Supervisor {
     /// systemd's notification socket, when started as a Type=notify service (SystemdNotify.swift).
     var notify: SystemdNotify?
     var rebootAfterStop = false
+    /// Why the Samba tree could not be prepared, until it can.
+    var sambaTreeProblem: String?
     /// The recent events (for the console); set by whoever records them.
     public var recentEvents: () -> [PitEvent] = { [] }
     private static let consoleToken: UInt64 = 4
@@ -125,6 +127,7 @@ public final class Supervisor {
         }
         try recordBoot()
         applyPersona()
+        prepareSambaTree()
         openLeds()
         try setUpLoop()
         startUplinkAgent(now: monotonicMilliseconds())
@@ -228,6 +231,41 @@ public final class Supervisor {
         } catch {
             emit(SupervisorEvent(kind: "config_error", message: "persona: \(error)"))
         }
+    }
+
+    /// Renders the Samba tree (SambaTree) for the current config: at start and when a reload is applied, before
+    /// any jail of that config starts. A failure (a symlink a jail planted where a directory belongs) is an
+    /// event; the jails that bind the tree then do not start until a later attempt succeeds (`start` retries),
+    /// and the others run.
+    private func prepareSambaTree() {
+        guard let persona = config.persona, let root = config.sambaRoot else { sambaTreeProblem = nil; return }
+        do {
+            let warnings = try SambaTree.prepare(persona, root: root, port: config.smbPort, jails: config.jails.map(\.spec))
+            sambaTreeProblem = nil
+            for warning in warnings { emit(SupervisorEvent(kind: "config_error", message: "samba tree: \(warning)")) }
+        } catch {
+            sambaTreeProblem = error.description
+            emit(SupervisorEvent(kind: "config_error", message: "\(error): jails that bind it do not start"))
+        }
+    }
+
+    /// True when one of the jail's binds comes from the Samba tree.
+    private func usesSambaTree(_ spec: JailSpec) -> Bool {
+        guard let root = config.sambaRoot else { return false }
+        return spec.root.mounts.contains { mount in
+            guard case .bind(let source, _, _) = mount else { return false }
+            return source == root || source.hasPrefix(root + "/")
+        }
+    }
+
+    /// Why the jail cannot start now, checked before each start: the Samba tree it binds could not be prepared
+    /// (tried again here).
+    private func startProblem(_ slot: JailSlot) -> String? {
+        if sambaTreeProblem != nil && usesSambaTree(slot.config.spec) {
+            prepareSambaTree()
+            if let problem = sambaTreeProblem { return problem }
+        }
+        return nil
     }
 
     /// Spawns `pit uplink-agent` (this same executable) when transports are configured.
@@ -464,6 +502,10 @@ public final class Supervisor {
                 emit(SupervisorEvent(kind: "config_error", jail: slot.config.name, message: "\(error)"))
             }
         }
+        if let problem = startProblem(slot) {
+            startFailed(slot, problem, now: now)
+            return
+        }
         do {
             let process = try Launcher.start(slot.config.spec, policy: slot.config.policy) { violation in
                 self.recordViolation(violation, slot: slot, now: now)
@@ -476,11 +518,16 @@ public final class Supervisor {
             slot.readyDeadline = now + slot.config.readyTimeoutMs
             checkReadiness(slot, now: now)
         } catch {
-            slot.lastExit = "setup failed: \(error)"
-            emit(SupervisorEvent(kind: "service_exit", jail: slot.config.name, message: "\(slot.config.name) could not start: \(error)"))
-            scheduleRestart(slot, now: now)
-            if slot.phase == .backoff { slot.phase = .failed }
+            startFailed(slot, "\(error)", now: now)
         }
+    }
+
+    /// A start that failed before the jail ran: an event, then the back-off like any exit (a crash loop ends it).
+    private func startFailed(_ slot: JailSlot, _ problem: String, now: Int64) {
+        slot.lastExit = "setup failed: \(problem)"
+        emit(SupervisorEvent(kind: "service_exit", jail: slot.config.name, message: "\(slot.config.name) could not start: \(problem)"))
+        scheduleRestart(slot, now: now)
+        if slot.phase == .backoff { slot.phase = .failed }
     }
 
     private func checkReadiness(_ slot: JailSlot, now: Int64) {
@@ -666,6 +713,8 @@ public final class Supervisor {
         }
         slots = kept
         config = fresh
+        // Before any jail of the new config starts: replaced jails start once their predecessors have exited.
+        prepareSambaTree()
         emit(SupervisorEvent(kind: "config_applied", message: "configuration reloaded from \(configPath)"))
     }
 
