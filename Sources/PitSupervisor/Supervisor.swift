@@ -93,6 +93,7 @@ public final class Supervisor {
     var rebootAfterStop = false
     /// Why the Samba tree could not be prepared, until it can.
     var sambaTreeProblem: String?
+    let sambaPreflight = SambaPreflight()
     /// The recent events (for the console); set by whoever records them.
     public var recentEvents: () -> [PitEvent] = { [] }
     private static let consoleToken: UInt64 = 4
@@ -259,13 +260,13 @@ public final class Supervisor {
     }
 
     /// Why the jail cannot start now, checked before each start: the Samba tree it binds could not be prepared
-    /// (tried again here).
+    /// (tried again here), or smbd's smb.conf names a VFS module this Samba lacks (SambaPreflight).
     private func startProblem(_ slot: JailSlot) -> String? {
         if sambaTreeProblem != nil && usesSambaTree(slot.config.spec) {
             prepareSambaTree()
             if let problem = sambaTreeProblem { return problem }
         }
-        return nil
+        return sambaPreflight.problem(for: slot.config.spec)
     }
 
     /// Spawns `pit uplink-agent` (this same executable) when transports are configured.
@@ -482,6 +483,8 @@ public final class Supervisor {
                 // A jail without a readiness check is running as soon as it started: go on with the next
                 // now, not on whatever wakes the loop next (that may be the watchdog feed, seconds away).
                 if slot.phase == .running { continue }
+                // One that could not start is settled too: it must not hold back the rest of the device.
+                if slot.phase == .failed || slot.phase == .crashLoop { continue }
                 return
             case .starting:
                 return
