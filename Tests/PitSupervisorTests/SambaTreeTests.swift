@@ -163,4 +163,54 @@ final class SambaTreeTests: XCTestCase {
         XCTAssertTrue(owner(data + "/link") == (300000, 300000), "the link itself is the jail's")
         XCTAssertTrue(warnings.contains { $0.contains("/hard: has 2 links") }, "\(warnings)")
     }
+
+    /// The same through a running supervisor: SIGHUP prepares the tree again; a link planted where a decoy
+    /// file was is replaced, one where a directory belongs is a config_error naming it, nothing outside the
+    /// tree changes, and the jails run on. (Own network and UTS namespaces: the persona is applied to them.)
+    func test_reloadWithLinksPlantedInTheTreeFollowsNoneAndSaysWhere() throws {
+        try XCTSkipUnless(fileExists("/usr/bin/unshare"), "needs util-linux's unshare")
+        let h = SupervisorHarness()
+        h.dir.write("decoys/salaries.xlsx", "decoy payroll\n")
+        h.dir.write("persona.toml", """
+            hostname = "nas-fin"
+            netbios_name = "NASFIN"
+            workgroup = "ACME"
+            server_string = "Finance NAS"
+            interface = "lo"
+            mac = "02:11:32:aa:bb:cc"
+            addresses = ["192.0.2.10/24"]
+            [[shares]]
+            name = "finance"
+            comment = "Finance"
+            template = "decoys"
+            """)
+        h.writeJail("svc", "exec sleep 1000")
+        h.writeConfig("[[jails]]\nname = \"svc\"\nspec = \"svc.toml\"\nstop_grace_s = 1\n", top: "persona = \"persona.toml\"\nsamba_root = \"samba\"\n")
+        h.start(prefix: ["/usr/bin/unshare", "--net", "--uts", "--"])
+        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+        let pid = h.jail("svc")?.pid
+        let share = h.dir.path + "/samba/data/shares/finance"
+        XCTAssertEqual(readText(share + "/salaries.xlsx"), "decoy payroll\n", h.log)
+
+        let secret = h.dir.write("secret", "root only\n", mode: 0o600)
+        unlink(share + "/salaries.xlsx")
+        XCTAssertEqual(symlink(secret, share + "/salaries.xlsx"), 0)
+        kill(h.pid, SIGHUP)
+        XCTAssertTrue(waitUntil(5) { h.log.contains("config_applied") }, h.log)
+        XCTAssertEqual(readText(secret), "root only\n")
+        XCTAssertEqual(mode(secret), 0o600)
+        XCTAssertEqual(readText(share + "/salaries.xlsx"), "decoy payroll\n")
+
+        mkdir(h.dir.path + "/private", 0o700)
+        chmod(h.dir.path + "/private", 0o700)
+        let lock = h.dir.path + "/samba/data/lock"
+        XCTAssertEqual(rmdir(lock), 0)
+        XCTAssertEqual(symlink(h.dir.path + "/private", lock), 0)
+        kill(h.pid, SIGHUP)
+        let line = "config_error: samba tree \(lock): is a symlink where a directory belongs: not followed"
+        XCTAssertTrue(waitUntil(5) { h.log.contains(line) }, h.log)
+        XCTAssertEqual(mode(h.dir.path + "/private"), 0o700)
+        XCTAssertEqual(h.jail("svc")?.pid, pid, "a jail that does not bind the tree runs on")
+        XCTAssertEqual(h.stop(), 0, h.log)
+    }
 }
