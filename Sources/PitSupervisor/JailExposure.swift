@@ -39,7 +39,8 @@ enum JailExposure {
             let bound = canonical(source)
             for item in protected where covers(bound, item.path) || (item.coversInside && covers(item.path, bound)) {
                 let how = writable ? "writable" : "read-only"
-                return ConfigError(origin, "\(source) (\(how)) would show \(item.what) inside the jail: bind a path that neither holds it nor lies inside it")
+                let hint = item.coversInside ? "bind a path that neither holds it nor lies inside it" : "bind a directory that does not hold it"
+                return ConfigError(origin, "\(source) (\(how)) would show \(item.what) inside the jail: \(hint)")
             }
         }
         return nil
