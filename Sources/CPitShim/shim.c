@@ -193,6 +193,43 @@ long pit_peer_uid(int socket) {
     return (long)cred.uid;
 }
 
+int pit_peer_pid(int socket) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    return (int)cred.pid;
+}
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+int pit_peer_pidfd(int socket) {
+    int fd = -1;
+    socklen_t len = sizeof fd;
+    if (getsockopt(socket, SOL_SOCKET, SO_PEERPIDFD, &fd, &len) != 0) return -1;
+    return fd;
+}
+
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+int pit_pidfd_send_signal(int pidfd, int signal) { return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0); }
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+int pit_openat2(int dirfd, const char *path, int flags, unsigned int mode, unsigned long long resolve) {
+    // struct open_how, spelled out: the cross sysroots' headers may predate linux/openat2.h.
+    struct { unsigned long long flags, mode, resolve; } how = { (unsigned long long)(unsigned int)flags, mode, resolve };
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int pit_open_handle(int dirfd, const char *path, unsigned long long resolve) {
+    return pit_openat2(dirfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, resolve);
+}
+
+int pit_fchown_handle(int fd, unsigned int uid, unsigned int gid) { return fchownat(fd, "", uid, gid, AT_EMPTY_PATH); }
+
 int pit_accept(int socket) { return accept4(socket, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK); }
 
 int pit_tty_openpty(int *master, int *slave, char *name, size_t name_len) {

@@ -46,6 +46,9 @@ public struct JailOptions: Sendable, Equatable {
     public var seccompString: Sourced<String>?
     public var policyFile: Sourced<String>?
     public var defaultBinds: Sourced<Bool>?
+    /// Host directories the caller fills before the jail starts (the supervisor's Samba tree, written only
+    /// at start so that loading a config writes nothing): a bind source inside one need not exist yet.
+    public var preparedTrees: [String] = []
 
     public init() {}
 
@@ -116,8 +119,8 @@ extension JailOptions {
 
         var mounts: [MountSpec] = []
         var declared: [MountSpec] = []
-        for bind in binds { declared.append(try Self.parseBind(bind, writable: false)) }
-        for bind in bindsWritable { declared.append(try Self.parseBind(bind, writable: true)) }
+        for bind in binds { declared.append(try Self.parseBind(bind, writable: false, prepared: preparedTrees)) }
+        for bind in bindsWritable { declared.append(try Self.parseBind(bind, writable: true, prepared: preparedTrees)) }
         for entry in tmpfs { declared.append(try Self.parseTmpfs(entry)) }
         var origins = binds.map(\.origin) + bindsWritable.map(\.origin) + tmpfs.map(\.origin)
         if chroot == nil && (defaultBinds?.value ?? true) {
@@ -311,14 +314,15 @@ extension JailOptions {
         return normalize(cwd + "/" + path)
     }
 
-    static func parseBind(_ entry: Sourced<String>, writable: Bool) throws(ConfigError) -> MountSpec {
+    static func parseBind(_ entry: Sourced<String>, writable: Bool, prepared: [String] = []) throws(ConfigError) -> MountSpec {
         let parts = entry.value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let first = parts.first, !first.isEmpty else { throw ConfigError(entry.origin, "expected SRC[:DST]") }
         let source = absolute(first)
         let destination = parts.count == 2 ? parts[1] : source
         guard destination.hasPrefix("/") else { throw ConfigError(entry.origin, "destination '\(destination)' must be absolute") }
         guard normalize(destination) != "/" else { throw ConfigError(entry.origin, "use --chroot to bind a directory as /") }
-        guard Accounts.exists(source) else { throw ConfigError(entry.origin, "\(source): \(Accounts.whyMissing(source))") }
+        let later = prepared.contains { source == $0 || source.hasPrefix($0 + "/") }
+        guard later || Accounts.exists(source) else { throw ConfigError(entry.origin, "\(source): \(Accounts.whyMissing(source))") }
         try refuseKernelTrees(source: source, destination: normalize(destination), writable: writable, origin: entry.origin)
         return .bind(source: source, destination: normalize(destination), writable: writable)
     }

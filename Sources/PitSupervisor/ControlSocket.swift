@@ -2,8 +2,9 @@ import CPitShim
 import Glibc
 
 /// The supervisor's control socket: a path socket (abstract sockets are per network namespace, and jails
-/// share the host's), mode 0600 in a 0700 directory, outside every jail root, and each peer's uid checked
-/// with SO_PEERCRED: only root is served. One request line, one JSON answer line, then close.
+/// share the host's), mode 0600 in a 0700 directory that no jail may bind (DeviceConfig refuses such binds),
+/// and each peer checked (ControlPeer): only root outside every jail is served. One request line, one JSON
+/// answer line, then close.
 final class ControlServer {
     let fd: Int32
     let path: String
@@ -26,13 +27,18 @@ final class ControlServer {
         unlink(path)
     }
 
-    func accept(epfd: Int32, tokenBase: UInt64) {
+    /// Accepts every pending connection. A peer that may not be served (ControlPeer: not root, or inside a
+    /// jail) gets one refusal line at once and is closed; `refused` is told who and why. All of it is a few
+    /// reads of /proc: the loop is never held.
+    func accept(epfd: Int32, tokenBase: UInt64, refused: (String) -> Void) {
         while true {
             let client = pit_accept(fd)
             if client < 0 { return }
-            if pit_peer_uid(client) != 0 {
-                _ = "{\"ok\":false,\"error\":\"the control socket serves root only\"}\n".withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            if case .refused(let reply, let detail) = ControlPeer.check(client) {
+                let line = "{\"ok\":false,\"error\":\"\(reply)\"}\n"
+                _ = line.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
                 close(client)
+                refused(detail)
                 continue
             }
             buffers[client] = []

@@ -52,6 +52,10 @@ public struct DeviceConfig: Sendable {
     public var uplinks: [TransportConfig] = []
     /// The serial console for field diagnostics, when a tty is named here or in the board file.
     public var console: ConsoleSettings?
+    /// Where the Samba tree is rendered from the persona (`samba_root`, normalized), when there is a persona.
+    public var sambaRoot: String?
+    /// The TCP port smb.conf tells smbd to listen on (`smb_port`).
+    public var smbPort: UInt16 = 445
 }
 
 public struct ConsoleSettings: Sendable, Equatable {
@@ -127,6 +131,8 @@ extension DeviceConfig {
             let watchdog = try watchdogSettings(fields.table("watchdog"), board: board)
             // The persona comes before the jails: the Samba jails bind the tree it renders.
             var persona: Persona?
+            var sambaRoot: String?
+            var smbPort: UInt16 = 445
             if let personaPath = try fields.string("persona") {
                 do { persona = try Persona.load(contentsOf: absolute(personaPath)) } catch {
                     throw fields.error("persona", error.description)
@@ -136,14 +142,19 @@ extension DeviceConfig {
                     guard (1...65535).contains(given) else { throw fields.error("smb_port", "must be a TCP port (1-65535)") }
                     port = UInt16(given)
                 }
-                let sambaRoot = absolute(try fields.string("samba_root") ?? "/run/pit-samba")
-                do throws(SupervisorError) { try SambaTree.prepare(persona!, root: sambaRoot, port: port) } catch {
+                sambaRoot = JailOptions.absolute(absolute(try fields.string("samba_root") ?? "/run/pit-samba"))
+                smbPort = port
+                // Only checked here: loading a config (--check, a reload that may be rejected) writes nothing.
+                // The supervisor prepares the tree before the jails start (SambaTree.prepare).
+                do throws(SambaTreeError) { try SambaTree.validate(persona!) } catch {
                     throw fields.error("persona", error.description)
                 }
             }
+            let protected = JailExposure.protected(controlSocket: controlSocket, dataDirectory: dataDirectory)
             var jails: [JailConfig] = []
             for (index, jail) in (try fields.tables("jails") ?? []).enumerated() {
-                let config = try jailConfig(jail, absolute: absolute, auditDirectory: dataDirectory + "/run")
+                let config = try jailConfig(jail, absolute: absolute, auditDirectory: dataDirectory + "/run", protected: protected,
+                                            preparedTrees: sambaRoot.map { [$0] } ?? [], smbPort: persona == nil ? nil : smbPort)
                 if jails.contains(where: { $0.name == config.name }) {
                     throw jail.error("name", "jails[\(index)]: a jail named '\(config.name)' is already defined")
                 }
@@ -163,7 +174,8 @@ extension DeviceConfig {
                                           allowReboot: try consoleFields?.bool("allow_reboot") ?? false)
             }
             return DeviceConfig(file: path, dataDirectory: dataDirectory, controlSocket: controlSocket, board: board,
-                                persona: persona, watchdog: watchdog, jails: jails, uplinks: uplinks, console: console)
+                                persona: persona, watchdog: watchdog, jails: jails, uplinks: uplinks, console: console,
+                                sambaRoot: sambaRoot, smbPort: smbPort)
         } catch {
             throw ConfigLoadError(description: error.description)
         }
@@ -215,7 +227,9 @@ extension DeviceConfig {
         return settings
     }
 
-    static func jailConfig(_ fields: TOMLFields, absolute: (String) -> String, auditDirectory: String) throws(TOMLError) -> JailConfig {
+    static func jailConfig(_ fields: TOMLFields, absolute: (String) -> String, auditDirectory: String,
+                           protected: [JailExposure.Protected], preparedTrees: [String],
+                           smbPort: UInt16? = nil) throws(TOMLError) -> JailConfig {
         try fields.rejectUnknownKeys(["name", "spec", "policy", "required", "ready_tcp", "ready_timeout_s", "restart_delay_ms",
                                       "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s", "smb_audit"])
         let name = try fields.require(try fields.string("name"), "name")
@@ -226,18 +240,26 @@ extension DeviceConfig {
         var options: JailOptions
         do { options = try JailSpecFile.load(specFile) } catch { throw fields.error("spec", error.description) }
         options.name = Sourced(name, origin: fields.path.isEmpty ? "name" : fields.path + ".name")
+        options.preparedTrees = preparedTrees
         if let policy = try fields.string("policy") {
             options.policyFile = Sourced(absolute(policy), origin: "\(fields.path).policy")
             options.seccompString = nil
         }
         var resolved: ResolvedJail
         do { resolved = try options.resolve() } catch { throw fields.error("spec", "\(specFile): \(error.description)") }
+        if let exposed = JailExposure.check(options, spec: resolved.spec, protected: protected) {
+            throw fields.error("spec", exposed.description)
+        }
         // smb_audit: the supervisor creates a datagram socket and binds it at the jail's /dev/log (it does not
         // exist yet at validation, so it is added here rather than as a checked bind).
         var auditSocket: String?
         if try fields.bool("smb_audit") == true {
             auditSocket = auditDirectory + "/\(name).audit.sock"
             resolved.spec.root.mounts.append(.bind(source: auditSocket!, destination: "/dev/log", writable: false))
+            // The audited jail is the persona's smbd: under Landlock it may bind the port smb.conf gives it too.
+            if let smbPort, resolved.spec.landlock != nil, !(resolved.spec.landlock!.bindTCP.contains(smbPort)) {
+                resolved.spec.landlock!.bindTCP.append(smbPort)
+            }
         }
         let fingerprint = (readText(specFile) ?? "") + "\u{0}" + (options.policyFile.map { readText($0.value) ?? "" } ?? options.seccompString?.value ?? "")
 

@@ -91,6 +91,9 @@ public final class Supervisor {
     /// systemd's notification socket, when started as a Type=notify service (SystemdNotify.swift).
     var notify: SystemdNotify?
     var rebootAfterStop = false
+    /// Why the Samba tree could not be prepared, until it can.
+    var sambaTreeProblem: String?
+    let sambaPreflight = SambaPreflight()
     /// The recent events (for the console); set by whoever records them.
     public var recentEvents: () -> [PitEvent] = { [] }
     private static let consoleToken: UInt64 = 4
@@ -125,6 +128,7 @@ public final class Supervisor {
         }
         try recordBoot()
         applyPersona()
+        prepareSambaTree()
         openLeds()
         try setUpLoop()
         startUplinkAgent(now: monotonicMilliseconds())
@@ -230,6 +234,41 @@ public final class Supervisor {
         }
     }
 
+    /// Renders the Samba tree (SambaTree) for the current config: at start and when a reload is applied, before
+    /// any jail of that config starts. A failure (a symlink a jail planted where a directory belongs) is an
+    /// event; the jails that bind the tree then do not start until a later attempt succeeds (`start` retries),
+    /// and the others run.
+    private func prepareSambaTree() {
+        guard let persona = config.persona, let root = config.sambaRoot else { sambaTreeProblem = nil; return }
+        do {
+            let warnings = try SambaTree.prepare(persona, root: root, port: config.smbPort, jails: config.jails.map(\.spec))
+            sambaTreeProblem = nil
+            for warning in warnings { emit(SupervisorEvent(kind: "config_error", message: "samba tree: \(warning)")) }
+        } catch {
+            sambaTreeProblem = error.description
+            emit(SupervisorEvent(kind: "config_error", message: "\(error): jails that bind it do not start"))
+        }
+    }
+
+    /// True when one of the jail's binds comes from the Samba tree.
+    private func usesSambaTree(_ spec: JailSpec) -> Bool {
+        guard let root = config.sambaRoot else { return false }
+        return spec.root.mounts.contains { mount in
+            guard case .bind(let source, _, _) = mount else { return false }
+            return source == root || source.hasPrefix(root + "/")
+        }
+    }
+
+    /// Why the jail cannot start now, checked before each start: the Samba tree it binds could not be prepared
+    /// (tried again here), or smbd's smb.conf names a VFS module this Samba lacks (SambaPreflight).
+    private func startProblem(_ slot: JailSlot) -> String? {
+        if sambaTreeProblem != nil && usesSambaTree(slot.config.spec) {
+            prepareSambaTree()
+            if let problem = sambaTreeProblem { return problem }
+        }
+        return sambaPreflight.problem(for: slot.config.spec)
+    }
+
     /// Spawns `pit uplink-agent` (this same executable) when transports are configured.
     private func startUplinkAgent(now: Int64) {
         guard !config.uplinks.isEmpty, agentPid == 0 else { return }
@@ -326,7 +365,8 @@ public final class Supervisor {
         case Self.timerToken:
             pit_timerfd_ack(timerFD)
             if let expected = timerDeadline { loopLatencyMs = max(0, now - expected) }
-        case Self.controlToken: control?.accept(epfd: epfd, tokenBase: Self.clientBase)
+        case Self.controlToken:
+            control?.accept(epfd: epfd, tokenBase: Self.clientBase) { [unowned self] detail in controlRefused(detail, now: now) }
         case Self.consoleToken: serviceConsole(now: now)
         case Self.clientBase...:
             control?.service(fd: Int32(token - Self.clientBase), epfd: epfd) { [unowned self] request in self.handle(request) }
@@ -344,6 +384,21 @@ public final class Supervisor {
         default: break
         }
     }
+
+    /// A refused control peer is worth an event (something inside a jail reached for the socket), but a
+    /// peer that retries in a loop must not fill the spool: at most one event per `refusalQuietMs`, carrying
+    /// the number of refusals it stands for.
+    private func controlRefused(_ detail: String, now: Int64) {
+        if let last = lastRefusalEvent, now - last < Self.refusalQuietMs { suppressedRefusals += 1; return }
+        let more = suppressedRefusals > 0 ? " (and \(suppressedRefusals) more since the last report)" : ""
+        suppressedRefusals = 0
+        lastRefusalEvent = now
+        emit(SupervisorEvent(kind: "control_refused", message: "control socket: refused \(detail)\(more)"))
+    }
+
+    private var lastRefusalEvent: Int64?
+    private var suppressedRefusals = 0
+    static let refusalQuietMs: Int64 = 10_000
 
     private func slot(for id: UInt64) -> JailSlot? {
         slots.first { slotIDs[ObjectIdentifier($0)] == id }
@@ -428,6 +483,8 @@ public final class Supervisor {
                 // A jail without a readiness check is running as soon as it started: go on with the next
                 // now, not on whatever wakes the loop next (that may be the watchdog feed, seconds away).
                 if slot.phase == .running { continue }
+                // One that could not start is settled too: it must not hold back the rest of the device.
+                if slot.phase == .failed || slot.phase == .crashLoop { continue }
                 return
             case .starting:
                 return
@@ -448,6 +505,10 @@ public final class Supervisor {
                 emit(SupervisorEvent(kind: "config_error", jail: slot.config.name, message: "\(error)"))
             }
         }
+        if let problem = startProblem(slot) {
+            startFailed(slot, problem, now: now)
+            return
+        }
         do {
             let process = try Launcher.start(slot.config.spec, policy: slot.config.policy) { violation in
                 self.recordViolation(violation, slot: slot, now: now)
@@ -460,11 +521,16 @@ public final class Supervisor {
             slot.readyDeadline = now + slot.config.readyTimeoutMs
             checkReadiness(slot, now: now)
         } catch {
-            slot.lastExit = "setup failed: \(error)"
-            emit(SupervisorEvent(kind: "service_exit", jail: slot.config.name, message: "\(slot.config.name) could not start: \(error)"))
-            scheduleRestart(slot, now: now)
-            if slot.phase == .backoff { slot.phase = .failed }
+            startFailed(slot, "\(error)", now: now)
         }
+    }
+
+    /// A start that failed before the jail ran: an event, then the back-off like any exit (a crash loop ends it).
+    private func startFailed(_ slot: JailSlot, _ problem: String, now: Int64) {
+        slot.lastExit = "setup failed: \(problem)"
+        emit(SupervisorEvent(kind: "service_exit", jail: slot.config.name, message: "\(slot.config.name) could not start: \(problem)"))
+        scheduleRestart(slot, now: now)
+        if slot.phase == .backoff { slot.phase = .failed }
     }
 
     private func checkReadiness(_ slot: JailSlot, now: Int64) {
@@ -650,6 +716,8 @@ public final class Supervisor {
         }
         slots = kept
         config = fresh
+        // Before any jail of the new config starts: replaced jails start once their predecessors have exited.
+        prepareSambaTree()
         emit(SupervisorEvent(kind: "config_applied", message: "configuration reloaded from \(configPath)"))
     }
 

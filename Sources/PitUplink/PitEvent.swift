@@ -56,6 +56,7 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case safeMode = "safe_mode"
         case health
         case configApplied = "config_applied"
+        case controlRefused = "control_refused"
     }
 
     /// What the seccomp filter did with the offending call.

@@ -153,6 +153,7 @@ func sampleEvents() -> [PitEvent] {
         .safeMode(message: "three crash loops since boot", details: ["since": "2026-11-29T01:00:00.000Z"]),
         PitEvent(kind: .health, message: "health failed past the grace: watchdog no longer fed"),
         PitEvent(kind: .configApplied, message: "configuration reloaded from /etc/pit/device.toml"),
+        PitEvent(kind: .controlRefused, message: "control socket: refused pid 4242 (sh) is in the jail cgroup /pit-smbd-17"),
     ]
 }
 

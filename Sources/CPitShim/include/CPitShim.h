@@ -75,6 +75,27 @@ void pit_timerfd_ack(int fd);
 int pit_accept(int socket);
 /// The uid of the process at the other end of a Unix socket, or -1.
 long pit_peer_uid(int socket);
+/// The pid of the process at the other end of a Unix socket (SO_PEERCRED, in this pid namespace), or -1.
+int pit_peer_pid(int socket);
+/// A pidfd for the process that connected the other end of a Unix socket (SO_PEERPIDFD, Linux 6.5): it names
+/// that process even if its pid is reused later. -1 with errno set (ENOPROTOOPT before 6.5).
+int pit_peer_pidfd(int socket);
+/// pidfd_send_signal(2); signal 0 only checks that the process still exists. 0, or -1 with errno set.
+int pit_pidfd_send_signal(int pidfd, int signal);
+
+/// openat2(2)'s RESOLVE_* flags (linux/openat2.h, which older cross sysroots lack).
+#define PIT_RESOLVE_NO_XDEV       0x01
+#define PIT_RESOLVE_NO_MAGICLINKS 0x02
+#define PIT_RESOLVE_NO_SYMLINKS   0x04
+#define PIT_RESOLVE_BENEATH       0x08
+/// openat2(2) (Linux 5.6; glibc has no wrapper): `path` resolved relative to `dirfd` under `resolve`.
+/// The fd, or -1 with errno set (ELOOP for a symlink under RESOLVE_NO_SYMLINKS, EXDEV for an escape).
+int pit_openat2(int dirfd, const char *path, int flags, unsigned int mode, unsigned long long resolve);
+/// openat2 with O_PATH | O_NOFOLLOW | O_CLOEXEC (GNU-only flags): a handle on the entry itself, a symlink
+/// included, for fstat and pit_fchown_handle.
+int pit_open_handle(int dirfd, const char *path, unsigned long long resolve);
+/// fchownat(fd, "", uid, gid, AT_EMPTY_PATH): re-owns what an O_PATH handle names (a symlink itself).
+int pit_fchown_handle(int fd, unsigned int uid, unsigned int gid);
 
 /// reboot(2) with LINUX_REBOOT_CMD_RESTART (after sync); returns only on failure.
 int pit_reboot_restart(void);

@@ -23,7 +23,7 @@ enum SyslogFormat {
     static func severity(of kind: PitEvent.Kind) -> Int {
         switch kind {
         case .violation: 1
-        case .crashLoop, .watchdogReset, .safeMode, .configError: 4
+        case .crashLoop, .watchdogReset, .safeMode, .configError, .controlRefused: 4
         case .serviceExit, .restart, .smbAccess: 5
         case .boot, .uplinkTest, .health, .configApplied: 6
         }

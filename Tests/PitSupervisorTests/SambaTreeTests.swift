@@ -1,0 +1,216 @@
+import PitTestSupport
+import Glibc
+@testable import PitSupervisor
+import XCTest
+
+/// The Samba tree is written as root into directories a jail writes too (issue 16, item 4): nothing a jail
+/// plants there may make the supervisor write, chmod or chown anything outside the tree, and loading a
+/// config (`--check`, a reload) writes nothing at all.
+final class SambaTreeTests: XCTestCase {
+    /// A device config with a persona (share "finance" from decoys/) rendering into DIR/samba, and jails
+    /// whose specs are `jails` (name -> spec text, DIR standing for the scratch directory).
+    private func device(_ jails: [String: String] = [:]) -> ScratchDirectory {
+        let dir = ScratchDirectory()
+        dir.write("decoys/salaries.xlsx", "decoy payroll\n")
+        dir.write("decoys/2026/q1.docx", "decoy report\n")
+        dir.write("persona.toml", """
+            hostname = "nas-fin"
+            netbios_name = "NASFIN"
+            workgroup = "ACME"
+            server_string = "Finance NAS"
+            interface = "lo"
+            mac = "02:11:32:aa:bb:cc"
+            addresses = ["192.0.2.10/24"]
+            [[shares]]
+            name = "finance"
+            comment = "Finance"
+            template = "decoys"
+            """)
+        var config = "persona = \"persona.toml\"\nsamba_root = \"samba\"\ndata_dir = \"\(dir.path)/data\"\ncontrol_socket = \"\(dir.path)/run/control.sock\"\n"
+        for (name, spec) in jails.sorted(by: { $0.key < $1.key }) {
+            dir.write("\(name).toml", spec.replacingAll("DIR", dir.path))
+            config += "[[jails]]\nname = \"\(name)\"\nspec = \"\(name).toml\"\n"
+        }
+        dir.write("device.toml", config)
+        return dir
+    }
+
+    private func load(_ dir: ScratchDirectory) throws -> DeviceConfig {
+        do { return try DeviceConfig.load(dir.path + "/device.toml") } catch { XCTFail("\(error)"); throw error }
+    }
+
+    private func prepare(_ config: DeviceConfig) throws -> [String] {
+        try SambaTree.prepare(config.persona!, root: config.sambaRoot!, port: 44_445, jails: config.jails.map(\.spec))
+    }
+
+    private func mode(_ path: String) -> mode_t {
+        var st = stat()
+        return lstat(path, &st) == 0 ? st.st_mode & 0o7777 : 0
+    }
+
+    private func owner(_ path: String) -> (uid_t, gid_t) {
+        var st = stat()
+        return lstat(path, &st) == 0 ? (st.st_uid, st.st_gid) : (UInt32.max, UInt32.max)
+    }
+
+    /// The attack from issue 16: smbd (root in its jail, data/ writable) replaces a decoy file with a symlink
+    /// to a root-only file, and a directory the supervisor chmods with a symlink to a private directory. The
+    /// next preparation (what a reload runs) must leave both targets exactly as they were.
+    func test_symlinksPlantedInTheDataTreeAreNeverFollowed() throws {
+        let dir = device()
+        let config = try load(dir)
+        try prepare(config)
+        let share = dir.path + "/samba/data/shares/finance"
+        XCTAssertEqual(readText(share + "/salaries.xlsx"), "decoy payroll\n")
+        XCTAssertEqual(readText(share + "/2026/q1.docx"), "decoy report\n")
+
+        let secret = dir.write("secret", "root only\n", mode: 0o600)
+        chmod(secret, 0o600)
+        mkdir(dir.path + "/private", 0o700)
+        chmod(dir.path + "/private", 0o700)
+        // A decoy file and the temporary name its copy is written to, both turned into links to the secret.
+        unlink(share + "/salaries.xlsx")
+        XCTAssertEqual(symlink(secret, share + "/salaries.xlsx"), 0)
+        XCTAssertEqual(symlink(secret, share + "/2026/.q1.docx.pit-new"), 0)
+        try prepare(config)
+        XCTAssertEqual(readText(secret), "root only\n", "the secret was written through a planted link")
+        XCTAssertEqual(mode(secret), 0o600)
+        XCTAssertEqual(readText(share + "/salaries.xlsx"), "decoy payroll\n", "the link itself was replaced by the decoy")
+        XCTAssertEqual(mode(share + "/salaries.xlsx"), 0o644)
+        XCTAssertEqual(readText(share + "/2026/q1.docx"), "decoy report\n")
+
+        // A directory the supervisor creates and chmods 0755, replaced by a link to a private directory.
+        let lock = dir.path + "/samba/data/lock"
+        XCTAssertEqual(rmdir(lock), 0)
+        XCTAssertEqual(symlink(dir.path + "/private", lock), 0)
+        XCTAssertThrowsError(try prepare(config)) { error in
+            XCTAssertEqual((error as? SambaTreeError)?.path, lock, "\(error)")
+            XCTAssertTrue("\(error)".contains("symlink"), "\(error)")
+        }
+        XCTAssertEqual(mode(dir.path + "/private"), 0o700, "the private directory was chmodded through the link")
+        unlink(lock)
+
+        // And a share's subdirectory, into which decoys are copied, replaced by a link to the private directory.
+        let sub = share + "/2026"
+        XCTAssertEqual(Process.run(["/bin/rm", "-rf", sub]).status, 0)
+        XCTAssertEqual(symlink(dir.path + "/private", sub), 0)
+        XCTAssertThrowsError(try prepare(config)) { error in
+            XCTAssertEqual((error as? SambaTreeError)?.path, sub, "\(error)")
+        }
+        XCTAssertNil(readText(dir.path + "/private/q1.docx"), "a decoy was copied through the link")
+        XCTAssertEqual(mode(dir.path + "/private"), 0o700)
+    }
+
+    /// Template entries that are neither regular files nor directories are skipped with a warning, and a link
+    /// in the template is not followed (it could name anything on the host).
+    func test_templateLinksAndSpecialFilesAreSkippedWithAWarning() throws {
+        let dir = device()
+        let secret = dir.write("secret", "root only\n", mode: 0o600)
+        XCTAssertEqual(symlink(secret, dir.path + "/decoys/passwords.txt"), 0)
+        XCTAssertEqual(mkfifo(dir.path + "/decoys/pipe", 0o644), 0)
+        let warnings = try prepare(try load(dir))
+        XCTAssertNil(readText(dir.path + "/samba/data/shares/finance/passwords.txt"))
+        XCTAssertFalse(fileExists(dir.path + "/samba/data/shares/finance/pipe"))
+        XCTAssertEqual(warnings.count, 2, "\(warnings)")
+        XCTAssertTrue(warnings.allSatisfy { $0.contains("not a regular file or directory, skipped") }, "\(warnings)")
+    }
+
+    /// `pit supervise --check` validates without writing: the Samba root does not exist afterwards, although
+    /// the jails' specs bind files in it (they are made at start).
+    func test_checkWritesNothing() throws {
+        let policies = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
+        var jails: [String: String] = [:]
+        for daemon in ["smbd", "nmbd"] {
+            jails[daemon] = (readText(policies + "/\(daemon).toml") ?? "").replacingAll("/run/pit-samba", "DIR/samba")
+                .replacingAll("policy = \"\(daemon).policy\"", "policy = \"\(policies)/\(daemon).policy\"")
+        }
+        let dir = device(jails)
+        let r = Process.run([Pit.executable, "supervise", "--check", "--config", dir.path + "/device.toml"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(fileExists(dir.path + "/samba"), "--check created the Samba tree")
+        XCTAssertFalse(fileExists(dir.path + "/run"))
+    }
+
+    /// A jail in a user namespace (root inside = host uid range start) owns its writable binds inside the
+    /// tree, all the way down, without any link being followed; what it only reads stays root's.
+    func test_writableBindsOfAUserNamespaceJailAreHandedToItsHostIdentity() throws {
+        let spec = """
+            command = ["/bin/true"]
+            userns = true
+            userns_range_start = 300000
+            user = 0
+            group = 0
+            binds = ["DIR/samba/etc/smb.conf:/etc/samba/smb.conf"]
+            binds_rw = ["DIR/samba/data:/data"]
+            """
+        let dir = device(["smbd": spec])
+        let config = try load(dir)
+        try prepare(config)
+        let data = dir.path + "/samba/data"
+        for path in [data, data + "/lock", data + "/shares/finance", data + "/shares/finance/salaries.xlsx", data + "/shares/finance/2026/q1.docx"] {
+            XCTAssertTrue(owner(path) == (300000, 300000), "\(path): \(owner(path))")
+        }
+        XCTAssertEqual(mode(data + "/shares/finance"), 0o755)
+        XCTAssertTrue(owner(dir.path + "/samba/etc/smb.conf") == (0, 0))
+        XCTAssertTrue(owner(dir.path + "/samba/data-nmbd") == (0, 0), "not this jail's bind")
+
+        // Planted by the jail: a link to a root-owned file outside, and a hard link to one (same file system).
+        let secret = dir.write("secret", "root only\n", mode: 0o600)
+        XCTAssertEqual(symlink(secret, data + "/link"), 0)
+        XCTAssertEqual(link(secret, data + "/hard"), 0)
+        let warnings = try prepare(config)
+        XCTAssertTrue(owner(secret) == (0, 0), "followed a link: \(owner(secret))")
+        XCTAssertTrue(owner(data + "/link") == (300000, 300000), "the link itself is the jail's")
+        XCTAssertTrue(warnings.contains { $0.contains("/hard: has 2 links") }, "\(warnings)")
+    }
+
+    /// The same through a running supervisor: SIGHUP prepares the tree again; a link planted where a decoy
+    /// file was is replaced, one where a directory belongs is a config_error naming it, nothing outside the
+    /// tree changes, and the jails run on. (Own network and UTS namespaces: the persona is applied to them.)
+    func test_reloadWithLinksPlantedInTheTreeFollowsNoneAndSaysWhere() throws {
+        try XCTSkipUnless(fileExists("/usr/bin/unshare"), "needs util-linux's unshare")
+        let h = SupervisorHarness()
+        h.dir.write("decoys/salaries.xlsx", "decoy payroll\n")
+        h.dir.write("persona.toml", """
+            hostname = "nas-fin"
+            netbios_name = "NASFIN"
+            workgroup = "ACME"
+            server_string = "Finance NAS"
+            interface = "lo"
+            mac = "02:11:32:aa:bb:cc"
+            addresses = ["192.0.2.10/24"]
+            [[shares]]
+            name = "finance"
+            comment = "Finance"
+            template = "decoys"
+            """)
+        h.writeJail("svc", "exec sleep 1000")
+        h.writeConfig("[[jails]]\nname = \"svc\"\nspec = \"svc.toml\"\nstop_grace_s = 1\n", top: "persona = \"persona.toml\"\nsamba_root = \"samba\"\n")
+        h.start(prefix: ["/usr/bin/unshare", "--net", "--uts", "--"])
+        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+        let pid = h.jail("svc")?.pid
+        let share = h.dir.path + "/samba/data/shares/finance"
+        XCTAssertEqual(readText(share + "/salaries.xlsx"), "decoy payroll\n", h.log)
+
+        let secret = h.dir.write("secret", "root only\n", mode: 0o600)
+        unlink(share + "/salaries.xlsx")
+        XCTAssertEqual(symlink(secret, share + "/salaries.xlsx"), 0)
+        kill(h.pid, SIGHUP)
+        XCTAssertTrue(waitUntil(5) { h.log.contains("config_applied") }, h.log)
+        XCTAssertEqual(readText(secret), "root only\n")
+        XCTAssertEqual(mode(secret), 0o600)
+        XCTAssertEqual(readText(share + "/salaries.xlsx"), "decoy payroll\n")
+
+        mkdir(h.dir.path + "/private", 0o700)
+        chmod(h.dir.path + "/private", 0o700)
+        let lock = h.dir.path + "/samba/data/lock"
+        XCTAssertEqual(rmdir(lock), 0)
+        XCTAssertEqual(symlink(h.dir.path + "/private", lock), 0)
+        kill(h.pid, SIGHUP)
+        let line = "config_error: samba tree \(lock): is a symlink where a directory belongs: not followed"
+        XCTAssertTrue(waitUntil(5) { h.log.contains(line) }, h.log)
+        XCTAssertEqual(mode(h.dir.path + "/private"), 0o700)
+        XCTAssertEqual(h.jail("svc")?.pid, pid, "a jail that does not bind the tree runs on")
+        XCTAssertEqual(h.stop(), 0, h.log)
+    }
+}
