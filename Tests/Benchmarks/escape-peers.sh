@@ -1,10 +1,20 @@
 #!/bin/bash
 # The escape suite's probe (Tests/PitJailTests/Fixtures/escape-probe.c) under Pit and its peers, one markdown table:
-#   probe | pit --user 0 | pit --user 65534 | smbd.toml | nmbd.toml | bwrap root | bwrap 65534 | nsjail | host root
+#   probe | pit --user 0 | pit --user 65534 | smbd.toml | nmbd.toml | bwrap root | bwrap 65534 | nsjail root |
+#   nsjail 65534 | host root
 # Run as root from the package root after `swift build`: bash Tests/Benchmarks/escape-peers.sh
 #   PIT=path/to/pit (default .build/debug/pit); bubblewrap from Debian (apt-get install -y bubblewrap); NsJail if
-#   `nsjail` is in PATH (it is not packaged in Debian 12: the column says so). Each run is bounded by `timeout`;
-#   the script stops only the listener and the sleep it started and removes only its scratch directory.
+#   `nsjail` is in PATH (it is not packaged in Debian 12: Tests/Benchmarks/build-nsjail.sh builds it from a source
+#   tree; else its columns say "not installed"). Each run is bounded by `timeout`; the script stops only the
+#   listener and the sleep it started and removes only its scratch directory.
+# The peers run their usual strict command-line jail with the same shape: every namespace but the network's (as the
+#   services share the host's), a fresh user namespace whose one mapped id is the caller's (root: "bwrap 65534" and
+#   "nsjail 65534" are uid 65534 inside, 0 outside, as each tool maps --uid/--user by default; Pit's --user 65534 is
+#   host uid 65534), no capabilities, no_new_privs, a new session, a read-only /usr with the merged-/usr symlinks,
+#   a minimal /dev (bwrap --dev: null zero full random urandom tty, a new devpts; NsJail has no such option: a tmpfs
+#   with the first five bound in), /proc, a tmpfs /tmp, the probe read-only and /writable read-write; no seccomp
+#   filter (neither tool has one by default). NsJail keeps its defaults: rlimits (nofile 32, as 4 GiB, fsize 1 MiB,
+#   core 0), a read-only root and /proc; bubblewrap's root tmpfs and /proc are read-write and it sets no rlimits.
 # The host targets are those of EscapeSuiteTests: a 127.0.0.1 TCP listener, a path and an abstract unix socket, a
 # stand-in for the supervisor's control socket (0600 in a 0700 directory), a marker file, a host process (sleep)
 # and a pty made here as the probe's stdin (TIOCSTI/TCSETS touch only that pty). A filter that kills fork (nmbd's)
@@ -81,22 +91,30 @@ samba_binds=(--bind "$work/samba/etc/smb.conf:/etc/samba/smb.conf" --bind "$work
              --bind "$work/samba/etc/group:/etc/group" --bind "$work/samba/etc/hosts:/etc/hosts"
              --bind "$work/samba/etc/nsswitch.conf:/etc/nsswitch.conf" --bind-rw "$work/samba/data:/data")
 probe_binds=(--bind "$probe:/probe" --bind-rw "$work/writable:/writable")
+# The Samba specs' Landlock rules let the jail execute only under /usr and write only its data: the probe stands in
+# for smbd's program, so it may run and use its scratch directory (nothing else is widened), as in EscapeSuiteTests.
+probe_landlock=(--landlock-exec /probe --landlock-write /writable)
 bwrap_common=(--unshare-all --share-net --die-with-parent --new-session --ro-bind /usr /usr
               --symlink usr/bin /bin --symlink usr/sbin /sbin --symlink usr/lib /lib --symlink usr/lib64 /lib64
               --proc /proc --dev /dev --tmpfs /tmp --ro-bind "$probe" /probe --bind "$work/writable" /writable --cap-drop ALL)
+# NsJail's equivalent: -Mo (one run, nsjail stays as the jail's supervisor), no --chroot (its root is then an empty
+# tmpfs, read-only), /proc by default, setsid and dropping every capability by default; -t bounds it under timeout.
+nsjail_common=(-Mo -Q -t 100 --disable_clone_newnet -R /usr -s /usr/bin:/bin -s /usr/sbin:/sbin -s /usr/lib:/lib
+               -s /usr/lib64:/lib64 -m none:/dev:tmpfs:mode=755 -B /dev/null -B /dev/zero -B /dev/full -R /dev/random
+               -R /dev/urandom -T /tmp -R "$probe:/probe" -B "$work/writable:/writable")
 
-configs=("pit --user 0" "pit --user 65534" "smbd.toml" "nmbd.toml" "bwrap root" "bwrap 65534" "nsjail" "host root")
+configs=("pit --user 0" "pit --user 65534" "smbd.toml" "nmbd.toml" "bwrap root" "bwrap 65534" "nsjail root" "nsjail 65534" "host root")
 declare -A cell
 run_config() {   # $1 config, then the probe's extra arguments
     local config=$1; shift
     case $config in
         "pit --user 0") with_pty "$PIT" run --user 0 --group 0 "${probe_binds[@]}" -- /probe $(args /writable) "$@" ;;
         "pit --user 65534") with_pty "$PIT" run --user 65534 "${probe_binds[@]}" -- /probe $(args /writable) "$@" ;;
-        smbd.toml|nmbd.toml) with_pty "$PIT" run --jail "policies/samba/$config" "${samba_binds[@]}" "${probe_binds[@]}" -- /probe $(args /writable) "$@" ;;
+        smbd.toml|nmbd.toml) with_pty "$PIT" run --jail "policies/samba/$config" "${samba_binds[@]}" "${probe_binds[@]}" "${probe_landlock[@]}" -- /probe $(args /writable) "$@" ;;
         "bwrap root") with_pty bwrap "${bwrap_common[@]}" -- /probe $(args /writable) "$@" ;;
         "bwrap 65534") with_pty bwrap "${bwrap_common[@]}" --uid 65534 --gid 65534 -- /probe $(args /writable) "$@" ;;
-        nsjail) with_pty nsjail -Mo -q --user 0 --group 0 -R /usr -R /lib -R /lib64 -R /bin -R "$probe:/probe" \
-                    -B "$work/writable:/writable" -T /tmp --disable_clone_newnet -- /probe $(args /writable) "$@" ;;
+        "nsjail root") with_pty nsjail "${nsjail_common[@]}" --user 0 --group 0 -- /probe $(args /writable) "$@" ;;
+        "nsjail 65534") with_pty nsjail "${nsjail_common[@]}" --user 65534 --group 65534 -- /probe $(args /writable) "$@" ;;
         "host root") with_pty "$probe" $(args "$work/writable") "$@" ;;
     esac
 }
@@ -106,7 +124,7 @@ for config in "${configs[@]}"; do
     case $config in
         smbd.toml|nmbd.toml) [ -x /usr/sbin/smbd ] || { for c in $classes; do cell[$config,$c]="(no Samba)"; done; continue; } ;;
         bwrap*) command -v bwrap >/dev/null || { for c in $classes; do cell[$config,$c]="(no bwrap)"; done; continue; } ;;
-        nsjail) command -v nsjail >/dev/null || { for c in $classes; do cell[$config,$c]="(not installed)"; done; continue; } ;;
+        nsjail*) command -v nsjail >/dev/null || { for c in $classes; do cell[$config,$c]="(not installed)"; done; continue; } ;;
     esac
     out=$(run_config "$config")
     while IFS=$'\t' read -r name verdict detail; do
