@@ -25,6 +25,12 @@ final class SambaSupervisorTests: XCTestCase {
         // The shipped spec, pointed at this scratch tree instead of /run/pit-samba.
         let spec = (readText(policies + "/smbd.toml") ?? "").replacingAll("/run/pit-samba", root)
             .replacingAll("policy = \"smbd.policy\"", "policy = \"\(policies)/smbd.policy\"")
+            // Without a persona nothing renders smb.conf's port for the supervisor: the test's port is added to
+            // the jail's Landlock binds here, as a persona's smb_port would be.
+            .replacingAll("bind_tcp = [139, 445]", "bind_tcp = [139, 445, \(port)]")
+        // Without a persona the supervisor prepares no Samba tree: the data tree is made the jail's (root of its
+        // user namespace, host uid 200000) here, as SambaTree does.
+        XCTAssertEqual(Process.run(["/bin/chown", "-R", "200000:200000", root + "/data"]).status, 0)
         h.dir.write("smbd.toml", spec)
         h.writeConfig("""
             [[jails]]
