@@ -219,10 +219,12 @@ final class ChildImage {
             argv: UnsafePointer(pointers), envp: UnsafePointer(envp), channel: program.channel)
     }
 
-    /// clone(flags | CLONE_VM) into the child. Returns its pid, or -1 with errno.
-    func spawn(flags: Int32) -> pid_t {
+    /// clone(flags | CLONE_VM) into the child, or without CLONE_VM with `ownMemory` (see PIT_SPAWN_OWN_MEMORY).
+    /// Returns its pid, or -1 with errno.
+    func spawn(flags: Int32, ownMemory: Bool = false) -> pid_t {
         let program = UnsafeRawPointer(base + page + stackSize).assumingMemoryBound(to: pit_program.self)
-        return pit_child_spawn(program, UInt(UInt32(bitPattern: flags)), base + page, stackSize)
+        let own: UInt = ownMemory ? UInt(PIT_SPAWN_OWN_MEMORY) : 0
+        return pit_child_spawn(program, UInt(UInt32(bitPattern: flags)) | own, base + page, stackSize)
     }
 
     deinit { munmap(base, size) }

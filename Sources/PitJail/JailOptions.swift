@@ -180,6 +180,9 @@ extension JailOptions {
             limits.rlimits.append(limit)
         }
         limits.memoryMax = try memoryMax.map { v throws(ConfigError) in try Units.bytes(v) }
+        if let bytes = limits.memoryMax, bytes < Self.leastMemoryMax {
+            throw ConfigError(memoryMax!.origin, "\(bytes) bytes is below 1M, less than any program needs to start; use a size such as \"64M\"")
+        }
         limits.pidsMax = try pidsMax.map { v throws(ConfigError) in try Units.count(v, range: 1...4_194_304) }
         limits.cpuMaxPercent = try cpuMax.map { v throws(ConfigError) in try Units.count(v, range: 1...100_000, unit: "%") }
 
@@ -260,6 +263,10 @@ extension JailOptions {
         }
         return LandlockSpec(paths: rules, bindTCP: try ports(landlockBindTCP), connectTCP: try ports(landlockConnectTCP), abi: abi)
     }
+
+    /// The smallest memory limit a jail may have. Pit itself is never at risk (the jail's child has its own copy of
+    /// Pit's memory: PIT_SPAWN_OWN_MEMORY), but a limit below this is a typo ("4K" for "4M"), not a jail.
+    static let leastMemoryMax: UInt64 = 1 << 20
 
     /// Bound read-only when there is no --chroot: real directories only (merged-/usr symlinks are recreated).
     static var systemDirectories: [String] {

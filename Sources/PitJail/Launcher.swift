@@ -86,7 +86,8 @@ public enum Launcher {
             cgroup?.remove()
             throw .parent(error)
         }
-        let pid = image.spawn(flags: spec.namespaces.cloneFlags)
+        // A jail under a memory limit never shares Pit's memory while it is in that cgroup (PIT_SPAWN_OWN_MEMORY).
+        let pid = image.spawn(flags: spec.namespaces.cloneFlags, ownMemory: spec.limits.memoryMax != nil)
         close(childEnd)
         guard pid > 0 else {
             close(parentEnd)

@@ -109,6 +109,27 @@ final class HardeningTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("landlock read: /nonexistent: No such file or directory"), r.stderr)
     }
 
+    // MARK: limits that could reach Pit
+
+    func test_aJailAtItsMemoryLimitNeverTakesPitDown() {
+        // The jail's child is in its memory cgroup before it execs. Sharing Pit's memory there, the OOM killer
+        // at the limit killed Pit too (every process sharing the victim's memory): with the smallest limit
+        // accepted and a program that allocates past it, the jail dies and pit run lives to exit with its status.
+        let hog = "my $x = 'x' x (64 << 20); print length($x), qq(\\n)"
+        let child = Process.spawn([Pit.executable, "run", "--memory-max", "1M", "--", "/usr/bin/perl", "-e", hog])
+        let (_, err) = Process.drain(child.stdout, child.stderr)
+        var status: Int32 = 0
+        XCTAssertEqual(waitpid(child.pid, &status, 0), child.pid)
+        XCTAssertEqual(status & 0x7f, 0, "pit run itself was killed by signal \(status & 0x7f): \(err)")
+        XCTAssertEqual((status >> 8) & 0xff, 128 + SIGKILL, "the jail's status, passed through: \(err)")
+    }
+
+    func test_memoryLimitBelowTheFloorIsRefusedNamingTheFlag() {
+        let r = Pit.run(["--memory-max", "4K", "--", "/bin/true"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("--memory-max: 4096 bytes is below 1M"), r.stderr)
+    }
+
     // MARK: root in the Samba jails
 
     func test_userZeroWithoutUserNamespaceWarnsWhatItExposes() {
