@@ -34,13 +34,18 @@ enum FileIO {
     }
 
     static func readText(_ path: String) -> Result<String, Failure> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO must not make the open wait for a writer; only a regular file is read at all.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { let e = errno; return .failure(Failure(errno: e, message: errnoText(e))) }
         defer { close(fd) }
         var data: [UInt8] = []
         // Chunks sized from fstat and left uninitialised: a zeroed 64 KiB buffer costs 16 page faults a launch.
         var st = stat()
-        var chunk = fstat(fd, &st) == 0 && st.st_size > 0 ? Int(st.st_size) + 1 : 4096
+        guard fstat(fd, &st) == 0 else { let e = errno; return .failure(Failure(errno: e, message: errnoText(e))) }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            return .failure(Failure(errno: EINVAL, message: "not a regular file: a policy is read from a file only"))
+        }
+        var chunk = st.st_size > 0 ? Int(st.st_size) + 1 : 4096
         while true {
             var n = 0
             let piece = [UInt8](unsafeUninitializedCapacity: chunk) { buffer, initialized in

@@ -26,7 +26,8 @@ public struct TOMLError: Error, CustomStringConvertible, Equatable, Sendable {
         self.init(file: file, line: position.line, column: position.column, message: message)
     }
 
-    public var description: String { "\(file):\(line):\(column): \(message)" }
+    /// `file:line:col: message`, or `file: message` for what concerns the whole file (line 0).
+    public var description: String { line == 0 ? "\(file): \(message)" : "\(file):\(line):\(column): \(message)" }
 }
 
 /// A 1-based line and column in the source text.

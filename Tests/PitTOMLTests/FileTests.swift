@@ -70,7 +70,7 @@ final class FileTests: XCTestCase {
             XCTFail("read a directory")
         } catch {
             XCTAssertEqual(error.line, 0)
-            XCTAssertEqual(error.message, "cannot read: Is a directory")
+            XCTAssertEqual(error.message, "not a regular file (a directory): a config is read from a file only")
         }
     }
 
