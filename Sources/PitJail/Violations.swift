@@ -94,6 +94,7 @@ public struct Violation: Sendable, Equatable {
     /// One line for stderr.
     public var summary: String {
         let hexArgs = args.map { "0x" + String($0, radix: 16) }.joined(separator: ", ")
-        return "violation: \(syscall)(\(hexArgs)) [nr \(nr), \(arch)] by pid \(pid) (\(comm), \(exe)): \(action)"
+        // comm and exe are the jail's to choose (prctl PR_SET_NAME, any file name): escaped for the terminal.
+        return "violation: \(syscall)(\(hexArgs)) [nr \(nr), \(arch)] by pid \(pid) (\(Printable.escaped(comm)), \(Printable.escaped(exe))): \(action)"
     }
 }

@@ -1,5 +1,6 @@
 import Glibc
 import PitJail
+import PitProcess
 import PitUplink
 
 /// Where the supervisor's events go: the durable spool (for the uplink), a short in-memory history (for
@@ -73,7 +74,9 @@ public final class EventRecorder {
     }
 
     private func writeLine(_ text: String) {
-        _ = text.withCString { write(2, $0, strlen($0)) }
+        // Events carry what jails said (comm, exe, Samba's audit fields): one escaped line each, never raw.
+        let line = Printable.line(text)
+        _ = line.withCString { write(2, $0, strlen($0)) }
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import PitProcess
 import PitUplink
 
 struct Events: ParsableCommand {
@@ -16,6 +17,10 @@ struct Events: ParsableCommand {
 
     @Option(name: .long, help: "Only the last N events.")
     var last: Int?
+
+    func validate() throws {
+        if let last, last < 0 { throw ValidationError("--last must be 0 or more, not \(last)") }
+    }
 
     func run() throws {
         let directory = dataDir + "/spool"
@@ -51,6 +56,7 @@ struct Events: ParsableCommand {
         } else if let message = e.message {
             parts.append(message)
         }
-        return parts.joined(separator: " ")
+        // Every field but Pit's own may come from a jail: escaped for the terminal (--json stays exact).
+        return Printable.escaped(parts.joined(separator: " "))
     }
 }

@@ -216,12 +216,12 @@ enum RunCommand {
         }
         for kill in outcome.seccompKills {
             let name = policy?.syscallName(number: kill.syscall) ?? "syscall"
-            warn("Bad system call: \(name) (nr \(kill.syscall)) by pid \(kill.pid) (\(kill.comm), \(kill.exe)) is not allowed by \(policy?.file ?? "the policy")")
+            warn("Bad system call: \(name) (nr \(kill.syscall)) by pid \(kill.pid) (\(Printable.escaped(kill.comm)), \(Printable.escaped(kill.exe))) is not allowed by \(policy?.file ?? "the policy")")
         }
         if let killer = violations.last(where: { $0.action == "kill" && $0.pid > 0 }), case .signaled(SIGKILL, _) = outcome.ending {
             // A syscall through an architecture the filter does not accept says which one it was.
             let arch = killer.arch == policy?.arch.name ? "" : ", \(killer.arch)"
-            warn("Bad system call: \(killer.syscall) (nr \(killer.nr)\(arch)) is not allowed by \(killer.policyFile): pid \(killer.pid) (\(killer.comm)) killed")
+            warn("Bad system call: \(killer.syscall) (nr \(killer.nr)\(arch)) is not allowed by \(killer.policyFile): pid \(killer.pid) (\(Printable.escaped(killer.comm))) killed")
         }
         if case .signaled(SIGSYS, _) = outcome.ending, outcome.seccompKills.isEmpty {
             warn("Bad system call: the jail was killed by seccomp (the kernel log named no syscall: it is rate-limited, or an audit daemon took the record)")

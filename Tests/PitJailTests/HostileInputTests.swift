@@ -35,4 +35,22 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("larger than the 1 MiB a config may have"), r.stderr)
     }
+
+    func test_aJailsNameForItselfReachesTheTerminalEscaped() {
+        // comm is the jail's to choose: an escape sequence and a newline there must not reach the terminal raw.
+        let r = Pit.run(["--seccomp-string", "POLICY a { REPORT { uname } } USE a DEFAULT ALLOW", "--",
+                         "/usr/bin/perl", "-e", "$0 = qq(x\\e[2Jy\\nz); syscall(63, 0)"])
+        XCTAssertFalse(r.stderr.contains("\u{1B}"), "raw ESC on the terminal: \(r.stderr)")
+        XCTAssertTrue(r.stderr.contains("(x\\x1b[2Jy"), r.stderr)
+        // Control: the name really was set with the escape in it (the kernel keeps 15 bytes of it).
+        XCTAssertTrue(lines(r.stderr).filter { $0.contains("violation: uname(") }.count == 1, r.stderr)
+    }
+
+    func test_eventsRejectsANegativeCountInsteadOfTrapping() {
+        let dir = ScratchDirectory()
+        dir.makeDirectory("spool")
+        let r = Process.run([Pit.executable, "events", "--last=-1", "--data-dir", dir.path])
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--last must be 0 or more"), r.stderr)
+    }
 }
