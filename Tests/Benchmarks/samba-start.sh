@@ -30,10 +30,11 @@ port=14700
 mkdir -p "$work"/{etc,data/{lock,state,cache,private,pid,ncalrpc,log,nmbd,shares/share}}
 echo decoy > "$work/data/shares/share/report.txt"; chmod -R a+rX "$work"
 # The jail's root is host uid 200000 (smbd.toml's user namespace): its data tree is that uid's, as the supervisor
-# makes it. Plain smbd runs as host root and writes there all the same.
+# makes it. Plain smbd, host root, gets a copy of its own: Samba insists that root owns its state directories.
+cp -a "$work/data" "$work/data-plain"
 chown -R 200000:200000 "$work/data"
 sed "s/@PORT@/$port/" policies/samba/smb.conf.template > "$work/etc/smb.conf"
-sed "s#/data#$work/data#" "$work/etc/smb.conf" > "$work/etc/smb.host.conf"
+sed "s#/data#$work/data-plain#" "$work/etc/smb.conf" > "$work/etc/smb.host.conf"
 printf 'root:x:0:0::/root:/bin/sh\nnobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n' > "$work/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$work/etc/group"
 printf '127.0.0.1 localhost %s\n' "$(hostname)" > "$work/etc/hosts"
@@ -43,8 +44,9 @@ binds=(--bind "$work/etc/smb.conf:/etc/samba/smb.conf" --bind "$work/etc/passwd:
 before=${BEFORE:-}
 if [ -n "$before" ]; then before=$(cd "$before" && pwd); fi
 newbinds=("${binds[@]}" --landlock-bind-tcp "$port")   # the bench's port, as a persona's smb_port would be
+oldbinds=("${binds[@]:0:10}" --bind-rw "$work/data-plain:/data")   # an older Pit's smbd ran as host root
 "$pit" run --jail policies/samba/smbd.toml "${newbinds[@]}" -- /bin/true >/dev/null 2>&1 || true   # warm the policy cache
-if [ -n "$before" ]; then "$before/.build-static/release/pit" run --jail "$before/policies/samba/smbd.toml" "${binds[@]}" -- /bin/true >/dev/null 2>&1 || true; fi
+if [ -n "$before" ]; then "$before/.build-static/release/pit" run --jail "$before/policies/samba/smbd.toml" "${oldbinds[@]}" -- /bin/true >/dev/null 2>&1 || true; fi
 
 measure() {  # prints milliseconds from spawn to the first accepted TCP connection
   python3 - "$port" "$work/pgids" "$@" <<'PY'
@@ -85,7 +87,7 @@ for _ in $(seq "$runs"); do
   jailed+=("$(measure "$pit" run --jail policies/samba/smbd.toml "${newbinds[@]}")")
   sleep 0.3
   if [ -n "$before" ]; then
-    old+=("$(measure "$before/.build-static/release/pit" run --jail "$before/policies/samba/smbd.toml" "${binds[@]}")")
+    old+=("$(measure "$before/.build-static/release/pit" run --jail "$before/policies/samba/smbd.toml" "${oldbinds[@]}")")
     sleep 0.3
   fi
 done
