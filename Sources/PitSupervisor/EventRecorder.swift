@@ -28,8 +28,18 @@ public final class EventRecorder {
         let spool: Spool
         do { spool = try Spool.open(directory: directory, limitBytes: limitBytes) } catch { throw SupervisorError("spool: \(error)") }
         let recorder = EventRecorder(spool: spool)
-        if !spool.recovery.isClean {
-            recorder.store(PitEvent.boot(message: "spool recovered after an unclean stop: \(spool.recovery.bytesTruncated) bytes of a torn tail dropped"))
+        let recovery = spool.recovery
+        if !recovery.truncations.isEmpty {
+            recorder.store(PitEvent.boot(message: "spool recovered after an unclean stop: \(recovery.bytesTruncated) bytes of a torn tail dropped"))
+        }
+        if !recovery.damage.isEmpty {
+            // Damage is not a crash's doing: say exactly what was lost, as its own kind, so it can be alerted on.
+            let lost = recovery.damage.compactMap(\.lostSeqs).map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
+            var event = PitEvent(kind: .spoolDamage, message: "spool damaged: " + recovery.damage.map(\.description).joined(separator: "; "))
+            event.details = ["bytes": String(recovery.damage.reduce(0) { $0 + $1.bytes }),
+                             "lost_seqs": String(recovery.lostSeqCount), "lost": lost.joined(separator: ",")]
+            recorder.writeLine("pit: spool_damage: \(event.message ?? "")")
+            recorder.store(event)
         }
         return recorder
     }
@@ -73,7 +83,7 @@ public final class EventRecorder {
         return pit
     }
 
-    private func writeLine(_ text: String) {
+    func writeLine(_ text: String) {
         // Events carry what jails said (comm, exe, Samba's audit fields): one escaped line each, never raw.
         let line = Printable.line(text)
         _ = line.withCString { write(2, $0, strlen($0)) }

@@ -57,6 +57,7 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case health
         case configApplied = "config_applied"
         case controlRefused = "control_refused"
+        case spoolDamage = "spool_damage"
     }
 
     /// What the seccomp filter did with the offending call.

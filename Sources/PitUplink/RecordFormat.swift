@@ -63,12 +63,22 @@ enum RecordFormat {
         var isViolation: Bool
     }
 
-    /// What a segment file holds, up to the first thing that is not a whole, valid record.
+    /// What a segment file holds: its whole, valid records, the damaged stretches between them, and what follows
+    /// the last of them.
     struct Scan: Equatable {
         var floor: UInt64?          // nil: the segment header is missing or corrupt
         var records: [Ref] = []
-        var validEnd: Int           // bytes worth keeping; anything beyond is a torn or corrupt tail
-        var problem: String?        // why scanning stopped before the end of the file
+        var validEnd: Int           // end of the last valid record; anything beyond is a torn or corrupt tail
+        var problem: String?        // why the tail after validEnd is not a record
+        /// Stretches in the middle of the file that are no record, each followed by a valid one: a flipped bit or a
+        /// bad sector, never a torn append (appends only ever tear the end).
+        var damage: [Damage] = []
+    }
+
+    struct Damage: Equatable {
+        var offset: Int
+        var length: Int
+        var reason: String
     }
 
     static func scan(_ bytes: [UInt8]) -> Scan {
@@ -85,8 +95,16 @@ enum RecordFormat {
         var offset = segmentHeaderSize
         while offset < bytes.count {
             if let problem = check(bytes, at: offset) {
-                result.problem = problem
-                break
+                // Resynchronise on the next whole, valid record (its magic, length and CRC-32C over header and
+                // payload: a stray match inside damaged bytes is a 1 in 2^32 chance on top of the magic). None:
+                // the rest is the tail, torn by a crash (the last segment) or damaged.
+                guard let next = nextRecord(in: bytes, after: offset) else {
+                    result.problem = problem
+                    break
+                }
+                result.damage.append(Damage(offset: offset, length: next - offset, reason: problem))
+                offset = next
+                continue
             }
             let length = Int(get32(bytes, offset + 4))
             let size = recordHeaderSize + length
@@ -96,6 +114,20 @@ enum RecordFormat {
         }
         result.validEnd = offset
         return result
+    }
+
+    /// The offset of the first whole, valid record after `offset`, or nil.
+    static func nextRecord(in bytes: [UInt8], after offset: Int) -> Int? {
+        let magic: [UInt8] = [0x50, 0x49, 0x54, 0x52]   // recordMagic, little-endian: "PITR"
+        var candidate = offset + 1
+        while candidate + recordHeaderSize <= bytes.count {
+            if bytes[candidate] == magic[0] && bytes[candidate + 1] == magic[1] && bytes[candidate + 2] == magic[2]
+                && bytes[candidate + 3] == magic[3] && check(bytes, at: candidate) == nil {
+                return candidate
+            }
+            candidate += 1
+        }
+        return nil
     }
 
     /// Nil when a whole, valid record starts at `offset`; otherwise what is wrong with it.

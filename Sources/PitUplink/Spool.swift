@@ -110,9 +110,22 @@ public final class Spool {
         var segments: [Segment] = []
         for name in names {
             guard let number = Segment.number(ofFileName: name) else { continue }
-            segments.append(try recover(path: directory + "/" + name, number: number, report: &report))
+            segments.append(try recover(path: directory + "/" + name, number: number, directory: directory, report: &report))
         }
         segments.sort { $0.number < $1.number }
+        // Only the last segment's tail can be torn by a crash: a full segment is fsynced before the next one exists.
+        // A bad tail anywhere else is damage, and the seqs between it and the next segment's first are lost.
+        for index in segments.indices.dropLast() {
+            let path = segments[index].path
+            for truncation in report.truncations where truncation.file == path {
+                let after = (segments[index].lastSeq ?? max(segments[index].floor, 1) - 1) + 1
+                let next = segments[(index + 1)...].lazy.compactMap { $0.records.first?.seq }.first
+                let lost = next.flatMap { $0 > after ? after...($0 - 1) : nil }
+                report.damage.append(.init(file: path, offset: truncation.offset, bytes: truncation.bytesTruncated,
+                                           reason: truncation.reason, lostSeqs: lost))
+            }
+            report.truncations.removeAll { $0.file == path }
+        }
 
         // Never reuse a seq: not one still stored, not one below a segment's floor, not one a transport delivered.
         var nextSeq: UInt64 = 1
@@ -129,11 +142,36 @@ public final class Spool {
                      activeFD: activeFD, nextSeq: nextSeq, cursors: cursors, lockFD: lockFD)
     }
 
-    /// Scans one segment file; cuts it back to its last whole, valid record and notes what was cut.
-    private static func recover(path: String, number: UInt64, report: inout RecoveryReport)
+    /// Scans one segment file; cuts it back to its last whole, valid record and notes what was cut. Damage between
+    /// valid records is cut out (the file rewritten with every valid record, crash-safe) and reported with the
+    /// seqs it held, so one flipped bit costs one record, not every record after it.
+    private static func recover(path: String, number: UInt64, directory: String, report: inout RecoveryReport)
         throws(SpoolError) -> Segment {
-        let bytes = try FileIO.readFile(path)
-        let scan = RecordFormat.scan(bytes)
+        var bytes = try FileIO.readFile(path)
+        var scan = RecordFormat.scan(bytes)
+        if !scan.damage.isEmpty {
+            for damage in scan.damage {
+                let before = scan.records.last { $0.offset < damage.offset }?.seq
+                let after = scan.records.first { $0.offset > damage.offset }?.seq
+                let first = before.map { $0 + 1 } ?? scan.floor ?? after ?? 0
+                let lost = after.flatMap { $0 > first ? first...($0 - 1) : nil }
+                report.damage.append(.init(file: path, offset: damage.offset, bytes: damage.length, reason: damage.reason,
+                                           lostSeqs: lost))
+            }
+            var rewritten = Array(bytes[0..<RecordFormat.segmentHeaderSize])
+            if scan.floor == nil { rewritten = RecordFormat.segmentHeader(floor: 0) }
+            for record in scan.records { rewritten.append(contentsOf: bytes[record.offset..<(record.offset + record.size)]) }
+            // The tail after the last valid record (torn or damaged) goes with the rewrite; it is reported below.
+            let tail = scan.problem.map { ($0, scan.validEnd, bytes.count - scan.validEnd) }
+            try FileIO.atomicWrite(rewritten, to: path, directory: directory, operation: "repair")
+            if let (reason, offset, length) = tail, length > 0 {
+                report.truncations.append(.init(file: path, offset: offset, bytesTruncated: length, reason: reason))
+            }
+            if scan.floor == nil { report.rewrittenHeaders.append(path) }
+            bytes = rewritten
+            scan = RecordFormat.scan(bytes)
+            return Segment(number: number, path: path, size: bytes.count, floor: scan.floor ?? 0, records: scan.records)
+        }
         var size = bytes.count
         if scan.problem != nil || scan.floor == nil {
             let fd = try FileIO.open(path, O_RDWR)

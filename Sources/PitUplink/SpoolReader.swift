@@ -32,4 +32,28 @@ extension Spool {
         }
         return result
     }
+
+    /// Damage a reader sees in the spool, worded (nothing repaired: the owner cuts it out at its next open and
+    /// raises `spool_damage`): stretches between valid records, and a bad tail of any segment but the last (only
+    /// the last one's tail is an append in progress or torn by a crash).
+    public static func damage(directory: String) throws(SpoolError) -> [String] {
+        let numbers = try FileIO.list(directory).compactMap(Segment.number(ofFileName:)).sorted()
+        var found: [String] = []
+        for (index, number) in numbers.enumerated() {
+            let path = directory + "/" + Segment.fileName(number)
+            let bytes: [UInt8]
+            do { bytes = try FileIO.readFile(path) } catch let error where error.errno == ENOENT { continue }
+            let scan = RecordFormat.scan(bytes)
+            for damage in scan.damage {
+                let before = scan.records.last { $0.offset < damage.offset }?.seq
+                let after = scan.records.first { $0.offset > damage.offset }?.seq
+                let lost = before.flatMap { b in after.flatMap { a in a > b + 1 ? " (seqs \(b + 1)-\(a - 1) lost)" : nil } } ?? ""
+                found.append("\(path): \(damage.length) damaged bytes at offset \(damage.offset): \(damage.reason)\(lost)")
+            }
+            if index < numbers.count - 1, let problem = scan.problem, scan.validEnd < bytes.count {
+                found.append("\(path): \(bytes.count - scan.validEnd) damaged bytes at offset \(scan.validEnd), the end of a closed segment: \(problem)")
+            }
+        }
+        return found
+    }
 }

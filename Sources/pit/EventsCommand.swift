@@ -29,6 +29,12 @@ struct Events: ParsableCommand {
         // Follow mode wakes on inotify events of the spool directory, not on a timer.
         let watch = follow ? inotify_init1(Int32(IN_CLOEXEC)) : -1
         if watch >= 0 { _ = inotify_add_watch(watch, directory, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO)) }
+        // Damage is said before the listing and makes the exit status 1: a listing with holes must not look whole.
+        var damaged = false
+        if let found = try? Spool.damage(directory: directory) {
+            for line in found { writeError("pit events: warning: spool damage: \(Printable.escaped(line))\n") }
+            damaged = !found.isEmpty
+        }
         while true {
             var events: [PitEvent]
             do { events = try Spool.read(directory: directory, after: seen) } catch {
@@ -41,7 +47,10 @@ struct Events: ParsableCommand {
                 print(json ? event.jsonLine() : Self.describe(event))
                 seen = max(seen, event.seq ?? seen)
             }
-            guard follow, watch >= 0 else { return }
+            guard follow, watch >= 0 else {
+                if damaged { throw ExitCode(1) }
+                return
+            }
             var buffer = [UInt8](repeating: 0, count: 4096)
             _ = read(watch, &buffer, buffer.count)
         }

@@ -1,4 +1,5 @@
 import Glibc
+import PitTestSupport
 import XCTest
 @testable import PitUplink
 
@@ -128,5 +129,48 @@ final class RecoveryTests: XCTestCase {
             try spool.commit(5, for: "https")
         }
         XCTAssertTrue(try withSpool(dir.spool) { $0.recovery.isClean && $0.cursor(for: "https") == 5 })
+    }
+
+    /// Twenty stored events in one segment, with one bit flipped in the payload of the sixth (seq 6).
+    private func twentyWithOneFlippedBit(_ dir: TemporaryDirectory) throws -> (events: [PitEvent], file: String, damagedAt: Int) {
+        let events = try withSpool(dir.spool) { spool in
+            try (0..<20).map { i in try spool.append(PitEvent.boot(message: "event \(i)")) }
+        }
+        let file = dir.spool + "/0000000001.log"
+        var bytes = Files.read(file)
+        var offset = RecordFormat.segmentHeaderSize
+        for event in events.prefix(5) { offset += RecordFormat.recordHeaderSize + event.jsonBytes().count }
+        bytes[offset + RecordFormat.recordHeaderSize + 3] ^= 0x10
+        Files.write(file, bytes)
+        return (events, file, offset)
+    }
+
+    func testOneFlippedBitInTheMiddleLosesOneRecordAndSaysWhich() throws {
+        let dir = TemporaryDirectory()
+        let (events, file, damagedAt) = try twentyWithOneFlippedBit(dir)
+        let (report, stored, next) = try reopen(dir)
+        XCTAssertEqual(stored, events.filter { $0.seq != 6 }, "every valid record after the damage is kept")
+        XCTAssertEqual(report.truncations, [], "damage in the middle is not a torn tail")
+        XCTAssertEqual(report.damage, [.init(file: file, offset: damagedAt, bytes: RecordFormat.recordHeaderSize + events[5].jsonBytes().count,
+                                             reason: "bad record checksum", lostSeqs: 6...6)])
+        XCTAssertEqual(report.lostSeqCount, 1)
+        XCTAssertEqual(next, 21, "no seq is reused, the lost one included")
+        XCTAssertTrue(try withSpool(dir.spool) { $0.recovery.isClean }, "cut out once, clean after")
+        XCTAssertEqual(try withSpool(dir.spool) { try $0.all() }.count, 20, "19 kept and the boot appended after")
+    }
+
+    func testPitEventsWarnsAboutDamageAndExitsNonZero() throws {
+        let dir = TemporaryDirectory()
+        _ = try twentyWithOneFlippedBit(dir)
+        let r = Process.run([Pit.executable, "events", "--data-dir", dir.path])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("warning: spool damage:") && r.stderr.contains("seqs 6-6 lost"), r.stderr)
+        XCTAssertEqual(lines(r.stdout).count, 19, "the listing goes on past the damage: \(r.stdout)")
+        // Control: an undamaged spool lists cleanly with status 0.
+        let clean = TemporaryDirectory()
+        _ = try withSpool(clean.spool) { spool in try spool.append(PitEvent.boot(message: "only")) }
+        let ok = Process.run([Pit.executable, "events", "--data-dir", clean.path])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertEqual(ok.stderr, "")
     }
 }

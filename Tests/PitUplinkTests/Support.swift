@@ -154,6 +154,8 @@ func sampleEvents() -> [PitEvent] {
         PitEvent(kind: .health, message: "health failed past the grace: watchdog no longer fed"),
         PitEvent(kind: .configApplied, message: "configuration reloaded from /etc/pit/device.toml"),
         PitEvent(kind: .controlRefused, message: "control socket: refused pid 4242 (sh) is in the jail cgroup /pit-smbd-17"),
+        PitEvent(kind: .spoolDamage, message: "spool damaged: 0000000002.log: 312 damaged bytes at offset 4096",
+                 details: ["bytes": "312", "lost_seqs": "1", "lost": "109"]),
     ]
 }
 

@@ -24,6 +24,7 @@ enum SyslogFormat {
         switch kind {
         case .violation: 1
         case .crashLoop, .watchdogReset, .safeMode, .configError, .controlRefused: 4
+        case .spoolDamage: 3
         case .serviceExit, .restart, .smbAccess: 5
         case .boot, .uplinkTest, .health, .configApplied: 6
         }
