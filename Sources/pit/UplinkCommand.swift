@@ -1,4 +1,6 @@
 import ArgumentParser
+import CPitShim
+import Glibc
 import PitUplink
 
 /// `pit uplink-agent --config DEVICE_TOML`: the delivery loop, spawned by the supervisor. Logic in PitUplink.
@@ -11,7 +13,26 @@ struct UplinkAgentCommand: ParsableCommand {
     var config: String = "/etc/pit/device.toml"
 
     func run() throws {
-        var agent = UplinkAgent(config: try UplinkConfig.load(devicePath: config))
+        // The agent dies with the supervisor that started it: a supervisor killed with -9 and started again (by
+        // inittab, procd or systemd) would otherwise find the old agent still delivering the same spool beside
+        // its new one. SIGKILL is safe: delivery is at-least-once by cursor. If the parent died before this line,
+        // the death signal will never come: the parent having changed says so.
+        let parent = getppid()
+        _ = pit_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
+        if getppid() != parent { throw ExitCode(0) }
+        let loaded = try UplinkConfig.load(devicePath: config)
+        // And never two agents on one spool, whoever started them: an exclusive lock held for the agent's life.
+        let lockPath = loaded.dataDirectory + "/uplink.agent.lock"
+        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard lock >= 0 else {
+            writeError("pit uplink-agent: \(lockPath): \(String(cString: strerror(errno)))\n")
+            throw ExitCode(1)
+        }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+            writeError("pit uplink-agent: another uplink agent delivers \(loaded.dataDirectory)/spool (\(lockPath) is held): not starting a second\n")
+            throw ExitCode(1)
+        }
+        var agent = UplinkAgent(config: loaded)
         try agent.run()
     }
 }

@@ -31,4 +31,50 @@ final class TransportSupervisorTests: XCTestCase {
         XCTAssertEqual(event.jail, "probe")
         XCTAssertEqual(event.action, .kill)
     }
+
+    /// The uplink agents running on `config` (their command line names it), by pid.
+    private func agents(of config: String) -> [pid_t] {
+        guard let dir = opendir("/proc") else { return [] }
+        defer { closedir(dir) }
+        var found: [pid_t] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let pid = pid_t(name) else { continue }
+            let cmdline = Files.read("/proc/\(pid)/cmdline", orEmpty: true).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if cmdline.contains("uplink-agent") && cmdline.contains(config) { found.append(pid) }
+        }
+        return found
+    }
+
+    func testKill9OfTheSupervisorTakesItsAgentAndAgainNeverTwoAgentsOnOneSpool() throws {
+        let temp = TemporaryDirectory("pit-agent")
+        let receiver = Receiver("syslog-tcp", in: temp.path)
+        receiver.start()
+        let config = temp.path + "/device.toml"
+        let (supervisor, log) = superviseViolationProbe(in: temp.path, uplink: """
+            type = "syslog"
+            name = "siem"
+            protocol = "tcp"
+            host = "127.0.0.1"
+            port = \(receiver.port)
+            """)
+        XCTAssertTrue(Proc.waitUntil(15) { agents(of: config).count == 1 }, log())
+        let agent = try XCTUnwrap(agents(of: config).first)
+        // A second agent on the same spool, started by hand: refused while the first lives.
+        let second = Proc.spawn([Shell.built("pit"), "uplink-agent", "--config", config], log: temp.path + "/second.log")
+        var status: Int32 = 0
+        XCTAssertTrue(Proc.waitUntil(10) { waitpid(second, &status, WNOHANG) == second }, "the second agent kept running")
+        XCTAssertEqual((status >> 8) & 0xff, 1)
+        XCTAssertTrue(String(decoding: Files.read(temp.path + "/second.log"), as: UTF8.self).contains("another uplink agent delivers"))
+        // kill -9 of the supervisor: its agent goes too (it would otherwise deliver beside the next supervisor's).
+        Proc.kill(supervisor, SIGKILL)
+        XCTAssertTrue(Proc.waitUntil(5) { kill(agent, 0) != 0 }, "agent \(agent) outlived its supervisor")
+        // A supervisor started again gets exactly one agent.
+        let (again, againLog) = (Proc.spawn([Shell.built("pit"), "supervise", "--config", config], log: temp.path + "/supervise2.log"),
+                                 { String(decoding: Files.read(temp.path + "/supervise2.log"), as: UTF8.self) })
+        defer { Proc.kill(again, SIGTERM) }
+        XCTAssertTrue(Proc.waitUntil(15) { agents(of: config).count == 1 }, againLog())
+        Proc.sleepMs(500)
+        XCTAssertEqual(agents(of: config).count, 1, againLog())
+    }
 }
