@@ -173,4 +173,53 @@ public struct JailCgroup: Sendable {
             }
         }
     }
+
+    /// Removes the cgroups of jails whose Pit is gone (`pit-NAME-PID` where no process PID lives): after a kill -9
+    /// or a crash of the supervisor (or of `pit run`), their directories stayed, and under an init that respawns
+    /// Pit every crash would add more. Processes still inside one (a jail's init outlives its Pit only if the
+    /// death signal was lost) are killed first. Returns the directories removed.
+    @discardableResult
+    public static func removeStale(layout: CgroupLayout = .detect()) -> [String] {
+        var removed: [String] = []
+        var parents: [String] = []
+        for hierarchy in layout.controllers.values {
+            switch hierarchy {
+            case .v2(let directory), .v1(let directory): if !parents.contains(directory) { parents.append(directory) }
+            }
+        }
+        for parent in parents {
+            guard let dir = opendir(parent) else { continue }
+            var names: [String] = []
+            while let entry = readdir(dir) {
+                names.append(withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+            }
+            closedir(dir)
+            for name in names {
+                guard let owner = ownerPid(ofLeaf: name), !isLive(owner) else { continue }
+                let directory = parent + "/" + name
+                var cgroup = JailCgroup()
+                cgroup.directories = [directory]
+                for _ in 0..<3 {
+                    let pids = (readText(directory + "/cgroup.procs") ?? "").split(separator: "\n").compactMap { pid_t($0) }
+                    if pids.isEmpty { break }
+                    for pid in pids { kill(pid, SIGKILL) }
+                    usleep(10_000)
+                }
+                cgroup.remove()
+                if access(directory, F_OK) != 0 { removed.append(directory) }
+            }
+        }
+        return removed
+    }
+
+    /// The Pit pid a jail leaf `pit-NAME-PID` names; nil for any other directory (`pit-supervisor` included).
+    static func ownerPid(ofLeaf name: String) -> pid_t? {
+        guard name.hasPrefix("pit-"), let dash = name.lastIndex(of: "-"), dash > name.index(name.startIndex, offsetBy: 4) else { return nil }
+        return pid_t(name[name.index(after: dash)...])
+    }
+
+    /// Whether a process `pid` exists. A Pit that launches jails in-process need not be called `pit` (tests and
+    /// benchmarks do it too), so any live owner keeps its cgroups: a pid reused since leaves a leak, never a
+    /// running jail's cgroup removed.
+    static func isLive(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
 }

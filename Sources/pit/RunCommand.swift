@@ -85,6 +85,8 @@ enum RunCommand {
                  + "/proc's knobs are read-only, but --userns maps root to an unprivileged host range")
         }
 
+        // A pit run killed with -9 left its jail's cgroup behind: the next one that makes cgroups removes such leftovers.
+        if resolved.spec.limits.needsCgroup { JailCgroup.removeStale() }
         var events: EventLog?
         if let eventsPath {
             do { events = try EventLog(path: eventsPath) } catch { fail("--events-json: \(error)") }

@@ -175,3 +175,26 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(opened.stdout, "bound\n", opened.stderr)
     }
 }
+
+/// What a Pit killed with -9 leaves behind is cleaned by the next one.
+final class StaleCgroupTests: XCTestCase {
+    func test_aDeadPitsJailCgroupIsRemovedByTheNextPitRunAndALiveOnesIsKept() throws {
+        // Where this machine puts jails' pids cgroups: a pit run with a pids limit shows it.
+        let probe = Pit.run(["--pids-max", "8", "--", "/bin/cat", "/proc/self/cgroup"])
+        XCTAssertEqual(probe.status, 0, probe.stderr)
+        guard let parent = ["/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"].first(where: { fileExists($0 + "/cgroup.procs") }) else {
+            throw XCTSkip("no pids hierarchy found")
+        }
+        // A jail cgroup of a Pit that no longer exists (pid 4194303 is above this machine's pid_max or free),
+        // and one of a live process (this test).
+        let stale = parent + "/pit-stale-4194303", live = parent + "/pit-live-\(getpid())"
+        guard mkdir(stale, 0o700) == 0 else { throw XCTSkip("cannot make a cgroup under \(parent): \(String(cString: strerror(errno)))") }
+        XCTAssertEqual(mkdir(live, 0o700), 0)
+        defer { rmdir(stale); rmdir(live) }
+        // pit run cleans stale jail cgroups before it makes its own.
+        let r = Pit.run(["--pids-max", "8", "--", "/bin/true"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(fileExists(stale), "a dead Pit's jail cgroup stayed")
+        XCTAssertTrue(fileExists(live), "a live process's jail cgroup was removed")
+    }
+}
