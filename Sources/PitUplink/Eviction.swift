@@ -5,7 +5,26 @@ import Glibc
 extension Spool {
     func fits(_ needed: Int) -> Bool { totalBytes + needed <= limitBytes }
 
-    func makeRoom(_ needed: Int) throws(SpoolError) {
+    /// Drops delivered events, oldest segment first, until `done` holds.
+    func dropDelivered(_ delivered: UInt64, until done: () -> Bool) throws(SpoolError) {
+        var i = 0
+        while i < segments.count && !done() {
+            if segments[i].records.contains(where: { $0.seq <= delivered }) || segments[i].records.isEmpty {
+                if try rewrite(i, keeping: { $0.seq > delivered }) { continue }  // deleted: same index is the next
+            }
+            i += 1
+        }
+    }
+
+    /// Before a violation is refused for its quota, delivered violations make room (they count until dropped).
+    func makeViolationRoom(_ needed: Int) throws(SpoolError) -> Bool {
+        if violationBytes + needed <= violationQuota { return true }
+        try reloadCursors()
+        try dropDelivered(cursors.deliveredToAll, until: { violationBytes + needed <= violationQuota })
+        return violationBytes + needed <= violationQuota
+    }
+
+    func makeRoom(_ needed: Int, forViolation: Bool = false) throws(SpoolError) {
         if fits(needed) { return }
         // The uplink agent commits cursors from its own process (Spool.commitCursor): read them fresh, or events
         // it has delivered since open would be kept (and ones it registered since open would be dropped unsent).
@@ -13,16 +32,12 @@ extension Spool {
         let delivered = cursors.deliveredToAll
 
         // 1. Delivered events, oldest segment first. Empty segments (all evicted earlier) go here too.
+        try dropDelivered(delivered, until: { fits(needed) })
         var i = 0
-        while i < segments.count && !fits(needed) {
-            if segments[i].records.contains(where: { $0.seq <= delivered }) || segments[i].records.isEmpty {
-                if try rewrite(i, keeping: { $0.seq > delivered }) { continue }  // deleted: same index is the next
-            }
-            i += 1
-        }
-        // 2. Undelivered events other than violations, oldest segment first.
+        // 2. Undelivered events other than violations, oldest segment first: only to store another alert. A
+        //    violation never drops an alert (violations have their quota: see Spool).
         i = 0
-        while i < segments.count && !fits(needed) {
+        while !forViolation && i < segments.count && !fits(needed) {
             if segments[i].records.contains(where: { !$0.isViolation }) {
                 if try rewrite(i, keeping: { $0.isViolation }) { continue }
             }

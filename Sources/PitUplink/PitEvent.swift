@@ -58,6 +58,7 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case configApplied = "config_applied"
         case controlRefused = "control_refused"
         case spoolDamage = "spool_damage"
+        case violationsSuppressed = "violations_suppressed"
     }
 
     /// What the seccomp filter did with the offending call.

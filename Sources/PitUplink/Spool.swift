@@ -26,6 +26,10 @@ import Glibc
 ///  3. violations are never dropped to make room: if only undelivered violations are left, the append throws
 ///     `SpoolError.full` and the new event is not stored. The caller decides (Pit logs it and lights the fault LED);
 ///     nothing is lost silently.
+/// Room for alerts: violations may hold at most `violationQuota` (3/4 of the spool), and a violation's append never
+/// drops an undelivered alert (step 2 is for alerts only). Beyond the quota a violation is refused with
+/// `SpoolError.violationQuota` (the supervisor counts it into a `violations_suppressed` summary), so a jail that
+/// floods violations can never take the space an `smb_access` alert needs.
 /// A rewrite goes through a temporary file, fsync and rename, so a crash leaves the old or the new segment.
 ///
 /// One process at a time: `open` takes an exclusive flock on `DIR/lock` and fails with `SpoolError.locked` otherwise.
@@ -45,6 +49,10 @@ public final class Spool {
     var nextSeq: UInt64
     var cursors: Cursors
     var totalBytes: Int
+    /// The share of the spool violations may hold (3/4), so alerts always have room.
+    public var violationQuota: Int { limitBytes / 4 * 3 }
+    /// What stored violations take now.
+    public var violationBytes: Int { segments.reduce(0) { $0 + $1.violationBytes } }
     /// Bumped whenever eviction rewrites the active segment: offsets noted before it are stale.
     var activeRewrites = 0
     private let lockFD: Int32
@@ -224,7 +232,10 @@ public final class Spool {
         for var event in events {
             event.seq = nextSeq
             let record = RecordFormat.record(seq: nextSeq, violation: event.isViolation, payload: event.jsonBytes())
-            let rolled = try place(record)
+            if event.isViolation, !(try makeViolationRoom(record.count)) {
+                throw .violationQuota(path: segments[segments.count - 1].path, bytes: violationBytes, quota: violationQuota)
+            }
+            let rolled = try place(record, forViolation: event.isViolation)
             if rolled {
                 batchStart = (segments[segments.count - 1].number, RecordFormat.segmentHeaderSize, 0, nextSeq,
                               activeRewrites)
@@ -254,7 +265,7 @@ public final class Spool {
 
     /// Makes room for `record` (evicting if needed) and rolls to a new segment when the active one is full.
     /// Returns whether it rolled.
-    private func place(_ record: [UInt8]) throws(SpoolError) -> Bool {
+    private func place(_ record: [UInt8], forViolation: Bool) throws(SpoolError) -> Bool {
         let path = segments[segments.count - 1].path
         let header = RecordFormat.segmentHeaderSize
         if record.count > RecordFormat.recordHeaderSize + RecordFormat.maxPayload || record.count + header > limitBytes {
@@ -265,7 +276,7 @@ public final class Spool {
             let active = segments[segments.count - 1]
             return !active.records.isEmpty && active.size + record.count > segmentLimit
         }
-        try makeRoom(record.count + (needsRoll() ? header : 0))
+        try makeRoom(record.count + (needsRoll() ? header : 0), forViolation: forViolation)
         guard needsRoll() else { return false }
         // The full segment is fsynced before the next one exists, so only the last segment can have a torn tail.
         try FileIO.fsync(activeFD, path: segments[segments.count - 1].path)

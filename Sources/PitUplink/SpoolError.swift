@@ -8,6 +8,8 @@ public enum SpoolError: Error, CustomStringConvertible, Equatable, Sendable {
     /// No room within the spool's size limit even after every allowed eviction: what is left is undelivered
     /// violations, which the spool refuses to drop. The event was not stored.
     case full(path: String, needed: Int, limit: Int, violationBytes: Int)
+    /// A violation beyond the share of the spool violations may hold: refused so alerts keep their room.
+    case violationQuota(path: String, bytes: Int, quota: Int)
     /// One event larger than a record can be (or than the whole spool).
     case tooLarge(path: String, bytes: Int, limit: Int)
     /// Another process holds the spool (only one writer may append).
@@ -34,6 +36,8 @@ public enum SpoolError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .full(path, needed, limit, violationBytes):
             return "append \(path): spool full: \(needed) more bytes do not fit in the \(limit)-byte limit and the "
                 + "\(violationBytes) bytes left are undelivered violations, which are never dropped; event refused"
+        case let .violationQuota(path, bytes, quota):
+            return "append \(path): violations already hold \(bytes) of the \(quota) bytes they may take (the rest is kept for alerts); violation not stored"
         case let .tooLarge(path, bytes, limit):
             return "append \(path): event of \(bytes) bytes exceeds the \(limit)-byte record limit"
         case let .locked(path):

@@ -66,7 +66,7 @@ final class EventTests: XCTestCase {
     func testKindsHaveTheirDocumentedWireNames() {
         XCTAssertEqual(PitEvent.Kind.allCases.map(\.rawValue),
                        ["violation", "service_exit", "restart", "crash_loop", "watchdog_reset", "config_error",
-                        "smb_access", "uplink_test", "boot", "safe_mode", "health", "config_applied", "control_refused", "spool_damage"])
+                        "smb_access", "uplink_test", "boot", "safe_mode", "health", "config_applied", "control_refused", "spool_damage", "violations_suppressed"])
         XCTAssertEqual(PitEvent.Action.allCases.map(\.rawValue), ["kill", "errno", "log"])
     }
 

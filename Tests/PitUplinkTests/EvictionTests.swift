@@ -1,8 +1,8 @@
 import XCTest
 @testable import PitUplink
 
-/// What the spool gives up when it is full: delivered events first, then the oldest non-violations, never a
-/// violation (it refuses the new event instead).
+/// What the spool gives up when it is full: delivered events first, then (for a new alert only) the oldest
+/// non-violations, never a violation (it refuses the new event instead); violations hold at most 3/4 of it.
 final class EvictionTests: XCTestCase {
     let limit = 16 * 1024
 
@@ -46,7 +46,8 @@ final class EvictionTests: XCTestCase {
         try withSpool(dir.spool, limit: limit) { spool in
             for i in 0..<(3 * limit / 300) {  // about three times what fits
                 if i % 10 == 0 {
-                    violations.append(try spool.append(violation(i)).seq!)
+                    // A violation never displaces an undelivered alert: once alerts fill the room, it is refused.
+                    do { violations.append(try spool.append(violation(i)).seq!) } catch SpoolError.full {}
                 } else {
                     others.append(try spool.append(filler(i)).seq!)
                 }
@@ -65,7 +66,7 @@ final class EvictionTests: XCTestCase {
         XCTAssertEqual(kept, Array(others.suffix(kept.count)), "the oldest went first")
     }
 
-    func testASpoolFullOfUndeliveredViolationsRefusesNewEventsAndKeepsEveryViolation() throws {
+    func testAViolationFloodStopsAtItsQuotaAndAlertsKeepTheirRoom() throws {
         let dir = TemporaryDirectory()
         var stored: [UInt64] = []
         var refusal: SpoolError?
@@ -77,23 +78,25 @@ final class EvictionTests: XCTestCase {
                     refusal = error
                 }
             }
-            guard case .full(_, _, let limitBytes, let violationBytes)? = refusal else {
-                return XCTFail("expected SpoolError.full, got \(String(describing: refusal))")
+            guard case .violationQuota(_, let bytes, let quota)? = refusal else {
+                return XCTFail("expected SpoolError.violationQuota, got \(String(describing: refusal))")
             }
-            XCTAssertEqual(limitBytes, limit)
-            XCTAssertGreaterThan(violationBytes, limit * 3 / 4)
-            XCTAssertTrue("\(refusal!)".contains("violations, which are never dropped; event refused"), "\(refusal!)")
-            // Not a violation either: there is nothing it may displace.
-            XCTAssertThrowsError(try spool.append(filler(0))) { error in
-                guard case SpoolError.full = error else { return XCTFail("\(error)") }
-            }
+            XCTAssertEqual(quota, limit * 3 / 4)
+            XCTAssertLessThanOrEqual(bytes, quota)
+            XCTAssertTrue("\(refusal!)".contains("the rest is kept for alerts"), "\(refusal!)")
             XCTAssertEqual(spool.lastSeq, stored.last, "refused events take no seq")
+            // An alert still fits, and keeps fitting (older undelivered alerts make room, never a violation).
+            var alerts: [UInt64] = []
+            for i in 0..<40 { alerts.append(try spool.append(filler(i)).seq!) }
+            XCTAssertTrue(try spool.all().map(\.seq!).contains(alerts.last!))
+            stored = try spool.all().filter(\.isViolation).map(\.seq!)
         }
         try withSpool(dir.spool, limit: limit) { spool in
-            XCTAssertEqual(try spool.all().map(\.seq!), stored, "every acknowledged violation is still there")
+            XCTAssertEqual(try spool.all().filter(\.isViolation).map(\.seq!), stored, "every acknowledged violation is still there")
             // Once they are delivered, there is room again.
             try spool.commit(stored[stored.count / 2], for: "https")
-            XCTAssertEqual(try spool.append(violation(0)).seq, stored.last! + 1)
+            let next = spool.lastSeq + 1
+            XCTAssertEqual(try spool.append(violation(0)).seq, next)
             XCTAssertTrue(try spool.all().map(\.seq!).contains(stored.last!))
         }
     }
@@ -119,9 +122,11 @@ final class EvictionTests: XCTestCase {
         let dir = TemporaryDirectory()
         let x = try withSpool(dir.spool, limit: limit) { spool -> UInt64 in
             var i = 0
-            while spool.sizeBytes < limit - 1400 { try spool.append(violation(i)); i += 1 }
+            while (try? spool.append(violation(i))) != nil { i += 1 }   // violations up to their quota
+            while spool.sizeBytes < limit - 1400 { try spool.append(filler(i)); i += 1 }
             let x = try spool.append(filler(0)).seq!
-            XCTAssertThrowsError(try spool.append(.boot(message: String(repeating: "B", count: 3000)))) { error in
+            // Larger than all the room alerts have: every alert (X too) is evicted to try, and it is still refused.
+            XCTAssertThrowsError(try spool.append(.boot(message: String(repeating: "B", count: 5000)))) { error in
                 guard case SpoolError.full = error else { return XCTFail("\(error)") }
             }
             XCTAssertFalse(try spool.all().contains { $0.seq == x }, "X was evicted to try to make room")

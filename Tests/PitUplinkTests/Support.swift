@@ -169,6 +169,8 @@ func sampleEvents() -> [PitEvent] {
         PitEvent(kind: .controlRefused, message: "control socket: refused pid 4242 (sh) is in the jail cgroup /pit-smbd-17"),
         PitEvent(kind: .spoolDamage, message: "spool damaged: 0000000002.log: 312 damaged bytes at offset 4096",
                  details: ["bytes": "312", "lost_seqs": "1", "lost": "109"]),
+        PitEvent(kind: .violationsSuppressed, jail: "smbd", message: "smbd: 19990 more violations in 60 s counted, not recorded one by one: bpf 19990",
+                 details: ["bpf": "19990"]),
     ]
 }
 

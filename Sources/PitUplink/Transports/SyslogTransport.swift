@@ -25,6 +25,7 @@ enum SyslogFormat {
         case .violation: 1
         case .crashLoop, .watchdogReset, .safeMode, .configError, .controlRefused: 4
         case .spoolDamage: 3
+        case .violationsSuppressed: 1
         case .serviceExit, .restart, .smbAccess: 5
         case .boot, .uplinkTest, .health, .configApplied: 6
         }
