@@ -36,6 +36,8 @@ final class JailSlot {
     var held = false
     var removeWhenStopped = false
     var replacement: JailConfig?
+    /// smbd's full_audit socket (`audit_socket`), kept across restarts of the jail.
+    var audit: AuditSocket?
 
     init(_ config: JailConfig) {
         self.config = config
@@ -52,11 +54,8 @@ public final class Supervisor {
     var slots: [JailSlot] = []
     let emit: (SupervisorEvent) -> Void
 
-    private var epfd: Int32 = -1
-    private var signalFD: Int32 = -1
-    private var timerFD: Int32 = -1
+    private let eventLoop = EventLoop()
     private var control: ControlServer?
-    private var timerDeadline: Int64?
 
     var watchdog: Watchdog?
     var feedIntervalMs: Int64 = 0
@@ -96,15 +95,9 @@ public final class Supervisor {
     let sambaPreflight = SambaPreflight()
     /// The recent events (for the console); set by whoever records them.
     public var recentEvents: () -> [PitEvent] = { [] }
-    private static let consoleToken: UInt64 = 4
-
-    // Tokens in epoll: fixed ones, then per-jail pidfd/listener keyed by slot identity.
-    private static let signalToken: UInt64 = 1, timerToken: UInt64 = 2, controlToken: UInt64 = 3
-    private static let clientBase: UInt64 = 1 << 40
-    private static let pidfdBase: UInt64 = 1 << 32, listenerBase: UInt64 = 1 << 33, auditBase: UInt64 = 1 << 34
-    private var audits: [UInt64: AuditSocket] = [:]
-    private var slotIDs: [ObjectIdentifier: UInt64] = [:]
-    private var nextSlotID: UInt64 = 0
+    /// The audit sockets of jails a reload removed. Kept open: releasing one unlinks its path, which a jail
+    /// of the new config may have bound since.
+    private var retiredAudits: [AuditSocket] = []
 
     public init(configPath: String, config: DeviceConfig, emit: @escaping (SupervisorEvent) -> Void) {
         self.configPath = configPath
@@ -139,7 +132,7 @@ public final class Supervisor {
         }
         updateLeds(now: monotonicMilliseconds())
         loop()
-        if let serial, serial.console != nil { serial.flush(epfd: epfd, token: Self.consoleToken, now: monotonicMilliseconds()) }
+        if let serial, serial.console != nil { serial.flush(eventLoop: eventLoop, now: monotonicMilliseconds()) }
         shutdownWatchdog()
         leds?.release()
         if rebootAfterStop {
@@ -318,23 +311,13 @@ public final class Supervisor {
             // Not fatal (jails are reaped by pid either way), but orphans would go to init: say so.
             emit(SupervisorEvent(kind: "config_error", message: "PR_SET_CHILD_SUBREAPER: \(String(cString: strerror(errno))): orphans go to init"))
         }
-        var set = sigset_t()
-        sigemptyset(&set)
-        let signals = [SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE]
-        for signal in signals { sigaddset(&set, signal) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-        signalFD = signals.withUnsafeBufferPointer { pit_signalfd($0.baseAddress, Int32($0.count)) }
-        epfd = pit_epoll_create()
-        timerFD = pit_timerfd_create()
-        guard signalFD >= 0, epfd >= 0, timerFD >= 0 else { throw SupervisorError("event loop: \(String(cString: strerror(errno)))") }
-        _ = pit_epoll_add(epfd, signalFD, Self.signalToken, 0)
-        _ = pit_epoll_add(epfd, timerFD, Self.timerToken, 0)
+        try eventLoop.open(signals: [SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE])
         do { control = try ControlServer(path: config.controlSocket) } catch { throw SupervisorError("\(error)") }
-        _ = pit_epoll_add(epfd, control!.fd, Self.controlToken, 0)
+        eventLoop.add(control!.fd, .controlListener)
         if let settings = config.console {
             let host = SupervisorConsole(settings: settings)
             serial = host
-            if let problem = host.open(epfd: epfd, token: Self.consoleToken, now: monotonicMilliseconds()) {
+            if let problem = host.open(eventLoop: eventLoop, now: monotonicMilliseconds()) {
                 emit(SupervisorEvent(kind: "config_error", message: "console \(settings.tty): \(problem) (retrying)"))
             }
         }
@@ -343,45 +326,38 @@ public final class Supervisor {
     // MARK: - The loop
 
     private func loop() {
-        var tokens = [UInt64](repeating: 0, count: 64)
         while true {
             armTimer(now: monotonicMilliseconds())
             releaseStartupPagesOnce()   // before going idle, so the check needs no wakeup of its own
             // Input a flood left for the next iteration is served without waiting for another epoll event.
             let wait: Int32 = serial?.hasPendingInput == true ? 0 : -1
-            let count = tokens.withUnsafeMutableBufferPointer { pit_epoll_wait(epfd, $0.baseAddress, 64, wait) }
+            guard let ready = eventLoop.wait(timeoutMs: wait) else { if errno == EINTR { continue } else { break } }
             let now = monotonicMilliseconds()
-            if count < 0 { if errno == EINTR { continue } else { break } }
-            for token in tokens.prefix(Int(count)) { dispatch(token, now: now) }
-            if count == 0, serial?.hasPendingInput == true { serviceConsole(now: now) }
+            for key in ready {
+                if let source = eventLoop.source(of: key) { dispatch(source, now: now) }
+            }
+            if ready.isEmpty, serial?.hasPendingInput == true { serviceConsole(now: now) }
             tick(now: monotonicMilliseconds())
             if stopping && slots.allSatisfy({ $0.process == nil }) && agentPid == 0 { break }
         }
     }
 
-    private func dispatch(_ token: UInt64, now: Int64) {
-        switch token {
-        case Self.signalToken: readSignals(now: now)
-        case Self.timerToken:
-            pit_timerfd_ack(timerFD)
-            if let expected = timerDeadline { loopLatencyMs = max(0, now - expected) }
-        case Self.controlToken:
-            control?.accept(epfd: epfd, tokenBase: Self.clientBase) { [unowned self] detail in controlRefused(detail, now: now) }
-        case Self.consoleToken: serviceConsole(now: now)
-        case Self.clientBase...:
-            control?.service(fd: Int32(token - Self.clientBase), epfd: epfd) { [unowned self] request in self.handle(request) }
-        case Self.auditBase..<(Self.auditBase + (1 << 32)):
-            if let audit = audits[token - Self.auditBase], let slot = slot(for: token - Self.auditBase) {
-                for access in audit.drain() {
-                    emit(SupervisorEvent(kind: "smb_access", jail: slot.config.name,
-                                         message: "\(access.user)@\(access.client) read \(access.share)/\(access.file)", smb: access))
-                }
+    private func dispatch(_ source: EventSource, now: Int64) {
+        switch source {
+        case .signals: readSignals(now: now)
+        case .timer: if let late = eventLoop.timerFired(now: now) { loopLatencyMs = late }
+        case .controlListener:
+            control?.accept(eventLoop: eventLoop) { [unowned self] detail in controlRefused(detail, now: now) }
+        case .controlClient(let fd): control?.service(fd: fd, eventLoop: eventLoop) { [unowned self] request in self.handle(request) }
+        case .console: serviceConsole(now: now)
+        case .jailExit: reapChildren(now: now)
+        case .violations(let slot): serviceViolations(slot, now: now)
+        case .smbAudit(let slot):
+            guard let audit = slot.audit else { return }
+            for access in audit.drain() {
+                emit(SupervisorEvent(kind: "smb_access", jail: slot.config.name,
+                                     message: "\(access.user)@\(access.client) read \(access.share)/\(access.file)", smb: access))
             }
-        case Self.listenerBase..<(Self.listenerBase + (1 << 32)):
-            if let slot = slot(for: token - Self.listenerBase) { serviceViolations(slot, now: now) }
-        case Self.pidfdBase..<(Self.pidfdBase + (1 << 32)):
-            reapChildren(now: now)
-        default: break
         }
     }
 
@@ -400,21 +376,8 @@ public final class Supervisor {
     private var suppressedRefusals = 0
     static let refusalQuietMs: Int64 = 10_000
 
-    private func slot(for id: UInt64) -> JailSlot? {
-        slots.first { slotIDs[ObjectIdentifier($0)] == id }
-    }
-
-    private func id(of slot: JailSlot) -> UInt64 {
-        if let id = slotIDs[ObjectIdentifier(slot)] { return id }
-        nextSlotID += 1
-        slotIDs[ObjectIdentifier(slot)] = nextSlotID
-        return nextSlotID
-    }
-
     private func readSignals(now: Int64) {
-        while true {
-            let signal = pit_signalfd_next(signalFD)
-            if signal < 0 { return }
+        while let signal = eventLoop.nextSignal() {
             switch signal {
             case SIGCHLD: reapChildren(now: now)
             case SIGHUP: reload(now: now)
@@ -439,7 +402,7 @@ public final class Supervisor {
         if !stopping { startNextInOrder(now: now) }
         if let at = agentRestartAt, at <= now, !stopping { agentRestartAt = nil; startUplinkAgent(now: now) }
         if let serial, serial.console == nil, let at = serial.reopenAt, at <= now {
-            _ = serial.open(epfd: epfd, token: Self.consoleToken, now: now)
+            _ = serial.open(eventLoop: eventLoop, now: now)
         }
         feedWatchdog(now: now)
         notifySystemd(now: now)
@@ -466,8 +429,7 @@ public final class Supervisor {
         if recentViolation != nil { next = min(next ?? .max, (recentViolation ?? now) + Self.violationLedMs) }
         if let at = agentRestartAt { next = min(next ?? .max, at) }
         if let serial, serial.console == nil, let at = serial.reopenAt { next = min(next ?? .max, at) }
-        timerDeadline = next
-        _ = pit_timerfd_arm(timerFD, next.map { max(0, $0 - now) } ?? -1)
+        eventLoop.arm(next, now: now)
     }
 
     // MARK: - Jails
@@ -495,12 +457,12 @@ public final class Supervisor {
     }
 
     func start(_ slot: JailSlot, now: Int64) {
-        let id = id(of: slot)
-        if let path = slot.config.auditSocket, audits[id]?.path != path {
+        if let path = slot.config.auditSocket, slot.audit?.path != path {
             do {
                 let audit = try AuditSocket(path: path)
-                audits[id] = audit
-                _ = pit_epoll_add(epfd, audit.fd, Self.auditBase + id, 0)
+                if let old = slot.audit { eventLoop.remove(old.fd) }
+                slot.audit = audit
+                eventLoop.add(audit.fd, .smbAudit(slot))
             } catch {
                 emit(SupervisorEvent(kind: "config_error", jail: slot.config.name, message: "\(error)"))
             }
@@ -516,8 +478,8 @@ public final class Supervisor {
             slot.process = process
             slot.startedAt = now
             slot.phase = .starting
-            _ = pit_epoll_add(epfd, process.pidfd, Self.pidfdBase + id, 0)
-            if process.listener >= 0 { _ = pit_epoll_add(epfd, process.listener, Self.listenerBase + id, 0) }
+            eventLoop.add(process.pidfd, .jailExit)
+            if process.listener >= 0 { eventLoop.add(process.listener, .violations(slot)) }
             slot.readyDeadline = now + slot.config.readyTimeoutMs
             checkReadiness(slot, now: now)
         } catch {
@@ -586,10 +548,10 @@ public final class Supervisor {
     }
 
     private func jailExited(_ slot: JailSlot, process: RunningJail, ending: JailOutcome.Ending, now: Int64) {
-        _ = pit_epoll_remove(epfd, process.pidfd)
+        eventLoop.remove(process.pidfd)
         if process.listener >= 0 {
             serviceViolations(slot, now: now)
-            _ = pit_epoll_remove(epfd, process.listener)
+            eventLoop.remove(process.listener)
         }
         process.close()
         slot.process = nil
@@ -609,7 +571,11 @@ public final class Supervisor {
             slot.held = false
             return
         }
-        if slot.removeWhenStopped { slots.removeAll { $0 === slot }; return }
+        if slot.removeWhenStopped {
+            if let audit = slot.audit { eventLoop.remove(audit.fd); retiredAudits.append(audit) }
+            slots.removeAll { $0 === slot }
+            return
+        }
         if stopping || slot.held || slot.phase == .stopping {
             slot.phase = .stopped
             slot.deadline = nil
@@ -650,7 +616,7 @@ public final class Supervisor {
 
     func serviceConsole(now: Int64) {
         guard let serial else { return }
-        serial.service(epfd: epfd, token: Self.consoleToken, now: now, context: consoleContext(now: now))
+        serial.service(eventLoop: eventLoop, now: now, context: consoleContext(now: now))
     }
 
     func requestShutdown() { beginShutdown(now: monotonicMilliseconds()) }
