@@ -57,16 +57,7 @@ public final class Supervisor {
     private let eventLoop = EventLoop()
     private var control: ControlServer?
 
-    var watchdog: Watchdog?
-    var feedIntervalMs: Int64 = 0
-    var lastFeed: Int64?
-    /// When the health gate is next asked for a hardware feed: a feed interval after a feed, a second after a
-    /// refused one (see `feedWatchdog`).
-    var nextFeedCheckAt: Int64?
-    var keepaliveError: String?
-    var health: HealthGate
-    var healthProblems: [String] = []
-    var bootStatus: Int?
+    let feeder: WatchdogFeeder
     public private(set) var safeMode = false
     var leds: Leds?
     var ledPattern: LedPattern = .booting
@@ -103,8 +94,7 @@ public final class Supervisor {
         self.configPath = configPath
         self.config = config
         self.emit = emit
-        self.health = HealthGate(graceMilliseconds: Int64(config.watchdog.healthGraceSeconds) * 1000,
-                                 maxEventLoopLatencyMilliseconds: Int64(config.watchdog.maxLoopLatencyMs))
+        self.feeder = WatchdogFeeder(settings: config.watchdog, emit: emit)
         self.slots = config.jails.map(JailSlot.init)
     }
 
@@ -114,7 +104,7 @@ public final class Supervisor {
     public func run() throws(SupervisorError) -> Int32 {
         detachStandardInput()
         setUpSystemdNotify()
-        try openWatchdog()              // first: from now on a hang resets the board
+        try feeder.open(config.watchdog)   // first: from now on a hang resets the board
         try prepareDataDirectory()
         if let problem = CgroupLeaf.enterIfNeeded() {   // before any child: jails' cgroups go beside this leaf
             emit(SupervisorEvent(kind: "config_error", message: "\(problem): jails with cgroup limits will fail to start"))
@@ -133,7 +123,7 @@ public final class Supervisor {
         updateLeds(now: monotonicMilliseconds())
         loop()
         if let serial, serial.console != nil { serial.flush(eventLoop: eventLoop, now: monotonicMilliseconds()) }
-        shutdownWatchdog()
+        feeder.shutdown(magicClose: config.watchdog.magicClose, nowayout: config.board?.watchdog?.nowayout ?? false)
         leds?.release()
         if rebootAfterStop {
             _ = pit_reboot_restart()
@@ -154,42 +144,6 @@ public final class Supervisor {
         }
     }
 
-    private func openWatchdog() throws(SupervisorError) {
-        let settings = config.watchdog
-        // owner = "systemd": systemd's RuntimeWatchdogSec holds the device; Pit pings systemd instead.
-        if settings.owner == .systemd, let device = settings.device {
-            bootStatus = SystemdNotify.sysfsBootStatus(device: device)
-        }
-        guard settings.enabled, let device = settings.device else { return }   // owner = "systemd" disables it
-        do {
-            var dog = try Watchdog.open(device)
-            let applied = try dog.configure(timeoutSeconds: settings.timeoutSeconds, pretimeoutSeconds: settings.pretimeoutSeconds)
-            feedIntervalMs = applied.feedIntervalMilliseconds
-            bootStatus = Int((try? dog.bootStatus())?.flags.rawValue ?? 0)
-            try dog.keepalive()
-            watchdog = dog
-        } catch {
-            // A FIFO stands in for the device where there is none (tests, development machines):
-            // it records the feeds, which are writes once the ioctls fail.
-            var st = stat()
-            guard stat(device, &st) == 0, (st.st_mode & S_IFMT) == S_IFIFO else {
-                // One opener at a time: EBUSY means systemd (RuntimeWatchdogSec) or procd already holds it.
-                let hint = error.errno == EBUSY ? " (held by systemd or procd? set [watchdog] owner in the device config)" : ""
-                throw SupervisorError("watchdog \(device): \(error)\(hint)")
-            }
-            let fd = open(device, O_RDWR | O_CLOEXEC | O_NONBLOCK)
-            guard fd >= 0 else { throw SupervisorError("watchdog \(device): \(String(cString: strerror(errno)))") }
-            var dog = Watchdog(adopting: FileDescriptor(rawValue: fd), path: device)
-            try? dog.keepalive()
-            watchdog = dog
-            feedIntervalMs = FeedPolicy.intervalMilliseconds(timeoutSeconds: settings.timeoutSeconds, pretimeoutSeconds: settings.pretimeoutSeconds)
-            bootStatus = 0
-        }
-        let now = monotonicMilliseconds()
-        lastFeed = now
-        if feedIntervalMs > 0 { nextFeedCheckAt = now + feedIntervalMs }
-    }
-
     private func prepareDataDirectory() throws(SupervisorError) {
         var path = ""
         for part in config.dataDirectory.split(separator: "/") {
@@ -200,9 +154,9 @@ public final class Supervisor {
 
     private func recordBoot() throws(SupervisorError) {
         let counter = BootCounter(directory: config.dataDirectory, threshold: config.watchdog.safeModeAfter)
-        let watchdogReset = (bootStatus ?? 0) & Int(WatchdogFlags.cardReset.rawValue) != 0
+        let watchdogReset = (feeder.bootStatus ?? 0) & Int(WatchdogFlags.cardReset.rawValue) != 0
         if watchdogReset {
-            emit(SupervisorEvent(kind: "watchdog_reset", message: "the last boot was caused by the watchdog (bootstatus \(bootStatus ?? 0))"))
+            emit(SupervisorEvent(kind: "watchdog_reset", message: "the last boot was caused by the watchdog (bootstatus \(feeder.bootStatus ?? 0))"))
         }
         do {
             let record = try counter.recordBoot(watchdogReset: watchdogReset)
@@ -404,7 +358,8 @@ public final class Supervisor {
         if let serial, serial.console == nil, let at = serial.reopenAt, at <= now {
             _ = serial.open(eventLoop: eventLoop, now: now)
         }
-        feedWatchdog(now: now)
+        feeder.feed(now: now, systemd: &notify, startedAt: startedAt, requiredJailsDown: requiredJailsDown,
+                    loopLatencyMs: loopLatencyMs, dataDirectory: config.dataDirectory)
         notifySystemd(now: now)
         updateLeds(now: now)
     }
@@ -422,7 +377,7 @@ public final class Supervisor {
 
     private func armTimer(now: Int64) {
         var next = slots.compactMap(\.deadline).min()
-        if watchdog != nil, let feed = nextFeedCheckAt { next = min(next ?? .max, feed) }
+        if let feed = feeder.nextDeadline(now: now) { next = min(next ?? .max, feed) }
         if let ping = notify?.nextPingDue(startedAt: startedAt) { next = min(next ?? .max, ping) }
         if let blink = leds?.nextDeadline(after: now) { next = min(next ?? .max, blink) }
         if let step = ledWalk?.nextDeadline(after: now) { next = min(next ?? .max, step) }
@@ -636,16 +591,6 @@ public final class Supervisor {
         if last.phase != .stopping { stop(last, now: now) }
     }
 
-    private func shutdownWatchdog() {
-        guard let dog = watchdog else { return }
-        watchdog = nil
-        if config.watchdog.magicClose {
-            _ = try? dog.disarm(nowayout: config.board?.watchdog?.nowayout ?? false)
-        } else {
-            try? dog.close()   // still armed: whatever runs next must feed it, or the board resets
-        }
-    }
-
     /// SIGHUP: a valid config is applied (changed jails restarted); an invalid one is reported and ignored.
     func reload(now: Int64) {
         notify?.reloading(now: now)     // READY=1 follows from the loop once the new start order has run through
@@ -687,53 +632,11 @@ public final class Supervisor {
         emit(SupervisorEvent(kind: "config_applied", message: "configuration reloaded from \(configPath)"))
     }
 
-    // MARK: - Watchdog, health and LEDs
-
-    /// The hardware feed and systemd's WATCHDOG=1 (when systemd watches Pit) pass the same health gate.
-    private func feedWatchdog(now: Int64) {
-        let hardwareDue = watchdog != nil && nextFeedCheckAt.map { now >= $0 } == true
-        let systemdDue = notify?.pingDue(now: now, startedAt: startedAt) == true
-        guard hardwareDue || systemdDue else { return }
-        let sample = HealthSample(requiredJailsDown: requiredJailsDown(), eventLoopLatencyMilliseconds: loopLatencyMs,
-                                  dataDirectoryWritable: dataDirectoryWritable())
-        let decision = health.evaluate(sample, now: now)
-        healthProblems = decision.problems.map(\.description)
-        if decision.changed {
-            emit(SupervisorEvent(kind: "health", message: decision.feed ? "health: \(healthProblems.isEmpty ? "ok" : healthProblems.joined(separator: "; "))"
-                                                                         : "health failed past the grace: watchdog no longer fed (\(healthProblems.joined(separator: "; ")))"))
-        }
-        guard decision.feed else {
-            // Starving on purpose: look again in a second (health may come back within the grace), not on
-            // every loop iteration — the feed deadline is in the past and would make the loop spin.
-            if hardwareDue { nextFeedCheckAt = now + Self.healthRecheckMs }
-            return
-        }
-        if systemdDue { notify?.ping(now: now) }
-        guard hardwareDue else { return }
-        nextFeedCheckAt = now + feedIntervalMs
-        do { try watchdog?.keepalive(); keepaliveError = nil } catch {
-            // Reported once per kind of failure, not per feed; the device resets if it really is not fed.
-            if keepaliveError != "\(error)" {
-                keepaliveError = "\(error)"
-                emit(SupervisorEvent(kind: "config_error", message: "watchdog keepalive: \(error)"))
-            }
-        }
-        self.lastFeed = now
-    }
-
-    static let healthRecheckMs: Int64 = 1000
+    // MARK: - Health and LEDs
 
     private func requiredJailsDown() -> [String] {
         guard !safeMode, !stopping else { return [] }
         return slots.filter { $0.config.required && $0.phase != .running && !$0.held }.map(\.config.name)
-    }
-
-    private func dataDirectoryWritable() -> Bool {
-        let path = config.dataDirectory + "/.health"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        return write(fd, "ok", 2) == 2
     }
 
     static let violationLedMs: Int64 = 60_000
@@ -816,28 +719,13 @@ public final class Supervisor {
                                       restarts: slot.restarts, last_exit: slot.lastExit, violations: slot.violations,
                                       required: slot.config.required)
             },
-            watchdog: SupervisorStatus.WatchdogStatus(
-                device: watchdog?.path ?? (config.watchdog.enabled ? config.watchdog.device : nil),
-                timeout_s: watchdog == nil ? nil : config.watchdog.timeoutSeconds,
-                feed_interval_ms: watchdog == nil ? nil : feedIntervalMs,
-                last_feed_ms_ago: lastFeed.map { now - $0 }, boot_status: bootStatus,
-                health: Self.describe(health.state), problems: healthProblems,
-                owner: config.watchdog.owner.rawValue, systemd_ping_interval_ms: notify?.watchdogIntervalMs,
-                last_systemd_ping_ms_ago: notify?.lastPing.map { now - $0 }),
+            watchdog: feeder.status(now: now, settings: config.watchdog, notify: notify),
             leds: SupervisorStatus.LedStatus(pattern: ledWalk == nil ? ledPattern.rawValue : "test",
                                              status: leds?.state(of: .status)?.description,
                                              alert: leds?.state(of: .alert)?.description,
                                              uplink: leds?.state(of: .uplink)?.description),
             uplink: SupervisorStatus.UplinkStatus(state: uplinkState, queued: uplinkQueued),
             uptime_s: (now - startedAt) / 1000, safe_mode: safeMode, orphans_reaped: orphansReaped, config: configPath)
-    }
-
-    private static func describe(_ state: HealthGate.State) -> String {
-        switch state {
-        case .healthy: return "healthy"
-        case .failing: return "failing"
-        case .starving: return "starving"
-        }
     }
 
     func statusJSON(now: Int64) -> String {

@@ -167,10 +167,10 @@ extension Supervisor {
         var line = "\(running.count)/\(slots.count) jails running"
         let others = slots.filter { $0.phase != .running }.map { "\($0.config.name) \($0.phase.rawValue)" }
         if !others.isEmpty { line += " (" + others.joined(separator: ", ") + ")" }
-        switch health.state {
+        switch feeder.health.state {
         case .healthy: line += "; healthy"
-        case .failing: line += "; health failing: " + healthProblems.joined(separator: "; ")
-        case .starving: line += "; health failed past the grace, watchdog not fed: " + healthProblems.joined(separator: "; ")
+        case .failing: line += "; health failing: " + feeder.healthProblems.joined(separator: "; ")
+        case .starving: line += "; health failed past the grace, watchdog not fed: " + feeder.healthProblems.joined(separator: "; ")
         }
         return line
     }
