@@ -71,12 +71,7 @@ public final class Supervisor {
     /// Set once the start order has run through (or safe mode held it): start-up pages were given back.
     var startupPagesReleased = false
     var loopLatencyMs: Int64 = 0
-    var uplinkState = "none"
-    var uplinkQueued = 0
-    /// `pit uplink-agent`, the separate process that delivers spooled events (TLS stays out of this loop).
-    var agentPid: pid_t = 0
-    var agentRestartAt: Int64?
-    var agentDelayMs: Int64 = 1000
+    let agent: UplinkAgentProcess
     var serial: SupervisorConsole?
     /// systemd's notification socket, when started as a Type=notify service (SystemdNotify.swift).
     var notify: SystemdNotify?
@@ -95,6 +90,7 @@ public final class Supervisor {
         self.config = config
         self.emit = emit
         self.feeder = WatchdogFeeder(settings: config.watchdog, emit: emit)
+        self.agent = UplinkAgentProcess(configPath: configPath, emit: emit)
         self.slots = config.jails.map(JailSlot.init)
     }
 
@@ -114,7 +110,7 @@ public final class Supervisor {
         prepareSambaTree()
         openLeds()
         try setUpLoop()
-        startUplinkAgent(now: monotonicMilliseconds())
+        agent.start(config, now: monotonicMilliseconds())
         if safeMode {
             emit(SupervisorEvent(kind: "safe_mode", message: "safe mode: jails are not started until it is cleared"))
         } else {
@@ -216,42 +212,6 @@ public final class Supervisor {
         return sambaPreflight.problem(for: slot.config.spec)
     }
 
-    /// Spawns `pit uplink-agent` (this same executable) when transports are configured.
-    private func startUplinkAgent(now: Int64) {
-        guard !config.uplinks.isEmpty, agentPid == 0 else { return }
-        let argv = ["pit", "uplink-agent", "--config", configPath]
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var pid: pid_t = 0
-        // The agent must not start with the supervisor's blocked signals.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        defer { posix_spawnattr_destroy(&attributes) }
-        let rc = posix_spawn(&pid, "/proc/self/exe", nil, &attributes, cArgs, environ)
-        if rc == 0 {
-            agentPid = pid
-        } else {
-            emit(SupervisorEvent(kind: "config_error", message: "uplink agent: \(String(cString: strerror(rc)))"))
-            agentRestartAt = now + agentDelayMs
-        }
-    }
-
-    /// The uplink's state as the agent last wrote it (DATA/uplink/state.json).
-    private func refreshUplinkState() {
-        guard !config.uplinks.isEmpty else { uplinkState = "none"; uplinkQueued = 0; return }
-        guard let state = try? UplinkState.load(dataDirectory: config.dataDirectory) else {
-            uplinkState = agentPid > 0 ? "starting" : "down"
-            return
-        }
-        let states = Set(state.transports.map(\.state))
-        uplinkState = states == ["up"] ? "up" : (states.contains("down") ? "down" : (states.contains("backoff") ? "backoff" : "up"))
-        uplinkQueued = state.transports.map(\.queued).max() ?? 0
-    }
-
     private func openLeds() {
         guard let wiring = config.board?.leds, !wiring.isEmpty else { return }
         do { leds = try Leds.open(wiring) } catch {
@@ -292,7 +252,7 @@ public final class Supervisor {
             }
             if ready.isEmpty, serial?.hasPendingInput == true { serviceConsole(now: now) }
             tick(now: monotonicMilliseconds())
-            if stopping && slots.allSatisfy({ $0.process == nil }) && agentPid == 0 { break }
+            if stopping && slots.allSatisfy({ $0.process == nil }) && agent.pid == 0 { break }
         }
     }
 
@@ -354,7 +314,7 @@ public final class Supervisor {
             }
         }
         if !stopping { startNextInOrder(now: now) }
-        if let at = agentRestartAt, at <= now, !stopping { agentRestartAt = nil; startUplinkAgent(now: now) }
+        agent.tick(config, now: now)
         if let serial, serial.console == nil, let at = serial.reopenAt, at <= now {
             _ = serial.open(eventLoop: eventLoop, now: now)
         }
@@ -382,7 +342,7 @@ public final class Supervisor {
         if let blink = leds?.nextDeadline(after: now) { next = min(next ?? .max, blink) }
         if let step = ledWalk?.nextDeadline(after: now) { next = min(next ?? .max, step) }
         if recentViolation != nil { next = min(next ?? .max, (recentViolation ?? now) + Self.violationLedMs) }
-        if let at = agentRestartAt { next = min(next ?? .max, at) }
+        if let at = agent.nextDeadline(now: now) { next = min(next ?? .max, at) }
         if let serial, serial.console == nil, let at = serial.reopenAt { next = min(next ?? .max, at) }
         eventLoop.arm(next, now: now)
     }
@@ -478,21 +438,13 @@ public final class Supervisor {
         }
     }
 
-    /// Reaps every exited child: jail inits (by pid) and orphans this subreaper inherited.
+    /// Reaps every exited child: jail inits (by pid), the uplink agent, and orphans this subreaper inherited.
     private func reapChildren(now: Int64) {
         while true {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
-            if pid == agentPid {
-                agentPid = 0
-                if !stopping {
-                    emit(SupervisorEvent(kind: "service_exit", jail: "uplink-agent", message: "uplink agent \(Launcher.describe(status)): restarting in \(agentDelayMs) ms"))
-                    agentRestartAt = now + agentDelayMs
-                    agentDelayMs = min(agentDelayMs * 2, 60_000)
-                }
-                continue
-            }
+            if agent.reaped(pid, status: status, now: now) { continue }
             guard let slot = slots.first(where: { $0.process?.pid == pid }), let process = slot.process else {
                 orphansReaped += 1
                 continue
@@ -580,7 +532,7 @@ public final class Supervisor {
         guard !stopping else { return }
         stopping = true
         notify?.stopping()
-        if agentPid > 0 { kill(agentPid, SIGTERM) }
+        agent.stop()
         for slot in slots where slot.process == nil { slot.phase = .stopped; slot.deadline = nil }
         stopNextForShutdown(now: now)
     }
@@ -648,7 +600,7 @@ public final class Supervisor {
         if slots.contains(where: { $0.phase == .crashLoop }) { patterns.append(.crashLoop) }
         if recentViolation != nil { patterns.append(.violation) }
         if !requiredJailsDown().isEmpty { patterns.append(slots.contains { $0.phase == .waiting || $0.phase == .starting } ? .booting : .degraded) }
-        if uplinkState == "down" { patterns.append(.uplinkDown) }
+        if agent.state == "down" { patterns.append(.uplinkDown) }
         let pattern = LedPattern.mostUrgent(of: patterns) ?? .ok
         if let walk = ledWalk {
             if let lit = walk.lit(at: now) {
@@ -712,7 +664,7 @@ public final class Supervisor {
     }
 
     public func status(now: Int64 = monotonicMilliseconds()) -> SupervisorStatus {
-        refreshUplinkState()
+        agent.refreshState(config)
         return SupervisorStatus(
             jails: slots.map { slot in
                 SupervisorStatus.Jail(name: slot.config.name, state: slot.phase.rawValue, pid: slot.process?.pid,
@@ -724,7 +676,7 @@ public final class Supervisor {
                                              status: leds?.state(of: .status)?.description,
                                              alert: leds?.state(of: .alert)?.description,
                                              uplink: leds?.state(of: .uplink)?.description),
-            uplink: SupervisorStatus.UplinkStatus(state: uplinkState, queued: uplinkQueued),
+            uplink: SupervisorStatus.UplinkStatus(state: agent.state, queued: agent.queued),
             uptime_s: (now - startedAt) / 1000, safe_mode: safeMode, orphans_reaped: orphansReaped, config: configPath)
     }
 
