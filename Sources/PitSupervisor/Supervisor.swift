@@ -59,11 +59,7 @@ public final class Supervisor {
 
     let feeder: WatchdogFeeder
     public private(set) var safeMode = false
-    var leds: Leds?
-    var ledPattern: LedPattern = .booting
-    /// The console's `leds test` while it runs: it takes the LEDs over, then the pattern comes back.
-    var ledWalk: LedWalk?
-    var recentViolation: Int64?
+    let leds = StatusLeds()
     let startedAt = monotonicMilliseconds()
     var stopping = false
     var exitCode: Int32 = 0
@@ -108,7 +104,7 @@ public final class Supervisor {
         try recordBoot()
         applyPersona()
         prepareSambaTree()
-        openLeds()
+        leds.open(config.board?.leds, emit: emit)
         try setUpLoop()
         agent.start(config, now: monotonicMilliseconds())
         if safeMode {
@@ -120,7 +116,7 @@ public final class Supervisor {
         loop()
         if let serial, serial.console != nil { serial.flush(eventLoop: eventLoop, now: monotonicMilliseconds()) }
         feeder.shutdown(magicClose: config.watchdog.magicClose, nowayout: config.board?.watchdog?.nowayout ?? false)
-        leds?.release()
+        leds.release()
         if rebootAfterStop {
             _ = pit_reboot_restart()
         }
@@ -210,13 +206,6 @@ public final class Supervisor {
             if let problem = sambaTreeProblem { return problem }
         }
         return sambaPreflight.problem(for: slot.config.spec)
-    }
-
-    private func openLeds() {
-        guard let wiring = config.board?.leds, !wiring.isEmpty else { return }
-        do { leds = try Leds.open(wiring) } catch {
-            emit(SupervisorEvent(kind: "config_error", message: "LEDs: \(error)"))
-        }
     }
 
     private func setUpLoop() throws(SupervisorError) {
@@ -339,9 +328,7 @@ public final class Supervisor {
         var next = slots.compactMap(\.deadline).min()
         if let feed = feeder.nextDeadline(now: now) { next = min(next ?? .max, feed) }
         if let ping = notify?.nextPingDue(startedAt: startedAt) { next = min(next ?? .max, ping) }
-        if let blink = leds?.nextDeadline(after: now) { next = min(next ?? .max, blink) }
-        if let step = ledWalk?.nextDeadline(after: now) { next = min(next ?? .max, step) }
-        if recentViolation != nil { next = min(next ?? .max, (recentViolation ?? now) + Self.violationLedMs) }
+        if let led = leds.nextDeadline(now: now) { next = min(next ?? .max, led) }
         if let at = agent.nextDeadline(now: now) { next = min(next ?? .max, at) }
         if let serial, serial.console == nil, let at = serial.reopenAt { next = min(next ?? .max, at) }
         eventLoop.arm(next, now: now)
@@ -504,7 +491,7 @@ public final class Supervisor {
 
     private func recordViolation(_ violation: Violation, slot: JailSlot, now: Int64) {
         slot.violations += 1
-        recentViolation = now
+        leds.violationSeen(at: now)
         emit(SupervisorEvent(kind: "violation", jail: slot.config.name, message: violation.summary, violation: violation))
     }
 
@@ -591,30 +578,14 @@ public final class Supervisor {
         return slots.filter { $0.config.required && $0.phase != .running && !$0.held }.map(\.config.name)
     }
 
-    static let violationLedMs: Int64 = 60_000
-
+    /// The patterns the jails and the uplink ask for; StatusLeds shows the most urgent.
     func updateLeds(now: Int64) {
-        if let seen = recentViolation, now - seen >= Self.violationLedMs { recentViolation = nil }
         var patterns: [LedPattern] = []
         if safeMode { patterns.append(.safeMode) }
         if slots.contains(where: { $0.phase == .crashLoop }) { patterns.append(.crashLoop) }
-        if recentViolation != nil { patterns.append(.violation) }
         if !requiredJailsDown().isEmpty { patterns.append(slots.contains { $0.phase == .waiting || $0.phase == .starting } ? .booting : .degraded) }
         if agent.state == "down" { patterns.append(.uplinkDown) }
-        let pattern = LedPattern.mostUrgent(of: patterns) ?? .ok
-        if let walk = ledWalk {
-            if let lit = walk.lit(at: now) {
-                ledPattern = pattern
-                try? leds?.showAlone(lit, now: now)
-                return
-            }
-            ledWalk = nil   // over: `leds.pattern` is nil now, so the pattern below is shown again
-        }
-        if pattern != ledPattern || leds?.pattern != pattern {
-            ledPattern = pattern
-            try? leds?.show(pattern, now: now)
-        }
-        try? leds?.tick(now: now)
+        leds.update(now: now, asked: patterns)
     }
 
     // MARK: - Control requests
@@ -672,10 +643,7 @@ public final class Supervisor {
                                       required: slot.config.required)
             },
             watchdog: feeder.status(now: now, settings: config.watchdog, notify: notify),
-            leds: SupervisorStatus.LedStatus(pattern: ledWalk == nil ? ledPattern.rawValue : "test",
-                                             status: leds?.state(of: .status)?.description,
-                                             alert: leds?.state(of: .alert)?.description,
-                                             uplink: leds?.state(of: .uplink)?.description),
+            leds: leds.status,
             uplink: SupervisorStatus.UplinkStatus(state: agent.state, queued: agent.queued),
             uptime_s: (now - startedAt) / 1000, safe_mode: safeMode, orphans_reaped: orphansReaped, config: configPath)
     }

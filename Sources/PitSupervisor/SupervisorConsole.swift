@@ -104,15 +104,13 @@ extension Supervisor {
              ConsoleField("alert", status.leds.alert ?? "not wired"), ConsoleField("uplink", status.leds.uplink ?? "not wired")]
         }
         context.ledsTest = { [unowned self] in
-            guard let indicators = self.leds?.indicators, !indicators.isEmpty else {
+            guard let walk = self.leds.startWalk(now: now) else {
                 return ConsoleActionResult(ok: false, message: "this board wires no LEDs")
             }
-            let walk = LedWalk(indicators: indicators, startedAt: now)
-            self.ledWalk = walk
             self.updateLeds(now: now)
             let seconds = Double(walk.stepMs) / 1000
             return ConsoleActionResult(ok: true, message: "lighting each LED alone for \(seconds) s: "
-                                       + indicators.map(\.rawValue).joined(separator: ", ") + "; then the current pattern")
+                                       + walk.indicators.map(\.rawValue).joined(separator: ", ") + "; then the current pattern")
         }
         context.uplink = { [ConsoleField("state", status.uplink.state), ConsoleField("queued", status.uplink.queued)] }
         context.uplinkTest = { [unowned self] in
