@@ -5,7 +5,6 @@ import PitJail
 import PitPolicy
 import PitProcess
 import PitUplink
-import SystemPackage
 
 /// Something the supervisor reports: the uplink turns these into durable events.
 public struct SupervisorEvent: Sendable {
@@ -19,75 +18,54 @@ public struct SupervisorEvent: Sendable {
     public var smb: SmbAccess?
 }
 
-/// One supervised jail: its configuration, phase, process and restart bookkeeping.
-final class JailSlot {
-    var config: JailConfig
-    var phase: JailPhase = .waiting
-    var process: RunningJail?
-    var tracker: RestartTracker
-    var restarts = 0
-    var violations = 0
-    var lastExit: String?
-    /// The next moment this slot needs attention (readiness retry, end of back-off, end of stop grace).
-    var deadline: Int64?
-    var readyDeadline: Int64 = 0
-    var startedAt: Int64 = 0
-    /// Stopped on purpose (operator, reload removal, shutdown): do not restart.
-    var held = false
-    var removeWhenStopped = false
-    var replacement: JailConfig?
-    /// smbd's full_audit socket (`audit_socket`), kept across restarts of the jail.
-    var audit: AuditSocket?
-
-    init(_ config: JailConfig) {
-        self.config = config
-        self.tracker = RestartTracker(policy: config.restart)
-    }
-}
-
 /// `pit supervise`: one event loop over epoll — a signalfd, one timerfd carrying the earliest deadline, a
 /// pidfd and a seccomp listener per jail, and the control socket. No thread, no polling loop: the
 /// watchdog is fed from this loop only, after a health check, so a hung loop means a reset.
+///
+/// Each concern is a part that owns its state and says when it next needs the loop (`nextDeadline(now:)`):
+/// the jails (JailSet), the watchdog and its health gate (WatchdogFeeder), the uplink agent
+/// (UplinkAgentProcess), the LEDs (StatusLeds), the console (SupervisorConsole), the control socket
+/// (ControlServer) and systemd's notifications (SystemdNotify). This class starts them, hands each epoll
+/// event to the part its `EventSource` names, and arms the one timer for the earliest of their deadlines.
 public final class Supervisor {
     public let configPath: String
     public private(set) var config: DeviceConfig
-    var slots: [JailSlot] = []
     let emit: (SupervisorEvent) -> Void
 
-    private let eventLoop = EventLoop()
-    private var control: ControlServer?
-
+    let eventLoop: EventLoop
+    let jails: JailSet
     let feeder: WatchdogFeeder
-    public private(set) var safeMode = false
-    let leds = StatusLeds()
+    let agent: UplinkAgentProcess
+    let leds: StatusLeds
+    let samba: SambaGate
+    private var control: ControlServer?
+    var serial: SupervisorConsole?
+    /// systemd's notification socket, when started as a Type=notify service (SystemdNotify.swift).
+    var notify: SystemdNotify?
+
+    public var safeMode: Bool { jails.safeMode }
     let startedAt = monotonicMilliseconds()
-    var stopping = false
     var exitCode: Int32 = 0
     var orphansReaped = 0
     /// Set once the start order has run through (or safe mode held it): start-up pages were given back.
     var startupPagesReleased = false
     var loopLatencyMs: Int64 = 0
-    let agent: UplinkAgentProcess
-    var serial: SupervisorConsole?
-    /// systemd's notification socket, when started as a Type=notify service (SystemdNotify.swift).
-    var notify: SystemdNotify?
     var rebootAfterStop = false
-    /// Why the Samba tree could not be prepared, until it can.
-    var sambaTreeProblem: String?
-    let sambaPreflight = SambaPreflight()
     /// The recent events (for the console); set by whoever records them.
     public var recentEvents: () -> [PitEvent] = { [] }
-    /// The audit sockets of jails a reload removed. Kept open: releasing one unlinks its path, which a jail
-    /// of the new config may have bound since.
-    private var retiredAudits: [AuditSocket] = []
 
     public init(configPath: String, config: DeviceConfig, emit: @escaping (SupervisorEvent) -> Void) {
         self.configPath = configPath
         self.config = config
         self.emit = emit
+        let eventLoop = EventLoop(), leds = StatusLeds(), samba = SambaGate(config: config, emit: emit)
+        self.eventLoop = eventLoop
+        self.leds = leds
+        self.samba = samba
         self.feeder = WatchdogFeeder(settings: config.watchdog, emit: emit)
         self.agent = UplinkAgentProcess(configPath: configPath, emit: emit)
-        self.slots = config.jails.map(JailSlot.init)
+        self.jails = JailSet(config.jails, eventLoop: eventLoop, samba: samba, emit: emit)
+        jails.violationSeen = { now in leds.violationSeen(at: now) }
     }
 
     // MARK: - Start-up
@@ -103,14 +81,14 @@ public final class Supervisor {
         }
         try recordBoot()
         applyPersona()
-        prepareSambaTree()
+        samba.prepareTree(for: config)
         leds.open(config.board?.leds, emit: emit)
         try setUpLoop()
         agent.start(config, now: monotonicMilliseconds())
         if safeMode {
             emit(SupervisorEvent(kind: "safe_mode", message: "safe mode: jails are not started until it is cleared"))
         } else {
-            startNextInOrder(now: monotonicMilliseconds())
+            jails.startNextInOrder(now: monotonicMilliseconds())
         }
         updateLeds(now: monotonicMilliseconds())
         loop()
@@ -152,7 +130,7 @@ public final class Supervisor {
         }
         do {
             let record = try counter.recordBoot(watchdogReset: watchdogReset)
-            safeMode = record.safeMode
+            jails.safeMode = record.safeMode
         } catch {
             throw SupervisorError("boot counter: \(error)")
         }
@@ -171,41 +149,6 @@ public final class Supervisor {
         } catch {
             emit(SupervisorEvent(kind: "config_error", message: "persona: \(error)"))
         }
-    }
-
-    /// Renders the Samba tree (SambaTree) for the current config: at start and when a reload is applied, before
-    /// any jail of that config starts. A failure (a symlink a jail planted where a directory belongs) is an
-    /// event; the jails that bind the tree then do not start until a later attempt succeeds (`start` retries),
-    /// and the others run.
-    private func prepareSambaTree() {
-        guard let persona = config.persona, let root = config.sambaRoot else { sambaTreeProblem = nil; return }
-        do {
-            let warnings = try SambaTree.prepare(persona, root: root, port: config.smbPort, jails: config.jails.map(\.spec))
-            sambaTreeProblem = nil
-            for warning in warnings { emit(SupervisorEvent(kind: "config_error", message: "samba tree: \(warning)")) }
-        } catch {
-            sambaTreeProblem = error.description
-            emit(SupervisorEvent(kind: "config_error", message: "\(error): jails that bind it do not start"))
-        }
-    }
-
-    /// True when one of the jail's binds comes from the Samba tree.
-    private func usesSambaTree(_ spec: JailSpec) -> Bool {
-        guard let root = config.sambaRoot else { return false }
-        return spec.root.mounts.contains { mount in
-            guard case .bind(let source, _, _) = mount else { return false }
-            return source == root || source.hasPrefix(root + "/")
-        }
-    }
-
-    /// Why the jail cannot start now, checked before each start: the Samba tree it binds could not be prepared
-    /// (tried again here), or smbd's smb.conf names a VFS module this Samba lacks (SambaPreflight).
-    private func startProblem(_ slot: JailSlot) -> String? {
-        if sambaTreeProblem != nil && usesSambaTree(slot.config.spec) {
-            prepareSambaTree()
-            if let problem = sambaTreeProblem { return problem }
-        }
-        return sambaPreflight.problem(for: slot.config.spec)
     }
 
     private func setUpLoop() throws(SupervisorError) {
@@ -241,7 +184,7 @@ public final class Supervisor {
             }
             if ready.isEmpty, serial?.hasPendingInput == true { serviceConsole(now: now) }
             tick(now: monotonicMilliseconds())
-            if stopping && slots.allSatisfy({ $0.process == nil }) && agent.pid == 0 { break }
+            if jails.stopping && jails.allStopped && agent.pid == 0 { break }
         }
     }
 
@@ -254,13 +197,8 @@ public final class Supervisor {
         case .controlClient(let fd): control?.service(fd: fd, eventLoop: eventLoop) { [unowned self] request in self.handle(request) }
         case .console: serviceConsole(now: now)
         case .jailExit: reapChildren(now: now)
-        case .violations(let slot): serviceViolations(slot, now: now)
-        case .smbAudit(let slot):
-            guard let audit = slot.audit else { return }
-            for access in audit.drain() {
-                emit(SupervisorEvent(kind: "smb_access", jail: slot.config.name,
-                                     message: "\(access.user)@\(access.client) read \(access.share)/\(access.file)", smb: access))
-            }
+        case .violations(let slot): jails.serviceViolations(slot, now: now)
+        case .smbAudit(let slot): jails.serviceAudit(slot)
         }
     }
 
@@ -290,33 +228,39 @@ public final class Supervisor {
         }
     }
 
+    /// Reaps every exited child: jail inits (by pid), the uplink agent, and orphans this subreaper inherited.
+    private func reapChildren(now: Int64) {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return }
+            if agent.reaped(pid, status: status, now: now) || jails.reaped(pid, status: status, now: now) { continue }
+            orphansReaped += 1
+        }
+    }
+
     /// Everything due by `now`: readiness checks, restarts, stop graces, the watchdog feed, LED blinking.
     private func tick(now: Int64) {
-        for slot in slots {
-            guard let deadline = slot.deadline, deadline <= now else { continue }
-            slot.deadline = nil
-            switch slot.phase {
-            case .starting: checkReadiness(slot, now: now)
-            case .backoff, .failed: if !stopping && !slot.held { start(slot, now: now) }
-            case .stopping: slot.process?.kill(SIGKILL)
-            default: break
-            }
-        }
-        if !stopping { startNextInOrder(now: now) }
+        jails.tick(now: now)
         agent.tick(config, now: now)
-        if let serial, serial.console == nil, let at = serial.reopenAt, at <= now {
-            _ = serial.open(eventLoop: eventLoop, now: now)
-        }
-        feeder.feed(now: now, systemd: &notify, startedAt: startedAt, requiredJailsDown: requiredJailsDown,
+        serial?.reopenIfDue(eventLoop: eventLoop, now: now)
+        feeder.feed(now: now, systemd: &notify, startedAt: startedAt, requiredJailsDown: jails.requiredDown,
                     loopLatencyMs: loopLatencyMs, dataDirectory: config.dataDirectory)
         notifySystemd(now: now)
         updateLeds(now: now)
     }
 
+    /// The one timer holds the earliest deadline of all the parts.
+    private func armTimer(now: Int64) {
+        let deadlines = [jails.nextDeadline(now: now), feeder.nextDeadline(now: now), notify?.nextPingDue(startedAt: startedAt),
+                         leds.nextDeadline(now: now), agent.nextDeadline(now: now), serial?.nextDeadline(now: now)]
+        eventLoop.arm(deadlines.compactMap { $0 }.min(), now: now)
+    }
+
     /// After start-up (every jail started once, or safe mode), hand the start-up code's pages back:
     /// see `StartupPages`. Once only: later restarts fault in just what they use.
     private func releaseStartupPagesOnce() {
-        guard !startupPagesReleased, !stopping, startOrderSettled else { return }
+        guard !startupPagesReleased, !jails.stopping, jails.startOrderSettled else { return }
         startupPagesReleased = true
         if case .failure(let error) = StartupPages.release() {
             // Only memory is at stake (old kernel: EINVAL); say it once and carry on.
@@ -324,210 +268,25 @@ public final class Supervisor {
         }
     }
 
-    private func armTimer(now: Int64) {
-        var next = slots.compactMap(\.deadline).min()
-        if let feed = feeder.nextDeadline(now: now) { next = min(next ?? .max, feed) }
-        if let ping = notify?.nextPingDue(startedAt: startedAt) { next = min(next ?? .max, ping) }
-        if let led = leds.nextDeadline(now: now) { next = min(next ?? .max, led) }
-        if let at = agent.nextDeadline(now: now) { next = min(next ?? .max, at) }
-        if let serial, serial.console == nil, let at = serial.reopenAt { next = min(next ?? .max, at) }
-        eventLoop.arm(next, now: now)
-    }
-
-    // MARK: - Jails
-
-    /// Starts the first waiting jail once every jail before it is settled (ready, or given up on).
-    private func startNextInOrder(now: Int64) {
-        guard !safeMode else { return }
-        for slot in slots {
-            switch slot.phase {
-            case .waiting:
-                if slot.held { return }
-                start(slot, now: now)
-                // A jail without a readiness check is running as soon as it started: go on with the next
-                // now, not on whatever wakes the loop next (that may be the watchdog feed, seconds away).
-                if slot.phase == .running { continue }
-                // One that could not start is settled too: it must not hold back the rest of the device.
-                if slot.phase == .failed || slot.phase == .crashLoop { continue }
-                return
-            case .starting:
-                return
-            default:
-                continue
-            }
-        }
-    }
-
-    func start(_ slot: JailSlot, now: Int64) {
-        if let path = slot.config.auditSocket, slot.audit?.path != path {
-            do {
-                let audit = try AuditSocket(path: path)
-                if let old = slot.audit { eventLoop.remove(old.fd) }
-                slot.audit = audit
-                eventLoop.add(audit.fd, .smbAudit(slot))
-            } catch {
-                emit(SupervisorEvent(kind: "config_error", jail: slot.config.name, message: "\(error)"))
-            }
-        }
-        if let problem = startProblem(slot) {
-            startFailed(slot, problem, now: now)
-            return
-        }
-        do {
-            let process = try Launcher.start(slot.config.spec, policy: slot.config.policy) { violation in
-                self.recordViolation(violation, slot: slot, now: now)
-            }
-            slot.process = process
-            slot.startedAt = now
-            slot.phase = .starting
-            eventLoop.add(process.pidfd, .jailExit)
-            if process.listener >= 0 { eventLoop.add(process.listener, .violations(slot)) }
-            slot.readyDeadline = now + slot.config.readyTimeoutMs
-            checkReadiness(slot, now: now)
-        } catch {
-            startFailed(slot, "\(error)", now: now)
-        }
-    }
-
-    /// A start that failed before the jail ran: an event, then the back-off like any exit (a crash loop ends it).
-    private func startFailed(_ slot: JailSlot, _ problem: String, now: Int64) {
-        slot.lastExit = "setup failed: \(problem)"
-        emit(SupervisorEvent(kind: "service_exit", jail: slot.config.name, message: "\(slot.config.name) could not start: \(problem)"))
-        scheduleRestart(slot, now: now)
-        if slot.phase == .backoff { slot.phase = .failed }
-    }
-
-    private func checkReadiness(_ slot: JailSlot, now: Int64) {
-        guard slot.phase == .starting else { return }
-        guard let port = slot.config.readyTCPPort else { slot.phase = .running; return }
-        if Readiness.listening(pid: slot.process?.pid, host: slot.config.readyTCPHost, port: port) {
-            slot.phase = .running
-        } else if now >= slot.readyDeadline {
-            emit(SupervisorEvent(kind: "service_exit", jail: slot.config.name,
-                                 message: "\(slot.config.name) did not accept on port \(port) within \(slot.config.readyTimeoutMs / 1000) s: restarted"))
-            slot.process?.kill(SIGKILL)
-        } else {
-            slot.deadline = now + Readiness.retryMs
-        }
-    }
-
-    private func scheduleRestart(_ slot: JailSlot, now: Int64) {
-        switch slot.tracker.recordExit(at: now) {
-        case .restart(let delay):
-            slot.phase = .backoff
-            slot.deadline = now + delay
-        case .crashLoop:
-            slot.phase = .crashLoop
-            slot.deadline = nil
-            emit(SupervisorEvent(kind: "crash_loop", jail: slot.config.name,
-                                 message: "\(slot.config.name) exited \(slot.config.restart.crashLoopExits) times within \(slot.config.restart.crashLoopWindowMs / 1000) s: not restarted",
-                                 restarts: slot.restarts))
-        }
-    }
-
-    /// Reaps every exited child: jail inits (by pid), the uplink agent, and orphans this subreaper inherited.
-    private func reapChildren(now: Int64) {
-        while true {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            if pid <= 0 { return }
-            if agent.reaped(pid, status: status, now: now) { continue }
-            guard let slot = slots.first(where: { $0.process?.pid == pid }), let process = slot.process else {
-                orphansReaped += 1
-                continue
-            }
-            let ending = process.reaped(status: status)
-            jailExited(slot, process: process, ending: ending, now: now)
-        }
-    }
-
-    private func jailExited(_ slot: JailSlot, process: RunningJail, ending: JailOutcome.Ending, now: Int64) {
-        eventLoop.remove(process.pidfd)
-        if process.listener >= 0 {
-            serviceViolations(slot, now: now)
-            eventLoop.remove(process.listener)
-        }
-        process.close()
-        slot.process = nil
-        slot.lastExit = ending.description
-        slot.tracker.recordRunning(since: slot.startedAt, now: now)
-        var event = SupervisorEvent(kind: "service_exit", jail: slot.config.name, message: "\(slot.config.name) \(ending)")
-        switch ending {
-        case .exited(let code): event.exitStatus = code
-        case .signaled(let signal, _): event.signal = signal
-        }
-        emit(event)
-        if let replacement = slot.replacement {
-            slot.replacement = nil
-            slot.config = replacement
-            slot.tracker = RestartTracker(policy: replacement.restart)
-            slot.phase = .waiting
-            slot.held = false
-            return
-        }
-        if slot.removeWhenStopped {
-            if let audit = slot.audit { eventLoop.remove(audit.fd); retiredAudits.append(audit) }
-            slots.removeAll { $0 === slot }
-            return
-        }
-        if stopping || slot.held || slot.phase == .stopping {
-            slot.phase = .stopped
-            slot.deadline = nil
-            if stopping { stopNextForShutdown(now: now) }
-            return
-        }
-        scheduleRestart(slot, now: now)
-        if slot.phase == .backoff {
-            slot.restarts += 1
-            emit(SupervisorEvent(kind: "restart", jail: slot.config.name,
-                                 message: "\(slot.config.name) restarts in \(max(0, (slot.deadline ?? now) - now)) ms", restarts: slot.restarts))
-        }
-    }
-
-    private func serviceViolations(_ slot: JailSlot, now: Int64) {
-        guard let process = slot.process else { return }
-        process.serviceListener { violation in recordViolation(violation, slot: slot, now: now) }
-    }
-
-    private func recordViolation(_ violation: Violation, slot: JailSlot, now: Int64) {
-        slot.violations += 1
-        leds.violationSeen(at: now)
-        emit(SupervisorEvent(kind: "violation", jail: slot.config.name, message: violation.summary, violation: violation))
-    }
-
-    func stop(_ slot: JailSlot, now: Int64) {
-        guard let process = slot.process else {
-            slot.phase = .stopped
-            slot.deadline = nil
-            return
-        }
-        slot.phase = .stopping
-        process.kill(SIGTERM)
-        slot.deadline = now + slot.config.stopGraceMs
-    }
-
-    // MARK: - Shutdown and reload
-
     func serviceConsole(now: Int64) {
         guard let serial else { return }
         serial.service(eventLoop: eventLoop, now: now, context: consoleContext(now: now))
     }
 
+    /// The patterns the jails and the uplink ask for; StatusLeds shows the most urgent.
+    func updateLeds(now: Int64) {
+        leds.update(now: now, asked: jails.ledPatterns + (agent.state == "down" ? [.uplinkDown] : []))
+    }
+
+    // MARK: - Shutdown and reload
+
     func requestShutdown() { beginShutdown(now: monotonicMilliseconds()) }
 
     private func beginShutdown(now: Int64) {
-        guard !stopping else { return }
-        stopping = true
+        guard !jails.stopping else { return }
         notify?.stopping()
         agent.stop()
-        for slot in slots where slot.process == nil { slot.phase = .stopped; slot.deadline = nil }
-        stopNextForShutdown(now: now)
-    }
-
-    /// Reverse start order, one at a time: a jail stops only after the ones started after it are gone.
-    private func stopNextForShutdown(now: Int64) {
-        guard let last = slots.last(where: { $0.process != nil }) else { return }
-        if last.phase != .stopping { stop(last, now: now) }
+        jails.beginShutdown(now: now)
     }
 
     /// SIGHUP: a valid config is applied (changed jails restarted); an invalid one is reported and ignored.
@@ -538,96 +297,33 @@ public final class Supervisor {
             emit(SupervisorEvent(kind: "config_error", message: "reload rejected, the running config stays: \(error)"))
             return
         }
-        var kept: [JailSlot] = []
-        for jail in fresh.jails {
-            if let slot = slots.first(where: { $0.config.name == jail.name }) {
-                if slot.config.fingerprint != jail.fingerprint || slot.config.spec != jail.spec {
-                    if slot.process != nil {
-                        slot.replacement = jail
-                        stop(slot, now: now)
-                    } else {
-                        slot.config = jail
-                        slot.tracker = RestartTracker(policy: jail.restart)
-                        if slot.phase != .stopped { slot.phase = .waiting }
-                    }
-                } else {
-                    slot.config = jail
-                }
-                kept.append(slot)
-            } else {
-                kept.append(JailSlot(jail))
-            }
-        }
-        for slot in slots where !kept.contains(where: { $0 === slot }) {
-            slot.removeWhenStopped = true
-            slot.held = true
-            stop(slot, now: now)
-            kept.append(slot)   // until it has stopped
-        }
-        slots = kept
+        jails.reload(fresh.jails, now: now)
         config = fresh
         // Before any jail of the new config starts: replaced jails start once their predecessors have exited.
-        prepareSambaTree()
+        samba.prepareTree(for: config)
         emit(SupervisorEvent(kind: "config_applied", message: "configuration reloaded from \(configPath)"))
     }
 
-    // MARK: - Health and LEDs
-
-    private func requiredJailsDown() -> [String] {
-        guard !safeMode, !stopping else { return [] }
-        return slots.filter { $0.config.required && $0.phase != .running && !$0.held }.map(\.config.name)
-    }
-
-    /// The patterns the jails and the uplink ask for; StatusLeds shows the most urgent.
-    func updateLeds(now: Int64) {
-        var patterns: [LedPattern] = []
-        if safeMode { patterns.append(.safeMode) }
-        if slots.contains(where: { $0.phase == .crashLoop }) { patterns.append(.crashLoop) }
-        if !requiredJailsDown().isEmpty { patterns.append(slots.contains { $0.phase == .waiting || $0.phase == .starting } ? .booting : .degraded) }
-        if agent.state == "down" { patterns.append(.uplinkDown) }
-        leds.update(now: now, asked: patterns)
-    }
-
-    // MARK: - Control requests
+    // MARK: - Control requests and status
 
     func handle(_ request: String) -> String {
         let words = request.split(separator: " ").map(String.init)
         let now = monotonicMilliseconds()
-        func find(_ name: String?) -> JailSlot? { slots.first { $0.config.name == name } }
+        if let jailRequest = words.first.flatMap(JailRequest.init(rawValue:)) {
+            let found = jails.handle(jailRequest, jail: words.count > 1 ? words[1] : nil, now: now)
+            return found ? #"{"ok":true}"# : #"{"ok":false,"error":"no such jail"}"#
+        }
         switch words.first {
         case "status":
             return statusJSON(now: now)
-        case "restart", "stop", "start":
-            guard let slot = find(words.count > 1 ? words[1] : nil) else {
-                return #"{"ok":false,"error":"no such jail"}"#
-            }
-            switch words[0] {
-            case "stop":
-                slot.held = true
-                stop(slot, now: now)
-            case "start":
-                slot.held = false
-                slot.tracker.reset()
-                if slot.process == nil { start(slot, now: now) }
-            default:
-                slot.held = false
-                slot.tracker.reset()
-                if slot.process != nil {
-                    slot.replacement = slot.config
-                    stop(slot, now: now)
-                } else {
-                    start(slot, now: now)
-                }
-            }
-            return #"{"ok":true}"#
         case "clear-safe-mode":
             do {
                 try BootCounter(directory: config.dataDirectory, threshold: config.watchdog.safeModeAfter).clearSafeMode()
             } catch {
                 return #"{"ok":false,"error":"boot counter"}"#
             }
-            safeMode = false
-            startNextInOrder(now: now)
+            jails.safeMode = false
+            jails.startNextInOrder(now: now)
             return #"{"ok":true}"#
         default:
             return #"{"ok":false,"error":"unknown request"}"#
@@ -637,11 +333,7 @@ public final class Supervisor {
     public func status(now: Int64 = monotonicMilliseconds()) -> SupervisorStatus {
         agent.refreshState(config)
         return SupervisorStatus(
-            jails: slots.map { slot in
-                SupervisorStatus.Jail(name: slot.config.name, state: slot.phase.rawValue, pid: slot.process?.pid,
-                                      restarts: slot.restarts, last_exit: slot.lastExit, violations: slot.violations,
-                                      required: slot.config.required)
-            },
+            jails: jails.status,
             watchdog: feeder.status(now: now, settings: config.watchdog, notify: notify),
             leds: leds.status,
             uplink: SupervisorStatus.UplinkStatus(state: agent.state, queued: agent.queued),

@@ -66,6 +66,13 @@ final class SupervisorConsole {
         }
         console = current
     }
+
+    /// While the tty is gone: when to try it again.
+    func nextDeadline(now: Int64) -> Int64? { console == nil ? reopenAt : nil }
+
+    func reopenIfDue(eventLoop: EventLoop, now: Int64) {
+        if console == nil, let at = reopenAt, at <= now { _ = open(eventLoop: eventLoop, now: now) }
+    }
 }
 
 extension Supervisor {
@@ -125,7 +132,7 @@ extension Supervisor {
                 + "; shares: " + persona.shares.map(\.name).joined(separator: ", ")
         }
         context.policy = { [unowned self] name in
-            guard let slot = self.slots.first(where: { $0.config.name == name }) else { return nil }
+            guard let slot = self.jails.slot(named: name) else { return nil }
             guard let policy = slot.config.policy else { return [ConsoleField("policy", "none")] }
             return [ConsoleField("file", policy.compiled.file), ConsoleField("sha256", policy.compiled.hash),
                     ConsoleField("instructions", policy.compiled.instructionCount), ConsoleField("denied", policy.actionName)]
