@@ -10,9 +10,14 @@ final class ControlServer {
     let path: String
     private var buffers: [Int32: [UInt8]] = [:]
     static let maxRequest = 1024
+    private let emit: (SupervisorEvent) -> Void
+    private var lastRefusalEvent: Int64?
+    private var suppressedRefusals = 0
+    static let refusalQuietMs: Int64 = 10_000
 
-    init(path: String) throws(SupervisorError) {
+    init(path: String, emit: @escaping (SupervisorEvent) -> Void) throws(SupervisorError) {
         self.path = path
+        self.emit = emit
         // Born 0600 in a 0700 directory: no window where others may connect.
         fd = try bindUnixSocket(path, type: Int32(SOCK_STREAM.rawValue), directoryMode: 0o700, fileMode: 0o600, what: "control socket")
         guard listen(fd, 16) == 0 else {
@@ -28,9 +33,9 @@ final class ControlServer {
     }
 
     /// Accepts every pending connection. A peer that may not be served (ControlPeer: not root, or inside a
-    /// jail) gets one refusal line at once and is closed; `refused` is told who and why. All of it is a few
+    /// jail) gets one refusal line at once and is closed, and is reported (`refused`). All of it is a few
     /// reads of /proc: the loop is never held.
-    func accept(eventLoop: EventLoop, refused: (String) -> Void) {
+    func accept(eventLoop: EventLoop, now: Int64) {
         while true {
             let client = pit_accept(fd)
             if client < 0 { return }
@@ -38,12 +43,23 @@ final class ControlServer {
                 let line = "{\"ok\":false,\"error\":\"\(reply)\"}\n"
                 _ = line.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
                 close(client)
-                refused(detail)
+                refused(detail, now: now)
                 continue
             }
             buffers[client] = []
             eventLoop.add(client, .controlClient(client))
         }
+    }
+
+    /// A refused control peer is worth an event (something inside a jail reached for the socket), but a
+    /// peer that retries in a loop must not fill the spool: at most one event per `refusalQuietMs`, carrying
+    /// the number of refusals it stands for.
+    private func refused(_ detail: String, now: Int64) {
+        if let last = lastRefusalEvent, now - last < Self.refusalQuietMs { suppressedRefusals += 1; return }
+        let more = suppressedRefusals > 0 ? " (and \(suppressedRefusals) more since the last report)" : ""
+        suppressedRefusals = 0
+        lastRefusalEvent = now
+        emit(SupervisorEvent(kind: "control_refused", message: "control socket: refused \(detail)\(more)"))
     }
 
     /// Reads what the client sent; answers once a whole line is there. A client never blocks the loop:

@@ -101,56 +101,6 @@ public final class Supervisor {
         return exitCode
     }
 
-    /// Jails and the uplink agent inherit fds 0-2. Under init, stdin is the console, whose input (the PIN
-    /// included) no jail may read; under a test harness or a pipe it may be at EOF, which makes
-    /// `smbd --foreground` exit at once. Pit never reads its stdin, so it becomes /dev/null for everyone.
-    private func detachStandardInput() {
-        // Not O_CLOEXEC: with stdin closed the open lands on fd 0 itself, which must survive execve.
-        let null = open("/dev/null", O_RDONLY)
-        if null >= 0 {
-            if null != 0 { _ = dup2(null, 0); close(null) }
-        } else {
-            close(0)   // no /dev/null: better no stdin than the console
-        }
-    }
-
-    private func prepareDataDirectory() throws(SupervisorError) {
-        var path = ""
-        for part in config.dataDirectory.split(separator: "/") {
-            path += "/" + part
-            if mkdir(path, 0o700) != 0 && errno != EEXIST { throw SupervisorError("data directory \(path): \(String(cString: strerror(errno)))") }
-        }
-    }
-
-    private func recordBoot() throws(SupervisorError) {
-        let counter = BootCounter(directory: config.dataDirectory, threshold: config.watchdog.safeModeAfter)
-        let watchdogReset = (feeder.bootStatus ?? 0) & Int(WatchdogFlags.cardReset.rawValue) != 0
-        if watchdogReset {
-            emit(SupervisorEvent(kind: "watchdog_reset", message: "the last boot was caused by the watchdog (bootstatus \(feeder.bootStatus ?? 0))"))
-        }
-        do {
-            let record = try counter.recordBoot(watchdogReset: watchdogReset)
-            jails.safeMode = record.safeMode
-        } catch {
-            throw SupervisorError("boot counter: \(error)")
-        }
-    }
-
-    /// The device's face on the customer network: hostname, MAC, addresses and routes, natively over rtnetlink.
-    /// A failure is reported and the jails still start (a canary that is up but mis-addressed is visible in
-    /// its events; one that refuses to start is not).
-    private func applyPersona() {
-        guard let persona = config.persona else { return }
-        do {
-            let report = try persona.apply()
-            if !report.changes.isEmpty {
-                emit(SupervisorEvent(kind: "boot", message: "persona \(persona.hostname): " + report.changes.joined(separator: "; ")))
-            }
-        } catch {
-            emit(SupervisorEvent(kind: "config_error", message: "persona: \(error)"))
-        }
-    }
-
     private func setUpLoop() throws(SupervisorError) {
         // A subreaper inherits orphans that would otherwise go to init, and reaps them.
         if pit_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0 {
@@ -158,7 +108,7 @@ public final class Supervisor {
             emit(SupervisorEvent(kind: "config_error", message: "PR_SET_CHILD_SUBREAPER: \(String(cString: strerror(errno))): orphans go to init"))
         }
         try eventLoop.open(signals: [SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE])
-        do { control = try ControlServer(path: config.controlSocket) } catch { throw SupervisorError("\(error)") }
+        do { control = try ControlServer(path: config.controlSocket, emit: emit) } catch { throw SupervisorError("\(error)") }
         eventLoop.add(control!.fd, .controlListener)
         if let settings = config.console {
             let host = SupervisorConsole(settings: settings)
@@ -192,8 +142,7 @@ public final class Supervisor {
         switch source {
         case .signals: readSignals(now: now)
         case .timer: if let late = eventLoop.timerFired(now: now) { loopLatencyMs = late }
-        case .controlListener:
-            control?.accept(eventLoop: eventLoop) { [unowned self] detail in controlRefused(detail, now: now) }
+        case .controlListener: control?.accept(eventLoop: eventLoop, now: now)
         case .controlClient(let fd): control?.service(fd: fd, eventLoop: eventLoop) { [unowned self] request in self.handle(request) }
         case .console: serviceConsole(now: now)
         case .jailExit: reapChildren(now: now)
@@ -201,21 +150,6 @@ public final class Supervisor {
         case .smbAudit(let slot): jails.serviceAudit(slot)
         }
     }
-
-    /// A refused control peer is worth an event (something inside a jail reached for the socket), but a
-    /// peer that retries in a loop must not fill the spool: at most one event per `refusalQuietMs`, carrying
-    /// the number of refusals it stands for.
-    private func controlRefused(_ detail: String, now: Int64) {
-        if let last = lastRefusalEvent, now - last < Self.refusalQuietMs { suppressedRefusals += 1; return }
-        let more = suppressedRefusals > 0 ? " (and \(suppressedRefusals) more since the last report)" : ""
-        suppressedRefusals = 0
-        lastRefusalEvent = now
-        emit(SupervisorEvent(kind: "control_refused", message: "control socket: refused \(detail)\(more)"))
-    }
-
-    private var lastRefusalEvent: Int64?
-    private var suppressedRefusals = 0
-    static let refusalQuietMs: Int64 = 10_000
 
     private func readSignals(now: Int64) {
         while let signal = eventLoop.nextSignal() {
