@@ -10,9 +10,14 @@ final class ControlServer {
     let path: String
     private var buffers: [Int32: [UInt8]] = [:]
     static let maxRequest = 1024
+    private let emit: (SupervisorEvent) -> Void
+    private var lastRefusalEvent: Int64?
+    private var suppressedRefusals = 0
+    static let refusalQuietMs: Int64 = 10_000
 
-    init(path: String) throws(SupervisorError) {
+    init(path: String, emit: @escaping (SupervisorEvent) -> Void) throws(SupervisorError) {
         self.path = path
+        self.emit = emit
         // Born 0600 in a 0700 directory: no window where others may connect.
         fd = try bindUnixSocket(path, type: Int32(SOCK_STREAM.rawValue), directoryMode: 0o700, fileMode: 0o600, what: "control socket")
         guard listen(fd, 16) == 0 else {
@@ -28,9 +33,9 @@ final class ControlServer {
     }
 
     /// Accepts every pending connection. A peer that may not be served (ControlPeer: not root, or inside a
-    /// jail) gets one refusal line at once and is closed; `refused` is told who and why. All of it is a few
+    /// jail) gets one refusal line at once and is closed, and is reported (`refused`). All of it is a few
     /// reads of /proc: the loop is never held.
-    func accept(epfd: Int32, tokenBase: UInt64, refused: (String) -> Void) {
+    func accept(eventLoop: EventLoop, now: Int64) {
         while true {
             let client = pit_accept(fd)
             if client < 0 { return }
@@ -38,38 +43,49 @@ final class ControlServer {
                 let line = "{\"ok\":false,\"error\":\"\(reply)\"}\n"
                 _ = line.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
                 close(client)
-                refused(detail)
+                refused(detail, now: now)
                 continue
             }
             buffers[client] = []
-            _ = pit_epoll_add(epfd, client, tokenBase + UInt64(client), 0)
+            eventLoop.add(client, .controlClient(client))
         }
+    }
+
+    /// A refused control peer is worth an event (something inside a jail reached for the socket), but a
+    /// peer that retries in a loop must not fill the spool: at most one event per `refusalQuietMs`, carrying
+    /// the number of refusals it stands for.
+    private func refused(_ detail: String, now: Int64) {
+        if let last = lastRefusalEvent, now - last < Self.refusalQuietMs { suppressedRefusals += 1; return }
+        let more = suppressedRefusals > 0 ? " (and \(suppressedRefusals) more since the last report)" : ""
+        suppressedRefusals = 0
+        lastRefusalEvent = now
+        emit(SupervisorEvent(kind: "control_refused", message: "control socket: refused \(detail)\(more)"))
     }
 
     /// Reads what the client sent; answers once a whole line is there. A client never blocks the loop:
     /// reads are nonblocking and a request longer than `maxRequest` bytes is refused.
-    func service(fd client: Int32, epfd: Int32, handler: (String) -> String) {
+    func service(fd client: Int32, eventLoop: EventLoop, handler: (String) -> String) {
         var chunk = [UInt8](repeating: 0, count: 512)
         let n = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, 512, Int32(MSG_DONTWAIT)) }
         if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
-        if n <= 0 { finish(client, epfd: epfd, answer: nil); return }
+        if n <= 0 { finish(client, eventLoop: eventLoop, answer: nil); return }
         buffers[client, default: []].append(contentsOf: chunk[0..<n])
         let buffer = buffers[client] ?? []
         if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
             let request = String(decoding: buffer[..<newline], as: UTF8.self)
-            finish(client, epfd: epfd, answer: handler(request.trimmingCharacters()))
+            finish(client, eventLoop: eventLoop, answer: handler(request.trimmingCharacters()))
         } else if buffer.count > Self.maxRequest {
-            finish(client, epfd: epfd, answer: #"{"ok":false,"error":"request too long"}"#)
+            finish(client, eventLoop: eventLoop, answer: #"{"ok":false,"error":"request too long"}"#)
         }
     }
 
-    private func finish(_ client: Int32, epfd: Int32, answer: String?) {
+    private func finish(_ client: Int32, eventLoop: EventLoop, answer: String?) {
         if let answer {
             // Answers are small (a status is a few KB); a client that does not read them loses them.
             let line = answer + "\n"
             _ = line.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
         }
-        _ = pit_epoll_remove(epfd, client)
+        eventLoop.remove(client)
         close(client)
         buffers[client] = nil
     }

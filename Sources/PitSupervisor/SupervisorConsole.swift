@@ -22,15 +22,15 @@ final class SupervisorConsole {
     var fd: Int32 { console?.fd ?? -1 }
     var hasPendingInput: Bool { console?.hasPendingInput ?? false }
 
-    func open(epfd: Int32, token: UInt64, now: Int64) -> String? {
+    func open(eventLoop: EventLoop, now: Int64) -> String? {
         do {
             var opened = try Console.open(path: settings.tty, baud: settings.baud, options: Console.Options(echo: settings.echo))
             opened.queue("pit console on \(settings.tty): type help\n")
             console = opened
             reopenAt = nil
             watchingWrites = false
-            _ = pit_epoll_add(epfd, opened.fd, token, 0)
-            flush(epfd: epfd, token: token, now: now)   // the greeting
+            eventLoop.add(opened.fd, .console)
+            flush(eventLoop: eventLoop, now: now)   // the greeting
             return nil
         } catch {
             reopenAt = now + Console.reopenDelayMs
@@ -39,20 +39,20 @@ final class SupervisorConsole {
     }
 
     /// Reads and answers what is there; returns false when the tty went away (closed, to be reopened).
-    func service(epfd: Int32, token: UInt64, now: Int64, context: ConsoleContext) {
+    func service(eventLoop: EventLoop, now: Int64, context: ConsoleContext) {
         guard var current = console else { return }
         for request in current.readAvailable(now: now) {
             current.queue(commands.execute(request, context: context))
         }
         console = current
-        flush(epfd: epfd, token: token, now: now)
+        flush(eventLoop: eventLoop, now: now)
     }
 
-    func flush(epfd: Int32, token: UInt64, now: Int64) {
+    func flush(eventLoop: EventLoop, now: Int64) {
         guard var current = console else { return }
         if current.wantsWrite { _ = current.flush() }
         if current.isDisconnected {
-            _ = pit_epoll_remove(epfd, current.fd)
+            eventLoop.remove(current.fd)
             current.close()
             console = nil
             commands.disconnected()
@@ -62,9 +62,16 @@ final class SupervisorConsole {
         // Watch for writability only while answers wait: a slow reader never blocks the loop.
         if current.wantsWrite != watchingWrites {
             watchingWrites = current.wantsWrite
-            _ = pit_epoll_modify(epfd, current.fd, token, watchingWrites ? 1 : 0)
+            eventLoop.watchWrites(current.fd, watchingWrites)
         }
         console = current
+    }
+
+    /// While the tty is gone: when to try it again.
+    func nextDeadline(now: Int64) -> Int64? { console == nil ? reopenAt : nil }
+
+    func reopenIfDue(eventLoop: EventLoop, now: Int64) {
+        if console == nil, let at = reopenAt, at <= now { _ = open(eventLoop: eventLoop, now: now) }
     }
 }
 
@@ -104,15 +111,13 @@ extension Supervisor {
              ConsoleField("alert", status.leds.alert ?? "not wired"), ConsoleField("uplink", status.leds.uplink ?? "not wired")]
         }
         context.ledsTest = { [unowned self] in
-            guard let indicators = self.leds?.indicators, !indicators.isEmpty else {
+            guard let walk = self.leds.startWalk(now: now) else {
                 return ConsoleActionResult(ok: false, message: "this board wires no LEDs")
             }
-            let walk = LedWalk(indicators: indicators, startedAt: now)
-            self.ledWalk = walk
             self.updateLeds(now: now)
             let seconds = Double(walk.stepMs) / 1000
             return ConsoleActionResult(ok: true, message: "lighting each LED alone for \(seconds) s: "
-                                       + indicators.map(\.rawValue).joined(separator: ", ") + "; then the current pattern")
+                                       + walk.indicators.map(\.rawValue).joined(separator: ", ") + "; then the current pattern")
         }
         context.uplink = { [ConsoleField("state", status.uplink.state), ConsoleField("queued", status.uplink.queued)] }
         context.uplinkTest = { [unowned self] in
@@ -127,7 +132,7 @@ extension Supervisor {
                 + "; shares: " + persona.shares.map(\.name).joined(separator: ", ")
         }
         context.policy = { [unowned self] name in
-            guard let slot = self.slots.first(where: { $0.config.name == name }) else { return nil }
+            guard let slot = self.jails.slot(named: name) else { return nil }
             guard let policy = slot.config.policy else { return [ConsoleField("policy", "none")] }
             return [ConsoleField("file", policy.compiled.file), ConsoleField("sha256", policy.compiled.hash),
                     ConsoleField("instructions", policy.compiled.instructionCount), ConsoleField("denied", policy.actionName)]

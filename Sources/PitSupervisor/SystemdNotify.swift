@@ -152,33 +152,26 @@ extension Supervisor {
         }
     }
 
-    /// Whether the start order has run through: every jail was started and is ready, or was given up on
-    /// for now (back-off, crash loop, setup failure), or is held by the operator. This is when systemd
-    /// hears READY=1: Type=notify units ordered after pit.service then see the decoys up.
-    var startOrderSettled: Bool {
-        safeMode || !slots.contains { ($0.phase == .waiting && !$0.held) || $0.phase == .starting }
-    }
-
     /// The one-line summary systemd shows in `systemctl status pit`.
     func systemdStatusLine() -> String {
-        if stopping { return "stopping: jails in reverse order" }
+        if jails.stopping { return "stopping: jails in reverse order" }
         if safeMode { return "safe mode after repeated watchdog resets: jails not started until cleared" }
-        let running = slots.filter { $0.phase == .running }
-        var line = "\(running.count)/\(slots.count) jails running"
-        let others = slots.filter { $0.phase != .running }.map { "\($0.config.name) \($0.phase.rawValue)" }
+        let running = jails.slots.filter { $0.phase == .running }
+        var line = "\(running.count)/\(jails.slots.count) jails running"
+        let others = jails.slots.filter { $0.phase != .running }.map { "\($0.config.name) \($0.phase.rawValue)" }
         if !others.isEmpty { line += " (" + others.joined(separator: ", ") + ")" }
-        switch health.state {
+        switch feeder.health.state {
         case .healthy: line += "; healthy"
-        case .failing: line += "; health failing: " + healthProblems.joined(separator: "; ")
-        case .starving: line += "; health failed past the grace, watchdog not fed: " + healthProblems.joined(separator: "; ")
+        case .failing: line += "; health failing: " + feeder.healthProblems.joined(separator: "; ")
+        case .starving: line += "; health failed past the grace, watchdog not fed: " + feeder.healthProblems.joined(separator: "; ")
         }
         return line
     }
 
     /// Called from each loop pass: READY=1 once settled, then STATUS= on change.
     func notifySystemd(now: Int64) {
-        guard notify != nil, !stopping else { return }
+        guard notify != nil, !jails.stopping else { return }
         let line = systemdStatusLine()
-        if notify!.readySent { notify!.status(line) } else if startOrderSettled { notify!.ready(status: line) }
+        if notify!.readySent { notify!.status(line) } else if jails.startOrderSettled { notify!.ready(status: line) }
     }
 }

@@ -1,0 +1,57 @@
+import PitJail
+
+/// What the Samba jails need before they start: the Samba tree rendered for the current config (SambaTree),
+/// and the VFS modules smbd's smb.conf names present (SambaPreflight).
+final class SambaGate {
+    /// The config the tree was last prepared for (the supervisor's current one).
+    private var config: DeviceConfig
+    /// Why the Samba tree could not be prepared, until it can.
+    private var treeProblem: String?
+    private let preflight = SambaPreflight()
+    private let emit: (SupervisorEvent) -> Void
+
+    init(config: DeviceConfig, emit: @escaping (SupervisorEvent) -> Void) {
+        self.config = config
+        self.emit = emit
+    }
+
+    /// Renders the Samba tree (SambaTree) for the current config: at start and when a reload is applied, before
+    /// any jail of that config starts. A failure (a symlink a jail planted where a directory belongs) is an
+    /// event; the jails that bind the tree then do not start until a later attempt succeeds (`start` retries),
+    /// and the others run.
+    func prepareTree(for config: DeviceConfig) {
+        self.config = config
+        prepareTree()
+    }
+
+    private func prepareTree() {
+        guard let persona = config.persona, let root = config.sambaRoot else { treeProblem = nil; return }
+        do {
+            let warnings = try SambaTree.prepare(persona, root: root, port: config.smbPort, jails: config.jails.map(\.spec))
+            treeProblem = nil
+            for warning in warnings { emit(SupervisorEvent(kind: "config_error", message: "samba tree: \(warning)")) }
+        } catch {
+            treeProblem = error.description
+            emit(SupervisorEvent(kind: "config_error", message: "\(error): jails that bind it do not start"))
+        }
+    }
+
+    /// True when one of the jail's binds comes from the Samba tree.
+    private func usesTree(_ spec: JailSpec) -> Bool {
+        guard let root = config.sambaRoot else { return false }
+        return spec.root.mounts.contains { mount in
+            guard case .bind(let source, _, _) = mount else { return false }
+            return source == root || source.hasPrefix(root + "/")
+        }
+    }
+
+    /// Why the jail cannot start now, checked before each start: the Samba tree it binds could not be prepared
+    /// (tried again here), or smbd's smb.conf names a VFS module this Samba lacks (SambaPreflight).
+    func startProblem(_ spec: JailSpec) -> String? {
+        if treeProblem != nil && usesTree(spec) {
+            prepareTree()
+            if let problem = treeProblem { return problem }
+        }
+        return preflight.problem(for: spec)
+    }
+}

@@ -1,0 +1,55 @@
+import Glibc
+import PitBoard
+
+/// The start-up steps `Supervisor.run` takes before the loop, in its order.
+extension Supervisor {
+    /// Jails and the uplink agent inherit fds 0-2. Under init, stdin is the console, whose input (the PIN
+    /// included) no jail may read; under a test harness or a pipe it may be at EOF, which makes
+    /// `smbd --foreground` exit at once. Pit never reads its stdin, so it becomes /dev/null for everyone.
+    func detachStandardInput() {
+        // Not O_CLOEXEC: with stdin closed the open lands on fd 0 itself, which must survive execve.
+        let null = open("/dev/null", O_RDONLY)
+        if null >= 0 {
+            if null != 0 { _ = dup2(null, 0); close(null) }
+        } else {
+            close(0)   // no /dev/null: better no stdin than the console
+        }
+    }
+
+    func prepareDataDirectory() throws(SupervisorError) {
+        var path = ""
+        for part in config.dataDirectory.split(separator: "/") {
+            path += "/" + part
+            if mkdir(path, 0o700) != 0 && errno != EEXIST { throw SupervisorError("data directory \(path): \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    func recordBoot() throws(SupervisorError) {
+        let counter = BootCounter(directory: config.dataDirectory, threshold: config.watchdog.safeModeAfter)
+        let watchdogReset = (feeder.bootStatus ?? 0) & Int(WatchdogFlags.cardReset.rawValue) != 0
+        if watchdogReset {
+            emit(SupervisorEvent(kind: "watchdog_reset", message: "the last boot was caused by the watchdog (bootstatus \(feeder.bootStatus ?? 0))"))
+        }
+        do {
+            let record = try counter.recordBoot(watchdogReset: watchdogReset)
+            jails.safeMode = record.safeMode
+        } catch {
+            throw SupervisorError("boot counter: \(error)")
+        }
+    }
+
+    /// The device's face on the customer network: hostname, MAC, addresses and routes, natively over rtnetlink.
+    /// A failure is reported and the jails still start (a canary that is up but mis-addressed is visible in
+    /// its events; one that refuses to start is not).
+    func applyPersona() {
+        guard let persona = config.persona else { return }
+        do {
+            let report = try persona.apply()
+            if !report.changes.isEmpty {
+                emit(SupervisorEvent(kind: "boot", message: "persona \(persona.hostname): " + report.changes.joined(separator: "; ")))
+            }
+        } catch {
+            emit(SupervisorEvent(kind: "config_error", message: "persona: \(error)"))
+        }
+    }
+}

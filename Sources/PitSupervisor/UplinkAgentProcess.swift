@@ -1,0 +1,83 @@
+import Glibc
+import PitJail
+import PitUplink
+
+/// `pit uplink-agent`, the separate process that delivers spooled events (TLS stays out of this loop):
+/// spawned when transports are configured, restarted with a doubling delay when it exits, told to stop at
+/// shutdown. Its state is what it last wrote to DATA/uplink/state.json.
+final class UplinkAgentProcess {
+    private let configPath: String
+    private let emit: (SupervisorEvent) -> Void
+    private(set) var pid: pid_t = 0
+    private var restartAt: Int64?
+    private var delayMs: Int64 = 1000
+    private var stopping = false
+    private(set) var state = "none"
+    private(set) var queued = 0
+
+    init(configPath: String, emit: @escaping (SupervisorEvent) -> Void) {
+        self.configPath = configPath
+        self.emit = emit
+    }
+
+    /// Spawns `pit uplink-agent` (this same executable) when transports are configured.
+    func start(_ config: DeviceConfig, now: Int64) {
+        guard !config.uplinks.isEmpty, pid == 0 else { return }
+        let argv = ["pit", "uplink-agent", "--config", configPath]
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        // The agent must not start with the supervisor's blocked signals.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        defer { posix_spawnattr_destroy(&attributes) }
+        let rc = posix_spawn(&pid, "/proc/self/exe", nil, &attributes, cArgs, environ)
+        if rc == 0 {
+            self.pid = pid
+        } else {
+            emit(SupervisorEvent(kind: "config_error", message: "uplink agent: \(String(cString: strerror(rc)))"))
+            restartAt = now + delayMs
+        }
+    }
+
+    func nextDeadline(now: Int64) -> Int64? { restartAt }
+
+    /// Restarts the agent when its delay is over (not while shutting down).
+    func tick(_ config: DeviceConfig, now: Int64) {
+        if let at = restartAt, at <= now, !stopping { restartAt = nil; start(config, now: now) }
+    }
+
+    /// Takes the exit of `pid` if it was the agent's; false for any other child.
+    func reaped(_ pid: pid_t, status: Int32, now: Int64) -> Bool {
+        guard pid == self.pid else { return false }
+        self.pid = 0
+        if !stopping {
+            emit(SupervisorEvent(kind: "service_exit", jail: "uplink-agent", message: "uplink agent \(Launcher.describe(status)): restarting in \(delayMs) ms"))
+            restartAt = now + delayMs
+            delayMs = min(delayMs * 2, 60_000)
+        }
+        return true
+    }
+
+    /// At shutdown: SIGTERM, and no restart after it exits.
+    func stop() {
+        stopping = true
+        if pid > 0 { kill(pid, SIGTERM) }
+    }
+
+    /// The uplink's state as the agent last wrote it (DATA/uplink/state.json).
+    func refreshState(_ config: DeviceConfig) {
+        guard !config.uplinks.isEmpty else { state = "none"; queued = 0; return }
+        guard let written = try? UplinkState.load(dataDirectory: config.dataDirectory) else {
+            state = pid > 0 ? "starting" : "down"
+            return
+        }
+        let states = Set(written.transports.map(\.state))
+        state = states == ["up"] ? "up" : (states.contains("down") ? "down" : (states.contains("backoff") ? "backoff" : "up"))
+        queued = written.transports.map(\.queued).max() ?? 0
+    }
+}
