@@ -80,6 +80,7 @@ public final class EventRecorder {
         pit.exitStatus = event.exitStatus
         pit.signal = event.signal
         pit.restarts = event.restarts.map { Int32($0) }
+        pit.details = event.details
         return pit
     }
 

@@ -51,6 +51,8 @@ final class JailSet {
     /// The audit sockets of jails a reload removed. Kept open: releasing one unlinks its path, which a jail
     /// of the new config may have bound since.
     private var retiredAudits: [AuditSocket] = []
+    /// Which violations are recorded one by one and which only counted (a flood must not drown the uplink).
+    private var limiter = ViolationLimiter()
 
     init(_ jails: [JailConfig], eventLoop: EventLoop, samba: SambaGate, emit: @escaping (SupervisorEvent) -> Void) {
         self.slots = jails.map(JailSlot.init)
@@ -61,10 +63,11 @@ final class JailSet {
 
     func slot(named name: String?) -> JailSlot? { slots.first { $0.config.name == name } }
 
-    func nextDeadline(now: Int64) -> Int64? { slots.compactMap(\.deadline).min() }
+    func nextDeadline(now: Int64) -> Int64? { (slots.compactMap(\.deadline) + [limiter.nextDeadline].compactMap { $0 }).min() }
 
     /// Readiness checks, restarts and stop graces that are due, then the start order.
     func tick(now: Int64) {
+        emitSuppressed(limiter.due(now: now))
         for slot in slots {
             guard let deadline = slot.deadline, deadline <= now else { continue }
             slot.deadline = nil
@@ -105,7 +108,7 @@ final class JailSet {
         slots.map { slot in
             SupervisorStatus.Jail(name: slot.config.name, state: slot.phase.rawValue, pid: slot.process?.pid,
                                   restarts: slot.restarts, last_exit: slot.lastExit, violations: slot.violations,
-                                  required: slot.config.required)
+                                  required: slot.config.required, walls: Self.walls(of: slot.config))
         }
     }
 
@@ -259,9 +262,19 @@ final class JailSet {
     }
 
     private func recordViolation(_ violation: Violation, slot: JailSlot, now: Int64) {
-        slot.violations += 1
+        slot.violations += 1            // every one, whether recorded in full or only counted
         violationSeen(now)
+        guard limiter.admit(jail: slot.config.name, syscall: violation.syscall, now: now) else { return }
         emit(SupervisorEvent(kind: "violation", jail: slot.config.name, message: violation.summary, violation: violation))
+    }
+
+    /// One `violations_suppressed` event per summary: the counts of what was not recorded one by one.
+    private func emitSuppressed(_ summaries: [ViolationLimiter.Summary]) {
+        for summary in summaries {
+            var details: [String: String] = [:]
+            for (syscall, count) in summary.counts { details[syscall] = String(count) }
+            emit(SupervisorEvent(kind: "violations_suppressed", jail: summary.jail, message: summary.message, details: details))
+        }
     }
 
     /// smbd's full_audit lines: a file read is an `smb_access` event.
@@ -288,6 +301,8 @@ final class JailSet {
 
     func beginShutdown(now: Int64) {
         stopping = true
+        // What was counted so far is said now: the windows would end after Pit has.
+        emitSuppressed(limiter.due(now: Int64.max / 2))
         for slot in slots where slot.process == nil { slot.phase = .stopped; slot.deadline = nil }
         stopNextForShutdown(now: now)
     }
@@ -352,5 +367,20 @@ final class JailSet {
             kept.append(slot)   // until it has stopped
         }
         slots = kept
+    }
+
+    /// What `pit status` says of a jail's walls beyond the common ones (namespaces, read-only root, caps, no_new_privs):
+    /// a user namespace, the filter, and Landlock with the kernel's ABI and anything it could only give in part.
+    static func walls(of config: JailConfig) -> [String] {
+        var walls: [String] = []
+        if let start = config.spec.namespaces.userRangeStart {
+            walls.append("user namespace (root is host uid \(start))")
+        }
+        if let policy = config.policy { walls.append("seccomp \(policy.compiled.file)") }
+        if let landlock = config.spec.landlock {
+            walls.append("landlock ABI \(landlock.abi)")
+            for gap in landlock.missing { walls.append("landlock: \(gap) (best effort)") }
+        }
+        return walls
     }
 }

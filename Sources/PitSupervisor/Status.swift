@@ -8,6 +8,9 @@ public struct SupervisorStatus: Codable, Sendable, Equatable {
         public var last_exit: String?
         public var violations: Int
         public var required: Bool
+        /// The jail's walls as this kernel builds them: "user namespace", "landlock ABI 7", and what a rule asked
+        /// for that the kernel lacks ("landlock: ... (best effort)"); nil for an older status without it.
+        public var walls: [String]?
     }
     public struct WatchdogStatus: Codable, Sendable, Equatable {
         public var device: String?

@@ -16,6 +16,8 @@ public struct SupervisorEvent: Sendable {
     public var signal: Int32?
     public var restarts: Int?
     public var smb: SmbAccess?
+    /// Extra key/values of the event (`violations_suppressed`: syscall name -> count).
+    public var details: [String: String]?
 }
 
 /// `pit supervise`: one event loop over epoll — a signalfd, one timerfd carrying the earliest deadline, a
@@ -80,6 +82,7 @@ public final class Supervisor {
             emit(SupervisorEvent(kind: "config_error", message: "\(problem): jails with cgroup limits will fail to start"))
         }
         try recordBoot()
+        removeLeftoverCgroups()
         applyPersona()
         samba.prepareTree(for: config)
         leds.open(config.board?.leds, emit: emit)

@@ -1,5 +1,6 @@
 import Glibc
 import PitBoard
+import PitJail
 
 /// The start-up steps `Supervisor.run` takes before the loop, in its order.
 extension Supervisor {
@@ -35,6 +36,15 @@ extension Supervisor {
             jails.safeMode = record.safeMode
         } catch {
             throw SupervisorError("boot counter: \(error)")
+        }
+    }
+
+    /// A previous Pit killed with -9 (or crashed) left its jails' cgroups: under an init that respawns Pit, every
+    /// crash would add more. Those whose Pit is gone are removed (anything left inside killed first).
+    func removeLeftoverCgroups() {
+        let removed = JailCgroup.removeStale()
+        if !removed.isEmpty {
+            emit(SupervisorEvent(kind: "boot", message: "removed \(removed.count) jail cgroups a previous Pit left: " + removed.joined(separator: ", ")))
         }
     }
 

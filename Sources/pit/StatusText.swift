@@ -13,6 +13,7 @@ enum StatusText {
         lines.append("watchdog: \(w.owner == "systemd" ? "owned by systemd" : w.device ?? "none")\(systemd)\(w.timeout_s.map { ", timeout \($0) s" } ?? "")\(w.last_feed_ms_ago.map { ", fed \($0) ms ago" } ?? ""), health \(w.health)\(w.problems.isEmpty ? "" : " (" + w.problems.joined(separator: "; ") + ")")")
         for jail in status.jails {
             lines.append("  \(jail.name.padding(to: 12)) \(jail.state.padding(to: 10)) pid \(jail.pid.map(String.init) ?? "-")  restarts \(jail.restarts)  violations \(jail.violations)\(jail.last_exit.map { "  last: \($0)" } ?? "")")
+            if let walls = jail.walls, !walls.isEmpty { lines.append("  \("".padding(to: 12)) walls: \(walls.joined(separator: "; "))") }
         }
         return lines.joined(separator: "\n")
     }

@@ -41,6 +41,10 @@ final class SambaSupervisorTests: XCTestCase {
             """)
         h.start()
         XCTAssertTrue(waitUntil(10) { h.jail("smbd")?.state == "running" }, h.log)
+        // pit status names the walls this kernel built for it.
+        let walls = h.jail("smbd")?.walls ?? []
+        XCTAssertTrue(walls.contains("user namespace (root is host uid 200000)"), "\(walls)")
+        XCTAssertTrue(walls.contains { $0.hasPrefix("landlock ABI ") }, "\(walls)")
 
         let listing = Process.run(["/usr/bin/smbclient", "-N", "-p", String(port), "//127.0.0.1/share", "-c", "ls"])
         XCTAssertTrue(listing.stdout.contains("salaries.xlsx"), listing.stdout + listing.stderr)

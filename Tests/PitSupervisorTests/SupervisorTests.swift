@@ -200,6 +200,56 @@ final class SupervisorTests: XCTestCase {
         _ = h.stop()
     }
 
+    func test_aViolationFloodIsCountedExactlyButRecordedInFullOnlyTenTimesPerSyscall() {
+        // 40 children each make the reported call (and are killed for it): the jail's counter sees all 40, the
+        // spool holds the first 10 in full and one violations_suppressed event with the other 30 (said at stop).
+        let h = SupervisorHarness()
+        h.dir.write("flood.policy", "POLICY p { REPORT { uname } } USE p DEFAULT ALLOW\n")
+        h.writeJail("flood", "i=0; while [ $i -lt 40 ]; do uname >/dev/null 2>&1; i=$((i+1)); done; exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "flood"
+            spec = "flood.toml"
+            policy = "flood.policy"
+            """)
+        h.start()
+        XCTAssertTrue(waitUntil(20) { h.jail("flood")?.violations == 40 }, "\(h.jail("flood")?.violations ?? -1): \(h.log)")
+        _ = h.stop()
+        let events = Process.run([Pit.executable, "events", "--json", "--data-dir", h.dir.path + "/data"]).stdout
+        let violations = lines(events).filter { $0.contains("\"kind\":\"violation\"") }
+        XCTAssertEqual(violations.count, 10, events)
+        let suppressed = lines(events).filter { $0.contains("\"kind\":\"violations_suppressed\"") }
+        XCTAssertEqual(suppressed.count, 1, events)
+        XCTAssertTrue(suppressed.first?.contains("\"uname\":\"30\"") ?? false, suppressed.first ?? "")
+    }
+
+    func test_aSupervisorKilledWith9LeavesCgroupsTheNextOneRemoves() {
+        let h = SupervisorHarness()
+        h.writeJail("cgleak", "exec sleep 1000", extra: "pids_max = 16")
+        h.writeConfig("""
+            [[jails]]
+            name = "cgleak"
+            spec = "cgleak.toml"
+            """)
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.jail("cgleak")?.state == "running" }, h.log)
+        let first = h.pid
+        func leftovers() -> [String] {
+            lines(Process.run(["/usr/bin/find", "/sys/fs/cgroup", "-maxdepth", "4", "-type", "d", "-name", "pit-cgleak-\(first)"]).stdout)
+        }
+        XCTAssertFalse(leftovers().isEmpty, "the jail's cgroup exists while it runs")
+        kill(first, SIGKILL)
+        var status: Int32 = 0
+        waitpid(first, &status, 0)
+        // The jail dies with its Pit (death signal); its cgroup directory stays behind.
+        XCTAssertTrue(waitUntil(5) { !leftovers().isEmpty && (readText(leftovers()[0] + "/cgroup.procs") ?? "x").isEmpty }, "\(leftovers())")
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.jail("cgleak")?.state == "running" }, h.log)
+        XCTAssertEqual(leftovers(), [], "the next supervisor removed the dead one's cgroup")
+        XCTAssertTrue(h.log.contains("jail cgroups a previous Pit left"), h.log)
+        _ = h.stop()
+    }
+
     func test_controlSocketStopsAndStartsAJailAndRefusesNonRoot() {
         let h = SupervisorHarness()
         h.writeJail("svc", "exec sleep 1000")
