@@ -61,7 +61,8 @@ while IFS=$'\t' read -r name file from to filters; do
     out=$(cd "$scratch" && swift test --skip-build --filter "$filters" 2>&1 || true)
     failed=$(grep -cE "error: |Test .* failed" <<<"$out" || true)
     if [ "$failed" -gt 0 ]; then
-      verdict="killed ($(grep -oE "^[^ ]*error: [A-Za-z]+\.[A-Za-z_0-9]+" <<<"$out" | sed 's/.*error: //' | sort -u | head -3 | tr '\n' ' '))"
+      names=$( (grep -oE "error: [A-Za-z]+\.[A-Za-z_0-9]+" <<<"$out" || true) | sed 's/error: //' | sort -u | tr '\n' ' ' | cut -c1-160)
+      verdict="killed (${names% })"
     fi
   fi
   git -C "$scratch" checkout -q -- "$file"
