@@ -573,8 +573,7 @@ pid_t pit_child_spawn(const struct pit_program *program, unsigned long flags, vo
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     // The stack grows down on every supported architecture; clone wants its top, 16-byte aligned.
     char *top = (char *)(((uintptr_t)stack + stack_size) & ~(uintptr_t)15);
-    unsigned long share = (flags & PIT_SPAWN_OWN_MEMORY) ? 0 : CLONE_VM;
-    pid_t pid = clone(child_main, top, (int)((flags & ~PIT_SPAWN_OWN_MEMORY) | share | SIGCHLD), (void *)program);
+    pid_t pid = clone(child_main, top, (int)(flags | SIGCHLD), (void *)program);
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     errno = saved;

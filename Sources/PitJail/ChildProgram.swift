@@ -219,12 +219,15 @@ final class ChildImage {
             argv: UnsafePointer(pointers), envp: UnsafePointer(envp), channel: program.channel)
     }
 
-    /// clone(flags | CLONE_VM) into the child, or without CLONE_VM with `ownMemory` (see PIT_SPAWN_OWN_MEMORY).
-    /// Returns its pid, or -1 with errno.
+    /// clone(flags | CLONE_VM) into the child, or without CLONE_VM with `ownMemory`: a jail with a memory limit
+    /// sits in its memory cgroup before it execs; a child sharing Pit's address space would be charged there and,
+    /// at the limit, the OOM killer kills every process sharing the victim's memory: Pit itself (a jail with
+    /// `memory_max = "4K"` once took the supervisor down). A copy costs page-table copying at the clone, and only
+    /// such jails pay it. Returns its pid, or -1 with errno.
     func spawn(flags: Int32, ownMemory: Bool = false) -> pid_t {
         let program = UnsafeRawPointer(base + page + stackSize).assumingMemoryBound(to: pit_program.self)
-        let own: UInt = ownMemory ? UInt(PIT_SPAWN_OWN_MEMORY) : 0
-        return pit_child_spawn(program, UInt(UInt32(bitPattern: flags)) | own, base + page, stackSize)
+        let share: UInt = ownMemory ? 0 : UInt(CLONE_VM)
+        return pit_child_spawn(program, UInt(UInt32(bitPattern: flags)) | share, base + page, stackSize)
     }
 
     deinit { munmap(base, size) }

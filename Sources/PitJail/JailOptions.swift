@@ -265,7 +265,7 @@ extension JailOptions {
     }
 
     /// The smallest memory limit a jail may have. Pit itself is never at risk (the jail's child has its own copy of
-    /// Pit's memory: PIT_SPAWN_OWN_MEMORY), but a limit below this is a typo ("4K" for "4M"), not a jail.
+    /// Pit's memory: ChildImage.spawn), but a limit below this is a typo ("4K" for "4M"), not a jail.
     static let leastMemoryMax: UInt64 = 1 << 20
 
     /// Bound read-only when there is no --chroot: real directories only (merged-/usr symlinks are recreated).

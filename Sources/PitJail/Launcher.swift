@@ -86,7 +86,7 @@ public enum Launcher {
             cgroup?.remove()
             throw .parent(error)
         }
-        // A jail under a memory limit never shares Pit's memory while it is in that cgroup (PIT_SPAWN_OWN_MEMORY).
+        // A jail under a memory limit never shares Pit's memory while it is in that cgroup (ChildImage.spawn).
         let pid = image.spawn(flags: spec.namespaces.cloneFlags, ownMemory: spec.limits.memoryMax != nil)
         close(childEnd)
         guard pid > 0 else {

@@ -63,7 +63,7 @@ final class TransportSupervisorTests: XCTestCase {
         // A second agent on the same spool, started by hand: refused while the first lives.
         let second = Proc.spawn([Shell.built("pit"), "uplink-agent", "--config", config], log: temp.path + "/second.log")
         var status: Int32 = 0
-        XCTAssertTrue(Proc.waitUntil(10) { waitpid(second, &status, WNOHANG) == second }, "the second agent kept running")
+        XCTAssertTrue(Proc.waitUntil(30) { waitpid(second, &status, WNOHANG) == second }, "the second agent kept running")
         XCTAssertEqual((status >> 8) & 0xff, 1)
         XCTAssertTrue(String(decoding: Files.read(temp.path + "/second.log"), as: UTF8.self).contains("another uplink agent delivers"))
         // kill -9 of the supervisor: its agent goes too (it would otherwise deliver beside the next supervisor's).

@@ -110,18 +110,12 @@ struct pit_child_failure {
 /// Largest number of fds a program may hold open at once (slots).
 #define PIT_CHILD_SLOTS 256
 
-/// Starts the child on `stack` (its highest address is stack + stack_size) with clone(flags | CLONE_VM |
-/// SIGCHLD) and returns its pid, or -1 with errno. All signals are blocked in the parent across the clone,
+/// Starts the child on `stack` (its highest address is stack + stack_size) with clone(flags | SIGCHLD) and
+/// returns its pid, or -1 with errno. `flags` normally hold CLONE_VM (the child shares this memory). All signals are blocked in the parent across the clone,
 /// so none can run a parent handler on the child's stack; the program's first step resets them.
 /// `program`, the memory it points to and `stack` must stay untouched until the child has exec'd or exited.
-/// With PIT_SPAWN_OWN_MEMORY in `flags`, without CLONE_VM: the child gets a copy of this process's memory.
+/// Without CLONE_VM in `flags` the child gets a copy of this process's memory (see ChildImage.spawn).
 pid_t pit_child_spawn(const struct pit_program *program, unsigned long flags, void *stack, size_t stack_size);
-
-/// For pit_child_spawn: no CLONE_VM. A jail with a memory limit sits in its memory cgroup before it execs; a
-/// child sharing this process's address space would be charged there and, at the limit, the OOM killer kills
-/// every process sharing the victim's memory: Pit itself (a jail with `memory_max = "4K"` once took the
-/// supervisor down). A copy of the memory costs page-table copying at the clone, and only such jails pay it.
-#define PIT_SPAWN_OWN_MEMORY (1UL << 40)
 
 /// For a process that will exit soon: starts a helper that shares its memory (clone CLONE_VM) and holds a copy
 /// of its fd table, in which it closes every fd but the `count` (at most 4) in `keep` (-1 entries ignored),
