@@ -373,8 +373,7 @@ public final class Supervisor {
         case Self.auditBase..<(Self.auditBase + (1 << 32)):
             if let audit = audits[token - Self.auditBase], let slot = slot(for: token - Self.auditBase) {
                 for access in audit.drain() {
-                    emit(SupervisorEvent(kind: "smb_access", jail: slot.config.name,
-                                         message: "\(access.user)@\(access.client) read \(access.share)/\(access.file)", smb: access))
+                    emit(SupervisorEvent(kind: access.kind.rawValue, jail: slot.config.name, message: access.summary, smb: access))
                 }
             }
         case Self.listenerBase..<(Self.listenerBase + (1 << 32)):
