@@ -161,9 +161,13 @@ public struct SmbAuditTracker: Sendable {
 
     /// The JSON object of a syslog line from smbd at LOG_DAEMON|LOG_NOTICE (`<29>TIMESTAMP smbd[PID]: {...}`), else nil.
     static func authJSON(_ bytes: [UInt8]) -> [UInt8]? {
-        let head = Array("<29>".utf8), ident = Array(" smbd[".utf8)
+        let head = Array("<29>".utf8)
         let at = head.count + 15   // the syslog timestamp, `Dec  7 18:56:30`
-        guard bytes.starts(with: head), bytes.count > at + ident.count, bytes[at..<(at + ident.count)].elementsEqual(ident) else { return nil }
+        // Samba's debug syslog ident is its program name, or the log file's base name when --log-basename is
+        // given (the jail's command line): "log.smbd".
+        guard bytes.starts(with: head), let ident = [" smbd[", " log.smbd["].map({ Array($0.utf8) }).first(where: {
+            bytes.count > at + $0.count && bytes[at..<(at + $0.count)].elementsEqual($0)
+        }) else { return nil }
         let tag = at..<(at + ident.count)
         guard let close = bytes[tag.upperBound...].firstIndex(of: UInt8(ascii: "]")),
               bytes[tag.upperBound..<close].allSatisfy({ (48...57).contains($0) }),

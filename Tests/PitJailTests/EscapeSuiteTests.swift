@@ -176,9 +176,14 @@ final class Suite {
         // The Samba specs' host paths, swapped for scratch files at the same destinations.
         for sub in ["samba/etc", "samba/data"] { dir.makeDirectory(sub) }
         for file in ["smb.conf", "passwd", "group", "hosts", "nsswitch.conf"] { dir.write("samba/etc/" + file, "") }
+        // smbd.toml's named-pipe binds (samba-dcerpcd's sockets over placeholders in its data tree).
+        for sub in ["samba/np", "samba/data/run", "samba/data/run/ncalrpc", "samba/data/run/ncalrpc/np"] { dir.makeDirectory(sub) }
+        let pipes = ["srvsvc", "wkssvc", "lsarpc"]
+        for pipe in pipes { dir.write("samba/np/" + pipe, ""); dir.write("samba/data/run/ncalrpc/np/" + pipe, "") }
+        let pipeBinds = pipes.flatMap { ["--bind", "\(dir.path)/samba/np/\($0):/data/run/ncalrpc/np/\($0)"] }
         let sambaBinds = ["--bind", "\(dir.path)/samba/etc/smb.conf:/etc/samba/smb.conf", "--bind", "\(dir.path)/samba/etc/passwd:/etc/passwd",
                           "--bind", "\(dir.path)/samba/etc/group:/etc/group", "--bind", "\(dir.path)/samba/etc/hosts:/etc/hosts",
-                          "--bind", "\(dir.path)/samba/etc/nsswitch.conf:/etc/nsswitch.conf", "--bind-rw", "\(dir.path)/samba/data:/data"]
+                          "--bind", "\(dir.path)/samba/etc/nsswitch.conf:/etc/nsswitch.conf", "--bind-rw", "\(dir.path)/samba/data:/data"] + pipeBinds
         let policies = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
 
         let runners: [(String, ([String]) -> Captured)] = [

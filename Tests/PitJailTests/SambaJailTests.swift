@@ -32,6 +32,10 @@ final class SambaJailTests: XCTestCase {
         dir.write("etc/group", "root:x:0:\nnogroup:x:65534:\n")
         dir.write("etc/hosts", "127.0.0.1 localhost \((readText("/proc/sys/kernel/hostname") ?? "").filter { $0 != "\n" })\n")
         dir.write("etc/nsswitch.conf", "hosts: files\npasswd: files\ngroup: files\n")
+        // smbd.toml's named-pipe binds: samba-dcerpcd's sockets (placeholders here) over placeholders in its data tree.
+        for sub in ["np", "data/run", "data/run/ncalrpc", "data/run/ncalrpc/np"] { mkdir(dir.path + "/" + sub, 0o755) }
+        let pipes = ["srvsvc", "wkssvc", "lsarpc"]
+        for pipe in pipes { dir.write("np/" + pipe, ""); dir.write("data/run/ncalrpc/np/" + pipe, "") }
         // The jails' root is host uid 200000 (smbd.toml's user namespace): its data tree is that uid's, as the
         // supervisor makes it.
         chownTree(dir.path + "/data", 200_000)
@@ -40,6 +44,7 @@ final class SambaJailTests: XCTestCase {
                  "--bind", "\(dir.path)/etc/group:/etc/group", "--bind", "\(dir.path)/etc/hosts:/etc/hosts",
                  "--bind", "\(dir.path)/etc/nsswitch.conf:/etc/nsswitch.conf",
                  "--bind-rw", "\(dir.path)/data:/data", "--landlock-bind-tcp", String(port)]
+            + pipes.flatMap { ["--bind", "\(dir.path)/np/\($0):/data/run/ncalrpc/np/\($0)"] }
     }
 
     static var policies: String {

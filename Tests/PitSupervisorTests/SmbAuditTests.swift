@@ -23,6 +23,12 @@ final class SmbAuditTests: XCTestCase {
         XCTAssertNil(t.consume(Self.authorization), "the authorization that follows is the same logon")
     }
 
+    func test_jailIdentFromLogBasenameIsAccepted() {
+        var t = SmbAuditTracker()
+        let line = Self.auth(account: "x", domain: "D", status: "NT_STATUS_OK", became: "x").replacingAll("smbd[6435]", "log.smbd[6435]")
+        XCTAssertEqual(t.consume(line)?.kind, .logon)
+    }
+
     func test_anonymousLogonSucceedsAsGuest() {
         var t = SmbAuditTracker()
         let alert = t.consume(Self.auth(account: "", domain: "", status: "NT_STATUS_OK", became: "nobody"))
