@@ -45,7 +45,9 @@ public enum SambaTree {
             try tree.directory("data-nmbd" + inData).close()
             try tree.directory("data-dcerpcd" + inData).close()
         }
-        try prepareNamedPipes(tree)
+        try prepareNamedPipes(tree, served: jails.contains { spec in
+            spec.root.mounts.contains { if case .bind(let source, _, true) = $0 { return source == tree.path + "/ncalrpc" } else { return false } }
+        })
         var conf = SmbConf.render(persona, paths: paths, port: port)
         // Jail-specific settings: nmbd's socket under the writable data directory; smbd starts no helper
         // (its policy forbids exec after start: samba-dcerpcd runs in a jail of its own, started before it);
@@ -94,12 +96,14 @@ public enum SambaTree {
     /// Placeholders are created in both, so smbd's binds have sources before samba-dcerpcd ever ran (its pipes
     /// then fail as they did without it); samba-dcerpcd replaces its placeholders with sockets (it unlinks
     /// before binding). A socket made after smbd's jail started is a new inode: when samba-dcerpcd restarts,
-    /// smbd must be restarted too for listings to work again.
-    static func prepareNamedPipes(_ tree: TreeDirectory) throws(SambaTreeError) {
+    /// smbd must be restarted too for listings to work again. Without a jail serving `ncalrpc` (no
+    /// samba-dcerpcd configured) its np stays host root's and is left 0755, so smbd's jail can still bind the
+    /// placeholders (and its pipes fail, as before samba-dcerpcd had a jail).
+    static func prepareNamedPipes(_ tree: TreeDirectory, served: Bool) throws(SambaTreeError) {
         for np in ["ncalrpc/np", "data/run/ncalrpc/np"] {
             let directory = try tree.directory(np)
             defer { directory.close() }
-            guard fchmod(directory.fd, 0o700) == 0 else { throw SambaTreeError(directory.path, "fchmod: \(String(cString: strerror(errno)))") }
+            guard fchmod(directory.fd, np == "ncalrpc/np" && !served ? 0o755 : 0o700) == 0 else { throw SambaTreeError(directory.path, "fchmod: \(String(cString: strerror(errno)))") }
             for pipe in forwardedPipes {
                 var st = stat()
                 // A socket already there is samba-dcerpcd's (from a run before this start): left alone.
