@@ -51,6 +51,15 @@ final class EscapeSuiteTests: XCTestCase {
         }
     }
 
+    func test_shippedDcerpcdJailHasNoEscape() throws {
+        try XCTSkipUnless(fileExists("/usr/libexec/samba/samba-dcerpcd"), "Samba is not installed (image/install-deps installs it)")
+        let rows = try Suite.shared().results["dcerpcd.toml"]!
+        XCTAssertEqual(rows.count, try Suite.shared().classes.count, "a line for every class")
+        for (name, row) in rows.sorted(by: { $0.key < $1.key }) where row.verdict == "ESCAPED" {
+            XCTFail("dcerpcd.toml: \(name) ESCAPED: \(row.detail)")
+        }
+    }
+
     func test_shippedNmbdJailHasNoEscape() throws {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd") && fileExists("/usr/sbin/nmbd"), "Samba is not installed (image/install-deps installs it)")
         let rows = try Suite.shared().results["nmbd.toml"]!
@@ -104,7 +113,7 @@ final class Suite {
     static let nobodyMustBlock = rootMustBlock + ["proc-sys-core-pattern", "proc-sys-hostname", "proc-timer-list",
                                                   "host-root-writes", "setuid-plant", "setuid-root", "core-dump"]
 
-    static let configurations = ["host", "pit --user 0", "pit --user 65534", "smbd.toml", "nmbd.toml"]
+    static let configurations = ["host", "pit --user 0", "pit --user 65534", "smbd.toml", "nmbd.toml", "dcerpcd.toml"]
 
     nonisolated(unsafe) private static var instance: Suite?
     nonisolated(unsafe) private static var failure: XCTSkip?
@@ -185,6 +194,9 @@ final class Suite {
                           "--bind", "\(dir.path)/samba/etc/group:/etc/group", "--bind", "\(dir.path)/samba/etc/hosts:/etc/hosts",
                           "--bind", "\(dir.path)/samba/etc/nsswitch.conf:/etc/nsswitch.conf", "--bind-rw", "\(dir.path)/samba/data:/data"] + pipeBinds
         let policies = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
+        // dcerpcd.toml's shared ncalrpc directory, swapped too.
+        dir.makeDirectory("samba/ncalrpc")
+        let dcerpcdBinds = ["--bind-rw", "\(dir.path)/samba/ncalrpc:/data/run/ncalrpc"]
 
         let runners: [(String, ([String]) -> Captured)] = [
             ("host", { Process.run([probe] + arguments(writable: writable) + $0, stdin: slave) }),
@@ -192,6 +204,7 @@ final class Suite {
             ("pit --user 65534", { Pit.run(["--user", "65534"] + probeBinds + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
             ("smbd.toml", { Pit.run(["--jail", policies + "/smbd.toml"] + sambaBinds + probeBinds + probeLandlock + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
             ("nmbd.toml", { Pit.run(["--jail", policies + "/nmbd.toml"] + sambaBinds + probeBinds + probeLandlock + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
+            ("dcerpcd.toml", { Pit.run(["--jail", policies + "/dcerpcd.toml"] + sambaBinds + dcerpcdBinds + probeBinds + probeLandlock + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
         ]
         for (configuration, run) in runners {
             if configuration.hasSuffix(".toml") && !fileExists("/usr/sbin/smbd") { continue }
