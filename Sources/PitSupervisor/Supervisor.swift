@@ -36,6 +36,8 @@ final class JailSlot {
     var held = false
     var removeWhenStopped = false
     var replacement: JailConfig?
+    /// How many times it became running (JailDependencies.swift restarts its `restart_with` dependents from the second).
+    var runs = 0
 
     init(_ config: JailConfig) {
         self.config = config
@@ -534,9 +536,9 @@ public final class Supervisor {
 
     private func checkReadiness(_ slot: JailSlot, now: Int64) {
         guard slot.phase == .starting else { return }
-        guard let port = slot.config.readyTCPPort else { slot.phase = .running; return }
+        guard let port = slot.config.readyTCPPort else { becameRunning(slot, now: now); return }
         if Readiness.listening(pid: slot.process?.pid, host: slot.config.readyTCPHost, port: port) {
-            slot.phase = .running
+            becameRunning(slot, now: now)
         } else if now >= slot.readyDeadline {
             emit(SupervisorEvent(kind: "service_exit", jail: slot.config.name,
                                  message: "\(slot.config.name) did not accept on port \(port) within \(slot.config.readyTimeoutMs / 1000) s: restarted"))

@@ -65,6 +65,7 @@ final class DecoyBrowsingTests: XCTestCase {
             spec = "smbd.toml"
             ready_tcp = "192.0.2.10:\(port)"
             smb_audit = true
+            restart_with = ["dcerpcd"]
             [[uplink]]
             type = "syslog"
             name = "siem"
@@ -154,6 +155,21 @@ final class DecoyBrowsingTests: XCTestCase {
             }
         }
         XCTAssertEqual(atReceiver, seen)
+
+        // samba-dcerpcd restarted makes its sockets anew: smbd (restart_with) is restarted after it, and listing
+        // works again.
+        let smbdBefore = h.jail("smbd")?.pid
+        _ = h.request("restart dcerpcd")
+        XCTAssertTrue(waitUntil(20) {
+            h.jail("dcerpcd")?.state == "running" && h.jail("smbd")?.state == "running" && h.jail("smbd")?.pid != smbdBefore
+        }, h.log)
+        var again = Captured(status: -1, stdout: "", stderr: "")
+        for _ in 0..<20 {
+            again = inClient(["/usr/bin/smbclient", "-N", "-p", p, "-L", "//192.0.2.10"])
+            if again.stdout.contains("Finance department") { break }
+            usleep(250_000)
+        }
+        XCTAssertTrue(again.stdout.contains("finance") && again.stdout.contains("Finance department"), again.stdout + again.stderr + h.log)
         XCTAssertEqual(h.stop(), 0, h.log)
     }
 
