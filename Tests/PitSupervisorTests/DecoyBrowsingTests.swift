@@ -108,9 +108,14 @@ final class DecoyBrowsingTests: XCTestCase {
         XCTAssertNotNil(enumeration?.clientPort)
         XCTAssertEqual(enumeration?.clientPort, listing.first { $0.kind == .smbLogon }?.clientPort, "the listing's own session")
 
-        // rpcclient, anonymous: NetShareEnumAll works; one logon (anonymous: accepted, as guest), one enumeration.
-        let rpc = move(["/usr/bin/rpcclient", "-U%", "-p", p, "-c", "netshareenumall", "192.0.2.10"], expect: [.smbLogon: 1, .smbEnumeration: 1]) {
+        // rpcclient, anonymous: NetShareEnumAll works, and the lsarpc and wkssvc pipes answer too (what Windows
+        // asks for); one logon (anonymous: accepted, as guest), one enumeration for the one IPC$ tree connect.
+        let rpc = move(["/usr/bin/rpcclient", "-U%", "-p", p, "-c", "netshareenumall; lsaquery; wkssvc_wkstagetinfo", "192.0.2.10"],
+                       expect: [.smbLogon: 1, .smbEnumeration: 1]) {
             XCTAssertTrue($0.stdout.contains("netname: finance") && $0.stdout.contains("remark:\tFinance department"), $0.stdout + $0.stderr)
+            XCTAssertTrue($0.stdout.contains("Domain Name: ACME"), "lsarpc: \($0.stdout + $0.stderr)")
+            // wkstagetinfo prints nothing at debug level 0: its pipe answered if it could be opened.
+            XCTAssertFalse(($0.stdout + $0.stderr).contains("Could not initialise"), "wkssvc: \($0.stdout + $0.stderr)")
         }
         let anonymous = rpc.first { $0.kind == .smbLogon }
         XCTAssertEqual(anonymous?.user, "")
