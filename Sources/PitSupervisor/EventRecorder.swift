@@ -63,6 +63,9 @@ public final class EventRecorder {
             case .access:
                 alert = PitEvent.smbAccess(user: smb.user, client: smb.client, share: smb.share, file: smb.file,
                                            operation: smb.operation, status: smb.status, device: device)
+                alert.clientPort = smb.clientPort
+                alert.domain = smb.domain
+                alert.workstation = smb.workstation
             case .logon:
                 alert = PitEvent.smbLogon(user: smb.user, domain: smb.domain ?? "", workstation: smb.workstation, client: smb.client,
                                           clientPort: smb.clientPort, status: smb.status, success: smb.success ?? false,

@@ -111,7 +111,11 @@ public struct SmbAuditTracker: Sendable {
             let file = Self.relative(path, share: share)
             if reported[session, default: []].contains(file) { return nil }
             reported[session, default: []].insert(file)
-            return SmbAlert(user: user, client: client, share: share, file: file, operation: operation, status: status)
+            // full_audit knows no port and only the session's user (the guest's name for a guest): the port and
+            // the names tried come from this client's latest logon, as for an enumeration.
+            let logon = lastLogon[client]
+            return SmbAlert(user: user, client: client, share: share, file: file, operation: operation, status: status,
+                            domain: logon?.domain, workstation: logon?.workstation, clientPort: logon?.clientPort)
         default:
             return nil
         }

@@ -31,10 +31,10 @@ import FoundationEssentials
 /// | `signal`      | integer (i32)     | service_exit, restart, crash_loop  | signal number when it was killed |
 /// | `restarts`    | integer (i32)     | restart, crash_loop                | restarts so far in the current window |
 /// | `user`        | string            | smb_access, smb_logon, smb_enumeration | smb_logon: the account name the client tried (empty: anonymous); else the session's user |
-/// | `domain`      | string            | smb_logon, smb_enumeration         | the domain name the client tried |
-/// | `workstation` | string            | smb_logon, smb_enumeration         | the workstation name the client gave |
+/// | `domain`      | string            | smb_logon, smb_enumeration, smb_access | the domain name the client tried (else: at its latest logon) |
+/// | `workstation` | string            | smb_logon, smb_enumeration, smb_access | the workstation name the client gave (likewise) |
 /// | `client`      | string            | smb_access, smb_logon, smb_enumeration | client address |
-/// | `client_port` | integer (i32)     | smb_logon, smb_enumeration         | client TCP port |
+/// | `client_port` | integer (i32)     | smb_logon, smb_enumeration, smb_access | client TCP port (else: of its latest logon) |
 /// | `share`       | string            | smb_access, smb_enumeration        | share name (`IPC$` for an enumeration) |
 /// | `file`        | string            | smb_access                         | path inside the share |
 /// | `operation`   | string            | smb_access, smb_logon, smb_enumeration | `connect`, `open`, `read`, `write`, `delete`, `rename`, `list`, `logon`, `pipe_open`... |

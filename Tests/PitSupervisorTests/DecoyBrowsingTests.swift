@@ -146,7 +146,11 @@ final class DecoyBrowsingTests: XCTestCase {
         // A file read: its logon and one smb_access.
         let read = move(["/usr/bin/smbclient", "-N", "-p", p, "//192.0.2.10/finance", "-c", "get salaries-2026.xlsx /dev/null"],
                         expect: [.smbLogon: 1, .smbAccess: 1]) { XCTAssertEqual($0.status, 0, $0.stderr) }
-        XCTAssertEqual(read.first { $0.kind == .smbAccess }?.file, "salaries-2026.xlsx")
+        let access = read.first { $0.kind == .smbAccess }
+        XCTAssertEqual(access?.file, "salaries-2026.xlsx")
+        XCTAssertEqual(access?.share, "finance")
+        XCTAssertEqual(access?.client, "192.0.2.20")
+        XCTAssertEqual(access?.clientPort, read.first { $0.kind == .smbLogon }?.clientPort, "the read's own session")
 
         XCTAssertEqual(h.statusOrNil()?.jails.map(\.violations), [0, 0], h.log)
         // The same events reached the receiver through the uplink agent, once each.
