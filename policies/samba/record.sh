@@ -81,7 +81,9 @@ helpers="/usr/libexec/samba/rpcd_classic /usr/libexec/samba/rpcd_lsad /usr/libex
 ip netns exec ${ns}a setsid -w perf record -q -e raw_syscalls:sys_enter -o "$work/dcerpcd.data" -- \
   /usr/libexec/samba/samba-dcerpcd --foreground --no-process-group --configfile="$conf" $helpers &
 for _ in $(seq 100); do [ -S "$root/data/ncalrpc/np/srvsvc" ] && break; sleep 0.1; done
-ip netns exec ${ns}a setsid /usr/sbin/smbd --foreground --no-process-group --configfile="$conf" &
+# smbd under perf too: what forwarding the pipes adds to smbd's own recording (compared below, not merged).
+ip netns exec ${ns}a setsid -w perf record -q -e raw_syscalls:sys_enter -o "$work/smbd-pipes.data" -- \
+  /usr/sbin/smbd --foreground --no-process-group --configfile="$conf" &
 for _ in $(seq 100); do ip netns exec ${ns}b smbclient -N -L //192.0.2.10 2>/dev/null | grep -q '^\s*share ' && break; sleep 0.1; done
 for _ in 1 2 3; do
   ip netns exec ${ns}b smbclient -N -L //192.0.2.10 >/dev/null 2>&1 || true
@@ -96,3 +98,7 @@ perf script -i "$work/dcerpcd.data" > "$work/dcerpcd.perf"
 gzip -9 -c "$work/dcerpcd.perf" > "$here/recordings/dcerpcd.$(uname -m).perf.gz"
 "$pit" policy learn --format perf --name dcerpcd -o "$here/dcerpcd.learned.policy" "$work/dcerpcd.perf"
 echo "wrote $here/dcerpcd.learned.policy; review it into dcerpcd.policy"
+perf script -i "$work/smbd-pipes.data" > "$work/smbd-pipes.perf"
+gzip -9 -c "$work/smbd-pipes.perf" > "$here/recordings/smbd-pipes.$(uname -m).perf.gz"
+echo "smbd forwarding pipes, against smbd.learned.policy (+ = a syscall smbd.policy needs beyond its recording):"
+"$pit" policy learn --format perf --name smbd --diff "$here/smbd.learned.policy" "$work/smbd-pipes.perf" 2>&1 >/dev/null | sed 's/^/  /' || true
