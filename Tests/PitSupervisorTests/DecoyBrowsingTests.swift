@@ -164,6 +164,19 @@ final class DecoyBrowsingTests: XCTestCase {
             }
         }
         XCTAssertEqual(atReceiver, seen)
+        // The receiver's copies carry the fields: the JSON after the RFC 5424 header is the event.
+        let delivered = self.received(received).compactMap { line -> PitEvent? in
+            guard let brace = line.firstIndex(of: "{") else { return nil }
+            return try? PitEvent.decode(jsonLine: String(line[brace...]).trimmingCharacters(in: .whitespaces))
+        }
+        XCTAssertEqual(delivered.count, expected, "\(self.received(received))")
+        let adminThere = delivered.first { $0.kind == .smbLogon && $0.user == "administrator" }
+        XCTAssertEqual(adminThere?.domain, "ACME")
+        XCTAssertEqual(adminThere?.success, false)
+        XCTAssertEqual(adminThere?.client, "192.0.2.20")
+        XCTAssertEqual(adminThere?.clientPort, admin.first?.clientPort)
+        XCTAssertEqual(delivered.first { $0.kind == .smbEnumeration }?.share, "IPC$")
+        XCTAssertEqual(delivered.first { $0.kind == .smbAccess }?.file, "salaries-2026.xlsx")
 
         // samba-dcerpcd restarted makes its sockets anew: smbd (restart_with) is restarted after it, and listing
         // works again.
