@@ -33,6 +33,8 @@ public struct JailOptions: Sendable, Equatable {
     public var userns: Sourced<Bool>?
     public var usernsRangeStart: Sourced<String>?
     public var lowPorts: [Sourced<String>] = []
+    /// Host ids (another jail's root) mapped into the user namespace after its range: see `NamespaceSpec.peerIDs`.
+    public var usernsPeerIDs: [Sourced<String>] = []
     /// Landlock: set when the spec has a [landlock] table or a --landlock-* option is given.
     public var landlock: Sourced<Bool>?
     public var landlockRead: [Sourced<String>] = []
@@ -79,6 +81,7 @@ public struct JailOptions: Sendable, Equatable {
         merged.keepCaps = cli.keepCaps.isEmpty ? keepCaps : cli.keepCaps
         merged.rlimits = rlimits + cli.rlimits
         merged.lowPorts = cli.lowPorts.isEmpty ? lowPorts : cli.lowPorts
+        merged.usernsPeerIDs = cli.usernsPeerIDs.isEmpty ? usernsPeerIDs : cli.usernsPeerIDs
         merged.landlock = pick(landlock, cli.landlock)
         merged.landlockRead = landlockRead + cli.landlockRead
         merged.landlockWrite = landlockWrite + cli.landlockWrite
@@ -199,6 +202,19 @@ extension JailOptions {
             if uid >= namespaces.userRangeSize || gid >= namespaces.userRangeSize {
                 throw ConfigError(user?.origin ?? "--user", "uid/gid \(uid)/\(gid) is outside the user namespace's mapped range 0-\(namespaces.userRangeSize - 1)")
             }
+        }
+        for entry in usernsPeerIDs {
+            guard let start = namespaces.userRangeStart else {
+                throw ConfigError(entry.origin, "peer ids are mapped into the jail's user namespace: it needs one (userns = true)")
+            }
+            guard let id = UInt32(entry.value), id > 0, id < 4_000_000_000 else { throw ConfigError(entry.origin, "'\(entry.value)' is not a host id") }
+            if (start..<(start + namespaces.userRangeSize)).contains(id) || namespaces.peerIDs.contains(id) {
+                throw ConfigError(entry.origin, "host id \(id) is already mapped (the range \(start)+\(namespaces.userRangeSize) or an earlier peer id)")
+            }
+            if let owner = Accounts.owner(within: id...id) {
+                throw ConfigError(entry.origin, "host id \(id) is not free: \(owner) has it")
+            }
+            namespaces.peerIDs.append(id)
         }
         for entry in lowPorts {
             for item in entry.value.split(separator: ",") {

@@ -112,6 +112,11 @@ public struct NamespaceSpec: Sendable, Equatable {
     /// Ports below 1024 the jail serves from its user namespace in the host's network namespace, where its root
     /// holds no CAP_NET_BIND_SERVICE (that network namespace belongs to the host's user namespace).
     public var lowPorts: [UInt16] = []
+    /// Host ids mapped (uid and gid alike) into the user namespace right after its range, one each, in order:
+    /// the jail's setup (root there, before it drops its capabilities) then holds CAP_DAC_OVERRIDE over files
+    /// such an id owns. smbd's jail maps samba-dcerpcd's root this way to bind that daemon's named-pipe sockets,
+    /// which sit in a directory Samba insists be 0700 (see SambaTree.prepareNamedPipes).
+    public var peerIDs: [UInt32] = []
 
     public init(userRangeStart: UInt32? = nil, userRangeSize: UInt32 = 65536, network: Bool = false, uts: Bool = false, hostname: String? = nil) {
         self.userRangeStart = userRangeStart

@@ -20,7 +20,7 @@ import PitTOML
 public enum JailSpecFile {
     static let keys: Set<String> = [
         "name", "command", "chroot", "user", "group", "groups", "binds", "binds_rw", "tmpfs", "cwd", "env",
-        "keep_caps", "rlimits", "memory_max", "pids_max", "cpu_max", "time_limit", "userns", "userns_range_start", "low_ports",
+        "keep_caps", "rlimits", "memory_max", "pids_max", "cpu_max", "time_limit", "userns", "userns_range_start", "userns_peer_ids", "low_ports",
         "netns", "utsns", "hostname", "policy", "seccomp_string", "default_binds", "landlock",
     ]
     static let landlockKeys: Set<String> = ["read", "write", "exec", "bind_tcp", "connect_tcp"]
@@ -76,6 +76,9 @@ public enum JailSpecFile {
         options.userns = try flag("userns")
         options.usernsRangeStart = try number("userns_range_start")
         options.lowPorts = (try fields.integersWithPositions("low_ports") ?? []).map { item in
+            Sourced(String(item.value), origin: "\(fields.file):\(item.position.line):\(item.position.column): \(item.path)")
+        }
+        options.usernsPeerIDs = (try fields.integersWithPositions("userns_peer_ids") ?? []).map { item in
             Sourced(String(item.value), origin: "\(fields.file):\(item.position.line):\(item.position.column): \(item.path)")
         }
         options.netns = try flag("netns")

@@ -17,7 +17,8 @@ extension NamespaceSpec {
     /// Parent side: map root of the new user namespace to the configured unprivileged range.
     func writeIDMaps(pid: pid_t) throws(JailError) {
         guard let start = userRangeStart else { return }
-        let map = "0 \(start) \(userRangeSize)\n"
+        var map = "0 \(start) \(userRangeSize)\n"
+        for (index, id) in peerIDs.enumerated() { map += "\(userRangeSize + UInt32(index)) \(id) 1\n" }
         for file in ["uid_map", "gid_map"] {
             try writeFile("/proc/\(pid)/\(file)", map, step: "write " + file)
         }

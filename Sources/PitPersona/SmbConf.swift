@@ -50,6 +50,8 @@ public enum SmbConf {
     /// `open`, `read` and `opendir` no longer exist there (full_audit ignores unknown names
     /// silently, which would quietly blind the canary), so the names are pinned by a test.
     public static let auditedOperations = ["connect", "disconnect", "openat", "create_file", "pread_send", "pread_recv", "sendfile"]
+    /// The full_audit operations logged on IPC$: its tree connects, and the pipe opens (get_alloc_size).
+    public static let ipcAuditedOperations = ["connect", "disconnect", "get_alloc_size"]
 
     /// Renders smb.conf for `persona`, serving on TCP `port` (445 on the device; tests use a high
     /// one). Guests are mapped to `guestAccount`, an unprivileged user of the jail.
@@ -91,6 +93,23 @@ public enum SmbConf {
         set("ncalrpc dir", paths.ncalrpcDirectory)
         set("log file", paths.logFile)
         set("max log size", "1000")
+        // Every authentication attempt as one JSON object (auth/auth_log.c: failures at level 2, successes at 3)
+        // to syslog, which the supervisor reads as smb_logon: the names tried are attacker-chosen, and JSON is
+        // the only form in which Samba escapes them. Every other class stays at level 1, so syslog's NOTICE
+        // priority (Samba's levels 2-5) carries nothing else; the log file keeps levels 0-1 only.
+        set("log level", "1 auth_json_audit:3")
+        set("logging", "syslog@3 file@1")
+
+        // IPC$ (it has no section of its own, so it takes these): full_audit logs get_alloc_size there when a
+        // client opens an RPC pipe (share listing through srvsvc, lsarpc, samr), which the supervisor reads as
+        // smb_enumeration; the DFS referral every client session asks IPC$ for logs no such operation.
+        set("vfs objects", "full_audit")
+        set("full_audit:prefix", "%u|%I|%S")
+        set("full_audit:success", ipcAuditedOperations.joined(separator: " "))
+        set("full_audit:failure", "connect")
+        set("full_audit:facility", "LOCAL5")
+        set("full_audit:priority", "NOTICE")
+        set("full_audit:syslog", "yes")
 
         for share in persona.shares {
             lines.append("")

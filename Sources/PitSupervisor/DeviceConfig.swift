@@ -38,7 +38,11 @@ import PitTOML
 /// crash_loop_exits = 5                 # this many exits within crash_loop_window_s: stop restarting
 /// crash_loop_window_s = 60
 /// stop_grace_s = 5                     # SIGTERM, then SIGKILL after this
+/// smb_audit = true                     # its /dev/log is the supervisor's: smb_logon, smb_enumeration, smb_access
+/// restart_with = ["dcerpcd"]           # restarted whenever one of these comes back after a restart
 /// ```
+/// Jails start in the order listed: samba-dcerpcd (policies/samba/dcerpcd.toml, `ready_tcp = "ADDR:135"`)
+/// before smbd, whose named pipes it serves.
 public struct DeviceConfig: Sendable {
     public var file: String
     public var dataDirectory: String
@@ -102,6 +106,10 @@ public struct JailConfig: Sendable {
     public var stopGraceMs: Int64
     /// Where this jail's /dev/log is bound, when Samba's full_audit lines become smb_access events.
     public var auditSocket: String?
+    /// Jails whose return restarts this one: each time one of them becomes running again after its first start,
+    /// this jail is restarted as `pit restart` would (smbd binds samba-dcerpcd's sockets, which a restarted
+    /// samba-dcerpcd makes anew: see SambaTree.prepareNamedPipes).
+    public var restartWith: [String] = []
 }
 
 public struct ConfigLoadError: Error, CustomStringConvertible, Sendable {
@@ -159,6 +167,12 @@ extension DeviceConfig {
                     throw jail.error("name", "jails[\(index)]: a jail named '\(config.name)' is already defined")
                 }
                 jails.append(config)
+            }
+            let jailTables = try fields.tables("jails") ?? []
+            for (index, jail) in jails.enumerated() {
+                for other in jail.restartWith where !jails.contains(where: { $0.name == other }) {
+                    throw jailTables[index].error("restart_with", "no jail named '\(other)'")
+                }
             }
             let uplinks = try UplinkConfig.parse(try fields.tables("uplink") ?? [])
             var console: ConsoleSettings?
@@ -231,7 +245,8 @@ extension DeviceConfig {
                            protected: [JailExposure.Protected], preparedTrees: [String],
                            smbPort: UInt16? = nil) throws(TOMLError) -> JailConfig {
         try fields.rejectUnknownKeys(["name", "spec", "policy", "required", "ready_tcp", "ready_timeout_s", "restart_delay_ms",
-                                      "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s", "smb_audit"])
+                                      "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s", "smb_audit",
+                                      "restart_with"])
         let name = try fields.require(try fields.string("name"), "name")
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw fields.error("name", "use letters, digits, '-' and '_'")
@@ -288,11 +303,14 @@ extension DeviceConfig {
             maxDelayMs: try number("restart_delay_max_ms", default: 30_000, 1...86_400_000),
             crashLoopExits: Int(try number("crash_loop_exits", default: 5, 1...1000)),
             crashLoopWindowMs: try number("crash_loop_window_s", default: 60, 1...86_400) * 1000)
-        return JailConfig(name: name, specFile: specFile, spec: resolved.spec, policy: resolved.policy, fingerprint: fingerprint,
-                          required: try fields.bool("required") ?? true, readyTCPPort: port, readyTCPHost: host,
-                          readyTimeoutMs: try number("ready_timeout_s", default: 10, 1...3600) * 1000,
-                          restart: restart, stopGraceMs: try number("stop_grace_s", default: 5, 0...600) * 1000,
-                          auditSocket: auditSocket)
+        var config = JailConfig(name: name, specFile: specFile, spec: resolved.spec, policy: resolved.policy, fingerprint: fingerprint,
+                                required: try fields.bool("required") ?? true, readyTCPPort: port, readyTCPHost: host,
+                                readyTimeoutMs: try number("ready_timeout_s", default: 10, 1...3600) * 1000,
+                                restart: restart, stopGraceMs: try number("stop_grace_s", default: 5, 0...600) * 1000,
+                                auditSocket: auditSocket)
+        config.restartWith = try fields.strings("restart_with") ?? []
+        if config.restartWith.contains(name) { throw fields.error("restart_with", "a jail cannot restart with itself") }
+        return config
     }
 
     static func directoryOf(_ path: String) -> String {

@@ -69,11 +69,25 @@ public final class EventRecorder {
                                       policy: v.policyFile, policyHash: v.policyHash, device: device, message: event.message)
         }
         if let smb = event.smb {
-            var access = PitEvent.smbAccess(user: smb.user, client: smb.client, share: smb.share, file: smb.file,
-                                            operation: smb.operation, status: smb.status, device: device)
-            access.jail = event.jail
-            access.message = event.message
-            return access
+            var alert: PitEvent
+            switch smb.kind {
+            case .access:
+                alert = PitEvent.smbAccess(user: smb.user, client: smb.client, share: smb.share, file: smb.file,
+                                           operation: smb.operation, status: smb.status, device: device)
+                alert.clientPort = smb.clientPort
+                alert.domain = smb.domain
+                alert.workstation = smb.workstation
+            case .logon:
+                alert = PitEvent.smbLogon(user: smb.user, domain: smb.domain ?? "", workstation: smb.workstation, client: smb.client,
+                                          clientPort: smb.clientPort, status: smb.status, success: smb.success ?? false,
+                                          guest: smb.guest ?? false, device: device)
+            case .enumeration:
+                alert = PitEvent.smbEnumeration(user: smb.user, domain: smb.domain, workstation: smb.workstation, client: smb.client,
+                                                clientPort: smb.clientPort, share: smb.share, operation: smb.operation, device: device)
+            }
+            alert.jail = event.jail
+            alert.message = event.message
+            return alert
         }
         let kind = PitEvent.Kind(rawValue: event.kind) ?? .configError
         var pit = PitEvent(kind: kind, device: device, jail: event.jail, message: event.message)

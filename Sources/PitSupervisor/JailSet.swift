@@ -20,6 +20,8 @@ final class JailSlot {
     var held = false
     var removeWhenStopped = false
     var replacement: JailConfig?
+    /// How many times it became running (JailDependencies.swift restarts its `restart_with` dependents from the second).
+    var runs = 0
     /// smbd's full_audit socket (`audit_socket`), kept across restarts of the jail.
     var audit: AuditSocket?
 
@@ -47,7 +49,7 @@ final class JailSet {
     var violationSeen: (Int64) -> Void = { _ in }
     private let eventLoop: EventLoop
     private let samba: SambaGate
-    private let emit: (SupervisorEvent) -> Void
+    let emit: (SupervisorEvent) -> Void
     /// The audit sockets of jails a reload removed. Kept open: releasing one unlinks its path, which a jail
     /// of the new config may have bound since.
     private var retiredAudits: [AuditSocket] = []
@@ -177,9 +179,9 @@ final class JailSet {
 
     private func checkReadiness(_ slot: JailSlot, now: Int64) {
         guard slot.phase == .starting else { return }
-        guard let port = slot.config.readyTCPPort else { slot.phase = .running; return }
+        guard let port = slot.config.readyTCPPort else { becameRunning(slot, now: now); return }
         if Readiness.listening(pid: slot.process?.pid, host: slot.config.readyTCPHost, port: port) {
-            slot.phase = .running
+            becameRunning(slot, now: now)
         } else if now >= slot.readyDeadline {
             emit(SupervisorEvent(kind: "service_exit", jail: slot.config.name,
                                  message: "\(slot.config.name) did not accept on port \(port) within \(slot.config.readyTimeoutMs / 1000) s: restarted"))
@@ -281,8 +283,7 @@ final class JailSet {
     func serviceAudit(_ slot: JailSlot) {
         guard let audit = slot.audit else { return }
         for access in audit.drain() {
-            emit(SupervisorEvent(kind: "smb_access", jail: slot.config.name,
-                                 message: "\(access.user)@\(access.client) read \(access.share)/\(access.file)", smb: access))
+            emit(SupervisorEvent(kind: access.kind.rawValue, jail: slot.config.name, message: access.summary, smb: access))
         }
     }
 

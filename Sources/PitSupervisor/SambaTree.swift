@@ -39,14 +39,21 @@ public enum SambaTree {
         for directory in paths.directories(for: persona) + ["/data/nmbd"] {
             let inData = String(directory.dropFirst("/data".count))
             try tree.directory("data" + inData).close()
-            // nmbd gets a data tree of its own: Samba's messaging names its lock files and sockets by pid, and
-            // smbd and nmbd are both PID 1 of their jails, so a shared lock directory makes them collide.
+            // nmbd and samba-dcerpcd get data trees of their own: Samba's messaging names its lock files and
+            // sockets by pid, and the daemons are all PID 1 of their jails, so a shared lock directory makes them
+            // collide.
             try tree.directory("data-nmbd" + inData).close()
+            try tree.directory("data-dcerpcd" + inData).close()
         }
+        try prepareNamedPipes(tree, served: jails.contains { spec in
+            spec.root.mounts.contains { if case .bind(let source, _, true) = $0 { return source == tree.path + "/ncalrpc" } else { return false } }
+        })
         var conf = SmbConf.render(persona, paths: paths, port: port)
-        // Jail-specific settings: nmbd's socket under the writable data directory, and no helper processes
-        // (the jails' policies forbid exec after start).
-        conf = conf.replacingFirst("[global]\n", with: "[global]\n\tnmbd:socket dir = /data/nmbd\n\trpc start on demand helpers = no\n")
+        // Jail-specific settings: nmbd's socket under the writable data directory; smbd starts no helper
+        // (its policy forbids exec after start: samba-dcerpcd runs in a jail of its own, started before it);
+        // samba-dcerpcd's TCP endpoints in a small fixed range, the ports its jail's Landlock lets it bind.
+        conf = conf.replacingFirst("[global]\n", with: "[global]\n\tnmbd:socket dir = /data/nmbd\n\trpc start on demand helpers = no\n"
+            + "\trpc server dynamic port range = \(rpcDynamicPorts.lowerBound)-\(rpcDynamicPorts.upperBound)\n")
         let etc = try tree.directory("etc")
         defer { etc.close() }
         try etc.write("smb.conf", conf)
@@ -67,6 +74,43 @@ public enum SambaTree {
         }
         try chownWritableBinds(tree, jails: jails, warnings: &warnings)
         return warnings
+    }
+
+    /// The named pipes smbd forwards to samba-dcerpcd: share listing (srvsvc), workstation info (wkssvc), and
+    /// lsarpc, which Windows asks for (name lookups). Other pipes stay unreachable from SMB.
+    public static let forwardedPipes = ["srvsvc", "wkssvc", "lsarpc"]
+    /// samba-dcerpcd's ncacn_ip_tcp endpoints (besides 135): smb.conf's `rpc server dynamic port range`, and
+    /// the ports policies/samba/dcerpcd.toml lets it bind.
+    public static let rpcDynamicPorts: ClosedRange<Int> = 49152...49159
+
+    /// smbd reaches samba-dcerpcd through unix sockets in `ncalrpc dir`/np, and both daemons insist that np is
+    /// theirs: each checks at start that it is owned by its own euid, mode 0700 (directory_create_or_exist_strict,
+    /// measured on 4.17: smbd refuses to start otherwise). Root of smbd's user namespace (host 200000) and of
+    /// samba-dcerpcd's (400000) are different host ids, and no group or mode can satisfy both owner checks. So
+    /// each has its own np: samba-dcerpcd's is `ncalrpc/np` at the top of the tree (its jail binds `ncalrpc`
+    /// writable at /data/run/ncalrpc, and the supervisor hands it to that jail's root), smbd's is
+    /// `data/run/ncalrpc/np` (smbd's, in its data tree). smbd's jail binds each forwarded pipe's socket file
+    /// read-only from the first onto an empty file of the same name in the second: connect(2) on a socket
+    /// checks only write permission on the socket (samba-dcerpcd makes them 0777) and search permission along
+    /// the path walked, which is smbd's own. smbd gets no other access to samba-dcerpcd's directory.
+    /// Placeholders are created in both, so smbd's binds have sources before samba-dcerpcd ever ran (its pipes
+    /// then fail as they did without it); samba-dcerpcd replaces its placeholders with sockets (it unlinks
+    /// before binding). A socket made after smbd's jail started is a new inode: when samba-dcerpcd restarts,
+    /// smbd must be restarted too for listings to work again. Without a jail serving `ncalrpc` (no
+    /// samba-dcerpcd configured) its np stays host root's and is left 0755, so smbd's jail can still bind the
+    /// placeholders (and its pipes fail, as before samba-dcerpcd had a jail).
+    static func prepareNamedPipes(_ tree: TreeDirectory, served: Bool) throws(SambaTreeError) {
+        for np in ["ncalrpc/np", "data/run/ncalrpc/np"] {
+            let directory = try tree.directory(np)
+            defer { directory.close() }
+            guard fchmod(directory.fd, np == "ncalrpc/np" && !served ? 0o755 : 0o700) == 0 else { throw SambaTreeError(directory.path, "fchmod: \(String(cString: strerror(errno)))") }
+            for pipe in forwardedPipes {
+                var st = stat()
+                // A socket already there is samba-dcerpcd's (from a run before this start): left alone.
+                if fstatat(directory.fd, pipe, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK { continue }
+                try directory.write(pipe, mode: 0o600) { _ throws(SambaTreeError) in }
+            }
+        }
     }
 
     /// The root is the one path opened by name (its parents are the administrator's, outside every jail):

@@ -1,53 +1,195 @@
 import CPitShim
+import FoundationEssentials
 import Glibc
 
-/// One file read through a decoy share, from Samba's full_audit lines.
-public struct SmbAccess: Sendable, Equatable {
+/// One alert from the Samba jails: a file read (`smb_access`), an authentication attempt (`smb_logon`) or an RPC
+/// pipe opened on IPC$ (`smb_enumeration`). Fields a kind does not use stay nil.
+public struct SmbAlert: Sendable, Equatable {
+    public enum Kind: String, Sendable { case access = "smb_access", logon = "smb_logon", enumeration = "smb_enumeration" }
+    public var kind: Kind = .access
     public var user: String
     public var client: String
     public var share: String
     public var file: String
     public var operation: String
     public var status: String
+    public var domain: String?
+    public var workstation: String?
+    public var clientPort: Int32?
+    public var success: Bool?
+    public var guest: Bool?
+
+    public init(kind: Kind = .access, user: String, client: String, share: String, file: String, operation: String, status: String,
+                domain: String? = nil, workstation: String? = nil, clientPort: Int32? = nil, success: Bool? = nil, guest: Bool? = nil) {
+        self.kind = kind
+        self.user = user
+        self.client = client
+        self.share = share
+        self.file = file
+        self.operation = operation
+        self.status = status
+        self.domain = domain
+        self.workstation = workstation
+        self.clientPort = clientPort
+        self.success = success
+        self.guest = guest
+    }
+
+    /// The event's one-line message (names are the client's: quoted as Swift would, so a newline stays visible).
+    public var summary: String {
+        let who = "\(domain.map { $0.isEmpty ? "" : $0 + "\\" } ?? "")\(user)"
+        let from = client + (clientPort.map { ":\($0)" } ?? "")
+        switch kind {
+        case .access: return "\(user)@\(client) read \(share)/\(file)"
+        case .logon: return "logon \(who.debugDescription) from \(from): \(status)\(guest == true ? " (guest)" : "")"
+        case .enumeration: return "\(from) opened an RPC pipe on \(share) (enumeration)"
+        }
+    }
 }
 
-/// Turns Samba's full_audit syslog lines (`<PRI>... smbd_audit: USER|CLIENT|SHARE|OP|STATUS|ARGS`, the prefix
-/// `%u|%I|%S` set in smb.conf) into file-access alerts. A listing opens the directory and stats each entry
-/// (openat, create_file of a dir): not an alert. Reading a file (pread_send/pread_recv/sendfile after its
-/// create_file) is, once per file per session: a `get` reads in several chunks but is one access.
+/// The name `Supervisor.swift` uses (kept while that file is being split).
+public typealias SmbAccess = SmbAlert
+
+/// Turns what the Samba jails send to their /dev/log into alerts. Two sources, both measured on Samba 4.17:
+///
+/// - full_audit (`<PRI>... smbd_audit: USER|CLIENT|SHARE|OP|STATUS|ARGS`, facility LOCAL5, the prefix `%u|%I|%S`
+///   set in smb.conf; Samba passes the prefix through alpha_strcpy, so `IPC$` arrives as `IPC_` and no prefix field
+///   can hold a `|`). A listing opens the directory and stats each entry (openat, create_file of a dir): not an
+///   alert. Reading a file (pread_send/pread_recv/sendfile after its create_file) is, once per file per tree
+///   connect: a `get` reads in several chunks but is one access. On IPC$, `get_alloc_size` is logged when a named
+///   pipe is opened (smbclient -L, rpcclient) and not for the DFS referral every smbclient session makes there:
+///   one `smb_enumeration` per IPC$ tree connect. Which pipe is not known: pipe opens do not pass through the VFS.
+/// - Samba's authentication audit (`log level = 1 auth_json_audit:3`, `logging = syslog@3 file@1`): one JSON object
+///   per session setup, `<29>... smbd[PID]:   {"type": "Authentication", ...}` (LOG_DAEMON; Samba's levels 2-5 map
+///   to LOG_NOTICE, and every other debug class stays at level 1, i.e. LOG_ERR/LOG_WARNING, so a NOTICE line from
+///   smbd is the JSON audit and nothing else). The names the client tried are attacker-chosen, but Samba escapes
+///   them as JSON strings: they are decoded, never split.
 public struct SmbAuditTracker: Sendable {
     static let readOperations: Set<String> = ["pread_send", "pread_recv", "sendfile"]
-    /// Files already reported in the current session of each client and share.
+    /// Files already reported in the current tree connect of each client and share.
     private var reported: [String: Set<String>] = [:]
+    /// IPC$ tree connects that already raised their enumeration.
+    private var enumerated: Set<String> = []
+    /// The latest logon seen from each client address, for the enumeration that follows it.
+    private var lastLogon: [String: SmbAlert] = [:]
+    /// The guest account of smb.conf: a session that becomes it is a guest session.
+    let guestAccount: String
 
-    public init() {}
+    public init(guestAccount: String = "nobody") { self.guestAccount = guestAccount }
 
-    public mutating func consume(_ line: String) -> SmbAccess? {
-        // No Foundation here: find the "smbd_audit: " tag by hand.
-        let tag = Array("smbd_audit: ".utf8)
+    public mutating func consume(_ line: String) -> SmbAlert? {
+        // By priority and tag, never by a search through the line: a JSON line holds attacker-chosen names,
+        // which may well contain "smbd_audit: ".
         let bytes = Array(line.utf8)
-        guard bytes.count >= tag.count,
-              let start = (0...(bytes.count - tag.count)).first(where: { bytes[$0..<($0 + tag.count)].elementsEqual(tag) }) else { return nil }
-        let rest = String(decoding: bytes[(start + tag.count)...], as: UTF8.self)
+        if let json = Self.authJSON(bytes) { return consumeAuth(json) }
+        if let rest = Self.fullAudit(bytes) { return consumeAudit(rest) }
+        return nil
+    }
+
+    private mutating func consumeAudit(_ rest: String) -> SmbAlert? {
         let fields = rest.split(separator: "|", omittingEmptySubsequences: false).map {
             String($0).trimmingCharacters()
         }
         guard fields.count >= 5 else { return nil }
         let (user, client, share, operation, status) = (fields[0], fields[1], fields[2], fields[3], fields[4])
         let session = client + "|" + share
+        let ipc = share == "IPC_" || share == "IPC$"
         switch operation {
         case "connect", "disconnect":
             reported[session] = nil
+            enumerated.remove(session)
             return nil
-        case _ where Self.readOperations.contains(operation):
+        case "get_alloc_size" where ipc:
+            guard !enumerated.contains(session) else { return nil }
+            enumerated.insert(session)
+            let logon = lastLogon[client]
+            return SmbAlert(kind: .enumeration, user: logon?.user ?? user, client: client, share: "IPC$", file: "",
+                            operation: "pipe_open", status: status, domain: logon?.domain, workstation: logon?.workstation,
+                            clientPort: logon?.clientPort)
+        case _ where Self.readOperations.contains(operation) && !ipc:
             guard let path = fields.last, fields.count >= 6 else { return nil }
             let file = Self.relative(path, share: share)
             if reported[session, default: []].contains(file) { return nil }
             reported[session, default: []].insert(file)
-            return SmbAccess(user: user, client: client, share: share, file: file, operation: operation, status: status)
+            // full_audit knows no port and only the session's user (the guest's name for a guest): the port and
+            // the names tried come from this client's latest logon, as for an enumeration.
+            let logon = lastLogon[client]
+            return SmbAlert(user: user, client: client, share: share, file: file, operation: operation, status: status,
+                            domain: logon?.domain, workstation: logon?.workstation, clientPort: logon?.clientPort)
         default:
             return nil
         }
+    }
+
+    /// The fields of Samba's `Authentication` audit record this tracker reads (json_add_string / json_add_address
+    /// in auth/auth_log.c; absent strings are JSON null).
+    struct AuthRecord: Decodable {
+        struct Body: Decodable {
+            var status: String?
+            var remoteAddress: String?
+            var serviceDescription: String?
+            var clientDomain: String?
+            var clientAccount: String?
+            var workstation: String?
+            var becameAccount: String?
+        }
+        var type: String
+        var Authentication: Body?
+    }
+
+    private mutating func consumeAuth(_ json: [UInt8]) -> SmbAlert? {
+        guard let record = try? JSONDecoder().decode(AuthRecord.self, from: Data(json)),
+              record.type == "Authentication", let body = record.Authentication else { return nil }
+        let (client, port) = Self.address(body.remoteAddress ?? "")
+        let account = body.clientAccount ?? ""
+        let status = body.status ?? ""
+        // Guest: anonymous, an unknown user that "map to guest = Bad User" sends on as the guest, or the guest itself.
+        let guest = account.isEmpty || status == "NT_STATUS_NO_SUCH_USER" || body.becameAccount == guestAccount
+        let logon = SmbAlert(kind: .logon, user: account, client: client, share: "", file: "", operation: "logon",
+                             status: status, domain: body.clientDomain ?? "", workstation: body.workstation,
+                             clientPort: port, success: status == "NT_STATUS_OK", guest: guest)
+        lastLogon[client] = logon
+        if lastLogon.count > 1024 { lastLogon.removeAll() }   // bounded: a scan from many addresses
+        return logon
+    }
+
+    /// "ipv4:192.0.2.20:43084" -> ("192.0.2.20", 43084); "ipv6:[fe80::1]:445" or "ipv6:fe80::1:445" -> address, port.
+    static func address(_ remote: String) -> (String, Int32?) {
+        var text = Substring(remote)
+        for family in ["ipv4:", "ipv6:"] where text.hasPrefix(family) { text = text.dropFirst(family.count) }
+        guard let colon = text.lastIndex(of: ":"), let port = Int32(text[text.index(after: colon)...]) else { return (String(text), nil) }
+        var host = text[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        return (String(host), port)
+    }
+
+    /// The JSON object of a syslog line from smbd at LOG_DAEMON|LOG_NOTICE (`<29>TIMESTAMP smbd[PID]: {...}`), else nil.
+    static func authJSON(_ bytes: [UInt8]) -> [UInt8]? {
+        let head = Array("<29>".utf8)
+        let at = head.count + 15   // the syslog timestamp, `Dec  7 18:56:30`
+        // Samba's debug syslog ident is its program name, or the log file's base name when --log-basename is
+        // given (the jail's command line): "log.smbd".
+        guard bytes.starts(with: head), let ident = [" smbd[", " log.smbd["].map({ Array($0.utf8) }).first(where: {
+            bytes.count > at + $0.count && bytes[at..<(at + $0.count)].elementsEqual($0)
+        }) else { return nil }
+        let tag = at..<(at + ident.count)
+        guard let close = bytes[tag.upperBound...].firstIndex(of: UInt8(ascii: "]")),
+              bytes[tag.upperBound..<close].allSatisfy({ (48...57).contains($0) }),
+              close + 2 < bytes.count, bytes[close + 1] == UInt8(ascii: ":") else { return nil }
+        guard let start = bytes[(close + 2)...].firstIndex(where: { $0 != UInt8(ascii: " ") }), bytes[start] == UInt8(ascii: "{") else { return nil }
+        var end = bytes.count
+        while end > start, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == 0 { end -= 1 }
+        return Array(bytes[start..<end])
+    }
+
+    /// The fields of a full_audit line: `<173>` (LOCAL5|NOTICE, smb.conf's full_audit:facility and priority),
+    /// the 15-byte syslog timestamp (`Dec  7 18:56:30`), a space, then the `smbd_audit: ` tag (full_audit opens
+    /// syslog with that ident and no pid), else nil.
+    static func fullAudit(_ bytes: [UInt8]) -> String? {
+        let head = Array("<173>".utf8), tag = Array(" smbd_audit: ".utf8)
+        let at = head.count + 15
+        guard bytes.starts(with: head), bytes.count >= at + tag.count, bytes[at..<(at + tag.count)].elementsEqual(tag) else { return nil }
+        return String(decoding: bytes[(at + tag.count)...], as: UTF8.self)
     }
 
     /// "/data/shares/finance/dir/report.txt" -> "dir/report.txt": the path as the client named it inside the
@@ -78,14 +220,15 @@ final class AuditSocket {
         unlink(path)
     }
 
-    /// Drains the queued lines (bounded per call, so a chatty jail cannot hold the loop).
-    func drain() -> [SmbAccess] {
-        var found: [SmbAccess] = []
-        var buffer = [UInt8](repeating: 0, count: 8192)
+    /// Drains the queued lines (bounded per call, so a chatty jail cannot hold the loop). The buffer holds the
+    /// largest datagram glibc's syslog sends: a longer one would be cut and its JSON not decode.
+    func drain() -> [SmbAlert] {
+        var found: [SmbAlert] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
         for _ in 0..<256 {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 8192, Int32(MSG_DONTWAIT)) }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 65536, Int32(MSG_DONTWAIT)) }
             if n <= 0 { break }
-            if let access = tracker.consume(String(decoding: buffer[0..<n], as: UTF8.self)) { found.append(access) }
+            if let alert = tracker.consume(String(decoding: buffer[0..<n], as: UTF8.self)) { found.append(alert) }
         }
         return found
     }

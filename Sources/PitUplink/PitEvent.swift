@@ -14,7 +14,7 @@ import FoundationEssentials
 /// | `id`          | string, 32 hex    | all                                | random 128-bit id from getrandom(2); the receiver drops duplicates by it |
 /// | `seq`         | integer (u64)     | all, once stored                   | per-device sequence number, assigned by the spool at append, starts at 1, never reused |
 /// | `time`        | string            | all                                | RFC 3339 UTC with milliseconds, `2026-11-29T01:02:03.456Z` |
-/// | `kind`        | string            | all                                | `violation`, `service_exit`, `restart`, `crash_loop`, `watchdog_reset`, `config_error`, `smb_access`, `uplink_test`, `boot`, `safe_mode` |
+/// | `kind`        | string            | all                                | `violation`, `service_exit`, `restart`, `crash_loop`, `watchdog_reset`, `config_error`, `smb_access`, `smb_logon`, `smb_enumeration`, `uplink_test`, `boot`, `safe_mode` |
 /// | `device`      | string            | any                                | device name or serial |
 /// | `jail`        | string            | violation, service_exit, restart, crash_loop | the jail (service) concerned |
 /// | `pid`         | integer (i32)     | violation                          | offending process, as seen from the host |
@@ -30,12 +30,17 @@ import FoundationEssentials
 /// | `exit_status` | integer (i32)     | service_exit, restart, crash_loop  | exit code when the service exited |
 /// | `signal`      | integer (i32)     | service_exit, restart, crash_loop  | signal number when it was killed |
 /// | `restarts`    | integer (i32)     | restart, crash_loop                | restarts so far in the current window |
-/// | `user`        | string            | smb_access                         | SMB user name (empty for guest) |
-/// | `client`      | string            | smb_access                         | client address |
-/// | `share`       | string            | smb_access                         | share name |
+/// | `user`        | string            | smb_access, smb_logon, smb_enumeration | smb_logon: the account name the client tried (empty: anonymous); else the session's user |
+/// | `domain`      | string            | smb_logon, smb_enumeration, smb_access | the domain name the client tried (else: at its latest logon) |
+/// | `workstation` | string            | smb_logon, smb_enumeration, smb_access | the workstation name the client gave (likewise) |
+/// | `client`      | string            | smb_access, smb_logon, smb_enumeration | client address |
+/// | `client_port` | integer (i32)     | smb_logon, smb_enumeration, smb_access | client TCP port (else: of its latest logon) |
+/// | `share`       | string            | smb_access, smb_enumeration        | share name (`IPC$` for an enumeration) |
 /// | `file`        | string            | smb_access                         | path inside the share |
-/// | `operation`   | string            | smb_access                         | `connect`, `open`, `read`, `write`, `delete`, `rename`, `list`... |
-/// | `status`      | string            | smb_access                         | NT status or `ok` |
+/// | `operation`   | string            | smb_access, smb_logon, smb_enumeration | `connect`, `open`, `read`, `write`, `delete`, `rename`, `list`, `logon`, `pipe_open`... |
+/// | `status`      | string            | smb_access, smb_logon              | NT status or `ok` |
+/// | `success`     | boolean           | smb_logon                          | the credentials were accepted (NT_STATUS_OK) |
+/// | `guest`       | boolean           | smb_logon                          | the session went on as the guest user (anonymous, or an unknown user mapped to guest) |
 /// | `message`     | string            | any                                | human-readable text |
 /// | `details`     | object string→string | any                             | extra key/values the kind needs, sorted by key |
 public struct PitEvent: Codable, Sendable, Equatable {
@@ -51,6 +56,8 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case watchdogReset = "watchdog_reset"
         case configError = "config_error"
         case smbAccess = "smb_access"
+        case smbLogon = "smb_logon"
+        case smbEnumeration = "smb_enumeration"
         case uplinkTest = "uplink_test"
         case boot
         case safeMode = "safe_mode"
@@ -92,13 +99,18 @@ public struct PitEvent: Codable, Sendable, Equatable {
     public var signal: Int32?
     public var restarts: Int32?
 
-    // smb_access
+    // smb_access, smb_logon, smb_enumeration
     public var user: String?
+    public var domain: String?
+    public var workstation: String?
     public var client: String?
+    public var clientPort: Int32?
     public var share: String?
     public var file: String?
     public var operation: String?
     public var status: String?
+    public var success: Bool?
+    public var guest: Bool?
 
     // generic
     public var message: String?
@@ -111,7 +123,9 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case policyHash = "policy_hash"
         case exitStatus = "exit_status"
         case signal, restarts
-        case user, client, share, file, operation, status
+        case user, domain, workstation, client
+        case clientPort = "client_port"
+        case share, file, operation, status, success, guest
         case message, details
     }
 
@@ -199,6 +213,39 @@ extension PitEvent {
         e.file = file
         e.operation = operation
         e.status = status
+        return e
+    }
+
+    /// One authentication attempt (guest, anonymous or named): the names the client tried, whether Samba accepted
+    /// them, and whether the session went on as the guest user.
+    public static func smbLogon(user: String, domain: String, workstation: String?, client: String, clientPort: Int32?,
+                                status: String, success: Bool, guest: Bool, device: String? = nil) -> PitEvent {
+        var e = PitEvent(kind: .smbLogon, device: device)
+        e.user = user
+        e.domain = domain
+        e.workstation = workstation
+        e.client = client
+        e.clientPort = clientPort
+        e.operation = "logon"
+        e.status = status
+        e.success = success
+        e.guest = guest
+        return e
+    }
+
+    /// An RPC pipe opened on IPC$ (share listing through srvsvc, or lsarpc/samr enumeration), once per IPC$ tree
+    /// connect. `user`, `domain`, `workstation` and `clientPort` come from the client's latest logon, when known.
+    public static func smbEnumeration(user: String?, domain: String?, workstation: String?, client: String,
+                                      clientPort: Int32?, share: String, operation: String,
+                                      device: String? = nil) -> PitEvent {
+        var e = PitEvent(kind: .smbEnumeration, device: device)
+        e.user = user
+        e.domain = domain
+        e.workstation = workstation
+        e.client = client
+        e.clientPort = clientPort
+        e.share = share
+        e.operation = operation
         return e
     }
 

@@ -51,6 +51,15 @@ final class EscapeSuiteTests: XCTestCase {
         }
     }
 
+    func test_shippedDcerpcdJailHasNoEscape() throws {
+        try XCTSkipUnless(fileExists("/usr/libexec/samba/samba-dcerpcd"), "Samba is not installed (image/install-deps installs it)")
+        let rows = try Suite.shared().results["dcerpcd.toml"]!
+        XCTAssertEqual(rows.count, try Suite.shared().classes.count, "a line for every class")
+        for (name, row) in rows.sorted(by: { $0.key < $1.key }) where row.verdict == "ESCAPED" {
+            XCTFail("dcerpcd.toml: \(name) ESCAPED: \(row.detail)")
+        }
+    }
+
     func test_shippedNmbdJailHasNoEscape() throws {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd") && fileExists("/usr/sbin/nmbd"), "Samba is not installed (image/install-deps installs it)")
         let rows = try Suite.shared().results["nmbd.toml"]!
@@ -104,7 +113,7 @@ final class Suite {
     static let nobodyMustBlock = rootMustBlock + ["proc-sys-core-pattern", "proc-sys-hostname", "proc-timer-list",
                                                   "host-root-writes", "setuid-plant", "setuid-root", "core-dump"]
 
-    static let configurations = ["host", "pit --user 0", "pit --user 65534", "smbd.toml", "nmbd.toml"]
+    static let configurations = ["host", "pit --user 0", "pit --user 65534", "smbd.toml", "nmbd.toml", "dcerpcd.toml"]
 
     nonisolated(unsafe) private static var instance: Suite?
     nonisolated(unsafe) private static var failure: XCTSkip?
@@ -176,10 +185,18 @@ final class Suite {
         // The Samba specs' host paths, swapped for scratch files at the same destinations.
         for sub in ["samba/etc", "samba/data"] { dir.makeDirectory(sub) }
         for file in ["smb.conf", "passwd", "group", "hosts", "nsswitch.conf"] { dir.write("samba/etc/" + file, "") }
+        // smbd.toml's named-pipe binds (samba-dcerpcd's sockets over placeholders in its data tree).
+        for sub in ["samba/np", "samba/data/run", "samba/data/run/ncalrpc", "samba/data/run/ncalrpc/np"] { dir.makeDirectory(sub) }
+        let pipes = ["srvsvc", "wkssvc", "lsarpc"]
+        for pipe in pipes { dir.write("samba/np/" + pipe, ""); dir.write("samba/data/run/ncalrpc/np/" + pipe, "") }
+        let pipeBinds = pipes.flatMap { ["--bind", "\(dir.path)/samba/np/\($0):/data/run/ncalrpc/np/\($0)"] }
         let sambaBinds = ["--bind", "\(dir.path)/samba/etc/smb.conf:/etc/samba/smb.conf", "--bind", "\(dir.path)/samba/etc/passwd:/etc/passwd",
                           "--bind", "\(dir.path)/samba/etc/group:/etc/group", "--bind", "\(dir.path)/samba/etc/hosts:/etc/hosts",
-                          "--bind", "\(dir.path)/samba/etc/nsswitch.conf:/etc/nsswitch.conf", "--bind-rw", "\(dir.path)/samba/data:/data"]
+                          "--bind", "\(dir.path)/samba/etc/nsswitch.conf:/etc/nsswitch.conf", "--bind-rw", "\(dir.path)/samba/data:/data"] + pipeBinds
         let policies = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
+        // dcerpcd.toml's shared ncalrpc directory, swapped too.
+        dir.makeDirectory("samba/ncalrpc")
+        let dcerpcdBinds = ["--bind-rw", "\(dir.path)/samba/ncalrpc:/data/run/ncalrpc"]
 
         let runners: [(String, ([String]) -> Captured)] = [
             ("host", { Process.run([probe] + arguments(writable: writable) + $0, stdin: slave) }),
@@ -187,6 +204,7 @@ final class Suite {
             ("pit --user 65534", { Pit.run(["--user", "65534"] + probeBinds + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
             ("smbd.toml", { Pit.run(["--jail", policies + "/smbd.toml"] + sambaBinds + probeBinds + probeLandlock + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
             ("nmbd.toml", { Pit.run(["--jail", policies + "/nmbd.toml"] + sambaBinds + probeBinds + probeLandlock + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
+            ("dcerpcd.toml", { Pit.run(["--jail", policies + "/dcerpcd.toml"] + sambaBinds + dcerpcdBinds + probeBinds + probeLandlock + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
         ]
         for (configuration, run) in runners {
             if configuration.hasSuffix(".toml") && !fileExists("/usr/sbin/smbd") { continue }

@@ -149,6 +149,25 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(Pit.run(["--userns", "--", "/bin/true"]).status, 0)
     }
 
+    func test_peerIDsAreMappedAfterTheRangeAndRefusedWhenTakenOrWithoutUserNamespace() {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        func spec(_ name: String, _ body: String) -> String { dir.write(name, "command = [\"/usr/bin/cat\", \"/proc/self/uid_map\"]\n" + body) }
+        let mapped = Pit.run(["--jail", spec("ok.toml", "userns = true\nuserns_range_start = 200000\nuserns_peer_ids = [400000]\n")])
+        XCTAssertEqual(mapped.status, 0, mapped.stderr)
+        XCTAssertEqual(lines(mapped.stdout).map { $0.split(separator: " ").joined(separator: " ") }, ["0 200000 65536", "65536 400000 1"])
+
+        let noUserns = Pit.run(["--jail", spec("plain.toml", "userns_peer_ids = [400000]\n")])
+        XCTAssertEqual(noUserns.status, 2)
+        XCTAssertTrue(noUserns.stderr.contains("plain.toml:2:20: userns_peer_ids[0]: peer ids are mapped into the jail's user namespace"), noUserns.stderr)
+        let inRange = Pit.run(["--jail", spec("overlap.toml", "userns = true\nuserns_range_start = 200000\nuserns_peer_ids = [200005]\n")])
+        XCTAssertEqual(inRange.status, 2)
+        XCTAssertTrue(inRange.stderr.contains("host id 200005 is already mapped"), inRange.stderr)
+        let account = Pit.run(["--jail", spec("account.toml", "userns = true\nuserns_range_start = 200000\nuserns_peer_ids = [65534]\n")])
+        XCTAssertEqual(account.status, 2)
+        XCTAssertTrue(account.stderr.contains("host id 65534 is not free: user 'nobody'"), account.stderr)
+    }
+
     func test_lowPortsNeedAUserNamespaceAndAPortBelow1024() {
         let noUserns = Pit.run(["--low-ports", "445", "--", "/bin/true"])
         XCTAssertEqual(noUserns.status, 2)

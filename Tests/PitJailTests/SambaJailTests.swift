@@ -32,6 +32,10 @@ final class SambaJailTests: XCTestCase {
         dir.write("etc/group", "root:x:0:\nnogroup:x:65534:\n")
         dir.write("etc/hosts", "127.0.0.1 localhost \((readText("/proc/sys/kernel/hostname") ?? "").filter { $0 != "\n" })\n")
         dir.write("etc/nsswitch.conf", "hosts: files\npasswd: files\ngroup: files\n")
+        // smbd.toml's named-pipe binds: samba-dcerpcd's sockets (placeholders here) over placeholders in its data tree.
+        for sub in ["np", "data/run", "data/run/ncalrpc", "data/run/ncalrpc/np"] { mkdir(dir.path + "/" + sub, 0o755) }
+        let pipes = ["srvsvc", "wkssvc", "lsarpc"]
+        for pipe in pipes { dir.write("np/" + pipe, ""); dir.write("data/run/ncalrpc/np/" + pipe, "") }
         // The jails' root is host uid 200000 (smbd.toml's user namespace): its data tree is that uid's, as the
         // supervisor makes it.
         chownTree(dir.path + "/data", 200_000)
@@ -40,6 +44,7 @@ final class SambaJailTests: XCTestCase {
                  "--bind", "\(dir.path)/etc/group:/etc/group", "--bind", "\(dir.path)/etc/hosts:/etc/hosts",
                  "--bind", "\(dir.path)/etc/nsswitch.conf:/etc/nsswitch.conf",
                  "--bind-rw", "\(dir.path)/data:/data", "--landlock-bind-tcp", String(port)]
+            + pipes.flatMap { ["--bind", "\(dir.path)/np/\($0):/data/run/ncalrpc/np/\($0)"] }
     }
 
     static var policies: String {
@@ -80,9 +85,32 @@ final class SambaJailTests: XCTestCase {
         XCTAssertTrue((readText("/proc/\(smbd)/status") ?? "").contains("NSpid:\t\(smbd)\t1"), "smbd is PID 1 of its namespace")
         // Root in the jail is not root on the host: its own user namespace maps it to host uid 200000.
         XCTAssertNotEqual(readlinkText("/proc/\(smbd)/ns/user"), readlinkText("/proc/self/ns/user"), "own user namespace")
-        XCTAssertEqual((readText("/proc/\(smbd)/uid_map") ?? "").split(separator: " ").filter { !$0.isEmpty }.joined(separator: " "),
-                       "0 200000 65536\n")
+        XCTAssertEqual((readText("/proc/\(smbd)/uid_map") ?? "").split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") },
+                       ["0 200000 65536", "65536 400000 1"], "its range, and samba-dcerpcd's root as a peer id (smbd.toml)")
         XCTAssertTrue(status.contains("Uid:\t200000\t200000\t200000\t200000"), status)
+    }
+
+    /// samba-dcerpcd's jail allows execve (it execs its helpers), which seccomp cannot restrict by path: Landlock's
+    /// exec rule does. A helper runs (here `--help`, which its policy then stops at the terminal-size ioctl it
+    /// never makes as a worker: proof it was executed); any other program is refused at execve.
+    func test_dcerpcdJailExecutesItsHelpersAndNothingElse() throws {
+        try XCTSkipUnless(fileExists("/usr/libexec/samba/rpcd_lsad"), "Samba is not installed (image/install-deps installs it)")
+        mkdir(dir.path + "/ncalrpc", 0o755)
+        // setUp's binds without smbd's named-pipe binds (this jail serves that directory).
+        var own: [String] = []
+        for (flag, value) in zip(binds, binds.dropFirst()) where flag.hasPrefix("--") && !value.contains("/data/run/ncalrpc/np/") {
+            own += flag.hasPrefix("--bind") ? [flag, value] : []
+        }
+        let jail = ["--jail", Self.policies + "/dcerpcd.toml"] + own
+            + ["--bind-rw", "\(dir.path)/ncalrpc:/data/run/ncalrpc", "--bind-rw", "\(dir.path)/data/log:/var/log/samba"]
+        let helper = Pit.run(jail + ["--", "/usr/libexec/samba/rpcd_lsad", "--help"])
+        XCTAssertFalse(helper.stderr.contains("execve:"), helper.stderr)
+        XCTAssertTrue(helper.stderr.contains("(rpcd_lsad, /usr/libexec/samba/rpcd_lsad)"), "the helper ran: \(helper.stderr)")
+        for program in ["/usr/bin/true", "/usr/bin/sh", "/usr/sbin/smbd"] {
+            let other = Pit.run(jail + ["--", program])
+            XCTAssertEqual(other.status, 2, other.stderr)
+            XCTAssertTrue(other.stderr.contains("execve: \(program): Permission denied"), other.stderr)
+        }
     }
 
     func test_exploitMovesInsideTheSmbdJailAreStoppedAndReported() throws {

@@ -30,7 +30,7 @@ final class SmbConfTests: XCTestCase {
         XCTAssertTrue(text.contains("\n\tsmb ports = 10445\n"))
         XCTAssertTrue(text.contains("\n\tlock directory = /data/samba/lock\n"), "trailing slash of the data directory is dropped")
         XCTAssertTrue(text.contains("\n[Scans 2nd floor]\n\tpath = /data/samba/shares/Scans 2nd floor\n"))
-        XCTAssertEqual(occurrences(of: "vfs objects = full_audit", in: text), 2, "every share is audited")
+        XCTAssertEqual(occurrences(of: "vfs objects = full_audit", in: text), 3, "every share is audited, and IPC$ through [global]")
         XCTAssertFalse(text.contains("disable netbios"))
         XCTAssertEqual(occurrences(of: "\n[", in: text), 3, "[global] and one section per share")
     }
@@ -40,7 +40,7 @@ final class SmbConfTests: XCTestCase {
     func testAuditedOperationsExistInSambaFullAudit() throws {
         let module = "/usr/lib/\(Self.multiarch)/samba/vfs/full_audit.so"
         guard let bytes = readBytes(module) else { throw XCTSkip("\(module) not installed (Debian package samba)") }
-        for name in SmbConf.auditedOperations {
+        for name in SmbConf.auditedOperations + SmbConf.ipcAuditedOperations {
             // Names are NUL-terminated in the module's operation table ("connect" may share its
             // bytes with the tail of "disconnect").
             XCTAssertTrue(contains(bytes, Array(name.utf8) + [0]), "\(name) is not a full_audit operation in \(module)")

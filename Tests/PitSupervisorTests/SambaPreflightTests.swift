@@ -22,6 +22,9 @@ final class SambaPreflightTests: XCTestCase {
         XCTAssertTrue(conf.contains("pit_no_such_module"), "the template's vfs objects line changed: \(conf)")
         h.dir.write("samba/etc/smb.conf", conf)
         for file in ["passwd", "group", "hosts", "nsswitch.conf"] { h.dir.write("samba/etc/" + file, "") }
+        // smbd.toml's named-pipe binds (samba-dcerpcd's sockets, placeholders here, as SambaTree makes them).
+        for sub in ["/ncalrpc", "/ncalrpc/np", "/data/run", "/data/run/ncalrpc", "/data/run/ncalrpc/np"] { mkdir(root + sub, 0o755) }
+        for pipe in ["srvsvc", "wkssvc", "lsarpc"] { h.dir.write("samba/ncalrpc/np/" + pipe, ""); h.dir.write("samba/data/run/ncalrpc/np/" + pipe, "") }
         let spec = (readText(policies + "/smbd.toml") ?? "").replacingAll("/run/pit-samba", root)
             .replacingAll("policy = \"smbd.policy\"", "policy = \"\(policies)/smbd.policy\"")
         h.dir.write("smbd.toml", spec)

@@ -22,6 +22,10 @@ final class SambaSupervisorTests: XCTestCase {
         h.dir.write("samba/etc/hosts", "127.0.0.1 localhost \((readText("/proc/sys/kernel/hostname") ?? "").filter { $0 != "\n" })\n")
         h.dir.write("samba/etc/nsswitch.conf", "hosts: files\npasswd: files\ngroup: files\n")
         h.dir.write("samba/data/shares/share/salaries.xlsx", "decoy\n")
+        // The named pipes smbd.toml binds from samba-dcerpcd's directory (none runs here: placeholders, as SambaTree
+        // makes them).
+        for sub in ["/ncalrpc", "/ncalrpc/np", "/data/run", "/data/run/ncalrpc", "/data/run/ncalrpc/np"] { mkdir(root + sub, 0o755) }
+        for pipe in ["srvsvc", "wkssvc", "lsarpc"] { h.dir.write("samba/ncalrpc/np/" + pipe, ""); h.dir.write("samba/data/run/ncalrpc/np/" + pipe, "") }
         // The shipped spec, pointed at this scratch tree instead of /run/pit-samba.
         let spec = (readText(policies + "/smbd.toml") ?? "").replacingAll("/run/pit-samba", root)
             .replacingAll("policy = \"smbd.policy\"", "policy = \"\(policies)/smbd.policy\"")

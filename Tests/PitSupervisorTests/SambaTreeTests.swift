@@ -53,6 +53,49 @@ final class SambaTreeTests: XCTestCase {
         return lstat(path, &st) == 0 ? (st.st_uid, st.st_gid) : (UInt32.max, UInt32.max)
     }
 
+    /// Each daemon's named-pipe directory is its own, 0700 (both check it at start): samba-dcerpcd's `ncalrpc/np`
+    /// goes to that jail's root, smbd's `data/run/ncalrpc/np` stays in its data tree; both hold a placeholder per
+    /// forwarded pipe. Without a jail serving `ncalrpc`, its np stays root's and searchable (smbd's jail binds from it).
+    func test_namedPipeDirectoriesBelongToTheirDaemonsWithPlaceholders() throws {
+        let dir = device(["dcerpcd": """
+            command = ["/bin/true"]
+            user = 0
+            group = 0
+            userns = true
+            userns_range_start = 400000
+            binds_rw = ["DIR/samba/ncalrpc:/data/run/ncalrpc"]
+            """])
+        defer { dir.remove() }
+        _ = try prepare(try load(dir))
+        let shared = dir.path + "/samba/ncalrpc/np", own = dir.path + "/samba/data/run/ncalrpc/np"
+        XCTAssertEqual(mode(shared), 0o700)
+        XCTAssertTrue(owner(shared) == (400_000, 400_000), "samba-dcerpcd's root")
+        XCTAssertEqual(mode(own), 0o700)
+        for pipe in SambaTree.forwardedPipes {
+            XCTAssertEqual(mode(shared + "/" + pipe), 0o600, pipe)
+            XCTAssertEqual(mode(own + "/" + pipe), 0o600, pipe)
+        }
+        XCTAssertTrue((readText(dir.path + "/samba/etc/smb.conf") ?? "").contains("\trpc server dynamic port range = 49152-49159\n"))
+
+        let alone = device()
+        defer { alone.remove() }
+        _ = try prepare(try load(alone))
+        XCTAssertEqual(mode(alone.path + "/samba/ncalrpc/np"), 0o755, "no samba-dcerpcd: searchable for smbd's jail setup")
+    }
+
+    func test_restartWithNamesAnotherJail() throws {
+        let dir = device(["a": "command = [\"/bin/true\"]\n"])
+        defer { dir.remove() }
+        let config = (readText(dir.path + "/device.toml") ?? "") + "restart_with = [\"b\"]\n"
+        dir.write("device.toml", config)
+        do {
+            _ = try DeviceConfig.load(dir.path + "/device.toml")
+            XCTFail("restart_with naming no jail was accepted")
+        } catch {
+            XCTAssertTrue(error.description.contains("restart_with: no jail named 'b'"), error.description)
+        }
+    }
+
     /// The attack from issue 16: smbd (root in its jail, data/ writable) replaces a decoy file with a symlink
     /// to a root-only file, and a directory the supervisor chmods with a symlink to a private directory. The
     /// next preparation (what a reload runs) must leave both targets exactly as they were.

@@ -25,11 +25,12 @@ final class EventTests: XCTestCase {
     func testEveryDocumentedFieldNameDecodesFromALiteralLine() throws {
         // Written by hand from the table in EVENTS.md: if a key is renamed in code, this stops decoding.
         let line = #"{"action":"errno","arch":"aarch64","args":[1,2,3,4,5,18446744073709551615],"client":"192.0.2.9","#
-            + #""comm":"smbd","details":{"a":"b"},"device":"canary-7","exe":"/usr/sbin/smbd","exit_status":3,"#
-            + #""file":"x.doc","id":"ffffffffffffffffffffffffffffffff","jail":"smbd","kind":"violation","#
-            + #""message":"m","nr":117,"operation":"open","pid":99,"policy":"/etc/pit/smbd.policy","#
-            + #""policy_hash":"abc","restarts":2,"seq":18446744073709551615,"share":"s","signal":31,"status":"ok","#
-            + #""syscall":"ptrace","time":"2026-11-29T01:02:03.456Z","user":"bob","v":1}"#
+            + #""client_port":50123,"comm":"smbd","details":{"a":"b"},"device":"canary-7","domain":"ACME","#
+            + #""exe":"/usr/sbin/smbd","exit_status":3,"file":"x.doc","guest":true,"#
+            + #""id":"ffffffffffffffffffffffffffffffff","jail":"smbd","kind":"violation","message":"m","nr":117,"#
+            + #""operation":"open","pid":99,"policy":"/etc/pit/smbd.policy","policy_hash":"abc","restarts":2,"#
+            + #""seq":18446744073709551615,"share":"s","signal":31,"status":"ok","success":false,"syscall":"ptrace","#
+            + #""time":"2026-11-29T01:02:03.456Z","user":"bob","v":1,"workstation":"KALI"}"#
         let e = try PitEvent.decode(jsonLine: line)
         XCTAssertEqual(e.v, 1)
         XCTAssertEqual(e.id, "ffffffffffffffffffffffffffffffff")
@@ -48,6 +49,11 @@ final class EventTests: XCTestCase {
         XCTAssertEqual(e.action, .errno)
         XCTAssertEqual(e.policy, "/etc/pit/smbd.policy")
         XCTAssertEqual(e.policyHash, "abc")
+        XCTAssertEqual(e.domain, "ACME")
+        XCTAssertEqual(e.workstation, "KALI")
+        XCTAssertEqual(e.clientPort, 50123)
+        XCTAssertEqual(e.success, false)
+        XCTAssertEqual(e.guest, true)
         XCTAssertEqual(e.exitStatus, 3)
         XCTAssertEqual(e.signal, 31)
         XCTAssertEqual(e.restarts, 2)
@@ -66,7 +72,8 @@ final class EventTests: XCTestCase {
     func testKindsHaveTheirDocumentedWireNames() {
         XCTAssertEqual(PitEvent.Kind.allCases.map(\.rawValue),
                        ["violation", "service_exit", "restart", "crash_loop", "watchdog_reset", "config_error",
-                        "smb_access", "uplink_test", "boot", "safe_mode", "health", "config_applied", "control_refused", "spool_damage", "violations_suppressed"])
+                        "smb_access", "smb_logon", "smb_enumeration", "uplink_test", "boot", "safe_mode", "health", "config_applied", "control_refused",
+                        "spool_damage", "violations_suppressed"])
         XCTAssertEqual(PitEvent.Action.allCases.map(\.rawValue), ["kill", "errno", "log"])
     }
 

@@ -68,3 +68,37 @@ perf script -i "$work/nmbd.data" > "$work/nmbd.perf"
 gzip -9 -c "$work/nmbd.perf" > "$here/recordings/nmbd.$(uname -m).perf.gz"
 "$pit" policy learn --format perf --name nmbd -o "$here/nmbd.learned.policy" "$work/nmbd.perf"
 echo "wrote $here/nmbd.learned.policy; review it into nmbd.policy"
+
+# samba-dcerpcd and the helpers it execs (rpcd_classic, rpcd_lsad, rpcd_epmapper, rpcd_winreg, as dcerpcd.toml
+# runs them), behind an smbd that forwards named pipes to it: start, share listings (smbclient -L, rpcclient
+# netshareenumall: srvsvc), lsarpc and wkssvc queries, the endpoint mapper on TCP 135, stop. In the same pair of
+# network namespaces (the client in ${ns}b). perf follows the forks and the helpers' execs.
+conf=$root/etc/smb.conf
+sed -i "s#^ncalrpc dir = .*#ncalrpc dir = $root/data/ncalrpc#" "$conf"
+grep -q '^rpc server dynamic port range' "$conf" || sed -i "s/^\[global\]/[global]\nrpc server dynamic port range = 49152-49159/" "$conf"
+sed -i "s/^smb ports = .*/smb ports = 445/" "$conf"
+helpers="/usr/libexec/samba/rpcd_classic /usr/libexec/samba/rpcd_lsad /usr/libexec/samba/rpcd_epmapper /usr/libexec/samba/rpcd_winreg"
+ip netns exec ${ns}a setsid -w perf record -q -e raw_syscalls:sys_enter -o "$work/dcerpcd.data" -- \
+  /usr/libexec/samba/samba-dcerpcd --foreground --no-process-group --configfile="$conf" $helpers &
+for _ in $(seq 100); do [ -S "$root/data/ncalrpc/np/srvsvc" ] && break; sleep 0.1; done
+# smbd under perf too: what forwarding the pipes adds to smbd's own recording (compared below, not merged).
+ip netns exec ${ns}a setsid -w perf record -q -e raw_syscalls:sys_enter -o "$work/smbd-pipes.data" -- \
+  /usr/sbin/smbd --foreground --no-process-group --configfile="$conf" &
+for _ in $(seq 100); do ip netns exec ${ns}b smbclient -N -L //192.0.2.10 2>/dev/null | grep -q '^\s*share ' && break; sleep 0.1; done
+for _ in 1 2 3; do
+  ip netns exec ${ns}b smbclient -N -L //192.0.2.10 >/dev/null 2>&1 || true
+  ip netns exec ${ns}b rpcclient -U% -c 'netshareenumall; netsharegetinfo share; srvinfo; lsaquery; wkssvc_wkstagetinfo' 192.0.2.10 >/dev/null 2>&1 || true
+  ip netns exec ${ns}b rpcclient -U 'administrator%wrong' -c 'netshareenumall' 192.0.2.10 >/dev/null 2>&1 || true
+  ip netns exec ${ns}b rpcclient -U% -c 'epmlookup' ncacn_ip_tcp:192.0.2.10 >/dev/null 2>&1 || true
+done
+pkill -TERM -o -f "^/usr/sbin/smbd --foreground --no-process-group --configfile=$conf" || true
+pkill -TERM -o -f "^/usr/libexec/samba/samba-dcerpcd --foreground --no-process-group --configfile=$conf" || true
+wait
+perf script -i "$work/dcerpcd.data" > "$work/dcerpcd.perf"
+gzip -9 -c "$work/dcerpcd.perf" > "$here/recordings/dcerpcd.$(uname -m).perf.gz"
+"$pit" policy learn --format perf --name dcerpcd -o "$here/dcerpcd.learned.policy" "$work/dcerpcd.perf"
+echo "wrote $here/dcerpcd.learned.policy; review it into dcerpcd.policy"
+perf script -i "$work/smbd-pipes.data" > "$work/smbd-pipes.perf"
+gzip -9 -c "$work/smbd-pipes.perf" > "$here/recordings/smbd-pipes.$(uname -m).perf.gz"
+echo "smbd forwarding pipes, against smbd.learned.policy (+ = a syscall smbd.policy needs beyond its recording):"
+"$pit" policy learn --format perf --name smbd --diff "$here/smbd.learned.policy" "$work/smbd-pipes.perf" 2>&1 >/dev/null | sed 's/^/  /' || true

@@ -1,0 +1,207 @@
+import PitTestSupport
+import FoundationEssentials
+import Glibc
+import PitUplink
+import XCTest
+
+/// An attacker's first moves against the decoy, from another network namespace with the real smbclient and
+/// rpcclient: `pit supervise` runs samba-dcerpcd (policies/samba/dcerpcd.toml) and then smbd in their jails; a
+/// share listing shows the decoy shares with their comments, and each move raises exactly one event of its kind
+/// at the uplink's receiver: a listing `smb_enumeration`, every session setup `smb_logon` (the names tried, the
+/// outcome), a file read `smb_access`, a directory listing nothing.
+final class DecoyBrowsingTests: XCTestCase {
+    func test_listingLogonsAndReadsEachRaiseOneEventOfTheirKind() throws {
+        try XCTSkipUnless(["/usr/sbin/smbd", "/usr/libexec/samba/samba-dcerpcd", "/usr/bin/smbclient", "/usr/bin/rpcclient", "/usr/sbin/ip", "/usr/bin/nsenter"].allSatisfy(fileExists),
+                          "needs Samba, smbclient, rpcclient and iproute2 (image/install-deps)")
+        let h = SupervisorHarness()
+        let tag = String(getpid() % 100000)
+        let (device, client) = ("pitbd" + tag, "pitbc" + tag)
+        func ip(_ args: [String]) { XCTAssertEqual(Process.run(["/usr/sbin/ip"] + args).status, 0, args.joined(separator: " ")) }
+        ip(["netns", "add", device]); ip(["netns", "add", client])
+        defer { _ = Process.run(["/usr/sbin/ip", "netns", "del", device]); _ = Process.run(["/usr/sbin/ip", "netns", "del", client]) }
+        let (nic, peer) = ("be" + tag, "bp" + tag)
+        ip(["link", "add", nic, "type", "veth", "peer", "name", peer])
+        ip(["link", "set", nic, "netns", device]); ip(["link", "set", peer, "netns", client])
+        ip(["-n", client, "addr", "add", "192.0.2.20/24", "dev", peer]); ip(["-n", client, "link", "set", peer, "up"])
+        ip(["-n", device, "link", "set", "lo", "up"])
+
+        mkdir(h.dir.path + "/decoys", 0o755)
+        h.dir.write("decoys/salaries-2026.xlsx", "decoy payroll\n")
+        mkdir(h.dir.path + "/decoys/Q3", 0o755)
+        h.dir.write("decoys/Q3/board.pptx", "decoy slides\n")
+        h.dir.write("persona.toml", """
+            hostname = "nas-fin-\(tag)"
+            netbios_name = "NASFIN\(tag)"
+            workgroup = "ACME"
+            server_string = "Finance NAS"
+            interface = "\(nic)"
+            mac = "02:11:32:aa:bb:cd"
+            addresses = ["192.0.2.10/24"]
+            [[shares]]
+            name = "finance"
+            comment = "Finance department"
+            template = "decoys"
+            """)
+        let policies = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
+        let samba = h.dir.path + "/samba"
+        for daemon in ["smbd", "dcerpcd"] {
+            let spec = (readText(policies + "/\(daemon).toml") ?? "").replacingAll("/run/pit-samba", samba)
+                .replacingAll("policy = \"\(daemon).policy\"", "policy = \"\(policies)/\(daemon).policy\"")
+            h.dir.write("\(daemon).toml", spec)
+        }
+        let port = 45_100 + Int(getpid() % 90)
+        let received = h.dir.path + "/received"
+        let receiver = spawnDetached(["/usr/bin/nsenter", "--net=/run/netns/" + device, "/usr/bin/python3", "-c",
+            "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('127.0.0.1',5514))\nf=open(sys.argv[1],'a',buffering=1)\nwhile True: f.write(s.recv(65536).decode(errors='replace').replace('\\n',' ')+'\\n')",
+            received])
+        defer { kill(receiver, SIGKILL); _ = Process.wait(receiver) }
+        h.writeConfig("""
+            [[jails]]
+            name = "dcerpcd"
+            spec = "dcerpcd.toml"
+            ready_tcp = "192.0.2.10:135"
+            [[jails]]
+            name = "smbd"
+            spec = "smbd.toml"
+            ready_tcp = "192.0.2.10:\(port)"
+            smb_audit = true
+            restart_with = ["dcerpcd"]
+            [[uplink]]
+            type = "syslog"
+            name = "siem"
+            protocol = "udp"
+            host = "127.0.0.1"
+            port = 5514
+            """)
+        let config = readText(h.dir.path + "/device.toml") ?? ""
+        h.dir.write("device.toml", "persona = \"persona.toml\"\nsamba_root = \"samba\"\nsmb_port = \(port)\n" + config)
+        h.start(prefix: ["/usr/bin/nsenter", "--net=/run/netns/" + device, "/usr/bin/unshare", "--uts", "--"])
+        XCTAssertTrue(waitUntil(20) { h.jail("dcerpcd")?.state == "running" && h.jail("smbd")?.state == "running" }, h.log)
+
+        func inClient(_ argv: [String]) -> Captured { Process.run(["/usr/bin/nsenter", "--net=/run/netns/" + client] + argv) }
+        let p = String(port)
+        var seen: [PitEvent.Kind: Int] = [:]
+        /// Runs one move and returns the events it raised (by kind), once the expected count arrived and a
+        /// moment passed for any extra one.
+        func move(_ argv: [String], expect: [PitEvent.Kind: Int], _ check: (Captured) -> Void) -> [PitEvent] {
+            let before = alerts(h)
+            let result = inClient(argv)
+            check(result)
+            let total = expect.values.reduce(0, +)
+            _ = waitUntil(5) { alerts(h).count >= before.count + total }
+            usleep(400_000)
+            let raised = Array(alerts(h).dropFirst(before.count))
+            var counts: [PitEvent.Kind: Int] = [:]
+            for e in raised { counts[e.kind, default: 0] += 1; seen[e.kind, default: 0] += 1 }
+            XCTAssertEqual(counts, expect, "\(argv.joined(separator: " ")): \(raised.map { $0.jsonLine() })\n\(h.log)")
+            return raised
+        }
+
+        // A share listing: the shares with their comments; one logon (smbclient -N tries the local user name with
+        // no password: unknown, so mapped to guest) and one enumeration.
+        let listing = move(["/usr/bin/smbclient", "-N", "-p", p, "-L", "//192.0.2.10"], expect: [.smbLogon: 1, .smbEnumeration: 1]) {
+            XCTAssertTrue($0.stdout.contains("finance") && $0.stdout.contains("Finance department"), $0.stdout + $0.stderr)
+        }
+        let enumeration = listing.first { $0.kind == .smbEnumeration }
+        XCTAssertEqual(enumeration?.client, "192.0.2.20")
+        XCTAssertEqual(enumeration?.share, "IPC$")
+        XCTAssertNotNil(enumeration?.clientPort)
+        XCTAssertEqual(enumeration?.clientPort, listing.first { $0.kind == .smbLogon }?.clientPort, "the listing's own session")
+
+        // rpcclient, anonymous: NetShareEnumAll works, and the lsarpc and wkssvc pipes answer too (what Windows
+        // asks for); one logon (anonymous: accepted, as guest), one enumeration for the one IPC$ tree connect.
+        let rpc = move(["/usr/bin/rpcclient", "-U%", "-p", p, "-c", "netshareenumall; lsaquery; wkssvc_wkstagetinfo", "192.0.2.10"],
+                       expect: [.smbLogon: 1, .smbEnumeration: 1]) {
+            XCTAssertTrue($0.stdout.contains("netname: finance") && $0.stdout.contains("remark:\tFinance department"), $0.stdout + $0.stderr)
+            XCTAssertTrue($0.stdout.contains("Domain Name: ACME"), "lsarpc: \($0.stdout + $0.stderr)")
+            // wkstagetinfo prints nothing at debug level 0: its pipe answered if it could be opened.
+            XCTAssertFalse(($0.stdout + $0.stderr).contains("Could not initialise"), "wkssvc: \($0.stdout + $0.stderr)")
+        }
+        let anonymous = rpc.first { $0.kind == .smbLogon }
+        XCTAssertEqual(anonymous?.user, "")
+        XCTAssertEqual(anonymous?.success, true)
+        XCTAssertEqual(anonymous?.guest, true)
+
+        // administrator with a wrong password, straight to a share: one logon, refused (the unknown user is then
+        // mapped to guest, as "map to guest = Bad User" does on a real NAS).
+        let admin = move(["/usr/bin/smbclient", "-U", "ACME\\administrator%Winter2026!", "-p", p, "//192.0.2.10/finance", "-c", "exit"],
+                         expect: [.smbLogon: 1]) { _ in }
+        XCTAssertEqual(admin.first?.user, "administrator")
+        XCTAssertEqual(admin.first?.domain, "ACME")
+        XCTAssertEqual(admin.first?.success, false)
+        XCTAssertEqual(admin.first?.status, "NT_STATUS_NO_SUCH_USER")
+        XCTAssertEqual(admin.first?.client, "192.0.2.20")
+        XCTAssertNotNil(admin.first?.clientPort)
+        XCTAssertNotNil(admin.first?.workstation)
+
+        // A guest logon (user "guest", no password).
+        let guest = move(["/usr/bin/smbclient", "-U", "guest%", "-p", p, "//192.0.2.10/finance", "-c", "exit"], expect: [.smbLogon: 1]) { _ in }
+        XCTAssertEqual(guest.first?.user, "guest")
+        XCTAssertEqual(guest.first?.guest, true)
+
+        // A directory listing inside the share: its logon, nothing else.
+        _ = move(["/usr/bin/smbclient", "-N", "-p", p, "//192.0.2.10/finance", "-c", "ls; cd Q3; ls"], expect: [.smbLogon: 1]) {
+            XCTAssertTrue($0.stdout.contains("board.pptx"), $0.stdout + $0.stderr)
+        }
+        // A file read: its logon and one smb_access.
+        let read = move(["/usr/bin/smbclient", "-N", "-p", p, "//192.0.2.10/finance", "-c", "get salaries-2026.xlsx /dev/null"],
+                        expect: [.smbLogon: 1, .smbAccess: 1]) { XCTAssertEqual($0.status, 0, $0.stderr) }
+        let access = read.first { $0.kind == .smbAccess }
+        XCTAssertEqual(access?.file, "salaries-2026.xlsx")
+        XCTAssertEqual(access?.share, "finance")
+        XCTAssertEqual(access?.client, "192.0.2.20")
+        XCTAssertEqual(access?.clientPort, read.first { $0.kind == .smbLogon }?.clientPort, "the read's own session")
+
+        XCTAssertEqual(h.statusOrNil()?.jails.map(\.violations), [0, 0], h.log)
+        // The same events reached the receiver through the uplink agent, once each.
+        let expected = seen.values.reduce(0, +)
+        XCTAssertTrue(waitUntil(10) { self.received(received).count >= expected }, h.log)
+        usleep(500_000)
+        var atReceiver: [PitEvent.Kind: Int] = [:]
+        for line in self.received(received) {
+            for kind in [PitEvent.Kind.smbLogon, .smbEnumeration, .smbAccess] where line.contains("\"kind\":\"\(kind.rawValue)\"") {
+                atReceiver[kind, default: 0] += 1
+            }
+        }
+        XCTAssertEqual(atReceiver, seen)
+        // The receiver's copies carry the fields: the JSON after the RFC 5424 header is the event.
+        let delivered = self.received(received).compactMap { line -> PitEvent? in
+            guard let brace = line.firstIndex(of: "{") else { return nil }
+            return try? PitEvent.decode(jsonLine: String(line[brace...]).trimmingCharacters(in: .whitespaces))
+        }
+        XCTAssertEqual(delivered.count, expected, "\(self.received(received))")
+        let adminThere = delivered.first { $0.kind == .smbLogon && $0.user == "administrator" }
+        XCTAssertEqual(adminThere?.domain, "ACME")
+        XCTAssertEqual(adminThere?.success, false)
+        XCTAssertEqual(adminThere?.client, "192.0.2.20")
+        XCTAssertEqual(adminThere?.clientPort, admin.first?.clientPort)
+        XCTAssertEqual(delivered.first { $0.kind == .smbEnumeration }?.share, "IPC$")
+        XCTAssertEqual(delivered.first { $0.kind == .smbAccess }?.file, "salaries-2026.xlsx")
+
+        // samba-dcerpcd restarted makes its sockets anew: smbd (restart_with) is restarted after it, and listing
+        // works again.
+        let smbdBefore = h.jail("smbd")?.pid
+        _ = h.request("restart dcerpcd")
+        XCTAssertTrue(waitUntil(20) {
+            h.jail("dcerpcd")?.state == "running" && h.jail("smbd")?.state == "running" && h.jail("smbd")?.pid != smbdBefore
+        }, h.log)
+        var again = Captured(status: -1, stdout: "", stderr: "")
+        for _ in 0..<20 {
+            again = inClient(["/usr/bin/smbclient", "-N", "-p", p, "-L", "//192.0.2.10"])
+            if again.stdout.contains("Finance department") { break }
+            usleep(250_000)
+        }
+        XCTAssertTrue(again.stdout.contains("finance") && again.stdout.contains("Finance department"), again.stdout + again.stderr + h.log)
+        XCTAssertEqual(h.stop(), 0, h.log)
+    }
+
+    private func received(_ path: String) -> [String] {
+        lines(readText(path) ?? "").filter { $0.contains("\"kind\":\"smb_") }
+    }
+}
+
+private func alerts(_ h: SupervisorHarness) -> [PitEvent] {
+    let r = Process.run([Pit.executable, "events", "--json", "--data-dir", h.dir.path + "/data"])
+    return lines(r.stdout).compactMap { try? PitEvent.decode(jsonLine: $0) }
+        .filter { [.smbAccess, .smbLogon, .smbEnumeration].contains($0.kind) }
+}
