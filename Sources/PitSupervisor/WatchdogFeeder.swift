@@ -100,12 +100,17 @@ final class WatchdogFeeder {
         self.lastFeed = now
     }
 
-    private static func dataDirectoryWritable(_ dataDirectory: String) -> Bool {
-        let path = dataDirectory + "/.health"
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    /// Whether the data directory takes a new block of data now. A fresh file each time, written, synced and
+    /// removed: rewriting one file in place passed on a full disk (truncating it freed the very block the write
+    /// then took), while the spool's appends failed.
+    static func dataDirectoryWritable(_ dataDirectory: String) -> Bool {
+        let path = dataDirectory + "/.health.\(getpid())"
+        unlink(path)
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { return false }
-        defer { close(fd) }
-        return write(fd, "ok", 2) == 2
+        defer { close(fd); unlink(path) }
+        let block = [UInt8](repeating: 0x2e, count: 4096)
+        return write(fd, block, block.count) == block.count && fsync(fd) == 0
     }
 
     /// At the end of `pit supervise`: the device is closed still armed, unless `magic_close`.

@@ -27,9 +27,14 @@ no-nested-namespace-rule ;; Sources/PitPolicy/Compile.swift ;;         if refuse
 no-landlock ;; Sources/PitJail/Contain.swift ;;     spec.landlock?.apply(&program)  ;;     // spec.landlock?.apply(&program)  ;; HardeningTests|SambaJailTests
 jail-shares-pit-memory ;; Sources/PitJail/Launcher.swift ;; ownMemory: spec.limits.memoryMax != nil) ;; ownMemory: false) ;; HardeningTests
 cache-without-compiler-identity ;; Sources/PitJail/PolicyCache.swift ;;         keyed.append(contentsOf: compilerIdentity) ;;         // keyed.append(contentsOf: compilerIdentity) ;; PolicyCacheTests
-spool-no-fsync-on-append ;; Sources/PitUplink/Spool.swift ;;             try FileIO.fsync(activeFD, path: segments[active].path) ;;             _ = activeFD ;; DurabilityOrderTests|CrashTests|SpoolTests
+spool-no-fsync-on-append ;; Sources/PitUplink/Spool.swift ;;             try FileIO.fsync(activeFD, path: segments[active].path) ;;             if false { try FileIO.fsync(activeFD, path: segments[active].path) } ;; DurabilityOrderTests|CrashTests|SpoolTests
 spool-crc-unchecked ;; Sources/PitUplink/RecordFormat.swift ;;         if crc != get32(bytes, offset + 20) { return "bad record checksum" } ;;         _ = crc ;; RecoveryTests|SpoolReaderTests|CrashTests
 cursor-not-durable ;; Sources/PitUplink/Cursors.swift ;;         try FileIO.atomicWrite(Array("\(seq)\n".utf8), to: path, directory: directory, operation: "commit") ;;         _ = path ;; SpoolTests|TransportCrashTests
+data-dir-health-always-passes ;; Sources/PitSupervisor/WatchdogFeeder.swift ;; dataDirectoryWritable: Self.dataDirectoryWritable(dataDirectory)) ;; dataDirectoryWritable: true) ;; SupervisorTests|HealthGateTests
+feed-gate-open ;; Sources/PitSupervisor/WatchdogFeeder.swift ;;         guard decision.feed else { ;;         guard decision.feed || true else { ;; SupervisorTests|HealthGateTests
+violations-unlimited ;; Sources/PitSupervisor/JailSet.swift ;;         guard limiter.admit(jail: slot.config.name, syscall: violation.syscall, now: now) else { return } ;;         _ = limiter ;; SupervisorTests|ViolationLimiterTests
+violations-evict-alerts ;; Sources/PitUplink/Eviction.swift ;;         while !forViolation && i < segments.count && !fits(needed) { ;;         while i < segments.count && !fits(needed) { ;; EvictionTests|DiskFullTests
+spool-damage-truncates ;; Sources/PitUplink/RecordFormat.swift ;;                 guard let next = nextRecord(in: bytes, after: offset) else { ;;                 guard let next = Optional<Int>.none else { ;; RecoveryTests
 TABLE
 )
 table=$(sed 's/ ;; /\t/g' <<<"$table")

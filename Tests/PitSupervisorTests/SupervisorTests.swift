@@ -182,6 +182,36 @@ final class SupervisorTests: XCTestCase {
         _ = h.stop()
     }
 
+    func test_aFullDataDiskIsAHealthProblemThroughARunningSupervisor() throws {
+        // The data directory on a small file system of its own, then filled: the spool cannot take an event, so
+        // the device is not healthy and (past the grace) stops feeding. Every other condition stays met.
+        let h = SupervisorHarness()
+        let data = h.dir.path + "/data"
+        XCTAssertEqual(Process.run(["/bin/mount", "-t", "tmpfs", "-o", "size=2m", "pitfull", data]).status, 0)
+        defer { _ = Process.run(["/bin/umount", "-l", data]) }
+        h.writeJail("steady", "exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "steady"
+            spec = "steady.toml"
+            """, watchdogTimeout: 2, healthGrace: 1)
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.feeds().count >= 2 }, h.log)
+        XCTAssertEqual(h.statusOrNil()?.watchdog.health, "healthy", h.log)
+        // Fill it to the last block.
+        _ = Process.run(["/bin/dd", "if=/dev/zero", "of=\(data)/filler", "bs=64k"])
+        XCTAssertTrue(waitUntil(6) { h.statusOrNil()?.watchdog.health == "starving" }, "\(String(describing: h.statusOrNil()?.watchdog)) \(h.log)")
+        XCTAssertTrue(h.statusOrNil()?.watchdog.problems.contains { $0.contains("data") } ?? false, "\(String(describing: h.statusOrNil()?.watchdog.problems))")
+        let stoppedAt = h.feeds().last
+        usleep(2_000_000)
+        XCTAssertEqual(h.feeds().last, stoppedAt, "fed while the data disk was full")
+        // Space again: healthy and fed again.
+        unlink(data + "/filler")
+        XCTAssertTrue(waitUntil(6) { h.statusOrNil()?.watchdog.health == "healthy" }, h.log)
+        XCTAssertTrue(waitUntil(4) { h.feeds().last != stoppedAt }, h.log)
+        _ = h.stop()
+    }
+
     func test_violationInASupervisedJailIsCountedAndReported() {
         let h = SupervisorHarness()
         h.dir.write("probe.policy", "POLICY p { REPORT { uname } } USE p DEFAULT ALLOW\n")
