@@ -70,6 +70,26 @@ final class EscapeSuiteTests: XCTestCase {
     }
 }
 
+extension EscapeSuiteTests {
+    /// Where a filter stopped a class (the class's process killed by a signal, in the shipped Samba jails whose
+    /// policies kill what they do not allow), Pit reported the syscall: no block by the filter goes unreported.
+    func test_everyClassTheSambaFiltersKillIsReported() throws {
+        try XCTSkipUnless(fileExists("/usr/sbin/smbd") && fileExists("/usr/sbin/nmbd"), "Samba is not installed (image/install-deps installs it)")
+        let suite = try Suite.shared()
+        var checked = 0
+        for configuration in ["smbd.toml", "nmbd.toml", "dcerpcd.toml"] {
+            guard let rows = suite.results[configuration] else { continue }
+            for (name, row) in rows.sorted(by: { $0.key < $1.key }) where row.verdict == "blocked" {
+                guard row.detail.contains("killed by signal 9") || row.detail.contains("SIGKILL") else { continue }
+                checked += 1
+                XCTAssertFalse(suite.reported[configuration]?[name]?.isEmpty ?? true,
+                               "\(configuration): \(name) was killed by the filter but no violation was reported: \(row.detail)")
+            }
+        }
+        XCTAssertGreaterThan(checked, 0, "the Samba filters killed no class at all: the check checked nothing")
+    }
+}
+
 /// Every configuration run once per test process; the table printed when it is first built.
 final class Suite {
     struct Row { var verdict: String; var detail: String }
