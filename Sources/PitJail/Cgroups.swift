@@ -176,8 +176,12 @@ public struct JailCgroup: Sendable {
 
     /// Removes the cgroups of jails whose Pit is gone (`pit-NAME-PID` where no process PID lives): after a kill -9
     /// or a crash of the supervisor (or of `pit run`), their directories stayed, and under an init that respawns
-    /// Pit every crash would add more. Processes still inside one (a jail's init outlives its Pit only if the
-    /// death signal was lost) are killed first. Returns the directories removed.
+    /// Pit every crash would add more. Only empty ones, and only if still empty a moment later: the hierarchy is
+    /// the whole machine's, and a Pit in another PID namespace (a container, a test root) names its cgroups by
+    /// pids this one cannot see; such a Pit's jail has processes in its cgroup, or is between making it and
+    /// moving its child in (microseconds; a cgroup's times cannot tell its age: kernfs sets them at the first
+    /// look). A jail's processes die with their Pit (their death signal), so a dead Pit's cgroups are empty.
+    /// Returns the directories removed.
     @discardableResult
     public static func removeStale(layout: CgroupLayout = .detect()) -> [String] {
         var removed: [String] = []
@@ -197,16 +201,10 @@ public struct JailCgroup: Sendable {
             for name in names {
                 guard let owner = ownerPid(ofLeaf: name), !isLive(owner) else { continue }
                 let directory = parent + "/" + name
-                var cgroup = JailCgroup()
-                cgroup.directories = [directory]
-                for _ in 0..<3 {
-                    let pids = (readText(directory + "/cgroup.procs") ?? "").split(separator: "\n").compactMap { pid_t($0) }
-                    if pids.isEmpty { break }
-                    for pid in pids { kill(pid, SIGKILL) }
-                    usleep(10_000)
-                }
-                cgroup.remove()
-                if access(directory, F_OK) != 0 { removed.append(directory) }
+                func empty() -> Bool { (readText(directory + "/cgroup.procs") ?? "x").isEmpty }
+                guard empty() else { continue }
+                usleep(50_000)
+                if empty() && rmdir(directory) == 0 { removed.append(directory) }
             }
         }
         return removed

@@ -24,6 +24,8 @@ final class EscapeSuiteTests: XCTestCase {
         try XCTSkipUnless(geteuid() == 0, "the host control needs root")
         let host = suite.results["host"]!
         for name in Suite.hostRootMustEscape {
+            // n/a: this machine cannot show the class at all (e.g. a root file system that makes no file handles).
+            if host[name]?.verdict == "n/a" { print("escape suite: \(name) is n/a on this host: \(host[name]?.detail ?? "")"); continue }
             XCTAssertEqual(host[name]?.verdict, "ESCAPED", "the probe cannot show \(name) succeeding even on the host as root: \(host[name]?.detail ?? "no line")")
         }
     }

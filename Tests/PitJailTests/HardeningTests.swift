@@ -206,14 +206,23 @@ final class StaleCgroupTests: XCTestCase {
         }
         // A jail cgroup of a Pit that no longer exists (pid 4194303 is above this machine's pid_max or free),
         // and one of a live process (this test).
-        let stale = parent + "/pit-stale-4194303", live = parent + "/pit-live-\(getpid())"
+        let stale = parent + "/pit-stale-4194303", live = parent + "/pit-live-\(getpid())", busy = parent + "/pit-busy-4194302"
         guard mkdir(stale, 0o700) == 0 else { throw XCTSkip("cannot make a cgroup under \(parent): \(String(cString: strerror(errno)))") }
         XCTAssertEqual(mkdir(live, 0o700), 0)
-        defer { rmdir(stale); rmdir(live) }
+        XCTAssertEqual(mkdir(busy, 0o700), 0)
+        // An owner this Pit cannot see but a process inside: another PID namespace's running jail. Kept.
+        let sleeper = Process.spawn(["/bin/sleep", "30"])
+        XCTAssertTrue(writeText(busy + "/cgroup.procs", "\(sleeper.pid)"))
+        defer {
+            kill(sleeper.pid, SIGKILL); _ = Process.wait(sleeper.pid)
+            rmdir(stale); rmdir(live); rmdir(busy)
+        }
         // pit run cleans stale jail cgroups before it makes its own.
         let r = Pit.run(["--pids-max", "8", "--", "/bin/true"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertFalse(fileExists(stale), "a dead Pit's jail cgroup stayed")
+        XCTAssertFalse(fileExists(stale), "a dead Pit's empty jail cgroup stayed")
         XCTAssertTrue(fileExists(live), "a live process's jail cgroup was removed")
+        XCTAssertTrue(fileExists(busy), "a cgroup with a process in it was removed")
+        XCTAssertEqual(kill(sleeper.pid, 0), 0, "the process in it was harmed")
     }
 }

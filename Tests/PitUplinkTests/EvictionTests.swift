@@ -101,6 +101,24 @@ final class EvictionTests: XCTestCase {
         }
     }
 
+    func testAViolationNeverDisplacesAnUndeliveredAlert() throws {
+        let dir = TemporaryDirectory()
+        try withSpool(dir.spool, limit: limit) { spool in
+            var alerts: [UInt64] = []
+            // Alerts up to the limit (older alerts make room for newer ones once it is reached).
+            for i in 0..<(2 * limit / 300) { alerts.append(try spool.append(filler(i)).seq!) }
+            let before = try spool.all().map(\.seq!)
+            // A violation larger than the room left (and within the violations' quota): it could only be stored by
+            // dropping alerts.
+            var big = violation(0)
+            big.message = String(repeating: "v", count: min(limit - spool.sizeBytes + 600, limit / 2))
+            XCTAssertThrowsError(try spool.append(big)) { error in
+                guard case SpoolError.full = error else { return XCTFail("\(error)") }
+            }
+            XCTAssertEqual(try spool.all().map(\.seq!), before, "the violation took no alert's place")
+        }
+    }
+
     func testDeliveredMeansCommittedByEveryTransportWithACursor() throws {
         let dir = TemporaryDirectory()
         try withSpool(dir.spool, limit: limit) { spool in

@@ -60,6 +60,14 @@ final class TransportSupervisorTests: XCTestCase {
             """)
         XCTAssertTrue(Proc.waitUntil(15) { agents(of: config).count == 1 }, log())
         let agent = try XCTUnwrap(agents(of: config).first)
+        // The agent takes its lock once it has read its config: wait for that (under load it takes a while).
+        let lockPath = temp.path + "/data/uplink.agent.lock"
+        XCTAssertTrue(Proc.waitUntil(30) {
+            let fd = open(lockPath, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            return flock(fd, LOCK_EX | LOCK_NB) != 0
+        }, "the first agent never took \(lockPath): \(log())")
         // A second agent on the same spool, started by hand: refused while the first lives.
         let second = Proc.spawn([Shell.built("pit"), "uplink-agent", "--config", config], log: temp.path + "/second.log")
         var status: Int32 = 0
