@@ -25,8 +25,8 @@ let package = Package(
         .target(name: "PitTOML"),
         // Process-level helpers shared by the long-running processes (supervisor, uplink agent).
         .target(name: "PitProcess"),
-        // SHA-256 shared by policy hashes, the policy cache and persona MAC derivation.
-        .target(name: "PitHash"),
+        // SHA-256 (OpenSSL's) shared by policy hashes, the policy cache and persona MAC derivation.
+        .target(name: "PitHash", dependencies: ["COpenSSL"]),
         .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim", "PitHash"]),
         .target(name: "PitJail", dependencies: [
             "CPitShim", "CCap", "PitPolicy", "PitTOML", "PitHash", "PitProcess",
