@@ -171,7 +171,9 @@ public enum Launcher {
         while true {
             var timeout: Int32 = spec.timeLimit == nil || timedOut ? -1 : milliseconds(until: deadline)
             if !settled && (timeout < 0 || timeout > settleMs) { timeout = settleMs }
-            let (ready, fds) = pollPair(signalFD, jail.listener, timeout: timeout)
+            var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: jail.listener, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 2, timeout)
             if ready == 0 && !settled && timeout == settleMs {
                 settled = true
                 onSettled()
@@ -182,8 +184,8 @@ public enum Launcher {
                 jail.kill()
                 continue
             }
-            if fds.1.revents != 0 { jail.serviceListener(onViolation) }
-            guard fds.0.revents != 0 else { continue }
+            if fds[1].revents != 0 { jail.serviceListener(onViolation) }
+            guard fds[0].revents != 0 else { continue }
             while true {
                 let signal = pit_signalfd_next(signalFD)
                 if signal < 0 { break }
@@ -213,13 +215,6 @@ public enum Launcher {
     /// only then lets go. Without the helper (no pidfd, clone failed) they go as usual.
     static func releaseAfterExit(holding fds: [Int32]) {
         _ = fds.withUnsafeBufferPointer { pit_release_in_background($0.baseAddress, Int32($0.count)) }
-    }
-
-    /// poll(2) on two fds (-1 to leave one out), without an array: returns the count and both pollfds.
-    static func pollPair(_ first: Int32, _ second: Int32, timeout: Int32) -> (Int32, (pollfd, pollfd)) {
-        var fds = (pollfd(fd: first, events: Int16(POLLIN), revents: 0), pollfd(fd: second, events: Int16(POLLIN), revents: 0))
-        let ready = withUnsafeMutableBytes(of: &fds) { poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, timeout) }
-        return (ready, fds)
     }
 
     static func milliseconds(until deadline: timespec) -> Int32 {
@@ -353,10 +348,12 @@ public final class RunningJail {
         if !untilExec && !listenerExpected { return }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let (ready, fds) = Launcher.pollPair(channel, listener, timeout: -1)
-            if ready < 0 { continue }
-            if fds.1.revents != 0 { serviceListener(onViolation) }
-            guard fds.0.revents != 0 else { continue }
+            // The listener is -1 until taken: poll skips a negative fd.
+            var fds = [pollfd(fd: channel, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            if poll(&fds, 2, -1) < 0 { continue }
+            if fds[1].revents != 0 { serviceListener(onViolation) }
+            guard fds[0].revents != 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
             if n < 0 { continue }
             if n == 0 { execDone = true; image = nil; closeSetupChannel(); return }

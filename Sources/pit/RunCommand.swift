@@ -143,10 +143,7 @@ enum RunCommand {
                 inlineValue = String(argument[argument.index(after: equals)...])
             }
             if name.hasPrefix("--") {
-                // Byte-wise, not `"--" + name.map {...}`: that generic append resolves an associated type at
-                // run time, and the first such lookup scans every conformance record of the binary, which
-                // alone cost a sixth of `pit run`'s launch time.
-                name = String(decoding: name.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
+                name = String(name.map { $0 == "_" ? "-" : $0 })   // NsJail's --rlimit_as is our --rlimit-as
             }
             if name == "--mode", inlineValue == nil, index < arguments.count, arguments[index] == "o" { index += 1; continue }
             if name.hasPrefix("--rlimit-"), let resource = Optional(String(name.dropFirst(9))), !resource.isEmpty {
