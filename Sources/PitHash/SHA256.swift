@@ -5,9 +5,7 @@ import COpenSSL
 public enum SHA256 {
     public static func digest(_ message: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
-        // EVP_Digest fails only when OpenSSL cannot allocate or lacks SHA-256: nothing a caller could recover from.
-        let ok = EVP_Digest(message, message.count, &out, nil, EVP_sha256(), nil)
-        precondition(ok == 1, "OpenSSL's SHA-256 failed")
+        pit_sha256(message, message.count, &out)   // see COpenSSL/shim.h: not EVP, for start-up's sake
         return out
     }
 
