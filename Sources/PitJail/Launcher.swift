@@ -123,9 +123,8 @@ public enum Launcher {
     /// `pit run`: starts the jail and waits for it, reporting each violation to `onViolation` as it happens.
     /// One poll loop over a signalfd and the seccomp listener, the time limit as its timeout.
     /// `onSettled` runs once, when the command has been running for `settleMs` without anything to do for the
-    /// parent (a command that ends sooner never triggers it). `releaseAfterExit`, for a caller that exits
-    /// once the status is known (`pit run`): see `releaseAfterExit(holding:)`.
-    public static func run(_ spec: JailSpec, policy: JailPolicy?, releaseAfterExit: Bool = false,
+    /// parent (a command that ends sooner never triggers it).
+    public static func run(_ spec: JailSpec, policy: JailPolicy?,
                            settleMs: Int32 = 100, onSettled: () -> Void = {},
                            onViolation: (Violation) -> Void = { _ in }) throws(LaunchError) -> JailOutcome {
         var audit: SeccompAudit?
@@ -144,21 +143,10 @@ public enum Launcher {
         // needs the kernel log to name what it killed; everything else is reported through the listener.
         // Opening the log walks its whole ring (~100 microseconds here): done while the child works, not while it
         // unmounts the old root (that waits for every CPU to pass an RCU grace period).
-        var mountNamespace: Int32 = -1
-        let jail: RunningJail
-        do {
-            // Not until the exec: its end-of-file would only wake Pit in the middle of the command's start.
-            jail = try start(spec, policy: policy, untilExec: false, onViolation: onViolation, beforeExec: { jail in
-                if policy?.compiled.killsInKernel == true { audit = SeccompAudit.open() }
-                // Taken now: a short command may be gone by the time `start` returns.
-                if releaseAfterExit { mountNamespace = pit_mount_namespace(jail.pidfd, jail.pid) }
-            })
-        } catch {
-            if mountNamespace >= 0 { close(mountNamespace) }
-            throw error
-        }
-        if releaseAfterExit { Launcher.releaseAfterExit(holding: [mountNamespace, jail.listener]) }
-        if mountNamespace >= 0 { close(mountNamespace) }
+        // Not until the exec: its end-of-file would only wake Pit in the middle of the command's start.
+        let jail = try start(spec, policy: policy, untilExec: false, onViolation: onViolation, beforeExec: { _ in
+            if policy?.compiled.killsInKernel == true { audit = SeccompAudit.open() }
+        })
         defer { jail.close() }
         var settled = false
         var deadline = timespec()
@@ -202,19 +190,6 @@ public enum Launcher {
                 return outcome
             }
         }
-    }
-
-    /// Like bubblewrap, whose outer process exits once its init reports the status, `pit run` exits as soon as
-    /// the command has. Three teardowns would delay that: the jail's mount namespace (its unmounts, then an
-    /// RCU grace period), which the command's exit would otherwise pay; the seccomp filter, freed with the
-    /// last task or listener that holds it (a kernel worker then releases its JIT image, on the CPU the
-    /// command exits on: the command's exec-to-exit took 60 us longer with a policy than without, 13 once the
-    /// helper held the listener, measured); and Pit's own address space, which Pit's exit would free. All go
-    /// to a helper made once the jail no longer needs Pit (off the command's exit path): it shares Pit's
-    /// memory, holds the namespace and the listener (`holding`, -1 entries skipped), waits for Pit's exit and
-    /// only then lets go. Without the helper (no pidfd, clone failed) they go as usual.
-    static func releaseAfterExit(holding fds: [Int32]) {
-        _ = fds.withUnsafeBufferPointer { pit_release_in_background($0.baseAddress, Int32($0.count)) }
     }
 
     static func milliseconds(until deadline: timespec) -> Int32 {

@@ -95,7 +95,7 @@ enum RunCommand {
             // Once the command has run a while, Pit only waits: its start-up pages are dropped as the supervisor
             // drops them, so the wait holds a few pages (if that fails, they merely stay mapped). Not at once: a
             // command that ends within the settle time would have Pit fault its way back to the exit.
-            outcome = try Launcher.run(resolved.spec, policy: resolved.policy, releaseAfterExit: true,
+            outcome = try Launcher.run(resolved.spec, policy: resolved.policy,
                                        onSettled: { _ = StartupPages.release() }) { violation in
                 violations.append(violation)
                 warn(violation.summary)
@@ -107,8 +107,6 @@ enum RunCommand {
         case .signaled(let signal, _): events?.append(.serviceExit(jail: resolved.spec.name, signal: signal, message: "\(outcome.ending)"))
         }
         report(outcome, spec: resolved.spec, policy: resolved.policy?.compiled, violations: violations)
-        // The jail's mount namespace, its seccomp filter and Pit's address space go with the helper, once Pit
-        // has exited (Launcher.releaseAfterExit).
         exit(outcome.exitStatus)
     }
 
