@@ -47,7 +47,7 @@ let package = Package(
         ]),
 
         // Not part of the product: benchmarks, the console fuzzer and the helpers tests drive, kept under Tests/.
-        .executableTarget(name: "launch-bench", dependencies: ["PitJail"], path: "Tests/Benchmarks/launch-bench"),
+        .executableTarget(name: "launch-bench", dependencies: ["PitJail", "CPitShim"], path: "Tests/Benchmarks/launch-bench"),
         .executableTarget(name: "policy-bench", dependencies: ["PitPolicy", "CPitShim"], path: "Tests/Benchmarks/policy-bench"),
         .executableTarget(name: "spool-bench", dependencies: ["PitUplink"], path: "Tests/Benchmarks/spool-bench"),
         .executableTarget(name: "uplink-bench", dependencies: ["PitUplink"], path: "Tests/Benchmarks/uplink-bench"),
