@@ -24,16 +24,6 @@ int pit_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, 
 }
 int pit_pidfd_open(pid_t pid, unsigned int flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
 
-int pit_mount_namespace(int pidfd, pid_t pid) {
-    // PIDFD_GET_MNT_NAMESPACE (linux/pidfd.h, Linux 6.11): no walk through /proc. Older kernels say ENOTTY.
-    if (pidfd >= 0) {
-        int fd = ioctl(pidfd, _IO(0xFF, 3), 0);
-        if (fd >= 0) return fd;
-    }
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
-    return open(path, O_RDONLY | O_CLOEXEC);
-}
 int pit_notif_recv(int listener, struct pit_notification *out) {
     struct seccomp_notif notif;
     memset(&notif, 0, sizeof notif);  // the kernel insists on a zeroed buffer

@@ -5,9 +5,6 @@ import Glibc
 /// and the strings they name, each step carrying how the parent words its failure. Built in the parent
 /// before clone, so the child runs no Swift: it shares the parent's memory until execve and only makes
 /// raw syscalls.
-///
-/// Steps and strings are kept as plain bytes: this runs on every launch, and each new array element type
-/// costs the Swift runtime a generic metadata instantiation (tens of microseconds the first time).
 struct ChildProgram {
     /// A place the child keeps an fd between steps.
     struct Slot: Equatable { var index: Int32 }
@@ -27,11 +24,11 @@ struct ChildProgram {
         case seccomp
     }
 
-    private(set) var stepBytes: [UInt8] = []
-    private(set) var count = 0
+    private(set) var steps: [pit_step] = []
+    var count: Int { steps.count }
     private(set) var strings: [UInt8] = []
-    /// Slots in use, a bit each (PIT_CHILD_SLOTS = 256).
-    private var used0: UInt64 = 0, used1: UInt64 = 0, used2: UInt64 = 0, used3: UInt64 = 0
+    /// Which slots are in use, indexed by slot.
+    private var used = [Bool](repeating: false, count: Int(PIT_CHILD_SLOTS))
     private(set) var slotsNeeded: Int32 = 0
     var argv: [String] = []
     var environment: [String] = []
@@ -62,8 +59,7 @@ struct ChildProgram {
         s.what = string(step)
         s.where = path.map { string($0) } ?? -1
         s.detail = detail.map { string($0) } ?? -1
-        withUnsafeBytes(of: &s) { stepBytes.append(contentsOf: $0) }
-        count += 1
+        steps.append(s)
     }
 
     /// Raw bytes (a BPF program, a gid array) aligned for the child to read in place; returns their offset.
@@ -84,12 +80,9 @@ struct ChildProgram {
 
     /// The lowest free slot.
     mutating func allocateSlot() -> Slot {
-        for word in 0..<4 {
-            let bits = usedWord(word)
-            guard bits != .max else { continue }
-            let bit = (~bits).trailingZeroBitCount
-            setUsedWord(word, bits | (1 << UInt64(bit)))
-            let index = Int32(word * 64 + bit)
+        if let free = used.firstIndex(of: false) {
+            used[free] = true
+            let index = Int32(free)
             slotsNeeded = max(slotsNeeded, index + 1)
             return Slot(index: index)
         }
@@ -101,18 +94,7 @@ struct ChildProgram {
     mutating func close(_ slot: Slot) {
         add(PIT_OP_CLOSE, fd1: slot, step: "close")
         guard slot.index >= 0 && slot.index < PIT_CHILD_SLOTS else { return }
-        let word = Int(slot.index) / 64
-        setUsedWord(word, usedWord(word) & ~(1 << UInt64(Int(slot.index) % 64)))
-    }
-
-    private func usedWord(_ i: Int) -> UInt64 { i == 0 ? used0 : i == 1 ? used1 : i == 2 ? used2 : used3 }
-    private mutating func setUsedWord(_ i: Int, _ value: UInt64) {
-        switch i {
-        case 0: used0 = value
-        case 1: used1 = value
-        case 2: used2 = value
-        default: used3 = value
-        }
+        used[Int(slot.index)] = false
     }
 
     // MARK: reading the child's report
@@ -122,13 +104,7 @@ struct ChildProgram {
         guard Int(report.step) < count else {
             return JailError("jail setup", errno: report.error, detail: "the child ran past its program")
         }
-        var s = pit_step()
-        withUnsafeMutableBytes(of: &s) { target in
-            stepBytes.withUnsafeBytes { source in
-                let at = Int(report.step) * MemoryLayout<pit_step>.stride
-                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[at..<(at + MemoryLayout<pit_step>.size)]))
-            }
-        }
+        let s = steps[Int(report.step)]
         let errno = report.error, sub = Int(report.sub)
         let what = text(at: s.what) ?? "jail setup", path = text(at: s.where), detail = text(at: s.detail)
         switch Failure(rawValue: s.failure) ?? .plain {
@@ -186,7 +162,8 @@ final class ChildImage {
         let pointerCount = program.argv.count + program.environment.count + 2
         let header = (MemoryLayout<pit_program>.stride + 15) & ~15
         let stepsAt = page + stackSize + header
-        let pointersAt = (stepsAt + program.stepBytes.count + 15) & ~15
+        let stepsSize = program.steps.count * MemoryLayout<pit_step>.stride
+        let pointersAt = (stepsAt + stepsSize + 15) & ~15
         let stringsAt = (pointersAt + pointerCount * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride + 15) & ~15
         let textAt = stringsAt + program.strings.count
         size = (textAt + textBytes + page - 1) & ~(page - 1)
@@ -195,7 +172,7 @@ final class ChildImage {
         base = mapped
         mprotect(base, page, PROT_NONE)   // a runaway child stack faults instead of writing into the program
 
-        program.stepBytes.withUnsafeBytes { (base + stepsAt).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        program.steps.withUnsafeBytes { (base + stepsAt).copyMemory(from: $0.baseAddress!, byteCount: stepsSize) }
         program.strings.withUnsafeBytes { (base + stringsAt).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         let pointers = (base + pointersAt).bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: pointerCount)
         var slot = 0, at = textAt

@@ -3,8 +3,7 @@ import Glibc
 import PitProcess
 import PitPolicy
 
-/// A jail ready to start: its spec and compiled policy. (A struct, not a tuple: a tuple type's metadata is
-/// built at run time on first use, on every launch.)
+/// A jail ready to start: its spec and compiled policy.
 public struct ResolvedJail: Sendable {
     public var spec: JailSpec
     public var policy: JailPolicy?
@@ -319,15 +318,9 @@ extension JailOptions {
         return policy
     }
 
-    /// The last non-empty component of `path` ("true" for /bin/true), byte-wise: split(separator:) would build
-    /// a [Substring], whose first use on the launch path looks the type up by mangled name.
+    /// The last non-empty component of `path` ("true" for /bin/true).
     static func lastComponent(_ path: String) -> String? {
-        let bytes = path.utf8
-        var end = bytes.endIndex
-        while end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: "/") { end = bytes.index(before: end) }
-        var start = end
-        while start > bytes.startIndex, bytes[bytes.index(before: start)] != UInt8(ascii: "/") { start = bytes.index(before: start) }
-        return start == end ? nil : String(path[start..<end])
+        path.split(separator: "/").last.map(String.init)
     }
 
     public static func absolute(_ path: String) -> String {
@@ -448,13 +441,11 @@ enum Suggest {
 }
 
 extension StringProtocol {
-    // Index arithmetic rather than drop/reversed: each lazy wrapper type costs a runtime metadata
-    // instantiation on first use, and this runs on every `pit run` launch.
+    /// Without leading and trailing spaces and tabs.
     func trimmingSpaces() -> String {
-        var start = startIndex, end = endIndex
-        while start < end, self[start] == " " || self[start] == "\t" { start = index(after: start) }
-        while end > start, self[index(before: end)] == " " || self[index(before: end)] == "\t" { end = index(before: end) }
-        return String(self[start..<end])
+        let isSpace = { (c: Character) in c == " " || c == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
     }
     func replacingPrefix(_ prefix: String, with replacement: String) -> String {
         hasPrefix(prefix) ? replacement + dropFirst(prefix.count) : String(self)
@@ -463,7 +454,7 @@ extension StringProtocol {
 
 extension JailOptions {
     /// A jail name fit for messages and a cgroup directory: ASCII letters, digits, '-', '_' and '.'.
-    /// (Byte tests, not Character.isLetter: the Unicode tables cost a launch tens of microseconds.)
+    /// (ASCII tests: Character.isLetter would also accept the letters of every other script.)
     static func safeName(_ name: String) -> String {
         var bytes: [UInt8] = []
         for byte in name.utf8 {

@@ -124,9 +124,8 @@ public enum Launcher {
     /// `pit run`: starts the jail and waits for it, reporting each violation to `onViolation` as it happens.
     /// One poll loop over a signalfd and the seccomp listener, the time limit as its timeout.
     /// `onSettled` runs once, when the command has been running for `settleMs` without anything to do for the
-    /// parent (a command that ends sooner never triggers it). `releaseAfterExit`, for a caller that exits
-    /// once the status is known (`pit run`): see `releaseAfterExit(holding:)`.
-    public static func run(_ spec: JailSpec, policy: JailPolicy?, releaseAfterExit: Bool = false,
+    /// parent (a command that ends sooner never triggers it).
+    public static func run(_ spec: JailSpec, policy: JailPolicy?,
                            settleMs: Int32 = 100, onSettled: () -> Void = {},
                            onViolation: (Violation) -> Void = { _ in }) throws(LaunchError) -> JailOutcome {
         var audit: SeccompAudit?
@@ -145,21 +144,10 @@ public enum Launcher {
         // needs the kernel log to name what it killed; everything else is reported through the listener.
         // Opening the log walks its whole ring (~100 microseconds here): done while the child works, not while it
         // unmounts the old root (that waits for every CPU to pass an RCU grace period).
-        var mountNamespace: Int32 = -1
-        let jail: RunningJail
-        do {
-            // Not until the exec: its end-of-file would only wake Pit in the middle of the command's start.
-            jail = try start(spec, policy: policy, untilExec: false, onViolation: onViolation, beforeExec: { jail in
-                if policy?.compiled.killsInKernel == true { audit = SeccompAudit.open() }
-                // Taken now: a short command may be gone by the time `start` returns.
-                if releaseAfterExit { mountNamespace = pit_mount_namespace(jail.pidfd, jail.pid) }
-            })
-        } catch {
-            if mountNamespace >= 0 { close(mountNamespace) }
-            throw error
-        }
-        if releaseAfterExit { Launcher.releaseAfterExit(holding: [mountNamespace, jail.listener]) }
-        if mountNamespace >= 0 { close(mountNamespace) }
+        // Not until the exec: its end-of-file would only wake Pit in the middle of the command's start.
+        let jail = try start(spec, policy: policy, untilExec: false, onViolation: onViolation, beforeExec: { _ in
+            if policy?.compiled.killsInKernel == true { audit = SeccompAudit.open() }
+        })
         defer { jail.close() }
         var settled = false
         var deadline = timespec()
@@ -172,7 +160,9 @@ public enum Launcher {
         while true {
             var timeout: Int32 = spec.timeLimit == nil || timedOut ? -1 : milliseconds(until: deadline)
             if !settled && (timeout < 0 || timeout > settleMs) { timeout = settleMs }
-            let (ready, fds) = pollPair(signalFD, jail.listener, timeout: timeout)
+            var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: jail.listener, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 2, timeout)
             if ready == 0 && !settled && timeout == settleMs {
                 settled = true
                 onSettled()
@@ -183,8 +173,8 @@ public enum Launcher {
                 jail.kill()
                 continue
             }
-            if fds.1.revents != 0 { jail.serviceListener(onViolation) }
-            guard fds.0.revents != 0 else { continue }
+            if fds[1].revents != 0 { jail.serviceListener(onViolation) }
+            guard fds[0].revents != 0 else { continue }
             while true {
                 let signal = pit_signalfd_next(signalFD)
                 if signal < 0 { break }
@@ -201,26 +191,6 @@ public enum Launcher {
                 return outcome
             }
         }
-    }
-
-    /// Like bubblewrap, whose outer process exits once its init reports the status, `pit run` exits as soon as
-    /// the command has. Three teardowns would delay that: the jail's mount namespace (its unmounts, then an
-    /// RCU grace period), which the command's exit would otherwise pay; the seccomp filter, freed with the
-    /// last task or listener that holds it (a kernel worker then releases its JIT image, on the CPU the
-    /// command exits on: the command's exec-to-exit took 60 us longer with a policy than without, 13 once the
-    /// helper held the listener, measured); and Pit's own address space, which Pit's exit would free. All go
-    /// to a helper made once the jail no longer needs Pit (off the command's exit path): it shares Pit's
-    /// memory, holds the namespace and the listener (`holding`, -1 entries skipped), waits for Pit's exit and
-    /// only then lets go. Without the helper (no pidfd, clone failed) they go as usual.
-    static func releaseAfterExit(holding fds: [Int32]) {
-        _ = fds.withUnsafeBufferPointer { pit_release_in_background($0.baseAddress, Int32($0.count)) }
-    }
-
-    /// poll(2) on two fds (-1 to leave one out), without an array: returns the count and both pollfds.
-    static func pollPair(_ first: Int32, _ second: Int32, timeout: Int32) -> (Int32, (pollfd, pollfd)) {
-        var fds = (pollfd(fd: first, events: Int16(POLLIN), revents: 0), pollfd(fd: second, events: Int16(POLLIN), revents: 0))
-        let ready = withUnsafeMutableBytes(of: &fds) { poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, timeout) }
-        return (ready, fds)
     }
 
     static func milliseconds(until deadline: timespec) -> Int32 {
@@ -354,10 +324,12 @@ public final class RunningJail {
         if !untilExec && !listenerExpected { return }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let (ready, fds) = Launcher.pollPair(channel, listener, timeout: -1)
-            if ready < 0 { continue }
-            if fds.1.revents != 0 { serviceListener(onViolation) }
-            guard fds.0.revents != 0 else { continue }
+            // The listener is -1 until taken: poll skips a negative fd.
+            var fds = [pollfd(fd: channel, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            if poll(&fds, 2, -1) < 0 { continue }
+            if fds[1].revents != 0 { serviceListener(onViolation) }
+            guard fds[0].revents != 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { recv(channel, $0.baseAddress, 4096, Int32(MSG_DONTWAIT)) }
             if n < 0 { continue }
             if n == 0 { execDone = true; image = nil; closeSetupChannel(); return }

@@ -23,8 +23,7 @@ enum Mounts {
     /// namespace mknod is refused, so they are bound from the host.
     static func build(_ root: RootSpec, deviceNodes: Bool, _ program: inout ChildProgram) {
         // Open every source first: after the base covers `staging`, paths under it would resolve differently.
-        // Slot numbers (-1: none), in [Int32] like the sort below: [Int]'s code is the standard library's own
-        // specialisation, whose first use looks its array type up by mangled name (~10 us); ours does not.
+        // Slot numbers (-1: none).
         var sources: [Int32] = []
         for mount in root.mounts {
             if case .bind(let source, _, _) = mount {
@@ -65,12 +64,10 @@ enum Mounts {
         buildDev(in: rootFD, sources: deviceSources, create: writableBase, &program)
 
         // Parents before children: a bind at /usr must not cover a mount already made at /usr/lib/x.
-        var order: [Int32] = []
-        var depths: [Int32] = []
-        for (index, mount) in root.mounts.enumerated() { order.append(Int32(index)); depths.append(depth(mount.destination)) }
-        order.sort { depths[Int($0)] < depths[Int($1)] || (depths[Int($0)] == depths[Int($1)] && $0 < $1) }
-        for position in order {
-            let index = Int(position)
+        let order = root.mounts.indices.sorted {
+            (depth(root.mounts[$0].destination), $0) < (depth(root.mounts[$1].destination), $1)
+        }
+        for index in order {
             switch root.mounts[index] {
             case .bind(let source, let destination, let writable):
                 let sourceFD = ChildProgram.Slot(index: sources[index])
@@ -181,13 +178,9 @@ enum Mounts {
 
     // MARK: - helpers
 
-    /// The number of components of `path` (byte-wise: split(separator:) would build a [Substring]).
-    private static func depth(_ path: String) -> Int32 {
-        var count: Int32 = 0, inComponent = false
-        for byte in path.utf8 {
-            if byte == UInt8(ascii: "/") { inComponent = false } else if !inComponent { inComponent = true; count += 1 }
-        }
-        return count
+    /// The number of components of `path`.
+    private static func depth(_ path: String) -> Int {
+        path.split(separator: "/").count
     }
 
     /// Host-side sources may be symlinks (the administrator chose them); O_PATH pins what they point to now.

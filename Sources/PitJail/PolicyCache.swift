@@ -24,71 +24,40 @@ enum PolicyCache {
     /// is another file) and the libseccomp it links. A filter is a function of its text *and* of the compiler:
     /// after an upgrade without a reboot (/run survives it), or in a test run of a changed compiler, an entry
     /// keyed by the text alone would hand the jail a filter the old compiler built.
-    static let compilerIdentity: [UInt8] = {
-        var identity: [UInt8] = Array("exe-".utf8)
+    static let compilerIdentity: String = {
         var st = stat()
-        if stat("/proc/self/exe", &st) == 0 {
-            Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_dev), to: &identity, then: UInt8(ascii: "-"))
-            Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_ino), to: &identity, then: UInt8(ascii: "-"))
-            Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_size), to: &identity, then: UInt8(ascii: "-"))
-            Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_mtim.tv_sec), to: &identity, then: UInt8(ascii: "."))
-            Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_mtim.tv_nsec), to: &identity, then: UInt8(ascii: "-"))
-        } else {
-            identity.append(contentsOf: "unknown-".utf8)
-        }
-        identity.append(contentsOf: PolicyCompiler.libseccompVersion.utf8)
-        return identity
+        let executable = stat("/proc/self/exe", &st) == 0
+            ? "\(st.st_dev)-\(st.st_ino)-\(st.st_size)-\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)" : "unknown"
+        return "exe-\(executable)-\(PolicyCompiler.libseccompVersion)"
     }()
 
     static func key(_ source: PolicySource, arch: SeccompArch) -> String? {
-        let text = Array(source.text.utf8)
-        guard geteuid() == 0, !Bytes.contains(text, Array("#include".utf8)) else { return nil }
-        var keyed = Array(format.utf8)
-        keyed.append(0)
-        keyed.append(contentsOf: compilerIdentity)
-        for part in [arch.name, source.file] { keyed.append(0); keyed.append(contentsOf: part.utf8) }
-        keyed.append(0)
-        keyed.append(contentsOf: text)
-        return SHA256.hex(keyed)
+        guard geteuid() == 0, !source.text.contains("#include") else { return nil }
+        // NUL-separated: no part can contain a NUL, so no two different sets of parts give the same bytes.
+        let parts = [format, compilerIdentity, arch.name, source.file, source.text]
+        return SHA256.hex(Array(parts.joined(separator: "\0").utf8))
     }
 
     /// The name of a policy file's entry by the file's identity rather than its text: device, inode, size and
     /// the modification and change times (any write to the file moves its ctime, which no one can set back),
     /// and the architecture. A launch that finds this entry neither reads nor hashes the policy. Nil where `key`
-    /// would be nil: not root, or not a regular file. Formatted byte-wise, like the path built from it in
-    /// `load`: on this launch path the standard library's integer formatting, string growth and C-string
-    /// conversion code would each be first touched here (page faults: ~40% of this step's time).
-    static func fileKey(path: String, arch: SeccompArch) -> [UInt8]? {
+    /// would be nil: not root, or not a regular file.
+    static func fileKey(path: String, arch: SeccompArch) -> String? {
         var st = stat()
         guard geteuid() == 0, stat(path, &st) == 0, st.st_mode & 0o170000 == 0o100000 else { return nil }   // S_IFREG
-        var key: [UInt8] = [UInt8(ascii: "f")]
-        Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_dev), to: &key, then: UInt8(ascii: "-"))
-        Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_ino), to: &key, then: UInt8(ascii: "-"))
-        Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_size), to: &key, then: UInt8(ascii: "-"))
-        Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_mtim.tv_sec), to: &key, then: UInt8(ascii: "."))
-        Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_mtim.tv_nsec), to: &key, then: UInt8(ascii: "-"))
-        Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_ctim.tv_sec), to: &key, then: UInt8(ascii: "."))
-        Bytes.appendDecimal(UInt64(truncatingIfNeeded: st.st_ctim.tv_nsec), to: &key, then: UInt8(ascii: "-"))
-        key.append(contentsOf: arch.name.utf8)
         // The compiler's identity, hashed to keep the name short: its text would double the file name.
-        key.append(UInt8(ascii: "-"))
-        key.append(contentsOf: SHA256.hex(compilerIdentity).prefix(16).utf8)
-        return key
+        let compiler = SHA256.hex(Array(compilerIdentity.utf8)).prefix(16)
+        return "f\(st.st_dev)-\(st.st_ino)-\(st.st_size)-\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+            + "-\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)-\(arch.name)-\(compiler)"
     }
 
     static func load(_ key: String, source: PolicySource, arch: SeccompArch) -> JailPolicy? {
-        load(Array(key.utf8), file: source.file, arch: arch)
+        load(key, file: source.file, arch: arch)
     }
 
-    static func load(_ key: [UInt8], file source: String, arch: SeccompArch) -> JailPolicy? {
+    static func load(_ key: String, file source: String, arch: SeccompArch) -> JailPolicy? {
         guard trustedDirectory(create: false) else { return nil }
-        var path = Array(directory.utf8)
-        path.append(UInt8(ascii: "/"))
-        path.append(contentsOf: key)
-        path.append(0)
-        let fd = path.withUnsafeBufferPointer {
-            open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        }
+        let fd = open("\(directory)/\(key)", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
@@ -96,60 +65,30 @@ enum PolicyCache {
         var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
         guard read(fd, &bytes, bytes.count) == bytes.count else { return nil }
         guard let split = (0..<max(0, bytes.count - 1)).first(where: { bytes[$0] == 10 && bytes[$0 + 1] == 10 }) else { return nil }
-        // The header's few "name=value" lines, read without a dictionary: on this launch path every generic type
-        // first used costs a run-time metadata lookup (a scan of all conformance records for [String: String]).
-        // Values are compared as bytes where they can be: the first heap string freed in a process looks its
-        // breadcrumbs' type up by mangled name.
-        var archMatches = false, fileMatches = false
-        var hash: String?, defaultName: String?, outcomeName: String?
-        var arches: [SeccompArch] = [], archesValid = true
-        var lineStart = 0
-        while lineStart < split {
-            var lineEnd = lineStart
-            while lineEnd < split && bytes[lineEnd] != 10 { lineEnd += 1 }
-            if lineStart > 0, let equals = bytes[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: "=")) {
-                let value = bytes[(equals + 1)..<lineEnd]
-                switch String(decoding: bytes[lineStart..<equals], as: UTF8.self) {
-                case "arch": archMatches = value.elementsEqual(arch.name.utf8)
-                case "arches":
-                    // Comma-separated, split byte-wise (see above).
-                    var start = equals + 1
-                    while start < lineEnd {
-                        var end = start
-                        while end < lineEnd && bytes[end] != UInt8(ascii: ",") { end += 1 }
-                        if let accepted = SeccompArch(name: String(decoding: bytes[start..<end], as: UTF8.self)) {
-                            arches.append(accepted)
-                        } else {
-                            archesValid = false
-                        }
-                        start = end + 1
-                    }
-                case "file": fileMatches = value.elementsEqual(source.utf8)
-                case "hash": hash = String(decoding: value, as: UTF8.self)
-                case "default": defaultName = String(decoding: value, as: UTF8.self)
-                case "outcome": outcomeName = String(decoding: value, as: UTF8.self)
-                default: break
-                }
-            }
-            lineStart = lineEnd + 1
+        var header: [String: String] = [:]
+        for line in String(decoding: bytes[..<split], as: UTF8.self).split(separator: "\n").dropFirst() {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            header[String(line[..<equals])] = String(line[line.index(after: equals)...])
         }
+        let arches = header["arches"]?.split(separator: ",").map { SeccompArch(name: String($0)) } ?? []
         let program = Array(bytes[(split + 2)...])
-        guard bytes.starts(with: format.utf8), archMatches, fileMatches,
+        guard bytes.starts(with: format.utf8), header["arch"] == arch.name, header["file"] == source,
               program.count % 8 == 0, program.count / 8 <= PolicyCompiler.maxInstructions, !program.isEmpty,
-              let hash, let defaultAction = defaultName.flatMap(action),
-              let outcome = outcomeName.flatMap(action) else { return nil }
+              let hash = header["hash"], let defaultAction = header["default"].flatMap(action),
+              let outcome = header["outcome"].flatMap(action) else { return nil }
         // Every architecture the filter accepts: a notification from any other is killed (see JailPolicy).
-        guard archesValid, arches.first == arch else { return nil }
-        let compiled = CompiledPolicy(file: source, hash: hash, arch: arch, arches: arches, program: program,
+        let accepted = arches.compactMap { $0 }
+        guard accepted.count == arches.count, accepted.first == arch else { return nil }
+        let compiled = CompiledPolicy(file: source, hash: hash, arch: arch, arches: accepted, program: program,
                                       needsListener: true, defaultAction: defaultAction)
         return JailPolicy(compiled: compiled, outcome: outcome)
     }
 
     /// Stores the entry under the text's key (nil: already there) and, for a policy read from a file, under the
     /// file's identity too (see `fileKey`).
-    static func store(_ key: String?, fileKey: [UInt8]?, _ policy: JailPolicy) {
+    static func store(_ key: String?, fileKey: String?, _ policy: JailPolicy) {
         if let key { store(key, policy) }
-        if let fileKey { store(String(decoding: fileKey, as: UTF8.self), policy) }
+        if let fileKey { store(fileKey, policy) }
     }
 
     static func store(_ key: String, _ policy: JailPolicy) {
@@ -204,31 +143,5 @@ enum PolicyCache {
             guard text.hasPrefix("errno:"), let code = Int32(text.dropFirst(6)) else { return nil }
             return .errno(code)
         }
-    }
-}
-
-/// Byte-wise searches for the launch path (see `PolicyCache.load`): `String.contains(String)` goes through
-/// _StringProcessing's generic searcher, whose first use alone costs a fraction of a millisecond.
-enum Bytes {
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty else { return true }
-        guard haystack.count >= needle.count else { return false }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-            var index = 1
-            while index < needle.count && haystack[start + index] == needle[index] { index += 1 }
-            if index == needle.count { return true }
-        }
-        return false
-    }
-
-    /// Appends `value` in decimal, then `separator`.
-    static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8], then separator: UInt8) {
-        var divisor: UInt64 = 1
-        while value / divisor >= 10 { divisor *= 10 }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
-        }
-        bytes.append(separator)
     }
 }

@@ -27,7 +27,7 @@ public struct JailPolicy: Sendable {
         return try compile(PolicySource.read(path: path), fileKey: fileKey, arch: arch)
     }
 
-    static func compile(_ source: PolicySource, fileKey: [UInt8]?, arch: SeccompArch) throws(PolicyError) -> JailPolicy {
+    static func compile(_ source: PolicySource, fileKey: String?, arch: SeccompArch) throws(PolicyError) -> JailPolicy {
         guard let key = PolicyCache.key(source, arch: arch) else { return try compileUncached(source, arch: arch) }
         // An entry by the file's identity only for a policy cached by its text: not one with #include.
         if let cached = PolicyCache.load(key, source: source, arch: arch) {

@@ -22,7 +22,6 @@ public struct SeccompArch: Hashable, Sendable, CustomStringConvertible {
     static let nameArches: [SeccompArch] = [.x86_64, .i386, .aarch64, .arm]
 
     /// The architecture this build runs on (libseccomp's seccomp_arch_native(), which a test compares).
-    /// Not a lazy global: its once-guard and initialiser are a page fault on every launch path.
     public static var native: SeccompArch {
         #if arch(x86_64)
         return .x86_64

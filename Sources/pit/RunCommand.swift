@@ -97,7 +97,7 @@ enum RunCommand {
             // Once the command has run a while, Pit only waits: its start-up pages are dropped as the supervisor
             // drops them, so the wait holds a few pages (if that fails, they merely stay mapped). Not at once: a
             // command that ends within the settle time would have Pit fault its way back to the exit.
-            outcome = try Launcher.run(resolved.spec, policy: resolved.policy, releaseAfterExit: true,
+            outcome = try Launcher.run(resolved.spec, policy: resolved.policy,
                                        onSettled: { _ = StartupPages.release() }) { violation in
                 violations.append(violation)
                 warn(violation.summary)
@@ -109,8 +109,6 @@ enum RunCommand {
         case .signaled(let signal, _): events?.append(.serviceExit(jail: resolved.spec.name, signal: signal, message: "\(outcome.ending)"))
         }
         report(outcome, spec: resolved.spec, policy: resolved.policy?.compiled, violations: violations)
-        // The jail's mount namespace, its seccomp filter and Pit's address space go with the helper, once Pit
-        // has exited (Launcher.releaseAfterExit).
         exit(outcome.exitStatus)
     }
 
@@ -145,10 +143,7 @@ enum RunCommand {
                 inlineValue = String(argument[argument.index(after: equals)...])
             }
             if name.hasPrefix("--") {
-                // Byte-wise, not `"--" + name.map {...}`: that generic append resolves an associated type at
-                // run time, and the first such lookup scans every conformance record of the binary, which
-                // alone cost a sixth of `pit run`'s launch time.
-                name = String(decoding: name.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
+                name = String(name.map { $0 == "_" ? "-" : $0 })   // NsJail's --rlimit_as is our --rlimit-as
             }
             if name == "--mode", inlineValue == nil, index < arguments.count, arguments[index] == "o" { index += 1; continue }
             if name.hasPrefix("--rlimit-"), let resource = Optional(String(name.dropFirst(9))), !resource.isEmpty {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Launch latency of `pit run` on /bin/true against plain /bin/true, unshare(1) and bubblewrap, same run,
-# plus the peak RSS of each launcher. Prints a table; asserts nothing. The last two rows are the same jails
+# Launch latency of `pit run` on /bin/true against plain /bin/true, unshare(1), bubblewrap and NsJail (when
+# installed: Tests/Benchmarks/build-nsjail.sh), same run, plus the peak RSS of each launcher. Prints a table; asserts nothing. The last two rows are the same jails
 # started from a process that is already running (launch-bench: Launcher.run in a loop), which is how
 # `pit supervise` starts its services: the jail's own cost without Pit's process start and option parsing.
 #   bash Tests/Benchmarks/launch.sh [RUNS]
@@ -24,19 +24,32 @@ bench=$PWD/.build-static/release/launch-bench
 policy=$PWD/policies/bench-90.policy
 
 # Comparable isolation for each launcher: new mount, PID and IPC namespaces, a tmpfs root with /usr read-only
-# and the merged-/usr symlinks, /proc, a minimal /dev, all capabilities dropped, a new session.
-links=()
-for d in bin sbin lib lib64; do [ -L /$d ] && links+=(--symlink "$(readlink /$d)" /$d); done
+# and the merged-/usr symlinks, /proc, a minimal /dev, all capabilities dropped, a new session; no filter.
+links=() nsjail_links=()
+for d in bin sbin lib lib64; do
+  [ -L /$d ] || continue
+  links+=(--symlink "$(readlink /$d)" /$d)
+  nsjail_links+=(-s "/$(readlink /$d):/$d")
+done
 bwrap_cmd="/usr/bin/bwrap --unshare-pid --unshare-ipc --unshare-cgroup --ro-bind /usr /usr ${links[*]} --proc /proc --dev /dev --cap-drop ALL --new-session --die-with-parent /bin/true"
 pit_cmd="$pit run --user 65534 --policy $policy -- /bin/true"
 pit_nopolicy_cmd="$pit run --user 65534 -- /bin/true"
 names=("true" "unshare -mpf --mount-proc" "bubblewrap" "pit run (no policy)" "pit run (90-syscall policy)")
+commands=(/bin/true ::: /usr/bin/unshare -mpf --mount-proc /bin/true ::: $bwrap_cmd ::: $pit_nopolicy_cmd ::: $pit_cmd)
+# NsJail as `pit run` uses the host: no user, network or UTS namespace (-Mo: one run, NsJail waits for it; its
+# root is an empty read-only tmpfs, /proc is mounted and capabilities dropped by default).
+nsjail=$(command -v nsjail || true)
+if [ -n "$nsjail" ]; then
+  nsjail_cmd="$nsjail -Mo -Q --disable_clone_newnet --disable_clone_newuser --disable_clone_newuts --user 65534 --group 65534 -R /usr ${nsjail_links[*]} -m none:/dev:tmpfs:mode=755 -B /dev/null -B /dev/zero -B /dev/full -R /dev/random -R /dev/urandom -- /bin/true"
+  names+=("nsjail")
+  commands+=(::: $nsjail_cmd)
+fi
 
 # This VM's speed drifts by tens of percent over seconds (other guests): every round starts each launcher
 # once, in a fresh random order, so none gets a quiet or a busy stretch to itself (hyperfine would run each
-# one's runs back to back). launch-bench times each start the way hyperfine -N does: spawn, exec, wait.
-"$bench" --interleave "$runs" -- /bin/true ::: /usr/bin/unshare -mpf --mount-proc /bin/true ::: $bwrap_cmd \
-  ::: $pit_nopolicy_cmd ::: $pit_cmd > "$out/interleaved.txt"
+# one's runs back to back). launch-bench times each start the way hyperfine -N does (spawn, exec, wait), and
+# until the last process the launcher left behind is gone too: work deferred past its exit counts.
+"$bench" --interleave "$runs" -- "${commands[@]}" > "$out/interleaved.txt"
 # In-process launches (one launch time per line, in microseconds), after.
 "$bench" "$runs" > "$out/inproc-nopolicy.txt"
 "$bench" "$runs" "$policy" > "$out/inproc-policy.txt"
@@ -55,6 +68,7 @@ rss() {  # peak RSS in KiB over 20 runs (the largest seen)
   echo "bubblewrap $(rss $bwrap_cmd)"
   echo "pit run (no policy) $(rss $pit_nopolicy_cmd)"
   echo "pit run (90-syscall policy) $(rss $pit_cmd)"
+  [ -z "$nsjail" ] || echo "nsjail $(rss $nsjail_cmd)"
 } > "$out/rss.txt"
 
 python3 - "$out" "$(stat -c %s "$pit")" "${names[@]}" <<'PY'

@@ -32,8 +32,6 @@ long pit_int80_syscall(long nr, long a0, long a1, long a2);
 
 int pit_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
 int pit_pidfd_open(pid_t pid, unsigned int flags);
-/// An fd on the mount namespace of the process `pidfd` (or, on kernels before 6.11, `pid`) refers to: O_CLOEXEC.
-int pit_mount_namespace(int pidfd, pid_t pid);
 
 /// Seccomp user notification (linux/seccomp.h ioctls are function-like macros Swift cannot import).
 struct pit_notification {

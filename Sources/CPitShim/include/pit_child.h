@@ -117,14 +117,4 @@ struct pit_child_failure {
 /// Without CLONE_VM in `flags` the child gets a copy of this process's memory (see ChildImage.spawn).
 pid_t pit_child_spawn(const struct pit_program *program, unsigned long flags, void *stack, size_t stack_size);
 
-/// For a process that will exit soon: starts a helper that shares its memory (clone CLONE_VM) and holds a copy
-/// of its fd table, in which it closes every fd but the `count` (at most 4) in `keep` (-1 entries ignored),
-/// waits for the caller to exit (through a pidfd the caller opens on itself), then closes them and exits.
-/// Whatever the last reference released (a jail's mount namespace, whose teardown waits for an RCU grace
-/// period; a seccomp filter, held by its listener, whose JIT image a kernel worker then frees; the caller's own
-/// address space, which its exit then leaves to the helper) is released there, after the caller has exited.
-/// Signals stay blocked in the helper. Once per process (it has one stack): later calls fail with EBUSY.
-/// Returns its pid or -1.
-pid_t pit_release_in_background(const int *keep, int count);
-
 #endif

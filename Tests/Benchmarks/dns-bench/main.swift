@@ -13,7 +13,7 @@ import PitUplink
 var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
-    guard flag.hasPrefix("--"), let value = arguments.popFirst() else { fatalError("usage: see the header of dns-bench/main.swift") }
+    guard flag.hasPrefix("--"), let value = arguments.popFirst() else { fatalError("usage: see the header of Tests/Benchmarks/dns-bench/main.swift") }
     options[String(flag.dropFirst(2))] = value
 }
 let count = Int(options["events"] ?? "") ?? 300

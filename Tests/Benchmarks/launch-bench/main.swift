@@ -6,7 +6,10 @@
 //   launch-bench --interleave RUNS -- COMMAND... [::: COMMAND...]...
 //                                         starts each command RUNS times, in a shuffled order every round so
 //                                         that a drift of the machine's speed hits them all alike, and prints
-//                                         "INDEX MICROSECONDS" per start (fork, exec, wait: what hyperfine -N times)
+//                                         "INDEX MICROSECONDS" per start: spawn, exec, and wait until the
+//                                         command and every process it left behind have exited (this bench is
+//                                         their subreaper), so work a launcher defers past its own exit counts
+import CPitShim
 import Glibc
 import PitJail
 
@@ -24,7 +27,8 @@ func nanoseconds() -> Int64 {
     return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
 }
 
-/// Starts `argv` with standard output and error on /dev/null, waits, returns the time taken in nanoseconds.
+/// Starts `argv` with standard output and error on /dev/null, waits for it and for any process it left behind
+/// (adopted by this subreaper), returns the time taken in nanoseconds.
 func timedSpawn(_ argv: [UnsafeMutablePointer<CChar>?], _ actions: inout posix_spawn_file_actions_t) -> Int64 {
     var pid: pid_t = 0
     let start = nanoseconds()
@@ -32,6 +36,7 @@ func timedSpawn(_ argv: [UnsafeMutablePointer<CChar>?], _ actions: inout posix_s
     guard rc == 0 else { fail("cannot start \(String(cString: argv[0]!)): \(String(cString: strerror(rc)))") }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    while waitpid(-1, nil, 0) > 0 || errno == EINTR {}   // until ECHILD: nothing of this start is left
     let elapsed = nanoseconds() - start
     guard status == 0 else { fail("\(String(cString: argv[0]!)) ended with wait status \(status)", status: 1) }
     return elapsed
@@ -51,6 +56,7 @@ if arguments.count > 3 && arguments[1] == "--interleave" && arguments[3] == "--"
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    guard pit_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 else { fail("PR_SET_CHILD_SUBREAPER failed") }
     var order = Array(commands.indices)
     var generator = SystemRandomNumberGenerator()
     for round in 0..<(runs + 10) {

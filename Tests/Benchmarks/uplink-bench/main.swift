@@ -1,7 +1,7 @@
 // uplink-bench: delivery throughput and append-to-receiver latency of each uplink transport against a local
 // receiver (python3, loopback; HTTPS with a CA and certificate made by the openssl CLI).
 //
-//   swift build -c release && .build/release/uplink-bench [--events N] [--latency-events N]
+//   swift build -c release --product uplink-bench && .build/release/uplink-bench [--events N] [--latency-events N]
 //
 // Throughput: N events are stored first, then the agent's pass() runs in this process until the transport's
 // cursor reaches the last seq (default batch sizes, cursor commits with fsync included).
