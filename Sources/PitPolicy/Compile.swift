@@ -287,7 +287,11 @@ public enum PolicyCompiler {
             }
             var normalizer = Normalizer(syscallName: name, location: fr.rule.location)
             normalizer.args32 = !arch.is64Bit
-            if name == "ioctl" { normalizer.low32Args = [1] }
+            if arch.is64Bit {
+                normalizer.low32Args = SyscallArgs.narrowArguments(of: name, number: number, arch: arch)
+                // kioctl's request is `unsigned int` even where a table lacks ioctl.
+                if name == "ioctl" { normalizer.low32Args.insert(1) }
+            }
             let terms = try fr.rule.condition.map { c throws(PolicyError) in try normalizer.dnf(c) } ?? [[]]
             if bySyscall[number] == nil { order.append(number); bySyscall[number] = (name, []) }
             bySyscall[number]!.rules.append((fr.action, terms, fr.rule.location))
@@ -325,7 +329,6 @@ public enum PolicyCompiler {
         for nr in order {
             let (name, rules) = bySyscall[nr]!
             var normalizer = Normalizer(syscallName: name, location: rules[0].2)
-            if name == "ioctl" { normalizer.low32Args = [1] }
             // Make conditions disjoint so that libseccomp's rule order cannot matter: a rule only
             // gets what no earlier rule with a different action already took.
             var covered: [PolicyAction: DNF] = [:]
