@@ -77,6 +77,23 @@ public enum SyscallArgs {
         return t.byName[name]
     }
 
+    /// kafel's names for a syscall's arguments on any supported architecture, in first-seen order
+    /// (x86_64's first): what a condition may use without declaring names.
+    public static func builtinNames(of syscall: String) -> [String] {
+        var out: [String] = []
+        for arch in SeccompArch.nameArches {
+            guard case .success(.syscall(let name, let nr)) = SyscallNames.resolve(syscall, arch: arch),
+                  let args = arguments(of: name, number: nr, arch: arch) else { continue }
+            for a in args where !out.contains(a.name) { out.append(a.name) }
+        }
+        return out
+    }
+
+    /// The position of kafel's argument `argName` of a syscall on `arch`, nil when it has none so named.
+    public static func builtinIndex(_ argName: String, of name: String, number: Int, arch: SeccompArch) -> Int? {
+        arguments(of: name, number: number, arch: arch)?.firstIndex { $0.name == argName }
+    }
+
     /// The argument indices the kernel reads as 32-bit values, for a 64-bit architecture.
     public static func narrowArguments(of name: String, number: Int, arch: SeccompArch) -> Set<Int> {
         guard let args = arguments(of: name, number: number, arch: arch) else { return [] }

@@ -292,7 +292,11 @@ public enum PolicyCompiler {
                 // kioctl's request is `unsigned int` even where a table lacks ioctl.
                 if name == "ioctl" { normalizer.low32Args.insert(1) }
             }
-            let terms = try fr.rule.condition.map { c throws(PolicyError) in try normalizer.dnf(c) } ?? [[]]
+            var condition = fr.rule.condition
+            if !fr.rule.builtinArgs.isEmpty, let c = condition {
+                condition = try resolveBuiltinArgs(c, rule: fr.rule, name: name, number: number, arch: arch)
+            }
+            let terms = try condition.map { c throws(PolicyError) in try normalizer.dnf(c) } ?? [[]]
             if bySyscall[number] == nil { order.append(number); bySyscall[number] = (name, []) }
             bySyscall[number]!.rules.append((fr.action, terms, fr.rule.location))
         }
@@ -365,6 +369,34 @@ public enum PolicyCompiler {
             }
         }
         return ArchPlan(arch: arch, rules: planned, summaries: summaries, skipped: skipped)
+    }
+
+    /// The condition with kafel's built-in argument names (SyscallRule.builtinArgs) at their positions on `arch`.
+    static func resolveBuiltinArgs(_ c: Condition, rule: SyscallRule, name: String, number: Int,
+                                   arch: SeccompArch) throws(PolicyError) -> Condition {
+        func position(_ i: Int, _ loc: SourceLocation) throws(PolicyError) -> Int {
+            guard i >= SyscallRule.builtinBase else { return i }
+            let argName = rule.builtinArgs[i - SyscallRule.builtinBase]
+            guard let p = SyscallArgs.builtinIndex(argName, of: name, number: number, arch: arch) else {
+                throw PolicyError("'\(argName)' is not an argument of \(name) on \(arch.name)", at: loc)
+            }
+            return p
+        }
+        switch c {
+        case .compare(let arg, let mask, let op, let value, let loc):
+            return .compare(arg: try position(arg, loc), mask: mask, op: op, value: value, location: loc)
+        case .anyBit(let arg, let mask, let loc):
+            return .anyBit(arg: try position(arg, loc), mask: mask, location: loc)
+        case .constant: return c
+        case .and(let a, let b):
+            return .and(try resolveBuiltinArgs(a, rule: rule, name: name, number: number, arch: arch),
+                        try resolveBuiltinArgs(b, rule: rule, name: name, number: number, arch: arch))
+        case .or(let a, let b):
+            return .or(try resolveBuiltinArgs(a, rule: rule, name: name, number: number, arch: arch),
+                       try resolveBuiltinArgs(b, rule: rule, name: name, number: number, arch: arch))
+        case .not(let a):
+            return .not(try resolveBuiltinArgs(a, rule: rule, name: name, number: number, arch: arch))
+        }
     }
 
     // MARK: - libseccomp

@@ -23,6 +23,9 @@ struct Parser {
     /// Values of #defines already expanded, shared with the sub-parsers of `lookup`, so each
     /// define is evaluated once: without it `#define b a|a`, `#define c b|b`, ... is exponential.
     final class DefineValues { var values: [String: UInt64] = [:] }
+    /// The built-in argument names the rule being parsed uses (see SyscallRule.builtinArgs).
+    final class BuiltinNames { var names: [String] = [] }
+    var builtins = BuiltinNames()
     let defineValues: DefineValues
 
     init(tokens: [Token], defines: [String: Preprocessor.Define], file: String, defineValues: DefineValues = DefineValues()) {
@@ -248,9 +251,10 @@ struct Parser {
             _ = advance()
             let raw = try parseOr()
             _ = try expectPunct("}")
+            builtins = BuiltinNames()
             condition = try typeCheck(raw, params: params, syscall: ref)
         }
-        return SyscallRule(syscall: ref, location: loc, parameters: params, condition: condition)
+        return SyscallRule(syscall: ref, location: loc, parameters: params, condition: condition, builtinArgs: builtins.names)
     }
 
     // MARK: expressions
@@ -385,6 +389,18 @@ struct Parser {
             switch try sub.value(raw, params: [], syscall: nil, depth: depth + 1) {
             case .constant(let v, _): defineValues.values[name] = v; return .constant(v, loc)
             case .arg: throw PolicyError("#define '\(name)' is not a constant", at: loc)
+            }
+        }
+        // kafel's built-in names, when the rule declares none of its own (as in kafel, a #define wins).
+        if params.isEmpty, case .name(let syscallName)? = syscall {
+            let known = SyscallArgs.builtinNames(of: syscallName)
+            if known.contains(name) {
+                if let i = builtins.names.firstIndex(of: name) { return .arg(SyscallRule.builtinBase + i, mask: nil, loc) }
+                builtins.names.append(name)
+                return .arg(SyscallRule.builtinBase + builtins.names.count - 1, mask: nil, loc)
+            }
+            if !known.isEmpty {
+                throw PolicyError("unknown name '\(name)' (\(syscallName)'s arguments are \(known.joined(separator: ", ")); not a #define either)", at: loc)
             }
         }
         let what = syscall.map { "an argument of \($0)" } ?? "a constant"

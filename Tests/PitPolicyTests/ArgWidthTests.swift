@@ -167,3 +167,47 @@ import Glibc
         #expect(runFiltered(p) { raw(write, 2, Int(bitPattern: buffer), 0) } == .exited(Probe.ok))
     }
 }
+
+/// kafel's built-in argument names: a rule may use them without declaring `read(fd, buf, count)`.
+@Suite struct BuiltinArgNameTests {
+    @Test func test_builtinNamesWorkOnEveryArch() throws {
+        for arch in [SeccompArch.x86_64, .aarch64, .arm, .i386] {
+            let p = try compile("POLICY p { ALLOW { read { fd == 0 && count < 16 }, exit_group } } USE p DEFAULT ERRNO(1)", arch: arch)
+            #expect(try p.evaluate("read", args: [0, 99, 15]) == .allow, "\(arch)")
+            #expect(try p.evaluate("read", args: [0, 99, 16]) == .errno(1), "\(arch)")
+            #expect(try p.evaluate("read", args: [1, 99, 15]) == .errno(1), "\(arch)")
+        }
+    }
+
+    @Test func test_builtinNameTakesItsPositionPerArch() throws {
+        // clone(flags, newsp, parent_tid, child_tid, tls) on x86_64; tls and child_tid swap on aarch64.
+        let x = try compile("POLICY p { ERRNO(5) { clone { tls == 7 } } } USE p DEFAULT ALLOW", arch: .x86_64)
+        #expect(try x.evaluate("clone", args: [0, 0, 0, 0, 7]) == .errno(5))
+        #expect(try x.evaluate("clone", args: [0, 0, 0, 7, 0]) == .allow)
+        let a = try compile("POLICY p { ERRNO(5) { clone { tls == 7 } } } USE p DEFAULT ALLOW", arch: .aarch64)
+        #expect(try a.evaluate("clone", args: [0, 0, 0, 7, 0]) == .errno(5))
+        #expect(try a.evaluate("clone", args: [0, 0, 0, 0, 7]) == .allow)
+    }
+
+    @Test func test_builtinNamesHaveTheKernelWidth() throws {
+        let p = try compile("POLICY p { KILL { write { fd == 1 } } } USE p DEFAULT ALLOW")
+        #expect(try p.evaluate("write", args: [0x1_0000_0001, 0, 1]) == .killProcess)
+    }
+
+    @Test func test_declaredNamesReplaceBuiltinOnes() throws {
+        let e = parseError("POLICY p { ALLOW { read(a, b, c) { fd == 0 } } } USE p")
+        #expect(e?.message == "unknown name 'fd' (not an argument of read nor a #define)")
+    }
+
+    @Test func test_unknownBuiltinNameListsTheArguments() throws {
+        let e = parseError("POLICY p { ALLOW { read { fdd == 0 } } } USE p")
+        #expect(e?.message == "unknown name 'fdd' (read's arguments are fd, buf, count; not a #define either)")
+        #expect(e?.column == 27)
+    }
+
+    @Test func test_defineWinsOverBuiltinNameAsInKafel() throws {
+        let p = try compile("#define fd 3\nPOLICY p { ALLOW { read { count == fd } } } USE p DEFAULT ERRNO(1)")
+        #expect(try p.evaluate("read", args: [0, 0, 3]) == .allow)
+        #expect(try p.evaluate("read", args: [3, 0, 0]) == .errno(1))
+    }
+}
