@@ -92,6 +92,9 @@ public struct SyscallRule: Sendable {
     /// are swapped between x86_64 and aarch64).
     public var builtinArgs: [String] = []
     public static let builtinBase = 16
+    /// kafel's `ON x86_64` / `ON { arm, aarch64 }`: the architectures (Pit's names, or kafel's for
+    /// those Pit does not build for) the rule applies to; nil for every architecture.
+    public var onArches: [String]? = nil
 }
 
 public struct ActionBlock: Sendable {

@@ -207,6 +207,12 @@ public enum PolicyCompiler {
             plans.append(try plan(rules, defaultAction: defaultAction, arch: a, file: ast.file, refuseNamespaces: refuseNamespaces))
         }
 
+        // Every syscall with its own action costs at least one instruction: past the kernel's limit no filter can
+        // exist, and libseccomp 2.5.4 corrupts its heap generating one that large (65535 syscalls abort the process).
+        let distinct = plans.reduce(0) { $0 + Set($1.rules.map(\.number)).count }
+        if distinct > maxInstructions {
+            throw PolicyError("the policy gives \(distinct) syscalls their own action: a filter needs at least one instruction each, more than the kernel's limit of \(maxInstructions)", file: ast.file)
+        }
         let usesReport = defaultAction == .report || plans.contains { $0.summaries.contains { $0.actions.contains(.report) } }
         let badArchAction: PolicyAction = reportBadArch && usesReport ? .report : .killProcess
         let program = try build(plans, defaultAction: defaultAction, badArchAction: badArchAction, binaryTree: binaryTree, file: ast.file)
@@ -268,9 +274,13 @@ public enum PolicyCompiler {
         var bySyscall: [Int: (name: String, rules: [(PolicyAction, DNF, SourceLocation)])] = [:]
         var skipped: [String] = []
         for fr in flat {
+            if let only = fr.rule.onArches, !only.contains(arch.name) { continue }   // kafel's `ON arch`
             let number: Int, name: String
             switch fr.rule.syscall {
             case .number(let n):
+                guard n >= 0 else {
+                    throw PolicyError("SYSCALL[\(n)]: negative syscall numbers cannot be filtered through libseccomp (it reserves them for its pseudo-syscalls)", at: fr.rule.location)
+                }
                 number = arch == .x32 ? n | 0x4000_0000 : n
                 name = SyscallNames.name(number: number, arch: arch) ?? "SYSCALL[\(n)]"
             case .name(let written):

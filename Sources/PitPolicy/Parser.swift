@@ -1,17 +1,26 @@
-/// Recursive-descent parser for the kafel language plus Pit's `ARCH` and `REPORT`.
+/// Recursive-descent parser for the kafel language plus Pit's `ARCH`, `REPORT` and `KILL_THREAD`.
 ///
-///     file      := (policy | use | arch)*            exactly one top-level USE
+///     file      := (policy | stmts | DEFAULT action | arch)*     kafel: top-level statements form the main policy
+///     stmts     := item (',' item)*
 ///     policy    := POLICY name '{' [item (',' item)* [',']] '}'   (commas between items optional)
 ///     item      := USE name (',' name)* | action '{' [rule (',' rule)* [',']] '}'
-///     use       := USE name (',' name)* [DEFAULT action]
 ///     arch      := ARCH archname (',' archname)*
-///     rule      := (name | SYSCALL '[' number ']') ['(' [param (',' param)*] ')'] ['{' expr '}']
-///     action    := ALLOW | KILL | KILL_PROCESS | KILL_THREAD | LOG | TRAP | REPORT | ERRNO '(' const ')'
+///     rule      := (name | SYSCALL '[' number ']') ['(' [param (',' param)*] ')'] [ON arches] ['{' expr '}']
+///     arches    := archname | '{' archname (',' archname)* '}'
+///     action    := ALLOW | KILL | DENY | KILL_PROCESS | KILL_THREAD | LOG | TRAP | REPORT | USER_NOTIF | ERRNO '(' const ')'
 ///     expr      := and ('||' and)* ;  and := unary ('&&' unary)* ;  unary := '!' unary | cmp
-///     cmp       := bits [('=='|'!='|'<'|'<='|'>'|'>=') bits] ;  bits := prim (('&'|'|') prim)*
+///     cmp       := bitor [('=='|'!='|'<'|'<='|'>'|'>=') bitor] ;  bitor := bitand ('|' bitand)* ;  bitand := prim ('&' prim)*
 struct Parser {
-    static let actionKeywords: Set<String> = ["ALLOW", "KILL", "KILL_PROCESS", "KILL_THREAD", "LOG", "TRAP", "REPORT", "ERRNO"]
-    static let keywords: Set<String> = actionKeywords.union(["POLICY", "USE", "DEFAULT", "ARCH", "SYSCALL"])
+    static let actionKeywords: Set<String> = ["ALLOW", "KILL", "KILL_PROCESS", "KILL_THREAD", "LOG", "TRAP", "REPORT", "ERRNO",
+                                              "DENY", "TRACE", "USER_NOTIF"]
+    /// kafel's keywords (`define` included: its lexer reserves it) and Pit's.
+    static let keywords: Set<String> = actionKeywords.union(["POLICY", "USE", "DEFAULT", "ARCH", "SYSCALL", "ON", "define"])
+    /// kafel's architecture names for `ON`, with Pit's name where Pit builds filters for it.
+    static let guardArches: [String: String] = [
+        "x86_64": "x86_64", "amd64": "x86_64", "x86": "i386", "i386": "i386", "aarch64": "aarch64", "arm64": "aarch64",
+        "arm": "arm", "mips": "mips", "mipso32": "mips", "mips64": "mips64", "riscv64": "riscv64", "rv64": "riscv64",
+        "m68k": "m68k", "x32": "x32",
+    ]
     /// Deep nesting would overflow the stack of a recursive parser (found by the mutation test).
     static let maxNesting = 100
 
@@ -94,23 +103,41 @@ struct Parser {
 
     mutating func parseFile(expandedText: String) throws(PolicyError) -> PolicyAST {
         var policies: [PolicyDecl] = []
-        var use: UseStatement?
         var arches: [ArchDecl] = []
+        // kafel: statements outside any POLICY (USE lines and action blocks, in order) form the main
+        // policy; `DEFAULT action` stands alone, at most once. `USE a, b DEFAULT KILL` is both.
+        var main: [PolicyItem] = []
+        var firstMain: SourceLocation?
+        var defaultAction: (PolicyAction, SourceLocation)?
         while true {
             let tok = current
             switch tok.kind {
             case .eof:
-                guard let use else {
-                    throw PolicyError("missing top-level 'USE policy DEFAULT action' statement", at: tok.location)
-                }
-                for ref in use.policies where !policies.contains(where: { $0.name == ref.name }) {
-                    throw PolicyError("unknown policy '\(ref.name)'", at: ref.location)
+                guard firstMain != nil || defaultAction != nil else {
+                    throw PolicyError("nothing to enforce: add rules at the top level, or 'USE policy DEFAULT action'", at: tok.location)
                 }
                 for p in policies {
                     for case .use(let name, let loc) in p.items where !policies.contains(where: { $0.name == name }) {
                         throw PolicyError("unknown policy '\(name)'", at: loc)
                     }
                 }
+                var refs: [PolicyReference] = []
+                var onlyUses = true
+                for item in main {
+                    switch item {
+                    case .use(let name, let loc):
+                        guard policies.contains(where: { $0.name == name }) else { throw PolicyError("unknown policy '\(name)'", at: loc) }
+                        refs.append(PolicyReference(name: name, location: loc))
+                    case .block: onlyUses = false
+                    }
+                }
+                let useLoc = firstMain ?? defaultAction?.1 ?? tok.location
+                if !onlyUses {
+                    // A name no policy can have (not an identifier), so it cannot clash.
+                    policies.append(PolicyDecl(name: "@main", location: useLoc, items: main))
+                    refs = [PolicyReference(name: "@main", location: useLoc)]
+                }
+                let use = UseStatement(policies: refs, defaultAction: defaultAction?.0 ?? .killProcess, location: useLoc)
                 return PolicyAST(file: file, policies: policies, use: use, arches: arches, expandedText: expandedText)
             case .identifier("POLICY"):
                 _ = advance()
@@ -120,20 +147,12 @@ struct Parser {
                 }
                 let items = try parsePolicyBody()
                 policies.append(PolicyDecl(name: name, location: loc, items: items))
-            case .identifier("USE"):
-                if use != nil { throw PolicyError("only one top-level USE statement is allowed", at: tok.location) }
+            case .identifier("DEFAULT"):
                 _ = advance()
-                var refs = [PolicyReference]()
-                repeat {
-                    let (n, l) = try expectName("a policy name")
-                    refs.append(PolicyReference(name: n, location: l))
-                } while eat(",")
-                var def = PolicyAction.killProcess
-                if isKeyword("DEFAULT") {
-                    _ = advance()
-                    def = try parseAction()
+                if let prev = defaultAction {
+                    throw PolicyError("default action already given at line \(prev.1.line)", at: tok.location)
                 }
-                use = UseStatement(policies: refs, defaultAction: def, location: tok.location)
+                defaultAction = (try parseAction(), tok.location)
             case .identifier("ARCH"):
                 _ = advance()
                 repeat {
@@ -143,33 +162,45 @@ struct Parser {
                     }
                     arches.append(ArchDecl(name: n, location: advance().location))
                 } while eat(",")
+            case .identifier(let k) where k == "USE" || Parser.actionKeywords.contains(k):
+                if firstMain == nil { firstMain = tok.location }
+                main += try parseItem()
+                _ = eat(",")
             default:
-                throw fail("'POLICY', 'USE' or 'ARCH'")
+                throw fail("'POLICY', 'USE', an action (ALLOW, KILL, ERRNO(n), ...), 'DEFAULT' or 'ARCH'")
             }
         }
+    }
+
+    /// One policy statement: `USE a, b` or an action block.
+    mutating func parseItem() throws(PolicyError) -> [PolicyItem] {
+        if isKeyword("USE") {
+            _ = advance()
+            var items: [PolicyItem] = []
+            repeat {
+                let (n, l) = try expectName("a policy name")
+                items.append(.use(name: n, location: l))
+                // `USE a, b` continues only while a policy name (not an action) follows the comma.
+                if isPunct(","), case .identifier(let next) = peekNext.kind, !Parser.keywords.contains(next) {
+                    _ = advance()
+                    continue
+                }
+                break
+            } while true
+            return items
+        }
+        let loc = current.location
+        let action = try parseAction()
+        let rules = try parseRules()
+        return [.block(ActionBlock(action: action, location: loc, rules: rules))]
     }
 
     mutating func parsePolicyBody() throws(PolicyError) -> [PolicyItem] {
         _ = try expectPunct("{")
         var items: [PolicyItem] = []
         while !isPunct("}") {
-            if isKeyword("USE") {
-                _ = advance()
-                repeat {
-                    let (n, l) = try expectName("a policy name")
-                    items.append(.use(name: n, location: l))
-                    // `USE a, b` continues only while a policy name (not an action) follows the comma.
-                    if isPunct(","), case .identifier(let next) = peekNext.kind, !Parser.keywords.contains(next) {
-                        _ = advance()
-                        continue
-                    }
-                    break
-                } while true
-            } else if case .identifier(let k) = current.kind, Parser.actionKeywords.contains(k) {
-                let loc = current.location
-                let action = try parseAction()
-                let rules = try parseRules()
-                items.append(.block(ActionBlock(action: action, location: loc, rules: rules)))
+            if case .identifier(let k) = current.kind, k == "USE" || Parser.actionKeywords.contains(k) {
+                items += try parseItem()
             } else {
                 throw fail("an action (ALLOW, KILL, ERRNO(n), ...), 'USE' or '}'")
             }
@@ -183,14 +214,25 @@ struct Parser {
         guard case .identifier(let k) = current.kind, Parser.actionKeywords.contains(k) else {
             throw fail("an action (ALLOW, KILL, KILL_PROCESS, KILL_THREAD, ERRNO(n), LOG, TRAP, REPORT)")
         }
-        _ = advance()
+        let loc = advance().location
         switch k {
         case "ALLOW": return .allow
-        case "KILL", "KILL_PROCESS": return .killProcess   // Pit: KILL kills the process (see PolicyAction)
+        case "KILL", "DENY", "KILL_PROCESS": return .killProcess   // Pit: KILL kills the process (see PolicyAction)
         case "KILL_THREAD": return .killThread
         case "LOG": return .log
-        case "TRAP": return .trap
-        case "REPORT": return .report
+        case "TRAP":
+            // kafel writes TRAP(n); libseccomp's TRAP carries no value, so only TRAP(0) means the same.
+            if eat("(") {
+                let vloc = current.location
+                let v = try parseConstant()
+                guard v <= 0xffff else { throw PolicyError("trap value \(v) out of range 0...65535", at: vloc) }
+                guard v == 0 else { throw PolicyError("TRAP(\(v)): Pit's TRAP carries no value (libseccomp has none); write TRAP", at: vloc) }
+                _ = try expectPunct(")")
+            }
+            return .trap
+        case "TRACE":
+            throw PolicyError("TRACE is not supported: Pit runs no ptrace tracer (REPORT hands the call to the supervisor)", at: loc)
+        case "REPORT", "USER_NOTIF": return .report
         default: // ERRNO
             _ = try expectPunct("(")
             let loc = current.location
@@ -221,17 +263,21 @@ struct Parser {
             _ = advance()
             _ = try expectPunct("[")
             guard case .number(let n) = current.kind else { throw fail("a syscall number") }
-            guard n < 0x8000_0000 else { throw PolicyError("syscall number \(n) out of range", at: current.location) }
+            ref = .number(try Parser.syscallNumber(n, at: current.location))
             _ = advance()
             _ = try expectPunct("]")
-            ref = .number(Int(n))
         } else {
             guard case .identifier(let s) = current.kind else { throw fail("a syscall name") }
             if Parser.keywords.contains(s) {
                 throw PolicyError("expected a syscall name, found keyword '\(s)' (missing '}'?)", at: current.location)
             }
-            _ = advance()
-            ref = .name(s)
+            let nameLoc = advance().location
+            // kafel: a #define'd name is a syscall number (`#define SYS_CUSTOM 500` ... `ALLOW { SYS_CUSTOM }`).
+            if defines[s] != nil, case .constant(let v, _) = try lookup(s, nameLoc, params: [], syscall: nil) {
+                ref = .number(try Parser.syscallNumber(v, at: nameLoc))
+            } else {
+                ref = .name(s)
+            }
         }
         var params: [String] = []
         if isPunct("(") {
@@ -246,6 +292,23 @@ struct Parser {
             }
             _ = try expectPunct(")")
         }
+        var onArches: [String]?
+        if isKeyword("ON") {
+            _ = advance()
+            var names: [String] = []
+            let braced = eat("{")
+            repeat {
+                guard case .identifier(let n) = current.kind else { throw fail("an architecture name") }
+                guard let canonical = Parser.guardArches[n] else {
+                    throw PolicyError("unknown architecture '\(n)' (known: \(Parser.guardArches.keys.sorted().joined(separator: ", ")))", at: current.location)
+                }
+                if names.contains(canonical) { throw PolicyError("architecture '\(n)' listed twice", at: current.location) }
+                names.append(canonical)
+                _ = advance()
+            } while braced && eat(",")
+            if braced { _ = try expectPunct("}") }
+            onArches = names
+        }
         var condition: Condition?
         if isPunct("{") {
             _ = advance()
@@ -254,7 +317,15 @@ struct Parser {
             builtins = BuiltinNames()
             condition = try typeCheck(raw, params: params, syscall: ref)
         }
-        return SyscallRule(syscall: ref, location: loc, parameters: params, condition: condition, builtinArgs: builtins.names)
+        return SyscallRule(syscall: ref, location: loc, parameters: params, condition: condition, builtinArgs: builtins.names,
+                           onArches: onArches)
+    }
+
+    /// A syscall number as kafel takes it: a 32-bit value, negative ones (`-1`) as their int32 pattern.
+    static func syscallNumber(_ n: UInt64, at loc: SourceLocation) throws(PolicyError) -> Int {
+        if n <= 0xFFFF_FFFF { return Int(Int32(truncatingIfNeeded: n)) }
+        if n >= 0xFFFF_FFFF_8000_0000 { return Int(Int64(bitPattern: n)) }
+        throw PolicyError("syscall number \(n) out of range (32 bits)", at: loc)
     }
 
     // MARK: expressions

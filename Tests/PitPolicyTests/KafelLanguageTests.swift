@@ -1,0 +1,67 @@
+import Testing
+@testable import PitPolicy
+
+/// kafel's forms beyond POLICY/USE: top-level rules, a standalone DEFAULT, ON guards, kafel's
+/// keywords and syscall numbers.
+@Suite struct KafelLanguageTests {
+    /// NsJail's README form: rules at the top level and a DEFAULT line, no POLICY wrapper.
+    @Test func test_topLevelRulesAndStandaloneDefault() throws {
+        let p = try compile("""
+            ALLOW { read, write, exit_group }
+            ERRNO(1) { getuid }
+            DEFAULT KILL
+            """)
+        #expect(try p.evaluate("read") == .allow)
+        #expect(try p.evaluate("getuid") == .errno(1))
+        #expect(try p.evaluate("getpid") == .killProcess)
+        #expect(p.defaultAction == .killProcess)
+    }
+
+    @Test func test_topLevelRulesMixWithUsedPolicies() throws {
+        let p = try compile("POLICY io { ALLOW { read } }\nERRNO(9) { write }\nUSE io\nDEFAULT ERRNO(1)")
+        #expect(try p.evaluate("read") == .allow)
+        #expect(try p.evaluate("write") == .errno(9))
+        #expect(try p.evaluate("close") == .errno(1))
+    }
+
+    @Test func test_defaultIsKillWhenOmitted() throws {
+        let p = try compile("ALLOW { read }")
+        #expect(try p.evaluate("write") == .killProcess)
+    }
+
+    @Test func test_denyIsKillAndUserNotifIsReport() throws {
+        let p = try compile("DENY { write } USER_NOTIF { getuid } TRAP(0) { getgid } DEFAULT ALLOW")
+        #expect(try p.evaluate("write") == .killProcess)
+        #expect(try p.evaluate("getuid") == .report)
+        #expect(try p.evaluate("getgid") == .trap)
+    }
+
+    @Test func test_onGuardLimitsARuleToItsArchitectures() throws {
+        let source = "ALLOW { exit_group, arm_fadvise64_64 ON arm, io_uring_setup ON { x86_64, aarch64 } } DEFAULT ERRNO(1)"
+        let x = try compile(source, arch: .x86_64)
+        #expect(try x.evaluate("io_uring_setup") == .allow)
+        let a = try compile(source, arch: .arm)
+        #expect(try a.evaluate("arm_fadvise64_64") == .allow)
+        #expect(try a.evaluate("io_uring_setup") == .errno(1))
+        // A guard for an architecture Pit does not build for never applies.
+        let m = try compile("ALLOW { read ON mips64 } DEFAULT ERRNO(1)")
+        #expect(try m.evaluate("read") == .errno(1))
+    }
+
+    @Test func test_kafelKeywordsAreRefusedAsNames() {
+        for k in ["DENY", "TRACE", "USER_NOTIF", "ON", "define"] {
+            #expect(parseError("POLICY \(k) {} USE \(k)") != nil, "\(k)")
+            #expect(parseError("ALLOW { \(k) }") != nil, "\(k)")
+        }
+    }
+
+    @Test func test_definedNameIsASyscallNumber() throws {
+        let p = try compile("#define SYS_GETUID 102\nERRNO(3) { SYS_GETUID } DEFAULT ALLOW")
+        #expect(try p.evaluate("getuid") == .errno(3))
+    }
+
+    @Test func test_hugePolicyIsAnErrorNotAHeapCorruption() {
+        let text = "ALLOW { exit" + (0..<5000).map { ", SYSCALL[\($0 * 2)]" }.joined() + " }"
+        #expect(parseError(text)?.message.contains("more than the kernel's limit of 4096") == true)
+    }
+}
