@@ -395,14 +395,27 @@ struct Parser {
         return lhs
     }
 
+    /// `|` binds looser than `&`, as in C and kafel: `a | b & c` is `a | (b & c)`.
     mutating func parseBits() throws(PolicyError) -> Raw {
+        var lhs = try parseBitAnd()
+        var chained = 0
+        defer { nesting -= chained }
+        while isPunct("|") {
+            chained += 1; try enter()
+            let l = advance().location
+            lhs = .binary("|", lhs, try parseBitAnd(), l)
+        }
+        return lhs
+    }
+
+    mutating func parseBitAnd() throws(PolicyError) -> Raw {
         var lhs = try parsePrimary()
         var chained = 0
         defer { nesting -= chained }
-        while case .punct(let p) = current.kind, p == "&" || p == "|" {
+        while isPunct("&") {
             chained += 1; try enter()
             let l = advance().location
-            lhs = .binary(p, lhs, try parsePrimary(), l)
+            lhs = .binary("&", lhs, try parsePrimary(), l)
         }
         return lhs
     }
@@ -439,6 +452,46 @@ struct Parser {
     enum Value {
         case constant(UInt64, SourceLocation)
         case arg(Int, mask: UInt64?, SourceLocation)
+        /// `&` and `|` over arguments beyond `arg & constant`: compared bit by bit (see `bitwise`).
+        case bits(BitExpr, SourceLocation)
+    }
+
+    indirect enum BitExpr {
+        case arg(Int), constant(UInt64), and(BitExpr, BitExpr), or(BitExpr, BitExpr)
+
+        init(_ v: Value) {
+            switch v {
+            case .constant(let c, _): self = .constant(c)
+            case .arg(let i, nil, _): self = .arg(i)
+            case .arg(let i, let m?, _): self = .and(.arg(i), .constant(m))
+            case .bits(let e, _): self = e
+            }
+        }
+
+        var args: Set<Int> {
+            switch self {
+            case .arg(let i): return [i]
+            case .constant: return []
+            case .and(let a, let b), .or(let a, let b): return a.args.union(b.args)
+            }
+        }
+
+        var widestConstant: UInt64 {
+            switch self {
+            case .arg: return 0
+            case .constant(let c): return c
+            case .and(let a, let b), .or(let a, let b): return max(a.widestConstant, b.widestConstant)
+            }
+        }
+
+        func evaluate(_ value: (Int) -> UInt64) -> UInt64 {
+            switch self {
+            case .arg(let i): return value(i)
+            case .constant(let c): return c
+            case .and(let a, let b): return a.evaluate(value) & b.evaluate(value)
+            case .or(let a, let b): return a.evaluate(value) | b.evaluate(value)
+            }
+        }
     }
 
     /// Resolves a name: a parameter of the rule, an implicit argN, or a #define.
@@ -459,7 +512,7 @@ struct Parser {
             // A define used as a constant must not capture the rule's parameter names.
             switch try sub.value(raw, params: [], syscall: nil, depth: depth + 1) {
             case .constant(let v, _): defineValues.values[name] = v; return .constant(v, loc)
-            case .arg: throw PolicyError("#define '\(name)' is not a constant", at: loc)
+            case .arg, .bits: throw PolicyError("#define '\(name)' is not a constant", at: loc)
             }
         }
         // kafel's built-in names, when the rule declares none of its own (as in kafel, a #define wins).
@@ -488,13 +541,11 @@ struct Parser {
             switch (va, vb) {
             case (.constant(let x, _), .constant(let y, _)):
                 return .constant(op == "&" ? x & y : x | y, l)
-            case (.arg(let i, let m, let al), .constant(let c, _)), (.constant(let c, _), .arg(let i, let m, let al)):
-                guard op == "&" else {
-                    throw PolicyError("'|' on an argument cannot be filtered (seccomp only masks with '&')", at: l)
-                }
+            case (.arg(let i, let m, let al), .constant(let c, _)) where op == "&", (.constant(let c, _), .arg(let i, let m, let al)) where op == "&":
                 return .arg(i, mask: (m ?? ~0) & c, al)
-            case (.arg, .arg):
-                throw PolicyError("cannot combine two arguments (seccomp compares an argument with a constant)", at: l)
+            default:
+                let x = BitExpr(va), y = BitExpr(vb)
+                return .bits(op == "&" ? .and(x, y) : .or(x, y), l)
             }
         default:
             throw PolicyError("expected a value, found a condition", at: raw.location)
@@ -529,8 +580,8 @@ struct Parser {
                 return try compare(i, m, cop, c, al, l)
             case (.constant(let c, _), .arg(let i, let m, let al)):
                 return try compare(i, m, cop.mirrored, c, al, l)
-            case (.arg, .arg):
-                throw PolicyError("cannot compare two arguments (seccomp compares an argument with a constant)", at: l)
+            default:
+                return try bitwise(BitExpr(va), BitExpr(vb), cop, l, params: params, syscall: syscall)
             }
         default:
             // A bare value is a truth test, as in C: `a` means a != 0, `a & m` means (a & m) != 0.
@@ -538,8 +589,83 @@ struct Parser {
             case .constant(let v, _): return .constant(v != 0)
             case .arg(let i, nil, let l): return .compare(arg: i, mask: nil, op: .ne, value: 0, location: l)
             case .arg(let i, let m?, let l): return .anyBit(arg: i, mask: m, location: l)
+            case .bits(let e, let l): return try bitwise(e, .constant(0), .ne, l, params: params, syscall: syscall)
             }
         }
+    }
+
+    /// `x == y` (or `!=`) where x and y combine arguments and constants with `&` and `|`. Those act
+    /// on each bit alone, so bit i of the comparison depends only on bit i of each argument: its
+    /// truth table comes from evaluating both sides with every argument all-zeros or all-ones. When,
+    /// for every bit, the satisfying assignments are a product (each argument's bit free or fixed),
+    /// the condition is one masked equality per argument (`count | 8 | fd == 8` is
+    /// `(count & ~8) == 0 && (fd & ~8) == 0`). Otherwise it relates two arguments' bits, which
+    /// seccomp rules through libseccomp cannot express: an error. Like kafel, only the low 32 bits
+    /// count when every argument is 32-bit and every constant fits in 32 bits.
+    func bitwise(_ x: BitExpr, _ y: BitExpr, _ op: CompareOp, _ loc: SourceLocation, params: [String],
+                 syscall: SyscallRef) throws(PolicyError) -> Condition {
+        guard op == .eq || op == .ne else {
+            throw PolicyError("'\(op.rawValue)' cannot compare an expression with '|' or several arguments (only '==' and '!=' can be filtered bit by bit)", at: loc)
+        }
+        let args = x.args.union(y.args).sorted()
+        guard args.count <= 6 else { throw PolicyError("expression over too many arguments", at: loc) }
+        let wide = max(x.widestConstant, y.widestConstant) > 0xFFFF_FFFF || args.contains { argIsWide($0, syscall: syscall) }
+        let bitsConsidered: UInt64 = wide ? .max : 0xFFFF_FFFF
+        let assignments = 1 << args.count
+        var holds: [UInt64] = []            // per assignment: the bits where x == y
+        for a in 0..<assignments {
+            let value: (Int) -> UInt64 = { i in a & (1 << args.firstIndex(of: i)!) != 0 ? .max : 0 }
+            holds.append(~(x.evaluate(value) ^ y.evaluate(value)))
+        }
+        var masks = [UInt64](repeating: 0, count: args.count), values = [UInt64](repeating: 0, count: args.count)
+        var never = false
+        for bit in 0..<64 where bitsConsidered & (1 << UInt64(bit)) != 0 {
+            let b: UInt64 = 1 << UInt64(bit)
+            let sat = (0..<assignments).filter { holds[$0] & b != 0 }
+            if sat.isEmpty { never = true; break }
+            if sat.count == assignments { continue }
+            var product = 1
+            var fixed: [(Int, Bool)] = []
+            for j in args.indices {
+                let ones = sat.contains { $0 & (1 << j) != 0 }, zeros = sat.contains { $0 & (1 << j) == 0 }
+                if ones && zeros { product *= 2 } else { fixed.append((j, ones)) }
+            }
+            guard product == sat.count else {
+                let names = args.map { argName($0, params: params) }.joined(separator: ", ")
+                throw PolicyError("this condition relates the bits of several arguments (\(names)): seccomp filters built with libseccomp compare one argument at a time", at: loc)
+            }
+            for (j, one) in fixed {
+                masks[j] |= b
+                if one { values[j] |= b }
+            }
+        }
+        var result: Condition = .constant(!never)
+        if !never {
+            for (j, arg) in args.enumerated() where masks[j] != 0 {
+                let c: Condition = .compare(arg: arg, mask: masks[j], op: .eq, value: values[j], location: loc)
+                result = result == .constant(true) ? c : .and(result, c)
+            }
+        }
+        return op == .eq ? result : .not(result)
+    }
+
+    /// Whether kafel would compare the argument on 64 bits: its x86_64 (else aarch64) width is 8 or unknown.
+    func argIsWide(_ i: Int, syscall: SyscallRef) -> Bool {
+        guard case .name(let written) = syscall else { return true }
+        for arch in [SeccompArch.x86_64, .aarch64] {
+            guard case .success(.syscall(let name, let nr)) = SyscallNames.resolve(written, arch: arch),
+                  let list = SyscallArgs.arguments(of: name, number: nr, arch: arch) else { continue }
+            let index = i >= SyscallRule.builtinBase
+                ? list.firstIndex { $0.name == builtins.names[i - SyscallRule.builtinBase] } : i
+            guard let index, index < list.count else { return true }
+            return list[index].size == 8
+        }
+        return true
+    }
+
+    func argName(_ i: Int, params: [String]) -> String {
+        if i >= SyscallRule.builtinBase { return builtins.names[i - SyscallRule.builtinBase] }
+        return i < params.count ? params[i] : "arg\(i)"
     }
 
     func compare(_ arg: Int, _ mask: UInt64?, _ op: CompareOp, _ value: UInt64, _ argLoc: SourceLocation, _ opLoc: SourceLocation) throws(PolicyError) -> Condition {

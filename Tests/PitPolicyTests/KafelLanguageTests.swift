@@ -64,4 +64,40 @@ import Testing
         let text = "ALLOW { exit" + (0..<5000).map { ", SYSCALL[\($0 * 2)]" }.joined() + " }"
         #expect(parseError(text)?.message.contains("more than the kernel's limit of 4096") == true)
     }
+
+    /// `&` binds tighter than `|`, as in C and kafel (it was left to right: `1 | 2 & 0` was 0).
+    @Test func test_andBindsTighterThanOr() throws {
+        let p = try compile("ERRNO(1 | 2 & 0) { getuid } DEFAULT ALLOW")
+        #expect(try p.evaluate("getuid") == .errno(1))
+        let q = try compile("ALLOW { getppid(a) { a == 1 | 6 & 2 } } DEFAULT ERRNO(9)")
+        #expect(try q.evaluate("getppid", args: [3]) == .allow)
+    }
+
+    /// `|` and several arguments compare bit by bit; the result agrees with the expression's meaning,
+    /// high-half junk included (fd is an int: a 32-bit expression looks at the low word only).
+    @Test func test_bitwiseExpressionsAgreeWithTheirMeaning() throws {
+        let cases: [(String, ([UInt64]) -> Bool)] = [
+            ("count | 8 | fd == 8", { x in (x[2] | 8 | x[0]) == 8 }),
+            ("(fd | 3) == 7", { x in (x[0] & 0xFFFF_FFFF | 3) == 7 }),
+            ("(fd | 0x100000000) == 0x100000005", { x in (x[0] | 0x1_0000_0000) == 0x1_0000_0005 }),
+            ("buf | buf & count == buf", { _ in true }),
+            ("(count & 6 | 1) != 3", { x in (x[2] & 6 | 1) != 3 }),
+            ("fd & 4 | count & 1", { x in (x[0] & 0xFFFF_FFFF & 4 | x[2] & 1) != 0 }),
+        ]
+        let values: [UInt64] = [0, 1, 2, 3, 5, 7, 8, 9, 0x1_0000_0005, 0xFFFF_FFFF_0000_0003, .max]
+        for (text, meaning) in cases {
+            let p = try compile("ALLOW { read { \(text) } } DEFAULT ERRNO(1)")
+            for fd in values {
+                for count in values {
+                    let args = [fd, 0x7000, count]
+                    #expect(try p.evaluate("read", args: args) == (meaning(args) ? .allow : .errno(1)), "\(text) \(args)")
+                }
+            }
+        }
+    }
+
+    @Test func test_conditionRelatingTwoArgumentsIsRefusedByName() {
+        let e = parseError("ALLOW { read { (count | 2) & (fd | 3) == 2 } }")
+        #expect(e?.message == "this condition relates the bits of several arguments (count, fd): seccomp filters built with libseccomp compare one argument at a time")
+    }
 }
