@@ -112,6 +112,16 @@ struct Lexer {
 
     var atEndOfLine: Bool { pos >= bytes.count || bytes[pos] == 0x0a }
 
+    /// Byte offset in the text: directives tell "no blank here" from "blanks skipped".
+    var offset: Int { pos }
+
+    /// Consumes a `;` (kafel's #include terminator) when it is next.
+    mutating func eatSemicolon() -> Bool {
+        guard pos < bytes.count, bytes[pos] == 0x3b else { return false }
+        pos += 1
+        return true
+    }
+
     static func isIdentStart(_ c: UInt8) -> Bool {
         (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f
     }
