@@ -100,4 +100,32 @@ import Testing
         let e = parseError("ALLOW { read { (count | 2) & (fd | 3) == 2 } }")
         #expect(e?.message == "this condition relates the bits of several arguments (count, fd): seccomp filters built with libseccomp compare one argument at a time")
     }
+
+    /// kafel's precedence: for one syscall the first rule in policy order (USE expanded in place) wins;
+    /// a later rule only gets what no earlier one matched, and nothing after an unconditional rule.
+    @Test func test_duplicateAndConflictingRulesFirstMatchWins() throws {
+        let p = try compile("""
+            POLICY early { KILL { read { fd == 0 } } }
+            USE early
+            ALLOW { read, write }
+            ERRNO(5) { read, write { fd == 1 } }
+            ALLOW { read }
+            DEFAULT ERRNO(1)
+            """)
+        #expect(try p.evaluate("read", args: [0]) == .killProcess)
+        #expect(try p.evaluate("read", args: [3]) == .allow)
+        #expect(try p.evaluate("write", args: [1]) == .allow)
+        let q = try compile("ERRNO(5) { write { fd == 1 } } ALLOW { write { fd < 3 } } KILL { write } DEFAULT ALLOW")
+        #expect(try q.evaluate("write", args: [1]) == .errno(5))
+        #expect(try q.evaluate("write", args: [2]) == .allow)
+        #expect(try q.evaluate("write", args: [7]) == .killProcess)
+    }
+
+    /// With `refuseNamespaces` (pit run's default), a plain `ALLOW { clone }` still gets Pit's namespace rule.
+    @Test func test_refuseNamespacesStillAppliesToTopLevelRules() throws {
+        let ast = try PolicyCompiler.parse(PolicySource(text: "ALLOW { clone, exit_group } DEFAULT KILL", file: "<test>"))
+        let p = try PolicyCompiler.compile(ast, arch: .x86_64, refuseNamespaces: true)
+        #expect(try p.evaluate("clone", args: [0x11]) == .allow)
+        #expect(try p.evaluate("clone", args: [0x1000_0000]) == .report)   // CLONE_NEWUSER
+    }
 }
