@@ -86,6 +86,15 @@ public struct SyscallRule: Sendable {
     public var parameters: [String]
     /// nil means unconditional.
     public var condition: Condition?
+    /// kafel's built-in argument names the condition uses (`read { fd == 0 }` without declaring
+    /// `read(fd, ...)`): the condition refers to the i-th as argument `builtinBase + i`, resolved per
+    /// architecture when compiling, because a name's position can differ (clone's tls and child_tidptr
+    /// are swapped between x86_64 and aarch64).
+    public var builtinArgs: [String] = []
+    public static let builtinBase = 16
+    /// kafel's `ON x86_64` / `ON { arm, aarch64 }`: the architectures (Pit's names, or kafel's for
+    /// those Pit does not build for) the rule applies to; nil for every architecture.
+    public var onArches: [String]? = nil
 }
 
 public struct ActionBlock: Sendable {

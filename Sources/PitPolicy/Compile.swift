@@ -207,6 +207,12 @@ public enum PolicyCompiler {
             plans.append(try plan(rules, defaultAction: defaultAction, arch: a, file: ast.file, refuseNamespaces: refuseNamespaces))
         }
 
+        // Every syscall with its own action costs at least one instruction: past the kernel's limit no filter can
+        // exist, and libseccomp 2.5.4 corrupts its heap generating one that large (65535 syscalls abort the process).
+        let distinct = plans.reduce(0) { $0 + Set($1.rules.map(\.number)).count }
+        if distinct > maxInstructions {
+            throw PolicyError("the policy gives \(distinct) syscalls their own action: a filter needs at least one instruction each, more than the kernel's limit of \(maxInstructions)", file: ast.file)
+        }
         let usesReport = defaultAction == .report || plans.contains { $0.summaries.contains { $0.actions.contains(.report) } }
         let badArchAction: PolicyAction = reportBadArch && usesReport ? .report : .killProcess
         let program = try build(plans, defaultAction: defaultAction, badArchAction: badArchAction, binaryTree: binaryTree, file: ast.file)
@@ -268,9 +274,13 @@ public enum PolicyCompiler {
         var bySyscall: [Int: (name: String, rules: [(PolicyAction, DNF, SourceLocation)])] = [:]
         var skipped: [String] = []
         for fr in flat {
+            if let only = fr.rule.onArches, !only.contains(arch.name) { continue }   // kafel's `ON arch`
             let number: Int, name: String
             switch fr.rule.syscall {
             case .number(let n):
+                guard n >= 0 else {
+                    throw PolicyError("SYSCALL[\(n)]: negative syscall numbers cannot be filtered through libseccomp (it reserves them for its pseudo-syscalls)", at: fr.rule.location)
+                }
                 number = arch == .x32 ? n | 0x4000_0000 : n
                 name = SyscallNames.name(number: number, arch: arch) ?? "SYSCALL[\(n)]"
             case .name(let written):
@@ -287,8 +297,16 @@ public enum PolicyCompiler {
             }
             var normalizer = Normalizer(syscallName: name, location: fr.rule.location)
             normalizer.args32 = !arch.is64Bit
-            if name == "ioctl" { normalizer.low32Args = [1] }
-            let terms = try fr.rule.condition.map { c throws(PolicyError) in try normalizer.dnf(c) } ?? [[]]
+            if arch.is64Bit {
+                normalizer.low32Args = SyscallArgs.narrowArguments(of: name, number: number, arch: arch)
+                // kioctl's request is `unsigned int` even where a table lacks ioctl.
+                if name == "ioctl" { normalizer.low32Args.insert(1) }
+            }
+            var condition = fr.rule.condition
+            if !fr.rule.builtinArgs.isEmpty, let c = condition {
+                condition = try resolveBuiltinArgs(c, rule: fr.rule, name: name, number: number, arch: arch)
+            }
+            let terms = try condition.map { c throws(PolicyError) in try normalizer.dnf(c) } ?? [[]]
             if bySyscall[number] == nil { order.append(number); bySyscall[number] = (name, []) }
             bySyscall[number]!.rules.append((fr.action, terms, fr.rule.location))
         }
@@ -325,7 +343,6 @@ public enum PolicyCompiler {
         for nr in order {
             let (name, rules) = bySyscall[nr]!
             var normalizer = Normalizer(syscallName: name, location: rules[0].2)
-            if name == "ioctl" { normalizer.low32Args = [1] }
             // Make conditions disjoint so that libseccomp's rule order cannot matter: a rule only
             // gets what no earlier rule with a different action already took.
             var covered: [PolicyAction: DNF] = [:]
@@ -362,6 +379,34 @@ public enum PolicyCompiler {
             }
         }
         return ArchPlan(arch: arch, rules: planned, summaries: summaries, skipped: skipped)
+    }
+
+    /// The condition with kafel's built-in argument names (SyscallRule.builtinArgs) at their positions on `arch`.
+    static func resolveBuiltinArgs(_ c: Condition, rule: SyscallRule, name: String, number: Int,
+                                   arch: SeccompArch) throws(PolicyError) -> Condition {
+        func position(_ i: Int, _ loc: SourceLocation) throws(PolicyError) -> Int {
+            guard i >= SyscallRule.builtinBase else { return i }
+            let argName = rule.builtinArgs[i - SyscallRule.builtinBase]
+            guard let p = SyscallArgs.builtinIndex(argName, of: name, number: number, arch: arch) else {
+                throw PolicyError("'\(argName)' is not an argument of \(name) on \(arch.name)", at: loc)
+            }
+            return p
+        }
+        switch c {
+        case .compare(let arg, let mask, let op, let value, let loc):
+            return .compare(arg: try position(arg, loc), mask: mask, op: op, value: value, location: loc)
+        case .anyBit(let arg, let mask, let loc):
+            return .anyBit(arg: try position(arg, loc), mask: mask, location: loc)
+        case .constant: return c
+        case .and(let a, let b):
+            return .and(try resolveBuiltinArgs(a, rule: rule, name: name, number: number, arch: arch),
+                        try resolveBuiltinArgs(b, rule: rule, name: name, number: number, arch: arch))
+        case .or(let a, let b):
+            return .or(try resolveBuiltinArgs(a, rule: rule, name: name, number: number, arch: arch),
+                       try resolveBuiltinArgs(b, rule: rule, name: name, number: number, arch: arch))
+        case .not(let a):
+            return .not(try resolveBuiltinArgs(a, rule: rule, name: name, number: number, arch: arch))
+        }
     }
 
     // MARK: - libseccomp

@@ -112,6 +112,16 @@ struct Lexer {
 
     var atEndOfLine: Bool { pos >= bytes.count || bytes[pos] == 0x0a }
 
+    /// Byte offset in the text: directives tell "no blank here" from "blanks skipped".
+    var offset: Int { pos }
+
+    /// Consumes a `;` (kafel's #include terminator) when it is next.
+    mutating func eatSemicolon() -> Bool {
+        guard pos < bytes.count, bytes[pos] == 0x3b else { return false }
+        pos += 1
+        return true
+    }
+
     static func isIdentStart(_ c: UInt8) -> Bool {
         (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f
     }
@@ -140,6 +150,14 @@ struct Lexer {
             return Token(kind: .identifier(String(decoding: bytes[startPos..<pos], as: UTF8.self)), location: start)
         }
         if c >= 0x30 && c <= 0x39 { return try number(start) }
+        // kafel's lexer reads `-[1-9][0-9]*` as one number, kept as its 64-bit two's complement
+        // (`SYSCALL[-1]`, `#define SYS_CUSTOM -1`).
+        if c == 0x2d, pos + 1 < bytes.count, bytes[pos + 1] >= 0x31 && bytes[pos + 1] <= 0x39 {
+            pos += 1
+            guard case .number(let v) = try number(start).kind else { throw PolicyError("expected a number", at: start) }
+            guard v <= 1 << 63 else { throw PolicyError("number does not fit in 64 bits", at: start) }
+            return Token(kind: .number(0 &- v), location: start)
+        }
         if c == 0x22 { // '"'
             pos += 1
             let s = pos

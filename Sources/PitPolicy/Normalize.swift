@@ -47,9 +47,18 @@ typealias DNF = [[Literal]]
 
 struct Normalizer {
     static let maxTerms = 256
-    /// kioctl's request is `unsigned int`: the kernel ignores the upper 32 bits of arg1, so a
-    /// filter must too, or `ioctl(fd, TIOCSTI | 1 << 32)` would slip past `req != TIOCSTI`.
+    /// Arguments the kernel reads as 32-bit values on a 64-bit architecture (SyscallArgs): the
+    /// kernel ignores their upper 32 bits, so a filter must too, or `write(0x100000001, ...)` would
+    /// slip past `fd == 1` and `ioctl(fd, TIOCSTI | 1 << 32)` past `req != TIOCSTI`.
+    ///
+    /// A comparison of such an argument with constants that fit in 32 bits is about the argument's
+    /// low half: its literals use the index `arg + lowView`, a variable of its own whose values are
+    /// 0...0xffffffff (the reasoning below holds on any subset of values), and `lower` turns them
+    /// into masked equalities over the low word. A constant wider than 32 bits compares the whole
+    /// register, as kafel does.
     var low32Args: Set<Int> = []
+    static let lowView = 8
+    static let low32: UInt64 = 0xFFFF_FFFF
     /// On 32-bit architectures every argument is 32 bits wide and libseccomp compares only the
     /// low word: constants beyond 32 bits are decided here (`a == 1 << 32` is never true)
     /// instead of being silently truncated into a different rule.
@@ -73,8 +82,9 @@ struct Normalizer {
         case .or(let x, let y):
             return negated ? try and(dnf(x, negated: true), dnf(y, negated: true))
                            : try or(dnf(x), dnf(y))
-        case .anyBit(let arg, var mask, let loc):
-            if low32Args.contains(arg) || args32 { mask &= 0xFFFF_FFFF }
+        case .anyBit(var arg, var mask, let loc):
+            if args32 { mask &= 0xFFFF_FFFF }
+            else if low32Args.contains(arg) && mask <= Normalizer.low32 { arg += Normalizer.lowView }
             let lit = Literal(arg: arg, op: .maskedEq, a: mask, b: 0, location: loc)
             // nonzero == not (masked == 0)
             return negated ? try simplify([[lit]]) : try negate(lit)
@@ -87,11 +97,9 @@ struct Normalizer {
     /// One comparison as DNF (a masked `!=` already needs several rules).
     func literal(arg: Int, mask: UInt64?, op: CompareOp, value: UInt64, _ loc: SourceLocation) throws(PolicyError) -> DNF {
         var mask = mask
-        if low32Args.contains(arg) {
-            mask = (mask ?? ~0) & 0xFFFF_FFFF
-            if mask == 0xFFFF_FFFF, op != .eq, op != .ne {
-                throw PolicyError("'\(op.rawValue)' on \(syscallName)'s request cannot be filtered: the kernel uses only its low 32 bits and seccomp can compare those only for equality", at: loc)
-            }
+        var arg = arg
+        if !args32 && low32Args.contains(arg) && value <= Normalizer.low32 && (mask ?? 0) <= Normalizer.low32 {
+            arg += Normalizer.lowView
         }
         if args32 {
             let max32: UInt64 = 0xFFFF_FFFF
@@ -330,15 +338,21 @@ extension Normalizer {
     func lower(_ d: DNF) throws(PolicyError) -> DNF {
         var out: DNF = []
         for conj in d {
-            let lastArg = conj.map(\.arg).max() ?? 0
+            let lowViewed = Set(conj.filter { $0.arg >= Normalizer.lowView }.map { $0.arg - Normalizer.lowView })
+            let lastArg = conj.map { $0.arg % Normalizer.lowView }.max() ?? 0
             var product: DNF = [[]]
             for lit in conj {
-                let leaf = lit.arg == lastArg
+                // A `>=` stays a comparison only on the rule's last argument, and only when nothing
+                // compares that argument's low half too (both become masked equalities, merged below).
+                let leaf = lit.arg == lastArg && !lowViewed.contains(lit.arg)
                 func atLeast(_ v: UInt64) -> DNF {
                     leaf ? [[Literal(arg: lit.arg, op: .ge, a: v, location: lit.location)]]
                          : Normalizer.blocks(v, .max, lit)
                 }
                 var alternatives: DNF
+                if lit.arg >= Normalizer.lowView {
+                    alternatives = Normalizer.lowerLow32(lit)
+                } else {
                 switch lit.op {
                 case .eq, .maskedEq: alternatives = [[lit]]
                 case .ge: alternatives = lit.a == 0 ? [[]] : atLeast(lit.a)
@@ -349,13 +363,81 @@ extension Normalizer {
                     alternatives = lit.a == .max ? [] : atLeast(lit.a + 1)
                     if lit.a > 0 { alternatives += Normalizer.blocks(0, lit.a - 1, lit) }
                 }
+                }
                 var next: DNF = []
                 for p in product { for a in alternatives { next.append(p + a) } }
                 product = next
                 if product.count > Normalizer.maxTerms { throw tooComplex() }
             }
+            if !lowViewed.isEmpty { product = product.compactMap(Normalizer.mergeMasked) }
             out += product
             if out.count > Normalizer.maxTerms { throw tooComplex() }
+        }
+        return out
+    }
+
+    /// A literal about an argument's low 32 bits (index arg + lowView, values 0...0xffffffff) as
+    /// masked equalities on the whole register: the result holds for a register exactly when the
+    /// literal holds for its low word. A range is clamped to the 32-bit values, cut into aligned
+    /// blocks, and each block's mask loses its upper half (the high word is not looked at).
+    static func lowerLow32(_ lit: Literal) -> DNF {
+        let arg = lit.arg - lowView
+        func onLowWord(_ m: UInt64, _ v: UInt64) -> DNF {
+            if v > low32 { return [] }                    // a block of values above 32 bits: none is a low word
+            let mask = m & low32
+            if mask == 0 { return [[]] }
+            return [[Literal(arg: arg, op: .maskedEq, a: mask, b: v & mask, location: lit.location)]]
+        }
+        func range(_ lo: UInt64, _ hi: UInt64) -> DNF {
+            let hi = min(hi, low32)
+            if lo > hi { return [] }
+            var out: DNF = []
+            for block in blocks(lo, hi, lit) {
+                guard let l = block.first else { return [[]] }
+                let d = l.op == .eq ? onLowWord(.max, l.a) : onLowWord(l.a, l.b)
+                if d == [[]] { return [[]] }
+                out += d
+            }
+            return out
+        }
+        switch lit.op {
+        case .eq: return onLowWord(.max, lit.a)
+        case .maskedEq: return lit.b & ~lit.a != 0 ? [] : onLowWord(lit.a, lit.b)
+        case .ge: return range(lit.a, low32)
+        case .gt: return lit.a >= low32 ? [] : range(lit.a + 1, low32)
+        case .le: return range(0, lit.a)
+        case .lt: return lit.a == 0 ? [] : range(0, lit.a - 1)
+        case .ne:
+            if lit.a > low32 { return [[]] }
+            return (lit.a == 0 ? [] : range(0, lit.a - 1)) + (lit.a == low32 ? [] : range(lit.a + 1, low32))
+        }
+    }
+
+    /// A lowered conjunction with at most one literal per argument: the masked equalities on one
+    /// argument (from its low half and from the whole register) combined, nil when they contradict.
+    static func mergeMasked(_ conj: [Literal]) -> [Literal]? {
+        var byArg: [Int: (m: UInt64, v: UInt64, loc: SourceLocation)] = [:]
+        var order: [Int] = []
+        var out: [Literal] = []
+        for l in conj {
+            let (m, v): (UInt64, UInt64)
+            switch l.op {
+            case .eq: (m, v) = (.max, l.a)
+            case .maskedEq: (m, v) = (l.a, l.b)
+            default: out.append(l); continue      // a leaf `>=`: its argument has no low-half literal
+            }
+            if let cur = byArg[l.arg] {
+                if (cur.m & m) & (cur.v ^ v) != 0 { return nil }
+                byArg[l.arg] = (cur.m | m, cur.v | v, cur.loc)
+            } else {
+                byArg[l.arg] = (m, v, l.location)
+                order.append(l.arg)
+            }
+        }
+        for arg in order {
+            let (m, v, loc) = byArg[arg]!
+            out.append(m == .max ? Literal(arg: arg, op: .eq, a: v, location: loc)
+                                 : Literal(arg: arg, op: .maskedEq, a: m, b: v, location: loc))
         }
         return out
     }

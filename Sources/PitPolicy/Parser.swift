@@ -1,17 +1,26 @@
-/// Recursive-descent parser for the kafel language plus Pit's `ARCH` and `REPORT`.
+/// Recursive-descent parser for the kafel language plus Pit's `ARCH`, `REPORT` and `KILL_THREAD`.
 ///
-///     file      := (policy | use | arch)*            exactly one top-level USE
+///     file      := (policy | stmts | DEFAULT action | arch)*     kafel: top-level statements form the main policy
+///     stmts     := item (',' item)*
 ///     policy    := POLICY name '{' [item (',' item)* [',']] '}'   (commas between items optional)
 ///     item      := USE name (',' name)* | action '{' [rule (',' rule)* [',']] '}'
-///     use       := USE name (',' name)* [DEFAULT action]
 ///     arch      := ARCH archname (',' archname)*
-///     rule      := (name | SYSCALL '[' number ']') ['(' [param (',' param)*] ')'] ['{' expr '}']
-///     action    := ALLOW | KILL | KILL_PROCESS | KILL_THREAD | LOG | TRAP | REPORT | ERRNO '(' const ')'
+///     rule      := (name | SYSCALL '[' number ']') ['(' [param (',' param)*] ')'] [ON arches] ['{' expr '}']
+///     arches    := archname | '{' archname (',' archname)* '}'
+///     action    := ALLOW | KILL | DENY | KILL_PROCESS | KILL_THREAD | LOG | TRAP | REPORT | USER_NOTIF | ERRNO '(' const ')'
 ///     expr      := and ('||' and)* ;  and := unary ('&&' unary)* ;  unary := '!' unary | cmp
-///     cmp       := bits [('=='|'!='|'<'|'<='|'>'|'>=') bits] ;  bits := prim (('&'|'|') prim)*
+///     cmp       := bitor [('=='|'!='|'<'|'<='|'>'|'>=') bitor] ;  bitor := bitand ('|' bitand)* ;  bitand := prim ('&' prim)*
 struct Parser {
-    static let actionKeywords: Set<String> = ["ALLOW", "KILL", "KILL_PROCESS", "KILL_THREAD", "LOG", "TRAP", "REPORT", "ERRNO"]
-    static let keywords: Set<String> = actionKeywords.union(["POLICY", "USE", "DEFAULT", "ARCH", "SYSCALL"])
+    static let actionKeywords: Set<String> = ["ALLOW", "KILL", "KILL_PROCESS", "KILL_THREAD", "LOG", "TRAP", "REPORT", "ERRNO",
+                                              "DENY", "TRACE", "USER_NOTIF"]
+    /// kafel's keywords (`define` included: its lexer reserves it) and Pit's.
+    static let keywords: Set<String> = actionKeywords.union(["POLICY", "USE", "DEFAULT", "ARCH", "SYSCALL", "ON", "define"])
+    /// kafel's architecture names for `ON`, with Pit's name where Pit builds filters for it.
+    static let guardArches: [String: String] = [
+        "x86_64": "x86_64", "amd64": "x86_64", "x86": "i386", "i386": "i386", "aarch64": "aarch64", "arm64": "aarch64",
+        "arm": "arm", "mips": "mips", "mipso32": "mips", "mips64": "mips64", "riscv64": "riscv64", "rv64": "riscv64",
+        "m68k": "m68k", "x32": "x32",
+    ]
     /// Deep nesting would overflow the stack of a recursive parser (found by the mutation test).
     static let maxNesting = 100
 
@@ -23,6 +32,9 @@ struct Parser {
     /// Values of #defines already expanded, shared with the sub-parsers of `lookup`, so each
     /// define is evaluated once: without it `#define b a|a`, `#define c b|b`, ... is exponential.
     final class DefineValues { var values: [String: UInt64] = [:] }
+    /// The built-in argument names the rule being parsed uses (see SyscallRule.builtinArgs).
+    final class BuiltinNames { var names: [String] = [] }
+    var builtins = BuiltinNames()
     let defineValues: DefineValues
 
     init(tokens: [Token], defines: [String: Preprocessor.Define], file: String, defineValues: DefineValues = DefineValues()) {
@@ -91,23 +103,41 @@ struct Parser {
 
     mutating func parseFile(expandedText: String) throws(PolicyError) -> PolicyAST {
         var policies: [PolicyDecl] = []
-        var use: UseStatement?
         var arches: [ArchDecl] = []
+        // kafel: statements outside any POLICY (USE lines and action blocks, in order) form the main
+        // policy; `DEFAULT action` stands alone, at most once. `USE a, b DEFAULT KILL` is both.
+        var main: [PolicyItem] = []
+        var firstMain: SourceLocation?
+        var defaultAction: (PolicyAction, SourceLocation)?
         while true {
             let tok = current
             switch tok.kind {
             case .eof:
-                guard let use else {
-                    throw PolicyError("missing top-level 'USE policy DEFAULT action' statement", at: tok.location)
-                }
-                for ref in use.policies where !policies.contains(where: { $0.name == ref.name }) {
-                    throw PolicyError("unknown policy '\(ref.name)'", at: ref.location)
+                guard firstMain != nil || defaultAction != nil else {
+                    throw PolicyError("nothing to enforce: add rules at the top level, or 'USE policy DEFAULT action'", at: tok.location)
                 }
                 for p in policies {
                     for case .use(let name, let loc) in p.items where !policies.contains(where: { $0.name == name }) {
                         throw PolicyError("unknown policy '\(name)'", at: loc)
                     }
                 }
+                var refs: [PolicyReference] = []
+                var onlyUses = true
+                for item in main {
+                    switch item {
+                    case .use(let name, let loc):
+                        guard policies.contains(where: { $0.name == name }) else { throw PolicyError("unknown policy '\(name)'", at: loc) }
+                        refs.append(PolicyReference(name: name, location: loc))
+                    case .block: onlyUses = false
+                    }
+                }
+                let useLoc = firstMain ?? defaultAction?.1 ?? tok.location
+                if !onlyUses {
+                    // A name no policy can have (not an identifier), so it cannot clash.
+                    policies.append(PolicyDecl(name: "@main", location: useLoc, items: main))
+                    refs = [PolicyReference(name: "@main", location: useLoc)]
+                }
+                let use = UseStatement(policies: refs, defaultAction: defaultAction?.0 ?? .killProcess, location: useLoc)
                 return PolicyAST(file: file, policies: policies, use: use, arches: arches, expandedText: expandedText)
             case .identifier("POLICY"):
                 _ = advance()
@@ -117,20 +147,12 @@ struct Parser {
                 }
                 let items = try parsePolicyBody()
                 policies.append(PolicyDecl(name: name, location: loc, items: items))
-            case .identifier("USE"):
-                if use != nil { throw PolicyError("only one top-level USE statement is allowed", at: tok.location) }
+            case .identifier("DEFAULT"):
                 _ = advance()
-                var refs = [PolicyReference]()
-                repeat {
-                    let (n, l) = try expectName("a policy name")
-                    refs.append(PolicyReference(name: n, location: l))
-                } while eat(",")
-                var def = PolicyAction.killProcess
-                if isKeyword("DEFAULT") {
-                    _ = advance()
-                    def = try parseAction()
+                if let prev = defaultAction {
+                    throw PolicyError("default action already given at line \(prev.1.line)", at: tok.location)
                 }
-                use = UseStatement(policies: refs, defaultAction: def, location: tok.location)
+                defaultAction = (try parseAction(), tok.location)
             case .identifier("ARCH"):
                 _ = advance()
                 repeat {
@@ -140,33 +162,45 @@ struct Parser {
                     }
                     arches.append(ArchDecl(name: n, location: advance().location))
                 } while eat(",")
+            case .identifier(let k) where k == "USE" || Parser.actionKeywords.contains(k):
+                if firstMain == nil { firstMain = tok.location }
+                main += try parseItem()
+                _ = eat(",")
             default:
-                throw fail("'POLICY', 'USE' or 'ARCH'")
+                throw fail("'POLICY', 'USE', an action (ALLOW, KILL, ERRNO(n), ...), 'DEFAULT' or 'ARCH'")
             }
         }
+    }
+
+    /// One policy statement: `USE a, b` or an action block.
+    mutating func parseItem() throws(PolicyError) -> [PolicyItem] {
+        if isKeyword("USE") {
+            _ = advance()
+            var items: [PolicyItem] = []
+            repeat {
+                let (n, l) = try expectName("a policy name")
+                items.append(.use(name: n, location: l))
+                // `USE a, b` continues only while a policy name (not an action) follows the comma.
+                if isPunct(","), case .identifier(let next) = peekNext.kind, !Parser.keywords.contains(next) {
+                    _ = advance()
+                    continue
+                }
+                break
+            } while true
+            return items
+        }
+        let loc = current.location
+        let action = try parseAction()
+        let rules = try parseRules()
+        return [.block(ActionBlock(action: action, location: loc, rules: rules))]
     }
 
     mutating func parsePolicyBody() throws(PolicyError) -> [PolicyItem] {
         _ = try expectPunct("{")
         var items: [PolicyItem] = []
         while !isPunct("}") {
-            if isKeyword("USE") {
-                _ = advance()
-                repeat {
-                    let (n, l) = try expectName("a policy name")
-                    items.append(.use(name: n, location: l))
-                    // `USE a, b` continues only while a policy name (not an action) follows the comma.
-                    if isPunct(","), case .identifier(let next) = peekNext.kind, !Parser.keywords.contains(next) {
-                        _ = advance()
-                        continue
-                    }
-                    break
-                } while true
-            } else if case .identifier(let k) = current.kind, Parser.actionKeywords.contains(k) {
-                let loc = current.location
-                let action = try parseAction()
-                let rules = try parseRules()
-                items.append(.block(ActionBlock(action: action, location: loc, rules: rules)))
+            if case .identifier(let k) = current.kind, k == "USE" || Parser.actionKeywords.contains(k) {
+                items += try parseItem()
             } else {
                 throw fail("an action (ALLOW, KILL, ERRNO(n), ...), 'USE' or '}'")
             }
@@ -180,14 +214,25 @@ struct Parser {
         guard case .identifier(let k) = current.kind, Parser.actionKeywords.contains(k) else {
             throw fail("an action (ALLOW, KILL, KILL_PROCESS, KILL_THREAD, ERRNO(n), LOG, TRAP, REPORT)")
         }
-        _ = advance()
+        let loc = advance().location
         switch k {
         case "ALLOW": return .allow
-        case "KILL", "KILL_PROCESS": return .killProcess   // Pit: KILL kills the process (see PolicyAction)
+        case "KILL", "DENY", "KILL_PROCESS": return .killProcess   // Pit: KILL kills the process (see PolicyAction)
         case "KILL_THREAD": return .killThread
         case "LOG": return .log
-        case "TRAP": return .trap
-        case "REPORT": return .report
+        case "TRAP":
+            // kafel writes TRAP(n); libseccomp's TRAP carries no value, so only TRAP(0) means the same.
+            if eat("(") {
+                let vloc = current.location
+                let v = try parseConstant()
+                guard v <= 0xffff else { throw PolicyError("trap value \(v) out of range 0...65535", at: vloc) }
+                guard v == 0 else { throw PolicyError("TRAP(\(v)): Pit's TRAP carries no value (libseccomp has none); write TRAP", at: vloc) }
+                _ = try expectPunct(")")
+            }
+            return .trap
+        case "TRACE":
+            throw PolicyError("TRACE is not supported: Pit runs no ptrace tracer (REPORT hands the call to the supervisor)", at: loc)
+        case "REPORT", "USER_NOTIF": return .report
         default: // ERRNO
             _ = try expectPunct("(")
             let loc = current.location
@@ -218,17 +263,21 @@ struct Parser {
             _ = advance()
             _ = try expectPunct("[")
             guard case .number(let n) = current.kind else { throw fail("a syscall number") }
-            guard n < 0x8000_0000 else { throw PolicyError("syscall number \(n) out of range", at: current.location) }
+            ref = .number(try Parser.syscallNumber(n, at: current.location))
             _ = advance()
             _ = try expectPunct("]")
-            ref = .number(Int(n))
         } else {
             guard case .identifier(let s) = current.kind else { throw fail("a syscall name") }
             if Parser.keywords.contains(s) {
                 throw PolicyError("expected a syscall name, found keyword '\(s)' (missing '}'?)", at: current.location)
             }
-            _ = advance()
-            ref = .name(s)
+            let nameLoc = advance().location
+            // kafel: a #define'd name is a syscall number (`#define SYS_CUSTOM 500` ... `ALLOW { SYS_CUSTOM }`).
+            if defines[s] != nil, case .constant(let v, _) = try lookup(s, nameLoc, params: [], syscall: nil) {
+                ref = .number(try Parser.syscallNumber(v, at: nameLoc))
+            } else {
+                ref = .name(s)
+            }
         }
         var params: [String] = []
         if isPunct("(") {
@@ -243,14 +292,40 @@ struct Parser {
             }
             _ = try expectPunct(")")
         }
+        var onArches: [String]?
+        if isKeyword("ON") {
+            _ = advance()
+            var names: [String] = []
+            let braced = eat("{")
+            repeat {
+                guard case .identifier(let n) = current.kind else { throw fail("an architecture name") }
+                guard let canonical = Parser.guardArches[n] else {
+                    throw PolicyError("unknown architecture '\(n)' (known: \(Parser.guardArches.keys.sorted().joined(separator: ", ")))", at: current.location)
+                }
+                if names.contains(canonical) { throw PolicyError("architecture '\(n)' listed twice", at: current.location) }
+                names.append(canonical)
+                _ = advance()
+            } while braced && eat(",")
+            if braced { _ = try expectPunct("}") }
+            onArches = names
+        }
         var condition: Condition?
         if isPunct("{") {
             _ = advance()
             let raw = try parseOr()
             _ = try expectPunct("}")
+            builtins = BuiltinNames()
             condition = try typeCheck(raw, params: params, syscall: ref)
         }
-        return SyscallRule(syscall: ref, location: loc, parameters: params, condition: condition)
+        return SyscallRule(syscall: ref, location: loc, parameters: params, condition: condition, builtinArgs: builtins.names,
+                           onArches: onArches)
+    }
+
+    /// A syscall number as kafel takes it: a 32-bit value, negative ones (`-1`) as their int32 pattern.
+    static func syscallNumber(_ n: UInt64, at loc: SourceLocation) throws(PolicyError) -> Int {
+        if n <= 0xFFFF_FFFF { return Int(Int32(truncatingIfNeeded: n)) }
+        if n >= 0xFFFF_FFFF_8000_0000 { return Int(Int64(bitPattern: n)) }
+        throw PolicyError("syscall number \(n) out of range (32 bits)", at: loc)
     }
 
     // MARK: expressions
@@ -320,14 +395,27 @@ struct Parser {
         return lhs
     }
 
+    /// `|` binds looser than `&`, as in C and kafel: `a | b & c` is `a | (b & c)`.
     mutating func parseBits() throws(PolicyError) -> Raw {
+        var lhs = try parseBitAnd()
+        var chained = 0
+        defer { nesting -= chained }
+        while isPunct("|") {
+            chained += 1; try enter()
+            let l = advance().location
+            lhs = .binary("|", lhs, try parseBitAnd(), l)
+        }
+        return lhs
+    }
+
+    mutating func parseBitAnd() throws(PolicyError) -> Raw {
         var lhs = try parsePrimary()
         var chained = 0
         defer { nesting -= chained }
-        while case .punct(let p) = current.kind, p == "&" || p == "|" {
+        while isPunct("&") {
             chained += 1; try enter()
             let l = advance().location
-            lhs = .binary(p, lhs, try parsePrimary(), l)
+            lhs = .binary("&", lhs, try parsePrimary(), l)
         }
         return lhs
     }
@@ -364,6 +452,46 @@ struct Parser {
     enum Value {
         case constant(UInt64, SourceLocation)
         case arg(Int, mask: UInt64?, SourceLocation)
+        /// `&` and `|` over arguments beyond `arg & constant`: compared bit by bit (see `bitwise`).
+        case bits(BitExpr, SourceLocation)
+    }
+
+    indirect enum BitExpr {
+        case arg(Int), constant(UInt64), and(BitExpr, BitExpr), or(BitExpr, BitExpr)
+
+        init(_ v: Value) {
+            switch v {
+            case .constant(let c, _): self = .constant(c)
+            case .arg(let i, nil, _): self = .arg(i)
+            case .arg(let i, let m?, _): self = .and(.arg(i), .constant(m))
+            case .bits(let e, _): self = e
+            }
+        }
+
+        var args: Set<Int> {
+            switch self {
+            case .arg(let i): return [i]
+            case .constant: return []
+            case .and(let a, let b), .or(let a, let b): return a.args.union(b.args)
+            }
+        }
+
+        var widestConstant: UInt64 {
+            switch self {
+            case .arg: return 0
+            case .constant(let c): return c
+            case .and(let a, let b), .or(let a, let b): return max(a.widestConstant, b.widestConstant)
+            }
+        }
+
+        func evaluate(_ value: (Int) -> UInt64) -> UInt64 {
+            switch self {
+            case .arg(let i): return value(i)
+            case .constant(let c): return c
+            case .and(let a, let b): return a.evaluate(value) & b.evaluate(value)
+            case .or(let a, let b): return a.evaluate(value) | b.evaluate(value)
+            }
+        }
     }
 
     /// Resolves a name: a parameter of the rule, an implicit argN, or a #define.
@@ -384,7 +512,19 @@ struct Parser {
             // A define used as a constant must not capture the rule's parameter names.
             switch try sub.value(raw, params: [], syscall: nil, depth: depth + 1) {
             case .constant(let v, _): defineValues.values[name] = v; return .constant(v, loc)
-            case .arg: throw PolicyError("#define '\(name)' is not a constant", at: loc)
+            case .arg, .bits: throw PolicyError("#define '\(name)' is not a constant", at: loc)
+            }
+        }
+        // kafel's built-in names, when the rule declares none of its own (as in kafel, a #define wins).
+        if params.isEmpty, case .name(let syscallName)? = syscall {
+            let known = SyscallArgs.builtinNames(of: syscallName)
+            if known.contains(name) {
+                if let i = builtins.names.firstIndex(of: name) { return .arg(SyscallRule.builtinBase + i, mask: nil, loc) }
+                builtins.names.append(name)
+                return .arg(SyscallRule.builtinBase + builtins.names.count - 1, mask: nil, loc)
+            }
+            if !known.isEmpty {
+                throw PolicyError("unknown name '\(name)' (\(syscallName)'s arguments are \(known.joined(separator: ", ")); not a #define either)", at: loc)
             }
         }
         let what = syscall.map { "an argument of \($0)" } ?? "a constant"
@@ -401,13 +541,11 @@ struct Parser {
             switch (va, vb) {
             case (.constant(let x, _), .constant(let y, _)):
                 return .constant(op == "&" ? x & y : x | y, l)
-            case (.arg(let i, let m, let al), .constant(let c, _)), (.constant(let c, _), .arg(let i, let m, let al)):
-                guard op == "&" else {
-                    throw PolicyError("'|' on an argument cannot be filtered (seccomp only masks with '&')", at: l)
-                }
+            case (.arg(let i, let m, let al), .constant(let c, _)) where op == "&", (.constant(let c, _), .arg(let i, let m, let al)) where op == "&":
                 return .arg(i, mask: (m ?? ~0) & c, al)
-            case (.arg, .arg):
-                throw PolicyError("cannot combine two arguments (seccomp compares an argument with a constant)", at: l)
+            default:
+                let x = BitExpr(va), y = BitExpr(vb)
+                return .bits(op == "&" ? .and(x, y) : .or(x, y), l)
             }
         default:
             throw PolicyError("expected a value, found a condition", at: raw.location)
@@ -442,8 +580,8 @@ struct Parser {
                 return try compare(i, m, cop, c, al, l)
             case (.constant(let c, _), .arg(let i, let m, let al)):
                 return try compare(i, m, cop.mirrored, c, al, l)
-            case (.arg, .arg):
-                throw PolicyError("cannot compare two arguments (seccomp compares an argument with a constant)", at: l)
+            default:
+                return try bitwise(BitExpr(va), BitExpr(vb), cop, l, params: params, syscall: syscall)
             }
         default:
             // A bare value is a truth test, as in C: `a` means a != 0, `a & m` means (a & m) != 0.
@@ -451,8 +589,83 @@ struct Parser {
             case .constant(let v, _): return .constant(v != 0)
             case .arg(let i, nil, let l): return .compare(arg: i, mask: nil, op: .ne, value: 0, location: l)
             case .arg(let i, let m?, let l): return .anyBit(arg: i, mask: m, location: l)
+            case .bits(let e, let l): return try bitwise(e, .constant(0), .ne, l, params: params, syscall: syscall)
             }
         }
+    }
+
+    /// `x == y` (or `!=`) where x and y combine arguments and constants with `&` and `|`. Those act
+    /// on each bit alone, so bit i of the comparison depends only on bit i of each argument: its
+    /// truth table comes from evaluating both sides with every argument all-zeros or all-ones. When,
+    /// for every bit, the satisfying assignments are a product (each argument's bit free or fixed),
+    /// the condition is one masked equality per argument (`count | 8 | fd == 8` is
+    /// `(count & ~8) == 0 && (fd & ~8) == 0`). Otherwise it relates two arguments' bits, which
+    /// seccomp rules through libseccomp cannot express: an error. Like kafel, only the low 32 bits
+    /// count when every argument is 32-bit and every constant fits in 32 bits.
+    func bitwise(_ x: BitExpr, _ y: BitExpr, _ op: CompareOp, _ loc: SourceLocation, params: [String],
+                 syscall: SyscallRef) throws(PolicyError) -> Condition {
+        guard op == .eq || op == .ne else {
+            throw PolicyError("'\(op.rawValue)' cannot compare an expression with '|' or several arguments (only '==' and '!=' can be filtered bit by bit)", at: loc)
+        }
+        let args = x.args.union(y.args).sorted()
+        guard args.count <= 6 else { throw PolicyError("expression over too many arguments", at: loc) }
+        let wide = max(x.widestConstant, y.widestConstant) > 0xFFFF_FFFF || args.contains { argIsWide($0, syscall: syscall) }
+        let bitsConsidered: UInt64 = wide ? .max : 0xFFFF_FFFF
+        let assignments = 1 << args.count
+        var holds: [UInt64] = []            // per assignment: the bits where x == y
+        for a in 0..<assignments {
+            let value: (Int) -> UInt64 = { i in a & (1 << args.firstIndex(of: i)!) != 0 ? .max : 0 }
+            holds.append(~(x.evaluate(value) ^ y.evaluate(value)))
+        }
+        var masks = [UInt64](repeating: 0, count: args.count), values = [UInt64](repeating: 0, count: args.count)
+        var never = false
+        for bit in 0..<64 where bitsConsidered & (1 << UInt64(bit)) != 0 {
+            let b: UInt64 = 1 << UInt64(bit)
+            let sat = (0..<assignments).filter { holds[$0] & b != 0 }
+            if sat.isEmpty { never = true; break }
+            if sat.count == assignments { continue }
+            var product = 1
+            var fixed: [(Int, Bool)] = []
+            for j in args.indices {
+                let ones = sat.contains { $0 & (1 << j) != 0 }, zeros = sat.contains { $0 & (1 << j) == 0 }
+                if ones && zeros { product *= 2 } else { fixed.append((j, ones)) }
+            }
+            guard product == sat.count else {
+                let names = args.map { argName($0, params: params) }.joined(separator: ", ")
+                throw PolicyError("this condition relates the bits of several arguments (\(names)): seccomp filters built with libseccomp compare one argument at a time", at: loc)
+            }
+            for (j, one) in fixed {
+                masks[j] |= b
+                if one { values[j] |= b }
+            }
+        }
+        var result: Condition = .constant(!never)
+        if !never {
+            for (j, arg) in args.enumerated() where masks[j] != 0 {
+                let c: Condition = .compare(arg: arg, mask: masks[j], op: .eq, value: values[j], location: loc)
+                result = result == .constant(true) ? c : .and(result, c)
+            }
+        }
+        return op == .eq ? result : .not(result)
+    }
+
+    /// Whether kafel would compare the argument on 64 bits: its x86_64 (else aarch64) width is 8 or unknown.
+    func argIsWide(_ i: Int, syscall: SyscallRef) -> Bool {
+        guard case .name(let written) = syscall else { return true }
+        for arch in [SeccompArch.x86_64, .aarch64] {
+            guard case .success(.syscall(let name, let nr)) = SyscallNames.resolve(written, arch: arch),
+                  let list = SyscallArgs.arguments(of: name, number: nr, arch: arch) else { continue }
+            let index = i >= SyscallRule.builtinBase
+                ? list.firstIndex { $0.name == builtins.names[i - SyscallRule.builtinBase] } : i
+            guard let index, index < list.count else { return true }
+            return list[index].size == 8
+        }
+        return true
+    }
+
+    func argName(_ i: Int, params: [String]) -> String {
+        if i >= SyscallRule.builtinBase { return builtins.names[i - SyscallRule.builtinBase] }
+        return i < params.count ? params[i] : "arg\(i)"
     }
 
     func compare(_ arg: Int, _ mask: UInt64?, _ op: CompareOp, _ value: UInt64, _ argLoc: SourceLocation, _ opLoc: SourceLocation) throws(PolicyError) -> Condition {

@@ -43,28 +43,52 @@ struct Preprocessor {
                 }
                 return out
             case .directive("include"):
+                // kafel: `#include "a.policy" "b.policy"` — blanks after #include and between names, ended by
+                // the line's end or `;` (after which the line goes on as policy text).
+                let afterDirective = lexer.offset
                 try lexer.skipInlineBlanks()
-                let pathTok = try lexer.next()
-                guard case .string(let rel) = pathTok.kind, pathTok.location.line == tok.location.line else {
-                    throw PolicyError("expected a quoted file name after #include", at: pathTok.location.line == tok.location.line ? pathTok.location : tok.location)
+                if lexer.offset == afterDirective && !lexer.atEndOfLine {
+                    throw PolicyError("expected a blank after #include", at: lexer.here)
                 }
-                try expectEndOfDirective(&lexer, tok)
-                guard !rel.isEmpty else { throw PolicyError("empty file name in #include", at: pathTok.location) }
+                var names: [(String, SourceLocation)] = []
+                var restOfLine = false
+                while true {
+                    let pathTok = try lexer.next()
+                    guard case .string(let rel) = pathTok.kind, pathTok.location.line == tok.location.line else {
+                        throw PolicyError("expected a quoted file name after #include", at: pathTok.location.line == tok.location.line ? pathTok.location : tok.location)
+                    }
+                    guard !rel.isEmpty else { throw PolicyError("empty file name in #include", at: pathTok.location) }
+                    names.append((rel, pathTok.location))
+                    let afterName = lexer.offset
+                    try lexer.skipInlineBlanks()
+                    if lexer.atEndOfLine { break }
+                    if lexer.eatSemicolon() { restOfLine = true; break }
+                    if lexer.offset == afterName {
+                        throw PolicyError("expected a blank between file names in #include", at: lexer.here)
+                    }
+                }
                 guard stack.count < Preprocessor.maxIncludeDepth + 1 else {
                     throw PolicyError("#include nested deeper than \(Preprocessor.maxIncludeDepth) levels", at: tok.location)
                 }
-                let base = file.hasPrefix("<") ? "." : FileIO.directory(of: file)
-                let path = rel.hasPrefix("/") ? rel : (base == "." ? rel : base + "/" + rel)
-                let canon = FileIO.canonical(path)
-                if stack.contains(canon) {
-                    throw PolicyError("#include cycle: \"\(rel)\" is already being included", at: pathTok.location)
+                var expansions: [String] = []
+                for (rel, loc) in names {
+                    let base = file.hasPrefix("<") ? "." : FileIO.directory(of: file)
+                    let path = rel.hasPrefix("/") ? rel : (base == "." ? rel : base + "/" + rel)
+                    let canon = FileIO.canonical(path)
+                    if stack.contains(canon) {
+                        throw PolicyError("#include cycle: \"\(rel)\" is already being included", at: loc)
+                    }
+                    let included: String
+                    switch FileIO.readText(path) {
+                    case .success(let t): included = t
+                    case .failure(let e): throw PolicyError("cannot include \"\(rel)\": \(e.message)", at: loc)
+                    }
+                    expansions.append(try expand(text: included, file: path, stack: stack + [canon]))
                 }
-                let included: String
-                switch FileIO.readText(path) {
-                case .success(let t): included = t
-                case .failure(let e): throw PolicyError("cannot include \"\(rel)\": \(e.message)", at: pathTok.location)
-                }
-                replacements[tok.location.line] = try expand(text: included, file: path, stack: stack + [canon])
+                // The hashed text keeps what follows a `;` on the line.
+                let line = tok.location.line
+                if restOfLine { expansions.append(lexer.lines[line - 1]) }
+                replacements[line] = expansions.joined(separator: "\n")
             case .directive("define"):
                 try lexer.skipInlineBlanks()
                 let nameTok = try lexer.next()
@@ -92,10 +116,4 @@ struct Preprocessor {
         }
     }
 
-    private func expectEndOfDirective(_ lexer: inout Lexer, _ directive: Token) throws(PolicyError) {
-        try lexer.skipInlineBlanks()
-        if !lexer.atEndOfLine {
-            throw PolicyError("unexpected text after #include", at: lexer.here)
-        }
-    }
 }

@@ -1,0 +1,131 @@
+import Testing
+@testable import PitPolicy
+
+/// kafel's forms beyond POLICY/USE: top-level rules, a standalone DEFAULT, ON guards, kafel's
+/// keywords and syscall numbers.
+@Suite struct KafelLanguageTests {
+    /// NsJail's README form: rules at the top level and a DEFAULT line, no POLICY wrapper.
+    @Test func test_topLevelRulesAndStandaloneDefault() throws {
+        let p = try compile("""
+            ALLOW { read, write, exit_group }
+            ERRNO(1) { getuid }
+            DEFAULT KILL
+            """)
+        #expect(try p.evaluate("read") == .allow)
+        #expect(try p.evaluate("getuid") == .errno(1))
+        #expect(try p.evaluate("getpid") == .killProcess)
+        #expect(p.defaultAction == .killProcess)
+    }
+
+    @Test func test_topLevelRulesMixWithUsedPolicies() throws {
+        let p = try compile("POLICY io { ALLOW { read } }\nERRNO(9) { write }\nUSE io\nDEFAULT ERRNO(1)")
+        #expect(try p.evaluate("read") == .allow)
+        #expect(try p.evaluate("write") == .errno(9))
+        #expect(try p.evaluate("close") == .errno(1))
+    }
+
+    @Test func test_defaultIsKillWhenOmitted() throws {
+        let p = try compile("ALLOW { read }")
+        #expect(try p.evaluate("write") == .killProcess)
+    }
+
+    @Test func test_denyIsKillAndUserNotifIsReport() throws {
+        let p = try compile("DENY { write } USER_NOTIF { getuid } TRAP(0) { getgid } DEFAULT ALLOW")
+        #expect(try p.evaluate("write") == .killProcess)
+        #expect(try p.evaluate("getuid") == .report)
+        #expect(try p.evaluate("getgid") == .trap)
+    }
+
+    @Test func test_onGuardLimitsARuleToItsArchitectures() throws {
+        let source = "ALLOW { exit_group, arm_fadvise64_64 ON arm, io_uring_setup ON { x86_64, aarch64 } } DEFAULT ERRNO(1)"
+        let x = try compile(source, arch: .x86_64)
+        #expect(try x.evaluate("io_uring_setup") == .allow)
+        let a = try compile(source, arch: .arm)
+        #expect(try a.evaluate("arm_fadvise64_64") == .allow)
+        #expect(try a.evaluate("io_uring_setup") == .errno(1))
+        // A guard for an architecture Pit does not build for never applies.
+        let m = try compile("ALLOW { read ON mips64 } DEFAULT ERRNO(1)")
+        #expect(try m.evaluate("read") == .errno(1))
+    }
+
+    @Test func test_kafelKeywordsAreRefusedAsNames() {
+        for k in ["DENY", "TRACE", "USER_NOTIF", "ON", "define"] {
+            #expect(parseError("POLICY \(k) {} USE \(k)") != nil, "\(k)")
+            #expect(parseError("ALLOW { \(k) }") != nil, "\(k)")
+        }
+    }
+
+    @Test func test_definedNameIsASyscallNumber() throws {
+        let p = try compile("#define SYS_GETUID 102\nERRNO(3) { SYS_GETUID } DEFAULT ALLOW")
+        #expect(try p.evaluate("getuid") == .errno(3))
+    }
+
+    @Test func test_hugePolicyIsAnErrorNotAHeapCorruption() {
+        let text = "ALLOW { exit" + (0..<5000).map { ", SYSCALL[\($0 * 2)]" }.joined() + " }"
+        #expect(parseError(text)?.message.contains("more than the kernel's limit of 4096") == true)
+    }
+
+    /// `&` binds tighter than `|`, as in C and kafel (it was left to right: `1 | 2 & 0` was 0).
+    @Test func test_andBindsTighterThanOr() throws {
+        let p = try compile("ERRNO(1 | 2 & 0) { getuid } DEFAULT ALLOW")
+        #expect(try p.evaluate("getuid") == .errno(1))
+        let q = try compile("ALLOW { getppid(a) { a == 1 | 6 & 2 } } DEFAULT ERRNO(9)")
+        #expect(try q.evaluate("getppid", args: [3]) == .allow)
+    }
+
+    /// `|` and several arguments compare bit by bit; the result agrees with the expression's meaning,
+    /// high-half junk included (fd is an int: a 32-bit expression looks at the low word only).
+    @Test func test_bitwiseExpressionsAgreeWithTheirMeaning() throws {
+        let cases: [(String, ([UInt64]) -> Bool)] = [
+            ("count | 8 | fd == 8", { x in (x[2] | 8 | x[0]) == 8 }),
+            ("(fd | 3) == 7", { x in (x[0] & 0xFFFF_FFFF | 3) == 7 }),
+            ("(fd | 0x100000000) == 0x100000005", { x in (x[0] | 0x1_0000_0000) == 0x1_0000_0005 }),
+            ("buf | buf & count == buf", { _ in true }),
+            ("(count & 6 | 1) != 3", { x in (x[2] & 6 | 1) != 3 }),
+            ("fd & 4 | count & 1", { x in (x[0] & 0xFFFF_FFFF & 4 | x[2] & 1) != 0 }),
+        ]
+        let values: [UInt64] = [0, 1, 2, 3, 5, 7, 8, 9, 0x1_0000_0005, 0xFFFF_FFFF_0000_0003, .max]
+        for (text, meaning) in cases {
+            let p = try compile("ALLOW { read { \(text) } } DEFAULT ERRNO(1)")
+            for fd in values {
+                for count in values {
+                    let args = [fd, 0x7000, count]
+                    #expect(try p.evaluate("read", args: args) == (meaning(args) ? .allow : .errno(1)), "\(text) \(args)")
+                }
+            }
+        }
+    }
+
+    @Test func test_conditionRelatingTwoArgumentsIsRefusedByName() {
+        let e = parseError("ALLOW { read { (count | 2) & (fd | 3) == 2 } }")
+        #expect(e?.message == "this condition relates the bits of several arguments (count, fd): seccomp filters built with libseccomp compare one argument at a time")
+    }
+
+    /// kafel's precedence: for one syscall the first rule in policy order (USE expanded in place) wins;
+    /// a later rule only gets what no earlier one matched, and nothing after an unconditional rule.
+    @Test func test_duplicateAndConflictingRulesFirstMatchWins() throws {
+        let p = try compile("""
+            POLICY early { KILL { read { fd == 0 } } }
+            USE early
+            ALLOW { read, write }
+            ERRNO(5) { read, write { fd == 1 } }
+            ALLOW { read }
+            DEFAULT ERRNO(1)
+            """)
+        #expect(try p.evaluate("read", args: [0]) == .killProcess)
+        #expect(try p.evaluate("read", args: [3]) == .allow)
+        #expect(try p.evaluate("write", args: [1]) == .allow)
+        let q = try compile("ERRNO(5) { write { fd == 1 } } ALLOW { write { fd < 3 } } KILL { write } DEFAULT ALLOW")
+        #expect(try q.evaluate("write", args: [1]) == .errno(5))
+        #expect(try q.evaluate("write", args: [2]) == .allow)
+        #expect(try q.evaluate("write", args: [7]) == .killProcess)
+    }
+
+    /// With `refuseNamespaces` (pit run's default), a plain `ALLOW { clone }` still gets Pit's namespace rule.
+    @Test func test_refuseNamespacesStillAppliesToTopLevelRules() throws {
+        let ast = try PolicyCompiler.parse(PolicySource(text: "ALLOW { clone, exit_group } DEFAULT KILL", file: "<test>"))
+        let p = try PolicyCompiler.compile(ast, arch: .x86_64, refuseNamespaces: true)
+        #expect(try p.evaluate("clone", args: [0x11]) == .allow)
+        #expect(try p.evaluate("clone", args: [0x1000_0000]) == .report)   // CLONE_NEWUSER
+    }
+}
