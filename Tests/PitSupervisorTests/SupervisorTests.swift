@@ -212,6 +212,32 @@ final class SupervisorTests: XCTestCase {
         _ = h.stop()
     }
 
+    func test_aLateEventLoopIsAHealthProblemThroughARunningSupervisor() {
+        // The loop made late from outside (SIGSTOP, then SIGCONT after longer than max_loop_latency_ms): the next
+        // health check names the late loop, and within the grace the watchdog is still fed; the check after
+        // finds the loop on time again. Every other condition stays met.
+        let h = SupervisorHarness()
+        h.writeJail("steady", "exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "steady"
+            spec = "steady.toml"
+            """, watchdogTimeout: 2, healthGrace: 30)
+        let config = readText(h.dir.path + "/device.toml") ?? ""
+        h.dir.write("device.toml", config.replacingAll("health_grace_s = 30", "health_grace_s = 30\nmax_loop_latency_ms = 300"))
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.feeds().count >= 2 }, h.log)
+        XCTAssertFalse(h.log.contains("event loop"), h.log)
+        kill(h.pid, SIGSTOP)
+        usleep(1_500_000)
+        kill(h.pid, SIGCONT)
+        XCTAssertTrue(waitUntil(5) { h.log.contains("ms late (limit 300 ms)") }, h.log)
+        XCTAssertTrue(waitUntil(5) { h.log.contains("health: ok") }, "the loop on time again is healthy again: \(h.log)")
+        let fedAt = h.feeds().count
+        XCTAssertTrue(waitUntil(4) { h.feeds().count > fedAt }, "fed within the grace: \(h.log)")
+        _ = h.stop()
+    }
+
     func test_violationInASupervisedJailIsCountedAndReported() {
         let h = SupervisorHarness()
         h.dir.write("probe.policy", "POLICY p { REPORT { uname } } USE p DEFAULT ALLOW\n")
