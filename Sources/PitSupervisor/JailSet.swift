@@ -344,7 +344,19 @@ final class JailSet {
         var kept: [JailSlot] = []
         for jail in jails {
             if let slot = slots.first(where: { $0.config.name == jail.name }) {
-                if slot.config.fingerprint != jail.fingerprint || slot.config.spec != jail.spec {
+                if slot.removeWhenStopped {
+                    // Removed by an earlier reload and still stopping, now named again: it starts again once stopped
+                    // (without this it was dropped at its exit and stayed away until some later reload).
+                    slot.removeWhenStopped = false
+                    slot.held = false
+                    if slot.process != nil {
+                        slot.replacement = jail
+                    } else {
+                        slot.config = jail
+                        slot.tracker = RestartTracker(policy: jail.restart)
+                        slot.phase = .waiting
+                    }
+                } else if slot.config.fingerprint != jail.fingerprint || slot.config.spec != jail.spec {
                     if slot.process != nil {
                         slot.replacement = jail
                         stop(slot, now: now)

@@ -112,6 +112,37 @@ final class SupervisorTests: XCTestCase {
         if let stubbornEnd, let politeEnd { XCTAssertLessThan(stubbornEnd.lowerBound, politeEnd.lowerBound, "reverse order: \(log)") }
     }
 
+    func test_aJailRemovedAndAddedBackWhileItStopsStartsAgain() {
+        // `a` ignores SIGTERM, so its stop takes the whole grace (3 s): a reload removes it, a second one within
+        // the grace names it again. It must run again once the first stop is over.
+        let h = SupervisorHarness()
+        h.writeJail("a", "trap '' TERM; while :; do sleep 0.2; done")
+        h.writeJail("b", "exec sleep 1000")
+        let both = """
+            [[jails]]
+            name = "a"
+            spec = "a.toml"
+            stop_grace_s = 3
+            [[jails]]
+            name = "b"
+            spec = "b.toml"
+            """
+        h.writeConfig(both)
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.jail("a")?.state == "running" }, h.log)
+        h.writeConfig("""
+            [[jails]]
+            name = "b"
+            spec = "b.toml"
+            """)
+        kill(h.pid, SIGHUP)
+        XCTAssertTrue(waitUntil(3) { h.jail("a")?.state == "stopping" }, h.log)
+        h.writeConfig(both)
+        kill(h.pid, SIGHUP)
+        XCTAssertTrue(waitUntil(10) { h.jail("a")?.state == "running" && h.jail("a")?.pid != nil }, "\(String(describing: h.statusOrNil()?.jails)) \(h.log)")
+        _ = h.stop()
+    }
+
     func test_reloadAppliesAValidConfigAndKeepsRunningOnAnInvalidOne() {
         let h = SupervisorHarness()
         h.writeJail("alpha", "exec sleep 1000")
