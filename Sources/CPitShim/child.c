@@ -235,6 +235,12 @@ static long do_mount(struct child *c, const struct pit_step *s) {
 
 static int is_directory(int fd);
 
+// openat2 (linux/openat2.h, not in every libc's headers): the same number on every architecture.
+#define CHILD_SYS_openat2 437
+#define CHILD_RESOLVE_NO_MAGICLINKS 0x02
+#define CHILD_RESOLVE_NO_SYMLINKS 0x04
+struct child_open_how { uint64_t flags, mode, resolve; };
+
 // Landlock (linux/landlock.h, not in every libc's headers): the same numbers on every architecture.
 #define CHILD_SYS_landlock_create_ruleset 444
 #define CHILD_SYS_landlock_add_rule 445
@@ -474,8 +480,17 @@ static long run_step(struct child *c, const struct pit_step *s, int32_t *sub) {
     case PIT_OP_MOUNT: return do_mount(c, s);
     case PIT_OP_OPEN: {
         int flags = PATH_FLAGS | (s->n1 ? O_DIRECTORY : 0);
-        long fd = s->fd1 >= 0 ? SC3(SYS_openat, slot_fd(c, s->fd1), text(c, s->s1), flags)
-                              : SC3(SYS_openat, AT_FDCWD, text(c, s->s1), flags);
+        int dir = s->fd1 >= 0 ? slot_fd(c, s->fd1) : AT_FDCWD;
+        long fd;
+        if (s->n2) {
+            // A path others can write along: no symlink anywhere in it (openat2; before Linux 5.6 at least not
+            // as its last component).
+            struct child_open_how how = { (uint64_t)flags, 0, CHILD_RESOLVE_NO_SYMLINKS | CHILD_RESOLVE_NO_MAGICLINKS };
+            fd = SC4(CHILD_SYS_openat2, dir, text(c, s->s1), &how, sizeof how);
+            if (fd == -ENOSYS) fd = SC3(SYS_openat, dir, text(c, s->s1), flags | O_NOFOLLOW);
+        } else {
+            fd = SC3(SYS_openat, dir, text(c, s->s1), flags);
+        }
         if (fd >= 0) set_slot(c, s->slot, (int)fd);
         return fd < 0 ? fd : 0;
     }

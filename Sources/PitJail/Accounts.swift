@@ -73,4 +73,18 @@ enum Accounts {
         }
         return nil
     }
+
+    /// Whether a directory on the way to `path` (its ancestors, not following symlinks) is owned by someone other
+    /// than root or writable by group or others: there, anyone but root could put a symlink in place.
+    static func othersMayWrite(above path: String) -> Bool {
+        var current = ""
+        for component in path.split(separator: "/").dropLast() {
+            current += "/" + component
+            var st = stat()
+            guard lstat(current, &st) == 0 else { return true }
+            if st.st_mode & S_IFMT != S_IFDIR { continue }     // a symlink an administrator made: checked when followed
+            if st.st_uid != 0 || st.st_mode & 0o022 != 0 { return true }
+        }
+        return false
+    }
 }

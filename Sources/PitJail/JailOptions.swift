@@ -240,7 +240,7 @@ extension JailOptions {
         let spec = JailSpec(
             name: Self.safeName(name),
             command: command,
-            root: RootSpec(chroot: chrootPath, mounts: mounts, usrSymlinks: symlinks),
+            root: RootSpec(chroot: chrootPath, mounts: mounts, usrSymlinks: symlinks, strictSources: strictSources(mounts)),
             credentials: Credentials(uid: uid, gid: gid, groups: supplementary, keepCaps: caps, lastCap: lastCap),
             limits: limits, namespaces: namespaces, cwd: cwdPath, environment: environment, timeLimit: seconds)
         var jailSpec = spec
@@ -341,6 +341,20 @@ extension JailOptions {
         guard later || Accounts.exists(source) else { throw ConfigError(entry.origin, "\(source): \(Accounts.whyMissing(source))") }
         try refuseKernelTrees(source: source, destination: normalize(destination), writable: writable, origin: entry.origin)
         return .bind(source: source, destination: normalize(destination), writable: writable)
+    }
+
+    /// The bind sources to open without following any symlink: those inside a tree the caller prepares for jails
+    /// (the Samba tree, where jails write) and those below a directory that someone other than root may write.
+    /// Decided from the directories as they are now; the open itself happens at the jail's start (see
+    /// RootSpec.strictSources).
+    private func strictSources(_ mounts: [MountSpec]) -> Set<String> {
+        var strict: Set<String> = []
+        for case .bind(let source, _, _) in mounts {
+            if preparedTrees.contains(where: { source == $0 || source.hasPrefix($0 + "/") }) || Accounts.othersMayWrite(above: source) {
+                strict.insert(source)
+            }
+        }
+        return strict
     }
 
     /// The host's procfs shows every host process (and each one's root at /proc/N/root) and its knobs: a jail gets

@@ -35,15 +35,20 @@ public struct RootSpec: Sendable, Equatable {
     public var mounts: [MountSpec]
     /// Host directories that are symlinks into /usr (merged /usr): recreated as symlinks in a tmpfs root.
     public var usrSymlinks: [(name: String, target: String)]
+    /// Bind sources on a path others than root can write (a jail's tree, a world-writable directory): opened with
+    /// no symlink anywhere in the path, so what a jail planted there can never point Pit's root-run setup at
+    /// another file (another jail's socket swapped for a link to a host file, say).
+    public var strictSources: Set<String> = []
 
-    public init(chroot: String?, mounts: [MountSpec], usrSymlinks: [(name: String, target: String)]) {
+    public init(chroot: String?, mounts: [MountSpec], usrSymlinks: [(name: String, target: String)], strictSources: Set<String> = []) {
         self.chroot = chroot
         self.mounts = mounts
         self.usrSymlinks = usrSymlinks
+        self.strictSources = strictSources
     }
 
     public static func == (a: RootSpec, b: RootSpec) -> Bool {
-        a.chroot == b.chroot && a.mounts == b.mounts
+        a.chroot == b.chroot && a.mounts == b.mounts && a.strictSources == b.strictSources
             && a.usrSymlinks.map { "\($0.name)->\($0.target)" } == b.usrSymlinks.map { "\($0.name)->\($0.target)" }
     }
 }

@@ -27,7 +27,7 @@ enum Mounts {
         var sources: [Int32] = []
         for mount in root.mounts {
             if case .bind(let source, _, _) = mount {
-                sources.append(openPath(source, step: "bind", &program).index)
+                sources.append(openPath(source, step: "bind", strict: root.strictSources.contains(source), &program).index)
             } else {
                 sources.append(-1)
             }
@@ -184,9 +184,11 @@ enum Mounts {
     }
 
     /// Host-side sources may be symlinks (the administrator chose them); O_PATH pins what they point to now.
-    private static func openPath(_ path: String, step: String, _ program: inout ChildProgram) -> ChildProgram.Slot {
+    /// `strict`: a path others than root can write along, where no symlink is followed (RootSpec.strictSources).
+    private static func openPath(_ path: String, step: String, strict: Bool = false, _ program: inout ChildProgram) -> ChildProgram.Slot {
         let slot = program.allocateSlot()
-        program.add(PIT_OP_OPEN, slot: slot, s1: path, step: step, path: path)
+        program.add(PIT_OP_OPEN, slot: slot, s1: path, n2: strict ? 1 : 0, step: step, path: path,
+                    detail: strict ? "others than root may write along this path, so no symlink in it is followed" : nil)
         return slot
     }
 

@@ -226,3 +226,29 @@ final class StaleCgroupTests: XCTestCase {
         XCTAssertEqual(kill(sleeper.pid, 0), 0, "the process in it was harmed")
     }
 }
+
+/// A bind source where others than root can write is opened without following symlinks: what a jail (or any user)
+/// planted there cannot point Pit's root-run setup at a host file.
+final class StrictSourceTests: XCTestCase {
+    func test_aSymlinkWhereOthersCanWriteIsNotFollowedAndOneInARootOnlyDirectoryIs() throws {
+        // Root-only all the way up (/root, then a 0700 directory): the host file the links point at, and the
+        // control's link (the administrator's, followed).
+        var template = Array("/root/pit-strict.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw XCTSkip("no /root to work in") }
+        let home = String(cString: made)
+        defer { _ = Process.run(["/bin/rm", "-rf", home]) }
+        let secret = home + "/secret"
+        XCTAssertEqual(Process.run(["/bin/sh", "-c", "echo 'host secret' > \(secret)"]).status, 0)
+        let open = ScratchDirectory()
+        chmod(open.path, 0o1777)                 // like /tmp, or a jail's writable tree
+        symlink(secret, open.path + "/link")
+        let refused = Pit.run(["--bind", "\(open.path)/link:/x", "--", "/bin/cat", "/x"])
+        XCTAssertEqual(refused.status, 2, refused.stdout)
+        XCTAssertTrue(refused.stderr.contains("bind: \(open.path)/link: Too many levels of symbolic links: others than root may write along this path"), refused.stderr)
+        XCTAssertFalse(refused.stdout.contains("host secret"))
+        // Control: the same link in a directory only root can write is the administrator's, and is followed.
+        symlink(secret, home + "/link")
+        let followed = Pit.run(["--user", "0", "--bind", "\(home)/link:/x", "--", "/bin/cat", "/x"])
+        XCTAssertEqual(followed.stdout, "host secret\n", followed.stderr)
+    }
+}
