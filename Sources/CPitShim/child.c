@@ -264,7 +264,11 @@ static long landlock_ruleset(struct child *c, const struct pit_step *s) {
 }
 
 static long landlock_path(struct child *c, const struct pit_step *s) {
-    long fd = SC3(SYS_openat, AT_FDCWD, text(c, s->s1), PATH_FLAGS);
+    // No symlink anywhere in a rule's path: the jail's writable trees outlive its runs, and a link it planted
+    // there would widen the next run's rules to wherever it points.
+    struct child_open_how how = { PATH_FLAGS, 0, CHILD_RESOLVE_NO_SYMLINKS | CHILD_RESOLVE_NO_MAGICLINKS };
+    long fd = SC4(CHILD_SYS_openat2, AT_FDCWD, text(c, s->s1), &how, sizeof how);
+    if (fd == -ENOSYS) fd = SC3(SYS_openat, AT_FDCWD, text(c, s->s1), PATH_FLAGS | O_NOFOLLOW);
     if (fd < 0) return fd;
     struct child_landlock_path_beneath_attr rule = { s->n1, (int32_t)fd };
     if (!is_directory((int)fd)) rule.allowed_access &= CHILD_LANDLOCK_FILE_RIGHTS;

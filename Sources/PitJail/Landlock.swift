@@ -85,7 +85,8 @@ public struct LandlockSpec: Sendable, Equatable {
                     step: "landlock_create_ruleset")
         for rule in paths {
             program.add(PIT_OP_LANDLOCK_PATH, fd1: ruleset, s1: rule.path, n1: rights(rule.access),
-                        step: "landlock " + rule.access.rawValue, path: rule.path)
+                        step: "landlock " + rule.access.rawValue, path: rule.path,
+                        detail: "a rule's path is taken without following symlinks: name what it points to")
         }
         if handledNetwork != 0 {
             for port in bindTCP {

@@ -103,6 +103,19 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(lines(open.stdout), ["connected", "wrote"], open.stderr)
     }
 
+    func test_aLandlockRuleNeverFollowsASymlink() {
+        // A link in the jail's own writable tree (it outlives the jail) must not widen the next run's rules: the
+        // rule naming it is a setup error; naming the real directory works.
+        let dir = ScratchDirectory()
+        dir.makeDirectory("real")
+        symlink("/usr", dir.path + "/wide")
+        let linked = Pit.run(["--bind-rw", "\(dir.path):/data", "--landlock-exec", "/usr", "--landlock-write", "/data/wide", "--", "/bin/true"])
+        XCTAssertEqual(linked.status, 2)
+        XCTAssertTrue(linked.stderr.contains("landlock write: /data/wide: Too many levels of symbolic links"), linked.stderr)
+        let real = Pit.run(["--bind-rw", "\(dir.path):/data", "--landlock-exec", "/usr", "--landlock-write", "/data/real", "--", "/bin/true"])
+        XCTAssertEqual(real.status, 0, real.stderr)
+    }
+
     func test_landlockPathMissingInTheJailIsASetupErrorNamingIt() {
         let r = Pit.run(["--landlock-read", "/nonexistent", "--", "/bin/true"])
         XCTAssertEqual(r.status, 2)
