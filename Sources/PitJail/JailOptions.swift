@@ -215,17 +215,10 @@ extension JailOptions {
             }
             namespaces.peerIDs.append(id)
         }
-        for entry in lowPorts {
-            for item in entry.value.split(separator: ",") {
-                guard let port = UInt16(item.trimmingSpaces()), (1...1023).contains(port) else {
-                    throw ConfigError(entry.origin, "'\(item)' is not a port below 1024 (ports from 1024 need nothing)")
-                }
-                guard namespaces.userRangeStart != nil, !namespaces.network else {
-                    throw ConfigError(entry.origin, "low ports are for a jail in a user namespace sharing the host's network (userns = true, no netns); without a user namespace keep CAP_NET_BIND_SERVICE")
-                }
-                namespaces.lowPorts.append(port)
-            }
+        if let first = lowPorts.first, namespaces.userRangeStart == nil || namespaces.network {
+            throw ConfigError(first.origin, "low ports are for a jail in a user namespace sharing the host's network (userns = true, no netns); without a user namespace keep CAP_NET_BIND_SERVICE")
         }
+        namespaces.lowPorts = try Self.ports(lowPorts, in: 1...1023, "a port below 1024 (ports from 1024 need nothing)")
         if let hostname, !namespaces.uts {
             throw ConfigError(hostname.origin, "a hostname needs its own UTS namespace (--utsns): the jail shares the host's by default")
         }
@@ -266,17 +259,21 @@ extension JailOptions {
                 rules.append(LandlockSpec.PathRule(path: Self.normalize(entry.value), access: access))
             }
         }
-        func ports(_ entries: [Sourced<String>]) throws(ConfigError) -> [UInt16] {
-            var result: [UInt16] = []
-            for entry in entries {
-                for item in entry.value.split(separator: ",") {
-                    guard let port = UInt16(item.trimmingSpaces()), port > 0 else { throw ConfigError(entry.origin, "'\(item)' is not a TCP port (1-65535)") }
-                    result.append(port)
-                }
+        let tcp = "a TCP port (1-65535)"
+        return LandlockSpec(paths: rules, bindTCP: try Self.ports(landlockBindTCP, in: 1...65535, tcp),
+                            connectTCP: try Self.ports(landlockConnectTCP, in: 1...65535, tcp), abi: abi)
+    }
+
+    /// Ports written as numbers or comma-separated lists ("139,445"), each within `range`.
+    static func ports(_ entries: [Sourced<String>], in range: ClosedRange<UInt16>, _ what: String) throws(ConfigError) -> [UInt16] {
+        var result: [UInt16] = []
+        for entry in entries {
+            for item in entry.value.split(separator: ",") {
+                guard let port = UInt16(item.trimmingSpaces()), range.contains(port) else { throw ConfigError(entry.origin, "'\(item)' is not \(what)") }
+                result.append(port)
             }
-            return result
         }
-        return LandlockSpec(paths: rules, bindTCP: try ports(landlockBindTCP), connectTCP: try ports(landlockConnectTCP), abi: abi)
+        return result
     }
 
     /// The smallest memory limit a jail may have. Pit itself is never at risk (the jail's child has its own copy of

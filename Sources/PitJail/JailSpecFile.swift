@@ -51,11 +51,15 @@ public enum JailSpecFile {
         func flag(_ key: String) throws(TOMLError) -> Sourced<Bool>? {
             try fields.bool(key).map { Sourced($0, origin: origin(key)) }
         }
-        func list(_ key: String, relativePaths: Bool = false) throws(TOMLError) -> [Sourced<String>] {
-            (try fields.stringsWithPositions(key) ?? []).map { item in
+        func at(_ position: TOMLPosition, _ path: String) -> String { "\(fields.file):\(position.line):\(position.column): \(path)" }
+        func list(_ key: String, in table: TOMLFields? = nil, relativePaths: Bool = false) throws(TOMLError) -> [Sourced<String>] {
+            (try (table ?? fields).stringsWithPositions(key) ?? []).map { item in
                 let value = relativePaths && !item.value.hasPrefix("/") ? directory + "/" + item.value : item.value
-                return Sourced(value, origin: "\(fields.file):\(item.position.line):\(item.position.column): \(item.path)")
+                return Sourced(value, origin: at(item.position, item.path))
             }
+        }
+        func numbers(_ key: String, in table: TOMLFields? = nil) throws(TOMLError) -> [Sourced<String>] {
+            (try (table ?? fields).integersWithPositions(key) ?? []).map { item in Sourced(String(item.value), origin: at(item.position, item.path)) }
         }
         options.name = try single("name")
         options.command = try fields.strings("command") ?? []
@@ -75,12 +79,8 @@ public enum JailSpecFile {
         options.timeLimit = try number("time_limit")
         options.userns = try flag("userns")
         options.usernsRangeStart = try number("userns_range_start")
-        options.lowPorts = (try fields.integersWithPositions("low_ports") ?? []).map { item in
-            Sourced(String(item.value), origin: "\(fields.file):\(item.position.line):\(item.position.column): \(item.path)")
-        }
-        options.usernsPeerIDs = (try fields.integersWithPositions("userns_peer_ids") ?? []).map { item in
-            Sourced(String(item.value), origin: "\(fields.file):\(item.position.line):\(item.position.column): \(item.path)")
-        }
+        options.lowPorts = try numbers("low_ports")
+        options.usernsPeerIDs = try numbers("userns_peer_ids")
         options.netns = try flag("netns")
         options.utsns = try flag("utsns")
         options.hostname = try single("hostname")
@@ -89,23 +89,12 @@ public enum JailSpecFile {
         options.defaultBinds = try flag("default_binds")
         if let landlock = try fields.table("landlock") {
             try landlock.rejectUnknownKeys(landlockKeys)
-            func paths(_ key: String) throws(TOMLError) -> [Sourced<String>] {
-                (try landlock.stringsWithPositions(key) ?? []).map { item in
-                    Sourced(item.value, origin: "\(fields.file):\(item.position.line):\(item.position.column): \(item.path)")
-                }
-            }
-            func ports(_ key: String) throws(TOMLError) -> [Sourced<String>] {
-                (try landlock.integersWithPositions(key) ?? []).map { item in
-                    Sourced(String(item.value), origin: "\(fields.file):\(item.position.line):\(item.position.column): \(item.path)")
-                }
-            }
-            options.landlockRead = try paths("read")
-            options.landlockWrite = try paths("write")
-            options.landlockExec = try paths("exec")
-            options.landlockBindTCP = try ports("bind_tcp")
-            options.landlockConnectTCP = try ports("connect_tcp")
-            let position = fields.position(of: "landlock")
-            options.landlock = Sourced(true, origin: "\(fields.file):\(position?.line ?? 0):\(position?.column ?? 0): landlock")
+            options.landlockRead = try list("read", in: landlock)
+            options.landlockWrite = try list("write", in: landlock)
+            options.landlockExec = try list("exec", in: landlock)
+            options.landlockBindTCP = try numbers("bind_tcp", in: landlock)
+            options.landlockConnectTCP = try numbers("connect_tcp", in: landlock)
+            options.landlock = Sourced(true, origin: origin("landlock"))
         }
         if let rlimits = try fields.table("rlimits") {
             for key in rlimits.table.keys {
