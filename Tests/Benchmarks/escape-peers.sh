@@ -38,7 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 probe=$work/escape-probe
-gcc -static -O2 -o "$probe" Tests/PitJailTests/Fixtures/escape-probe.c || exit 1
+gcc -O2 -o "$probe" Tests/PitJailTests/Fixtures/escape-probe.c || exit 1   # dynamic: see the probe's header
 mkdir -m 777 "$work/writable"
 mkdir -m 700 "$work/run-pit"
 echo outside > "$work/host-marker"
