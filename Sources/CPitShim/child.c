@@ -3,6 +3,7 @@
 // through raw system calls that return -errno (glibc's wrappers would write errno, which lives in the
 // parent thread's TLS).
 #define _GNU_SOURCE
+#include "CPitShim.h"
 #include "pit_child.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -235,10 +236,9 @@ static long do_mount(struct child *c, const struct pit_step *s) {
 
 static int is_directory(int fd);
 
-// openat2 (linux/openat2.h, not in every libc's headers): the same number on every architecture.
+// openat2 (linux/openat2.h, not in every libc's headers): the same number on every architecture; its RESOLVE_*
+// flags are CPitShim.h's.
 #define CHILD_SYS_openat2 437
-#define CHILD_RESOLVE_NO_MAGICLINKS 0x02
-#define CHILD_RESOLVE_NO_SYMLINKS 0x04
 struct child_open_how { uint64_t flags, mode, resolve; };
 
 // Landlock (linux/landlock.h, not in every libc's headers): the same numbers on every architecture.
@@ -266,7 +266,7 @@ static long landlock_ruleset(struct child *c, const struct pit_step *s) {
 static long landlock_path(struct child *c, const struct pit_step *s) {
     // No symlink anywhere in a rule's path: the jail's writable trees outlive its runs, and a link it planted
     // there would widen the next run's rules to wherever it points.
-    struct child_open_how how = { PATH_FLAGS, 0, CHILD_RESOLVE_NO_SYMLINKS | CHILD_RESOLVE_NO_MAGICLINKS };
+    struct child_open_how how = { PATH_FLAGS, 0, PIT_RESOLVE_NO_SYMLINKS | PIT_RESOLVE_NO_MAGICLINKS };
     long fd = SC4(CHILD_SYS_openat2, AT_FDCWD, text(c, s->s1), &how, sizeof how);
     if (fd == -ENOSYS) fd = SC3(SYS_openat, AT_FDCWD, text(c, s->s1), PATH_FLAGS | O_NOFOLLOW);
     if (fd < 0) return fd;
@@ -489,7 +489,7 @@ static long run_step(struct child *c, const struct pit_step *s, int32_t *sub) {
         if (s->n2) {
             // A path others can write along: no symlink anywhere in it (openat2; before Linux 5.6 at least not
             // as its last component).
-            struct child_open_how how = { (uint64_t)flags, 0, CHILD_RESOLVE_NO_SYMLINKS | CHILD_RESOLVE_NO_MAGICLINKS };
+            struct child_open_how how = { (uint64_t)flags, 0, PIT_RESOLVE_NO_SYMLINKS | PIT_RESOLVE_NO_MAGICLINKS };
             fd = SC4(CHILD_SYS_openat2, dir, text(c, s->s1), &how, sizeof how);
             if (fd == -ENOSYS) fd = SC3(SYS_openat, dir, text(c, s->s1), flags | O_NOFOLLOW);
         } else {
