@@ -85,8 +85,6 @@ enum RunCommand {
                  + "/proc's knobs are read-only, but --userns maps root to an unprivileged host range")
         }
 
-        // A pit run killed with -9 left its jail's cgroup behind: the next one that makes cgroups removes such leftovers.
-        if resolved.spec.limits.needsCgroup { JailCgroup.removeStale() }
         var events: EventLog?
         if let eventsPath {
             do { events = try EventLog(path: eventsPath) } catch { fail("--events-json: \(error)") }
@@ -109,6 +107,9 @@ enum RunCommand {
         case .signaled(let signal, _): events?.append(.serviceExit(jail: resolved.spec.name, signal: signal, message: "\(outcome.ending)"))
         }
         report(outcome, spec: resolved.spec, policy: resolved.policy?.compiled, violations: violations)
+        // A pit run killed with -9 left its jail's cgroup behind: one that makes cgroups removes such leftovers,
+        // after its command has run (off the launch's path: it reads the hierarchy and may wait a moment).
+        if resolved.spec.limits.needsCgroup { JailCgroup.removeStale() }
         exit(outcome.exitStatus)
     }
 
