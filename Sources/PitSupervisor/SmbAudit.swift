@@ -47,9 +47,6 @@ public struct SmbAlert: Sendable, Equatable {
     }
 }
 
-/// The name `Supervisor.swift` uses (kept while that file is being split).
-public typealias SmbAccess = SmbAlert
-
 /// Turns what the Samba jails send to their /dev/log into alerts. Two sources, both measured on Samba 4.17:
 ///
 /// - full_audit (`<PRI>... smbd_audit: USER|CLIENT|SHARE|OP|STATUS|ARGS`, facility LOCAL5, the prefix `%u|%I|%S`

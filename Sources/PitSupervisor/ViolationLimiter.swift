@@ -61,7 +61,4 @@ struct ViolationLimiter {
     var nextDeadline: Int64? {
         windows.values.filter { $0.suppressed > 0 }.map { $0.start + windowMs }.min()
     }
-
-    /// A jail's windows go when the jail is removed from the config (its summaries first, through `due`).
-    mutating func forget(jail: String) { windows = windows.filter { $0.key.jail != jail } }
 }
