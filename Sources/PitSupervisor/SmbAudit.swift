@@ -242,6 +242,8 @@ final class AuditSocket {
     let fd: Int32
     let path: String
     var tracker = SmbAuditTracker()
+    /// The largest datagram glibc's syslog sends; allocated once, not on each wakeup of the loop.
+    private var buffer = [UInt8](repeating: 0, count: 65536)
 
     init(path: String) throws(SupervisorError) {
         self.path = path
@@ -254,13 +256,12 @@ final class AuditSocket {
         unlink(path)
     }
 
-    /// Drains the queued lines (bounded per call, so a chatty jail cannot hold the loop). The buffer holds the
-    /// largest datagram glibc's syslog sends: a longer one would be cut and its JSON not decode.
+    /// Drains the queued lines (bounded per call, so a chatty jail cannot hold the loop). A datagram longer
+    /// than the buffer would be cut and its JSON not decode.
     func drain() -> [SmbAlert] {
         var found: [SmbAlert] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
         for _ in 0..<256 {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 65536, Int32(MSG_DONTWAIT)) }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if n <= 0 { break }
             if let alert = tracker.consume(String(decoding: buffer[0..<n], as: UTF8.self)) { found.append(alert) }
         }
