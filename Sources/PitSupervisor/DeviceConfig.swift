@@ -173,6 +173,12 @@ extension DeviceConfig {
                 for other in jail.restartWith where !jails.contains(where: { $0.name == other }) {
                     throw jailTables[index].error("restart_with", "no jail named '\(other)'")
                 }
+                // A jail restarted for restart_with comes back too, and restarts its own dependents: a cycle
+                // (a restarts with b, b with a) would restart them in turn forever, each restart a fresh
+                // config with a fresh crash-loop count, so no crash loop would ever end it.
+                if let cycle = restartCycle(from: jail.name, in: jails) {
+                    throw jailTables[index].error("restart_with", "\(cycle.joined(separator: " -> ")) restart each other in a loop")
+                }
             }
             let uplinks = try UplinkConfig.parse(try fields.tables("uplink") ?? [])
             var console: ConsoleSettings?
@@ -311,6 +317,21 @@ extension DeviceConfig {
         config.restartWith = try fields.strings("restart_with") ?? []
         if config.restartWith.contains(name) { throw fields.error("restart_with", "a jail cannot restart with itself") }
         return config
+    }
+
+    /// The jails from `start` along restart_with back to `start` (`a -> b -> a`: b's return restarts a, a's
+    /// restarts b), or nil when no such path exists.
+    static func restartCycle(from start: String, in jails: [JailConfig]) -> [String]? {
+        var visited: Set<String> = []
+        func walk(_ path: [String]) -> [String]? {
+            guard let jail = jails.first(where: { $0.name == path.last }) else { return nil }
+            for next in jail.restartWith {
+                if next == start { return path + [next] }
+                if visited.insert(next).inserted, let found = walk(path + [next]) { return found }
+            }
+            return nil
+        }
+        return walk([start])
     }
 
     static func directoryOf(_ path: String) -> String {

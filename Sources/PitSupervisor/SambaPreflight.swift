@@ -1,3 +1,4 @@
+import CPitShim
 import Glibc
 import PitJail
 import PitProcess
@@ -165,6 +166,20 @@ final class SambaPreflight {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
             if output.count < 65536 { output.append(contentsOf: buffer[0..<n]) }
+        }
+        // The end of its output is not its exit: one that closed stdout and stderr and hangs is killed at the
+        // same deadline, or the blocking waitpid below would hold the loop until the watchdog resets the board.
+        let pidfd = pit_pidfd_open(pid, 0)
+        if pidfd >= 0 {
+            var exited = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+            while true {
+                let left = deadline - monotonicMilliseconds()
+                let ready = left > 0 ? poll(&exited, 1, Int32(left)) : 0
+                if ready < 0 && errno == EINTR { continue }
+                if ready <= 0 { kill(pid, SIGKILL) }
+                break
+            }
+            close(pidfd)
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

@@ -47,9 +47,6 @@ public struct SmbAlert: Sendable, Equatable {
     }
 }
 
-/// The name `Supervisor.swift` uses (kept while that file is being split).
-public typealias SmbAccess = SmbAlert
-
 /// Turns what the Samba jails send to their /dev/log into alerts. Two sources, both measured on Samba 4.17:
 ///
 /// - full_audit (`<PRI>... smbd_audit: USER|CLIENT|SHARE|OP|STATUS|ARGS`, facility LOCAL5, the prefix `%u|%I|%S`
@@ -72,6 +69,11 @@ public struct SmbAuditTracker: Sendable {
     private var enumerated: Set<String> = []
     /// The latest logon seen from each client address, for the enumeration that follows it.
     private var lastLogon: [String: SmbAlert] = [:]
+    /// The bytes of names held in `reported`, `enumerated` and `lastLogon`, counted as they are added. A process
+    /// of the jail can send any line to its /dev/log, each with fresh clients, shares and file names of up to a
+    /// datagram's 64 KiB: past `memoryLimit` all three are forgotten, which costs at most an alert repeated.
+    private var rememberedBytes = 0
+    static let memoryLimit = 1 << 20
     /// The guest account of smb.conf: a session that becomes it is a guest session.
     let guestAccount: String
 
@@ -96,11 +98,12 @@ public struct SmbAuditTracker: Sendable {
         let ipc = share == "IPC_" || share == "IPC$"
         switch operation {
         case "connect", "disconnect":
-            reported[session] = nil
-            enumerated.remove(session)
+            if let files = reported.removeValue(forKey: session) { rememberedBytes -= Self.bytes(session, files) }
+            if enumerated.remove(session) != nil { rememberedBytes -= session.utf8.count }
             return nil
         case "get_alloc_size" where ipc:
             guard !enumerated.contains(session) else { return nil }
+            remember(session.utf8.count)
             enumerated.insert(session)
             let logon = lastLogon[client]
             return SmbAlert(kind: .enumeration, user: logon?.user ?? user, client: client, share: "IPC$", file: "",
@@ -110,6 +113,7 @@ public struct SmbAuditTracker: Sendable {
             guard let path = fields.last, fields.count >= 6 else { return nil }
             let file = Self.relative(path, share: share)
             if reported[session, default: []].contains(file) { return nil }
+            remember(file.utf8.count + (reported[session] == nil ? session.utf8.count : 0))
             reported[session, default: []].insert(file)
             // full_audit knows no port and only the session's user (the guest's name for a guest): the port and
             // the names tried come from this client's latest logon, as for an enumeration.
@@ -148,9 +152,39 @@ public struct SmbAuditTracker: Sendable {
         let logon = SmbAlert(kind: .logon, user: account, client: client, share: "", file: "", operation: "logon",
                              status: status, domain: body.clientDomain ?? "", workstation: body.workstation,
                              clientPort: port, success: status == "NT_STATUS_OK", guest: guest)
+        if let previous = lastLogon.removeValue(forKey: client) { rememberedBytes -= Self.bytes(client, previous) }
+        if lastLogon.count >= 1024 {   // bounded: a scan from many addresses
+            rememberedBytes -= lastLogon.reduce(0) { $0 + Self.bytes($1.key, $1.value) }
+            lastLogon.removeAll()
+        }
+        remember(Self.bytes(client, logon))
         lastLogon[client] = logon
-        if lastLogon.count > 1024 { lastLogon.removeAll() }   // bounded: a scan from many addresses
         return logon
+    }
+
+    private static func bytes(_ session: String, _ files: Set<String>) -> Int {
+        session.utf8.count + files.reduce(0) { $0 + $1.utf8.count }
+    }
+
+    private static func bytes(_ client: String, _ logon: SmbAlert) -> Int {
+        client.utf8.count + logon.user.utf8.count + (logon.domain?.utf8.count ?? 0) + (logon.workstation?.utf8.count ?? 0)
+    }
+
+    /// Counts `bytes` about to be remembered; forgets everything first when they would pass `memoryLimit`.
+    private mutating func remember(_ bytes: Int) {
+        if rememberedBytes + bytes > Self.memoryLimit {
+            reported.removeAll()
+            enumerated.removeAll()
+            lastLogon.removeAll()
+            rememberedBytes = 0
+        }
+        rememberedBytes += bytes
+    }
+
+    /// What the tracker holds now, in bytes of names, counted from its tables (what `rememberedBytes` tracks).
+    var footprint: Int {
+        reported.reduce(0) { $0 + Self.bytes($1.key, $1.value) } + enumerated.reduce(0) { $0 + $1.utf8.count }
+            + lastLogon.reduce(0) { $0 + Self.bytes($1.key, $1.value) }
     }
 
     /// "ipv4:192.0.2.20:43084" -> ("192.0.2.20", 43084); "ipv6:[fe80::1]:445" or "ipv6:fe80::1:445" -> address, port.
@@ -208,6 +242,8 @@ final class AuditSocket {
     let fd: Int32
     let path: String
     var tracker = SmbAuditTracker()
+    /// The largest datagram glibc's syslog sends; allocated once, not on each wakeup of the loop.
+    private var buffer = [UInt8](repeating: 0, count: 65536)
 
     init(path: String) throws(SupervisorError) {
         self.path = path
@@ -220,13 +256,12 @@ final class AuditSocket {
         unlink(path)
     }
 
-    /// Drains the queued lines (bounded per call, so a chatty jail cannot hold the loop). The buffer holds the
-    /// largest datagram glibc's syslog sends: a longer one would be cut and its JSON not decode.
+    /// Drains the queued lines (bounded per call, so a chatty jail cannot hold the loop). A datagram longer
+    /// than the buffer would be cut and its JSON not decode.
     func drain() -> [SmbAlert] {
         var found: [SmbAlert] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
         for _ in 0..<256 {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 65536, Int32(MSG_DONTWAIT)) }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if n <= 0 { break }
             if let alert = tracker.consume(String(decoding: buffer[0..<n], as: UTF8.self)) { found.append(alert) }
         }

@@ -15,7 +15,7 @@ public struct SupervisorEvent: Sendable {
     public var exitStatus: Int32?
     public var signal: Int32?
     public var restarts: Int?
-    public var smb: SmbAccess?
+    public var smb: SmbAlert?
     /// Extra key/values of the event (`violations_suppressed`: syscall name -> count).
     public var details: [String: String]?
 }

@@ -11,8 +11,9 @@ struct ViolationLimiter {
         var counts: [(syscall: String, count: Int)]
         var windowMs: Int64
 
+        /// By hand only because tuples are not Equatable: field by field, the counts pairwise.
         static func == (a: Summary, b: Summary) -> Bool {
-            a.jail == b.jail && a.windowMs == b.windowMs && a.counts.map { "\($0.syscall)=\($0.count)" } == b.counts.map { "\($0.syscall)=\($0.count)" }
+            a.jail == b.jail && a.windowMs == b.windowMs && a.counts.elementsEqual(b.counts, by: ==)
         }
 
         var total: Int { counts.reduce(0) { $0 + $1.count } }
@@ -60,7 +61,4 @@ struct ViolationLimiter {
     var nextDeadline: Int64? {
         windows.values.filter { $0.suppressed > 0 }.map { $0.start + windowMs }.min()
     }
-
-    /// A jail's windows go when the jail is removed from the config (its summaries first, through `due`).
-    mutating func forget(jail: String) { windows = windows.filter { $0.key.jail != jail } }
 }

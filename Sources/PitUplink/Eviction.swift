@@ -29,14 +29,12 @@ extension Spool {
         // The uplink agent commits cursors from its own process (Spool.commitCursor): read them fresh, or events
         // it has delivered since open would be kept (and ones it registered since open would be dropped unsent).
         try reloadCursors()
-        let delivered = cursors.deliveredToAll
 
         // 1. Delivered events, oldest segment first. Empty segments (all evicted earlier) go here too.
-        try dropDelivered(delivered, until: { fits(needed) })
-        var i = 0
+        try dropDelivered(cursors.deliveredToAll, until: { fits(needed) })
         // 2. Undelivered events other than violations, oldest segment first: only to store another alert. A
         //    violation never drops an alert (violations have their quota: see Spool).
-        i = 0
+        var i = 0
         while !forViolation && i < segments.count && !fits(needed) {
             if segments[i].records.contains(where: { !$0.isViolation }) {
                 if try rewrite(i, keeping: { $0.isViolation }) { continue }
@@ -46,7 +44,7 @@ extension Spool {
         // 3. Only undelivered violations are left (and the headers): refuse rather than drop one.
         if !fits(needed) {
             throw .full(path: segments[segments.count - 1].path, needed: needed, limit: limitBytes,
-                        violationBytes: segments.reduce(0) { $0 + $1.violationBytes })
+                        violationBytes: violationBytes)
         }
     }
 

@@ -166,3 +166,14 @@ enum RecordFormat {
         return v
     }
 }
+
+extension RecordFormat.Scan {
+    /// The seqs a damaged stretch held: from the one after the last valid record before it (the segment's floor
+    /// when it comes first) to the one before the next valid record; nil when none is missing. The owner's
+    /// repair (Spool.open) and a reader's warning (Spool.damage) both say it from here.
+    func lostSeqs(at damage: RecordFormat.Damage) -> ClosedRange<UInt64>? {
+        guard let after = records.first(where: { $0.offset > damage.offset })?.seq else { return nil }
+        let first = records.last { $0.offset < damage.offset }.map { $0.seq + 1 } ?? floor.map { max($0, 1) } ?? after
+        return after > first ? first...(after - 1) : nil
+    }
+}

@@ -159,12 +159,8 @@ public final class Spool {
         var scan = RecordFormat.scan(bytes)
         if !scan.damage.isEmpty {
             for damage in scan.damage {
-                let before = scan.records.last { $0.offset < damage.offset }?.seq
-                let after = scan.records.first { $0.offset > damage.offset }?.seq
-                let first = before.map { $0 + 1 } ?? scan.floor ?? after ?? 0
-                let lost = after.flatMap { $0 > first ? first...($0 - 1) : nil }
                 report.damage.append(.init(file: path, offset: damage.offset, bytes: damage.length, reason: damage.reason,
-                                           lostSeqs: lost))
+                                           lostSeqs: scan.lostSeqs(at: damage)))
             }
             var rewritten = Array(bytes[0..<RecordFormat.segmentHeaderSize])
             if scan.floor == nil { rewritten = RecordFormat.segmentHeader(floor: 0) }

@@ -34,8 +34,10 @@ public enum SpoolError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .system(operation, path, errno):
             return "\(operation) \(path): \(String(cString: strerror(errno)))"
         case let .full(path, needed, limit, violationBytes):
-            return "append \(path): spool full: \(needed) more bytes do not fit in the \(limit)-byte limit and the "
-                + "\(violationBytes) bytes left are undelivered violations, which are never dropped; event refused"
+            // Refused with alerts left too: a violation never drops an undelivered alert (Eviction.makeRoom).
+            return "append \(path): spool full: \(needed) more bytes do not fit in the \(limit)-byte limit and what is "
+                + "left is undelivered (\(violationBytes) bytes of it violations, which are never dropped, and a violation "
+                + "never drops an alert); event refused"
         case let .violationQuota(path, bytes, quota):
             return "append \(path): violations already hold \(bytes) of the \(quota) bytes they may take (the rest is kept for alerts); violation not stored"
         case let .tooLarge(path, bytes, limit):

@@ -45,9 +45,7 @@ extension Spool {
             do { bytes = try FileIO.readFile(path) } catch let error where error.errno == ENOENT { continue }
             let scan = RecordFormat.scan(bytes)
             for damage in scan.damage {
-                let before = scan.records.last { $0.offset < damage.offset }?.seq
-                let after = scan.records.first { $0.offset > damage.offset }?.seq
-                let lost = before.flatMap { b in after.flatMap { a in a > b + 1 ? " (seqs \(b + 1)-\(a - 1) lost)" : nil } } ?? ""
+                let lost = scan.lostSeqs(at: damage).map { " (seqs \($0.lowerBound)-\($0.upperBound) lost)" } ?? ""
                 found.append("\(path): \(damage.length) damaged bytes at offset \(damage.offset): \(damage.reason)\(lost)")
             }
             if index < numbers.count - 1, let problem = scan.problem, scan.validEnd < bytes.count {

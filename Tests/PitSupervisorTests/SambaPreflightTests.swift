@@ -86,4 +86,17 @@ final class SambaPreflightTests: XCTestCase {
         XCTAssertNotEqual(ran3.status, 0)
         XCTAssertNotNil(SambaPreflight.testparmComplaint(status: ran3.status, output: ran3.output, root: root), ran3.output)
     }
+
+    /// The helpers run on the event loop: one that closes its output and then hangs is killed at the deadline
+    /// like one that hangs writing, instead of holding the loop in waitpid.
+    func test_aHelperThatClosesItsOutputAndHangsIsKilledAtTheDeadline() {
+        let started = monotonicMilliseconds()
+        let result = SambaPreflight.run(["/bin/sh", "-c", "echo before; exec >&- 2>&-; sleep 60"])
+        let took = monotonicMilliseconds() - started
+        XCTAssertLessThan(took, Int64(SambaPreflight.helperDeadlineMs) + 2000, "held the caller \(took) ms")
+        XCTAssertEqual(result.status, 128 + SIGKILL)
+        XCTAssertEqual(result.output, "before\n")
+        // Control: a helper that exits is waited for and its status kept.
+        XCTAssertEqual(SambaPreflight.run(["/bin/sh", "-c", "echo ok; exit 3"]).status, 3)
+    }
 }

@@ -96,6 +96,33 @@ final class SambaTreeTests: XCTestCase {
         }
     }
 
+    func test_restartWithCycleIsRefused_itWouldRestartTheJailsInTurnForever() throws {
+        let dir = device(["a": "command = [\"/bin/true\"]\n", "b": "command = [\"/bin/true\"]\n",
+                          "c": "command = [\"/bin/true\"]\n"])
+        defer { dir.remove() }
+        let base = readText(dir.path + "/device.toml") ?? ""
+        // The jail tables are a, b, c in that order (device() sorts them): each gets its restart_with line.
+        func with(_ a: String, _ b: String, _ c: String) -> String {
+            var text = base
+            for (name, list) in [("a", a), ("b", b), ("c", c)] where !list.isEmpty {
+                text = text.replacingFirst("spec = \"\(name).toml\"\n", with: "spec = \"\(name).toml\"\nrestart_with = [\(list)]\n")
+            }
+            return text
+        }
+        dir.write("device.toml", with("\"c\"", "\"a\"", "\"b\""))
+        do {
+            _ = try DeviceConfig.load(dir.path + "/device.toml")
+            XCTFail("a restart_with cycle a -> c -> b -> a was accepted")
+        } catch {
+            XCTAssertTrue(error.description.contains("restart_with: a -> c -> b -> a restart each other in a loop"), error.description)
+        }
+        // A chain without a loop (c restarts with b, b with a) and a diamond stay valid.
+        dir.write("device.toml", with("", "\"a\"", "\"b\""))
+        XCTAssertEqual(try load(dir).jails.map(\.restartWith), [[], ["a"], ["b"]])
+        dir.write("device.toml", with("", "\"a\"", "\"a\", \"b\""))
+        XCTAssertEqual(try load(dir).jails.map(\.restartWith), [[], ["a"], ["a", "b"]])
+    }
+
     /// The attack from issue 16: smbd (root in its jail, data/ writable) replaces a decoy file with a symlink
     /// to a root-only file, and a directory the supervisor chmods with a symlink to a private directory. The
     /// next preparation (what a reload runs) must leave both targets exactly as they were.

@@ -92,6 +92,27 @@ final class SmbAuditTests: XCTestCase {
         XCTAssertEqual(alerts.first?.file, "report.txt")
     }
 
+    /// Any process of the smbd jail may write to its /dev/log: forged full_audit reads and IPC$ pipe opens with
+    /// ever new clients and 16 KiB file names must not grow the supervisor's memory without end.
+    func test_forgedLinesWithEverNewNamesKeepTheTrackerBounded() {
+        var t = SmbAuditTracker()
+        let long = String(repeating: "x", count: 16 << 10)
+        var alerts = 0
+        for i in 0..<2000 {
+            let client = "10.\(i / 256).\(i % 256).1"
+            if t.consume("<173>Dec  7 18:54:37 smbd_audit: nobody|\(client)|finance|pread_send|ok|/data/shares/finance/\(long)\(i)\n") != nil { alerts += 1 }
+            if t.consume("<173>Dec  7 18:54:37 smbd_audit: nobody|\(client)\(long)|IPC_|get_alloc_size|ok|0\n") != nil { alerts += 1 }
+            _ = t.consume(Self.auth(account: long, domain: "D", status: "NT_STATUS_NO_SUCH_USER", became: nil, port: i))
+            XCTAssertLessThanOrEqual(t.footprint, SmbAuditTracker.memoryLimit, "after \(i + 1) rounds")
+            if t.footprint > SmbAuditTracker.memoryLimit { break }
+        }
+        XCTAssertEqual(alerts, 4000, "every forged read and pipe open is still one alert")
+        // What was forgotten costs at most a repeat; what is remembered still holds back duplicates.
+        let read = "<173>Dec  7 18:54:37 smbd_audit: nobody|192.0.2.20|finance|pread_send|ok|/data/shares/finance/a.txt\n"
+        XCTAssertNotNil(t.consume(read))
+        XCTAssertNil(t.consume(read))
+    }
+
     func test_remoteAddressForms() {
         XCTAssertTrue(SmbAuditTracker.address("ipv4:192.0.2.20:43084") == ("192.0.2.20", 43084))
         XCTAssertTrue(SmbAuditTracker.address("ipv6:[fe80::1]:445") == ("fe80::1", 445))

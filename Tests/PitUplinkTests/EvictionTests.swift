@@ -113,7 +113,10 @@ final class EvictionTests: XCTestCase {
             var big = violation(0)
             big.message = String(repeating: "v", count: min(limit - spool.sizeBytes + 600, limit / 2))
             XCTAssertThrowsError(try spool.append(big)) { error in
-                guard case SpoolError.full = error else { return XCTFail("\(error)") }
+                guard case SpoolError.full(_, _, _, let violationBytes) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(violationBytes, 0)
+                // What is left is alerts: the refusal must not say it is violations.
+                XCTAssertTrue("\(error)".contains("what is left is undelivered (0 bytes of it violations"), "\(error)")
             }
             XCTAssertEqual(try spool.all().map(\.seq!), before, "the violation took no alert's place")
         }

@@ -159,6 +159,21 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(try withSpool(dir.spool) { try $0.all() }.count, 20, "19 kept and the boot appended after")
     }
 
+    func testDamageToASegmentsFirstRecordNamesTheLostSeqForTheReaderAsForTheRepair() throws {
+        let dir = TemporaryDirectory()
+        _ = try withSpool(dir.spool) { spool in try (0..<5).map { i in try spool.append(PitEvent.boot(message: "event \(i)")) } }
+        let file = dir.spool + "/0000000001.log"
+        var bytes = Files.read(file)
+        bytes[RecordFormat.segmentHeaderSize + RecordFormat.recordHeaderSize + 3] ^= 0x10   // seq 1, the first record
+        Files.write(file, bytes)
+        // The reader (pit events) repairs nothing: it must say what the owner's open will cut out, seq 1 included.
+        let warnings = try Spool.damage(directory: dir.spool)
+        XCTAssertEqual(warnings.count, 1, "\(warnings)")
+        XCTAssertTrue(warnings.first?.hasSuffix("(seqs 1-1 lost)") == true, "\(warnings)")
+        let (report, _, _) = try reopen(dir)
+        XCTAssertEqual(report.damage.map(\.lostSeqs), [1...1])
+    }
+
     func testPitEventsWarnsAboutDamageAndExitsNonZero() throws {
         let dir = TemporaryDirectory()
         _ = try twentyWithOneFlippedBit(dir)
