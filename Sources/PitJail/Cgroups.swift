@@ -211,9 +211,11 @@ public struct JailCgroup: Sendable {
     }
 
     /// The Pit pid a jail leaf `pit-NAME-PID` names; nil for any other directory (`pit-supervisor` included).
-    static func ownerPid(ofLeaf name: String) -> pid_t? {
+    public static func ownerPid<S: StringProtocol>(ofLeaf name: S) -> pid_t? {
         guard name.hasPrefix("pit-"), let dash = name.lastIndex(of: "-"), dash > name.index(name.startIndex, offsetBy: 4) else { return nil }
-        return pid_t(name[name.index(after: dash)...])
+        let digits = name[name.index(after: dash)...]
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return pid_t(digits)
     }
 
     /// Whether a process `pid` exists. A Pit that launches jails in-process need not be called `pit` (tests and

@@ -1,5 +1,6 @@
 import CPitShim
 import Glibc
+import PitJail
 import PitProcess
 
 /// Who may drive the control socket: root, and only root outside every jail. uid 0 alone is not enough: a
@@ -66,16 +67,8 @@ enum ControlPeer {
         for line in procCgroup.split(separator: "\n") {
             let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard fields.count == 3 else { continue }
-            if fields[2].split(separator: "/").contains(where: isJailLeaf) { return String(fields[2]) }
+            if fields[2].split(separator: "/").contains(where: { JailCgroup.ownerPid(ofLeaf: $0) != nil }) { return String(fields[2]) }
         }
         return nil
-    }
-
-    static func isJailLeaf(_ component: Substring) -> Bool {
-        guard component.hasPrefix("pit-") else { return false }
-        let rest = component.dropFirst(4)
-        guard let dash = rest.lastIndex(of: "-") else { return false }
-        let name = rest[..<dash], pid = rest[rest.index(after: dash)...]
-        return !name.isEmpty && !pid.isEmpty && pid.allSatisfy { $0.isASCII && $0.isNumber }
     }
 }
