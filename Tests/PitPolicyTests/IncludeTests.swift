@@ -43,6 +43,40 @@ import Testing
         _ = try PolicyCompiler.parse(PolicySource.read(path: dir.path + "/g0.policy"))
     }
 
+    /// A few small files, each including the next several times, expand exponentially: 6 + 36 + 216 + 1296
+    /// includes here (and 10 levels of 10 would never finish). The whole expansion is bounded.
+    @Test func test_includeFanOutIsBoundedInCount() throws {
+        let dir = try TempDir()
+        for i in 0..<4 {
+            let names = Array(repeating: "\"f\(i + 1).policy\"", count: 6).joined(separator: " ")
+            try dir.write("f\(i).policy", "#include \(names)\n")
+        }
+        try dir.write("f4.policy", "// leaf\n")
+        try dir.write("root.policy", "#include \"f0.policy\"\nALLOW { read }\n")
+        do {
+            _ = try PolicyCompiler.parse(PolicySource.read(path: dir.path + "/root.policy"))
+            Issue.record("expected an include-count error")
+        } catch {
+            #expect(error.message == "more than 1024 #includes in all (the same files included again and again?)")
+        }
+    }
+
+    /// One line naming a 64 KiB file 300 times would make 19 MB of policy text (and a 15 MiB file, gigabytes).
+    @Test func test_includeFanOutIsBoundedInSize() throws {
+        let dir = try TempDir()
+        let comment = "// " + String(repeating: "x", count: 1020) + "\n"
+        try dir.write("big.policy", String(repeating: comment, count: 64))
+        let names = Array(repeating: "\"big.policy\"", count: 300).joined(separator: " ")
+        try dir.write("root.policy", "#include \(names)\nALLOW { read }\n")
+        do {
+            _ = try PolicyCompiler.parse(PolicySource.read(path: dir.path + "/root.policy"))
+            Issue.record("expected an include-size error")
+        } catch {
+            #expect(error.message == "included text exceeds 16 MiB in all (the same files included again and again?)")
+            #expect(error.file == dir.path + "/root.policy")
+        }
+    }
+
     @Test func test_definesWorkInExpressionsAndErrno() throws {
         let p = try compile("""
             #define EPERM 1
