@@ -238,15 +238,27 @@ public enum PolicyCompiler {
         var rule: SyscallRule
     }
 
+    /// kafel sets no limits here. Without them a hostile policy overflows the stack (a chain of thousands of
+    /// policies, each USEing the next) or runs for ever (30 policies each USEing the next twice: 2^30 copies).
+    static let maxUseDepth = 64
+    static let maxExpansion = 1 << 16
+
     /// The rules of the USEd policies in order, with nested `USE` expanded in place.
     static func flatten(_ ast: PolicyAST) throws(PolicyError) -> [FlatRule] {
         var out: [FlatRule] = []
+        var expanded = 0   // USEs and rules copied so far
         func visit(_ name: String, _ loc: SourceLocation, _ stack: [String]) throws(PolicyError) {
             if stack.contains(name) {
                 throw PolicyError("policy '\(name)' uses itself (\((stack + [name]).joined(separator: " -> ")))", at: loc)
             }
+            guard stack.count < maxUseDepth else { throw PolicyError("USE nested deeper than \(maxUseDepth) levels", at: loc) }
             guard let p = ast.policy(named: name) else { throw PolicyError("unknown policy '\(name)'", at: loc) }
             for item in p.items {
+                expanded += 1
+                if case .block(let b) = item { expanded += b.rules.count }
+                guard expanded <= maxExpansion else {
+                    throw PolicyError("USE expands the policy to more than \(maxExpansion) rules (the same policies USEd again and again?)", at: loc)
+                }
                 switch item {
                 case .use(let n, let l): try visit(n, l, stack + [name])
                 case .block(let b): for r in b.rules { out.append(FlatRule(action: b.action, rule: r)) }

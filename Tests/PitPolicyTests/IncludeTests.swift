@@ -77,6 +77,24 @@ import Testing
         }
     }
 
+    /// Each policy USEing the next twice doubles the rules: 17 levels are 131072 copies of one rule (30 would
+    /// never finish). The expansion is bounded.
+    @Test func test_useFanOutIsBounded() throws {
+        let text = (0..<17).map { "POLICY p\($0) { USE p\($0 + 1), USE p\($0 + 1) }" }.joined(separator: "\n")
+            + "\nPOLICY p17 { ALLOW { read } }\nUSE p0 DEFAULT KILL"
+        #expect(parseError(text)?.message == "USE expands the policy to more than 65536 rules (the same policies USEd again and again?)")
+    }
+
+    /// A chain of thousands of policies, each USEing the next, overflowed the stack (SIGSEGV).
+    @Test func test_useNestedDeeperThan64IsAnError() throws {
+        func chain(_ n: Int) -> String {
+            (0..<n).map { "POLICY p\($0) { USE p\($0 + 1) }" }.joined(separator: "\n")
+                + "\nPOLICY p\(n) { ALLOW { read } }\nUSE p0 DEFAULT KILL"
+        }
+        #expect(parseError(chain(100))?.message == "USE nested deeper than 64 levels")
+        #expect(parseError(chain(63)) == nil)
+    }
+
     @Test func test_definesWorkInExpressionsAndErrno() throws {
         let p = try compile("""
             #define EPERM 1
