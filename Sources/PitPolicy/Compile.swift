@@ -309,11 +309,7 @@ public enum PolicyCompiler {
             }
             var normalizer = Normalizer(syscallName: name, location: fr.rule.location)
             normalizer.args32 = !arch.is64Bit
-            if arch.is64Bit {
-                normalizer.low32Args = SyscallArgs.narrowArguments(of: name, number: number, arch: arch)
-                // kioctl's request is `unsigned int` even where a table lacks ioctl.
-                if name == "ioctl" { normalizer.low32Args.insert(1) }
-            }
+            if arch.is64Bit { normalizer.low32Args = SyscallArgs.narrowArguments(of: name, number: number, arch: arch) }
             var condition = fr.rule.condition
             if !fr.rule.builtinArgs.isEmpty, let c = condition {
                 condition = try resolveBuiltinArgs(c, rule: fr.rule, name: name, number: number, arch: arch)

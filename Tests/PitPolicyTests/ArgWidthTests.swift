@@ -153,6 +153,19 @@ import Glibc
         #expect(SyscallArgs.narrowArguments(of: "write", number: 1, arch: .x86_64) == [0])
     }
 
+    /// ioctl's request (kernel `unsigned int cmd`) is narrowed through the tables alone, with no special case:
+    /// every 64-bit architecture Pit builds for must have ioctl in its table, or `req != TIOCSTI` is bypassed.
+    @Test func test_ioctlRequestIsNarrowOnEvery64BitArchitecture() throws {
+        let tiocsti: UInt64 = 0x5412
+        for arch in SeccompArch.nameArches where arch.is64Bit {
+            let nr = try #require(SyscallNames.libseccompNumber("ioctl", arch))
+            #expect(SyscallArgs.narrowArguments(of: "ioctl", number: nr, arch: arch).contains(1), "\(arch)")
+            let p = try compile("POLICY p { ALLOW { ioctl(fd, req) { req != 0x5412 } } } USE p DEFAULT KILL", arch: arch)
+            #expect(try p.evaluate("ioctl", args: [1, 1 << 32 | tiocsti]) == .killProcess, "\(arch)")
+            #expect(try p.evaluate("ioctl", args: [1, 1 << 32 | 0x5413]) == .allow, "\(arch)")
+        }
+    }
+
     /// On the running kernel: write(0x100000001, p, 0) writes (zero bytes) to fd 1, so a rule on
     /// fd == 1 must see it. Before argument widths this exited 0: the call got through.
     @Test(.enabled(if: SeccompArch.native == .x86_64, "x86_64 syscall numbers"))
