@@ -307,14 +307,17 @@ public enum PolicyCompiler {
                     throw PolicyError("unknown syscall '\(written)'" + (hint.map { " (did you mean '\($0)'?)" } ?? ""), at: fr.rule.location)
                 }
             }
-            var normalizer = Normalizer(syscallName: name, location: fr.rule.location)
-            normalizer.args32 = !arch.is64Bit
-            if arch.is64Bit { normalizer.low32Args = SyscallArgs.narrowArguments(of: name, number: number, arch: arch) }
-            var condition = fr.rule.condition
-            if !fr.rule.builtinArgs.isEmpty, let c = condition {
-                condition = try resolveBuiltinArgs(c, rule: fr.rule, name: name, number: number, arch: arch)
+            var terms: DNF = [[]]
+            if var condition = fr.rule.condition {
+                var normalizer = Normalizer(syscallName: name, location: fr.rule.location)
+                normalizer.args32 = !arch.is64Bit
+                // Only for a condition: the argument tables are parsed on first use, and most rules have none.
+                if arch.is64Bit { normalizer.low32Args = SyscallArgs.narrowArguments(of: name, number: number, arch: arch) }
+                if !fr.rule.builtinArgs.isEmpty {
+                    condition = try resolveBuiltinArgs(condition, rule: fr.rule, name: name, number: number, arch: arch)
+                }
+                terms = try normalizer.dnf(condition)
             }
-            let terms = try condition.map { c throws(PolicyError) in try normalizer.dnf(c) } ?? [[]]
             if bySyscall[number] == nil { order.append(number); bySyscall[number] = (name, []) }
             bySyscall[number]!.rules.append((fr.action, terms, fr.rule.location))
         }
