@@ -350,25 +350,23 @@ struct Parser {
 
     mutating func parseOr() throws(PolicyError) -> Raw {
         try enter(); defer { nesting -= 1 }
-        var lhs = try parseAnd()
-        var chained = 0
-        defer { nesting -= chained }
-        while isPunct("||") {
-            chained += 1; try enter()
-            let l = advance().location
-            lhs = .binary("||", lhs, try parseAnd(), l)
-        }
-        return lhs
+        return try chain("||") { p throws(PolicyError) in try p.parseAnd() }
     }
 
     mutating func parseAnd() throws(PolicyError) -> Raw {
-        var lhs = try parseUnary()
+        try chain("&&") { p throws(PolicyError) in try p.parseUnary() }
+    }
+
+    /// `operand (op operand)*`, grouped to the left. Each operator counts as a level of nesting: the
+    /// left-deep tree a long chain builds is walked recursively by every later pass.
+    mutating func chain(_ op: String, _ operand: (inout Parser) throws(PolicyError) -> Raw) throws(PolicyError) -> Raw {
+        var lhs = try operand(&self)
         var chained = 0
         defer { nesting -= chained }
-        while isPunct("&&") {
+        while isPunct(op) {
             chained += 1; try enter()
             let l = advance().location
-            lhs = .binary("&&", lhs, try parseUnary(), l)
+            lhs = .binary(op, lhs, try operand(&self), l)
         }
         return lhs
     }
@@ -397,27 +395,11 @@ struct Parser {
 
     /// `|` binds looser than `&`, as in C and kafel: `a | b & c` is `a | (b & c)`.
     mutating func parseBits() throws(PolicyError) -> Raw {
-        var lhs = try parseBitAnd()
-        var chained = 0
-        defer { nesting -= chained }
-        while isPunct("|") {
-            chained += 1; try enter()
-            let l = advance().location
-            lhs = .binary("|", lhs, try parseBitAnd(), l)
-        }
-        return lhs
+        try chain("|") { p throws(PolicyError) in try p.parseBitAnd() }
     }
 
     mutating func parseBitAnd() throws(PolicyError) -> Raw {
-        var lhs = try parsePrimary()
-        var chained = 0
-        defer { nesting -= chained }
-        while isPunct("&") {
-            chained += 1; try enter()
-            let l = advance().location
-            lhs = .binary("&", lhs, try parsePrimary(), l)
-        }
-        return lhs
+        try chain("&") { p throws(PolicyError) in try p.parsePrimary() }
     }
 
     mutating func parsePrimary() throws(PolicyError) -> Raw {
