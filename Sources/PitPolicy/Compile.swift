@@ -247,12 +247,14 @@ public enum PolicyCompiler {
     static func flatten(_ ast: PolicyAST) throws(PolicyError) -> [FlatRule] {
         var out: [FlatRule] = []
         var expanded = 0   // USEs and rules copied so far
+        // First declaration wins, as in PolicyAST.policy(named:); a lookup per USE, not a scan of every policy.
+        let byName = Dictionary(ast.policies.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         func visit(_ name: String, _ loc: SourceLocation, _ stack: [String]) throws(PolicyError) {
             if stack.contains(name) {
                 throw PolicyError("policy '\(name)' uses itself (\((stack + [name]).joined(separator: " -> ")))", at: loc)
             }
             guard stack.count < maxUseDepth else { throw PolicyError("USE nested deeper than \(maxUseDepth) levels", at: loc) }
-            guard let p = ast.policy(named: name) else { throw PolicyError("unknown policy '\(name)'", at: loc) }
+            guard let p = byName[name] else { throw PolicyError("unknown policy '\(name)'", at: loc) }
             for item in p.items {
                 expanded += 1
                 if case .block(let b) = item { expanded += b.rules.count }
