@@ -154,8 +154,9 @@ public enum PolicyCompiler {
     /// namespaces of its own, and with them the kernel's least-hardened code (netfilter's setsockopt of
     /// CVE-2021-22555 and its relatives, mount code, /proc/sys/net). clone's low byte is its exit signal, so
     /// CLONE_NEWTIME (0x80) can only be asked through unshare (and clone3, which a filter cannot read).
-    public static let cloneNamespaceFlags: UInt64 = 0x7E02_0000     // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
-    public static let unshareNamespaceFlags: UInt64 = 0x7E02_0080   // the same and CLONE_NEWTIME
+    public static let cloneNamespaceFlags = UInt64(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
+                                                   | CLONE_NEWPID | CLONE_NEWNET)
+    public static let unshareNamespaceFlags = cloneNamespaceFlags | UInt64(CLONE_NEWTIME)
 
     /// Whether a reported syscall is a request for a new namespace (or to join one) that Pit refuses by default:
     /// the listener answers it with EPERM (the syscall fails, the process lives, the attempt is reported).
