@@ -1,13 +1,5 @@
 import Testing
 @testable import PitPolicy
-#if canImport(CPitShim)
-import CPitShim
-#else
-import CPolicyShim
-#endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// 32-bit arguments are compared on their low 32 bits, as the kernel reads them (and as kafel
 /// compares them): junk in the high half of the register must neither slip past a deny rule nor
