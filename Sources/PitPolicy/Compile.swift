@@ -282,6 +282,10 @@ public enum PolicyCompiler {
         var skipped: [String]
     }
 
+    /// The work `plan` may spend making rules disjoint: conditions subtracted, over a whole architecture. Real
+    /// policies subtract a few hundred at most (every rule on a syscall pays for the earlier ones of other actions).
+    static let maxSubtracted = 1 << 14
+
     static func plan(_ flat: [FlatRule], defaultAction: PolicyAction, arch: SeccompArch, file: String,
                      refuseNamespaces: Bool = false) throws(PolicyError) -> ArchPlan {
         // Group the rules by syscall number, keeping policy order (first match wins, as in kafel).
@@ -354,6 +358,7 @@ public enum PolicyCompiler {
 
         var planned: [(Int, String, PolicyAction, DNF)] = []
         var summaries: [SyscallSummary] = []
+        var subtracted = 0   // terms of other actions subtracted so far, over every syscall
         for nr in order {
             let (name, rules) = bySyscall[nr]!
             var normalizer = Normalizer(syscallName: name, location: rules[0].2)
@@ -367,6 +372,13 @@ public enum PolicyCompiler {
                 if anyCovered == [[]] { break }   // shadowed by an unconditional earlier rule
                 var others: DNF = []
                 for (a, d) in covered where a != action { others += d }
+                // Each rule subtracts what other actions took before it, at a cost that grows with both: many
+                // conditional rules on one syscall (250 with alternating actions took 6 s in a debug build, and a
+                // hostile policy can repeat that for every syscall or shadow thousands of rules) need a bound.
+                subtracted += others.count
+                if subtracted > maxSubtracted {
+                    throw PolicyError("too many conditional rules with different actions on the same syscalls: ordering them by first match would subtract more than \(maxSubtracted) conditions", at: loc)
+                }
                 let eff = others.isEmpty ? terms : try normalizer.and(terms, normalizer.negate(normalizer.simplify(others)))
                 if !eff.isEmpty {
                     if let i = effective.firstIndex(where: { $0.0 == action }) {

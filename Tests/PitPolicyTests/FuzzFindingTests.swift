@@ -29,6 +29,19 @@ import Testing
         #expect(clock.now - start < .seconds(3))
         #expect(try p.evaluate("read") == .allow)
     }
+    /// Each rule on a syscall subtracts the conditions other actions took before it. 100 conditions then 200
+    /// shadowed rules of another action subtract 20000; a hostile policy repeating that for every syscall, or
+    /// shadowing a hundred thousand rules, kept the compiler busy for hours. The work is bounded.
+    @Test func orderingManyConditionalRulesIsBounded() throws {
+        let text = (0..<100).map { "ALLOW { read { fd == \($0) } }" }.joined(separator: "\n") + "\n"
+            + Array(repeating: "ERRNO(1) { read { fd == 0 } }", count: 200).joined(separator: "\n") + "\nDEFAULT KILL"
+        #expect(parseError(text)?.message == "too many conditional rules with different actions on the same syscalls: ordering them by first match would subtract more than 16384 conditions")
+        // 120 rules of alternating actions on one syscall still compile (250 would, more slowly).
+        let alternating = (0..<120).map { "\($0 % 2 == 0 ? "ALLOW" : "ERRNO(1)") { read { fd == \($0) } }" }.joined(separator: "\n")
+        let p = try compile(alternating + "\nDEFAULT KILL")
+        #expect(try p.evaluate("read", args: [4]) == .allow)
+        #expect(try p.evaluate("read", args: [5]) == .errno(1))
+    }
     @Test func shortChainsStillWork() throws {
         let text = "POLICY a { ALLOW { write(fd) { " + Array(repeating: "fd == 1", count: 90).joined(separator: " || ") + " } } } USE a"
         _ = try compile(text)
