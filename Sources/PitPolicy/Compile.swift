@@ -154,8 +154,9 @@ public enum PolicyCompiler {
     /// namespaces of its own, and with them the kernel's least-hardened code (netfilter's setsockopt of
     /// CVE-2021-22555 and its relatives, mount code, /proc/sys/net). clone's low byte is its exit signal, so
     /// CLONE_NEWTIME (0x80) can only be asked through unshare (and clone3, which a filter cannot read).
-    public static let cloneNamespaceFlags: UInt64 = 0x7E02_0000     // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
-    public static let unshareNamespaceFlags: UInt64 = 0x7E02_0080   // the same and CLONE_NEWTIME
+    public static let cloneNamespaceFlags = UInt64(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
+                                                   | CLONE_NEWPID | CLONE_NEWNET)
+    public static let unshareNamespaceFlags = cloneNamespaceFlags | UInt64(CLONE_NEWTIME)
 
     /// Whether a reported syscall is a request for a new namespace (or to join one) that Pit refuses by default:
     /// the listener answers it with EPERM (the syscall fails, the process lives, the attempt is reported).
@@ -238,15 +239,29 @@ public enum PolicyCompiler {
         var rule: SyscallRule
     }
 
+    /// kafel sets no limits here. Without them a hostile policy overflows the stack (a chain of thousands of
+    /// policies, each USEing the next) or runs for ever (30 policies each USEing the next twice: 2^30 copies).
+    static let maxUseDepth = 64
+    static let maxExpansion = 1 << 16
+
     /// The rules of the USEd policies in order, with nested `USE` expanded in place.
     static func flatten(_ ast: PolicyAST) throws(PolicyError) -> [FlatRule] {
         var out: [FlatRule] = []
+        var expanded = 0   // USEs and rules copied so far
+        // First declaration wins, as in PolicyAST.policy(named:); a lookup per USE, not a scan of every policy.
+        let byName = Dictionary(ast.policies.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         func visit(_ name: String, _ loc: SourceLocation, _ stack: [String]) throws(PolicyError) {
             if stack.contains(name) {
                 throw PolicyError("policy '\(name)' uses itself (\((stack + [name]).joined(separator: " -> ")))", at: loc)
             }
-            guard let p = ast.policy(named: name) else { throw PolicyError("unknown policy '\(name)'", at: loc) }
+            guard stack.count < maxUseDepth else { throw PolicyError("USE nested deeper than \(maxUseDepth) levels", at: loc) }
+            guard let p = byName[name] else { throw PolicyError("unknown policy '\(name)'", at: loc) }
             for item in p.items {
+                expanded += 1
+                if case .block(let b) = item { expanded += b.rules.count }
+                guard expanded <= maxExpansion else {
+                    throw PolicyError("USE expands the policy to more than \(maxExpansion) rules (the same policies USEd again and again?)", at: loc)
+                }
                 switch item {
                 case .use(let n, let l): try visit(n, l, stack + [name])
                 case .block(let b): for r in b.rules { out.append(FlatRule(action: b.action, rule: r)) }
@@ -266,6 +281,10 @@ public enum PolicyCompiler {
         var summaries: [SyscallSummary]
         var skipped: [String]
     }
+
+    /// The work `plan` may spend making rules disjoint: conditions subtracted, over a whole architecture. Real
+    /// policies subtract a few hundred at most (every rule on a syscall pays for the earlier ones of other actions).
+    static let maxSubtracted = 1 << 14
 
     static func plan(_ flat: [FlatRule], defaultAction: PolicyAction, arch: SeccompArch, file: String,
                      refuseNamespaces: Bool = false) throws(PolicyError) -> ArchPlan {
@@ -295,18 +314,17 @@ public enum PolicyCompiler {
                     throw PolicyError("unknown syscall '\(written)'" + (hint.map { " (did you mean '\($0)'?)" } ?? ""), at: fr.rule.location)
                 }
             }
-            var normalizer = Normalizer(syscallName: name, location: fr.rule.location)
-            normalizer.args32 = !arch.is64Bit
-            if arch.is64Bit {
-                normalizer.low32Args = SyscallArgs.narrowArguments(of: name, number: number, arch: arch)
-                // kioctl's request is `unsigned int` even where a table lacks ioctl.
-                if name == "ioctl" { normalizer.low32Args.insert(1) }
+            var terms: DNF = [[]]
+            if var condition = fr.rule.condition {
+                var normalizer = Normalizer(syscallName: name, location: fr.rule.location)
+                normalizer.args32 = !arch.is64Bit
+                // Only for a condition: the argument tables are parsed on first use, and most rules have none.
+                if arch.is64Bit { normalizer.low32Args = SyscallArgs.narrowArguments(of: name, number: number, arch: arch) }
+                if !fr.rule.builtinArgs.isEmpty {
+                    condition = try resolveBuiltinArgs(condition, rule: fr.rule, name: name, number: number, arch: arch)
+                }
+                terms = try normalizer.dnf(condition)
             }
-            var condition = fr.rule.condition
-            if !fr.rule.builtinArgs.isEmpty, let c = condition {
-                condition = try resolveBuiltinArgs(c, rule: fr.rule, name: name, number: number, arch: arch)
-            }
-            let terms = try condition.map { c throws(PolicyError) in try normalizer.dnf(c) } ?? [[]]
             if bySyscall[number] == nil { order.append(number); bySyscall[number] = (name, []) }
             bySyscall[number]!.rules.append((fr.action, terms, fr.rule.location))
         }
@@ -340,6 +358,7 @@ public enum PolicyCompiler {
 
         var planned: [(Int, String, PolicyAction, DNF)] = []
         var summaries: [SyscallSummary] = []
+        var subtracted = 0   // terms of other actions subtracted so far, over every syscall
         for nr in order {
             let (name, rules) = bySyscall[nr]!
             var normalizer = Normalizer(syscallName: name, location: rules[0].2)
@@ -353,6 +372,13 @@ public enum PolicyCompiler {
                 if anyCovered == [[]] { break }   // shadowed by an unconditional earlier rule
                 var others: DNF = []
                 for (a, d) in covered where a != action { others += d }
+                // Each rule subtracts what other actions took before it, at a cost that grows with both: many
+                // conditional rules on one syscall (250 with alternating actions took 6 s in a debug build, and a
+                // hostile policy can repeat that for every syscall or shadow thousands of rules) need a bound.
+                subtracted += others.count
+                if subtracted > maxSubtracted {
+                    throw PolicyError("too many conditional rules with different actions on the same syscalls: ordering them by first match would subtract more than \(maxSubtracted) conditions", at: loc)
+                }
                 let eff = others.isEmpty ? terms : try normalizer.and(terms, normalizer.negate(normalizer.simplify(others)))
                 if !eff.isEmpty {
                     if let i = effective.firstIndex(where: { $0.0 == action }) {

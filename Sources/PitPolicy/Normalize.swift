@@ -353,16 +353,16 @@ extension Normalizer {
                 if lit.arg >= Normalizer.lowView {
                     alternatives = Normalizer.lowerLow32(lit)
                 } else {
-                switch lit.op {
-                case .eq, .maskedEq: alternatives = [[lit]]
-                case .ge: alternatives = lit.a == 0 ? [[]] : atLeast(lit.a)
-                case .gt: alternatives = lit.a == .max ? [] : atLeast(lit.a + 1)
-                case .lt: alternatives = lit.a == 0 ? [] : Normalizer.blocks(0, lit.a - 1, lit)
-                case .le: alternatives = Normalizer.blocks(0, lit.a, lit)
-                case .ne:
-                    alternatives = lit.a == .max ? [] : atLeast(lit.a + 1)
-                    if lit.a > 0 { alternatives += Normalizer.blocks(0, lit.a - 1, lit) }
-                }
+                    switch lit.op {
+                    case .eq, .maskedEq: alternatives = [[lit]]
+                    case .ge: alternatives = lit.a == 0 ? [[]] : atLeast(lit.a)
+                    case .gt: alternatives = lit.a == .max ? [] : atLeast(lit.a + 1)
+                    case .lt: alternatives = lit.a == 0 ? [] : Normalizer.blocks(0, lit.a - 1, lit)
+                    case .le: alternatives = Normalizer.blocks(0, lit.a, lit)
+                    case .ne:
+                        alternatives = lit.a == .max ? [] : atLeast(lit.a + 1)
+                        if lit.a > 0 { alternatives += Normalizer.blocks(0, lit.a - 1, lit) }
+                    }
                 }
                 var next: DNF = []
                 for p in product { for a in alternatives { next.append(p + a) } }

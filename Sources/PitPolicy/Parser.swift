@@ -103,6 +103,9 @@ struct Parser {
 
     mutating func parseFile(expandedText: String) throws(PolicyError) -> PolicyAST {
         var policies: [PolicyDecl] = []
+        // Where each policy is declared: a name lookup per declaration and USE, not a scan of every policy
+        // (quadratic: 20000 policies took 11 s).
+        var declared: [String: SourceLocation] = [:]
         var arches: [ArchDecl] = []
         // kafel: statements outside any POLICY (USE lines and action blocks, in order) form the main
         // policy; `DEFAULT action` stands alone, at most once. `USE a, b DEFAULT KILL` is both.
@@ -117,7 +120,7 @@ struct Parser {
                     throw PolicyError("nothing to enforce: add rules at the top level, or 'USE policy DEFAULT action'", at: tok.location)
                 }
                 for p in policies {
-                    for case .use(let name, let loc) in p.items where !policies.contains(where: { $0.name == name }) {
+                    for case .use(let name, let loc) in p.items where declared[name] == nil {
                         throw PolicyError("unknown policy '\(name)'", at: loc)
                     }
                 }
@@ -126,7 +129,7 @@ struct Parser {
                 for item in main {
                     switch item {
                     case .use(let name, let loc):
-                        guard policies.contains(where: { $0.name == name }) else { throw PolicyError("unknown policy '\(name)'", at: loc) }
+                        guard declared[name] != nil else { throw PolicyError("unknown policy '\(name)'", at: loc) }
                         refs.append(PolicyReference(name: name, location: loc))
                     case .block: onlyUses = false
                     }
@@ -142,9 +145,10 @@ struct Parser {
             case .identifier("POLICY"):
                 _ = advance()
                 let (name, loc) = try expectName("a policy name")
-                if let prev = policies.first(where: { $0.name == name }) {
-                    throw PolicyError("policy '\(name)' already defined at line \(prev.location.line)", at: loc)
+                if let prev = declared[name] {
+                    throw PolicyError("policy '\(name)' already defined at line \(prev.line)", at: loc)
                 }
+                declared[name] = loc
                 let items = try parsePolicyBody()
                 policies.append(PolicyDecl(name: name, location: loc, items: items))
             case .identifier("DEFAULT"):
@@ -350,25 +354,23 @@ struct Parser {
 
     mutating func parseOr() throws(PolicyError) -> Raw {
         try enter(); defer { nesting -= 1 }
-        var lhs = try parseAnd()
-        var chained = 0
-        defer { nesting -= chained }
-        while isPunct("||") {
-            chained += 1; try enter()
-            let l = advance().location
-            lhs = .binary("||", lhs, try parseAnd(), l)
-        }
-        return lhs
+        return try chain("||") { p throws(PolicyError) in try p.parseAnd() }
     }
 
     mutating func parseAnd() throws(PolicyError) -> Raw {
-        var lhs = try parseUnary()
+        try chain("&&") { p throws(PolicyError) in try p.parseUnary() }
+    }
+
+    /// `operand (op operand)*`, grouped to the left. Each operator counts as a level of nesting: the
+    /// left-deep tree a long chain builds is walked recursively by every later pass.
+    mutating func chain(_ op: String, _ operand: (inout Parser) throws(PolicyError) -> Raw) throws(PolicyError) -> Raw {
+        var lhs = try operand(&self)
         var chained = 0
         defer { nesting -= chained }
-        while isPunct("&&") {
+        while isPunct(op) {
             chained += 1; try enter()
             let l = advance().location
-            lhs = .binary("&&", lhs, try parseUnary(), l)
+            lhs = .binary(op, lhs, try operand(&self), l)
         }
         return lhs
     }
@@ -397,27 +399,11 @@ struct Parser {
 
     /// `|` binds looser than `&`, as in C and kafel: `a | b & c` is `a | (b & c)`.
     mutating func parseBits() throws(PolicyError) -> Raw {
-        var lhs = try parseBitAnd()
-        var chained = 0
-        defer { nesting -= chained }
-        while isPunct("|") {
-            chained += 1; try enter()
-            let l = advance().location
-            lhs = .binary("|", lhs, try parseBitAnd(), l)
-        }
-        return lhs
+        try chain("|") { p throws(PolicyError) in try p.parseBitAnd() }
     }
 
     mutating func parseBitAnd() throws(PolicyError) -> Raw {
-        var lhs = try parsePrimary()
-        var chained = 0
-        defer { nesting -= chained }
-        while isPunct("&") {
-            chained += 1; try enter()
-            let l = advance().location
-            lhs = .binary("&", lhs, try parsePrimary(), l)
-        }
-        return lhs
+        try chain("&") { p throws(PolicyError) in try p.parsePrimary() }
     }
 
     mutating func parsePrimary() throws(PolicyError) -> Raw {

@@ -10,6 +10,15 @@ struct Preprocessor {
     /// kafel has no documented limit; 16 is deep enough for layered policies and stops runaway
     /// self-inclusion through different spellings of a path.
     static let maxIncludeDepth = 16
+    /// Depth alone does not bound the work: a file may include the same file many times (several names on one
+    /// `#include` line, or several lines), and each of those again, so a few small files expand exponentially.
+    /// Limits on the whole expansion keep a hostile policy from hanging the compiler or exhausting memory.
+    static let maxIncludes = 1024
+    static let maxIncludedBytes = 16 << 20
+
+    /// Files included so far and their bytes, over the whole expansion (every level, repeats counted).
+    private var includes = 0
+    private var includedBytes = 0
 
     var defines: [String: Define] = [:]
     var tokens: [Token] = []
@@ -82,6 +91,14 @@ struct Preprocessor {
                     switch FileIO.readText(path) {
                     case .success(let t): included = t
                     case .failure(let e): throw PolicyError("cannot include \"\(rel)\": \(e.message)", at: loc)
+                    }
+                    includes += 1
+                    includedBytes += included.utf8.count
+                    guard includes <= Preprocessor.maxIncludes else {
+                        throw PolicyError("more than \(Preprocessor.maxIncludes) #includes in all (the same files included again and again?)", at: loc)
+                    }
+                    guard includedBytes <= Preprocessor.maxIncludedBytes else {
+                        throw PolicyError("included text exceeds \(Preprocessor.maxIncludedBytes >> 20) MiB in all (the same files included again and again?)", at: loc)
                     }
                     expansions.append(try expand(text: included, file: path, stack: stack + [canon]))
                 }

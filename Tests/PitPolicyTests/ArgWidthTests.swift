@@ -1,13 +1,5 @@
 import Testing
 @testable import PitPolicy
-#if canImport(CPitShim)
-import CPitShim
-#else
-import CPolicyShim
-#endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// 32-bit arguments are compared on their low 32 bits, as the kernel reads them (and as kafel
 /// compares them): junk in the high half of the register must neither slip past a deny rule nor
@@ -151,6 +143,19 @@ import Glibc
         }
         #expect(SyscallArgs.narrowArguments(of: "ioctl", number: 16, arch: .x86_64) == [0, 1])
         #expect(SyscallArgs.narrowArguments(of: "write", number: 1, arch: .x86_64) == [0])
+    }
+
+    /// ioctl's request (kernel `unsigned int cmd`) is narrowed through the tables alone, with no special case:
+    /// every 64-bit architecture Pit builds for must have ioctl in its table, or `req != TIOCSTI` is bypassed.
+    @Test func test_ioctlRequestIsNarrowOnEvery64BitArchitecture() throws {
+        let tiocsti: UInt64 = 0x5412
+        for arch in SeccompArch.nameArches where arch.is64Bit {
+            let nr = try #require(SyscallNames.libseccompNumber("ioctl", arch))
+            #expect(SyscallArgs.narrowArguments(of: "ioctl", number: nr, arch: arch).contains(1), "\(arch)")
+            let p = try compile("POLICY p { ALLOW { ioctl(fd, req) { req != 0x5412 } } } USE p DEFAULT KILL", arch: arch)
+            #expect(try p.evaluate("ioctl", args: [1, 1 << 32 | tiocsti]) == .killProcess, "\(arch)")
+            #expect(try p.evaluate("ioctl", args: [1, 1 << 32 | 0x5413]) == .allow, "\(arch)")
+        }
     }
 
     /// On the running kernel: write(0x100000001, p, 0) writes (zero bytes) to fd 1, so a rule on

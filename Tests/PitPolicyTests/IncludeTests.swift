@@ -43,6 +43,58 @@ import Testing
         _ = try PolicyCompiler.parse(PolicySource.read(path: dir.path + "/g0.policy"))
     }
 
+    /// A few small files, each including the next several times, expand exponentially: 6 + 36 + 216 + 1296
+    /// includes here (and 10 levels of 10 would never finish). The whole expansion is bounded.
+    @Test func test_includeFanOutIsBoundedInCount() throws {
+        let dir = try TempDir()
+        for i in 0..<4 {
+            let names = Array(repeating: "\"f\(i + 1).policy\"", count: 6).joined(separator: " ")
+            try dir.write("f\(i).policy", "#include \(names)\n")
+        }
+        try dir.write("f4.policy", "// leaf\n")
+        try dir.write("root.policy", "#include \"f0.policy\"\nALLOW { read }\n")
+        do {
+            _ = try PolicyCompiler.parse(PolicySource.read(path: dir.path + "/root.policy"))
+            Issue.record("expected an include-count error")
+        } catch {
+            #expect(error.message == "more than 1024 #includes in all (the same files included again and again?)")
+        }
+    }
+
+    /// One line naming a 64 KiB file 300 times would make 19 MB of policy text (and a 15 MiB file, gigabytes).
+    @Test func test_includeFanOutIsBoundedInSize() throws {
+        let dir = try TempDir()
+        let comment = "// " + String(repeating: "x", count: 1020) + "\n"
+        try dir.write("big.policy", String(repeating: comment, count: 64))
+        let names = Array(repeating: "\"big.policy\"", count: 300).joined(separator: " ")
+        try dir.write("root.policy", "#include \(names)\nALLOW { read }\n")
+        do {
+            _ = try PolicyCompiler.parse(PolicySource.read(path: dir.path + "/root.policy"))
+            Issue.record("expected an include-size error")
+        } catch {
+            #expect(error.message == "included text exceeds 16 MiB in all (the same files included again and again?)")
+            #expect(error.file == dir.path + "/root.policy")
+        }
+    }
+
+    /// Each policy USEing the next twice doubles the rules: 17 levels are 131072 copies of one rule (30 would
+    /// never finish). The expansion is bounded.
+    @Test func test_useFanOutIsBounded() throws {
+        let text = (0..<17).map { "POLICY p\($0) { USE p\($0 + 1), USE p\($0 + 1) }" }.joined(separator: "\n")
+            + "\nPOLICY p17 { ALLOW { read } }\nUSE p0 DEFAULT KILL"
+        #expect(parseError(text)?.message == "USE expands the policy to more than 65536 rules (the same policies USEd again and again?)")
+    }
+
+    /// A chain of thousands of policies, each USEing the next, overflowed the stack (SIGSEGV).
+    @Test func test_useNestedDeeperThan64IsAnError() throws {
+        func chain(_ n: Int) -> String {
+            (0..<n).map { "POLICY p\($0) { USE p\($0 + 1) }" }.joined(separator: "\n")
+                + "\nPOLICY p\(n) { ALLOW { read } }\nUSE p0 DEFAULT KILL"
+        }
+        #expect(parseError(chain(100))?.message == "USE nested deeper than 64 levels")
+        #expect(parseError(chain(63)) == nil)
+    }
+
     @Test func test_definesWorkInExpressionsAndErrno() throws {
         let p = try compile("""
             #define EPERM 1

@@ -128,4 +128,30 @@ import Testing
         #expect(try p.evaluate("clone", args: [0x11]) == .allow)
         #expect(try p.evaluate("clone", args: [0x1000_0000]) == .report)   // CLONE_NEWUSER
     }
+
+    /// clone's and unshare's flags are `unsigned long`; the kernel's clone reads only their low 32 bits. The
+    /// namespace rule is a mask test within the low word, so it holds on every architecture: a 32-bit one (where
+    /// libseccomp compares the low word) and a 64-bit one with junk in the high half.
+    @Test func test_refuseNamespacesComparesTheFlagsAtEveryWidth() throws {
+        // NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET, and NEWTIME for unshare only (clone's low byte is its exit signal).
+        #expect(PolicyCompiler.cloneNamespaceFlags == 0x7E02_0000)
+        #expect(PolicyCompiler.unshareNamespaceFlags == 0x7E02_0080)
+        let ast = try PolicyCompiler.parse(PolicySource(text: "ALLOW { clone, unshare, setns, exit_group } DEFAULT KILL", file: "<test>"))
+        for arch in [SeccompArch.x86_64, .aarch64, .arm, .i386] {
+            let p = try PolicyCompiler.compile(ast, arch: arch, refuseNamespaces: true)
+            let highs: [UInt64] = arch.is64Bit ? [0, 1 << 32, 0xFFFF_FFFF_0000_0000] : [0]
+            for high in highs {
+                for flag: UInt64 in [0x0002_0000, 0x0200_0000, 0x0400_0000, 0x0800_0000, 0x1000_0000, 0x2000_0000, 0x4000_0000] {
+                    #expect(try p.evaluate("clone", args: [high | flag | 0x11]) == .report, "\(arch) clone \(high | flag)")
+                    #expect(try p.evaluate("unshare", args: [high | flag]) == .report, "\(arch) unshare \(high | flag)")
+                }
+                #expect(try p.evaluate("unshare", args: [high | 0x80]) == .report, "\(arch) CLONE_NEWTIME")
+                // Threads, and clone's exit signal in its low byte (0x80 there is not CLONE_NEWTIME).
+                #expect(try p.evaluate("clone", args: [high | 0x003D_0F00]) == .allow, "\(arch)")
+                #expect(try p.evaluate("clone", args: [high | 0x80]) == .allow, "\(arch)")
+                #expect(try p.evaluate("unshare", args: [high | 0x400]) == .allow, "\(arch) CLONE_FILES")
+            }
+            #expect(try p.evaluate("setns", args: [3, 0]) == .report, "\(arch)")
+        }
+    }
 }
