@@ -94,9 +94,15 @@ public enum SyscallArgs {
         arguments(of: name, number: number, arch: arch)?.firstIndex { $0.name == argName }
     }
 
+    /// Arguments the kernel reads narrower than their prototype declares. clone's flags are an `unsigned long`, but
+    /// kernel/fork.c takes `lower_32_bits(clone_flags)`: a deny rule on them compared on 64 bits would be bypassed
+    /// by junk in the high half. (kafel's table follows the prototype; here Pit follows the kernel.)
+    static let readAsInt: [String: Set<String>] = ["clone": ["clone_flags"]]
+
     /// The argument indices the kernel reads as 32-bit values, for a 64-bit architecture.
     public static func narrowArguments(of name: String, number: Int, arch: SeccompArch) -> Set<Int> {
         guard let args = arguments(of: name, number: number, arch: arch) else { return [] }
-        return Set(args.indices.filter { args[$0].size < 8 })
+        let alsoNarrow = readAsInt[name] ?? []
+        return Set(args.indices.filter { args[$0].size < 8 || alsoNarrow.contains(args[$0].name) })
     }
 }

@@ -17,6 +17,17 @@ import Testing
         }
     }
 
+    /// clone's flags are declared `unsigned long`, but the kernel keeps only their low 32 bits.
+    @Test func test_denyOnCloneFlagsIsNotBypassedByHighBits() throws {
+        for arch in [SeccompArch.x86_64, .aarch64] {
+            let p = try compile("POLICY p { KILL { clone { clone_flags == 0x11 } } } USE p DEFAULT ALLOW", arch: arch)
+            for high in ArgWidthTests.junk {
+                #expect(try p.evaluate("clone", args: [high | 0x11]) == .killProcess, "\(arch) \(high)")
+                #expect(try p.evaluate("clone", args: [high | 0x12]) == .allow, "\(arch) \(high)")
+            }
+        }
+    }
+
     @Test func test_allowOnFdAcceptsHighBitsTheKernelIgnores() throws {
         let p = try compile("POLICY p { ALLOW { read(fd, buf, count) { fd == 0 && count <= 4096 } } } USE p DEFAULT ERRNO(1)")
         #expect(try p.evaluate("read", args: [0x1_0000_0000, 0, 10]) == .allow)
