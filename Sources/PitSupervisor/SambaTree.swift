@@ -180,6 +180,11 @@ public enum SambaTree {
     /// (links themselves are re-owned through an O_PATH fd) and leaves alone a regular file with more than
     /// one link, which could be a hard link to a file that is not the jail's to have.
     static func chownWritableBinds(_ tree: TreeDirectory, jails: [JailSpec], warnings: inout [String]) throws(SambaTreeError) {
+        // The jails write these trees: a jail that made a million files must not make every start and reload (on
+        // the supervisor's loop) walk them all. Entries already the jail's are not touched, and the walk stops
+        // after this many: what the jail made is its own already, so what goes unvisited is at worst an entry Pit
+        // made anew below the jail's clutter, which the jail then cannot write (its own doing).
+        var budget = TreeDirectory.maxEntriesWalked
         for spec in jails {
             let uid = (spec.namespaces.userRangeStart ?? 0) + spec.credentials.uid
             let gid = (spec.namespaces.userRangeStart ?? 0) + spec.credentials.gid
@@ -201,7 +206,7 @@ public enum SambaTree {
                     top = try tree.directory(relative, create: false)
                 }
                 defer { top.close() }
-                try top.chownTree(uid: uid, gid: gid, depth: 0, warnings: &warnings)
+                try top.chownTree(uid: uid, gid: gid, depth: 0, budget: &budget, warnings: &warnings)
             }
         }
     }
@@ -329,18 +334,30 @@ struct TreeDirectory {
         return names
     }
 
-    /// Re-owns this directory and everything below it, never following a symlink.
-    func chownTree(uid: UInt32, gid: UInt32, depth: Int, warnings: inout [String]) throws(SambaTreeError) {
-        guard fchown(fd, uid, gid) == 0 else { throw SambaTreeError(path, "fchown: \(String(cString: strerror(errno)))") }
+    /// How many entries one preparation re-owns at most (see SambaTree.chownWritableBinds).
+    static let maxEntriesWalked = 20_000
+
+    /// Re-owns this directory and everything below it, never following a symlink, within `budget` entries.
+    func chownTree(uid: UInt32, gid: UInt32, depth: Int, budget: inout Int, warnings: inout [String]) throws(SambaTreeError) {
+        var own = stat()
+        guard fstat(fd, &own) == 0 else { throw SambaTreeError(path, String(cString: strerror(errno))) }
+        if own.st_uid != uid || own.st_gid != gid {
+            guard fchown(fd, uid, gid) == 0 else { throw SambaTreeError(path, "fchown: \(String(cString: strerror(errno)))") }
+        }
         for name in try entries() {
+            guard budget > 0 else {
+                warnings.append("\(path): more than \(Self.maxEntriesWalked) entries in the jails' trees: the rest not looked at")
+                return
+            }
+            budget -= 1
             var st = stat()
             guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }   // gone meanwhile
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 guard depth < Self.maxDepth else { warnings.append("\(path)/\(name): deeper than \(Self.maxDepth) levels, not re-owned"); continue }
                 let sub = try directory(name, create: false)
                 defer { sub.close() }
-                try sub.chownTree(uid: uid, gid: gid, depth: depth + 1, warnings: &warnings)
-            } else {
+                try sub.chownTree(uid: uid, gid: gid, depth: depth + 1, budget: &budget, warnings: &warnings)
+            } else if st.st_uid != uid || st.st_gid != gid {
                 try chownEntry(name, uid: uid, gid: gid, warnings: &warnings)
             }
         }

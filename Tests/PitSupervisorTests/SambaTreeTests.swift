@@ -234,6 +234,29 @@ final class SambaTreeTests: XCTestCase {
         XCTAssertTrue(warnings.contains { $0.contains("/hard: has 2 links") }, "\(warnings)")
     }
 
+    /// A jail that filled its tree with files cannot make every start and reload walk them all: entries already
+    /// the jail's are left alone, and the walk stops after TreeDirectory.maxEntriesWalked with a warning.
+    func test_aJailsMillionFilesDoNotMakeEveryPreparationWalkThemAll() throws {
+        let spec = """
+            command = ["/bin/true"]
+            userns = true
+            userns_range_start = 300000
+            user = 0
+            group = 0
+            binds_rw = ["DIR/samba/data:/data"]
+            """
+        let dir = device(["smbd": spec])
+        let config = try load(dir)
+        try prepare(config)
+        let many = dir.path + "/samba/data/many"
+        let count = TreeDirectory.maxEntriesWalked + 100
+        XCTAssertEqual(Process.run(["/bin/sh", "-c", "mkdir \(many) && cd \(many) && seq \(count) | xargs touch"]).status, 0)
+        let warnings = try prepare(config)
+        XCTAssertTrue(warnings.contains { $0.contains("more than \(TreeDirectory.maxEntriesWalked) entries") }, "\(warnings)")
+        // What an earlier preparation handed over stays the jail's.
+        XCTAssertTrue(owner(dir.path + "/samba/data/lock") == (300000, 300000))
+    }
+
     /// The same through a running supervisor: SIGHUP prepares the tree again; a link planted where a decoy
     /// file was is replaced, one where a directory belongs is a config_error naming it, nothing outside the
     /// tree changes, and the jails run on. (Own network and UTS namespaces: the persona is applied to them.)
