@@ -172,7 +172,7 @@ final class Suite {
         let writable = dir.makeDirectory("writable")
         chmod(writable, 0o777)
         let marker = dir.write("host-marker", "outside\n")
-        let (tcp, port) = Self.listenTCP()
+        let (tcp, port) = loopbackSocket(SOCK_STREAM, flags: Int32(SOCK_NONBLOCK.rawValue))
         let unixPath = dir.path + "/host.sock"
         let unixSocket = Self.listenUnix(unixPath, abstract: false)
         chmod(unixPath, 0o777)
@@ -299,18 +299,6 @@ final class Suite {
         lines(stderr).filter { $0.contains("violation: ") && !$0.contains(" (ep-") }.compactMap { line in
             line.range(of: "violation: ").map { String(line[$0.upperBound...].prefix { $0 != "(" }) }
         }
-    }
-
-    static func listenTCP() -> (Int32, Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        listen(fd, 128)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// A listening unix socket at a path, or at "\0name" when abstract (the probe connects with the same length).

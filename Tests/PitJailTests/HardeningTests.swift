@@ -78,16 +78,9 @@ final class HardeningTests: XCTestCase {
 
     func test_landlockKeepsTheJailFromTheHostsLoopbackServicesAndUnlistedWrites() throws {
         // A host service on the loopback, which the jail's shared network namespace can otherwise reach.
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (listener, port) = loopbackSocket(SOCK_STREAM)
         defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
-        listen(listener, 8)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        XCTAssertNotEqual(port, 0, "no loopback listener")
         let script = "use IO::Socket::INET; print IO::Socket::INET->new(PeerAddr => '127.0.0.1:\(port)') ? \"connected\\n\" : \"refused: $!\\n\"; "
             + "print open(my $f, '>', '/scratch/x') ? \"wrote\\n\" : \"write: $!\\n\";"
         let base = ["--tmpfs", "/scratch", "--landlock-exec", "/usr"]
