@@ -46,28 +46,28 @@ final class EscapeSuiteTests: XCTestCase {
 
     func test_shippedSmbdJailHasNoEscape() throws {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd"), "smbd is not installed (image/install-deps installs it)")
-        let rows = try Suite.shared().results["smbd.toml"]!
-        XCTAssertEqual(rows.count, try Suite.shared().classes.count, "a line for every class")
-        for (name, row) in rows.sorted(by: { $0.key < $1.key }) where row.verdict == "ESCAPED" {
-            XCTFail("smbd.toml: \(name) ESCAPED: \(row.detail)")
-        }
+        try assertNoEscape(in: "smbd.toml")
     }
 
     func test_shippedDcerpcdJailHasNoEscape() throws {
         try XCTSkipUnless(fileExists("/usr/libexec/samba/samba-dcerpcd"), "Samba is not installed (image/install-deps installs it)")
-        let rows = try Suite.shared().results["dcerpcd.toml"]!
-        XCTAssertEqual(rows.count, try Suite.shared().classes.count, "a line for every class")
-        for (name, row) in rows.sorted(by: { $0.key < $1.key }) where row.verdict == "ESCAPED" {
-            XCTFail("dcerpcd.toml: \(name) ESCAPED: \(row.detail)")
-        }
+        try assertNoEscape(in: "dcerpcd.toml")
     }
 
     func test_shippedNmbdJailHasNoEscape() throws {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd") && fileExists("/usr/sbin/nmbd"), "Samba is not installed (image/install-deps installs it)")
-        let rows = try Suite.shared().results["nmbd.toml"]!
-        XCTAssertEqual(rows.count, try Suite.shared().classes.count, "a line for every class")
+        try assertNoEscape(in: "nmbd.toml")
+    }
+
+    /// The shipped `configuration` ran the probe to a line for every class, and none of them ESCAPED. An empty
+    /// class list (a probe that lists nothing) fails here rather than passing with nothing checked.
+    private func assertNoEscape(in configuration: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let suite = try Suite.shared()
+        XCTAssertFalse(suite.classes.isEmpty, "the probe listed no class", file: file, line: line)
+        let rows = try XCTUnwrap(suite.results[configuration], "\(configuration) was not run", file: file, line: line)
+        XCTAssertEqual(rows.count, suite.classes.count, "a line for every class", file: file, line: line)
         for (name, row) in rows.sorted(by: { $0.key < $1.key }) where row.verdict == "ESCAPED" {
-            XCTFail("nmbd.toml: \(name) ESCAPED: \(row.detail)")
+            XCTFail("\(configuration): \(name) ESCAPED: \(row.detail)", file: file, line: line)
         }
     }
 }
