@@ -10,15 +10,7 @@ final class ControlPeerTests: XCTestCase {
     /// A supervisor with one jail, "svc", that has a cgroup (pids_max) so a process can be put into it.
     private func running() -> SupervisorHarness {
         let h = SupervisorHarness()
-        h.writeJail("svc", "exec sleep 1000", extra: "pids_max = 32")
-        h.writeConfig("""
-            [[jails]]
-            name = "svc"
-            spec = "svc.toml"
-            stop_grace_s = 1
-            """)
-        h.start()
-        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+        h.startOneJail("svc", "exec sleep 1000", extra: "pids_max = 32", entry: "stop_grace_s = 1")
         return h
     }
 

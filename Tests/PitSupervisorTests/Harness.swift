@@ -92,14 +92,14 @@ final class SupervisorHarness {
 }
 
 extension SupervisorHarness {
-    /// One jail, `name`, running `script` (with `extra` spec lines; `entry` adds lines to its [[jails]] table), and
-    /// the supervisor started on it and the jail seen running.
-    func startOneJail(_ name: String, _ script: String, extra: String = "", entry: String = "",
+    /// One jail, `name`, running `script` (with `extra` spec lines; `entry` adds lines to its [[jails]] table), the
+    /// supervisor started on it and (unless `untilRunning` is false) the jail seen running within 5 s.
+    func startOneJail(_ name: String, _ script: String, extra: String = "", entry: String = "", untilRunning: Bool = true,
                       file: StaticString = #filePath, line: UInt = #line) {
         writeJail(name, script, extra: extra)
         writeConfig("[[jails]]\nname = \"\(name)\"\nspec = \"\(name).toml\"\n" + entry)
         start()
-        XCTAssertTrue(waitUntil(5) { self.jail(name)?.state == "running" }, log, file: file, line: line)
+        if untilRunning { XCTAssertTrue(waitUntil(5) { self.jail(name)?.state == "running" }, log, file: file, line: line) }
     }
 
     /// The events of `kinds` in this supervisor's spool (`pit events --json`), oldest first.

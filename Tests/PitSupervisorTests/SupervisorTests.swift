@@ -49,17 +49,8 @@ final class SupervisorTests: XCTestCase {
 
     func test_exitingJailRestartsWithGrowingBackoffThenStopsInACrashLoop() {
         let h = SupervisorHarness()
-        h.writeJail("flaky", "date +%s%N >> /shared/starts; exit 3")
-        h.writeConfig("""
-            [[jails]]
-            name = "flaky"
-            spec = "flaky.toml"
-            required = false
-            restart_delay_ms = 200
-            crash_loop_exits = 4
-            crash_loop_window_s = 60
-            """)
-        h.start()
+        h.startOneJail("flaky", "date +%s%N >> /shared/starts; exit 3",
+                       entry: "required = false\nrestart_delay_ms = 200\ncrash_loop_exits = 4\ncrash_loop_window_s = 60", untilRunning: false)
         XCTAssertTrue(waitUntil(10) { h.jail("flaky")?.state == "crash_loop" }, h.log)
         let starts = lines(h.shared("starts") ?? "").compactMap { Int64($0) }.map { $0 / 1_000_000 }
         XCTAssertEqual(starts.count, 4, h.log)
@@ -145,14 +136,7 @@ final class SupervisorTests: XCTestCase {
 
     func test_reloadAppliesAValidConfigAndKeepsRunningOnAnInvalidOne() {
         let h = SupervisorHarness()
-        h.writeJail("alpha", "exec sleep 1000")
-        h.writeConfig("""
-            [[jails]]
-            name = "alpha"
-            spec = "alpha.toml"
-            """)
-        h.start()
-        XCTAssertTrue(waitUntil(5) { h.jail("alpha")?.state == "running" }, h.log)
+        h.startOneJail("alpha", "exec sleep 1000")
         let firstPid = h.jail("alpha")?.pid
 
         // A valid change: alpha's spec changes (restart), beta is added.
@@ -272,14 +256,7 @@ final class SupervisorTests: XCTestCase {
     func test_violationInASupervisedJailIsCountedAndReported() {
         let h = SupervisorHarness()
         h.dir.write("probe.policy", "POLICY p { REPORT { uname } } USE p DEFAULT ALLOW\n")
-        h.writeJail("probe", "uname -a; exec sleep 1000")
-        h.writeConfig("""
-            [[jails]]
-            name = "probe"
-            spec = "probe.toml"
-            policy = "probe.policy"
-            """)
-        h.start()
+        h.startOneJail("probe", "uname -a; exec sleep 1000", entry: "policy = \"probe.policy\"", untilRunning: false)
         XCTAssertTrue(waitUntil(5) { h.jail("probe")?.violations == 1 }, h.log)
         XCTAssertTrue(h.log.contains("violation [probe]: violation: uname("), h.log)
         XCTAssertTrue(h.log.contains("(uname, /usr/bin/uname): kill"), h.log)
@@ -292,14 +269,8 @@ final class SupervisorTests: XCTestCase {
         // spool holds the first 10 in full and one violations_suppressed event with the other 30 (said at stop).
         let h = SupervisorHarness()
         h.dir.write("flood.policy", "POLICY p { REPORT { uname } } USE p DEFAULT ALLOW\n")
-        h.writeJail("flood", "i=0; while [ $i -lt 40 ]; do uname >/dev/null 2>&1; i=$((i+1)); done; exec sleep 1000")
-        h.writeConfig("""
-            [[jails]]
-            name = "flood"
-            spec = "flood.toml"
-            policy = "flood.policy"
-            """)
-        h.start()
+        h.startOneJail("flood", "i=0; while [ $i -lt 40 ]; do uname >/dev/null 2>&1; i=$((i+1)); done; exec sleep 1000",
+                       entry: "policy = \"flood.policy\"", untilRunning: false)
         XCTAssertTrue(waitUntil(20) { h.jail("flood")?.violations == 40 }, "\(h.jail("flood")?.violations ?? -1): \(h.log)")
         _ = h.stop()
         let events = Process.run([Pit.executable, "events", "--json", "--data-dir", h.dir.path + "/data"]).stdout
@@ -339,15 +310,7 @@ final class SupervisorTests: XCTestCase {
 
     func test_controlSocketStopsAndStartsAJailAndRefusesNonRoot() {
         let h = SupervisorHarness()
-        h.writeJail("svc", "exec sleep 1000")
-        h.writeConfig("""
-            [[jails]]
-            name = "svc"
-            spec = "svc.toml"
-            stop_grace_s = 1
-            """)
-        h.start()
-        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+        h.startOneJail("svc", "exec sleep 1000", entry: "stop_grace_s = 1")
         _ = h.request("stop svc")
         XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "stopped" }, h.log)
         _ = h.request("start svc")
