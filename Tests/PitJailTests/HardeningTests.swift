@@ -5,6 +5,13 @@ import XCTest
 /// The walls issue 16 adds, each seen falling on its own: every test has a control where the same attempt
 /// works (on the host, or with the one wall opened), so a pass means that wall stopped it.
 final class HardeningTests: XCTestCase {
+    /// `pit run ARGUMENTS` refused before any jail: exit 2, and stderr says `message`.
+    private func assertRefused(_ arguments: [String], saying message: String, file: StaticString = #filePath, line: UInt = #line) {
+        let r = Pit.run(arguments)
+        XCTAssertEqual(r.status, 2, r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(message), r.stderr, file: file, line: line)
+    }
+
     // MARK: /proc's kernel knobs
 
     func test_rootWithoutUserNamespaceCannotWriteProcSys_EROFS() {
@@ -97,9 +104,8 @@ final class HardeningTests: XCTestCase {
     }
 
     func test_landlockPathMissingInTheJailIsASetupErrorNamingIt() {
-        let r = Pit.run(["--landlock-read", "/nonexistent", "--", "/bin/true"])
-        XCTAssertEqual(r.status, 2)
-        XCTAssertTrue(r.stderr.contains("landlock read: /nonexistent: No such file or directory"), r.stderr)
+        assertRefused(["--landlock-read", "/nonexistent", "--", "/bin/true"],
+                      saying: "landlock read: /nonexistent: No such file or directory")
     }
 
     // MARK: limits that could reach Pit
@@ -118,9 +124,7 @@ final class HardeningTests: XCTestCase {
     }
 
     func test_memoryLimitBelowTheFloorIsRefusedNamingTheFlag() {
-        let r = Pit.run(["--memory-max", "4K", "--", "/bin/true"])
-        XCTAssertEqual(r.status, 2)
-        XCTAssertTrue(r.stderr.contains("--memory-max: 4096 bytes is below 1M"), r.stderr)
+        assertRefused(["--memory-max", "4K", "--", "/bin/true"], saying: "--memory-max: 4096 bytes is below 1M")
     }
 
     // MARK: root in the Samba jails
@@ -135,9 +139,8 @@ final class HardeningTests: XCTestCase {
 
     func test_userNamespaceRangeOverHostAccountsIsRefusedNamingTheField() {
         // Host ids 1-65536 hold daemon (uid 1) and nobody: root of such a jail would be daemon on the host.
-        let r = Pit.run(["--userns", "--userns-range-start", "1", "--", "/bin/true"])
-        XCTAssertEqual(r.status, 2)
-        XCTAssertTrue(r.stderr.contains("--userns-range-start: host ids 1-65536 are not free: user 'daemon' (uid 1)"), r.stderr)
+        assertRefused(["--userns", "--userns-range-start", "1", "--", "/bin/true"],
+                      saying: "--userns-range-start: host ids 1-65536 are not free: user 'daemon' (uid 1)")
         // Control: the default range (100000-165535) is free here.
         XCTAssertEqual(Pit.run(["--userns", "--", "/bin/true"]).status, 0)
     }
@@ -150,24 +153,17 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(mapped.status, 0, mapped.stderr)
         XCTAssertEqual(lines(mapped.stdout).map { $0.split(separator: " ").joined(separator: " ") }, ["0 200000 65536", "65536 400000 1"])
 
-        let noUserns = Pit.run(["--jail", spec("plain.toml", "userns_peer_ids = [400000]\n")])
-        XCTAssertEqual(noUserns.status, 2)
-        XCTAssertTrue(noUserns.stderr.contains("plain.toml:2:20: userns_peer_ids[0]: peer ids are mapped into the jail's user namespace"), noUserns.stderr)
-        let inRange = Pit.run(["--jail", spec("overlap.toml", "userns = true\nuserns_range_start = 200000\nuserns_peer_ids = [200005]\n")])
-        XCTAssertEqual(inRange.status, 2)
-        XCTAssertTrue(inRange.stderr.contains("host id 200005 is already mapped"), inRange.stderr)
-        let account = Pit.run(["--jail", spec("account.toml", "userns = true\nuserns_range_start = 200000\nuserns_peer_ids = [65534]\n")])
-        XCTAssertEqual(account.status, 2)
-        XCTAssertTrue(account.stderr.contains("host id 65534 is not free: user 'nobody'"), account.stderr)
+        assertRefused(["--jail", spec("plain.toml", "userns_peer_ids = [400000]\n")],
+                      saying: "plain.toml:2:20: userns_peer_ids[0]: peer ids are mapped into the jail's user namespace")
+        assertRefused(["--jail", spec("overlap.toml", "userns = true\nuserns_range_start = 200000\nuserns_peer_ids = [200005]\n")],
+                      saying: "host id 200005 is already mapped")
+        assertRefused(["--jail", spec("account.toml", "userns = true\nuserns_range_start = 200000\nuserns_peer_ids = [65534]\n")],
+                      saying: "host id 65534 is not free: user 'nobody'")
     }
 
     func test_lowPortsNeedAUserNamespaceAndAPortBelow1024() {
-        let noUserns = Pit.run(["--low-ports", "445", "--", "/bin/true"])
-        XCTAssertEqual(noUserns.status, 2)
-        XCTAssertTrue(noUserns.stderr.contains("--low-ports: low ports are for a jail in a user namespace"), noUserns.stderr)
-        let high = Pit.run(["--userns", "--low-ports", "8080", "--", "/bin/true"])
-        XCTAssertEqual(high.status, 2)
-        XCTAssertTrue(high.stderr.contains("'8080' is not a port below 1024"), high.stderr)
+        assertRefused(["--low-ports", "445", "--", "/bin/true"], saying: "--low-ports: low ports are for a jail in a user namespace")
+        assertRefused(["--userns", "--low-ports", "8080", "--", "/bin/true"], saying: "'8080' is not a port below 1024")
     }
 
     func test_userNamespaceRootBindsALowPortOnlyThroughLowPorts() throws {
