@@ -14,6 +14,9 @@ final class SambaJailTests: XCTestCase {
 
     override func tearDown() {
         if let unprivilegedPortStart { _ = writeText(Self.portStartPath, unprivilegedPortStart) }
+        // XCTest keeps every test case object to the end of the run without releasing it: the scratch tree (a data
+        // tree owned by host uid 200000 or 300000) would stay in /tmp, one per test, if only deinit removed it.
+        dir?.remove()
     }
 
     static let portStartPath = "/proc/sys/net/ipv4/ip_unprivileged_port_start"
