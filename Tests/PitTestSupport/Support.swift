@@ -27,7 +27,11 @@ public enum Pit {
 
     /// The compiled-policy cache of this test process's `pit` runs: private, so no test reads a filter that the
     /// machine's jails, another run or an older compiler left, and the cache's own tests see only their entries.
-    public static let policyCache = "/tmp/pit-tests-\(getpid())/policy-cache"
+    /// Removed when the test process exits (it held nothing but this run's entries).
+    public static let policyCache: String = {
+        atexit { _ = Process.run(["/bin/rm", "-rf", "--one-file-system", "/tmp/pit-tests-\(getpid())"]) }
+        return "/tmp/pit-tests-\(getpid())/policy-cache"
+    }()
 
     public static func run(_ arguments: [String], stdin: Int32? = nil, inherit: [Int32] = []) -> Captured {
         Process.run([executable, "run"] + arguments, stdin: stdin, inherit: inherit)
