@@ -204,18 +204,16 @@ final class Suite {
         // stands in for smbd's program, so it may run and use its scratch directory (nothing else is widened).
         let probeLandlock = ["--landlock-exec", "/probe", "--landlock-write", "/writable"]
 
-        // The Samba specs' host paths, swapped for scratch files at the same destinations.
-        for sub in ["samba/etc", "samba/data"] { dir.makeDirectory(sub) }
-        for file in ["smb.conf", "passwd", "group", "hosts", "nsswitch.conf"] { dir.write("samba/etc/" + file, "") }
-        // smbd.toml's named-pipe binds (samba-dcerpcd's sockets over placeholders in its data tree).
-        for sub in ["samba/np", "samba/data/run", "samba/data/run/ncalrpc", "samba/data/run/ncalrpc/np"] { dir.makeDirectory(sub) }
-        let pipes = ["srvsvc", "wkssvc", "lsarpc"]
-        for pipe in pipes { dir.write("samba/np/" + pipe, ""); dir.write("samba/data/run/ncalrpc/np/" + pipe, "") }
+        // The Samba specs' host paths, swapped for the scratch tree the Samba tests use, at the same destinations
+        // (the probe stands in for the daemons: nothing serves smb.conf's port); smbd.toml's named-pipe binds are
+        // samba-dcerpcd's sockets (placeholders in samba/np) over placeholders in its data tree.
+        SambaScratch.writeTree(root: dir.path + "/samba", port: 445, pipes: dir.path + "/samba/np")
+        let pipes = SambaScratch.pipes
         let pipeBinds = pipes.flatMap { ["--bind", "\(dir.path)/samba/np/\($0):/data/run/ncalrpc/np/\($0)"] }
         let sambaBinds = ["--bind", "\(dir.path)/samba/etc/smb.conf:/etc/samba/smb.conf", "--bind", "\(dir.path)/samba/etc/passwd:/etc/passwd",
                           "--bind", "\(dir.path)/samba/etc/group:/etc/group", "--bind", "\(dir.path)/samba/etc/hosts:/etc/hosts",
                           "--bind", "\(dir.path)/samba/etc/nsswitch.conf:/etc/nsswitch.conf", "--bind-rw", "\(dir.path)/samba/data:/data"] + pipeBinds
-        let policies = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
+        let policies = SambaScratch.policies
         // dcerpcd.toml's shared ncalrpc directory, swapped too.
         dir.makeDirectory("samba/ncalrpc")
         let dcerpcdBinds = ["--bind-rw", "\(dir.path)/samba/ncalrpc:/data/run/ncalrpc"]
