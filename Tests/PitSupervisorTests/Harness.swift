@@ -136,16 +136,6 @@ func spawnSyslogReceiver(netns: String, file: String) -> pid_t {
         file])
 }
 
-/// Polls `condition` every 50 ms for up to `seconds` (tests only: the code under test never polls).
-func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = monotonicMilliseconds() + Int64(seconds * 1000)
-    while monotonicMilliseconds() < deadline {
-        if condition() { return true }
-        usleep(50_000)
-    }
-    return condition()
-}
-
 func spawnDetached(_ argv: [String], stderrPath: String? = nil, environment: [String] = []) -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)

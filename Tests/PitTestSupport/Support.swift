@@ -165,3 +165,19 @@ public func writeText(_ path: String, _ text: String) -> Bool {
     defer { close(fd) }
     return text.withCString { write(fd, $0, strlen($0)) } == text.utf8.count
 }
+
+/// Polls `condition` every `everyMs` until it holds or `seconds` pass (on the monotonic clock); returns whether it
+/// held. For tests only: the code under test never polls.
+public func waitUntil(_ seconds: Double, everyMs: Int = 50, _ condition: () -> Bool) -> Bool {
+    func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+    let deadline = nowMs() + Int64(seconds * 1000)
+    while nowMs() < deadline {
+        if condition() { return true }
+        usleep(UInt32(everyMs) * 1000)
+    }
+    return condition()
+}
