@@ -218,6 +218,10 @@ final class Suite {
         dir.makeDirectory("samba/ncalrpc")
         let dcerpcdBinds = ["--bind-rw", "\(dir.path)/samba/ncalrpc:/data/run/ncalrpc"]
 
+        // The Samba specs' low ports lower the host's net.ipv4.ip_unprivileged_port_start (the jails keep the host's
+        // network): put it back once every configuration has run.
+        let portStart = SavedSysctl.unprivilegedPortStart
+        defer { portStart.restore() }
         let runners: [(String, ([String]) -> Captured)] = [
             ("host", { Process.run([probe] + arguments(writable: writable) + $0, stdin: slave) }),
             ("pit --user 0", { Pit.run(["--user", "0", "--group", "0"] + probeBinds + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),

@@ -10,16 +10,14 @@ final class SambaJailTests: XCTestCase {
     var port = 0
     var binds: [String] = []
     /// smbd.toml's low ports lower the host's net.ipv4.ip_unprivileged_port_start: put it back after each test.
-    var unprivilegedPortStart: String?
+    var portStart: SavedSysctl?
 
     override func tearDown() {
-        if let unprivilegedPortStart { _ = writeText(Self.portStartPath, unprivilegedPortStart) }
+        portStart?.restore()
         // XCTest keeps every test case object to the end of the run without releasing it: the scratch tree (a data
         // tree owned by host uid 200000 or 300000) would stay in /tmp, one per test, if only deinit removed it.
         dir?.remove()
     }
-
-    static let portStartPath = "/proc/sys/net/ipv4/ip_unprivileged_port_start"
 
     override func setUpWithError() throws {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd") && fileExists("/usr/bin/smbclient"), "Samba is not installed (image/install-deps installs it)")
@@ -32,7 +30,7 @@ final class SambaJailTests: XCTestCase {
         // The jails' root is host uid 200000 (smbd.toml's user namespace): its data tree is that uid's, as the
         // supervisor makes it.
         XCTAssertTrue(chownTree(dir.path + "/data", to: 200_000))
-        unprivilegedPortStart = readText(Self.portStartPath)
+        portStart = .unprivilegedPortStart
         binds = ["--bind", "\(dir.path)/etc/smb.conf:/etc/samba/smb.conf", "--bind", "\(dir.path)/etc/passwd:/etc/passwd",
                  "--bind", "\(dir.path)/etc/group:/etc/group", "--bind", "\(dir.path)/etc/hosts:/etc/hosts",
                  "--bind", "\(dir.path)/etc/nsswitch.conf:/etc/nsswitch.conf",

@@ -9,6 +9,10 @@ import XCTest
 final class SambaSupervisorTests: XCTestCase {
     func test_readingADecoyFileRaisesExactlyOneSmbAccessEvent() throws {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd") && fileExists("/usr/bin/smbclient"), "Samba is not installed (image/install-deps installs it)")
+        // smbd.toml's low ports lower the host's net.ipv4.ip_unprivileged_port_start (this smbd is in the host's
+        // network namespace): put it back however the test ends.
+        let portStart = SavedSysctl.unprivilegedPortStart
+        defer { portStart.restore() }
         let h = SupervisorHarness()
         let root = h.dir.path + "/samba"
         let port = 44_800 + Int(getpid() % 150)

@@ -181,3 +181,15 @@ public func waitUntil(_ seconds: Double, everyMs: Int = 50, _ condition: () -> B
     }
     return condition()
 }
+
+/// A sysctl's value as it was when saved; `restore()` writes it back. The shipped Samba jails' low_ports lower
+/// net.ipv4.ip_unprivileged_port_start for good (Pit never raises it again) when a test runs them in the host's
+/// network namespace: such a test saves it first and restores it however it ends.
+public struct SavedSysctl {
+    public let path: String
+    public let value: String?
+    public init(_ path: String) { (self.path, value) = (path, readText(path)) }
+    public func restore() { if let value { writeText(path, value) } }
+
+    public static var unprivilegedPortStart: SavedSysctl { SavedSysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start") }
+}
