@@ -29,10 +29,14 @@ PIT=$(readlink -f "$PIT")
 work=$(mktemp -d /tmp/pit-escape-peers.XXXXXX)
 chmod 755 "$work"
 listener= sleeper=
+# smbd.toml's and nmbd.toml's low_ports lower the host's net.ipv4.ip_unprivileged_port_start (the jails keep the
+# host's network) and Pit never raises it again: put it back on the way out.
+portstart=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
 cleanup() {
     [ -n "$listener" ] && kill "$listener" 2>/dev/null
     [ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null
     wait 2>/dev/null
+    echo "$portstart" > /proc/sys/net/ipv4/ip_unprivileged_port_start
     rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
@@ -85,11 +89,16 @@ sys.exit(subprocess.run(sys.argv[1:], stdin=s, stderr=subprocess.DEVNULL).return
 }
 
 # Samba specs' host paths swapped for scratch files at the same destinations (as SambaJailTests does).
-mkdir -p "$work/samba/etc" "$work/samba/data"
+mkdir -p "$work/samba/etc" "$work/samba/data" "$work/samba/np" "$work/samba/data/run/ncalrpc/np"
 for f in smb.conf passwd group hosts nsswitch.conf; do : > "$work/samba/etc/$f"; done
 samba_binds=(--bind "$work/samba/etc/smb.conf:/etc/samba/smb.conf" --bind "$work/samba/etc/passwd:/etc/passwd"
              --bind "$work/samba/etc/group:/etc/group" --bind "$work/samba/etc/hosts:/etc/hosts"
              --bind "$work/samba/etc/nsswitch.conf:/etc/nsswitch.conf" --bind-rw "$work/samba/data:/data")
+# smbd.toml's named-pipe binds: samba-dcerpcd's sockets (placeholders in samba/np) over placeholders in its data tree.
+for p in srvsvc wkssvc lsarpc; do
+    : > "$work/samba/np/$p"; : > "$work/samba/data/run/ncalrpc/np/$p"
+    samba_binds+=(--bind "$work/samba/np/$p:/data/run/ncalrpc/np/$p")
+done
 probe_binds=(--bind "$probe:/probe" --bind-rw "$work/writable:/writable")
 # The Samba specs' Landlock rules let the jail execute only under /usr and write only its data: the probe stands in
 # for smbd's program, so it may run and use its scratch directory (nothing else is widened), as in EscapeSuiteTests.
@@ -126,6 +135,11 @@ for config in "${configs[@]}"; do
         bwrap*) command -v bwrap >/dev/null || { for c in $classes; do cell[$config,$c]="(no bwrap)"; done; continue; } ;;
         nsjail*) command -v nsjail >/dev/null || { for c in $classes; do cell[$config,$c]="(not installed)"; done; continue; } ;;
     esac
+    # The jail must start for its cells to mean anything: a spec Pit refuses (exit 2 before the probe runs) would
+    # otherwise count every class as "blocked (exit 2)".
+    if [ "$(run_config "$config" --list)" != "$classes" ]; then
+        for c in $classes; do cell[$config,$c]="(jail did not start)"; done; continue
+    fi
     out=$(run_config "$config")
     while IFS=$'\t' read -r name verdict detail; do
         [ -n "$verdict" ] && cell[$config,$name]=$verdict

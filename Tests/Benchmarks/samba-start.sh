@@ -41,9 +41,17 @@ printf '127.0.0.1 localhost %s\n' "$(hostname)" > "$work/etc/hosts"
 printf 'hosts: files\npasswd: files\ngroup: files\n' > "$work/etc/nsswitch.conf"
 binds=(--bind "$work/etc/smb.conf:/etc/samba/smb.conf" --bind "$work/etc/passwd:/etc/passwd" --bind "$work/etc/group:/etc/group"
        --bind "$work/etc/hosts:/etc/hosts" --bind "$work/etc/nsswitch.conf:/etc/nsswitch.conf" --bind-rw "$work/data:/data")
+# smbd.toml's named-pipe binds (samba-dcerpcd's sockets; none runs here: placeholders, as SambaTree makes them).
+pipebinds=()
+mkdir -p "$work/np" "$work/data/run/ncalrpc/np"
+for p in srvsvc wkssvc lsarpc; do
+  : > "$work/np/$p"; : > "$work/data/run/ncalrpc/np/$p"
+  pipebinds+=(--bind "$work/np/$p:/data/run/ncalrpc/np/$p")
+done
+chown -R 200000:200000 "$work/data/run"
 before=${BEFORE:-}
 if [ -n "$before" ]; then before=$(cd "$before" && pwd); fi
-newbinds=("${binds[@]}" --landlock-bind-tcp "$port")   # the bench's port, as a persona's smb_port would be
+newbinds=("${binds[@]}" "${pipebinds[@]}" --landlock-bind-tcp "$port")   # the bench's port, as a persona's smb_port would be
 oldbinds=("${binds[@]:0:10}" --bind-rw "$work/data-plain:/data")   # an older Pit's smbd ran as host root
 "$pit" run --jail policies/samba/smbd.toml "${newbinds[@]}" -- /bin/true >/dev/null 2>&1 || true   # warm the policy cache
 if [ -n "$before" ]; then "$before/.build-static/release/pit" run --jail "$before/policies/samba/smbd.toml" "${oldbinds[@]}" -- /bin/true >/dev/null 2>&1 || true; fi

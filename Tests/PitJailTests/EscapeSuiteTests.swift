@@ -31,14 +31,18 @@ final class EscapeSuiteTests: XCTestCase {
     }
 
     func test_pitRunAsRootBlocksEveryCapabilityClass() throws {
-        let rows = try Suite.shared().results["pit --user 0"]!
+        let suite = try Suite.shared()
+        XCTAssertEqual(suite.started["pit --user 0"], true, "the jail never ran the probe")
+        let rows = suite.results["pit --user 0"]!
         for name in Suite.rootMustBlock {
             XCTAssertEqual(rows[name]?.verdict, "blocked", "\(name) under pit run --user 0: \(rows[name]?.detail ?? "no line")")
         }
     }
 
     func test_pitRunAsNobodyBlocksTheDocumentedClasses() throws {
-        let rows = try Suite.shared().results["pit --user 65534"]!
+        let suite = try Suite.shared()
+        XCTAssertEqual(suite.started["pit --user 65534"], true, "the jail never ran the probe")
+        let rows = suite.results["pit --user 65534"]!
         for name in Suite.nobodyMustBlock {
             XCTAssertEqual(rows[name]?.verdict, "blocked", "\(name) under pit run --user 65534: \(rows[name]?.detail ?? "no line")")
         }
@@ -46,28 +50,29 @@ final class EscapeSuiteTests: XCTestCase {
 
     func test_shippedSmbdJailHasNoEscape() throws {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd"), "smbd is not installed (image/install-deps installs it)")
-        let rows = try Suite.shared().results["smbd.toml"]!
-        XCTAssertEqual(rows.count, try Suite.shared().classes.count, "a line for every class")
-        for (name, row) in rows.sorted(by: { $0.key < $1.key }) where row.verdict == "ESCAPED" {
-            XCTFail("smbd.toml: \(name) ESCAPED: \(row.detail)")
-        }
+        try assertNoEscape(in: "smbd.toml")
     }
 
     func test_shippedDcerpcdJailHasNoEscape() throws {
         try XCTSkipUnless(fileExists("/usr/libexec/samba/samba-dcerpcd"), "Samba is not installed (image/install-deps installs it)")
-        let rows = try Suite.shared().results["dcerpcd.toml"]!
-        XCTAssertEqual(rows.count, try Suite.shared().classes.count, "a line for every class")
-        for (name, row) in rows.sorted(by: { $0.key < $1.key }) where row.verdict == "ESCAPED" {
-            XCTFail("dcerpcd.toml: \(name) ESCAPED: \(row.detail)")
-        }
+        try assertNoEscape(in: "dcerpcd.toml")
     }
 
     func test_shippedNmbdJailHasNoEscape() throws {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd") && fileExists("/usr/sbin/nmbd"), "Samba is not installed (image/install-deps installs it)")
-        let rows = try Suite.shared().results["nmbd.toml"]!
-        XCTAssertEqual(rows.count, try Suite.shared().classes.count, "a line for every class")
+        try assertNoEscape(in: "nmbd.toml")
+    }
+
+    /// The shipped `configuration` ran the probe to a line for every class, and none of them ESCAPED. An empty
+    /// class list (a probe that lists nothing) fails here rather than passing with nothing checked.
+    private func assertNoEscape(in configuration: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let suite = try Suite.shared()
+        XCTAssertFalse(suite.classes.isEmpty, "the probe listed no class", file: file, line: line)
+        let rows = try XCTUnwrap(suite.results[configuration], "\(configuration) was not run", file: file, line: line)
+        XCTAssertEqual(suite.started[configuration], true, "\(configuration): the jail never ran the probe (see the table)", file: file, line: line)
+        XCTAssertEqual(rows.count, suite.classes.count, "a line for every class", file: file, line: line)
         for (name, row) in rows.sorted(by: { $0.key < $1.key }) where row.verdict == "ESCAPED" {
-            XCTFail("nmbd.toml: \(name) ESCAPED: \(row.detail)")
+            XCTFail("\(configuration): \(name) ESCAPED: \(row.detail)", file: file, line: line)
         }
     }
 }
@@ -160,6 +165,7 @@ final class Suite {
     var classes: [String] = []
     var results: [String: [String: Row]] = [:]
     var reported: [String: [String: [String]]] = [:]   // configuration -> class -> syscalls Pit reported
+    var started: [String: Bool] = [:]                   // configuration -> the probe ran in its jail
 
     private init() throws {
         let probe = dir.path + "/escape-probe"
@@ -172,7 +178,7 @@ final class Suite {
         let writable = dir.makeDirectory("writable")
         chmod(writable, 0o777)
         let marker = dir.write("host-marker", "outside\n")
-        let (tcp, port) = Self.listenTCP()
+        let (tcp, port) = loopbackSocket(SOCK_STREAM, flags: Int32(SOCK_NONBLOCK.rawValue))
         let unixPath = dir.path + "/host.sock"
         let unixSocket = Self.listenUnix(unixPath, abstract: false)
         chmod(unixPath, 0o777)
@@ -204,35 +210,44 @@ final class Suite {
         // stands in for smbd's program, so it may run and use its scratch directory (nothing else is widened).
         let probeLandlock = ["--landlock-exec", "/probe", "--landlock-write", "/writable"]
 
-        // The Samba specs' host paths, swapped for scratch files at the same destinations.
-        for sub in ["samba/etc", "samba/data"] { dir.makeDirectory(sub) }
-        for file in ["smb.conf", "passwd", "group", "hosts", "nsswitch.conf"] { dir.write("samba/etc/" + file, "") }
-        // smbd.toml's named-pipe binds (samba-dcerpcd's sockets over placeholders in its data tree).
-        for sub in ["samba/np", "samba/data/run", "samba/data/run/ncalrpc", "samba/data/run/ncalrpc/np"] { dir.makeDirectory(sub) }
-        let pipes = ["srvsvc", "wkssvc", "lsarpc"]
-        for pipe in pipes { dir.write("samba/np/" + pipe, ""); dir.write("samba/data/run/ncalrpc/np/" + pipe, "") }
+        // The Samba specs' host paths, swapped for the scratch tree the Samba tests use, at the same destinations
+        // (the probe stands in for the daemons: nothing serves smb.conf's port); smbd.toml's named-pipe binds are
+        // samba-dcerpcd's sockets (placeholders in samba/np) over placeholders in its data tree.
+        SambaScratch.writeTree(root: dir.path + "/samba", port: 445, pipes: dir.path + "/samba/np")
+        let pipes = SambaScratch.pipes
         let pipeBinds = pipes.flatMap { ["--bind", "\(dir.path)/samba/np/\($0):/data/run/ncalrpc/np/\($0)"] }
-        let sambaBinds = ["--bind", "\(dir.path)/samba/etc/smb.conf:/etc/samba/smb.conf", "--bind", "\(dir.path)/samba/etc/passwd:/etc/passwd",
+        let etcAndData = ["--bind", "\(dir.path)/samba/etc/smb.conf:/etc/samba/smb.conf", "--bind", "\(dir.path)/samba/etc/passwd:/etc/passwd",
                           "--bind", "\(dir.path)/samba/etc/group:/etc/group", "--bind", "\(dir.path)/samba/etc/hosts:/etc/hosts",
-                          "--bind", "\(dir.path)/samba/etc/nsswitch.conf:/etc/nsswitch.conf", "--bind-rw", "\(dir.path)/samba/data:/data"] + pipeBinds
-        let policies = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
-        // dcerpcd.toml's shared ncalrpc directory, swapped too.
+                          "--bind", "\(dir.path)/samba/etc/nsswitch.conf:/etc/nsswitch.conf", "--bind-rw", "\(dir.path)/samba/data:/data"]
+        let sambaBinds = etcAndData + pipeBinds
+        let policies = SambaScratch.policies
+        // dcerpcd.toml's shared ncalrpc directory and its helpers' log directory, swapped too; without smbd's
+        // named-pipe binds (this jail serves that directory), as SambaJailTests runs it.
         dir.makeDirectory("samba/ncalrpc")
-        let dcerpcdBinds = ["--bind-rw", "\(dir.path)/samba/ncalrpc:/data/run/ncalrpc"]
+        let dcerpcdBinds = ["--bind-rw", "\(dir.path)/samba/ncalrpc:/data/run/ncalrpc", "--bind-rw", "\(dir.path)/samba/data/log:/var/log/samba"]
 
+        // The Samba specs' low ports lower the host's net.ipv4.ip_unprivileged_port_start (the jails keep the host's
+        // network): put it back once every configuration has run.
+        let portStart = SavedSysctl.unprivilegedPortStart
+        defer { portStart.restore() }
         let runners: [(String, ([String]) -> Captured)] = [
             ("host", { Process.run([probe] + arguments(writable: writable) + $0, stdin: slave) }),
             ("pit --user 0", { Pit.run(["--user", "0", "--group", "0"] + probeBinds + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
             ("pit --user 65534", { Pit.run(["--user", "65534"] + probeBinds + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
             ("smbd.toml", { Pit.run(["--jail", policies + "/smbd.toml"] + sambaBinds + probeBinds + probeLandlock + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
             ("nmbd.toml", { Pit.run(["--jail", policies + "/nmbd.toml"] + sambaBinds + probeBinds + probeLandlock + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
-            ("dcerpcd.toml", { Pit.run(["--jail", policies + "/dcerpcd.toml"] + sambaBinds + dcerpcdBinds + probeBinds + probeLandlock + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
+            ("dcerpcd.toml", { Pit.run(["--jail", policies + "/dcerpcd.toml"] + etcAndData + dcerpcdBinds + probeBinds + probeLandlock + ["--", "/probe"] + jailArguments + $0, stdin: slave) }),
         ]
         for (configuration, run) in runners {
             if configuration.hasSuffix(".toml") && !fileExists("/usr/sbin/smbd") { continue }
+            // The jail must start for its rows to mean anything: a configuration Pit refuses (exit 2 before the probe
+            // runs) would otherwise have every class counted as blocked.
+            started[configuration] = lines(run(["--list"]).stdout) == classes
             var rows: [String: Row] = [:]
             var syscalls: [String: [String]] = [:]
-            let whole = run([])
+            // dcerpcd.policy refuses prctl(PR_SET_NAME), with which the probe names each forked class for attribution:
+            // every class would be killed before its attempt. There each class runs alone instead (--inline, unnamed).
+            let whole = configuration == "dcerpcd.toml" ? Captured(status: 0, stdout: "", stderr: "") : run([])
             for line in lines(whole.stdout) {
                 let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
                 guard fields.count == 3, classes.contains(fields[0]) else { continue }
@@ -299,18 +314,6 @@ final class Suite {
         lines(stderr).filter { $0.contains("violation: ") && !$0.contains(" (ep-") }.compactMap { line in
             line.range(of: "violation: ").map { String(line[$0.upperBound...].prefix { $0 != "(" }) }
         }
-    }
-
-    static func listenTCP() -> (Int32, Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        listen(fd, 128)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// A listening unix socket at a path, or at "\0name" when abstract (the probe connects with the same length).

@@ -10,36 +10,27 @@ final class SambaJailTests: XCTestCase {
     var port = 0
     var binds: [String] = []
     /// smbd.toml's low ports lower the host's net.ipv4.ip_unprivileged_port_start: put it back after each test.
-    var unprivilegedPortStart: String?
+    var portStart: SavedSysctl?
 
     override func tearDown() {
-        if let unprivilegedPortStart { _ = writeText(Self.portStartPath, unprivilegedPortStart) }
+        portStart?.restore()
+        // XCTest keeps every test case object to the end of the run without releasing it: the scratch tree (a data
+        // tree owned by host uid 200000 or 300000) would stay in /tmp, one per test, if only deinit removed it.
+        dir?.remove()
     }
-
-    static let portStartPath = "/proc/sys/net/ipv4/ip_unprivileged_port_start"
 
     override func setUpWithError() throws {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd") && fileExists("/usr/bin/smbclient"), "Samba is not installed (image/install-deps installs it)")
         dir = ScratchDirectory()
         port = 44_600 + Int(getpid() % 200)
-        for sub in ["etc", "data", "data/shares", "data/shares/share", "data/lock", "data/state", "data/cache", "data/private", "data/pid", "data/ncalrpc", "data/log"] {
-            mkdir(dir.path + "/" + sub, 0o755)
-        }
-        let template = readText(Self.policies + "/smb.conf.template") ?? ""
-        dir.write("etc/smb.conf", template.replacingAll("@PORT@", String(port)))
+        // smbd.toml's named-pipe binds: samba-dcerpcd's sockets (placeholders here, in np/) over placeholders in its data tree.
+        SambaScratch.writeTree(root: dir.path, port: port, pipes: dir.path + "/np")
         dir.write("data/shares/share/report.txt", "q3 numbers\n")
-        dir.write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
-        dir.write("etc/group", "root:x:0:\nnogroup:x:65534:\n")
-        dir.write("etc/hosts", "127.0.0.1 localhost \((readText("/proc/sys/kernel/hostname") ?? "").filter { $0 != "\n" })\n")
-        dir.write("etc/nsswitch.conf", "hosts: files\npasswd: files\ngroup: files\n")
-        // smbd.toml's named-pipe binds: samba-dcerpcd's sockets (placeholders here) over placeholders in its data tree.
-        for sub in ["np", "data/run", "data/run/ncalrpc", "data/run/ncalrpc/np"] { mkdir(dir.path + "/" + sub, 0o755) }
-        let pipes = ["srvsvc", "wkssvc", "lsarpc"]
-        for pipe in pipes { dir.write("np/" + pipe, ""); dir.write("data/run/ncalrpc/np/" + pipe, "") }
+        let pipes = SambaScratch.pipes
         // The jails' root is host uid 200000 (smbd.toml's user namespace): its data tree is that uid's, as the
         // supervisor makes it.
-        chownTree(dir.path + "/data", 200_000)
-        unprivilegedPortStart = readText(Self.portStartPath)
+        XCTAssertTrue(chownTree(dir.path + "/data", to: 200_000))
+        portStart = .unprivilegedPortStart
         binds = ["--bind", "\(dir.path)/etc/smb.conf:/etc/samba/smb.conf", "--bind", "\(dir.path)/etc/passwd:/etc/passwd",
                  "--bind", "\(dir.path)/etc/group:/etc/group", "--bind", "\(dir.path)/etc/hosts:/etc/hosts",
                  "--bind", "\(dir.path)/etc/nsswitch.conf:/etc/nsswitch.conf",
@@ -47,11 +38,7 @@ final class SambaJailTests: XCTestCase {
             + pipes.flatMap { ["--bind", "\(dir.path)/np/\($0):/data/run/ncalrpc/np/\($0)"] }
     }
 
-    static var policies: String {
-        // Tests/PitJailTests/<file> -> the package root's policies/samba
-        let file = #filePath
-        return "/" + file.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
-    }
+    static var policies: String { SambaScratch.policies }
 
     func test_smbdServesTheDecoyShareUnderItsLearnedPolicyAndIsLockedDown() throws {
         let server = Process.spawn([Pit.executable, "run", "--jail", Self.policies + "/smbd.toml"] + binds)
@@ -138,16 +125,13 @@ final class SambaJailTests: XCTestCase {
         try XCTSkipUnless(fileExists("/usr/sbin/nmbd") && fileExists("/usr/bin/nmblookup") && fileExists("/usr/sbin/ip"), "needs nmbd, nmblookup and ip")
         // Two namespaces joined by a veth pair: nmbd's side (its jail keeps that "host" network) and a client.
         let ns = "pitnmb\(getpid())"
-        func ip(_ args: [String]) { XCTAssertEqual(Process.run(["/usr/sbin/ip"] + args).status, 0, args.joined(separator: " ")) }
-        ip(["netns", "add", ns + "a"]); ip(["netns", "add", ns + "b"])
-        defer { _ = Process.run(["/usr/sbin/ip", "netns", "del", ns + "a"]); _ = Process.run(["/usr/sbin/ip", "netns", "del", ns + "b"]) }
-        ip(["link", "add", "nmb\(getpid() % 100000)x", "type", "veth", "peer", "name", "nmb\(getpid() % 100000)y"])
-        let (x, y) = ("nmb\(getpid() % 100000)x", "nmb\(getpid() % 100000)y")
-        ip(["link", "set", x, "netns", ns + "a"]); ip(["link", "set", y, "netns", ns + "b"])
-        ip(["-n", ns + "a", "addr", "add", "192.0.2.10/24", "dev", x]); ip(["-n", ns + "b", "addr", "add", "192.0.2.20/24", "dev", y])
-        ip(["-n", ns + "a", "link", "set", x, "up"]); ip(["-n", ns + "b", "link", "set", y, "up"])
+        let net = VethNamespaces(device: ns + "a", client: ns + "b", nic: "nmb\(getpid() % 100000)x", peer: "nmb\(getpid() % 100000)y")
+        defer { net.remove() }
+        let x = net.nic
+        net.ip(["-n", ns + "a", "addr", "add", "192.0.2.10/24", "dev", x]); net.ip(["-n", ns + "a", "link", "set", x, "up"])
+        XCTAssertEqual(net.failures, [])
         mkdir(dir.path + "/data/nmbd", 0o755)
-        chownTree(dir.path + "/data", 300_000)     // nmbd.toml's user namespace
+        XCTAssertTrue(chownTree(dir.path + "/data", to: 300_000))     // nmbd.toml's user namespace
         let conf = (readText(dir.path + "/etc/smb.conf") ?? "").replacingAll("interfaces = lo", "interfaces = \(x)")
         dir.write("etc/smb.conf", conf)
         // nsenter, not `ip netns exec`: the latter remounts /sys for the namespace, hiding the cgroup hierarchies.
@@ -180,10 +164,6 @@ final class SambaJailTests: XCTestCase {
         XCTAssertTrue(status.contains("NoNewPrivs:\t1"), status)
         XCTAssertTrue(status.contains("CapEff:\t0000000000000000"), "no capability at all: \(status)")
         XCTAssertTrue(status.contains("Uid:\t300000\t"), "root of its user namespace is host uid 300000: \(status)")
-    }
-
-    private func chownTree(_ path: String, _ id: Int) {
-        XCTAssertEqual(Process.run(["/bin/chown", "-R", "\(id):\(id)", path]).status, 0)
     }
 
     private func pit_exited(_ pid: pid_t) -> Bool {

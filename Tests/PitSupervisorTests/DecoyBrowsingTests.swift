@@ -15,45 +15,20 @@ final class DecoyBrowsingTests: XCTestCase {
                           "needs Samba, smbclient, rpcclient and iproute2 (image/install-deps)")
         let h = SupervisorHarness()
         let tag = String(getpid() % 100000)
-        let (device, client) = ("pitbd" + tag, "pitbc" + tag)
-        func ip(_ args: [String]) { XCTAssertEqual(Process.run(["/usr/sbin/ip"] + args).status, 0, args.joined(separator: " ")) }
-        ip(["netns", "add", device]); ip(["netns", "add", client])
-        defer { _ = Process.run(["/usr/sbin/ip", "netns", "del", device]); _ = Process.run(["/usr/sbin/ip", "netns", "del", client]) }
-        let (nic, peer) = ("be" + tag, "bp" + tag)
-        ip(["link", "add", nic, "type", "veth", "peer", "name", peer])
-        ip(["link", "set", nic, "netns", device]); ip(["link", "set", peer, "netns", client])
-        ip(["-n", client, "addr", "add", "192.0.2.20/24", "dev", peer]); ip(["-n", client, "link", "set", peer, "up"])
-        ip(["-n", device, "link", "set", "lo", "up"])
+        let net = VethNamespaces(device: "pitbd" + tag, client: "pitbc" + tag, nic: "be" + tag, peer: "bp" + tag)
+        defer { net.remove() }
+        XCTAssertEqual(net.failures, [])
+        let (device, nic) = (net.device, net.nic)
 
         mkdir(h.dir.path + "/decoys", 0o755)
         h.dir.write("decoys/salaries-2026.xlsx", "decoy payroll\n")
         mkdir(h.dir.path + "/decoys/Q3", 0o755)
         h.dir.write("decoys/Q3/board.pptx", "decoy slides\n")
-        h.dir.write("persona.toml", """
-            hostname = "nas-fin-\(tag)"
-            netbios_name = "NASFIN\(tag)"
-            workgroup = "ACME"
-            server_string = "Finance NAS"
-            interface = "\(nic)"
-            mac = "02:11:32:aa:bb:cd"
-            addresses = ["192.0.2.10/24"]
-            [[shares]]
-            name = "finance"
-            comment = "Finance department"
-            template = "decoys"
-            """)
-        let policies = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
-        let samba = h.dir.path + "/samba"
-        for daemon in ["smbd", "dcerpcd"] {
-            let spec = (readText(policies + "/\(daemon).toml") ?? "").replacingAll("/run/pit-samba", samba)
-                .replacingAll("policy = \"\(daemon).policy\"", "policy = \"\(policies)/\(daemon).policy\"")
-            h.dir.write("\(daemon).toml", spec)
-        }
+        writePersona(h.dir, tag: tag, interface: nic, mac: "02:11:32:aa:bb:cd", comment: "Finance department")
+        for daemon in ["smbd", "dcerpcd"] { h.dir.write("\(daemon).toml", SambaScratch.spec(daemon, root: h.dir.path + "/samba")) }
         let port = 45_100 + Int(getpid() % 90)
         let received = h.dir.path + "/received"
-        let receiver = spawnDetached(["/usr/bin/nsenter", "--net=/run/netns/" + device, "/usr/bin/python3", "-c",
-            "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('127.0.0.1',5514))\nf=open(sys.argv[1],'a',buffering=1)\nwhile True: f.write(s.recv(65536).decode(errors='replace').replace('\\n',' ')+'\\n')",
-            received])
+        let receiver = spawnSyslogReceiver(netns: device, file: received)
         defer { kill(receiver, SIGKILL); _ = Process.wait(receiver) }
         h.writeConfig("""
             [[jails]]
@@ -72,13 +47,11 @@ final class DecoyBrowsingTests: XCTestCase {
             protocol = "udp"
             host = "127.0.0.1"
             port = 5514
-            """)
-        let config = readText(h.dir.path + "/device.toml") ?? ""
-        h.dir.write("device.toml", "persona = \"persona.toml\"\nsamba_root = \"samba\"\nsmb_port = \(port)\n" + config)
-        h.start(prefix: ["/usr/bin/nsenter", "--net=/run/netns/" + device, "/usr/bin/unshare", "--uts", "--"])
+            """, top: "persona = \"persona.toml\"\nsamba_root = \"samba\"\nsmb_port = \(port)")
+        h.start(prefix: VethNamespaces.enter(device) + ["/usr/bin/unshare", "--uts", "--"])
         XCTAssertTrue(waitUntil(20) { h.jail("dcerpcd")?.state == "running" && h.jail("smbd")?.state == "running" }, h.log)
 
-        func inClient(_ argv: [String]) -> Captured { Process.run(["/usr/bin/nsenter", "--net=/run/netns/" + client] + argv) }
+        let inClient = net.inClient
         let p = String(port)
         var seen: [PitEvent.Kind: Int] = [:]
         /// Runs one move and returns the events it raised (by kind), once the expected count arrived and a
@@ -200,8 +173,4 @@ final class DecoyBrowsingTests: XCTestCase {
     }
 }
 
-private func alerts(_ h: SupervisorHarness) -> [PitEvent] {
-    let r = Process.run([Pit.executable, "events", "--json", "--data-dir", h.dir.path + "/data"])
-    return lines(r.stdout).compactMap { try? PitEvent.decode(jsonLine: $0) }
-        .filter { [.smbAccess, .smbLogon, .smbEnumeration].contains($0.kind) }
-}
+private func alerts(_ h: SupervisorHarness) -> [PitEvent] { h.events([.smbAccess, .smbLogon, .smbEnumeration]) }

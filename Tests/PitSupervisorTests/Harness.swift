@@ -2,6 +2,7 @@ import PitTestSupport
 import FoundationEssentials
 import Glibc
 import PitSupervisor
+import PitUplink
 import XCTest
 
 /// A `pit supervise` under test: its own directory with the device config, jail specs, a FIFO standing in
@@ -90,14 +91,49 @@ final class SupervisorHarness {
     func shared(_ name: String) -> String? { readText(dir.path + "/shared/" + name) }
 }
 
-/// Polls `condition` every 50 ms for up to `seconds` (tests only: the code under test never polls).
-func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = monotonicMilliseconds() + Int64(seconds * 1000)
-    while monotonicMilliseconds() < deadline {
-        if condition() { return true }
-        usleep(50_000)
+extension SupervisorHarness {
+    /// One jail, `name`, running `script` (with `extra` spec lines; `entry` adds lines to its [[jails]] table), the
+    /// supervisor started on it and (unless `untilRunning` is false) the jail seen running within 5 s.
+    func startOneJail(_ name: String, _ script: String, extra: String = "", entry: String = "", untilRunning: Bool = true,
+                      file: StaticString = #filePath, line: UInt = #line) {
+        writeJail(name, script, extra: extra)
+        writeConfig("[[jails]]\nname = \"\(name)\"\nspec = \"\(name).toml\"\n" + entry)
+        start()
+        if untilRunning { XCTAssertTrue(waitUntil(5) { self.jail(name)?.state == "running" }, log, file: file, line: line) }
     }
-    return condition()
+
+    /// The events of `kinds` in this supervisor's spool (`pit events --json`), oldest first.
+    func events(_ kinds: Set<PitEvent.Kind>) -> [PitEvent] {
+        let r = Process.run([Pit.executable, "events", "--json", "--data-dir", dir.path + "/data"])
+        return lines(r.stdout).compactMap { try? PitEvent.decode(jsonLine: $0) }.filter { kinds.contains($0.kind) }
+    }
+}
+
+/// A persona for share "finance" from DIR/decoys (hostname nas-fin`tag`, NetBIOS name NASFIN`tag`, workgroup ACME,
+/// address 192.0.2.10/24 on `interface`), written to DIR/persona.toml.
+func writePersona(_ dir: ScratchDirectory, tag: String = "", interface: String = "lo", mac: String = "02:11:32:aa:bb:cc",
+                  comment: String = "Finance") {
+    dir.write("persona.toml", """
+        hostname = "nas-fin\(tag.isEmpty ? "" : "-" + tag)"
+        netbios_name = "NASFIN\(tag)"
+        workgroup = "ACME"
+        server_string = "Finance NAS"
+        interface = "\(interface)"
+        mac = "\(mac)"
+        addresses = ["192.0.2.10/24"]
+        [[shares]]
+        name = "finance"
+        comment = "\(comment)"
+        template = "decoys"
+        """)
+}
+
+/// A syslog (UDP) receiver on 127.0.0.1:5514 in the network namespace `netns`, one line per datagram appended to
+/// `file` (the uplink's far end in the persona tests). The caller kills and waits for it.
+func spawnSyslogReceiver(netns: String, file: String) -> pid_t {
+    spawnDetached(VethNamespaces.enter(netns) + ["/usr/bin/python3", "-c",
+        "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('127.0.0.1',5514))\nf=open(sys.argv[1],'a',buffering=1)\nwhile True: f.write(s.recv(65536).decode(errors='replace').replace('\\n',' ')+'\\n')",
+        file])
 }
 
 func spawnDetached(_ argv: [String], stderrPath: String? = nil, environment: [String] = []) -> pid_t {

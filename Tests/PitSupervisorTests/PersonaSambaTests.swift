@@ -15,44 +15,19 @@ final class PersonaSambaTests: XCTestCase {
         let hostBefore = readText("/proc/sys/kernel/hostname")
         let h = SupervisorHarness()
         let tag = String(getpid() % 100000)
-        let (device, client) = ("pitd" + tag, "pitc" + tag)
-        func ip(_ args: [String]) { XCTAssertEqual(Process.run(["/usr/sbin/ip"] + args).status, 0, args.joined(separator: " ")) }
-        ip(["netns", "add", device]); ip(["netns", "add", client])
-        defer { _ = Process.run(["/usr/sbin/ip", "netns", "del", device]); _ = Process.run(["/usr/sbin/ip", "netns", "del", client]) }
-        let (nic, peer) = ("pe" + tag, "pp" + tag)
-        ip(["link", "add", nic, "type", "veth", "peer", "name", peer])
-        ip(["link", "set", nic, "netns", device]); ip(["link", "set", peer, "netns", client])
-        ip(["-n", client, "addr", "add", "192.0.2.20/24", "dev", peer]); ip(["-n", client, "link", "set", peer, "up"])
-        ip(["-n", device, "link", "set", "lo", "up"])
+        let net = VethNamespaces(device: "pitpd" + tag, client: "pitpc" + tag, nic: "pe" + tag, peer: "pp" + tag)
+        defer { net.remove() }
+        XCTAssertEqual(net.failures, [])
+        let (device, nic) = (net.device, net.nic)
 
         mkdir(h.dir.path + "/decoys", 0o755)
         h.dir.write("decoys/salaries-2026.xlsx", "decoy payroll\n")
-        h.dir.write("persona.toml", """
-            hostname = "nas-fin-\(tag)"
-            netbios_name = "NASFIN\(tag)"
-            workgroup = "ACME"
-            server_string = "Finance NAS"
-            interface = "\(nic)"
-            mac = "02:11:32:aa:bb:cc"
-            addresses = ["192.0.2.10/24"]
-            [[shares]]
-            name = "finance"
-            comment = "Finance"
-            template = "decoys"
-            """)
-        let policies = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
-        let samba = h.dir.path + "/samba"
-        for daemon in ["smbd", "nmbd"] {
-            let spec = (readText(policies + "/\(daemon).toml") ?? "").replacingAll("/run/pit-samba", samba)
-                .replacingAll("policy = \"\(daemon).policy\"", "policy = \"\(policies)/\(daemon).policy\"")
-            h.dir.write("\(daemon).toml", spec)
-        }
+        writePersona(h.dir, tag: tag, interface: nic)
+        for daemon in ["smbd", "nmbd"] { h.dir.write("\(daemon).toml", SambaScratch.spec(daemon, root: h.dir.path + "/samba")) }
         let port = 44_900 + Int(getpid() % 90)
         // The uplink's receiver: a syslog (UDP) listener on the device namespace's loopback, one line per datagram.
         let received = h.dir.path + "/received"
-        let receiver = spawnDetached(["/usr/bin/nsenter", "--net=/run/netns/" + device, "/usr/bin/python3", "-c",
-            "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('127.0.0.1',5514))\nf=open(sys.argv[1],'a',buffering=1)\nwhile True: f.write(s.recv(65536).decode(errors='replace').replace('\\n',' ')+'\\n')",
-            received])
+        let receiver = spawnSyslogReceiver(netns: device, file: received)
         defer { kill(receiver, SIGKILL); _ = Process.wait(receiver) }
         // The persona and Samba settings come first: TOML puts [watchdog] (from writeConfig) after them.
         h.writeConfig("""
@@ -70,10 +45,8 @@ final class PersonaSambaTests: XCTestCase {
             protocol = "udp"
             host = "127.0.0.1"
             port = 5514
-            """)
-        let config = readText(h.dir.path + "/device.toml") ?? ""
-        h.dir.write("device.toml", "persona = \"persona.toml\"\nsamba_root = \"samba\"\nsmb_port = \(port)\n" + config)
-        h.start(prefix: ["/usr/bin/nsenter", "--net=/run/netns/" + device, "/usr/bin/unshare", "--uts", "--"])
+            """, top: "persona = \"persona.toml\"\nsamba_root = \"samba\"\nsmb_port = \(port)")
+        h.start(prefix: VethNamespaces.enter(device) + ["/usr/bin/unshare", "--uts", "--"])
         XCTAssertTrue(waitUntil(15) { h.jail("smbd")?.state == "running" && h.jail("nmbd")?.state == "running" }, h.log)
 
         // The persona, read back from the kernel in the device's namespace.
@@ -82,7 +55,7 @@ final class PersonaSambaTests: XCTestCase {
         XCTAssertTrue(Process.run(["/usr/sbin/ip", "-n", device, "-br", "addr", "show", nic]).stdout.contains("192.0.2.10/24"))
         XCTAssertEqual(readText("/proc/sys/kernel/hostname"), hostBefore, "the machine's hostname is untouched")
 
-        func inClient(_ argv: [String]) -> Captured { Process.run(["/usr/bin/nsenter", "--net=/run/netns/" + client] + argv) }
+        let inClient = net.inClient
         let listing = inClient(["/usr/bin/smbclient", "-N", "-p", String(port), "//192.0.2.10/finance", "-c", "ls"])
         XCTAssertTrue(listing.stdout.contains("salaries-2026.xlsx"), listing.stdout + listing.stderr + h.log)
         let get = inClient(["/usr/bin/smbclient", "-N", "-p", String(port), "//192.0.2.10/finance", "-c", "get salaries-2026.xlsx /dev/null"])
@@ -95,9 +68,9 @@ final class PersonaSambaTests: XCTestCase {
         }
         XCTAssertTrue(answer.stdout.contains("192.0.2.10 NASFIN\(tag)<00>"), answer.stdout + answer.stderr + h.log + (readText(h.dir.path + "/samba/data/log/log.nmbd") ?? "no nmbd log"))
 
-        XCTAssertTrue(waitUntil(5) { self.smbEvents(h).count == 1 }, h.log)
+        XCTAssertTrue(waitUntil(5) { h.events([.smbAccess]).count == 1 }, h.log)
         usleep(300_000)
-        let events = smbEvents(h)
+        let events = h.events([.smbAccess])
         XCTAssertEqual(events.count, 1, "\(events.map { $0.jsonLine() })")
         XCTAssertEqual(events.first?.file, "salaries-2026.xlsx")
         XCTAssertEqual(events.first?.client, "192.0.2.20")
@@ -110,10 +83,5 @@ final class PersonaSambaTests: XCTestCase {
         XCTAssertEqual(alerts.count, 1, "\(alerts)")
         XCTAssertTrue(alerts.first?.contains("\"file\":\"salaries-2026.xlsx\"") ?? false, "\(alerts)")
         XCTAssertEqual(h.stop(), 0, h.log)
-    }
-
-    private func smbEvents(_ h: SupervisorHarness) -> [PitEvent] {
-        let r = Process.run([Pit.executable, "events", "--json", "--data-dir", h.dir.path + "/data"])
-        return lines(r.stdout).compactMap { try? PitEvent.decode(jsonLine: $0) }.filter { $0.kind == .smbAccess }
     }
 }

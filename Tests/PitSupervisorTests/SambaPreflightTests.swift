@@ -11,23 +11,14 @@ final class SambaPreflightTests: XCTestCase {
         try XCTSkipUnless(fileExists("/usr/sbin/smbd"), "Samba is not installed (image/install-deps installs it)")
         let h = SupervisorHarness()
         let root = h.dir.path + "/samba"
-        for sub in ["", "/etc", "/data", "/data/shares", "/data/shares/share", "/data/lock", "/data/state", "/data/cache", "/data/private", "/data/pid", "/data/ncalrpc", "/data/log"] {
-            mkdir(root + sub, 0o755)
-        }
-        let policies = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/policies/samba"
         let port = 44_700 + Int(getpid() % 90)
-        // The shipped smb.conf, with one more module in its `vfs objects`: one no Samba has.
-        let conf = (readText(policies + "/smb.conf.template") ?? "").replacingAll("@PORT@", String(port))
-            .replacingAll("vfs objects = full_audit", "vfs objects = full_audit pit_no_such_module")
+        // The shipped smb.conf, with one more module in its `vfs objects`: one no Samba has; smbd.toml's named-pipe
+        // binds (samba-dcerpcd's sockets, placeholders here, as SambaTree makes them).
+        let conf = SambaScratch.writeTree(root: root, port: port, pipes: root + "/ncalrpc/np") {
+            $0.replacingAll("vfs objects = full_audit", "vfs objects = full_audit pit_no_such_module")
+        }
         XCTAssertTrue(conf.contains("pit_no_such_module"), "the template's vfs objects line changed: \(conf)")
-        h.dir.write("samba/etc/smb.conf", conf)
-        for file in ["passwd", "group", "hosts", "nsswitch.conf"] { h.dir.write("samba/etc/" + file, "") }
-        // smbd.toml's named-pipe binds (samba-dcerpcd's sockets, placeholders here, as SambaTree makes them).
-        for sub in ["/ncalrpc", "/ncalrpc/np", "/data/run", "/data/run/ncalrpc", "/data/run/ncalrpc/np"] { mkdir(root + sub, 0o755) }
-        for pipe in ["srvsvc", "wkssvc", "lsarpc"] { h.dir.write("samba/ncalrpc/np/" + pipe, ""); h.dir.write("samba/data/run/ncalrpc/np/" + pipe, "") }
-        let spec = (readText(policies + "/smbd.toml") ?? "").replacingAll("/run/pit-samba", root)
-            .replacingAll("policy = \"smbd.policy\"", "policy = \"\(policies)/smbd.policy\"")
-        h.dir.write("smbd.toml", spec)
+        h.dir.write("smbd.toml", SambaScratch.spec("smbd", root: root))
         h.writeJail("other", "exec sleep 1000")
         h.writeConfig("""
             [[jails]]

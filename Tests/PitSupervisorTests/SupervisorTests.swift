@@ -49,17 +49,8 @@ final class SupervisorTests: XCTestCase {
 
     func test_exitingJailRestartsWithGrowingBackoffThenStopsInACrashLoop() {
         let h = SupervisorHarness()
-        h.writeJail("flaky", "date +%s%N >> /shared/starts; exit 3")
-        h.writeConfig("""
-            [[jails]]
-            name = "flaky"
-            spec = "flaky.toml"
-            required = false
-            restart_delay_ms = 200
-            crash_loop_exits = 4
-            crash_loop_window_s = 60
-            """)
-        h.start()
+        h.startOneJail("flaky", "date +%s%N >> /shared/starts; exit 3",
+                       entry: "required = false\nrestart_delay_ms = 200\ncrash_loop_exits = 4\ncrash_loop_window_s = 60", untilRunning: false)
         XCTAssertTrue(waitUntil(10) { h.jail("flaky")?.state == "crash_loop" }, h.log)
         let starts = lines(h.shared("starts") ?? "").compactMap { Int64($0) }.map { $0 / 1_000_000 }
         XCTAssertEqual(starts.count, 4, h.log)
@@ -145,14 +136,7 @@ final class SupervisorTests: XCTestCase {
 
     func test_reloadAppliesAValidConfigAndKeepsRunningOnAnInvalidOne() {
         let h = SupervisorHarness()
-        h.writeJail("alpha", "exec sleep 1000")
-        h.writeConfig("""
-            [[jails]]
-            name = "alpha"
-            spec = "alpha.toml"
-            """)
-        h.start()
-        XCTAssertTrue(waitUntil(5) { h.jail("alpha")?.state == "running" }, h.log)
+        h.startOneJail("alpha", "exec sleep 1000")
         let firstPid = h.jail("alpha")?.pid
 
         // A valid change: alpha's spec changes (restart), beta is added.
@@ -263,7 +247,11 @@ final class SupervisorTests: XCTestCase {
         usleep(1_500_000)
         kill(h.pid, SIGCONT)
         XCTAssertTrue(waitUntil(5) { h.log.contains("ms late (limit 300 ms)") }, h.log)
-        XCTAssertTrue(waitUntil(5) { h.log.contains("health: ok") }, "the loop on time again is healthy again: \(h.log)")
+        // "health: ok" said after the late loop was named: one said before it (at start) would prove nothing.
+        XCTAssertTrue(waitUntil(5) {
+            let log = h.log
+            return log.range(of: "ms late (limit 300 ms)").map { log[$0.upperBound...].contains("health: ok") } ?? false
+        }, "the loop on time again is healthy again: \(h.log)")
         let fedAt = h.feeds().count
         XCTAssertTrue(waitUntil(4) { h.feeds().count > fedAt }, "fed within the grace: \(h.log)")
         _ = h.stop()
@@ -272,14 +260,7 @@ final class SupervisorTests: XCTestCase {
     func test_violationInASupervisedJailIsCountedAndReported() {
         let h = SupervisorHarness()
         h.dir.write("probe.policy", "POLICY p { REPORT { uname } } USE p DEFAULT ALLOW\n")
-        h.writeJail("probe", "uname -a; exec sleep 1000")
-        h.writeConfig("""
-            [[jails]]
-            name = "probe"
-            spec = "probe.toml"
-            policy = "probe.policy"
-            """)
-        h.start()
+        h.startOneJail("probe", "uname -a; exec sleep 1000", entry: "policy = \"probe.policy\"", untilRunning: false)
         XCTAssertTrue(waitUntil(5) { h.jail("probe")?.violations == 1 }, h.log)
         XCTAssertTrue(h.log.contains("violation [probe]: violation: uname("), h.log)
         XCTAssertTrue(h.log.contains("(uname, /usr/bin/uname): kill"), h.log)
@@ -292,14 +273,8 @@ final class SupervisorTests: XCTestCase {
         // spool holds the first 10 in full and one violations_suppressed event with the other 30 (said at stop).
         let h = SupervisorHarness()
         h.dir.write("flood.policy", "POLICY p { REPORT { uname } } USE p DEFAULT ALLOW\n")
-        h.writeJail("flood", "i=0; while [ $i -lt 40 ]; do uname >/dev/null 2>&1; i=$((i+1)); done; exec sleep 1000")
-        h.writeConfig("""
-            [[jails]]
-            name = "flood"
-            spec = "flood.toml"
-            policy = "flood.policy"
-            """)
-        h.start()
+        h.startOneJail("flood", "i=0; while [ $i -lt 40 ]; do uname >/dev/null 2>&1; i=$((i+1)); done; exec sleep 1000",
+                       entry: "policy = \"flood.policy\"", untilRunning: false)
         XCTAssertTrue(waitUntil(20) { h.jail("flood")?.violations == 40 }, "\(h.jail("flood")?.violations ?? -1): \(h.log)")
         _ = h.stop()
         let events = Process.run([Pit.executable, "events", "--json", "--data-dir", h.dir.path + "/data"]).stdout
@@ -312,19 +287,14 @@ final class SupervisorTests: XCTestCase {
 
     func test_aSupervisorKilledWith9LeavesCgroupsTheNextOneRemoves() {
         let h = SupervisorHarness()
-        h.writeJail("cgleak", "exec sleep 1000", extra: "pids_max = 16")
-        h.writeConfig("""
-            [[jails]]
-            name = "cgleak"
-            spec = "cgleak.toml"
-            """)
-        h.start()
-        XCTAssertTrue(waitUntil(5) { h.jail("cgleak")?.state == "running" }, h.log)
+        h.startOneJail("cgleak", "exec sleep 1000", extra: "pids_max = 16")
         let first = h.pid
         func leftovers() -> [String] {
             lines(Process.run(["/usr/bin/find", "/sys/fs/cgroup", "-maxdepth", "4", "-type", "d", "-name", "pit-cgleak-\(first)"]).stdout)
         }
         XCTAssertFalse(leftovers().isEmpty, "the jail's cgroup exists while it runs")
+        // Should the next supervisor not remove them, the test does: no dead Pit's cgroup stays on the machine.
+        defer { leftovers().forEach { rmdir($0) } }
         kill(first, SIGKILL)
         var status: Int32 = 0
         waitpid(first, &status, 0)
@@ -339,15 +309,7 @@ final class SupervisorTests: XCTestCase {
 
     func test_controlSocketStopsAndStartsAJailAndRefusesNonRoot() {
         let h = SupervisorHarness()
-        h.writeJail("svc", "exec sleep 1000")
-        h.writeConfig("""
-            [[jails]]
-            name = "svc"
-            spec = "svc.toml"
-            stop_grace_s = 1
-            """)
-        h.start()
-        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+        h.startOneJail("svc", "exec sleep 1000", entry: "stop_grace_s = 1")
         _ = h.request("stop svc")
         XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "stopped" }, h.log)
         _ = h.request("start svc")

@@ -27,7 +27,11 @@ public enum Pit {
 
     /// The compiled-policy cache of this test process's `pit` runs: private, so no test reads a filter that the
     /// machine's jails, another run or an older compiler left, and the cache's own tests see only their entries.
-    public static let policyCache = "/tmp/pit-tests-\(getpid())/policy-cache"
+    /// Removed when the test process exits (it held nothing but this run's entries).
+    public static let policyCache: String = {
+        atexit { _ = Process.run(["/bin/rm", "-rf", "--one-file-system", "/tmp/pit-tests-\(getpid())"]) }
+        return "/tmp/pit-tests-\(getpid())/policy-cache"
+    }()
 
     public static func run(_ arguments: [String], stdin: Int32? = nil, inherit: [Int32] = []) -> Captured {
         Process.run([executable, "run"] + arguments, stdin: stdin, inherit: inherit)
@@ -160,4 +164,32 @@ public func writeText(_ path: String, _ text: String) -> Bool {
     guard fd >= 0 else { return false }
     defer { close(fd) }
     return text.withCString { write(fd, $0, strlen($0)) } == text.utf8.count
+}
+
+/// Polls `condition` every `everyMs` until it holds or `seconds` pass (on the monotonic clock); returns whether it
+/// held. For tests only: the code under test never polls.
+public func waitUntil(_ seconds: Double, everyMs: Int = 50, _ condition: () -> Bool) -> Bool {
+    func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+    let deadline = nowMs() + Int64(seconds * 1000)
+    while nowMs() < deadline {
+        if condition() { return true }
+        usleep(UInt32(everyMs) * 1000)
+    }
+    return condition()
+}
+
+/// A sysctl's value as it was when saved; `restore()` writes it back. The shipped Samba jails' low_ports lower
+/// net.ipv4.ip_unprivileged_port_start for good (Pit never raises it again) when a test runs them in the host's
+/// network namespace: such a test saves it first and restores it however it ends.
+public struct SavedSysctl {
+    public let path: String
+    public let value: String?
+    public init(_ path: String) { (self.path, value) = (path, readText(path)) }
+    public func restore() { if let value { writeText(path, value) } }
+
+    public static var unprivilegedPortStart: SavedSysctl { SavedSysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start") }
 }

@@ -16,21 +16,11 @@ final class TemporaryDirectory {
 }
 
 enum Files {
-    /// The file's bytes, or none when it cannot be opened (a /proc entry of a process that just exited).
-    static func read(_ path: String, orEmpty: Bool) -> [UInt8] {
+    /// The file's bytes. With `orEmpty`, none when it cannot be opened (a /proc entry of a process that just
+    /// exited) instead of stopping the test process.
+    static func read(_ path: String, orEmpty: Bool = false) -> [UInt8] {
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        var bytes: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = Glibc.read(fd, &chunk, chunk.count)
-            if n <= 0 { return bytes }
-            bytes += chunk[0..<n]
-        }
-    }
-
-    static func read(_ path: String) -> [UInt8] {
-        let fd = open(path, O_RDONLY)
+        if fd < 0 && orEmpty { return [] }
         precondition(fd >= 0, "open \(path)")
         defer { close(fd) }
         var out: [UInt8] = []

@@ -1,4 +1,5 @@
 import Glibc
+import PitTestSupport
 import XCTest
 @testable import PitUplink
 
@@ -29,18 +30,11 @@ final class TransportDNSTests: XCTestCase {
     /// timeout, and the heartbeat is not sent over the failing link to spend another.
     func testNoHeartbeatIsSentWhileDeliveriesFail() throws {
         let rig = DNSRig()
-        let silent = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let (silent, port) = loopbackSocket(SOCK_DGRAM)
         defer { close(silent) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) == 0 && getsockname(silent, $0, &length) == 0 }
-        }
-        XCTAssertTrue(bound)
+        XCTAssertNotEqual(port, 0, "no loopback socket for the silent resolver")
         rig.h.append(1)
-        rig.configureAgent(port: Int(UInt16(bigEndian: address.sin_port)), extra: "timeout_ms = 300\nheartbeat_s = 60")
+        rig.configureAgent(port: port, extra: "timeout_ms = 300\nheartbeat_s = 60")
         rig.h.startAgent()
         XCTAssertTrue(Proc.waitUntil(10) { (rig.h.transportState("console")?.consecutiveFailures ?? 0) >= 3 }, rig.h.agentLog)
         XCTAssertFalse(rig.h.agentLog.contains("heartbeat"), rig.h.agentLog)

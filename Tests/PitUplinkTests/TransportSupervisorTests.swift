@@ -9,15 +9,7 @@ import XCTest
 final class TransportSupervisorTests: XCTestCase {
     func testViolationInAGrandchildArrivesOnceAtTheReceiverWithItsArguments() throws {
         let temp = TemporaryDirectory("pit-e2e")
-        let receiver = Receiver("syslog-tcp", in: temp.path)
-        receiver.start()
-        let (supervisor, log) = superviseViolationProbe(in: temp.path, uplink: """
-            type = "syslog"
-            name = "siem"
-            protocol = "tcp"
-            host = "127.0.0.1"
-            port = \(receiver.port)
-            """)
+        let (receiver, supervisor, log) = superviseViolationProbeToSyslog(in: temp)
         defer { Proc.kill(supervisor, SIGTERM) }
         XCTAssertTrue(Proc.waitUntil(15) { receiver.events().contains { ($0.line ?? "").contains("\"kind\":\"violation\"") } }, log())
         Proc.sleepMs(500)
@@ -30,6 +22,21 @@ final class TransportSupervisorTests: XCTestCase {
         XCTAssertEqual(event.comm, "perl")
         XCTAssertEqual(event.jail, "probe")
         XCTAssertEqual(event.action, .kill)
+    }
+
+    /// A syslog (TCP, octet counting) receiver on loopback, and `pit supervise` in `temp` running the violation
+    /// probe with an uplink to it.
+    private func superviseViolationProbeToSyslog(in temp: TemporaryDirectory) -> (Receiver, pid_t, () -> String) {
+        let receiver = Receiver("syslog-tcp", in: temp.path)
+        receiver.start()
+        let (supervisor, log) = superviseViolationProbe(in: temp.path, uplink: """
+            type = "syslog"
+            name = "siem"
+            protocol = "tcp"
+            host = "127.0.0.1"
+            port = \(receiver.port)
+            """)
+        return (receiver, supervisor, log)
     }
 
     /// The uplink agents running on `config` (their command line names it), by pid.
@@ -48,18 +55,15 @@ final class TransportSupervisorTests: XCTestCase {
 
     func testKill9OfTheSupervisorTakesItsAgentAndAgainNeverTwoAgentsOnOneSpool() throws {
         let temp = TemporaryDirectory("pit-agent")
-        let receiver = Receiver("syslog-tcp", in: temp.path)
-        receiver.start()
         let config = temp.path + "/device.toml"
-        let (supervisor, log) = superviseViolationProbe(in: temp.path, uplink: """
-            type = "syslog"
-            name = "siem"
-            protocol = "tcp"
-            host = "127.0.0.1"
-            port = \(receiver.port)
-            """)
+        let (receiver, supervisor, log) = superviseViolationProbeToSyslog(in: temp)
+        // Failing before the kill -9 below must not leave this supervisor (and its jail and agent) running.
+        var supervisorReaped = false
+        defer { if !supervisorReaped { Proc.kill(supervisor, SIGKILL) } }
+        defer { withExtendedLifetime(receiver) {} }   // the agent's destination, up to the end
         XCTAssertTrue(Proc.waitUntil(15) { agents(of: config).count == 1 }, log())
         let agent = try XCTUnwrap(agents(of: config).first)
+        defer { if agents(of: config).contains(agent) { kill(agent, SIGKILL) } }   // it outlived its supervisor: a failure
         // The agent takes its lock once it has read its config: wait for that (under load it takes a while).
         let lockPath = temp.path + "/data/uplink.agent.lock"
         XCTAssertTrue(Proc.waitUntil(30) {
@@ -71,11 +75,13 @@ final class TransportSupervisorTests: XCTestCase {
         // A second agent on the same spool, started by hand: refused while the first lives.
         let second = Proc.spawn([Shell.built("pit"), "uplink-agent", "--config", config], log: temp.path + "/second.log")
         var status: Int32 = 0
+        defer { if waitpid(second, &status, WNOHANG) == 0 { Proc.kill(second, SIGKILL) } }   // still running: a failure
         XCTAssertTrue(Proc.waitUntil(30) { waitpid(second, &status, WNOHANG) == second }, "the second agent kept running")
         XCTAssertEqual((status >> 8) & 0xff, 1)
         XCTAssertTrue(String(decoding: Files.read(temp.path + "/second.log"), as: UTF8.self).contains("another uplink agent delivers"))
         // kill -9 of the supervisor: its agent goes too (it would otherwise deliver beside the next supervisor's).
         Proc.kill(supervisor, SIGKILL)
+        supervisorReaped = true
         XCTAssertTrue(Proc.waitUntil(5) { kill(agent, 0) != 0 }, "agent \(agent) outlived its supervisor")
         // A supervisor started again gets exactly one agent.
         let (again, againLog) = (Proc.spawn([Shell.built("pit"), "supervise", "--config", config], log: temp.path + "/supervise2.log"),

@@ -1,6 +1,7 @@
 import Glibc
 import XCTest
 import FoundationEssentials
+import PitTestSupport
 @testable import PitUplink
 
 /// Real receivers for the transport tests, in Python (python3 is on every dev box and CI image; it has TLS and an
@@ -197,12 +198,7 @@ enum Proc {
 
     /// Polls `condition` every `everyMs` until it holds or `seconds` pass; returns whether it held.
     static func waitUntil(_ seconds: Double, everyMs: Int = 10, _ condition: () -> Bool) -> Bool {
-        let deadline = Socket.nowMs() + Int64(seconds * 1000)
-        while Socket.nowMs() < deadline {
-            if condition() { return true }
-            sleepMs(everyMs)
-        }
-        return condition()
+        PitTestSupport.waitUntil(seconds, everyMs: everyMs, condition)
     }
 }
 
