@@ -389,7 +389,8 @@ final class StandardInputTests: XCTestCase {
     func test_jailsGetDevNullAsStandardInputWhenTheSupervisorHasNone() {
         let h = readerHarness("readlink /proc/self/fd/0 > /shared/stdin; exec sleep 1000")
         h.start(prefix: ["/bin/sh", "-c", "exec \"$@\" <&-", "sh"])
-        XCTAssertTrue(waitUntil(5) { h.shared("stdin") != nil }, h.log)
+        // The shell creates the file before readlink writes into it: wait for the whole line, not the file.
+        XCTAssertTrue(waitUntil(5) { h.shared("stdin")?.hasSuffix("\n") == true }, h.log)
         XCTAssertEqual(h.shared("stdin"), "/dev/null\n")
         _ = h.stop()
     }
