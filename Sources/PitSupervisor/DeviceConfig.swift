@@ -60,6 +60,9 @@ public struct DeviceConfig: Sendable {
     public var sambaRoot: String?
     /// The TCP port smb.conf tells smbd to listen on (`smb_port`).
     public var smbPort: UInt16 = 445
+    /// The text of every file this config was built from (this file, board, persona, each jail's spec and
+    /// policy): a SIGHUP that reads the same texts changes nothing, so it records nothing.
+    public var sourceText: String = ""
 }
 
 public struct ConsoleSettings: Sendable, Equatable {
@@ -130,8 +133,10 @@ extension DeviceConfig {
                                           "jails", "uplink", "console"])
             let dataDirectory = absolute(try fields.string("data_dir") ?? "/var/lib/pit")
             let controlSocket = absolute(try fields.string("control_socket") ?? "/run/pit/control.sock")
+            var sourceText = (readText(path) ?? "") + "\u{0}"
             var board: Board?
             if let boardPath = try fields.string("board") {
+                sourceText += (readText(absolute(boardPath)) ?? "") + "\u{0}"
                 do { board = try Board.load(contentsOf: absolute(boardPath)) } catch {
                     throw fields.error("board", error.description)
                 }
@@ -142,6 +147,7 @@ extension DeviceConfig {
             var sambaRoot: String?
             var smbPort: UInt16 = 445
             if let personaPath = try fields.string("persona") {
+                sourceText += (readText(absolute(personaPath)) ?? "") + "\u{0}"
                 do { persona = try Persona.load(contentsOf: absolute(personaPath)) } catch {
                     throw fields.error("persona", error.description)
                 }
@@ -193,9 +199,10 @@ extension DeviceConfig {
                 console = ConsoleSettings(tty: tty, baud: baud, pin: pin, echo: try consoleFields?.bool("echo") ?? true,
                                           allowReboot: try consoleFields?.bool("allow_reboot") ?? false)
             }
+            sourceText += jails.map(\.fingerprint).joined(separator: "\u{0}")
             return DeviceConfig(file: path, dataDirectory: dataDirectory, controlSocket: controlSocket, board: board,
                                 persona: persona, watchdog: watchdog, jails: jails, uplinks: uplinks, console: console,
-                                sambaRoot: sambaRoot, smbPort: smbPort)
+                                sambaRoot: sambaRoot, smbPort: smbPort, sourceText: sourceText)
         } catch {
             throw ConfigLoadError(description: error.description)
         }

@@ -43,6 +43,15 @@ public struct SupervisorStatus: Codable, Sendable, Equatable {
     public var safe_mode: Bool
     public var orphans_reaped: Int
     public var config: String
+    /// SIGHUPs since start: applied, unchanged (same files: nothing recorded), rejected (the running config stays).
+    public var reloads: ReloadCounts
+}
+
+public struct ReloadCounts: Codable, Sendable, Equatable {
+    public var applied = 0
+    public var unchanged = 0
+    public var rejected = 0
+    public init() {}
 }
 
 /// The phases of a supervised jail.

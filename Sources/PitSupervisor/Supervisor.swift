@@ -49,6 +49,7 @@ public final class Supervisor {
     let startedAt = monotonicMilliseconds()
     var exitCode: Int32 = 0
     var orphansReaped = 0
+    var reloads = ReloadCounts()
     /// Set once the start order has run through (or safe mode held it): start-up pages were given back.
     var startupPagesReleased = false
     var loopLatencyMs: Int64 = 0
@@ -231,13 +232,22 @@ public final class Supervisor {
         notify?.reloading(now: now)     // READY=1 follows from the loop once the new start order has run through
         let fresh: DeviceConfig
         do { fresh = try DeviceConfig.load(configPath) } catch {
+            reloads.rejected += 1
             emit(SupervisorEvent(kind: "config_error", message: "reload rejected, the running config stays: \(error)"))
+            return
+        }
+        guard fresh.sourceText != config.sourceText else {
+            // Nothing to apply and nothing to record; the Samba tree is still repaired (a decoy replaced or
+            // removed by someone comes back), which records only what it finds wrong.
+            reloads.unchanged += 1
+            samba.prepareTree(for: config)
             return
         }
         jails.reload(fresh.jails, now: now)
         config = fresh
         // Before any jail of the new config starts: replaced jails start once their predecessors have exited.
         samba.prepareTree(for: config)
+        reloads.applied += 1
         emit(SupervisorEvent(kind: "config_applied", message: "configuration reloaded from \(configPath)"))
     }
 
@@ -274,7 +284,8 @@ public final class Supervisor {
             watchdog: feeder.status(now: now, settings: config.watchdog, notify: notify),
             leds: leds.status,
             uplink: SupervisorStatus.UplinkStatus(state: agent.state, queued: agent.queued),
-            uptime_s: (now - startedAt) / 1000, safe_mode: safeMode, orphans_reaped: orphansReaped, config: configPath)
+            uptime_s: (now - startedAt) / 1000, safe_mode: safeMode, orphans_reaped: orphansReaped, config: configPath,
+            reloads: reloads)
     }
 
     func statusJSON(now: Int64) -> String {

@@ -128,7 +128,7 @@ extension SystemdNotify {
     /// With owner = "systemd" Pit does not open the device, but the kernel still says why the board last booted:
     /// /sys/class/watchdog/NAME/bootstatus (CONFIG_WATCHDOG_SYSFS), so watchdog resets still count toward safe
     /// mode. `/dev/watchdog` is the legacy name of the first device, watchdog0.
-    public static func sysfsBootStatus(device: String, read: (String) -> String? = readText) -> Int? {
+    public static func sysfsBootStatus(device: String, read: (String) -> String? = { readText($0) }) -> Int? {
         var name = String(device.split(separator: "/").last ?? "")
         if name == "watchdog" { name = "watchdog0" }
         guard name.hasPrefix("watchdog"), let text = read("/sys/class/watchdog/\(name)/bootstatus") else { return nil }

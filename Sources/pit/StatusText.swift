@@ -15,6 +15,8 @@ enum StatusText {
             lines.append("  \(jail.name.padding(to: 12)) \(jail.state.padding(to: 10)) pid \(jail.pid.map(String.init) ?? "-")  restarts \(jail.restarts)  violations \(jail.violations)\(jail.last_exit.map { "  last: \($0)" } ?? "")")
             if let walls = jail.walls, !walls.isEmpty { lines.append("  \("".padding(to: 12)) walls: \(walls.joined(separator: "; "))") }
         }
+        let r = status.reloads
+        if r != ReloadCounts() { lines.append("reloads: \(r.applied) applied, \(r.unchanged) unchanged, \(r.rejected) rejected") }
         return lines.joined(separator: "\n")
     }
 }

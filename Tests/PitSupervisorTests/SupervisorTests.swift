@@ -1,6 +1,7 @@
 import PitTestSupport
 import Glibc
 import PitSupervisor
+import PitUplink
 import XCTest
 
 /// `pit supervise` with real jails on the real kernel; the watchdog is a FIFO stand-in whose reader
@@ -161,6 +162,31 @@ final class SupervisorTests: XCTestCase {
         XCTAssertTrue(waitUntil(3) { h.log.contains("config_error") }, h.log)
         XCTAssertTrue(h.log.contains("missing.toml"), h.log)
         XCTAssertEqual(h.statusOrNil()?.jails.map(\.pid), before)
+        _ = h.stop()
+    }
+
+    /// A SIGHUP that finds the same files applies nothing and records nothing: no event in the spool, no line in
+    /// the log, the jail untouched; only the status counts it. A changed file is applied and recorded as before.
+    func test_aNoOpReloadRecordsNothing() {
+        let h = SupervisorHarness()
+        h.startOneJail("alpha", "exec sleep 1000")
+        let pid = h.jail("alpha")?.pid
+        let everything = Set(PitEvent.Kind.allCases)
+        let eventsBefore = h.events(everything).count
+        let logBefore = h.log
+        for count in 1...3 {   // one at a time: pending SIGHUPs coalesce
+            kill(h.pid, SIGHUP)
+            XCTAssertTrue(waitUntil(5) { h.statusOrNil()?.reloads.unchanged == count }, "\(String(describing: h.statusOrNil()?.reloads)) \(h.log)")
+        }
+        XCTAssertEqual(h.events(everything).count, eventsBefore, "\(h.events(everything))")
+        XCTAssertEqual(h.log, logBefore)
+        XCTAssertEqual(h.jail("alpha")?.pid, pid)
+
+        h.writeJail("alpha", "exec sleep 999")
+        kill(h.pid, SIGHUP)
+        XCTAssertTrue(waitUntil(5) { h.statusOrNil()?.reloads.applied == 1 }, h.log)
+        XCTAssertEqual(h.events([.configApplied]).count, 1)
+        XCTAssertTrue(waitUntil(5) { h.jail("alpha")?.state == "running" && h.jail("alpha")?.pid != pid }, h.log)
         _ = h.stop()
     }
 
