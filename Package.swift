@@ -1,6 +1,15 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The release this tree is (CHANGELOG.md's newest heading). A build from a commit that is not the release's tag
+/// says which commit, and whether the tree had uncommitted changes: `0.7.0-dev+g0123456789ab.dirty`.
+let release = "0.7.0"
+let version: String = {
+    guard let git = Context.gitInformation else { return release }
+    if git.currentTag == "v" + release && !git.hasUncommittedChanges { return release }
+    return release + "-dev+g" + git.currentCommit.prefix(12) + (git.hasUncommittedChanges ? ".dirty" : "")
+}()
+
 let package = Package(
     name: "Pit",
     platforms: [.macOS(.v13)],
@@ -24,7 +33,8 @@ let package = Package(
 
         .target(name: "PitTOML"),
         // Process-level helpers shared by the long-running processes (supervisor, uplink agent).
-        .target(name: "PitProcess"),
+        .target(name: "PitProcess", dependencies: ["CPitVersion"]),
+        .target(name: "CPitVersion", cSettings: [.define("PIT_VERSION", to: "\"\(version)\"")]),
         // SHA-256 (OpenSSL's) shared by policy hashes, the policy cache and persona MAC derivation.
         .target(name: "PitHash", dependencies: ["COpenSSL"]),
         .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim", "PitHash"]),

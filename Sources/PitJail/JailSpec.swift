@@ -96,12 +96,17 @@ public struct Limits: Sendable, Equatable {
     public var pidsMax: UInt64?
     /// Percent of one CPU (150 = one and a half CPUs).
     public var cpuMaxPercent: UInt64?
+    /// Written to the jail's /proc/PID/oom_score_adj before it runs; nil: inherited. The supervisor protects
+    /// itself (-1000: it feeds the watchdog) and gives its jails back what it had, so a jail is never protected.
+    public var oomScoreAdj: Int32?
 
-    public init(rlimits: [ResourceLimit] = [], memoryMax: UInt64? = nil, pidsMax: UInt64? = nil, cpuMaxPercent: UInt64? = nil) {
+    public init(rlimits: [ResourceLimit] = [], memoryMax: UInt64? = nil, pidsMax: UInt64? = nil, cpuMaxPercent: UInt64? = nil,
+                oomScoreAdj: Int32? = nil) {
         self.rlimits = rlimits
         self.memoryMax = memoryMax
         self.pidsMax = pidsMax
         self.cpuMaxPercent = cpuMaxPercent
+        self.oomScoreAdj = oomScoreAdj
     }
 
     public var needsCgroup: Bool { memoryMax != nil || pidsMax != nil || cpuMaxPercent != nil }

@@ -99,6 +99,7 @@ public enum Launcher {
         do throws(JailError) {
             try cgroup?.add(pid: pid)
             try spec.namespaces.writeIDMaps(pid: pid)
+            if let adj = spec.limits.oomScoreAdj { try writeFile("/proc/\(pid)/oom_score_adj", "\(adj)\n", step: "write oom_score_adj") }
         } catch {
             close(parentEnd)
             jail.kill()

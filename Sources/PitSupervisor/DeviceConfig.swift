@@ -122,6 +122,20 @@ public struct ConfigLoadError: Error, CustomStringConvertible, Sendable {
 extension DeviceConfig {
     public static let defaultPath = "/etc/pit/device.toml"
 
+    /// Where the config at `path` puts the data directory and the control socket, without loading the rest
+    /// (`pit events --config`, `pit status --config`): the same two paths `load` gives.
+    public static func locations(_ path: String) throws(ConfigLoadError) -> (dataDirectory: String, controlSocket: String) {
+        do throws(TOMLError) {
+            let fields = TOMLFields(try TOML.parse(contentsOf: path), file: path)
+            let directory = directoryOf(path)
+            return try locations(fields, absolute: { $0.hasPrefix("/") ? $0 : directory + "/" + $0 })
+        } catch { throw ConfigLoadError(description: error.description) }
+    }
+
+    private static func locations(_ fields: TOMLFields, absolute: (String) -> String) throws(TOMLError) -> (String, String) {
+        (absolute(try fields.string("data_dir") ?? "/var/lib/pit"), absolute(try fields.string("control_socket") ?? "/run/pit/control.sock"))
+    }
+
     public static func load(_ path: String) throws(ConfigLoadError) -> DeviceConfig {
         let table: TOMLTable
         do { table = try TOML.parse(contentsOf: path) } catch { throw ConfigLoadError(description: error.description) }
@@ -131,8 +145,7 @@ extension DeviceConfig {
         do throws(TOMLError) {
             try fields.rejectUnknownKeys(["data_dir", "control_socket", "board", "persona", "samba_root", "smb_port", "watchdog",
                                           "jails", "uplink", "console"])
-            let dataDirectory = absolute(try fields.string("data_dir") ?? "/var/lib/pit")
-            let controlSocket = absolute(try fields.string("control_socket") ?? "/run/pit/control.sock")
+            let (dataDirectory, controlSocket) = try locations(fields, absolute: absolute)
             var sourceText = (readText(path) ?? "") + "\u{0}"
             var board: Board?
             if let boardPath = try fields.string("board") {

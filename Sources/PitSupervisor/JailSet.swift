@@ -47,6 +47,8 @@ final class JailSet {
     private(set) var stopping = false
     /// Told the time of each violation (the alert LED shows it for a while).
     var violationSeen: (Int64) -> Void = { _ in }
+    /// The oom_score_adj each jail gets (what Pit had before it protected itself): a jail is never protected.
+    var jailOOMScoreAdj: Int32?
     private let eventLoop: EventLoop
     private let samba: SambaGate
     let emit: (SupervisorEvent) -> Void
@@ -154,7 +156,9 @@ final class JailSet {
             return
         }
         do {
-            let process = try Launcher.start(slot.config.spec, policy: slot.config.policy) { violation in
+            var spec = slot.config.spec
+            if spec.limits.oomScoreAdj == nil { spec.limits.oomScoreAdj = jailOOMScoreAdj }
+            let process = try Launcher.start(spec, policy: slot.config.policy) { violation in
                 self.recordViolation(violation, slot: slot, now: now)
             }
             slot.process = process

@@ -43,6 +43,8 @@ public struct SupervisorStatus: Codable, Sendable, Equatable {
     public var safe_mode: Bool
     public var orphans_reaped: Int
     public var config: String
+    /// Pit's version (`pit --version`): a fleet is inventoried from this.
+    public var version: String
     /// SIGHUPs since start: applied, unchanged (same files: nothing recorded), rejected (the running config stays).
     public var reloads: ReloadCounts
 }

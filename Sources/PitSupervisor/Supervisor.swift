@@ -76,6 +76,7 @@ public final class Supervisor {
     /// Runs until SIGTERM/SIGINT; returns the process exit status.
     public func run() throws(SupervisorError) -> Int32 {
         detachStandardInput()
+        protectFromOOMKiller()
         setUpSystemdNotify()
         try feeder.open(config.watchdog)   // first: from now on a hang resets the board
         try prepareDataDirectory()
@@ -285,7 +286,7 @@ public final class Supervisor {
             leds: leds.status,
             uplink: SupervisorStatus.UplinkStatus(state: agent.state, queued: agent.queued),
             uptime_s: (now - startedAt) / 1000, safe_mode: safeMode, orphans_reaped: orphansReaped, config: configPath,
-            reloads: reloads)
+            version: pitVersion, reloads: reloads)
     }
 
     func statusJSON(now: Int64) -> String {

@@ -2,6 +2,7 @@ import CPitShim
 import Glibc
 import PitBoard
 import PitConsole
+import PitProcess
 import PitUplink
 
 /// The serial console as the supervisor hosts it: one tty in the same epoll loop, read without blocking and
@@ -81,7 +82,7 @@ extension Supervisor {
         var context = ConsoleContext(nowMs: now)
         let status = self.status(now: now)
         context.status = {
-            let lines = ["uptime \(status.uptime_s) s\(status.safe_mode ? ", SAFE MODE" : "")", "leds: \(status.leds.pattern)",
+            let lines = ["pit \(status.version), uptime \(status.uptime_s) s\(status.safe_mode ? ", SAFE MODE" : "")", "leds: \(status.leds.pattern)",
                          "watchdog: \(status.watchdog.device ?? "none"), health \(status.watchdog.health)",
                          "uplink: \(status.uplink.state) (\(status.uplink.queued) queued)"]
                 + status.jails.map { "jail \($0.name): \($0.state), restarts \($0.restarts), violations \($0.violations)" }

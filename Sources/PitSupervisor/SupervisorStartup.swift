@@ -1,6 +1,7 @@
 import Glibc
 import PitBoard
 import PitJail
+import PitProcess
 
 /// The start-up steps `Supervisor.run` takes before the loop, in its order.
 extension Supervisor {
@@ -15,6 +16,21 @@ extension Supervisor {
         } else {
             close(0)   // no /dev/null: better no stdin than the console
         }
+    }
+
+    /// The process that feeds the watchdog is the last the kernel's OOM killer should pick: killing it resets the
+    /// board. Unless something already chose (systemd's OOMScoreAdjust=, an init script), Pit takes -1000. Its
+    /// jails never share that protection: they get what Pit was started with, but never below 0 (raising needs
+    /// no privilege), so a memory-hungry jail is killed, never Pit.
+    func protectFromOOMKiller() {
+        let path = "/proc/self/oom_score_adj"
+        guard let text = readText(path), let current = Int32(text.trimmingCharacters()) else { return }
+        jails.jailOOMScoreAdj = max(current, 0)
+        guard current == 0 else { return }
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = write(fd, "-1000\n", 6)
     }
 
     func prepareDataDirectory() throws(SupervisorError) {

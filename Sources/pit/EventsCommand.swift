@@ -1,13 +1,17 @@
 import ArgumentParser
 import Glibc
 import PitProcess
+import PitSupervisor
 import PitUplink
 
 struct Events: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the events in the spool (what the uplink delivers).")
 
-    @Option(name: .long, help: "Pit's data directory (the spool is DATA/spool).")
-    var dataDir: String = "/var/lib/pit"
+    @Option(name: .long, help: "Pit's data directory (the spool is DATA/spool; default: the config's data_dir).")
+    var dataDir: String?
+
+    @Option(name: .long, help: "The device config whose data_dir to use (default /etc/pit/device.toml).")
+    var config: String?
 
     @Flag(name: .long, help: "One JSON object per line, as the uplink sends them.")
     var json = false
@@ -20,10 +24,22 @@ struct Events: ParsableCommand {
 
     func validate() throws {
         if let last, last < 0 { throw ValidationError("--last must be 0 or more, not \(last)") }
+        if dataDir != nil && config != nil { throw ValidationError("give --data-dir or --config, not both") }
+    }
+
+    /// --data-dir, else the data_dir of --config, else the default config's if it can be read, else /var/lib/pit.
+    func dataDirectory() throws -> String {
+        if let dataDir { return dataDir }
+        do { return try DeviceConfig.locations(config ?? DeviceConfig.defaultPath).dataDirectory } catch {
+            if config == nil { return "/var/lib/pit" }
+            writeError("pit events: \(error)\n")
+            throw ExitCode(ExitStatus.failure)
+        }
     }
 
     func run() throws {
-        let directory = dataDir + "/spool"
+        let directory = try dataDirectory() + "/spool"
+        var printed = 0
         var seen: UInt64 = 0
         var first = true
         // Follow mode wakes on inotify events of the spool directory, not on a timer.
@@ -39,16 +55,19 @@ struct Events: ParsableCommand {
             var events: [PitEvent]
             do { events = try Spool.read(directory: directory, after: seen) } catch {
                 writeError("pit events: \(error)\n")
-                throw ExitCode(2)
+                throw ExitCode(ExitStatus.failure)
             }
             if first, let last, events.count > last { events = Array(events.suffix(last)) }
             first = false
             for event in events {
+                printed += 1
                 print(json ? event.jsonLine() : Self.describe(event))
                 seen = max(seen, event.seq ?? seen)
             }
             guard follow, watch >= 0 else {
-                if damaged { throw ExitCode(1) }
+                // As journalctl: an empty answer is said, not left for the reader to wonder about.
+                if printed == 0 && !json { print("-- no events in \(directory) --") }
+                if damaged { throw ExitCode(ExitStatus.failure) }
                 return
             }
             var buffer = [UInt8](repeating: 0, count: 4096)

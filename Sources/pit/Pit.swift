@@ -1,9 +1,11 @@
 import ArgumentParser
+import PitProcess
 
 struct Pit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pit",
         abstract: "Jails, supervises and reports for a honeypot appliance.",
+        version: pitVersion,
         subcommands: [Run.self] + extraSubcommands)
 }
 

@@ -44,7 +44,7 @@ struct PolicyCommand: ParsableCommand {
                 }
             } catch {
                 PolicyReport.printError(error.description)
-                throw ExitCode(2)
+                throw ExitCode(ExitStatus.failure)
             }
         }
     }
@@ -88,7 +88,7 @@ struct PolicyCommand: ParsableCommand {
                 }
             } catch {
                 PolicyReport.printError(error.description)
-                throw ExitCode(2)
+                throw ExitCode(ExitStatus.failure)
             }
         }
     }

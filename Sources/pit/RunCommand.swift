@@ -101,7 +101,7 @@ enum RunCommand {
                 warn(violation.summary)
                 events?.append(violation.event(jail: resolved.spec.name))
             }
-        } catch { fail(error.description) }
+        } catch { fail(error.description, status: ExitStatus.of(error)) }
         switch outcome.ending {
         case .exited(let code): events?.append(.serviceExit(jail: resolved.spec.name, exitStatus: code, message: "\(outcome.ending)"))
         case .signaled(let signal, _): events?.append(.serviceExit(jail: resolved.spec.name, signal: signal, message: "\(outcome.ending)"))
@@ -230,9 +230,11 @@ enum RunCommand {
         writeError("pit: \(message)\n")
     }
 
-    static func fail(_ message: String) -> Never {
-        writeError("pit run: \(message)\n")
-        exit(2)
+    static func fail(_ message: String, status: Int32 = ExitStatus.runFailed) -> Never {
+        // Namespaces, mounts and cgroups need root: say so rather than leave a bare EPERM to decode.
+        let hint = geteuid() != 0 && status == ExitStatus.runFailed ? " (pit run must run as root)" : ""
+        writeError("pit run: \(message)\(hint)\n")
+        exit(status)
     }
 }
 

@@ -5,7 +5,7 @@ import PitSupervisor
 enum StatusText {
     static func render(_ json: String) -> String {
         guard let status = try? JSONDecoder().decode(SupervisorStatus.self, from: Data(json.utf8)) else { return json }
-        var lines = ["uptime \(status.uptime_s) s\(status.safe_mode ? "  SAFE MODE" : "")   leds: \(status.leds.pattern)   uplink: \(status.uplink.state) (\(status.uplink.queued) queued)"]
+        var lines = ["pit \(status.version)   uptime \(status.uptime_s) s\(status.safe_mode ? "  SAFE MODE" : "")   leds: \(status.leds.pattern)   uplink: \(status.uplink.state) (\(status.uplink.queued) queued)"]
         let w = status.watchdog
         let systemd = w.systemd_ping_interval_ms.map { interval in
             ", systemd pinged every \(interval) ms" + (w.last_systemd_ping_ms_ago.map { " (\($0) ms ago)" } ?? "")
@@ -18,5 +18,30 @@ enum StatusText {
         let r = status.reloads
         if r != ReloadCounts() { lines.append("reloads: \(r.applied) applied, \(r.unchanged) unchanged, \(r.rejected) rejected") }
         return lines.joined(separator: "\n")
+    }
+
+    /// Why the device is not healthy, or nil when it is (or the answer is not a status: then printing it says all).
+    static func problem(_ json: String) -> String? {
+        guard let status = try? JSONDecoder().decode(SupervisorStatus.self, from: Data(json.utf8)) else { return nil }
+        var problems: [String] = []
+        if status.watchdog.health != "healthy" {
+            problems.append("health \(status.watchdog.health)" + (status.watchdog.problems.isEmpty ? "" : " (" + status.watchdog.problems.joined(separator: "; ") + ")"))
+        }
+        if status.safe_mode { problems.append("safe mode") }
+        for jail in status.jails where jail.state == "crash_loop" || jail.state == "failed" {
+            problems.append("jail \(jail.name) \(jail.state)")
+        }
+        return problems.isEmpty ? nil : problems.joined(separator: ", ")
+    }
+}
+
+/// A control reply: `{"ok":true}` or `{"ok":false,"error":"..."}`.
+enum ControlReply {
+    private struct Reply: Decodable {
+        var ok: Bool
+        var error: String?
+    }
+    static func error(in line: String) -> String? {
+        (try? JSONDecoder().decode(Reply.self, from: Data(line.utf8)))?.error
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import PitProcess
 import PitSupervisor
 
 /// `pit supervise` as swift-argument-parser shows it in `pit --help`; the real parsing is SuperviseMain's.
@@ -30,14 +31,14 @@ enum SuperviseMain {
                 exit(0)
             default:
                 writeError("pit supervise: unknown argument \(arguments[index]) (see pit supervise --help)\n")
-                exit(2)
+                exit(ExitStatus.usage)
             }
             index += 1
         }
         let device: DeviceConfig
         do { device = try DeviceConfig.load(config) } catch {
             writeError("pit supervise: \(error)\n")
-            exit(2)
+            exit(ExitStatus.failure)
         }
         if check {
             print("\(config): ok (\(device.jails.count) jails: \(device.jails.map(\.name).joined(separator: ", ")))")
@@ -46,7 +47,7 @@ enum SuperviseMain {
         let recorder: EventRecorder
         do { recorder = try EventRecorder.open(dataDirectory: device.dataDirectory) } catch {
             writeError("pit supervise: \(error)\n")
-            exit(2)
+            exit(ExitStatus.failure)
         }
         let supervisor = Supervisor(configPath: config, config: device, emit: recorder.record)
         supervisor.recentEvents = { recorder.recent }
@@ -54,7 +55,7 @@ enum SuperviseMain {
             exit(try supervisor.run())
         } catch {
             writeError("pit supervise: \(error)\n")
-            exit(2)
+            exit(ExitStatus.failure)
         }
     }
 }
@@ -66,26 +67,52 @@ enum DeviceConfigDefaults {
 
 /// Shared by the control commands: where the supervisor listens.
 struct SocketOption: ParsableArguments {
-    @Option(name: .long, help: "The supervisor's control socket.")
-    var socket: String = DeviceConfigDefaults.socket
+    @Option(name: .long, help: "The supervisor's control socket (default: the config's control_socket).")
+    var socket: String?
+
+    @Option(name: .long, help: "The device config whose control_socket to use (default \(DeviceConfig.defaultPath)).")
+    var config: String?
+
+    func validate() throws {
+        if socket != nil && config != nil { throw ValidationError("give --socket or --config, not both") }
+    }
+
+    /// --socket, else the control_socket of --config, else the default config's if it can be read, else the default.
+    var path: String {
+        get throws {
+            if let socket { return socket }
+            do { return try DeviceConfig.locations(config ?? DeviceConfig.defaultPath).controlSocket } catch {
+                if config == nil { return DeviceConfigDefaults.socket }
+                writeError("pit: \(error)\n")
+                throw ExitCode(ExitStatus.failure)
+            }
+        }
+    }
 
     func send(_ request: String) throws -> String {
+        let socket = try path
         do { return try ControlClient.request(request, socketPath: socket) } catch {
             writeError("pit: \(error)\n")
-            throw ExitCode(2)
+            throw ExitCode(ExitStatus.unavailable)
         }
     }
 }
 
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the supervisor's state.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show the supervisor's state (exit status 1 when it is not healthy).",
+        discussion: "Not healthy: the health gate failing or starving the watchdog, safe mode, or a jail crash-looping or failing to start.")
     @OptionGroup var socket: SocketOption
     @Flag(name: .long, help: "Print the JSON the supervisor answers.") var json = false
 
     func run() throws {
         let answer = try socket.send("status")
-        if json { print(answer); return }
-        print(StatusText.render(answer))
+        print(json ? answer : StatusText.render(answer))
+        // Like `systemctl is-system-running`: a script asks "is the box well?" with the exit status alone.
+        if let problem = StatusText.problem(answer) {
+            if !json { writeError("pit status: not healthy: \(problem)\n") }
+            throw ExitCode(ExitStatus.failure)
+        }
     }
 }
 
@@ -93,27 +120,29 @@ struct Restart: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Restart a jail (its crash-loop count is cleared).")
     @OptionGroup var socket: SocketOption
     @Argument var jail: String
-    func run() throws { try answer(socket.send("restart \(jail)")) }
+    func run() throws { try answer(socket.send("restart \(jail)"), command: "restart \(jail)") }
 }
 
 struct Stop: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Stop a jail until `pit start`.")
     @OptionGroup var socket: SocketOption
     @Argument var jail: String
-    func run() throws { try answer(socket.send("stop \(jail)")) }
+    func run() throws { try answer(socket.send("stop \(jail)"), command: "stop \(jail)") }
 }
 
 struct Start: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Start a stopped (or crash-looping) jail.")
     @OptionGroup var socket: SocketOption
     @Argument var jail: String
-    func run() throws { try answer(socket.send("start \(jail)")) }
+    func run() throws { try answer(socket.send("start \(jail)"), command: "start \(jail)") }
 }
 
-private func answer(_ line: String) throws {
+/// A control reply: `{"ok":true}`, or `{"ok":false,"error":"..."}` said as one plain line.
+private func answer(_ line: String, command: String) throws {
     guard line.contains("\"ok\":true") else {
-        writeError("pit: \(line)\n")
-        throw ExitCode(1)
+        let error = ControlReply.error(in: line) ?? line
+        writeError("pit \(command): \(Printable.escaped(error))\n")
+        throw ExitCode(ExitStatus.failure)
     }
 }
 
@@ -121,5 +150,5 @@ struct ClearSafeMode: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clear-safe-mode", abstract: "Leave safe mode: reset the watchdog boot counter and start the jails.")
     @OptionGroup var socket: SocketOption
-    func run() throws { try answer(socket.send("clear-safe-mode")) }
+    func run() throws { try answer(socket.send("clear-safe-mode"), command: "clear-safe-mode") }
 }

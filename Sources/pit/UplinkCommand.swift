@@ -7,7 +7,8 @@ import PitUplink
 struct UplinkAgentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uplink-agent",
-        abstract: "Deliver spooled events to the configured [[uplink]] transports (run by the supervisor).")
+        abstract: "Deliver spooled events to the configured [[uplink]] transports (run by the supervisor).",
+        shouldDisplay: false)   // internal: the supervisor starts it; `pit uplink status` is the operator's view
 
     @Option(name: .long, help: "The device config (TOML).")
     var config: String = "/etc/pit/device.toml"
@@ -26,11 +27,11 @@ struct UplinkAgentCommand: ParsableCommand {
         let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard lock >= 0 else {
             writeError("pit uplink-agent: \(lockPath): \(String(cString: strerror(errno)))\n")
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.failure)
         }
         guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
             writeError("pit uplink-agent: another uplink agent delivers \(loaded.dataDirectory)/spool (\(lockPath) is held): not starting a second\n")
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.failure)
         }
         var agent = UplinkAgent(config: loaded)
         try agent.run()
@@ -78,6 +79,6 @@ struct UplinkTestCommand: ParsableCommand {
         for result in results {
             print("\(result.name) (\(result.type)): " + (result.error.map { "FAILED: \($0)" } ?? "OK"))
         }
-        if results.contains(where: { $0.error != nil }) { throw ExitCode(1) }
+        if results.contains(where: { $0.error != nil }) { throw ExitCode(ExitStatus.failure) }
     }
 }

@@ -135,8 +135,8 @@ for config in "${configs[@]}"; do
         bwrap*) command -v bwrap >/dev/null || { for c in $classes; do cell[$config,$c]="(no bwrap)"; done; continue; } ;;
         nsjail*) command -v nsjail >/dev/null || { for c in $classes; do cell[$config,$c]="(not installed)"; done; continue; } ;;
     esac
-    # The jail must start for its cells to mean anything: a spec Pit refuses (exit 2 before the probe runs) would
-    # otherwise count every class as "blocked (exit 2)".
+    # The jail must start for its cells to mean anything: a spec Pit refuses (exit 125 before the probe runs) would
+    # otherwise count every class as "blocked (exit 125)".
     if [ "$(run_config "$config" --list)" != "$classes" ]; then
         for c in $classes; do cell[$config,$c]="(jail did not start)"; done; continue
     fi

@@ -240,7 +240,7 @@ final class Suite {
         ]
         for (configuration, run) in runners {
             if configuration.hasSuffix(".toml") && !fileExists("/usr/sbin/smbd") { continue }
-            // The jail must start for its rows to mean anything: a configuration Pit refuses (exit 2 before the probe
+            // The jail must start for its rows to mean anything: a configuration Pit refuses (exit 125 before the probe
             // runs) would otherwise have every class counted as blocked.
             started[configuration] = lines(run(["--list"]).stdout) == classes
             var rows: [String: Row] = [:]

@@ -5,10 +5,10 @@ import XCTest
 /// The walls issue 16 adds, each seen falling on its own: every test has a control where the same attempt
 /// works (on the host, or with the one wall opened), so a pass means that wall stopped it.
 final class HardeningTests: XCTestCase {
-    /// `pit run ARGUMENTS` refused before any jail: exit 2, and stderr says `message`.
+    /// `pit run ARGUMENTS` refused before any jail: exit 125, and stderr says `message`.
     private func assertRefused(_ arguments: [String], saying message: String, file: StaticString = #filePath, line: UInt = #line) {
         let r = Pit.run(arguments)
-        XCTAssertEqual(r.status, 2, r.stderr, file: file, line: line)
+        XCTAssertEqual(r.status, 125, r.stderr, file: file, line: line)
         XCTAssertTrue(r.stderr.contains(message), r.stderr, file: file, line: line)
     }
 
@@ -108,7 +108,7 @@ final class HardeningTests: XCTestCase {
         dir.makeDirectory("real")
         symlink("/usr", dir.path + "/wide")
         let linked = Pit.run(["--bind-rw", "\(dir.path):/data", "--landlock-exec", "/usr", "--landlock-write", "/data/wide", "--", "/bin/true"])
-        XCTAssertEqual(linked.status, 2)
+        XCTAssertEqual(linked.status, 125)
         XCTAssertTrue(linked.stderr.contains("landlock write: /data/wide: Too many levels of symbolic links"), linked.stderr)
         let real = Pit.run(["--bind-rw", "\(dir.path):/data", "--landlock-exec", "/usr", "--landlock-write", "/data/real", "--", "/bin/true"])
         XCTAssertEqual(real.status, 0, real.stderr)
@@ -243,7 +243,7 @@ final class StrictSourceTests: XCTestCase {
         chmod(open.path, 0o1777)                 // like /tmp, or a jail's writable tree
         symlink(secret, open.path + "/link")
         let refused = Pit.run(["--bind", "\(open.path)/link:/x", "--", "/bin/cat", "/x"])
-        XCTAssertEqual(refused.status, 2, refused.stdout)
+        XCTAssertEqual(refused.status, 125, refused.stdout)
         XCTAssertTrue(refused.stderr.contains("bind: \(open.path)/link: Too many levels of symbolic links: others than root may write along this path"), refused.stderr)
         XCTAssertFalse(refused.stdout.contains("host secret"))
         // Control: the same link in a directory only root can write is the administrator's, and is followed.

@@ -2,7 +2,7 @@ import PitTestSupport
 import Glibc
 import XCTest
 
-/// Every file Pit reads may be a FIFO, /dev/zero or a growing file (issue 18): each is one line and exit 2, at once.
+/// Every file Pit reads may be a FIFO, /dev/zero or a growing file (issue 18): each is one line and exit 125, at once.
 final class HostileInputTests: XCTestCase {
     func test_specOrPolicyThatIsNotARegularFileIsOneLineAtOnce() throws {
         let dir = ScratchDirectory()
@@ -19,7 +19,7 @@ final class HostileInputTests: XCTestCase {
             clock_gettime(CLOCK_MONOTONIC, &start)
             let r = Pit.run(options + ["--", "/bin/true"])
             clock_gettime(CLOCK_MONOTONIC, &end)
-            XCTAssertEqual(r.status, 2, "\(options): \(r.stderr)")
+            XCTAssertEqual(r.status, 125, "\(options): \(r.stderr)")
             XCTAssertEqual(lines(r.stderr).count, 1, r.stderr)
             XCTAssertTrue(r.stderr.contains(message), "\(options): \(r.stderr)")
             // Not a time-out: a FIFO without a writer or /dev/zero would block or grow for ever (bounded generously
@@ -32,7 +32,7 @@ final class HostileInputTests: XCTestCase {
         let dir = ScratchDirectory()
         let path = dir.write("huge.toml", "# " + String(repeating: "x", count: 2 << 20) + "\n")
         let r = Pit.run(["--jail", path, "--", "/bin/true"])
-        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.status, 125)
         XCTAssertTrue(r.stderr.contains("larger than the 1 MiB a config may have"), r.stderr)
     }
 

@@ -40,7 +40,7 @@ final class RunIsolationTests: XCTestCase {
 
     func test_unknownCapabilityIsRejectedWithASuggestion() {
         let r = Pit.run(["--keep-caps", "CAP_NET_BIND_SERVIC", "--", "/bin/true"])
-        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.status, 125)
         XCTAssertTrue(r.stderr.contains("--keep-caps: unknown capability 'CAP_NET_BIND_SERVIC' (did you mean 'CAP_NET_BIND_SERVICE'?)"), r.stderr)
     }
 
@@ -49,7 +49,7 @@ final class RunIsolationTests: XCTestCase {
         let last = Int(readText("/proc/sys/kernel/cap_last_cap")?.split(separator: "\n").first ?? "") ?? -1
         XCTAssertGreaterThan(last, 30)
         let r = Pit.run(["--keep-caps", String(last + 1), "--", "/bin/true"])
-        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.status, 125)
         XCTAssertTrue(r.stderr.contains("capability \(last + 1) is not known to this kernel (last is \(last))"), r.stderr)
         XCTAssertEqual(Pit.run(["--user", "0", "--keep-caps", String(last), "--", "/bin/true"]).status, 0)
     }
@@ -114,7 +114,7 @@ final class RunIsolationTests: XCTestCase {
 
     func test_badRlimitNamesTheFlag() {
         let r = Pit.run(["--rlimit", "nofiles=3", "--", "/bin/true"])
-        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.status, 125)
         XCTAssertTrue(r.stderr.contains("--rlimit: unknown resource limit 'nofiles' (did you mean 'nofile'?)"), r.stderr)
     }
 

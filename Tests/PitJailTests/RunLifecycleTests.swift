@@ -4,9 +4,9 @@ import XCTest
 
 /// Errors before start, teardown, cgroup limits and escape attempts.
 final class RunLifecycleTests: XCTestCase {
-    func assertSetupError(_ arguments: [String], mentions needles: [String], file: StaticString = #filePath, line: UInt = #line) {
+    func assertSetupError(_ arguments: [String], mentions needles: [String], status: Int32 = 125, file: StaticString = #filePath, line: UInt = #line) {
         let r = Pit.run(arguments)
-        XCTAssertEqual(r.status, 2, r.stderr, file: file, line: line)
+        XCTAssertEqual(r.status, status, r.stderr, file: file, line: line)
         XCTAssertEqual(lines(r.stderr).count, 1, "one line: \(r.stderr)", file: file, line: line)
         XCTAssertEqual(r.stdout, "", file: file, line: line)
         for needle in needles { XCTAssertTrue(r.stderr.contains(needle), "\(needle) in \(r.stderr)", file: file, line: line) }
@@ -17,8 +17,8 @@ final class RunLifecycleTests: XCTestCase {
     }
 
     func test_missingCommandIsASetupError() {
-        assertSetupError(["--", "/bin/no-such-command"], mentions: ["exec: /bin/no-such-command: No such file or directory"])
-        assertSetupError(["--", "no-such-command"], mentions: ["exec: no-such-command", "not found in PATH inside the jail"])
+        assertSetupError(["--", "/bin/no-such-command"], mentions: ["exec: /bin/no-such-command: No such file or directory"], status: 127)
+        assertSetupError(["--", "no-such-command"], mentions: ["exec: no-such-command", "not found in PATH inside the jail"], status: 127)
     }
 
     func test_stepFailingAfterTheListenerIsAnnouncedIsReportedAsItself() {
@@ -185,13 +185,13 @@ final class RunLifecycleTests: XCTestCase {
         let dir = ScratchDirectory()
         symlink("/etc", dir.path + "/link")
         let r = Pit.run(["--bind-rw", "\(dir.path):/data", "--bind", "/usr/share:/data/link", "--", "/bin/true"])
-        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.status, 125)
         XCTAssertTrue(r.stderr.contains("mountpoint: /data/link"), r.stderr)
     }
 
     func test_nothingIsLeftBehindAfterASetupError() {
         let r = Pit.run(["--pids-max", "10", "--name", "fails", "--", "/bin/no-such-command"])
-        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.status, 127, r.stderr)
         XCTAssertEqual(cgroupDirectories(named: "pit-fails-"), [])
     }
 

@@ -106,7 +106,7 @@ final class SeccompRunTests: XCTestCase {
     func test_policyWithoutExecveOrListenerIsRefusedBeforeAnythingStarts() {
         // KILL written as a rule (not a reported default) leaves no listener to let Pit's own exec through.
         let r = Pit.run(["--seccomp-string", "POLICY a { KILL { execve } } USE a DEFAULT ALLOW", "--", "/bin/true"])
-        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.status, 125)
         XCTAssertTrue(r.stderr.contains("--seccomp-string: the policy does not allow execve"), r.stderr)
     }
 
@@ -114,7 +114,7 @@ final class SeccompRunTests: XCTestCase {
         let dir = ScratchDirectory()
         dir.write("bad.policy", "POLICY a {\n  ALLOW { reed }\n}\nUSE a DEFAULT KILL\n")
         let r = Pit.run(["--policy", dir.path + "/bad.policy", "--", "/bin/true"])
-        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.status, 125)
         XCTAssertTrue(r.stderr.contains("\(dir.path)/bad.policy:2:11: unknown syscall 'reed' (did you mean 'read'?)"), r.stderr)
         XCTAssertTrue(r.stderr.contains("^"), r.stderr)
     }

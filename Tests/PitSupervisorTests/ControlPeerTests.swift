@@ -18,7 +18,7 @@ final class ControlPeerTests: XCTestCase {
     private func assertStopIsRefused(_ h: SupervisorHarness, prefix: [String], file: StaticString = #filePath, line: UInt = #line) {
         let r = Process.run(prefix + [Pit.executable, "stop", "svc", "--socket", h.socket])
         XCTAssertNotEqual(r.status, 0, r.stdout + r.stderr, file: file, line: line)
-        XCTAssertTrue(r.stderr.contains(#"{"ok":false,"error":"refused: peer is inside a jail"}"#), r.stdout + r.stderr, file: file, line: line)
+        XCTAssertEqual(r.stderr, "pit stop svc: refused: peer is inside a jail\n", r.stdout, file: file, line: line)
         usleep(300_000)
         XCTAssertEqual(h.jail("svc")?.state, "running", "the refused stop was not carried out: \(h.log)", file: file, line: line)
         XCTAssertTrue(waitUntil(3) { h.log.contains("control_refused: control socket: refused pid ") }, h.log, file: file, line: line)
@@ -77,7 +77,7 @@ final class ControlPeerTests: XCTestCase {
     // MARK: - No jail may see the socket or the data directory
 
     /// `pit supervise --check` on a config whose one jail has `spec` (a spec file's text, DIR standing for the
-    /// harness directory): exit 2 and one line naming the spec's setting (line 2) and `what`.
+    /// harness directory): exit 1 and one line naming the spec's setting (line 2) and `what`.
     private func checkRejects(_ spec: String, mentioning what: String, prepare: (SupervisorHarness) -> Void = { _ in },
                               file: StaticString = #filePath, line: UInt = #line) {
         let h = SupervisorHarness()
@@ -89,7 +89,7 @@ final class ControlPeerTests: XCTestCase {
             spec = "svc.toml"
             """)
         let r = Process.run([Pit.executable, "supervise", "--check", "--config", h.dir.path + "/device.toml"])
-        XCTAssertEqual(r.status, 2, r.stdout + r.stderr, file: file, line: line)
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr, file: file, line: line)
         XCTAssertEqual(lines(r.stderr).count, 1, r.stderr, file: file, line: line)
         XCTAssertTrue(r.stderr.contains(h.dir.path + "/svc.toml:2:"), r.stderr, file: file, line: line)
         XCTAssertTrue(r.stderr.contains(what.replacingAll("DIR", h.dir.path)), r.stderr, file: file, line: line)

@@ -87,11 +87,11 @@ final class SystemdNotifyTests: XCTestCase {
             device = "/dev/watchdog0"
             """)
         let r = Process.run([Pit.executable, "supervise", "--config", h.dir.path + "/device.toml", "--check"])
-        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("device.toml:") && r.stderr.contains("owner") && r.stderr.contains("never opens"), r.stderr)
         h.dir.write("device.toml", "[watchdog]\nowner = \"procd\"\n")
         let bad = Process.run([Pit.executable, "supervise", "--config", h.dir.path + "/device.toml", "--check"])
-        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("expected \"pit\" or \"systemd\""), bad.stderr)
     }
 }

@@ -378,6 +378,14 @@ def main():
         log(f"PASS cgroup v2: {match.group(1)} memory.max {match.group(2)}, pids.max {match.group(3)}, "
             f"{match.group(4)} process(es)")
 
+        # 4b. The OOM killer's last choice is the process that feeds the watchdog (-1000, set by Pit itself under
+        # busybox init), never its jail (0). The jail's parent is the supervisor.
+        rc, output = vm.agent.run(f"p=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/{pid}/status); "
+                                  f"echo \"oom $(cat /proc/$p/oom_score_adj) $(cat /proc/{pid}/oom_score_adj)\"")
+        match = re.search(r"oom (-?\d+) (-?\d+)", output)
+        check(match and match.group(1) == "-1000" and match.group(2) == "0", f"oom_score_adj supervisor/jail: {output.strip()}")
+        log("PASS oom_score_adj: supervisor -1000, jail 0")
+
         # 5. A violation in the jail (the CGI calls unshare(2)) reaches the host receiver.
         sent = time.time()
         vm.agent.run("wget -q -O /dev/null http://127.0.0.1:8080/cgi-bin/exploit; true")

@@ -6,7 +6,10 @@
 
 # Pit's own source tree (this file is image/buildroot/package/pit/pit.mk in it). Only its data files are
 # used: Buildroot has no Swift toolchain, the executable is prebuilt (BR2_PACKAGE_PIT_PREBUILT).
-PIT_VERSION = local
+# `pit --version` says the commit (Package.swift reads it at build time); this is the release it belongs to.
+PIT_VERSION = $(shell sed -n 's/^let release = "\(.*\)"/\1/p' $(BR2_EXTERNAL_PIT_PATH)/../../Package.swift)
+PIT_LICENSE = Apache-2.0 (pit), LGPL-2.1 (libseccomp, statically linked), LGPL-2.1+ (libgpiod, glibc, statically linked), BSD-3-Clause (libcap), Apache-2.0 (OpenSSL, Swift runtime), Zlib (zlib)
+PIT_LICENSE_FILES = LICENSE THIRD_PARTY_NOTICES.md
 PIT_SITE = $(realpath $(BR2_EXTERNAL_PIT_PATH)/../..)
 PIT_SITE_METHOD = local
 # The local method rsyncs the tree into the build directory: not the multi-gigabyte SwiftPM build output.

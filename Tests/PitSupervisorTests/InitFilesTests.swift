@@ -1,0 +1,47 @@
+import PitTestSupport
+import Glibc
+import XCTest
+
+/// The files a firmware image takes from `image/`: the systemd unit as systemd reads it, and the Buildroot
+/// package's fields `make legal-info` needs.
+final class InitFilesTests: XCTestCase {
+    private let root: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)   // Tests/PitSupervisorTests/InitFilesTests.swift
+        return parts.joined(separator: "/")
+    }()
+
+    func test_systemdUnitPassesSystemdAnalyzeVerify() throws {
+        try XCTSkipUnless(fileExists("/usr/bin/systemd-analyze"), "needs systemd-analyze (package systemd)")
+        let unit = try XCTUnwrap(readText(root + "/image/init/pit.service"))
+        // Ordered as a network manager (it applies the persona), and the watchdog's feeder protected from the
+        // OOM killer.
+        XCTAssertTrue(unit.contains("\nBefore=network.target\n") && !unit.contains("After=network.target"), unit)
+        XCTAssertTrue(unit.contains("\nOOMScoreAdjust=-1000\n"), unit)
+        // verify checks that ExecStart's program exists: point it at this build's pit.
+        let dir = ScratchDirectory()
+        let copy = dir.write("pit.service", unit.replacingOccurrences(of: "/usr/sbin/pit", with: Pit.executable))
+        let r = Process.run(["/usr/bin/systemd-analyze", "verify", "--man=no", copy])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertEqual(r.stdout + r.stderr, "", "systemd-analyze has something to say")
+    }
+
+    func test_buildrootPackageHasLicenseFieldsAndTheRightArmDependency() throws {
+        let mk = try XCTUnwrap(readText(root + "/image/buildroot/package/pit/pit.mk"))
+        let fields = Dictionary(lines(mk).compactMap { line -> (String, String)? in
+            guard let equals = line.range(of: " = ") else { return nil }
+            return (String(line[..<equals.lowerBound]), String(line[equals.upperBound...]))
+        }, uniquingKeysWith: { first, _ in first })
+        XCTAssertTrue(fields["PIT_LICENSE"]?.hasPrefix("Apache-2.0") ?? false, "\(fields)")
+        let files = try XCTUnwrap(fields["PIT_LICENSE_FILES"]).split(separator: " ")
+        XCTAssertFalse(files.isEmpty)
+        for file in files { XCTAssertTrue(fileExists(root + "/" + file), "PIT_LICENSE_FILES names \(file), which is missing") }
+        // PIT_VERSION is read from Package.swift's release: the sed in it must find one.
+        let version = try XCTUnwrap(fields["PIT_VERSION"])
+        let sed = version.replacingOccurrences(of: "$(shell ", with: "").replacingOccurrences(of: "$(BR2_EXTERNAL_PIT_PATH)/../..", with: root)
+        let r = Process.run(["/bin/sh", "-c", String(sed.dropLast())])
+        XCTAssertTrue(r.stdout.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, "PIT_VERSION gives \(r.stdout.debugDescription)")
+        let config = try XCTUnwrap(readText(root + "/image/buildroot/package/pit/Config.in"))
+        XCTAssertTrue(config.contains("BR2_arm && BR2_ARM_CPU_ARMV7A && BR2_ARM_EABIHF"), config)
+    }
+}
