@@ -23,7 +23,8 @@ final class UplinkAgentProcess {
     /// Spawns `pit uplink-agent` (this same executable) when transports are configured.
     func start(_ config: DeviceConfig, now: Int64) {
         guard !config.uplinks.isEmpty, pid == 0 else { return }
-        let argv = ["pit", "uplink-agent", "--config", configPath]
+        // --parent: the agent checks, once its death signal is armed, that this supervisor is still its parent.
+        let argv = ["pit", "uplink-agent", "--config", configPath, "--parent", String(getpid())]
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
         var pid: pid_t = 0
