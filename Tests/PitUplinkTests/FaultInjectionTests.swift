@@ -96,7 +96,8 @@ final class FaultRig {
     /// Every event seen in the spool, by id (seq as value), and the highest seq read so far.
     private(set) var stored: [String: UInt64] = [:]
     private var lastSeq: UInt64 = 0
-    private(set) var leaked: Set<String> = []
+    /// Processes that outlived their supervisor by more than 3 s, by pid.
+    private(set) var leaked: [pid_t: String] = [:]
     private(set) var mostAgents = 0
     private var standaloneAgent: pid_t = 0
 
@@ -181,10 +182,10 @@ final class FaultRig {
         mostAgents = max(mostAgents, agents.count)
         for p in all {
             if p.isAgent, p.ppid != supervisor, p.pid != standaloneAgent, let died = dead[p.ppid] ?? orphanSince(p), now - died > 3000 {
-                leaked.insert("agent \(p.pid) (parent \(p.ppid))")
+                leaked[p.pid] = "agent \(p.pid) (parent \(p.ppid)): \(p.cmdline.joined(separator: " "))"
             }
             if let owner = p.jailOwner, let died = dead[owner], now - died > 3000 {
-                leaked.insert("jail process \(p.pid) of supervisor \(owner): \(p.cmdline.joined(separator: " "))")
+                leaked[p.pid] = "jail process \(p.pid) of supervisor \(owner): \(p.cmdline.joined(separator: " "))"
             }
         }
     }
@@ -247,8 +248,11 @@ final class FaultRig {
         f.unknown = distinct.filter { stored[$0] == nil }.sorted()
         f.leakedCgroups = cgroups().filter { supervisorPIDs.contains($0.owner) }.map(\.path)
         // At the end every supervisor is gone: whatever of theirs still lives leaked.
-        f.leakedProcesses = leaked.sorted() + processes().filter { $0.isAgent || $0.jailOwner.map(supervisorPIDs.contains) == true }
-            .map { "still alive at the end: \($0.pid) \($0.cmdline.joined(separator: " "))" }
+        var all = leaked
+        for p in processes() where p.isAgent || p.jailOwner.map(supervisorPIDs.contains) == true {
+            all[p.pid] = all[p.pid] ?? "still alive at the end: \(p.pid) \(p.cmdline.joined(separator: " "))"
+        }
+        f.leakedProcesses = all.sorted { $0.key < $1.key }.map(\.value)
         return f
     }
 
