@@ -25,6 +25,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 feeds() {  # start the stand-in watchdog's reader: one timestamp line per fed byte
   rm -f "$work/wd"; mkfifo "$work/wd"
@@ -49,7 +51,7 @@ feeds idle
 sleep 2
 read -r v0 n0 < <(awk '/^voluntary_ctxt_switches/{v=$2} /^nonvoluntary_ctxt_switches/{n=$2} END{print v, n}' /proc/$sup/status)
 f0=$(wc -l < "$work/feeds.idle")
-sleep "$idle"
+sleep "$idle" & wait $!   # interruptible: INT/TERM reach the trap at once
 read -r v1 n1 < <(awk '/^voluntary_ctxt_switches/{v=$2} /^nonvoluntary_ctxt_switches/{n=$2} END{print v, n}' /proc/$sup/status)
 f1=$(wc -l < "$work/feeds.idle")
 rss=$(awk '/^VmRSS/{print $2}' /proc/$sup/status)
@@ -65,7 +67,7 @@ config stress 2 \
 sed -i 's/^required = false$/required = false\nrestart_delay_ms = 100/' "$work/stress.toml"
 feeds stress
 "$pit" supervise --config "$work/stress.toml" 2>"$work/stress.log" >/dev/null & sup=$!
-sleep "$stress"
+sleep "$stress" & wait $!   # interruptible: INT/TERM reach the trap at once
 kill -TERM $sup; wait $sup || true
 gap=$(awk 'NR>1 { d=$1-p; if (d>m) m=d } { p=$1 } END { printf "%.3f", m }' "$work/feeds.stress")
 fed=$(wc -l < "$work/feeds.stress")
@@ -83,7 +85,7 @@ config uplink 30 "$(jail one 'exec sleep 100000')" "$(jail two 'exec sleep 10000
   "$(printf '[[uplink]]\ntype = "syslog"\nname = "log"\nprotocol = "tcp"\nhost = "127.0.0.1"\nport = 16599\n')"
 feeds uplink
 "$pit" supervise --config "$work/uplink.toml" 2>"$work/uplink.log" & sup=$!
-sleep $((idle + 2))
+sleep $((idle + 2)) & wait $!   # interruptible: INT/TERM reach the trap at once
 agent=$(pgrep -P $sup -f uplink-agent || true)
 rss_sup=$(awk '/^VmRSS/{print $2}' /proc/$sup/status)
 rss_agent=$( [ -n "$agent" ] && awk '/^VmRSS/{print $2}' /proc/$agent/status || echo 0)
@@ -129,9 +131,20 @@ feeds combined
       | python3 -c 'import json, sys; w = json.load(sys.stdin)["watchdog"]; print(w["health"], "; ".join(w["problems"]))' \
       2>/dev/null || echo "no answer"
   done ) > "$work/health.combined" & sampler=$!
-sleep "$combined"
+sleep "$combined" & wait $!   # interruptible: INT/TERM reach the trap at once
 status=$("$pit" status --socket "$work/run.combined/control.sock" 2>&1 || true)
 df_used=$(df -k --output=pcent "$small" | tail -1 | tr -d ' ')
+# The bomb's pids cgroup (v1 pids hierarchy, or v2): how full, and how many forks it refused.
+bomb_pid=$(printf '%s\n' "$status" | awk '$1 == "bomb" && $3 == "pid" { print $4 }')
+bomb_cg=
+if [ -n "$bomb_pid" ] && [ -r "/proc/$bomb_pid/cgroup" ]; then
+  bomb_cg=$(awk -F: '$2 == "pids" { print "/sys/fs/cgroup/pids" $3 }' "/proc/$bomb_pid/cgroup")
+  [ -n "$bomb_cg" ] || bomb_cg=$(awk -F: '$1 == "0" { print "/sys/fs/cgroup" $3 }' "/proc/$bomb_pid/cgroup")
+fi
+bomb="?"
+if [ -n "$bomb_cg" ] && [ -r "$bomb_cg/pids.current" ]; then
+  bomb="$(cat "$bomb_cg/pids.current") of $(cat "$bomb_cg/pids.max"), $(awk '$1 == "max" { print $2 }' "$bomb_cg/pids.events") forks refused"
+fi
 kill -TERM $sampler; wait $sampler 2>/dev/null || true
 kill -TERM $sup; wait $sup || true
 spool_errors=$(grep -c 'pit: spool:' "$work/combined.log" || true)
@@ -151,4 +164,5 @@ printf '%-48s %8s\n' "health samples: healthy / not / no answer" \
 grep -v -e '^healthy' -e '^no answer' "$work/health.combined" | sort | uniq -c | sed 's/^/    not healthy: /' | head -5
 printf '%-48s %8s\n' "data disk used at the end" "$df_used"
 printf '%-48s %8s\n' "spool append failures logged (disk full)" "$spool_errors"
+printf '%-48s %s\n' "fork bomb: pids in its cgroup" "$bomb"
 printf '%s\n' "$status" | grep -E '^  (flood|violations|bomb|filler) ' | sed 's/^/    /'
