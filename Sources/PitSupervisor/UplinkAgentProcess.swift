@@ -10,7 +10,8 @@ final class UplinkAgentProcess {
     private let emit: (SupervisorEvent) -> Void
     private(set) var pid: pid_t = 0
     private var restartAt: Int64?
-    private var delayMs: Int64 = 1000
+    private var backoff = AgentBackoff()
+    private var startedAt: Int64 = 0
     private var stopping = false
     private(set) var state = "none"
     private(set) var queued = 0
@@ -23,7 +24,8 @@ final class UplinkAgentProcess {
     /// Spawns `pit uplink-agent` (this same executable) when transports are configured.
     func start(_ config: DeviceConfig, now: Int64) {
         guard !config.uplinks.isEmpty, pid == 0 else { return }
-        let argv = ["pit", "uplink-agent", "--config", configPath]
+        // --parent: the agent checks, once its death signal is armed, that this supervisor is still its parent.
+        let argv = ["pit", "uplink-agent", "--config", configPath, "--parent", String(getpid())]
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
         var pid: pid_t = 0
@@ -38,9 +40,10 @@ final class UplinkAgentProcess {
         let rc = posix_spawn(&pid, "/proc/self/exe", nil, &attributes, cArgs, environ)
         if rc == 0 {
             self.pid = pid
+            startedAt = now
         } else {
             emit(SupervisorEvent(kind: "config_error", message: "uplink agent: \(String(cString: strerror(rc)))"))
-            restartAt = now + delayMs
+            restartAt = now + backoff.exited(afterRunningMs: 0)
         }
     }
 
@@ -56,9 +59,9 @@ final class UplinkAgentProcess {
         guard pid == self.pid else { return false }
         self.pid = 0
         if !stopping {
+            let delayMs = backoff.exited(afterRunningMs: now - startedAt)
             emit(SupervisorEvent(kind: "service_exit", jail: "uplink-agent", message: "uplink agent \(Launcher.describe(status)): restarting in \(delayMs) ms"))
             restartAt = now + delayMs
-            delayMs = min(delayMs * 2, 60_000)
         }
         return true
     }
@@ -79,5 +82,23 @@ final class UplinkAgentProcess {
         let states = Set(written.transports.map(\.state))
         state = states == ["up"] ? "up" : (states.contains("down") ? "down" : (states.contains("backoff") ? "backoff" : "up"))
         queued = written.transports.map(\.queued).max() ?? 0
+    }
+}
+
+/// The agent's restart delay: 1 s, doubled at each exit up to a minute, and 1 s again once an agent has run for a
+/// minute. Without the way back, the delay only ever grew: a device whose agent had died six times, months apart,
+/// left its alerts undelivered for a minute after every later death (the fault-injection test's agent kills
+/// waited 2, 4, 8 s... for the next agent within one supervisor's life).
+struct AgentBackoff: Equatable {
+    static let initialMs: Int64 = 1000
+    static let maxMs: Int64 = 60_000
+    private(set) var nextMs = initialMs
+
+    /// The delay before the next start, for an agent that exited after running `ran` milliseconds.
+    mutating func exited(afterRunningMs ran: Int64) -> Int64 {
+        if ran >= Self.maxMs { nextMs = Self.initialMs }
+        let delay = nextMs
+        nextMs = min(nextMs * 2, Self.maxMs)
+        return delay
     }
 }

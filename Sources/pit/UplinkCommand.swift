@@ -13,12 +13,19 @@ struct UplinkAgentCommand: ParsableCommand {
     @Option(name: .long, help: "The device config (TOML).")
     var config: String = "/etc/pit/device.toml"
 
+    @Option(name: .long, help: ArgumentHelp("The supervisor's pid (the supervisor passes it).", visibility: .hidden))
+    var parent: Int32?
+
     func run() throws {
         // The agent dies with the supervisor that started it: a supervisor killed with -9 and started again (by
         // inittab, procd or systemd) would otherwise find the old agent still delivering the same spool beside
-        // its new one. SIGKILL is safe: delivery is at-least-once by cursor. If the parent died before this line,
-        // the death signal will never come: the parent having changed says so.
-        let parent = getppid()
+        // its new one. SIGKILL is safe: delivery is at-least-once by cursor. If the parent died before the prctl,
+        // the death signal will never come: the parent not being the one that spawned us says so. That must be
+        // the pid the supervisor passed, not getppid() read here: the supervisor can die while this process is
+        // still starting (exec, the Swift runtime, argument parsing take milliseconds), and getppid() then already
+        // names init; the fault-injection test's kill -9s left such an orphan holding the agent lock, so every
+        // later supervisor's agent was refused. Started by hand (no --parent), the parent at this point is it.
+        let parent = self.parent ?? getppid()
         _ = pit_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
         if getppid() != parent { throw ExitCode(0) }
         let loaded = try UplinkConfig.load(devicePath: config)

@@ -53,6 +53,36 @@ final class TransportSupervisorTests: XCTestCase {
         return found
     }
 
+    /// The race the fault-injection test found: the supervisor spawns its agent and is killed before the agent
+    /// has armed its death signal. The agent's parent is then already init when it starts; it must see that the
+    /// supervisor it was spawned by (`--parent`) is gone and exit, not deliver on (holding the agent lock, so the
+    /// respawned supervisor's own agent is refused) until the next reboot.
+    func testAnAgentWhoseSupervisorDiedBeforeItStartedExitsAtOnce() throws {
+        let temp = TemporaryDirectory("pit-orphan")
+        let config = temp.path + "/device.toml"
+        Files.write(config, Array("""
+            data_dir = "data"
+            [[uplink]]
+            type = "syslog"
+            name = "siem"
+            protocol = "tcp"
+            host = "127.0.0.1"
+            port = 9
+            """.utf8))
+        // The outer shell stands in for the supervisor: it exits at once; 300 ms later its subshell runs the agent
+        // with the dead shell's pid as --parent (`$$` is the outer shell's pid in a subshell too) and notes its exit.
+        let exitFile = temp.path + "/exit"
+        let shell = Proc.spawn(["/bin/sh", "-c", "(sleep 0.3; \(Shell.built("pit")) uplink-agent --config \(config) --parent $$; echo $? > \(exitFile)) & exit 0"],
+                               log: temp.path + "/agent.log")
+        var status: Int32 = 0
+        _ = waitpid(shell, &status, 0)
+        defer { agents(of: config).forEach { kill($0, SIGKILL) } }   // a failure: it stayed
+        XCTAssertTrue(Proc.waitUntil(10) { Files.size(exitFile) > 0 },
+                      "an agent whose supervisor was gone before it started kept running: \(String(decoding: Files.read(temp.path + "/agent.log"), as: UTF8.self))")
+        XCTAssertEqual(String(decoding: Files.read(exitFile, orEmpty: true), as: UTF8.self), "0\n")
+        XCTAssertEqual(access(temp.path + "/data/uplink.agent.lock", F_OK), -1, "it never took the agent lock")
+    }
+
     func testKill9OfTheSupervisorTakesItsAgentAndAgainNeverTwoAgentsOnOneSpool() throws {
         let temp = TemporaryDirectory("pit-agent")
         let config = temp.path + "/device.toml"
