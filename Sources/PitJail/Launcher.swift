@@ -418,12 +418,12 @@ public final class RunningJail {
         // A syscall through an architecture the filter does not accept is killed whatever the policy's default.
         let foreign = policy.compiled.rejects(auditArch: notification.arch, nr: Int(notification.nr))
         var outcome = foreign ? .killProcess : policy.outcome
-        var violation = Violation.read(notification, policy: policy, action: foreign ? "kill" : policy.actionName)
+        var violation = Violation.read(notification, policy: policy, action: foreign ? .kill : policy.action)
         // A new namespace asked from inside the jail is refused, not killed: the attempt is what a defender needs
         // to see, and a daemon that probes for namespaces (as some do at start) keeps running without them.
         if !foreign && PolicyCompiler.isNamespaceRequest(violation.syscall, args: violation.args) {
             outcome = .errno(EPERM)
-            violation.action = "errno"
+            violation.action = .errno
         }
         // The pid could have been reused while /proc was read: only trust it if the syscall still waits.
         guard pit_notif_id_valid(listener, notification.id) == 0 else { return }

@@ -39,7 +39,7 @@ final class UplinkAgentProcess {
         if rc == 0 {
             self.pid = pid
         } else {
-            emit(SupervisorEvent(kind: "config_error", message: "uplink agent: \(String(cString: strerror(rc)))"))
+            emit(.fault(.uplinkAgent, "uplink agent: \(String(cString: strerror(rc)))"))
             restartAt = now + delayMs
         }
     }
@@ -56,7 +56,7 @@ final class UplinkAgentProcess {
         guard pid == self.pid else { return false }
         self.pid = 0
         if !stopping {
-            emit(SupervisorEvent(kind: "service_exit", jail: "uplink-agent", message: "uplink agent \(Launcher.describe(status)): restarting in \(delayMs) ms"))
+            emit(SupervisorEvent(kind: .serviceExit, jail: "uplink-agent", message: "uplink agent \(Launcher.describe(status)): restarting in \(delayMs) ms"))
             restartAt = now + delayMs
             delayMs = min(delayMs * 2, 60_000)
         }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import PitProcess
 
 /// One thing Pit reports: a jail violation, a service that exited or restarted, an SMB access on the bait share...
 /// Every kind shares this one flat, versioned record so the spool, the transports and the receiver need a single
@@ -14,7 +15,7 @@ import FoundationEssentials
 /// | `id`          | string, 32 hex    | all                                | random 128-bit id from getrandom(2); the receiver drops duplicates by it |
 /// | `seq`         | integer (u64)     | all, once stored                   | per-device sequence number, assigned by the spool at append, starts at 1, never reused |
 /// | `time`        | string            | all                                | RFC 3339 UTC with milliseconds, `2026-11-29T01:02:03.456Z` |
-/// | `kind`        | string            | all                                | `violation`, `service_exit`, `restart`, `crash_loop`, `watchdog_reset`, `config_error`, `smb_access`, `smb_logon`, `smb_enumeration`, `uplink_test`, `boot`, `safe_mode` |
+/// | `kind`        | string            | all                                | one of `Kind`'s raw values (`EVENTS.md` lists them, a test keeps the two equal) |
 /// | `device`      | string            | any                                | device name or serial |
 /// | `jail`        | string            | violation, service_exit, restart, crash_loop | the jail (service) concerned |
 /// | `pid`         | integer (i32)     | violation                          | offending process, as seen from the host |
@@ -30,6 +31,7 @@ import FoundationEssentials
 /// | `exit_status` | integer (i32)     | service_exit, restart, crash_loop  | exit code when the service exited |
 /// | `signal`      | integer (i32)     | service_exit, restart, crash_loop  | signal number when it was killed |
 /// | `restarts`    | integer (i32)     | restart, crash_loop                | restarts so far in the current window |
+/// | `component`   | string            | runtime_fault                      | the part of Pit that failed: one of `Component`'s raw values |
 /// | `user`        | string            | smb_access, smb_logon, smb_enumeration | smb_logon: the account name the client tried (empty: anonymous); else the session's user |
 /// | `domain`      | string            | smb_logon, smb_enumeration, smb_access | the domain name the client tried (else: at its latest logon) |
 /// | `workstation` | string            | smb_logon, smb_enumeration, smb_access | the workstation name the client gave (likewise) |
@@ -66,11 +68,23 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case controlRefused = "control_refused"
         case spoolDamage = "spool_damage"
         case violationsSuppressed = "violations_suppressed"
+        case runtimeFault = "runtime_fault"
     }
 
-    /// What the seccomp filter did with the offending call.
-    public enum Action: String, Codable, Sendable, CaseIterable {
-        case kill, errno, log
+    /// What the seccomp filter did with the offending call (the jail engine's own type).
+    public typealias Action = ViolationAction
+
+    /// The part of Pit a `runtime_fault` concerns. Raw values are the wire spelling.
+    public enum Component: String, Codable, Sendable, CaseIterable {
+        case watchdog
+        case leds
+        case console
+        case systemd
+        case persona
+        case cgroups
+        case supervisor
+        case uplinkAgent = "uplink_agent"
+        case auditSocket = "audit_socket"
     }
 
     public var v: Int
@@ -99,6 +113,9 @@ public struct PitEvent: Codable, Sendable, Equatable {
     public var signal: Int32?
     public var restarts: Int32?
 
+    // runtime_fault
+    public var component: Component?
+
     // smb_access, smb_logon, smb_enumeration
     public var user: String?
     public var domain: String?
@@ -122,7 +139,7 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case pid, comm, exe, arch, syscall, nr, args, action, policy
         case policyHash = "policy_hash"
         case exitStatus = "exit_status"
-        case signal, restarts
+        case signal, restarts, component
         case user, domain, workstation, client
         case clientPort = "client_port"
         case share, file, operation, status, success, guest
@@ -202,6 +219,15 @@ extension PitEvent {
     public static func configError(message: String, details: [String: String]? = nil,
                                    device: String? = nil) -> PitEvent {
         PitEvent(kind: .configError, device: device, message: message, details: details)
+    }
+
+    /// Something Pit itself could not do at run time (feed the watchdog, drive an LED, start the uplink agent...):
+    /// not a configuration the operator wrote wrong, so not `config_error`.
+    public static func runtimeFault(_ component: Component, message: String, jail: String? = nil,
+                                    details: [String: String]? = nil, device: String? = nil) -> PitEvent {
+        var e = PitEvent(kind: .runtimeFault, device: device, jail: jail, message: message, details: details)
+        e.component = component
+        return e
     }
 
     public static func smbAccess(user: String?, client: String, share: String, file: String?, operation: String,

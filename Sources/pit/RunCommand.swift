@@ -216,7 +216,7 @@ enum RunCommand {
             let name = policy?.syscallName(number: kill.syscall) ?? "syscall"
             warn("Bad system call: \(name) (nr \(kill.syscall)) by pid \(kill.pid) (\(Printable.escaped(kill.comm)), \(Printable.escaped(kill.exe))) is not allowed by \(policy?.file ?? "the policy")")
         }
-        if let killer = violations.last(where: { $0.action == "kill" && $0.pid > 0 }), case .signaled(SIGKILL, _) = outcome.ending {
+        if let killer = violations.last(where: { $0.action == .kill && $0.pid > 0 }), case .signaled(SIGKILL, _) = outcome.ending {
             // A syscall through an architecture the filter does not accept says which one it was.
             let arch = killer.arch == policy?.arch.name ? "" : ", \(killer.arch)"
             warn("Bad system call: \(killer.syscall) (nr \(killer.nr)\(arch)) is not allowed by \(killer.policyFile): pid \(killer.pid) (\(Printable.escaped(killer.comm))) killed")

@@ -5,7 +5,7 @@
 /// - PRI = facility × 8 + severity; facility local5 (21) unless configured.
 /// - Severity by kind (what a SIEM rule would page on): `violation` → 1 alert (a jailed service attempted a
 ///   forbidden system call: on a honeypot that is an intruder at work, act now); `crash_loop`, `watchdog_reset`,
-///   `safe_mode`, `config_error` → 4 warning (the device is degraded); `service_exit`, `restart`, `smb_access`,
+///   `safe_mode`, `config_error`, `runtime_fault`, `control_refused` → 4 warning (the device is degraded); `service_exit`, `restart`, `smb_access`,
 ///   `smb_logon`, `smb_enumeration` → 5 notice (normal but significant: on a honeypot every SMB access is someone probing); `boot`, `uplink_test`,
 ///   `health`, `config_applied` → 6 informational.
 /// - TIMESTAMP is the event's own time (RFC 3339 UTC with milliseconds, which RFC 5424 accepts), not the send time:
@@ -23,7 +23,7 @@ enum SyslogFormat {
     static func severity(of kind: PitEvent.Kind) -> Int {
         switch kind {
         case .violation: 1
-        case .crashLoop, .watchdogReset, .safeMode, .configError, .controlRefused: 4
+        case .crashLoop, .watchdogReset, .safeMode, .configError, .runtimeFault, .controlRefused: 4
         case .spoolDamage: 3
         case .violationsSuppressed: 1
         case .serviceExit, .restart, .smbAccess, .smbLogon, .smbEnumeration: 5
