@@ -12,7 +12,7 @@ import Glibc
 /// when an answer says the console holds the whole message (`complete`) or had it already (`duplicate`); if every
 /// fragment was acknowledged but none completed it, the console lost its partial copy (it restarted) and the whole
 /// message is sent again. Events go one after another, so the console sees them in seq order.
-struct DNSClient {
+public struct DNSClient {
     let config: TransportConfig.DNS
     let zone: DNSName
     let key: [UInt8]

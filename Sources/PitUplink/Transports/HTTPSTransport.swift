@@ -4,7 +4,7 @@
 /// `X-Pit-Signature: sha256=<hex HMAC-SHA256(key, body)>`, the key being the bytes of `hmac_key_file` with trailing
 /// whitespace (a newline from an editor) removed. Any 2xx status acknowledges the whole batch; anything else
 /// (including 401 for a bad signature) is a failure and the batch is retried after back-off.
-struct HTTPSClient {
+public struct HTTPSClient {
     let config: TransportConfig.HTTPS
     let timeoutMs: Int
     let device: String

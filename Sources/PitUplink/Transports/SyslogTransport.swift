@@ -83,7 +83,7 @@ enum SyslogFormat {
 /// UDP: one datagram per event, connected socket. Delivered means sent: UDP has no ack and loss is silent (a
 /// closed port on the same host may surface as ECONNREFUSED on a later send, which is retried). Use TCP or HTTPS
 /// where loss matters.
-struct SyslogClient {
+public struct SyslogClient {
     let config: TransportConfig.Syslog
     let timeoutMs: Int
     let hostname: String

@@ -7,7 +7,7 @@
 /// - Any other answer (`err <seq> <reason>\n` is the suggested form), a wrong seq, or the connection closing
 ///   first stops the batch: the events acknowledged so far count as delivered, the rest are retried later.
 /// - Pit closes the connection after the last ack; the agent may also close after answering.
-struct UnixClient {
+public struct UnixClient {
     let config: TransportConfig.Unix
     let timeoutMs: Int
     /// An ack line longer than this is not one.
