@@ -22,12 +22,13 @@ let package = Package(
         .target(name: "CPitShim"),
         .target(name: "CPersonaShim"),
 
-        .target(name: "PitTOML"),
-        // Process-level helpers shared by the long-running processes (supervisor, uplink agent).
+        // The small layer under everything else: text from jails made printable, whole small files, the
+        // violation action, "did you mean". No dependencies, so any module may use it.
         .target(name: "PitProcess"),
+        .target(name: "PitTOML", dependencies: ["PitProcess"]),
         // SHA-256 (OpenSSL's) shared by policy hashes, the policy cache and persona MAC derivation.
         .target(name: "PitHash", dependencies: ["COpenSSL"]),
-        .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim", "PitHash"]),
+        .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim", "PitHash", "PitProcess"]),
         .target(name: "PitJail", dependencies: [
             "CPitShim", "CCap", "PitPolicy", "PitTOML", "PitHash", "PitProcess",
             .product(name: "SystemPackage", package: "swift-system"),
@@ -56,7 +57,7 @@ let package = Package(
         .executableTarget(name: "spool-writer", dependencies: ["PitUplink"], path: "Tests/Helpers/spool-writer"),
         .executableTarget(name: "persona-probe", dependencies: ["PitPersona"], path: "Tests/Helpers/persona-probe"),
 
-        .testTarget(name: "PitTOMLTests", dependencies: ["PitTOML"]),
+        .testTarget(name: "PitTOMLTests", dependencies: ["PitTOML", "PitProcess"]),
         .testTarget(name: "PitPolicyTests", dependencies: ["PitPolicy", "PitHash"]),
         .testTarget(name: "PitBoardTests", dependencies: ["PitBoard", "PitTOML", "CPitShim"]),
         .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "spool-writer", "pit", "PitTestSupport"]),

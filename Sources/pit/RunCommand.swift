@@ -158,7 +158,7 @@ enum RunCommand {
             }
             guard let option = options_(named: name) else {
                 let known = Self.options.flatMap(\.names).filter { $0.hasPrefix("--") }
-                let hint = suggestion(for: name, in: known).map { " (did you mean \($0)?)" } ?? ""
+                let hint = (Suggestion.completion(of: name, in: known) ?? Suggestion.closest(to: name, in: known)).map { " (did you mean \($0)?)" } ?? ""
                 return .failure("unknown option \(argument)\(hint); see pit run --help")
             }
             if option.value == nil {
@@ -179,10 +179,6 @@ enum RunCommand {
 
     private static func options_(named name: String) -> Option? {
         options.first { $0.names.contains(name) }
-    }
-
-    private static func suggestion(for name: String, in candidates: [String]) -> String? {
-        candidates.first { $0.hasPrefix(name) && name.count > 3 }
     }
 
     static func usage() -> String {
