@@ -65,7 +65,7 @@ let package = Package(
         // Helpers for tests that drive the real `pit` (spawn, capture, scratch directories).
         .target(name: "PitTestSupport", path: "Tests/PitTestSupport"),
         .testTarget(name: "PitPersonaTests", dependencies: ["PitPersona", "PitTOML", "PitHash", "PitTestSupport", "persona-probe"], exclude: ["golden"]),
-        .testTarget(name: "PitSupervisorTests", dependencies: ["PitSupervisor", "PitUplink", "CPitShim", "PitTestSupport", "pit"]),
+        .testTarget(name: "PitSupervisorTests", dependencies: ["PitSupervisor", "PitUplink", "PitProcess", "CPitShim", "PitTestSupport", "pit"]),
         .testTarget(name: "PitJailTests", dependencies: ["PitJail", "PitTestSupport", "pit"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Glibc
 import PitBoard
+import PitProcess
 import SystemPackage
 
 /// The watchdog device and the health gate in front of it: opened first thing at start-up, fed from the

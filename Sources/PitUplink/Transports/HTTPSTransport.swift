@@ -1,3 +1,5 @@
+import PitProcess
+
 /// Delivery over HTTPS: a POST of a JSON array of events (seq order) to the configured URL.
 ///
 /// Headers: `Content-Type: application/json`, `X-Pit-Device: <device>`, and
@@ -43,7 +45,7 @@ public struct HTTPSClient {
     func signature(_ body: [UInt8]) -> String { "sha256=" + Hex.encode(TLSContext.hmacSHA256(key: key, body)) }
 
     mutating func deliver(_ events: [PitEvent]) -> Delivery {
-        let deadline = Socket.nowMs() + Int64(timeoutMs)
+        let deadline = monotonicMilliseconds() + Int64(timeoutMs)
         do throws(UplinkError) {
             let response = try post(Self.body(events), deadline: deadline)
             guard (200...299).contains(response.status) else {

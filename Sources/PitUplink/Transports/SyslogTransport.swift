@@ -1,3 +1,5 @@
+import PitProcess
+
 /// RFC 5424 messages for the syslog transport.
 ///
 ///     <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [pit@32473 id="…" seq="…" kind="…"] {"v":1,…}
@@ -100,7 +102,7 @@ public struct SyslogClient {
     }
 
     mutating func deliver(_ events: [PitEvent]) -> Delivery {
-        let deadline = Socket.nowMs() + Int64(timeoutMs)
+        let deadline = monotonicMilliseconds() + Int64(timeoutMs)
         do throws(UplinkError) {
             switch config.protocol {
             case .tcp:

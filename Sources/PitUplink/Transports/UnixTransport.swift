@@ -1,3 +1,5 @@
+import PitProcess
+
 /// Delivery to an on-device agent over a SOCK_STREAM Unix socket.
 ///
 /// Protocol (version 1), one connection per batch:
@@ -14,7 +16,7 @@ public struct UnixClient {
     static let maxLine = 256
 
     mutating func deliver(_ events: [PitEvent]) -> Delivery {
-        let deadline = Socket.nowMs() + Int64(timeoutMs)
+        let deadline = monotonicMilliseconds() + Int64(timeoutMs)
         var acknowledged = 0
         do throws(UplinkError) {
             let socket = try Socket.connect(unixPath: config.path, deadline: deadline)
