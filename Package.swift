@@ -22,8 +22,8 @@ let package = Package(
         .target(name: "CPitShim"),
         .target(name: "CPersonaShim"),
 
-        // The small layer under everything else: text from jails made printable, whole small files, the
-        // violation action, "did you mean". No dependencies, so any module may use it.
+        // The small layer under everything else: file system calls (FileIO), the monotonic clock, text from jails
+        // made printable, the violation action, "did you mean". No dependencies, so any module may use it.
         .target(name: "PitProcess"),
         .target(name: "PitTOML", dependencies: ["PitProcess"]),
         // SHA-256 (OpenSSL's) shared by policy hashes, the policy cache and persona MAC derivation.
@@ -34,7 +34,7 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "PitBoard", dependencies: [
-            "CPitShim", "CGpiod", "PitTOML",
+            "CPitShim", "CGpiod", "PitTOML", "PitProcess",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "PitUplink", dependencies: ["PitTOML", "COpenSSL", "PitProcess", "CZlib"], exclude: ["EVENTS.md"]),
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "PitTOMLTests", dependencies: ["PitTOML", "PitProcess"]),
         .testTarget(name: "PitPolicyTests", dependencies: ["PitPolicy", "PitHash"]),
         .testTarget(name: "PitBoardTests", dependencies: ["PitBoard", "PitTOML", "CPitShim"]),
-        .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "spool-writer", "pit", "PitTestSupport"]),
+        .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "PitProcess", "spool-writer", "pit", "PitTestSupport"]),
         .testTarget(name: "PitConsoleTests", dependencies: ["PitConsole", "CPitShim"]),
         // Helpers for tests that drive the real `pit` (spawn, capture, scratch directories).
         .target(name: "PitTestSupport", path: "Tests/PitTestSupport"),

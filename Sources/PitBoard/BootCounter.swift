@@ -82,27 +82,26 @@ public struct BootCounter: Sendable {
     func store(count: Int, safeMode: Bool) throws(BoardError) {
         let text = "consecutive_watchdog_resets=\(count)\nsafe_mode=\(safeMode ? 1 : 0)\n"
         let temporary = temporaryPath
-        let fd = try FileIO.open(temporary, .writeOnly, options: [.create, .truncate],
-                                 permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        let fd = try FileIO.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         do throws(BoardError) {
-            try FileIO.writeAll(fd, Array(text.utf8), path: temporary)
+            try FileIO.writeOnce(fd, Array(text.utf8), path: temporary)
             // The data must be on disk before the rename makes it the counter, or a power cut
             // could leave an empty file under the real name.
-            guard fsync(fd.rawValue) == 0 else { throw BoardError.sys("fsync", temporary) }
+            try FileIO.fsync(fd, path: temporary)
         } catch {
-            try? fd.close()
+            close(fd)
             unlink(temporary)
             throw error
         }
-        try? fd.close()
+        close(fd)
         guard rename(temporary, path) == 0 else {
             let error = BoardError.sys("rename", path)
             unlink(temporary)
             throw error
         }
         // The rename itself lives in the directory; sync it so the new name survives a power cut.
-        let directoryFD = try FileIO.open(directory, .readOnly, options: [.directory])
-        defer { try? directoryFD.close() }
-        guard fsync(directoryFD.rawValue) == 0 else { throw BoardError.sys("fsync", directory) }
+        let directoryFD = try FileIO.open(directory, O_RDONLY | O_DIRECTORY)
+        defer { close(directoryFD) }
+        try FileIO.fsync(directoryFD, path: directory)
     }
 }
