@@ -1,5 +1,4 @@
 import Glibc
-import SystemPackage
 
 /// What the boot counter concluded for this boot.
 public struct BootRecord: Equatable, Sendable {
@@ -81,27 +80,8 @@ public struct BootCounter: Sendable {
 
     func store(count: Int, safeMode: Bool) throws(BoardError) {
         let text = "consecutive_watchdog_resets=\(count)\nsafe_mode=\(safeMode ? 1 : 0)\n"
-        let temporary = temporaryPath
-        let fd = try FileIO.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
-        do throws(BoardError) {
-            try FileIO.writeOnce(fd, Array(text.utf8), path: temporary)
-            // The data must be on disk before the rename makes it the counter, or a power cut
-            // could leave an empty file under the real name.
-            try FileIO.fsync(fd, path: temporary)
-        } catch {
-            close(fd)
-            unlink(temporary)
-            throw error
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            let error = BoardError.sys("rename", path)
-            unlink(temporary)
-            throw error
-        }
-        // The rename itself lives in the directory; sync it so the new name survives a power cut.
-        let directoryFD = try FileIO.open(directory, O_RDONLY | O_DIRECTORY)
-        defer { close(directoryFD) }
-        try FileIO.fsync(directoryFD, path: directory)
+        // Through a temporary file, fsynced, renamed over and the directory fsynced: a power cut leaves the old
+        // counter or the new one, never an empty file under the real name.
+        try FileIO.atomicWrite(Array(text.utf8), to: path, directory: directory, temporary: temporaryPath, mode: 0o644)
     }
 }

@@ -152,15 +152,16 @@ public enum FileIO<Failure: FileFailure> {
     }
 
     /// Replaces `path` with `bytes` so that a crash leaves either the old or the new content, never a mix:
-    /// write a temporary file, fsync it, rename it over, fsync the directory.
-    /// `operation` names the caller's step in errors: `create segment`, `evict`, `commit`.
-    public static func atomicWrite(_ bytes: [UInt8], to path: String, directory: String, operation: String)
-        throws(Failure) {
-        let temporary = path + ".tmp"
-        let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, operation: operation)
+    /// write a temporary file (`path.tmp` unless named), fsync it, rename it over, fsync the directory.
+    /// `operation` names the caller's step in errors (`create segment`, `evict`, `commit`); without it each
+    /// error names its system call (`open`, `write`, `fsync`, `rename`).
+    public static func atomicWrite(_ bytes: [UInt8], to path: String, directory: String, operation: String? = nil,
+                                   temporary: String? = nil, mode: mode_t = 0o600) throws(Failure) {
+        let temporary = temporary ?? path + ".tmp"
+        let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode, operation: operation ?? "open")
         do {
-            try pwriteAll(fd, bytes, at: 0, operation: operation, path: temporary)
-            try fsync(fd, path: temporary, operation: operation)
+            try pwriteAll(fd, bytes, at: 0, operation: operation ?? "write", path: temporary)
+            try fsync(fd, path: temporary, operation: operation ?? "fsync")
         } catch {
             close(fd)
             unlink(temporary)
@@ -168,7 +169,7 @@ public enum FileIO<Failure: FileFailure> {
         }
         close(fd)
         guard rename(temporary, path) == 0 else {
-            let error = failure(operation, path)
+            let error = failure(operation ?? "rename", path)
             unlink(temporary)
             throw error
         }
