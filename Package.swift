@@ -39,7 +39,7 @@ let package = Package(
         ]),
         .target(name: "PitUplink", dependencies: ["PitTOML", "COpenSSL", "PitProcess", "CZlib"], exclude: ["EVENTS.md"]),
         .target(name: "PitConsole"),
-        .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim", "PitHash"]),
+        .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim", "PitHash", "PitProcess"]),
         .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitProcess", "PitJail", "PitPolicy", "PitBoard", "PitTOML", "PitUplink", "PitPersona", "PitConsole",
                                                      .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(name: "pit", dependencies: [

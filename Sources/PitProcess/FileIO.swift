@@ -228,6 +228,22 @@ public enum FileIO<Failure: FileFailure> {
     }
 }
 
+/// A failed file call, for callers without an error type of their own: `operation path: strerror`.
+public struct SystemCallError: FileFailure, CustomStringConvertible, Equatable, Sendable {
+    public var operation: String
+    public var path: String
+    public var errno: Int32?
+    public var detail: String?
+
+    public static func file(_ operation: String, _ path: String, errno: Int32?, detail: String?) -> SystemCallError {
+        SystemCallError(operation: operation, path: path, errno: errno, detail: detail)
+    }
+
+    public var description: String {
+        "\(operation) \(path)" + (errno.map { ": " + errnoText($0) } ?? "") + (detail.map { ": " + $0 } ?? "")
+    }
+}
+
 /// strerror's text for `code`.
 public func errnoText(_ code: Int32) -> String {
     guard let text = strerror(code) else { return "errno \(code)" }
