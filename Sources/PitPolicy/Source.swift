@@ -43,17 +43,7 @@ extension PitProcess.FileIO where Failure == PolicyFileError {
     /// A policy file's text. Only a regular file is read, and at most 16 MiB of it (an include of /dev/zero).
     static func readText(_ path: String) -> Result<String, PolicyFileError> {
         Result { () throws(PolicyFileError) in
-            // O_NONBLOCK: a FIFO must not make the open wait for a writer; only a regular file is read at all.
-            let fd = try open(path, O_RDONLY | O_NONBLOCK)
-            defer { close(fd) }
-            var st = stat()
-            guard fstat(fd, &st) == 0 else { let e = errno; throw PolicyFileError(errno: e, message: errnoText(e)) }
-            guard st.st_mode & S_IFMT == S_IFREG else {
-                throw PolicyFileError(errno: EINVAL, message: "not a regular file: a policy is read from a file only")
-            }
-            let bytes = try readToEnd(fd, path: path, limit: 16 << 20)
-            if bytes.count > 16 << 20 { throw PolicyFileError(errno: EFBIG, message: "file larger than 16 MiB") }
-            return String(decoding: bytes, as: UTF8.self)
+            String(decoding: try readRegularFile(path, limit: 16 << 20, what: "a policy"), as: UTF8.self)
         }
     }
 

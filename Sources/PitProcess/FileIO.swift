@@ -77,6 +77,29 @@ public enum FileIO<Failure: FileFailure> {
         return bytes
     }
 
+    /// A file an operator names (a config, a policy): a regular file of at most `limit` bytes, or a failure saying
+    /// why not. O_NONBLOCK: opening a FIFO must not wait for a writer (a config named a FIFO once froze the
+    /// supervisor's loop on SIGHUP); /dev/zero, a device or a file that grows while it is read is refused, not read
+    /// for ever. `what` names the file in those refusals: `a config`, `a policy`.
+    public static func readRegularFile(_ path: String, limit: Int, what: String) throws(Failure) -> [UInt8] {
+        let fd = try open(path, O_RDONLY | O_NONBLOCK)
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw failure("examine", path) }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw .file("read", path, errno: nil,
+                        detail: "not a regular file (\(fileKind(st.st_mode))): \(what) is read from a file only")
+        }
+        guard st.st_size <= limit else {
+            throw .file("read", path, errno: nil, detail: "\(st.st_size) bytes: larger than the \(limit >> 20) MiB \(what) may have")
+        }
+        let bytes = try readToEnd(fd, path: path, limit: limit)
+        guard bytes.count <= limit else {
+            throw .file("read", path, errno: nil, detail: "grew past the \(limit >> 20) MiB \(what) may have while it was read")
+        }
+        return bytes
+    }
+
     /// A small file (a sysfs attribute, a counter file) as text, at most `limit` bytes of it.
     public static func read(_ path: String, limit: Int = 64 * 1024) throws(Failure) -> String {
         let fd = try open(path, O_RDONLY)
@@ -241,6 +264,19 @@ public struct SystemCallError: FileFailure, CustomStringConvertible, Equatable, 
 
     public var description: String {
         "\(operation) \(path)" + (errno.map { ": " + errnoText($0) } ?? "") + (detail.map { ": " + $0 } ?? "")
+    }
+}
+
+/// "a FIFO", "a character device"... for messages.
+public func fileKind(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFIFO: return "a FIFO"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    case S_IFDIR: return "a directory"
+    case S_IFSOCK: return "a socket"
+    case S_IFLNK: return "a symbolic link"
+    default: return "not a regular file"
     }
 }
 
