@@ -31,24 +31,26 @@ let package = Package(
         .target(name: "CPitShim"),
         .target(name: "CPersonaShim"),
 
-        .target(name: "PitTOML"),
-        // Process-level helpers shared by the long-running processes (supervisor, uplink agent).
+        // The small layer under everything else: file system calls (FileIO), the monotonic clock, text from jails
+        // made printable, the violation action, "did you mean", Pit's version. No Swift dependencies, so any
+        // module may use it.
         .target(name: "PitProcess", dependencies: ["CPitVersion"]),
         .target(name: "CPitVersion", cSettings: [.define("PIT_VERSION", to: "\"\(version)\"")]),
+        .target(name: "PitTOML", dependencies: ["PitProcess"]),
         // SHA-256 (OpenSSL's) shared by policy hashes, the policy cache and persona MAC derivation.
         .target(name: "PitHash", dependencies: ["COpenSSL"]),
-        .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim", "PitHash"]),
+        .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim", "PitHash", "PitProcess"]),
         .target(name: "PitJail", dependencies: [
             "CPitShim", "CCap", "PitPolicy", "PitTOML", "PitHash", "PitProcess",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "PitBoard", dependencies: [
-            "CPitShim", "CGpiod", "PitTOML",
+            "CPitShim", "CGpiod", "PitTOML", "PitProcess",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "PitUplink", dependencies: ["PitTOML", "COpenSSL", "PitProcess", "CZlib"], exclude: ["EVENTS.md"]),
         .target(name: "PitConsole"),
-        .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim", "PitHash"]),
+        .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim", "PitHash", "PitProcess"]),
         .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitProcess", "PitJail", "PitPolicy", "PitBoard", "PitTOML", "PitUplink", "PitPersona", "PitConsole",
                                                      .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(name: "pit", dependencies: [
@@ -66,10 +68,10 @@ let package = Package(
         .executableTarget(name: "spool-writer", dependencies: ["PitUplink"], path: "Tests/Helpers/spool-writer"),
         .executableTarget(name: "persona-probe", dependencies: ["PitPersona"], path: "Tests/Helpers/persona-probe"),
 
-        .testTarget(name: "PitTOMLTests", dependencies: ["PitTOML"]),
+        .testTarget(name: "PitTOMLTests", dependencies: ["PitTOML", "PitProcess"]),
         .testTarget(name: "PitPolicyTests", dependencies: ["PitPolicy", "PitHash"]),
         .testTarget(name: "PitBoardTests", dependencies: ["PitBoard", "PitTOML", "CPitShim"]),
-        .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "spool-writer", "pit", "PitTestSupport"]),
+        .testTarget(name: "PitUplinkTests", dependencies: ["PitUplink", "PitProcess", "spool-writer", "pit", "PitTestSupport"]),
         .testTarget(name: "PitConsoleTests", dependencies: ["PitConsole", "CPitShim"]),
         // Helpers for tests that drive the real `pit` (spawn, capture, scratch directories).
         .target(name: "PitTestSupport", path: "Tests/PitTestSupport"),

@@ -1,5 +1,4 @@
 import Glibc
-import SystemPackage
 
 /// What the boot counter concluded for this boot.
 public struct BootRecord: Equatable, Sendable {
@@ -81,28 +80,8 @@ public struct BootCounter: Sendable {
 
     func store(count: Int, safeMode: Bool) throws(BoardError) {
         let text = "consecutive_watchdog_resets=\(count)\nsafe_mode=\(safeMode ? 1 : 0)\n"
-        let temporary = temporaryPath
-        let fd = try FileIO.open(temporary, .writeOnly, options: [.create, .truncate],
-                                 permissions: [.ownerReadWrite, .groupRead, .otherRead])
-        do throws(BoardError) {
-            try FileIO.writeAll(fd, Array(text.utf8), path: temporary)
-            // The data must be on disk before the rename makes it the counter, or a power cut
-            // could leave an empty file under the real name.
-            guard fsync(fd.rawValue) == 0 else { throw BoardError.sys("fsync", temporary) }
-        } catch {
-            try? fd.close()
-            unlink(temporary)
-            throw error
-        }
-        try? fd.close()
-        guard rename(temporary, path) == 0 else {
-            let error = BoardError.sys("rename", path)
-            unlink(temporary)
-            throw error
-        }
-        // The rename itself lives in the directory; sync it so the new name survives a power cut.
-        let directoryFD = try FileIO.open(directory, .readOnly, options: [.directory])
-        defer { try? directoryFD.close() }
-        guard fsync(directoryFD.rawValue) == 0 else { throw BoardError.sys("fsync", directory) }
+        // Through a temporary file, fsynced, renamed over and the directory fsynced: a power cut leaves the old
+        // counter or the new one, never an empty file under the real name.
+        try FileIO.atomicWrite(Array(text.utf8), to: path, directory: directory, temporary: temporaryPath, mode: 0o644)
     }
 }

@@ -146,7 +146,7 @@ public struct Watchdog: Sendable {
         // O_WRONLY: the watchdog core only implements write; O_CLOEXEC: jailed children
         // must never inherit the descriptor (a child holding it would keep the board alive
         // after Pit died, or could magic-close it).
-        let fd = try FileIO.open(path, .writeOnly)
+        let fd = FileDescriptor(rawValue: try FileIO.open(path, O_WRONLY))
         var info = watchdog_info()
         guard ioctls.getSupport(fd.rawValue, &info) == 0 else {
             let error = BoardError.sys("WDIOC_GETSUPPORT", path)
@@ -265,7 +265,7 @@ public struct Watchdog: Sendable {
             }
             feedsByWrite = true
         }
-        try FileIO.writeAll(descriptor, [0x2E], path: path)  // "."
+        try FileIO.writeOnce(descriptor.rawValue, [0x2E], path: path)  // "."
     }
 
     /// Ends an intended stop. On a board that allows it, writes the magic 'V' and closes, which
@@ -279,7 +279,7 @@ public struct Watchdog: Sendable {
             return .leftArmed(path: path, timeoutSeconds: timeout)
         }
         do throws(BoardError) {
-            try FileIO.writeAll(descriptor, [UInt8(ascii: "V")], path: path)
+            try FileIO.writeOnce(descriptor.rawValue, [UInt8(ascii: "V")], path: path)
         } catch {
             try? descriptor.close()
             throw error
@@ -293,7 +293,8 @@ public struct Watchdog: Sendable {
         do {
             try descriptor.close()
         } catch {
-            throw BoardError("close", path: path, errno: FileIO.errnoValue(error))
+            // swift-system throws untyped errors that are always `Errno`; keep the number, not the type.
+            throw BoardError("close", path: path, errno: (error as? Errno)?.rawValue)
         }
     }
 

@@ -163,7 +163,7 @@ extension JailOptions {
         for entry in keepCaps {
             for name in entry.value.split(separator: ",").map({ $0.trimmingSpaces() }) where !name.isEmpty {
                 guard let number = CapabilityNames.number(of: name) else {
-                    let suggestion = Suggest.closest(to: name.lowercased().replacingPrefix("cap_", with: ""), in: CapabilityNames.all)
+                    let suggestion = Suggestion.closest(to: name.lowercased().replacingPrefix("cap_", with: ""), in: CapabilityNames.all)
                     throw ConfigError(entry.origin, "unknown capability '\(name)'" + (suggestion.map { " (did you mean 'CAP_\($0.uppercased())'?)" } ?? ""))
                 }
                 caps.append(number)
@@ -384,7 +384,7 @@ extension JailOptions {
         let parts = entry.value.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { throw ConfigError(entry.origin, "expected NAME=SOFT[:HARD], e.g. nofile=64:128") }
         guard let resource = RlimitNames.resource(named: parts[0]) else {
-            let suggestion = Suggest.closest(to: parts[0].lowercased(), in: RlimitNames.table.map(\.0))
+            let suggestion = Suggestion.closest(to: parts[0].lowercased(), in: RlimitNames.table.map(\.0))
             throw ConfigError(entry.origin, "unknown resource limit '\(parts[0])'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? ""))
         }
         let values = parts[1].split(separator: ":", maxSplits: 1).map(String.init)
@@ -427,27 +427,6 @@ enum Units {
         if ["inf", "infinity", "unlimited", "max"].contains(entry.value.lowercased()) { return UInt64.max }
         if let number = UInt64(entry.value) { return number }
         return try bytes(entry)
-    }
-}
-
-enum Suggest {
-    /// The closest candidate within edit distance 2, for "did you mean" hints.
-    static func closest(to word: String, in candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, distance(Array(word), Array($0))) }.filter { $0.1 <= 2 }
-        return scored.min { $0.1 < $1.1 }?.0
-    }
-
-    static func distance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in stride(from: 1, through: b.count, by: 1) {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
 

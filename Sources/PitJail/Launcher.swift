@@ -1,6 +1,7 @@
 import CPitShim
 import Glibc
 import PitPolicy
+import PitProcess
 
 /// How a jail ended.
 public struct JailOutcome: Sendable {
@@ -151,10 +152,9 @@ public enum Launcher {
         })
         defer { jail.close() }
         var settled = false
-        var deadline = timespec()
+        var deadline: Int64 = 0
         if let limit = spec.timeLimit {   // no clock read otherwise: its first one faults in the vDSO's data page
-            clock_gettime(CLOCK_MONOTONIC, &deadline)
-            deadline.tv_sec += limit
+            deadline = monotonicMilliseconds() + Int64(limit) * 1000
         }
         var timedOut = false
         var interruptedBy: Int32?
@@ -194,11 +194,8 @@ public enum Launcher {
         }
     }
 
-    static func milliseconds(until deadline: timespec) -> Int32 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1_000_000
-        return Int32(max(0, min(ms, Int(Int32.max))))
+    static func milliseconds(until deadline: Int64) -> Int32 {
+        Int32(max(0, min(deadline - monotonicMilliseconds(), Int64(Int32.max))))
     }
 
     /// "exited with status N" / "killed by signal N", for a raw wait status.
@@ -373,16 +370,10 @@ public final class RunningJail {
             if pit_child_has_exited(pid) != 0 { return -1 }
             tries += 1
             if tries < 4096 { sched_yield(); continue }
-            if deadline == 0 { deadline = monotonicMs() + 5000 }
-            if monotonicMs() >= deadline { errno = ETIMEDOUT; return -1 }
+            if deadline == 0 { deadline = monotonicMilliseconds() + 5000 }
+            if monotonicMilliseconds() >= deadline { errno = ETIMEDOUT; return -1 }
             usleep(500)
         }
-    }
-
-    private func monotonicMs() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 
     /// Whether the setup channel has reached end-of-file (the exec happened).
@@ -419,12 +410,12 @@ public final class RunningJail {
         // A syscall through an architecture the filter does not accept is killed whatever the policy's default.
         let foreign = policy.compiled.rejects(auditArch: notification.arch, nr: Int(notification.nr))
         var outcome = foreign ? .killProcess : policy.outcome
-        var violation = Violation.read(notification, policy: policy, action: foreign ? "kill" : policy.actionName)
+        var violation = Violation.read(notification, policy: policy, action: foreign ? .kill : policy.action)
         // A new namespace asked from inside the jail is refused, not killed: the attempt is what a defender needs
         // to see, and a daemon that probes for namespaces (as some do at start) keeps running without them.
         if !foreign && PolicyCompiler.isNamespaceRequest(violation.syscall, args: violation.args) {
             outcome = .errno(EPERM)
-            violation.action = "errno"
+            violation.action = .errno
         }
         // The pid could have been reused while /proc was read: only trust it if the syscall still waits.
         guard pit_notif_id_valid(listener, notification.id) == 0 else { return }

@@ -54,14 +54,17 @@ public struct JailPolicy: Sendable {
         return JailPolicy(compiled: compiled, outcome: outcome)
     }
 
-    /// The written default, for messages (`KILL`, `ERRNO(1)`...).
-    public var actionName: String {
+    /// What the filter does with a call the policy forbids, as a violation reports it.
+    public var action: ViolationAction {
         switch outcome {
-        case .errno: return "errno"
-        case .log, .allow: return "log"
-        default: return "kill"
+        case .errno: return .errno
+        case .log, .allow: return .log
+        default: return .kill
         }
     }
+
+    /// The same, for messages (`kill`, `errno`, `log`).
+    public var actionName: String { action.rawValue }
 }
 
 /// One syscall outside the policy, as Pit saw it: who made it and with what arguments.
@@ -73,11 +76,11 @@ public struct Violation: Sendable, Equatable {
     public var syscall: String
     public var nr: Int
     public var args: [UInt64]
-    public var action: String
+    public var action: ViolationAction
     public var policyFile: String
     public var policyHash: String
 
-    static func read(_ n: pit_notification, policy: JailPolicy, action: String) -> Violation {
+    static func read(_ n: pit_notification, policy: JailPolicy, action: ViolationAction) -> Violation {
         let pid = Int32(bitPattern: n.pid)
         let comm = (readText("/proc/\(pid)/comm") ?? "?").filter { $0 != "\n" }
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -95,6 +98,6 @@ public struct Violation: Sendable, Equatable {
     public var summary: String {
         let hexArgs = args.map { "0x" + String($0, radix: 16) }.joined(separator: ", ")
         // comm and exe are the jail's to choose (prctl PR_SET_NAME, any file name): escaped for the terminal.
-        return "violation: \(syscall)(\(hexArgs)) [nr \(nr), \(arch)] by pid \(pid) (\(Printable.escaped(comm)), \(Printable.escaped(exe))): \(action)"
+        return "violation: \(syscall)(\(hexArgs)) [nr \(nr), \(arch)] by pid \(pid) (\(Printable.escaped(comm)), \(Printable.escaped(exe))): \(action.rawValue)"
     }
 }

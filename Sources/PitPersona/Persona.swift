@@ -1,6 +1,7 @@
 import Glibc
 import PitTOML
 import PitHash
+import PitProcess
 
 /// The network identity the canary presents: names, link address, IP configuration and the decoy
 /// shares Samba will serve. Read from a TOML persona file; every error names file:line:col and the
@@ -216,13 +217,12 @@ extension Persona {
             id = trimmed
             source = "device_id"
         } else {
-            switch readSmallFile(machineIDPath) {
-            case .success(let text):
-                id = Validate.trimmed(text)
-                if id.isEmpty { throw f.error("mac_oui", "no device_id set and \(machineIDPath) is empty") }
-            case .failure(let error):
-                throw f.error("mac_oui", "no device_id set and \(machineIDPath) cannot be read: \(String(cString: strerror(error.code)))")
+            do throws(SystemCallError) {
+                id = Validate.trimmed(try FileIO<SystemCallError>.read(machineIDPath))
+            } catch {
+                throw f.error("mac_oui", "no device_id set and \(machineIDPath) cannot be read: \(errnoText(error.errno ?? EIO))")
             }
+            if id.isEmpty { throw f.error("mac_oui", "no device_id set and \(machineIDPath) is empty") }
             source = machineIDPath
         }
         return .vendor(deriveMAC(oui: ouiBytes, deviceID: id), oui: ouiBytes, deviceIDSource: source)
@@ -341,21 +341,3 @@ extension Persona {
         return String(path[...slash])
     }
 }
-
-/// Reads a small text file (machine-id) without Foundation.
-func readSmallFile(_ path: String) -> Result<String, Errno> {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    if fd < 0 { return .failure(Errno(code: errno)) }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while bytes.count < 65536 {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; return .failure(Errno(code: errno)) }
-        if n == 0 { break }
-        bytes.append(contentsOf: buffer[0..<n])
-    }
-    return .success(String(decoding: bytes, as: UTF8.self))
-}
-
-struct Errno: Error { var code: Int32 }

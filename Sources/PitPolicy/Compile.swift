@@ -1,4 +1,5 @@
 import CSeccomp
+import PitProcess
 #if canImport(CPitShim)
 import CPitShim
 #else
@@ -117,7 +118,7 @@ public struct CompiledPolicy: Sendable {
 /// The errno of a failed seccomp(2) load.
 public struct SeccompLoadError: Error, Sendable, Equatable, CustomStringConvertible {
     public var errno: Int32
-    public var description: String { "seccomp: \(FileIO.errnoText(errno)) (errno \(errno))" }
+    public var description: String { "seccomp: \(errnoText(errno)) (errno \(errno))" }
 }
 
 extension CompiledPolicy {
@@ -450,7 +451,7 @@ public enum PolicyCompiler {
     }
 
     static func libseccompFailure(_ what: String, _ rc: Int32, file: String) -> PolicyError {
-        PolicyError("libseccomp: \(what) failed: \(FileIO.errnoText(-rc))", file: file)
+        PolicyError("libseccomp: \(what) failed: \(errnoText(-rc))", file: file)
     }
 
     /// One libseccomp context per architecture (so numbers can be added exactly, without
@@ -512,7 +513,7 @@ public enum PolicyCompiler {
                     }
                     if rc != 0 {
                         let loc = conj.first?.location
-                        let msg = "libseccomp rejected a rule for '\(name)' on \(plan.arch.name): \(FileIO.errnoText(-rc))"
+                        let msg = "libseccomp rejected a rule for '\(name)' on \(plan.arch.name): \(errnoText(-rc))"
                         if let loc, loc.line > 0 { throw PolicyError(msg, at: loc) }
                         throw PolicyError(msg, file: file)
                     }
@@ -534,13 +535,13 @@ public enum PolicyCompiler {
         let fd = Int32(truncatingIfNeeded: "pit-seccomp-bpf".withCString { name in
             pit_syscall6(Int(SYS_memfd_create), Int(bitPattern: name), 1, 0, 0, 0, 0)
         })
-        if fd < 0 { throw PolicyError("memfd_create failed: \(FileIO.errnoText(errno))", file: file) }
+        if fd < 0 { throw PolicyError("memfd_create failed: \(errnoText(errno))", file: file) }
         defer { close(fd) }
         let rc = seccomp_export_bpf(ctx, fd)
         if rc != 0 { throw libseccompFailure("seccomp_export_bpf", rc, file: file) }
         let size = lseek(fd, 0, SEEK_END)
         guard size >= 0, lseek(fd, 0, SEEK_SET) == 0 else {
-            throw PolicyError("reading the exported filter failed: \(FileIO.errnoText(errno))", file: file)
+            throw PolicyError("reading the exported filter failed: \(errnoText(errno))", file: file)
         }
         var bytes = [UInt8](repeating: 0, count: Int(size))
         var off = 0

@@ -1,4 +1,5 @@
 import CSeccomp
+import PitProcess
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -191,33 +192,9 @@ public enum SyscallNames {
         case notOnArch
     }
 
-    /// The closest known name by edit distance, if it is close enough to be a plausible typo.
+    /// The closest known name by edit distance, if it is close enough to be a plausible typo (longer names
+    /// allow one more edit); ties go to the alphabetically first.
     public static func suggestion(for name: String) -> String? {
-        let limit = max(2, min(3, name.count / 3))
-        var best: (String, Int)?
-        for candidate in knownNames.sorted() {
-            let d = editDistance(name, candidate, limit: limit)
-            if d <= limit, best == nil || d < best!.1 { best = (candidate, d) }
-        }
-        return best?.0
-    }
-
-    /// Levenshtein distance over bytes, giving up (returning limit+1) early when rows exceed limit.
-    static func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        if abs(x.count - y.count) > limit { return limit + 1 }
-        var prev = Array(0...y.count)
-        var cur = [Int](repeating: 0, count: y.count + 1)
-        for i in 1...max(x.count, 1) where !x.isEmpty {
-            cur[0] = i
-            var rowMin = cur[0]
-            for j in stride(from: 1, through: y.count, by: 1) {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-                rowMin = min(rowMin, cur[j])
-            }
-            if rowMin > limit { return limit + 1 }
-            swap(&prev, &cur)
-        }
-        return x.isEmpty ? y.count : prev[y.count]
+        Suggestion.closest(to: name, in: knownNames.sorted(), limit: max(2, min(3, name.count / 3)))
     }
 }

@@ -59,7 +59,7 @@ final class ControlServer {
         let more = suppressedRefusals > 0 ? " (and \(suppressedRefusals) more since the last report)" : ""
         suppressedRefusals = 0
         lastRefusalEvent = now
-        emit(SupervisorEvent(kind: "control_refused", message: "control socket: refused \(detail)\(more)"))
+        emit(SupervisorEvent(kind: .controlRefused, message: "control socket: refused \(detail)\(more)"))
     }
 
     /// Reads what the client sent; answers once a whole line is there. A client never blocks the loop:

@@ -45,7 +45,7 @@ public final class EventRecorder {
     }
 
     public func record(_ event: SupervisorEvent) {
-        writeLine("pit: \(event.kind)\(event.jail.map { " [\($0)]" } ?? ""): \(event.message)\n")
+        writeLine("pit: \(event.kind.rawValue)\(event.jail.map { " [\($0)]" } ?? ""): \(event.message)\n")
         store(Self.convert(event, device: device))
     }
 
@@ -65,7 +65,7 @@ public final class EventRecorder {
     static func convert(_ event: SupervisorEvent, device: String?) -> PitEvent {
         if let v = event.violation {
             return PitEvent.violation(jail: event.jail, pid: v.pid, comm: v.comm, exe: v.exe, arch: v.arch, syscall: v.syscall,
-                                      nr: Int32(v.nr), args: v.args, action: PitEvent.Action(rawValue: v.action) ?? .kill,
+                                      nr: Int32(v.nr), args: v.args, action: v.action,
                                       policy: v.policyFile, policyHash: v.policyHash, device: device, message: event.message)
         }
         if let smb = event.smb {
@@ -89,8 +89,8 @@ public final class EventRecorder {
             alert.message = event.message
             return alert
         }
-        let kind = PitEvent.Kind(rawValue: event.kind) ?? .configError
-        var pit = PitEvent(kind: kind, device: device, jail: event.jail, message: event.message)
+        var pit = PitEvent(kind: event.kind, device: device, jail: event.jail, message: event.message)
+        pit.component = event.component
         pit.exitStatus = event.exitStatus
         pit.signal = event.signal
         pit.restarts = event.restarts.map { Int32($0) }
@@ -109,7 +109,7 @@ extension Violation {
     /// The violation as a durable event (also what `pit run --events-json` writes).
     public func event(jail: String, device: String? = nil) -> PitEvent {
         PitEvent.violation(jail: jail, pid: pid, comm: comm, exe: exe, arch: arch, syscall: syscall, nr: Int32(nr), args: args,
-                           action: PitEvent.Action(rawValue: action) ?? .kill, policy: policyFile, policyHash: policyHash,
+                           action: action, policy: policyFile, policyHash: policyHash,
                            device: device)
     }
 }

@@ -11,7 +11,7 @@ extension JailSet {
             // As `pit restart`: a running dependent is stopped and started again with the same config; one that is
             // not running (held, crash loop, waiting in order) is left to its own state.
             guard dependent.process != nil, dependent.phase == .running || dependent.phase == .starting else { continue }
-            emit(SupervisorEvent(kind: "restart", jail: dependent.config.name,
+            emit(SupervisorEvent(kind: .restart, jail: dependent.config.name,
                                  message: "\(dependent.config.name) restarts: \(slot.config.name), which it binds from, came back"))
             dependent.replacement = dependent.config
             stop(dependent, now: now)

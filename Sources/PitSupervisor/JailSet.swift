@@ -148,7 +148,7 @@ final class JailSet {
                 slot.audit = audit
                 eventLoop.add(audit.fd, .smbAudit(slot))
             } catch {
-                emit(SupervisorEvent(kind: "config_error", jail: slot.config.name, message: "\(error)"))
+                emit(.fault(.auditSocket, jail: slot.config.name, "\(error)"))
             }
         }
         if let problem = samba.startProblem(slot.config.spec) {
@@ -176,7 +176,7 @@ final class JailSet {
     /// A start that failed before the jail ran: an event, then the back-off like any exit (a crash loop ends it).
     private func startFailed(_ slot: JailSlot, _ problem: String, now: Int64) {
         slot.lastExit = "setup failed: \(problem)"
-        emit(SupervisorEvent(kind: "service_exit", jail: slot.config.name, message: "\(slot.config.name) could not start: \(problem)"))
+        emit(SupervisorEvent(kind: .serviceExit, jail: slot.config.name, message: "\(slot.config.name) could not start: \(problem)"))
         scheduleRestart(slot, now: now)
         if slot.phase == .backoff { slot.phase = .failed }
     }
@@ -187,7 +187,7 @@ final class JailSet {
         if Readiness.listening(pid: slot.process?.pid, host: slot.config.readyTCPHost, port: port) {
             becameRunning(slot, now: now)
         } else if now >= slot.readyDeadline {
-            emit(SupervisorEvent(kind: "service_exit", jail: slot.config.name,
+            emit(SupervisorEvent(kind: .serviceExit, jail: slot.config.name,
                                  message: "\(slot.config.name) did not accept on port \(port) within \(slot.config.readyTimeoutMs / 1000) s: restarted"))
             slot.process?.kill(SIGKILL)
         } else {
@@ -203,7 +203,7 @@ final class JailSet {
         case .crashLoop:
             slot.phase = .crashLoop
             slot.deadline = nil
-            emit(SupervisorEvent(kind: "crash_loop", jail: slot.config.name,
+            emit(SupervisorEvent(kind: .crashLoop, jail: slot.config.name,
                                  message: "\(slot.config.name) exited \(slot.config.restart.crashLoopExits) times within \(slot.config.restart.crashLoopWindowMs / 1000) s: not restarted",
                                  restarts: slot.restarts))
         }
@@ -229,7 +229,7 @@ final class JailSet {
         slot.process = nil
         slot.lastExit = ending.description
         slot.tracker.recordRunning(since: slot.startedAt, now: now)
-        var event = SupervisorEvent(kind: "service_exit", jail: slot.config.name, message: "\(slot.config.name) \(ending)")
+        var event = SupervisorEvent(kind: .serviceExit, jail: slot.config.name, message: "\(slot.config.name) \(ending)")
         switch ending {
         case .exited(let code): event.exitStatus = code
         case .signaled(let signal, _): event.signal = signal
@@ -257,7 +257,7 @@ final class JailSet {
         scheduleRestart(slot, now: now)
         if slot.phase == .backoff {
             slot.restarts += 1
-            emit(SupervisorEvent(kind: "restart", jail: slot.config.name,
+            emit(SupervisorEvent(kind: .restart, jail: slot.config.name,
                                  message: "\(slot.config.name) restarts in \(max(0, (slot.deadline ?? now) - now)) ms", restarts: slot.restarts))
         }
     }
@@ -271,7 +271,7 @@ final class JailSet {
         slot.violations += 1            // every one, whether recorded in full or only counted
         violationSeen(now)
         guard limiter.admit(jail: slot.config.name, syscall: violation.syscall, now: now) else { return }
-        emit(SupervisorEvent(kind: "violation", jail: slot.config.name, message: violation.summary, violation: violation))
+        emit(SupervisorEvent(kind: .violation, jail: slot.config.name, message: violation.summary, violation: violation))
     }
 
     /// One `violations_suppressed` event per summary: the counts of what was not recorded one by one.
@@ -279,7 +279,7 @@ final class JailSet {
         for summary in summaries {
             var details: [String: String] = [:]
             for (syscall, count) in summary.counts { details[syscall] = String(count) }
-            emit(SupervisorEvent(kind: "violations_suppressed", jail: summary.jail, message: summary.message, details: details))
+            emit(SupervisorEvent(kind: .violationsSuppressed, jail: summary.jail, message: summary.message, details: details))
         }
     }
 
@@ -287,7 +287,7 @@ final class JailSet {
     func serviceAudit(_ slot: JailSlot) {
         guard let audit = slot.audit else { return }
         for access in audit.drain() {
-            emit(SupervisorEvent(kind: access.kind.rawValue, jail: slot.config.name, message: access.summary, smb: access))
+            emit(SupervisorEvent(kind: access.kind.event, jail: slot.config.name, message: access.summary, smb: access))
         }
     }
 

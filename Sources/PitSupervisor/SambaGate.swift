@@ -29,10 +29,10 @@ final class SambaGate {
         do {
             let warnings = try SambaTree.prepare(persona, root: root, port: config.smbPort, jails: config.jails.map(\.spec))
             treeProblem = nil
-            for warning in warnings { emit(SupervisorEvent(kind: "config_error", message: "samba tree: \(warning)")) }
+            for warning in warnings { emit(SupervisorEvent(kind: .configError, message: "samba tree: \(warning)")) }
         } catch {
             treeProblem = error.description
-            emit(SupervisorEvent(kind: "config_error", message: "\(error): jails that bind it do not start"))
+            emit(SupervisorEvent(kind: .configError, message: "\(error): jails that bind it do not start"))
         }
     }
 

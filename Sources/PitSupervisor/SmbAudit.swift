@@ -1,11 +1,23 @@
 import CPitShim
 import FoundationEssentials
 import Glibc
+import PitUplink
 
 /// One alert from the Samba jails: a file read (`smb_access`), an authentication attempt (`smb_logon`) or an RPC
 /// pipe opened on IPC$ (`smb_enumeration`). Fields a kind does not use stay nil.
 public struct SmbAlert: Sendable, Equatable {
-    public enum Kind: String, Sendable { case access = "smb_access", logon = "smb_logon", enumeration = "smb_enumeration" }
+    public enum Kind: Sendable {
+        case access, logon, enumeration
+
+        /// The event kind this alert is sent as.
+        public var event: PitEvent.Kind {
+            switch self {
+            case .access: .smbAccess
+            case .logon: .smbLogon
+            case .enumeration: .smbEnumeration
+            }
+        }
+    }
     public var kind: Kind = .access
     public var user: String
     public var client: String

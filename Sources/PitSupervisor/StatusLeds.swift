@@ -15,7 +15,7 @@ final class StatusLeds {
     func open(_ wiring: [Indicator: LedWiring]?, emit: (SupervisorEvent) -> Void) {
         guard let wiring, !wiring.isEmpty else { return }
         do { leds = try Leds.open(wiring) } catch {
-            emit(SupervisorEvent(kind: "config_error", message: "LEDs: \(error)"))
+            emit(.fault(.leds, "LEDs: \(error)"))
         }
     }
 

@@ -6,10 +6,13 @@ import PitPolicy
 import PitProcess
 import PitUplink
 
-/// Something the supervisor reports: the uplink turns these into durable events.
+/// Something the supervisor reports, told by the part that saw it: the wire kind is chosen there; EventRecorder only
+/// adds the device and the kind's own fields, and the spool encodes the result once.
 public struct SupervisorEvent: Sendable {
-    public var kind: String          // violation, service_exit, restart, crash_loop, watchdog_reset, config_error, safe_mode, boot
+    public var kind: PitEvent.Kind
     public var jail: String?
+    /// The part of Pit that failed, for `runtime_fault`.
+    public var component: PitEvent.Component?
     public var message: String
     public var violation: Violation?
     public var exitStatus: Int32?
@@ -18,6 +21,11 @@ public struct SupervisorEvent: Sendable {
     public var smb: SmbAlert?
     /// Extra key/values of the event (`violations_suppressed`: syscall name -> count).
     public var details: [String: String]?
+
+    /// A `runtime_fault`: something Pit could not do at run time, which no edit of the configuration would fix.
+    static func fault(_ component: PitEvent.Component, jail: String? = nil, _ message: String) -> SupervisorEvent {
+        SupervisorEvent(kind: .runtimeFault, jail: jail, component: component, message: message)
+    }
 }
 
 /// `pit supervise`: one event loop over epoll — a signalfd, one timerfd carrying the earliest deadline, a
@@ -81,7 +89,7 @@ public final class Supervisor {
         try feeder.open(config.watchdog)   // first: from now on a hang resets the board
         try prepareDataDirectory()
         if let problem = CgroupLeaf.enterIfNeeded() {   // before any child: jails' cgroups go beside this leaf
-            emit(SupervisorEvent(kind: "config_error", message: "\(problem): jails with cgroup limits will fail to start"))
+            emit(.fault(.cgroups, "\(problem): jails with cgroup limits will fail to start"))
         }
         try recordBoot()
         removeLeftoverCgroups()
@@ -91,7 +99,7 @@ public final class Supervisor {
         try setUpLoop()
         agent.start(config, now: monotonicMilliseconds())
         if safeMode {
-            emit(SupervisorEvent(kind: "safe_mode", message: "safe mode: jails are not started until it is cleared"))
+            emit(SupervisorEvent(kind: .safeMode, message: "safe mode: jails are not started until it is cleared"))
         } else {
             jails.startNextInOrder(now: monotonicMilliseconds())
         }
@@ -110,7 +118,7 @@ public final class Supervisor {
         // A subreaper inherits orphans that would otherwise go to init, and reaps them.
         if pit_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0 {
             // Not fatal (jails are reaped by pid either way), but orphans would go to init: say so.
-            emit(SupervisorEvent(kind: "config_error", message: "PR_SET_CHILD_SUBREAPER: \(String(cString: strerror(errno))): orphans go to init"))
+            emit(.fault(.supervisor, "PR_SET_CHILD_SUBREAPER: \(String(cString: strerror(errno))): orphans go to init"))
         }
         try eventLoop.open(signals: [SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE])
         do { control = try ControlServer(path: config.controlSocket, emit: emit) } catch { throw SupervisorError("\(error)") }
@@ -119,7 +127,7 @@ public final class Supervisor {
             let host = SupervisorConsole(settings: settings)
             serial = host
             if let problem = host.open(eventLoop: eventLoop, now: monotonicMilliseconds()) {
-                emit(SupervisorEvent(kind: "config_error", message: "console \(settings.tty): \(problem) (retrying)"))
+                emit(.fault(.console, "console \(settings.tty): \(problem) (retrying)"))
             }
         }
     }
@@ -203,7 +211,7 @@ public final class Supervisor {
         startupPagesReleased = true
         if case .failure(let error) = StartupPages.release() {
             // Only memory is at stake (old kernel: EINVAL); say it once and carry on.
-            emit(SupervisorEvent(kind: "config_error", message: "releasing start-up pages: \(error)"))
+            emit(.fault(.supervisor, "releasing start-up pages: \(error)"))
         }
     }
 
@@ -234,7 +242,7 @@ public final class Supervisor {
         let fresh: DeviceConfig
         do { fresh = try DeviceConfig.load(configPath) } catch {
             reloads.rejected += 1
-            emit(SupervisorEvent(kind: "config_error", message: "reload rejected, the running config stays: \(error)"))
+            emit(SupervisorEvent(kind: .configError, message: "reload rejected, the running config stays: \(error)"))
             return
         }
         guard fresh.sourceText != config.sourceText else {
@@ -249,7 +257,7 @@ public final class Supervisor {
         // Before any jail of the new config starts: replaced jails start once their predecessors have exited.
         samba.prepareTree(for: config)
         reloads.applied += 1
-        emit(SupervisorEvent(kind: "config_applied", message: "configuration reloaded from \(configPath)"))
+        emit(SupervisorEvent(kind: .configApplied, message: "configuration reloaded from \(configPath)"))
     }
 
     // MARK: - Control requests and status

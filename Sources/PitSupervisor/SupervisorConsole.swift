@@ -123,7 +123,7 @@ extension Supervisor {
         context.uplink = { [ConsoleField("state", status.uplink.state), ConsoleField("queued", status.uplink.queued)] }
         context.uplinkTest = { [unowned self] in
             guard !self.config.uplinks.isEmpty else { return ConsoleActionResult(ok: false, message: "no uplink configured") }
-            self.emit(SupervisorEvent(kind: "uplink_test", message: "uplink test from the serial console"))
+            self.emit(SupervisorEvent(kind: .uplinkTest, message: "uplink test from the serial console"))
             return ConsoleActionResult(ok: true, message: "uplink_test event queued for \(self.config.uplinks.count) transport(s)")
         }
         context.persona = { [config] in

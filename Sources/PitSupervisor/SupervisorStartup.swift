@@ -45,7 +45,7 @@ extension Supervisor {
         let counter = BootCounter(directory: config.dataDirectory, threshold: config.watchdog.safeModeAfter)
         let watchdogReset = (feeder.bootStatus ?? 0) & Int(WatchdogFlags.cardReset.rawValue) != 0
         if watchdogReset {
-            emit(SupervisorEvent(kind: "watchdog_reset", message: "the last boot was caused by the watchdog (bootstatus \(feeder.bootStatus ?? 0))"))
+            emit(SupervisorEvent(kind: .watchdogReset, message: "the last boot was caused by the watchdog (bootstatus \(feeder.bootStatus ?? 0))"))
         }
         do {
             let record = try counter.recordBoot(watchdogReset: watchdogReset)
@@ -60,7 +60,7 @@ extension Supervisor {
     func removeLeftoverCgroups() {
         let removed = JailCgroup.removeStale()
         if !removed.isEmpty {
-            emit(SupervisorEvent(kind: "boot", message: "removed \(removed.count) jail cgroups a previous Pit left: " + removed.joined(separator: ", ")))
+            emit(SupervisorEvent(kind: .boot, message: "removed \(removed.count) jail cgroups a previous Pit left: " + removed.joined(separator: ", ")))
         }
     }
 
@@ -72,10 +72,10 @@ extension Supervisor {
         do {
             let report = try persona.apply()
             if !report.changes.isEmpty {
-                emit(SupervisorEvent(kind: "boot", message: "persona \(persona.hostname): " + report.changes.joined(separator: "; ")))
+                emit(SupervisorEvent(kind: .boot, message: "persona \(persona.hostname): " + report.changes.joined(separator: "; ")))
             }
         } catch {
-            emit(SupervisorEvent(kind: "config_error", message: "persona: \(error)"))
+            emit(.fault(.persona, "persona: \(error)"))
         }
     }
 }

@@ -144,10 +144,10 @@ extension Supervisor {
         do {
             notify = try SystemdNotify.fromEnvironment()
         } catch {
-            emit(SupervisorEvent(kind: "config_error", message: "systemd notification: \(error)"))
+            emit(.fault(.systemd, "systemd notification: \(error)"))
         }
         if config.watchdog.owner == .systemd && notify?.watchdogIntervalMs == nil {
-            emit(SupervisorEvent(kind: "config_error",
+            emit(SupervisorEvent(kind: .configError,
                                  message: "watchdog owner is systemd but systemd gave no WATCHDOG_USEC (set WatchdogSec= in pit.service): nothing watches Pit's health"))
         }
     }

@@ -42,7 +42,7 @@ final class UplinkAgentProcess {
             self.pid = pid
             startedAt = now
         } else {
-            emit(SupervisorEvent(kind: "config_error", message: "uplink agent: \(String(cString: strerror(rc)))"))
+            emit(.fault(.uplinkAgent, "uplink agent: \(String(cString: strerror(rc)))"))
             restartAt = now + backoff.exited(afterRunningMs: 0)
         }
     }
@@ -60,7 +60,7 @@ final class UplinkAgentProcess {
         self.pid = 0
         if !stopping {
             let delayMs = backoff.exited(afterRunningMs: now - startedAt)
-            emit(SupervisorEvent(kind: "service_exit", jail: "uplink-agent", message: "uplink agent \(Launcher.describe(status)): restarting in \(delayMs) ms"))
+            emit(SupervisorEvent(kind: .serviceExit, jail: "uplink-agent", message: "uplink agent \(Launcher.describe(status)): restarting in \(delayMs) ms"))
             restartAt = now + delayMs
         }
         return true

@@ -1,5 +1,6 @@
 import Glibc
 import PitBoard
+import PitProcess
 import SystemPackage
 
 /// The watchdog device and the health gate in front of it: opened first thing at start-up, fed from the
@@ -78,7 +79,7 @@ final class WatchdogFeeder {
         let decision = health.evaluate(sample, now: now)
         healthProblems = decision.problems.map(\.description)
         if decision.changed {
-            emit(SupervisorEvent(kind: "health", message: decision.feed ? "health: \(healthProblems.isEmpty ? "ok" : healthProblems.joined(separator: "; "))"
+            emit(SupervisorEvent(kind: .health, message: decision.feed ? "health: \(healthProblems.isEmpty ? "ok" : healthProblems.joined(separator: "; "))"
                                                                          : "health failed past the grace: watchdog no longer fed (\(healthProblems.joined(separator: "; ")))"))
         }
         guard decision.feed else {
@@ -94,7 +95,7 @@ final class WatchdogFeeder {
             // Reported once per kind of failure, not per feed; the device resets if it really is not fed.
             if keepaliveError != "\(error)" {
                 keepaliveError = "\(error)"
-                emit(SupervisorEvent(kind: "config_error", message: "watchdog keepalive: \(error)"))
+                emit(.fault(.watchdog, "watchdog keepalive: \(error)"))
             }
         }
         self.lastFeed = now

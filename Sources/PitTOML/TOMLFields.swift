@@ -4,6 +4,8 @@
 // points at the value in the file, so a user can fix a config without
 // reading decoder code.
 
+import PitProcess
+
 public struct TOMLFields: Sendable {
     public var file: String
     /// Path of this table from the document root; "" for the root.
@@ -154,33 +156,6 @@ public struct TOMLFields: Sendable {
     /// The allowed key within edit distance 2 of `key`; ties go to the
     /// alphabetically first so the message does not depend on Set order.
     static func closest(to key: String, in allowed: Set<String>) -> String? {
-        var best: (distance: Int, key: String)?
-        for candidate in allowed.sorted() {
-            let d = editDistance(Array(key.unicodeScalars), Array(candidate.unicodeScalars), limit: 2)
-            if d <= 2 && d < (best?.distance ?? Int.max) {
-                best = (d, candidate)
-            }
-        }
-        return best?.key
-    }
-
-    /// Levenshtein distance, giving up early (returning limit + 1) once it
-    /// must exceed `limit`, so long unknown keys cost little.
-    static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], limit: Int) -> Int {
-        if abs(a.count - b.count) > limit { return limit + 1 }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            current[0] = i
-            var rowMin = current[0]
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-                rowMin = min(rowMin, current[j])
-            }
-            if rowMin > limit { return limit + 1 }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
+        Suggestion.closest(to: key, in: allowed.sorted())
     }
 }

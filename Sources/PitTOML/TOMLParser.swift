@@ -18,6 +18,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import PitProcess
 
 public enum TOML {
     /// Deeper nesting than this (tables within tables, arrays within arrays)
@@ -45,57 +46,12 @@ public enum TOML {
     }
 
     private static func readFile(_ path: String) throws(TOMLError) -> [UInt8] {
-        func failure(_ what: String) -> TOMLError {
-            let reason = String(cString: strerror(errno))
-            return TOMLError(file: path, line: 0, column: 0, message: "\(what): \(reason)")
-        }
-        // O_NONBLOCK: opening a FIFO must not wait for a writer (a config named a FIFO once froze the
-        // supervisor's loop on SIGHUP); then only a regular file of bounded size is read at all (/dev/zero, a
-        // device or a growing file is an error, not an endless read).
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        if fd < 0 { throw failure("cannot open") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw failure("cannot examine") }
-        guard st.st_mode & S_IFMT == S_IFREG else {
-            throw TOMLError(file: path, line: 0, column: 0, message: "not a regular file (\(fileKind(st.st_mode))): a config is read from a file only")
-        }
-        guard st.st_size <= maxFileSize else {
-            throw TOMLError(file: path, line: 0, column: 0, message: "\(st.st_size) bytes: larger than the \(maxFileSize >> 20) MiB a config may have")
-        }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw failure("cannot read")
-            }
-            if n == 0 { break }
-            result.append(contentsOf: chunk[0..<n])
-            // A file that grows while it is read (a log, a writer racing us) stops at the cap too.
-            if result.count > maxFileSize {
-                throw TOMLError(file: path, line: 0, column: 0, message: "grew past the \(maxFileSize >> 20) MiB a config may have while it was read")
-            }
-        }
-        return result
+        try FileIO<TOMLError>.readRegularFile(path, limit: maxFileSize, what: "a config")
     }
 
     /// The largest config, jail spec, board or persona file read (real ones are a few KiB).
     public static let maxFileSize = 1 << 20
 
-    /// "a FIFO", "a character device"... for messages.
-    public static func fileKind(_ mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFIFO: return "a FIFO"
-        case S_IFCHR: return "a character device"
-        case S_IFBLK: return "a block device"
-        case S_IFDIR: return "a directory"
-        case S_IFSOCK: return "a socket"
-        case S_IFLNK: return "a symbolic link"
-        default: return "not a regular file"
-        }
-    }
 
     /// Offset of the first byte that does not start a well-formed UTF-8
     /// sequence (rejecting overlongs, surrogates and values past U+10FFFF).
@@ -1098,5 +1054,13 @@ private enum DateTimeValidator {
         case 4, 6, 9, 11: return 30
         default: return 31
         }
+    }
+}
+
+extension TOMLError: FileFailure {
+    /// A file that cannot be read is reported at line 0 with the system's error text (`cannot open: No such file
+    /// or directory`), or with why it was refused.
+    public static func file(_ operation: String, _ path: String, errno: Int32?, detail: String?) -> TOMLError {
+        TOMLError(file: path, line: 0, column: 0, message: detail ?? "cannot \(operation): \(errnoText(errno ?? EIO))")
     }
 }

@@ -1,48 +1,14 @@
 import FoundationEssentials
+import PitProcess
 
 /// One thing Pit reports: a jail violation, a service that exited or restarted, an SMB access on the bait share...
 /// Every kind shares this one flat, versioned record so the spool, the transports and the receiver need a single
 /// decoder; the fields a kind does not use are simply absent.
 ///
 /// Wire form (schema version 1): one JSON object on one line, keys sorted, no spaces, absent fields omitted.
-/// The keys are part of the contract with the receiver and never change within a version; `EVENTS.md` beside this
-/// file has the same table.
-///
-/// | key           | type              | kinds                              | meaning |
-/// |---------------|-------------------|------------------------------------|---------|
-/// | `v`           | integer           | all                                | schema version, 1 |
-/// | `id`          | string, 32 hex    | all                                | random 128-bit id from getrandom(2); the receiver drops duplicates by it |
-/// | `seq`         | integer (u64)     | all, once stored                   | per-device sequence number, assigned by the spool at append, starts at 1, never reused |
-/// | `time`        | string            | all                                | RFC 3339 UTC with milliseconds, `2026-11-29T01:02:03.456Z` |
-/// | `kind`        | string            | all                                | `violation`, `service_exit`, `restart`, `crash_loop`, `watchdog_reset`, `config_error`, `smb_access`, `smb_logon`, `smb_enumeration`, `uplink_test`, `boot`, `safe_mode` |
-/// | `device`      | string            | any                                | device name or serial |
-/// | `jail`        | string            | violation, service_exit, restart, crash_loop | the jail (service) concerned |
-/// | `pid`         | integer (i32)     | violation                          | offending process, as seen from the host |
-/// | `comm`        | string            | violation                          | its `/proc/PID/comm` |
-/// | `exe`         | string            | violation                          | its executable path |
-/// | `arch`        | string            | violation                          | audit architecture, `x86_64`, `aarch64`, `arm` |
-/// | `syscall`     | string            | violation                          | system call name |
-/// | `nr`          | integer (i32)     | violation                          | system call number on `arch` |
-/// | `args`        | array of 6 u64    | violation                          | the call's six raw arguments (values above 2^53 need a 64-bit-exact JSON reader) |
-/// | `action`      | string            | violation                          | what the filter did: `kill`, `errno`, `log` |
-/// | `policy`      | string            | violation                          | policy file in force |
-/// | `policy_hash` | string            | violation                          | SHA-256 (hex) of that policy file |
-/// | `exit_status` | integer (i32)     | service_exit, restart, crash_loop  | exit code when the service exited |
-/// | `signal`      | integer (i32)     | service_exit, restart, crash_loop  | signal number when it was killed |
-/// | `restarts`    | integer (i32)     | restart, crash_loop                | restarts so far in the current window |
-/// | `user`        | string            | smb_access, smb_logon, smb_enumeration | smb_logon: the account name the client tried (empty: anonymous); else the session's user |
-/// | `domain`      | string            | smb_logon, smb_enumeration, smb_access | the domain name the client tried (else: at its latest logon) |
-/// | `workstation` | string            | smb_logon, smb_enumeration, smb_access | the workstation name the client gave (likewise) |
-/// | `client`      | string            | smb_access, smb_logon, smb_enumeration | client address |
-/// | `client_port` | integer (i32)     | smb_logon, smb_enumeration, smb_access | client TCP port (else: of its latest logon) |
-/// | `share`       | string            | smb_access, smb_enumeration        | share name (`IPC$` for an enumeration) |
-/// | `file`        | string            | smb_access                         | path inside the share |
-/// | `operation`   | string            | smb_access, smb_logon, smb_enumeration | `connect`, `open`, `read`, `write`, `delete`, `rename`, `list`, `logon`, `pipe_open`... |
-/// | `status`      | string            | smb_access, smb_logon              | NT status or `ok` |
-/// | `success`     | boolean           | smb_logon                          | the credentials were accepted (NT_STATUS_OK) |
-/// | `guest`       | boolean           | smb_logon                          | the session went on as the guest user (anonymous, or an unknown user mapped to guest) |
-/// | `message`     | string            | any                                | human-readable text |
-/// | `details`     | object string→string | any                             | extra key/values the kind needs, sorted by key |
+/// The keys are part of the contract with the receiver and never change within a version. `EVENTS.md` beside this
+/// file is that contract: every key and which kinds carry it (`Kind.keys` below), every kind, every component; a
+/// test (EventsDocumentTests) holds the document and these types equal both ways.
 public struct PitEvent: Codable, Sendable, Equatable {
     /// The schema version this code writes. A receiver that sees a larger `v` should store the line unparsed.
     public static let schemaVersion = 1
@@ -66,11 +32,23 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case controlRefused = "control_refused"
         case spoolDamage = "spool_damage"
         case violationsSuppressed = "violations_suppressed"
+        case runtimeFault = "runtime_fault"
     }
 
-    /// What the seccomp filter did with the offending call.
-    public enum Action: String, Codable, Sendable, CaseIterable {
-        case kill, errno, log
+    /// What the seccomp filter did with the offending call (the jail engine's own type).
+    public typealias Action = ViolationAction
+
+    /// The part of Pit a `runtime_fault` concerns. Raw values are the wire spelling.
+    public enum Component: String, Codable, Sendable, CaseIterable {
+        case watchdog
+        case leds
+        case console
+        case systemd
+        case persona
+        case cgroups
+        case supervisor
+        case uplinkAgent = "uplink_agent"
+        case auditSocket = "audit_socket"
     }
 
     public var v: Int
@@ -99,6 +77,9 @@ public struct PitEvent: Codable, Sendable, Equatable {
     public var signal: Int32?
     public var restarts: Int32?
 
+    // runtime_fault
+    public var component: Component?
+
     // smb_access, smb_logon, smb_enumeration
     public var user: String?
     public var domain: String?
@@ -117,12 +98,12 @@ public struct PitEvent: Codable, Sendable, Equatable {
     public var details: [String: String]?
 
     /// The keys written on the wire; spelled out so a Swift rename can never change the contract.
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case v, id, seq, time, kind, device, jail
         case pid, comm, exe, arch, syscall, nr, args, action, policy
         case policyHash = "policy_hash"
         case exitStatus = "exit_status"
-        case signal, restarts
+        case signal, restarts, component
         case user, domain, workstation, client
         case clientPort = "client_port"
         case share, file, operation, status, success, guest
@@ -145,6 +126,32 @@ public struct PitEvent: Codable, Sendable, Equatable {
 
     /// Whether the spool must keep this event until every other kind has been dropped (see `Spool`).
     public var isViolation: Bool { kind == .violation }
+}
+
+// MARK: - The keys of each kind
+
+extension PitEvent {
+    /// The keys any event may carry, whatever its kind.
+    static let commonKeys: [CodingKeys] = [.v, .id, .seq, .time, .kind, .device, .message, .details]
+}
+
+extension PitEvent.Kind {
+    /// The keys this kind carries besides the common ones: what `EVENTS.md` promises the receiver for it. A new
+    /// kind must say (the switch is exhaustive), and the test compares the answer with the document.
+    var keys: [PitEvent.CodingKeys] {
+        switch self {
+        case .violation: [.jail, .pid, .comm, .exe, .arch, .syscall, .nr, .args, .action, .policy, .policyHash]
+        case .serviceExit: [.jail, .exitStatus, .signal]
+        case .restart, .crashLoop: [.jail, .restarts, .exitStatus, .signal]
+        case .smbAccess: [.jail, .user, .domain, .workstation, .client, .clientPort, .share, .file, .operation, .status]
+        case .smbLogon: [.jail, .user, .domain, .workstation, .client, .clientPort, .operation, .status, .success, .guest]
+        case .smbEnumeration: [.jail, .user, .domain, .workstation, .client, .clientPort, .share, .operation]
+        case .violationsSuppressed: [.jail]
+        case .runtimeFault: [.component, .jail]
+        case .watchdogReset, .configError, .uplinkTest, .boot, .safeMode, .health, .configApplied, .controlRefused,
+             .spoolDamage: []
+        }
+    }
 }
 
 // MARK: - Constructors, one per kind
@@ -202,6 +209,15 @@ extension PitEvent {
     public static func configError(message: String, details: [String: String]? = nil,
                                    device: String? = nil) -> PitEvent {
         PitEvent(kind: .configError, device: device, message: message, details: details)
+    }
+
+    /// Something Pit itself could not do at run time (feed the watchdog, drive an LED, start the uplink agent...):
+    /// not a configuration the operator wrote wrong, so not `config_error`.
+    public static func runtimeFault(_ component: Component, message: String, jail: String? = nil,
+                                    details: [String: String]? = nil, device: String? = nil) -> PitEvent {
+        var e = PitEvent(kind: .runtimeFault, device: device, jail: jail, message: message, details: details)
+        e.component = component
+        return e
     }
 
     public static func smbAccess(user: String?, client: String, share: String, file: String?, operation: String,

@@ -78,6 +78,7 @@ struct Events: ParsableCommand {
     static func describe(_ e: PitEvent) -> String {
         var parts = ["#\(e.seq ?? 0)", e.time, e.kind.rawValue]
         if let jail = e.jail { parts.append("[\(jail)]") }
+        if let component = e.component { parts.append("(\(component.rawValue))") }
         if e.kind == .violation {
             let args = (e.args ?? []).map { "0x" + String($0, radix: 16) }.joined(separator: ", ")
             parts.append("\(e.syscall ?? "?")(\(args)) nr \(e.nr ?? -1) \(e.arch ?? "") pid \(e.pid ?? 0) \(e.comm ?? "") \(e.exe ?? "") -> \(e.action?.rawValue ?? "")")

@@ -158,7 +158,7 @@ enum RunCommand {
             }
             guard let option = options_(named: name) else {
                 let known = Self.options.flatMap(\.names).filter { $0.hasPrefix("--") }
-                let hint = suggestion(for: name, in: known).map { " (did you mean \($0)?)" } ?? ""
+                let hint = (Suggestion.completion(of: name, in: known) ?? Suggestion.closest(to: name, in: known)).map { " (did you mean \($0)?)" } ?? ""
                 return .failure("unknown option \(argument)\(hint); see pit run --help")
             }
             if option.value == nil {
@@ -179,10 +179,6 @@ enum RunCommand {
 
     private static func options_(named name: String) -> Option? {
         options.first { $0.names.contains(name) }
-    }
-
-    private static func suggestion(for name: String, in candidates: [String]) -> String? {
-        candidates.first { $0.hasPrefix(name) && name.count > 3 }
     }
 
     static func usage() -> String {
@@ -216,7 +212,7 @@ enum RunCommand {
             let name = policy?.syscallName(number: kill.syscall) ?? "syscall"
             warn("Bad system call: \(name) (nr \(kill.syscall)) by pid \(kill.pid) (\(Printable.escaped(kill.comm)), \(Printable.escaped(kill.exe))) is not allowed by \(policy?.file ?? "the policy")")
         }
-        if let killer = violations.last(where: { $0.action == "kill" && $0.pid > 0 }), case .signaled(SIGKILL, _) = outcome.ending {
+        if let killer = violations.last(where: { $0.action == .kill && $0.pid > 0 }), case .signaled(SIGKILL, _) = outcome.ending {
             // A syscall through an architecture the filter does not accept says which one it was.
             let arch = killer.arch == policy?.arch.name ? "" : ", \(killer.arch)"
             warn("Bad system call: \(killer.syscall) (nr \(killer.nr)\(arch)) is not allowed by \(killer.policyFile): pid \(killer.pid) (\(Printable.escaped(killer.comm))) killed")

@@ -1,3 +1,4 @@
+import func PitProcess.monotonicMilliseconds
 import PitTestSupport
 import CPitShim
 import PitSupervisor

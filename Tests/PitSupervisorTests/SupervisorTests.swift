@@ -1,5 +1,6 @@
 import PitTestSupport
 import Glibc
+import func PitProcess.monotonicMilliseconds
 import PitSupervisor
 import PitUplink
 import XCTest

@@ -1,5 +1,6 @@
 import XCTest
 @testable import PitTOML
+import PitProcess
 
 final class FieldsTests: XCTestCase {
     let document = """
@@ -122,10 +123,10 @@ final class FieldsTests: XCTestCase {
         XCTAssertEqual(TOMLFields.closest(to: "cat", in: ["bat", "cap", "hat"]), "bat")
         XCTAssertEqual(TOMLFields.closest(to: "memory_mx", in: ["memory_max", "memory_min", "cpu"]), "memory_max")
         XCTAssertNil(TOMLFields.closest(to: "abcdef", in: ["uvwxyz"]))
-        XCTAssertEqual(TOMLFields.editDistance(Array("kitten".unicodeScalars), Array("sitting".unicodeScalars), limit: 5), 3)
-        XCTAssertEqual(TOMLFields.editDistance(Array("".unicodeScalars), Array("ab".unicodeScalars), limit: 5), 2)
-        XCTAssertEqual(TOMLFields.editDistance(Array("ab".unicodeScalars), Array("".unicodeScalars), limit: 5), 2)
-        XCTAssertEqual(TOMLFields.editDistance(Array("aaaaaaaa".unicodeScalars), Array("bbbbbbbb".unicodeScalars), limit: 2), 3)
+        XCTAssertEqual(Suggestion.editDistance(Array("kitten".unicodeScalars), Array("sitting".unicodeScalars), limit: 5), 3)
+        XCTAssertEqual(Suggestion.editDistance(Array("".unicodeScalars), Array("ab".unicodeScalars), limit: 5), 2)
+        XCTAssertEqual(Suggestion.editDistance(Array("ab".unicodeScalars), Array("".unicodeScalars), limit: 5), 2)
+        XCTAssertEqual(Suggestion.editDistance(Array("aaaaaaaa".unicodeScalars), Array("bbbbbbbb".unicodeScalars), limit: 2), 3)
     }
 
     func testCustomErrors() throws {

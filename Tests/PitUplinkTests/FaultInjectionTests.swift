@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 import XCTest
 @testable import PitUplink
 
@@ -25,7 +26,7 @@ final class FaultInjectionTests: XCTestCase {
         var rng = SplitMix64(state: seed)
         let rig = FaultRig()
         defer { rig.tearDown() }
-        let started = Socket.nowMs()
+        let started = monotonicMilliseconds()
 
         rig.startSupervisor()
         var supervisorKills = 0, agentKills = 0, agentKillsTurnedSupervisor = 0
@@ -45,7 +46,7 @@ final class FaultInjectionTests: XCTestCase {
             supervisorKills += 1
             rig.startSupervisor()   // respawn, at once
         }
-        let killPhase = Socket.nowMs() - started
+        let killPhase = monotonicMilliseconds() - started
 
         // The orderly end: the last supervisor delivers what is stored, stops; an agent alone then delivers what the
         // shutdown itself stored (the jails' exits), as the next boot's agent would.
@@ -55,7 +56,7 @@ final class FaultInjectionTests: XCTestCase {
         let drainedAfterStop = rig.drainWithAgentAlone(seconds: 60)
         rig.pollFor(ms: 3000)   // the last jails' processes and cgroups have had time to go
         let figures = rig.figures()
-        let duration = Socket.nowMs() - started
+        let duration = monotonicMilliseconds() - started
 
         print("""
             FaultInjectionTests figures (seed \(seed))
@@ -146,13 +147,13 @@ final class FaultRig {
 
     func killSupervisor() {
         Proc.kill(supervisor, SIGKILL)   // and reaped
-        dead[supervisor] = Socket.nowMs()
+        dead[supervisor] = monotonicMilliseconds()
         supervisor = 0
     }
 
     func stopSupervisor() {
         Proc.kill(supervisor, SIGTERM)
-        dead[supervisor] = Socket.nowMs()
+        dead[supervisor] = monotonicMilliseconds()
         supervisor = 0
     }
 
@@ -166,17 +167,17 @@ final class FaultRig {
 
     /// Reads what the spool gained and checks for leaks every 50 ms for `ms`.
     func pollFor(ms: Int) {
-        let end = Socket.nowMs() + Int64(ms)
+        let end = monotonicMilliseconds() + Int64(ms)
         repeat {
             poll()
-            let left = end - Socket.nowMs()
+            let left = end - monotonicMilliseconds()
             if left > 0 { usleep(UInt32(min(left, 50)) * 1000) }
-        } while Socket.nowMs() < end
+        } while monotonicMilliseconds() < end
     }
 
     private func poll() {
         readSpool()
-        let now = Socket.nowMs()
+        let now = monotonicMilliseconds()
         let all = processes()
         let agents = all.filter(\.isAgent)
         mostAgents = max(mostAgents, agents.count)
@@ -206,11 +207,11 @@ final class FaultRig {
 
     /// The live supervisor's agent, waited for up to `ms`.
     func waitForAgent(ms: Int) -> pid_t? {
-        let end = Socket.nowMs() + Int64(ms)
+        let end = monotonicMilliseconds() + Int64(ms)
         repeat {
             if let agent = processes().first(where: { $0.isAgent && $0.ppid == supervisor }) { return agent.pid }
             pollFor(ms: 50)
-        } while Socket.nowMs() < end
+        } while monotonicMilliseconds() < end
         return nil
     }
 

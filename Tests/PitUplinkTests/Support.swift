@@ -165,6 +165,7 @@ func sampleEvents() -> [PitEvent] {
                  details: ["bytes": "312", "lost_seqs": "1", "lost": "109"]),
         PitEvent(kind: .violationsSuppressed, jail: "smbd", message: "smbd: 19990 more violations in 60 s counted, not recorded one by one: bpf 19990",
                  details: ["bpf": "19990"]),
+        .runtimeFault(.watchdog, message: "watchdog keepalive: /dev/watchdog0: Input/output error"),
     ]
 }
 

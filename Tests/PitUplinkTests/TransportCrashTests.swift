@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 import XCTest
 @testable import PitUplink
 
@@ -52,7 +53,7 @@ final class TransportCrashTests: XCTestCase {
         print("TransportCrashTests seed \(seed), \(iterations) iterations (PIT_SEED=\(seed) replays)")
         var rng = SplitMix64(state: seed)
         var stored: [PitEvent] = []
-        let started = Socket.nowMs()
+        let started = monotonicMilliseconds()
         for _ in 0..<iterations {
             stored += h.append(Int.random(in: 0...5, using: &rng))
             h.startAgent()
@@ -60,7 +61,7 @@ final class TransportCrashTests: XCTestCase {
             usleep(UInt32.random(in: 0...maxSleepUs, using: &rng))
             h.stopAgent()
         }
-        let killPhase = Socket.nowMs() - started
+        let killPhase = monotonicMilliseconds() - started
         h.startAgent()
         // Polled slowly: decoding thousands of received lines is not free, and the agent needs the CPU.
         let complete = Proc.waitUntil(90, everyMs: 250) { Set(receiver.events().compactMap(\.id)).count >= stored.count }

@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 
 /// `pit console-dns`: the receiving end of the DNS transport, an authoritative server for the console's zone.
 /// It verifies and decrypts each fragment as it arrives, reassembles messages, and writes each completed one as a
@@ -285,7 +286,7 @@ public struct DNSConsole {
     /// Refusals are logged at most `refusalsPerSecond` a second, the rest counted: anyone can send queries, and a
     /// flood of junk must not become a flood of log lines.
     mutating func logRefusal(_ text: String) {
-        let second = Socket.nowMs() / 1000
+        let second = monotonicMilliseconds() / 1000
         if second != refusalSecond {
             if refusalsSuppressed > 0 { log("\(refusalsSuppressed) more refusals not logged") }
             refusalSecond = second
@@ -348,7 +349,7 @@ public struct DNSConsole {
                     }
                 }
             }
-            let now = Socket.nowMs()
+            let now = monotonicMilliseconds()
             if fds[1].revents != 0 {
                 // accept4 is a GNU name Swift's Glibc module lacks: accept, then set the flags.
                 let fd = accept(tcp, nil, nil)

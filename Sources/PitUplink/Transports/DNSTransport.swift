@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 
 /// Delivery over DNS queries through the network's ordinary resolver, for networks that allow nothing else out.
 /// The protocol is `DNSTunnel`'s; this is the device's half.
@@ -12,7 +13,7 @@ import Glibc
 /// when an answer says the console holds the whole message (`complete`) or had it already (`duplicate`); if every
 /// fragment was acknowledged but none completed it, the console lost its partial copy (it restarted) and the whole
 /// message is sent again. Events go one after another, so the console sees them in seq order.
-struct DNSClient {
+public struct DNSClient {
     let config: TransportConfig.DNS
     let zone: DNSName
     let key: [UInt8]
@@ -119,7 +120,7 @@ struct DNSClient {
     /// Sends one message, already framed and cut into fragments, and returns once the console holds all of it;
     /// throws at the deadline (`timeout_ms`).
     mutating func send(kind: DNSTunnel.Kind, id: UInt64, slices: [[UInt8]]) throws(UplinkError) {
-        let deadline = Socket.nowMs() + Int64(timeoutMs)
+        let deadline = monotonicMilliseconds() + Int64(timeoutMs)
         guard slices.count <= DNSTunnel.maxFragments else {
             throw UplinkError(operation: "fragment", target: target,
                               reason: "message \(id) needs \(slices.count) fragments, more than \(DNSTunnel.maxFragments)")
@@ -133,7 +134,7 @@ struct DNSClient {
         var random = SystemRandomNumberGenerator()
         var buffer = [UInt8](repeating: 0, count: DNSMessage.maxSize)
         while true {
-            var now = Socket.nowMs()
+            var now = monotonicMilliseconds()
             if now >= deadline {
                 throw UplinkError(operation: "deliver", target: target,
                                   reason: "timed out with \(acked.count) of \(slices.count) fragments of message \(id) acknowledged"
@@ -186,7 +187,7 @@ struct DNSClient {
                 guard var answer = try? DNSMessage.parse(Array(buffer[0..<n])), answer.isResponse,
                       let f = inFlight[answer.id] ?? late[answer.id], answer.questions.count == 1,
                       answer.questions[0].name.equalsIgnoringCase(f.name) else { continue }
-                now = Socket.nowMs()
+                now = monotonicMilliseconds()
                 if answer.truncated {
                     stats.tcpFallbacks += 1
                     do throws(UplinkError) { answer = try exchangeTCP(f.query, deadline: min(deadline, now + Self.maxRTOms * 2)) } catch {

@@ -1,10 +1,12 @@
+import PitProcess
+
 /// Delivery over HTTPS: a POST of a JSON array of events (seq order) to the configured URL.
 ///
 /// Headers: `Content-Type: application/json`, `X-Pit-Device: <device>`, and
 /// `X-Pit-Signature: sha256=<hex HMAC-SHA256(key, body)>`, the key being the bytes of `hmac_key_file` with trailing
 /// whitespace (a newline from an editor) removed. Any 2xx status acknowledges the whole batch; anything else
 /// (including 401 for a bad signature) is a failure and the batch is retried after back-off.
-struct HTTPSClient {
+public struct HTTPSClient {
     let config: TransportConfig.HTTPS
     let timeoutMs: Int
     let device: String
@@ -43,7 +45,7 @@ struct HTTPSClient {
     func signature(_ body: [UInt8]) -> String { "sha256=" + Hex.encode(TLSContext.hmacSHA256(key: key, body)) }
 
     mutating func deliver(_ events: [PitEvent]) -> Delivery {
-        let deadline = Socket.nowMs() + Int64(timeoutMs)
+        let deadline = monotonicMilliseconds() + Int64(timeoutMs)
         do throws(UplinkError) {
             let response = try post(Self.body(events), deadline: deadline)
             guard (200...299).contains(response.status) else {

@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 
 /// A connected socket with deadlines. Every transport talks to a peer that may hang (a half-dead receiver, a
 /// black-holed route), and the agent is one thread serving several transports, so no call may block without
@@ -14,13 +15,6 @@ struct Socket: ~Copyable {
     }
 
     deinit { close(fd) }
-
-    /// Milliseconds on the monotonic clock; deadlines are absolute so a loop of partial writes cannot stretch them.
-    static func nowMs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
 
     // MARK: Connecting
 
@@ -99,7 +93,7 @@ struct Socket: ~Copyable {
     /// Waits until `events` is possible; a timeout is an error naming `operation`.
     func wait(for events: Int16, deadline: Int64, operation: String) throws(UplinkError) {
         while true {
-            let left = deadline - Self.nowMs()
+            let left = deadline - monotonicMilliseconds()
             if left <= 0 { throw UplinkError(operation: operation, target: peer, reason: "timed out") }
             var p = pollfd(fd: fd, events: events, revents: 0)
             let n = poll(&p, 1, Int32(min(left, Int64(Int32.max))))

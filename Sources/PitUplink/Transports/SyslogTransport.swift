@@ -1,3 +1,5 @@
+import PitProcess
+
 /// RFC 5424 messages for the syslog transport.
 ///
 ///     <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [pit@32473 id="…" seq="…" kind="…"] {"v":1,…}
@@ -5,7 +7,7 @@
 /// - PRI = facility × 8 + severity; facility local5 (21) unless configured.
 /// - Severity by kind (what a SIEM rule would page on): `violation` → 1 alert (a jailed service attempted a
 ///   forbidden system call: on a honeypot that is an intruder at work, act now); `crash_loop`, `watchdog_reset`,
-///   `safe_mode`, `config_error` → 4 warning (the device is degraded); `service_exit`, `restart`, `smb_access`,
+///   `safe_mode`, `config_error`, `runtime_fault`, `control_refused` → 4 warning (the device is degraded); `service_exit`, `restart`, `smb_access`,
 ///   `smb_logon`, `smb_enumeration` → 5 notice (normal but significant: on a honeypot every SMB access is someone probing); `boot`, `uplink_test`,
 ///   `health`, `config_applied` → 6 informational.
 /// - TIMESTAMP is the event's own time (RFC 3339 UTC with milliseconds, which RFC 5424 accepts), not the send time:
@@ -23,7 +25,7 @@ enum SyslogFormat {
     static func severity(of kind: PitEvent.Kind) -> Int {
         switch kind {
         case .violation: 1
-        case .crashLoop, .watchdogReset, .safeMode, .configError, .controlRefused: 4
+        case .crashLoop, .watchdogReset, .safeMode, .configError, .runtimeFault, .controlRefused: 4
         case .spoolDamage: 3
         case .violationsSuppressed: 1
         case .serviceExit, .restart, .smbAccess, .smbLogon, .smbEnumeration: 5
@@ -83,7 +85,7 @@ enum SyslogFormat {
 /// UDP: one datagram per event, connected socket. Delivered means sent: UDP has no ack and loss is silent (a
 /// closed port on the same host may surface as ECONNREFUSED on a later send, which is retried). Use TCP or HTTPS
 /// where loss matters.
-struct SyslogClient {
+public struct SyslogClient {
     let config: TransportConfig.Syslog
     let timeoutMs: Int
     let hostname: String
@@ -100,7 +102,7 @@ struct SyslogClient {
     }
 
     mutating func deliver(_ events: [PitEvent]) -> Delivery {
-        let deadline = Socket.nowMs() + Int64(timeoutMs)
+        let deadline = monotonicMilliseconds() + Int64(timeoutMs)
         do throws(UplinkError) {
             switch config.protocol {
             case .tcp:

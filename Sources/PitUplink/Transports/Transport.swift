@@ -13,43 +13,47 @@ public struct Delivery: Sendable, Equatable {
 
 /// A configured transport, ready to deliver. An enum over the four kinds rather than a protocol with existentials:
 /// the set is closed (it is the config's `type`), and switching keeps each kind's state a plain value.
-public struct TransportClient {
-    public let config: TransportConfig
-    var syslog: SyslogClient?
-    var https: HTTPSClient?
-    var unix: UnixClient?
-    var dns: DNSClient?
+public enum TransportClient {
+    case syslog(SyslogClient)
+    case https(HTTPSClient)
+    case unix(UnixClient)
+    case dns(DNSClient)
 
     /// Builds the client. Fails only on local problems (an unreadable key file, a CA file OpenSSL rejects), which
     /// the agent reports and retries like a delivery failure: the operator may fix the file without a restart.
     public init(_ config: TransportConfig, defaultDevice: String) throws(UplinkError) {
-        self.config = config
         switch config.kind {
-        case .syslog(let s): syslog = SyslogClient(config: s, timeoutMs: config.timeoutMs)
-        case .https(let h): https = try HTTPSClient(config: h, timeoutMs: config.timeoutMs, defaultDevice: defaultDevice)
-        case .unix(let u): unix = UnixClient(config: u, timeoutMs: config.timeoutMs)
-        case .dns(let d): dns = try DNSClient(config: d, timeoutMs: config.timeoutMs)
+        case .syslog(let s): self = .syslog(SyslogClient(config: s, timeoutMs: config.timeoutMs))
+        case .https(let h): self = .https(try HTTPSClient(config: h, timeoutMs: config.timeoutMs, defaultDevice: defaultDevice))
+        case .unix(let u): self = .unix(UnixClient(config: u, timeoutMs: config.timeoutMs))
+        case .dns(let d): self = .dns(try DNSClient(config: d, timeoutMs: config.timeoutMs))
         }
     }
 
     /// Sends `events` (in seq order) and waits for the receiver's acknowledgement.
     public mutating func deliver(_ events: [PitEvent]) -> Delivery {
         if events.isEmpty { return .all(0) }
-        if var s = syslog { defer { syslog = s }; return s.deliver(events) }
-        if var h = https { defer { https = h }; return h.deliver(events) }
-        if var u = unix { defer { unix = u }; return u.deliver(events) }
-        if var d = dns { defer { dns = d }; return d.deliver(events) }
-        return .none(UplinkError(operation: "deliver", target: config.name, reason: "no client"))
+        // Each client is taken out, used and put back: its state (a connection, a DNS lane) is a value.
+        switch self {
+        case .syslog(var s): defer { self = .syslog(s) }; return s.deliver(events)
+        case .https(var h): defer { self = .https(h) }; return h.deliver(events)
+        case .unix(var u): defer { self = .unix(u) }; return u.deliver(events)
+        case .dns(var d): defer { self = .dns(d) }; return d.deliver(events)
+        }
     }
 
     /// Tells the receiver the device is alive, for transports that have heartbeats (DNS); nil when done or n/a.
     public mutating func heartbeat() -> UplinkError? {
-        if var d = dns { defer { dns = d }; return d.heartbeat() }
-        return nil
+        guard case .dns(var d) = self else { return nil }
+        defer { self = .dns(d) }
+        return d.heartbeat()
     }
 
     /// DNS counters (queries, bytes on the wire), for the benchmark.
-    public var dnsStats: DNSClientStats? { dns?.stats }
+    public var dnsStats: DNSClientStats? {
+        guard case .dns(let d) = self else { return nil }
+        return d.stats
+    }
 }
 
 /// The host name for syslog's HOSTNAME and the default X-Pit-Device.

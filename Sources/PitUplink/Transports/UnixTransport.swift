@@ -1,3 +1,5 @@
+import PitProcess
+
 /// Delivery to an on-device agent over a SOCK_STREAM Unix socket.
 ///
 /// Protocol (version 1), one connection per batch:
@@ -7,14 +9,14 @@
 /// - Any other answer (`err <seq> <reason>\n` is the suggested form), a wrong seq, or the connection closing
 ///   first stops the batch: the events acknowledged so far count as delivered, the rest are retried later.
 /// - Pit closes the connection after the last ack; the agent may also close after answering.
-struct UnixClient {
+public struct UnixClient {
     let config: TransportConfig.Unix
     let timeoutMs: Int
     /// An ack line longer than this is not one.
     static let maxLine = 256
 
     mutating func deliver(_ events: [PitEvent]) -> Delivery {
-        let deadline = Socket.nowMs() + Int64(timeoutMs)
+        let deadline = monotonicMilliseconds() + Int64(timeoutMs)
         var acknowledged = 0
         do throws(UplinkError) {
             let socket = try Socket.connect(unixPath: config.path, deadline: deadline)

@@ -125,16 +125,16 @@ public struct UplinkAgent {
     /// events can make one due).
     public mutating func pass() -> Int64 {
         for i in lanes.indices where lanes[i].dirty || lanes[i].failures > 0 {
-            if lanes[i].nextAttempt <= Socket.nowMs() { serve(i) }
+            if lanes[i].nextAttempt <= monotonicMilliseconds() { serve(i) }
         }
-        for i in lanes.indices where lanes[i].heartbeatMs > 0 && lanes[i].nextHeartbeat <= Socket.nowMs() {
+        for i in lanes.indices where lanes[i].heartbeatMs > 0 && lanes[i].nextHeartbeat <= monotonicMilliseconds() {
             // While deliveries fail, the heartbeat waits for the lane's next attempt: sent over a link that just
             // failed it would only spend a second timeout, and every other lane would wait through it.
             if lanes[i].failures > 0 { lanes[i].nextHeartbeat = lanes[i].nextAttempt; continue }
             heartbeat(i)
         }
         updateQueued()
-        let now = Socket.nowMs()
+        let now = monotonicMilliseconds()
         var wait = Int64.max
         for lane in lanes where lane.dirty || lane.failures > 0 {
             wait = min(wait, max(0, lane.nextAttempt - now))
@@ -148,7 +148,7 @@ public struct UplinkAgent {
     /// Heartbeats keep their own schedule: a failed one is not retried early and does not touch the lane's
     /// back-off (delivery failures do that), it only shows in the agent's log until the next one.
     mutating func heartbeat(_ i: Int) {
-        lanes[i].nextHeartbeat = Socket.nowMs() + lanes[i].heartbeatMs
+        lanes[i].nextHeartbeat = monotonicMilliseconds() + lanes[i].heartbeatMs
         do throws(UplinkError) {
             if lanes[i].client == nil {
                 lanes[i].client = try TransportClient(lanes[i].config, defaultDevice: device)
@@ -217,7 +217,7 @@ public struct UplinkAgent {
         lanes[i].lastError = error.description
         // Rebuilt at the next attempt: picks up a replaced CA or key file, and drops any state of a broken session.
         lanes[i].client = nil
-        lanes[i].nextAttempt = Socket.nowMs() + backoff(failures: lanes[i].failures, config: lanes[i].config)
+        lanes[i].nextAttempt = monotonicMilliseconds() + backoff(failures: lanes[i].failures, config: lanes[i].config)
     }
 
     /// base × 2^(failures-1), capped at max, then "equal jitter": a random point in the upper half, so devices that
@@ -241,7 +241,7 @@ public struct UplinkAgent {
 
     /// The state as state.json shows it.
     public func snapshot() -> UplinkState {
-        let now = Socket.nowMs()
+        let now = monotonicMilliseconds()
         return UplinkState(pid: getpid(), updated: EventTime.now(), transports: lanes.map { lane in
             let state = lane.failures == 0 ? "up" : lane.failures >= lane.config.downAfter ? "down" : "backoff"
             return UplinkState.Transport(name: lane.config.name, type: lane.config.typeName, state: state,
