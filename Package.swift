@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitProcess", "PitJail", "PitPolicy", "PitBoard", "PitTOML", "PitUplink", "PitPersona", "PitConsole",
                                                      .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(name: "pit", dependencies: [
-            "PitJail", "PitPolicy", "PitSupervisor", "PitUplink",
+            "PitJail", "PitPolicy", "PitProcess", "PitSupervisor", "PitUplink",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

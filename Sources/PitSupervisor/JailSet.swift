@@ -24,6 +24,8 @@ final class JailSlot {
     var runs = 0
     /// smbd's full_audit socket (`audit_socket`), kept across restarts of the jail.
     var audit: AuditSocket?
+    /// What the jail wrote to stdout and stderr: its pipe and the ring of its last lines, kept across restarts.
+    let output = JailOutput()
 
     init(_ config: JailConfig) {
         self.config = config
@@ -110,7 +112,9 @@ final class JailSet {
         slots.map { slot in
             SupervisorStatus.Jail(name: slot.config.name, state: slot.phase.rawValue, pid: slot.process?.pid,
                                   restarts: slot.restarts, last_exit: slot.lastExit, violations: slot.violations,
-                                  required: slot.config.required, walls: Self.walls(of: slot.config))
+                                  required: slot.config.required, walls: Self.walls(of: slot.config),
+                                  log_bytes: slot.output.ring.bytesHeld, log_capacity: slot.output.ring.capacity,
+                                  log_dropped_bytes: slot.output.ring.droppedBytes)
         }
     }
 
@@ -153,8 +157,19 @@ final class JailSet {
             startFailed(slot, problem, now: now)
             return
         }
+        // stdin /dev/null, stdout and stderr a pipe this loop drains: never the supervisor's own terminal or
+        // log, which a jail could otherwise fill (or stop with TCXONC) until the loop blocks in a write.
+        let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard input >= 0, let output = slot.output.openPipe(eventLoop: eventLoop, slot: slot) else {
+            let problem = "stdio: \(String(cString: strerror(errno)))"
+            if input >= 0 { close(input) }
+            startFailed(slot, problem, now: now)
+            return
+        }
+        defer { close(input); close(output) }
         do {
-            let process = try Launcher.start(slot.config.spec, policy: slot.config.policy) { violation in
+            let streams = StandardStreams(input: input, output: output, error: output)
+            let process = try Launcher.start(slot.config.spec, policy: slot.config.policy, streams: streams) { violation in
                 self.recordViolation(violation, slot: slot, now: now)
             }
             slot.process = process
@@ -217,6 +232,7 @@ final class JailSet {
 
     private func jailExited(_ slot: JailSlot, process: RunningJail, ending: JailOutcome.Ending, now: Int64) {
         eventLoop.remove(process.pidfd)
+        slot.output.drain(eventLoop: eventLoop)   // its last words; the pipe closes at end-of-file
         if process.listener >= 0 {
             serviceViolations(slot, now: now)
             eventLoop.remove(process.listener)
@@ -241,6 +257,7 @@ final class JailSet {
         }
         if slot.removeWhenStopped {
             if let audit = slot.audit { eventLoop.remove(audit.fd); retiredAudits.append(audit) }
+            slot.output.closePipe(eventLoop: eventLoop)
             slots.removeAll { $0 === slot }
             return
         }

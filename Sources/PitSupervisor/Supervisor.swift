@@ -55,6 +55,8 @@ public final class Supervisor {
     var rebootAfterStop = false
     /// The recent events (for the console); set by whoever records them.
     public var recentEvents: () -> [PitEvent] = { [] }
+    /// How many lines of its own log were dropped (stderr not read); set by whoever writes them.
+    public var logLinesDropped: () -> Int? = { nil }
 
     public init(configPath: String, config: DeviceConfig, emit: @escaping (SupervisorEvent) -> Void) {
         self.configPath = configPath
@@ -151,6 +153,7 @@ public final class Supervisor {
         case .jailExit: reapChildren(now: now)
         case .violations(let slot): jails.serviceViolations(slot, now: now)
         case .smbAudit(let slot): jails.serviceAudit(slot)
+        case .jailOutput(let slot): slot.output.drain(eventLoop: eventLoop)
         }
     }
 
@@ -253,6 +256,14 @@ public final class Supervisor {
         switch words.first {
         case "status":
             return statusJSON(now: now)
+        case "logs" where words.count == 3:
+            guard let slot = jails.slot(named: words[1]) else { return #"{"ok":false,"error":"no such jail"}"# }
+            guard let cursor = Int(words[2]), cursor >= 0 else { return #"{"ok":false,"error":"bad cursor"}"# }
+            // A bounded batch per request: the answer goes out in one nonblocking send (escaped for JSON it is
+            // at most 6 times as long), and a reader that wants more asks again with the cursor.
+            let batch = slot.output.ring.read(from: cursor, maxBytes: Self.logBatchBytes)
+            return JSON.encode(JailLogsAnswer(ok: true, lines: batch.lines, next: batch.next, end: slot.output.ring.tail,
+                                              skipped_bytes: batch.skipped))
         case "clear-safe-mode":
             do {
                 try BootCounter(directory: config.dataDirectory, threshold: config.watchdog.safeModeAfter).clearSafeMode()
@@ -267,6 +278,8 @@ public final class Supervisor {
         }
     }
 
+    static let logBatchBytes = 8 * 1024
+
     public func status(now: Int64 = monotonicMilliseconds()) -> SupervisorStatus {
         agent.refreshState(config)
         return SupervisorStatus(
@@ -274,7 +287,8 @@ public final class Supervisor {
             watchdog: feeder.status(now: now, settings: config.watchdog, notify: notify),
             leds: leds.status,
             uplink: SupervisorStatus.UplinkStatus(state: agent.state, queued: agent.queued),
-            uptime_s: (now - startedAt) / 1000, safe_mode: safeMode, orphans_reaped: orphansReaped, config: configPath)
+            uptime_s: (now - startedAt) / 1000, safe_mode: safeMode, orphans_reaped: orphansReaped, config: configPath,
+            log_lines_dropped: logLinesDropped())
     }
 
     func statusJSON(now: Int64) -> String {

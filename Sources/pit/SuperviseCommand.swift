@@ -50,12 +50,15 @@ enum SuperviseMain {
         }
         let supervisor = Supervisor(configPath: config, config: device, emit: recorder.record)
         supervisor.recentEvents = { recorder.recent }
-        do {
-            exit(try supervisor.run())
-        } catch {
+        supervisor.logLinesDropped = { recorder.log?.dropped }
+        let status: Int32
+        do { status = try supervisor.run() } catch {
+            recorder.log?.flush()
             writeError("pit supervise: \(error)\n")
             exit(2)
         }
+        recorder.log?.flush()
+        exit(status)
     }
 }
 

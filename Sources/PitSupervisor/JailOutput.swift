@@ -1,0 +1,151 @@
+import Glibc
+import PitJail
+
+/// The last lines a jail wrote, in a fixed amount of memory: `capacity` bytes of whole lines, the oldest
+/// dropped (and counted) when a new one does not fit. Positions are absolute byte offsets since the supervisor
+/// started (never reused), so a reader keeps a cursor and learns how much it missed if the ring passed it.
+/// A line longer than `maxLine` is cut into pieces of that size: a jail that never writes a newline still
+/// shows up, and the bytes held for an unfinished line stay bounded.
+struct LogRing {
+    static let defaultCapacity = 64 * 1024
+    static let maxLine = 4096
+
+    let capacity: Int
+    private var storage: [UInt8]
+    /// The absolute offsets of the oldest byte kept and of the end: `tail - head` bytes are in the ring.
+    private(set) var head = 0
+    private(set) var tail = 0
+    /// Bytes of whole lines dropped to make room (what a reader that was too slow, or came late, missed).
+    private(set) var droppedBytes = 0
+    /// The unfinished last line, until its newline comes (or it reaches `maxLine`, or the jail exits).
+    private var partial: [UInt8] = []
+
+    init(capacity: Int = LogRing.defaultCapacity) {
+        self.capacity = capacity
+        storage = [UInt8](repeating: 0, count: capacity)
+    }
+
+    /// Bytes held: the ring's lines and the unfinished one.
+    var bytesHeld: Int { tail - head + partial.count }
+
+    /// Takes what the jail wrote; whole lines enter the ring.
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        for byte in bytes {
+            partial.append(byte)
+            if byte == UInt8(ascii: "\n") || partial.count >= Self.maxLine { commitPartial() }
+        }
+    }
+
+    /// The unfinished line as a line of its own (the jail exited without its newline).
+    mutating func finishLine() {
+        if !partial.isEmpty { commitPartial() }
+    }
+
+    private mutating func commitPartial() {
+        if partial.last != UInt8(ascii: "\n") { partial.append(UInt8(ascii: "\n")) }
+        let line = partial
+        partial.removeAll(keepingCapacity: true)
+        precondition(line.count <= capacity)
+        for byte in line {
+            storage[tail % capacity] = byte
+            tail += 1
+        }
+        guard tail - head > capacity else { return }
+        // Overwritten: everything before tail - capacity. Drop whole lines up to the first newline at or after it.
+        var start = tail - capacity
+        while start < tail && storage[start % capacity] != UInt8(ascii: "\n") { start += 1 }
+        start += 1
+        droppedBytes += start - head
+        head = start
+    }
+
+    /// Whole lines from `cursor` on, at most `maxBytes` of them (at least one line when there is one), and the
+    /// cursor to ask with next. `skipped` is how many bytes the ring dropped before this reader got to them.
+    func read(from cursor: Int, maxBytes: Int) -> (lines: [String], next: Int, skipped: Int) {
+        let from = min(max(cursor, head), tail)   // a cursor from before a restart of Pit may lie beyond
+        var lines: [String] = []
+        var line: [UInt8] = []
+        var position = from, taken = 0, next = from
+        while position < tail {
+            let byte = storage[position % capacity]
+            position += 1
+            if byte == UInt8(ascii: "\n") {
+                taken += line.count + 1
+                if taken > maxBytes && !lines.isEmpty { break }
+                lines.append(String(decoding: line, as: UTF8.self))
+                line.removeAll(keepingCapacity: true)
+                next = position
+            } else {
+                line.append(byte)
+            }
+        }
+        return (lines, next, max(0, head - max(0, cursor)))
+    }
+
+    /// The newest `count` lines (at most `maxBytes` of them, but at least one), oldest first.
+    func last(_ count: Int, maxBytes: Int) -> [String] {
+        var start = tail, lines = 0
+        while start > head && lines < count {
+            // `start` begins a line: step back over the one before it (its newline is at start - 1).
+            var previous = start - 1
+            while previous > head && storage[(previous - 1) % capacity] != UInt8(ascii: "\n") { previous -= 1 }
+            if tail - previous > maxBytes && lines > 0 { break }
+            start = previous
+            lines += 1
+        }
+        return read(from: start, maxBytes: Int.max).lines
+    }
+}
+
+/// The pipe a supervised jail writes its stdout and stderr to, and the ring its lines land in. One pipe for
+/// both streams: the lines stay in the order the jail wrote them, and each jail costs one fd and one epoll
+/// watch instead of two (which stream a line came from is not kept). The supervisor's end is nonblocking and
+/// read from the event loop, at most `readBudget` bytes per wakeup, so a jail that floods its stdout gets the
+/// loop's attention in turns with everything else and its flood goes round the ring, not into the
+/// supervisor's own log. The jail's end is blocking, as programs expect: a jail can only slow itself down.
+final class JailOutput {
+    var ring = LogRing()
+    /// The read end while a jail writes to it (-1 otherwise).
+    private(set) var fd: Int32 = -1
+    static let readBudget = 64 * 1024
+
+    /// A fresh pipe for the next start of the jail: returns the write end for the jail (close-on-exec here,
+    /// the jail's child puts it on 1 and 2), and watches the read end. The previous pipe, if any, is drained and closed.
+    func openPipe(eventLoop: EventLoop, slot: JailSlot) -> Int32? {
+        closePipe(eventLoop: eventLoop)
+        var ends: [Int32] = [0, 0]
+        // pipe2 is GNU-only in Swift's Glibc; the flags are set right after (one thread spawns: nothing
+        // can inherit the ends in between).
+        guard pipe(&ends) == 0 else { return nil }
+        _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(ends[0], F_SETFL, O_NONBLOCK)
+        fd = ends[0]
+        eventLoop.add(fd, .jailOutput(slot))
+        return ends[1]
+    }
+
+    /// Reads what is there, up to the budget. At end-of-file (every process of the jail closed its end) the
+    /// pipe is closed and its last unfinished line kept.
+    func drain(eventLoop: EventLoop) {
+        guard fd >= 0 else { return }
+        var budget = Self.readBudget
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while budget > 0 {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, budget)) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return }   // EAGAIN: all read
+            if n == 0 { closePipe(eventLoop: eventLoop); return }
+            buffer.withUnsafeBytes { ring.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            budget -= n
+        }
+    }
+
+    func closePipe(eventLoop: EventLoop) {
+        guard fd >= 0 else { return }
+        eventLoop.remove(fd)
+        close(fd)
+        fd = -1
+        ring.finishLine()
+    }
+}
