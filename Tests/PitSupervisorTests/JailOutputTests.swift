@@ -47,6 +47,24 @@ final class JailOutputTests: XCTestCase {
         return (try? JSONDecoder().decode(SupervisorStatus.self, from: Data(r.stdout.utf8)), monotonicSeconds() - start)
     }
 
+    /// `pit ARGS --socket` with a deadline, like `timedStatus`.
+    func request(_ h: SupervisorHarness, _ arguments: [String], seconds: Int = 3) -> Captured {
+        Process.run(["/usr/bin/timeout", String(seconds), Pit.executable] + arguments + ["--socket", h.socket])
+    }
+
+    /// SIGTERM, and SIGKILL after 5 s: a supervisor stuck in a write never reads its signalfd again.
+    func stop(_ h: SupervisorHarness) {
+        guard h.pid > 0 else { return }
+        kill(h.pid, SIGTERM)
+        var status: Int32 = 0
+        if !waitUntil(5, { waitpid(h.pid, &status, WNOHANG) == h.pid }) {
+            kill(h.pid, SIGKILL)
+            _ = Process.wait(h.pid)
+        }
+        h.pid = 0
+        if h.feedReader > 0 { kill(h.feedReader, SIGKILL); _ = Process.wait(h.feedReader); h.feedReader = 0 }
+    }
+
     func startSupervisor(_ h: SupervisorHarness, stderr: UnreadPipe) {
         unlink(h.dir.path + "/watchdog")
         mkfifo(h.dir.path + "/watchdog", 0o600)
@@ -104,7 +122,7 @@ final class JailOutputTests: XCTestCase {
         XCTAssertLessThan(rssKiB, 64 * 1024, "the supervisor grew under the flood")
         // Nothing of the flood reached the supervisor's own log.
         XCTAssertFalse(stderr.drain().contains("flood"))
-        _ = h.stop()
+        stop(h)
     }
 
     /// stdin is /dev/null and stdout/stderr one pipe, never the supervisor's own (here its log file): a jail
@@ -118,7 +136,7 @@ final class JailOutputTests: XCTestCase {
         let fds = lines(h.shared("fds") ?? "")
         XCTAssertEqual(fds.first, "/dev/null")
         XCTAssertTrue(fds.count == 3 && fds[1].hasPrefix("pipe:") && fds[1] == fds[2], "\(fds)")
-        _ = h.stop()
+        stop(h)
     }
 
     /// `pit logs` shows what the jail wrote, escaped (an escape sequence and a carriage return that would
@@ -128,8 +146,8 @@ final class JailOutputTests: XCTestCase {
         let h = SupervisorHarness()
         h.startOneJail("talker", "echo first; printf 'evil\\033[2J\\rpit: forged\\n' >&2; sleep 1.5; echo later; exec sleep 1000",
                        entry: "stop_grace_s = 1")
-        XCTAssertTrue(waitUntil(5) { h.request("logs talker").contains("forged") }, h.log)
-        let shown = Process.run([Pit.executable, "logs", "talker", "--socket", h.socket])
+        XCTAssertTrue(waitUntil(5) { request(h, ["logs", "talker"]).stdout.contains("forged") }, h.log)
+        let shown = request(h, ["logs", "talker"])
         XCTAssertEqual(shown.status, 0, shown.stderr)
         XCTAssertTrue(shown.stdout.hasPrefix("first\nevil\\x1b[2J\\x0dpit: forged\n"), shown.stdout)
         XCTAssertFalse(shown.stdout.utf8.contains(0x1B))
@@ -148,10 +166,10 @@ final class JailOutputTests: XCTestCase {
         _ = Process.wait(follow.pid)
         close(follow.stdout); close(follow.stderr)
 
-        let unknown = Process.run([Pit.executable, "logs", "nosuch", "--socket", h.socket])
+        let unknown = request(h, ["logs", "nosuch"])
         XCTAssertEqual(unknown.status, 1)
         XCTAssertEqual(unknown.stderr, "pit logs: no such jail: nosuch\n")
-        _ = h.stop()
+        stop(h)
     }
 
     /// With stderr a full pipe nobody reads, the supervisor starts, answers a violation (the jail goes on),
@@ -166,7 +184,7 @@ final class JailOutputTests: XCTestCase {
         h.writeConfig("[[jails]]\nname = \"probe\"\nspec = \"probe.toml\"\npolicy = \"probe.policy\"\nstop_grace_s = 1\n")
         startSupervisor(h, stderr: stderr)
         XCTAssertTrue(waitUntil(5) { self.timedStatus(h, seconds: 1).0?.jails.first?.violations == 1 }, "no status or no violation")
-        XCTAssertTrue(waitUntil(3) { h.request("logs probe").contains("after-uname") }, "the violation was not answered")
+        XCTAssertTrue(waitUntil(3) { request(h, ["logs", "probe"]).stdout.contains("after-uname") }, "the violation was not answered")
         XCTAssertEqual(h.events([.violation]).count, 1, "the violation is not in the spool")
         let (status, seconds) = timedStatus(h)
         XCTAssertNotNil(status)
@@ -174,7 +192,7 @@ final class JailOutputTests: XCTestCase {
         // The reader comes back: the queued lines follow the filler.
         var logged = ""
         XCTAssertTrue(waitUntil(3) { logged += stderr.drain(); return logged.contains("violation [probe]") }, logged.suffix(300).description)
-        _ = h.stop()
+        stop(h)
     }
 }
 
