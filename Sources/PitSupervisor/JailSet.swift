@@ -67,11 +67,14 @@ final class JailSet {
 
     func slot(named name: String?) -> JailSlot? { slots.first { $0.config.name == name } }
 
-    func nextDeadline(now: Int64) -> Int64? { (slots.compactMap(\.deadline) + [limiter.nextDeadline].compactMap { $0 }).min() }
+    func nextDeadline(now: Int64) -> Int64? {
+        (slots.compactMap(\.deadline) + slots.compactMap(\.output.pausedUntil) + [limiter.nextDeadline].compactMap { $0 }).min()
+    }
 
     /// Readiness checks, restarts and stop graces that are due, then the start order.
     func tick(now: Int64) {
         emitSuppressed(limiter.due(now: now))
+        for slot in slots { slot.output.resumeIfDue(eventLoop: eventLoop, slot: slot, now: now) }
         for slot in slots {
             guard let deadline = slot.deadline, deadline <= now else { continue }
             slot.deadline = nil
@@ -232,7 +235,7 @@ final class JailSet {
 
     private func jailExited(_ slot: JailSlot, process: RunningJail, ending: JailOutcome.Ending, now: Int64) {
         eventLoop.remove(process.pidfd)
-        slot.output.drain(eventLoop: eventLoop)   // its last words; the pipe closes at end-of-file
+        slot.output.drain(eventLoop: eventLoop, now: now)   // its last words; the pipe closes at end-of-file
         if process.listener >= 0 {
             serviceViolations(slot, now: now)
             eventLoop.remove(process.listener)

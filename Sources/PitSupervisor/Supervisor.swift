@@ -154,7 +154,7 @@ public final class Supervisor {
         case .jailExit: reapChildren(now: now)
         case .violations(let slot): jails.serviceViolations(slot, now: now)
         case .smbAudit(let slot): jails.serviceAudit(slot)
-        case .jailOutput(let slot): slot.output.drain(eventLoop: eventLoop)
+        case .jailOutput(let slot): slot.output.drain(eventLoop: eventLoop, now: now)
         }
     }
 

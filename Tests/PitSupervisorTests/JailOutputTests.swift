@@ -99,6 +99,7 @@ final class JailOutputTests: XCTestCase {
         startSupervisor(h, stderr: stderr)
         XCTAssertTrue(waitUntil(5) { self.timedStatus(h).0?.jails.first { $0.name == "probe" }?.violations ?? 0 > 0 })
         let feedsBefore = h.feeds().count
+        let (ticksBefore, clockBefore) = (cpuTicks(h.pid), monotonicSeconds())
         var latencies: [Double] = [], violations: [Int] = []
         for _ in 0..<6 {
             usleep(500_000)
@@ -107,6 +108,9 @@ final class JailOutputTests: XCTestCase {
             latencies.append(seconds)
             violations.append(status?.jails.first { $0.name == "probe" }?.violations ?? -1)
         }
+        // The flood is read at most 1 MiB/s: it costs the supervisor little CPU (unthrottled: 40% of a core).
+        let busy = Double(cpuTicks(h.pid) - ticksBefore) / 100 / (monotonicSeconds() - clockBefore)
+        XCTAssertLessThan(busy, 0.25, "the supervisor's share of a CPU under the flood")
         XCTAssertTrue(latencies.allSatisfy { $0 < 1.0 }, "status latencies under the flood: \(latencies)")
         XCTAssertGreaterThan(violations.last ?? 0, violations.first ?? 0, "violations stopped being answered: \(violations)")
         let feeds = h.feeds().suffix(from: feedsBefore)
@@ -118,7 +122,7 @@ final class JailOutputTests: XCTestCase {
         XCTAssertLessThanOrEqual(flood?.log_bytes ?? Int.max, (flood?.log_capacity ?? 0) + 4096)
         XCTAssertGreaterThan(flood?.log_dropped_bytes ?? 0, 1 << 20, "the flood did not go through the ring")
         let rssKiB = residentKiB(h.pid)
-        print("supervisor RSS under a flood: \(rssKiB) KiB; dropped \(flood?.log_dropped_bytes ?? 0) bytes; status latencies \(latencies)")
+        print("supervisor under a flood: \(rssKiB) KiB RSS, \(Int(busy * 100))% CPU; dropped \(flood?.log_dropped_bytes ?? 0) bytes; status latencies \(latencies)")
         XCTAssertLessThan(rssKiB, 64 * 1024, "the supervisor grew under the flood")
         // Nothing of the flood reached the supervisor's own log.
         XCTAssertFalse(stderr.drain().contains("flood"))
