@@ -299,10 +299,22 @@ public struct ConsoleCommands: Sendable {
             bytes += shown.utf8.count + 1
             if bytes > Self.maxLogBytes && !kept.isEmpty { break }
             kept.insert(line, at: 0)
-            escaped.insert(shown.utf8.count > Self.maxLogBytes ? String(shown.utf8.prefix(Self.maxLogBytes)) ?? "" : shown, at: 0)
+            escaped.insert(Self.prefix(shown, bytes: Self.maxLogBytes), at: 0)
         }
         let text = kept.isEmpty ? "no output recorded" : escaped.joined(separator: "\n")
         return .success("logs", text: text, data: .array(kept.map(JSONValue.string)))
+    }
+
+    /// The longest prefix of `text` within `bytes` UTF-8 bytes, cut between scalars.
+    private static func prefix(_ text: String, bytes: Int) -> String {
+        guard text.utf8.count > bytes else { return text }
+        var cut = String.UnicodeScalarView(), used = 0
+        for scalar in text.unicodeScalars {
+            used += String(scalar).utf8.count
+            if used > bytes { break }
+            cut.append(scalar)
+        }
+        return String(cut)
     }
 
     private func fields(_ list: [ConsoleField], command: String) -> Answer {
