@@ -13,6 +13,13 @@ struct Supervise: ParsableCommand {
 
 enum SuperviseMain {
     static func main(_ arguments: [String]) -> Never {
+        // First, before anything is opened: a closed stdout or stderr (started with >&-) would hand its number to
+        // the next fd opened (the spool's lock, a jail's pipe, which then cannot be put on 1 and 2), and every
+        // line written to "stderr" would land there. /dev/null holds the places.
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) < 0 {
+            let null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
+            if null >= 0 && null != fd { _ = dup2(null, fd); close(null) }
+        }
         var config = DeviceConfig.defaultPath
         var check = false
         var index = 0

@@ -143,6 +143,22 @@ final class JailOutputTests: XCTestCase {
         stop(h)
     }
 
+    /// Started with stdout and stderr closed (`>&- 2>&-`), the supervisor holds fds 0-2 with /dev/null before it
+    /// opens anything: otherwise its spool's files took those numbers and its log lines were written into them.
+    func test_aSupervisorStartedWithoutStdoutAndStderrWritesNoLogLineIntoItsFiles() {
+        let h = SupervisorHarness()
+        h.writeJail("svc", "echo hi; exec sleep 1000")
+        h.writeConfig("[[jails]]\nname = \"svc\"\nspec = \"svc.toml\"\nstop_grace_s = 1\n")
+        h.start(prefix: ["/bin/sh", "-c", "exec \"$@\" >&- 2>&-", "sh"])
+        XCTAssertTrue(waitUntil(5) { self.request(h, ["logs", "svc"]).stdout == "hi\n" })
+        XCTAssertEqual(request(h, ["restart", "svc"]).status, 0)
+        XCTAssertTrue(waitUntil(5) { h.events([.serviceExit]).count == 1 })
+        stop(h)
+        let found = Process.run(["/bin/grep", "-r", "-l", "-a", "pit: ", h.dir.path + "/data"]).stdout
+        XCTAssertEqual(found, "", "log lines written into the supervisor's own files")
+        XCTAssertEqual(h.events([.spoolDamage]).count, 0)
+    }
+
     /// `pit logs` shows what the jail wrote, escaped (an escape sequence and a carriage return that would
     /// forge a line on the terminal come out as \x1b and \x0d); --follow shows a line written later; an
     /// unknown jail is one line of error and a non-zero exit.
