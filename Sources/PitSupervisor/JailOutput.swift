@@ -1,9 +1,8 @@
 import Glibc
-import PitJail
 
 /// The last lines a jail wrote, in a fixed amount of memory: `capacity` bytes of whole lines, the oldest
-/// dropped (and counted) when a new one does not fit. Positions are absolute byte offsets since the supervisor
-/// started (never reused), so a reader keeps a cursor and learns how much it missed if the ring passed it.
+/// dropped (and counted) when a new one does not fit. Positions are absolute byte offsets since the ring was made
+/// (with the jail's slot; never reused), so a reader keeps a cursor and learns how much it missed if the ring passed it.
 /// A line longer than `maxLine` is cut into pieces of that size: a jail that never writes a newline still
 /// shows up, and the bytes held for an unfinished line stay bounded.
 struct LogRing {

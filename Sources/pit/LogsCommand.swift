@@ -26,8 +26,9 @@ struct Logs: ParsableCommand {
                 writeError("pit logs: \(said)\n")
                 throw ExitCode(1)
             }
-            if answer.skipped_bytes > 0 && cursor > 0 {
-                writeError("pit logs: \(answer.skipped_bytes) bytes dropped before they were read (the jail wrote faster)\n")
+            if answer.skipped_bytes > 0 {
+                writeError(cursor == 0 ? "pit logs: \(answer.skipped_bytes) earlier bytes were dropped (the supervisor keeps the last 64 KiB)\n"
+                           : "pit logs: \(answer.skipped_bytes) bytes dropped before they were read (the jail wrote faster)\n")
             }
             var text = ""
             for jailLine in answer.lines { text += Printable.line(jailLine) }
