@@ -13,6 +13,7 @@ struct Logs: ParsableCommand {
     @OptionGroup var socket: SocketOption
     @Argument(help: "The jail's name.") var jail: String
     @Flag(name: [.short, .long], help: "Keep printing new lines until interrupted.") var follow = false
+    @Flag(name: .long, help: "One JSON string per line, exactly as the jail wrote it (not escaped for a terminal).") var json = false
 
     static let pollMs: UInt32 = 250
 
@@ -31,7 +32,7 @@ struct Logs: ParsableCommand {
                            : "pit logs: \(answer.skipped_bytes) bytes dropped before they were read (the jail wrote faster)\n")
             }
             var text = ""
-            for jailLine in answer.lines { text += Printable.line(jailLine) }
+            for jailLine in answer.lines { text += json ? Self.jsonString(jailLine) + "\n" : Printable.line(jailLine) }
             if !text.isEmpty { writeOut(text) }
             // Without --follow: what was there at the first answer, not a flood that never ends.
             if stopAt == nil { stopAt = answer.end }
@@ -40,6 +41,12 @@ struct Logs: ParsableCommand {
             if !follow && (caughtUp || cursor >= stopAt ?? 0) { return }
             if caughtUp { usleep(Self.pollMs * 1000) }
         }
+    }
+
+    static func jsonString(_ line: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? encoder.encode(line)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
     }
 
     private func writeOut(_ text: String) {

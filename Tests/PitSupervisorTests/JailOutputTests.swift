@@ -172,6 +172,9 @@ final class JailOutputTests: XCTestCase {
         XCTAssertTrue(shown.stdout.hasPrefix("first\nevil\\x1b[2J\\x0dpit: forged\n"), shown.stdout)
         XCTAssertFalse(shown.stdout.utf8.contains(0x1B))
         XCTAssertFalse(shown.stdout.contains("later"))
+        let exact = request(h, ["logs", "talker", "--json"]).stdout
+        XCTAssertEqual(lines(exact).compactMap { try? JSONDecoder().decode(String.self, from: Data($0.utf8)) },
+                       ["first", "evil\u{1B}[2J\rpit: forged"], exact)
 
         let follow = Process.spawn([Pit.executable, "logs", "--follow", "talker", "--socket", h.socket])
         var followed: [UInt8] = []
