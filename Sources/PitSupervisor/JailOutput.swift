@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 
 /// The last lines a jail wrote, in a fixed amount of memory: `capacity` bytes of whole lines, the oldest
 /// dropped (and counted) when a new one does not fit. Positions are absolute byte offsets since the ring was made
@@ -130,6 +131,15 @@ final class JailOutput {
     /// How often reading was paused for the rate limit.
     private(set) var pauses = 0
     private var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+    /// The jail's log file (JailLogFiles, through its writer), when there is one: its lines go there too, escaped,
+    /// at most `fileBytesPerMinute` of them (flash wears out, and a jail decides how much it writes); what does not
+    /// fit is counted and said in the file when the next minute begins.
+    var file: (writer: LogWriter, name: String)?
+    static let fileBytesPerMinute = 64 * 1024
+    private var fileCursor = 0
+    private var fileWindowStart: Int64?
+    private var fileWindowBytes = 0
+    private var fileSkipped = 0
 
     /// A fresh pipe for the next start of the jail: returns the write end for the jail (close-on-exec here,
     /// the jail's child puts it on 1 and 2), and watches the read end. The previous pipe, if any, is drained and closed.
@@ -157,17 +167,47 @@ final class JailOutput {
         while budget > 0 {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, budget)) }
             if n < 0 && errno == EINTR { continue }
-            if n < 0 { return }   // EAGAIN: all read
-            if n == 0 { closePipe(eventLoop: eventLoop); return }
+            if n < 0 { break }   // EAGAIN: all read
+            if n == 0 { closePipe(eventLoop: eventLoop); break }
             buffer.withUnsafeBytes { ring.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             budget -= n
             windowBytes += n
         }
-        if windowBytes >= Self.maxBytesPerSecond {
+        if windowBytes >= Self.maxBytesPerSecond, fd >= 0 {
             eventLoop.remove(fd)
             pausedUntil = windowStart + 1000
             pauses += 1
         }
+        forwardToFile(now: now)
+    }
+
+    /// The lines the ring took since the last call, to the file, within this minute's budget.
+    private func forwardToFile(now: Int64) {
+        guard let file else { return }
+        if fileWindowStart.map({ now - $0 >= 60_000 }) ?? true {
+            fileWindowStart = now
+            fileWindowBytes = 0
+            if fileSkipped > 0 {
+                let said = "pit: \(fileSkipped) bytes of output not written here (at most \(Self.fileBytesPerMinute / 1024) KiB a minute are)\n"
+                file.writer.write(said, to: file.name)
+                fileWindowBytes += said.utf8.count
+                fileSkipped = 0
+            }
+        }
+        let budget = Self.fileBytesPerMinute - fileWindowBytes
+        guard budget > 0 else {
+            // Over the budget: only counted, no line is even looked at (a flood must stay cheap).
+            fileSkipped += ring.tail - fileCursor
+            fileCursor = ring.tail
+            return
+        }
+        let batch = ring.read(from: fileCursor, maxBytes: budget)
+        fileSkipped += batch.skipped
+        var text = ""
+        for line in batch.lines { text += Printable.line(line) }
+        fileCursor = batch.next
+        fileWindowBytes += text.utf8.count
+        if !text.isEmpty { file.writer.write(text, to: file.name) }
     }
 
     /// After a pause for the rate limit: the pipe is watched again.

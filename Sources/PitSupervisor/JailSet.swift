@@ -58,6 +58,9 @@ final class JailSet {
     /// Which violations are recorded one by one and which only counted (a flood must not drown the uplink).
     private var limiter = ViolationLimiter()
 
+    /// Writes the jails' log files (JailLogFiles), off the loop; nil: none are written.
+    var fileLog: LogWriter?
+
     init(_ jails: [JailConfig], eventLoop: EventLoop, samba: SambaGate, emit: @escaping (SupervisorEvent) -> Void) {
         self.slots = jails.map(JailSlot.init)
         self.eventLoop = eventLoop
@@ -162,6 +165,7 @@ final class JailSet {
         }
         // stdin /dev/null, stdout and stderr a pipe this loop drains: never the supervisor's own terminal or
         // log, which a jail could otherwise fill (or stop with TCXONC) until the loop blocks in a write.
+        slot.output.file = fileLog.map { ($0, slot.config.name) }
         let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
         guard input >= 0, let output = slot.output.openPipe(eventLoop: eventLoop, slot: slot) else {
             let problem = "stdio: \(String(cString: strerror(errno)))"

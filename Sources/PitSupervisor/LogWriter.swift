@@ -5,18 +5,23 @@ import Glibc
 /// 9600 baud. The loop only queues, up to `maxQueuedBytes`; beyond that a line is dropped and counted, and
 /// once the writer gets through again it says how many were lost. The counter is in `pit status`.
 ///
-/// The one place Pit runs a second thread, and why it is safe: the thread only takes lines from the queue and
+/// The jails' log files go through a second writer of this kind (JailLogFiles): file writes can wait for slow
+/// flash as long as they like there.
+///
+/// The only places Pit runs more threads than its loop, and why it is safe: the thread only takes lines from the queue and
 /// writes them (no Swift between fork and exec anywhere: jails are started by CPitShim's child, helpers by
 /// posix_spawn; the thread keeps nothing alive, since the watchdog is fed by the loop, not here), and it
 /// blocks every signal, so the signalfd keeps receiving all of the supervisor's.
 public final class LogWriter: @unchecked Sendable {
     public static let maxQueuedBytes = 64 * 1024
-    private let fd: Int32
+    /// Where the thread puts each queued entry: the file it names (nil: the writer's main output) and its bytes.
+    /// Called on the writer's thread only.
+    private let sink: (String?, [UInt8]) -> Void
     // Allocated, not stored properties: a pthread mutex must not move, and Swift does not promise that of `&property`.
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     // Guarded by `lock`.
-    private var queue: [[UInt8]] = []
+    private var queue: [(String?, [UInt8])] = []
     private var queuedBytes = 0
     private var droppedTotal = 0
     private var droppedUnsaid = 0
@@ -25,8 +30,13 @@ public final class LogWriter: @unchecked Sendable {
     private var writing = false
 
     /// A writer to `fd`. Its thread starts with the first line (a writer never used costs no thread).
-    public init(fd: Int32) {
-        self.fd = fd
+    public convenience init(fd: Int32) {
+        self.init { _, bytes in LogWriter.writeAll(bytes, to: fd) }
+    }
+
+    /// A writer whose thread hands each entry to `sink` (JailLogFiles: the jails' log files).
+    init(sink: @escaping (String?, [UInt8]) -> Void) {
+        self.sink = sink
         pthread_mutex_init(lock, nil)
         pthread_cond_init(wake, nil)
     }
@@ -39,7 +49,7 @@ public final class LogWriter: @unchecked Sendable {
     }
 
     /// Queues `line` (already one escaped line with its newline); never blocks on the reader of `fd`.
-    public func write(_ line: String) {
+    public func write(_ line: String, to file: String? = nil) {
         let bytes = Array(line.utf8)
         pthread_mutex_lock(lock)
         if !started { started = startThread() }
@@ -47,7 +57,7 @@ public final class LogWriter: @unchecked Sendable {
             droppedTotal += 1
             droppedUnsaid += 1
         } else {
-            queue.append(bytes)
+            queue.append((file, bytes))
             queuedBytes += bytes.count
             pthread_cond_signal(wake)
         }
@@ -97,8 +107,8 @@ public final class LogWriter: @unchecked Sendable {
             droppedUnsaid = 0
             writing = true
             pthread_mutex_unlock(lock)
-            for line in batch { writeAll(line) }
-            if lost > 0 { writeAll(Array("pit: \(lost) log line\(lost == 1 ? "" : "s") dropped: stderr was not read in time\n".utf8)) }
+            for (file, line) in batch { sink(file, line) }
+            if lost > 0 { sink(nil, Array("pit: \(lost) log line\(lost == 1 ? "" : "s") dropped: stderr was not read in time\n".utf8)) }
             pthread_mutex_lock(lock)
             writing = false
             pthread_cond_broadcast(wake)   // for `flush`
@@ -107,7 +117,7 @@ public final class LogWriter: @unchecked Sendable {
     }
 
     /// Blocking, whole: this thread may wait as long as the reader takes.
-    private func writeAll(_ bytes: [UInt8]) {
+    static func writeAll(_ bytes: [UInt8], to fd: Int32) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }

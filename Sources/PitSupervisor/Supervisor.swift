@@ -71,6 +71,8 @@ public final class Supervisor {
         self.agent = UplinkAgentProcess(configPath: configPath, emit: emit)
         self.jails = JailSet(config.jails, eventLoop: eventLoop, samba: samba, emit: emit)
         jails.violationSeen = { now in leds.violationSeen(at: now) }
+        let files = JailLogFiles(dataDirectory: config.dataDirectory)
+        jails.fileLog = LogWriter(sink: files.write)
     }
 
     // MARK: - Start-up

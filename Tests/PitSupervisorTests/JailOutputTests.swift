@@ -159,6 +159,29 @@ final class JailOutputTests: XCTestCase {
         XCTAssertEqual(h.events([.spoolDamage]).count, 0)
     }
 
+    /// A jail's lines also go to DATA/logs/NAME.log, escaped, at most 64 KiB a minute; a symlink planted in the
+    /// file's place is replaced, not followed.
+    func test_aJailsLinesGoToItsLogFileEscapedAndBoundedNeverThroughASymlink() {
+        let h = SupervisorHarness()
+        mkdir(h.dir.path + "/data/logs", 0o700)
+        h.dir.write("target", "")
+        symlink(h.dir.path + "/target", h.dir.path + "/data/logs/svc.log")
+        h.startOneJail("svc", "printf 'evil\\033[2Jx\\n'; yes flood | head -c 300000; exec sleep 1000", entry: "stop_grace_s = 1")
+        let file = h.dir.path + "/data/logs/svc.log"
+        XCTAssertTrue(waitUntil(5) { (readText(file) ?? "").utf8.count >= 64 * 1024 },
+                      "\((readText(file) ?? "").utf8.count) bytes: " + Process.run(["/bin/ls", "-la", h.dir.path + "/data/logs", h.dir.path + "/data"]).stdout + h.log + request(h, ["logs", "svc"]).stdout.prefix(200))
+        usleep(300_000)
+        let text = readText(file) ?? ""
+        XCTAssertTrue(text.hasPrefix("evil\\x1b[2Jx\nflood\n"), String(text.prefix(100)))
+        XCTAssertLessThanOrEqual(text.utf8.count, 64 * 1024 + 4096, "more than a minute's budget")
+        XCTAssertEqual(readText(h.dir.path + "/target"), "", "the symlink was followed")
+        var info = stat()
+        XCTAssertEqual(lstat(file, &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFREG)
+        XCTAssertEqual(info.st_mode & 0o777, 0o600)
+        stop(h)
+    }
+
     /// `pit logs` shows what the jail wrote, escaped (an escape sequence and a carriage return that would
     /// forge a line on the terminal come out as \x1b and \x0d); --follow shows a line written later; an
     /// unknown jail is one line of error and a non-zero exit.

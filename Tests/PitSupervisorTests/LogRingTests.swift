@@ -69,4 +69,19 @@ final class LogRingTests: XCTestCase {
         let said = String(decoding: text, as: UTF8.self)
         XCTAssertTrue(said.contains("pit: \(writer.dropped) log lines dropped"), String(said.suffix(200)))
     }
+
+    /// A jail's file is cut at the cap into NAME.log.1 (replacing the one before): at most twice the cap on disk.
+    func test_jailLogFilesRotateAtTheCap() {
+        let dir = ScratchDirectory()
+        let files = JailLogFiles(dataDirectory: dir.path)
+        let line = Array((String(repeating: "r", count: 1023) + "\n").utf8)
+        for _ in 0..<(JailLogFiles.capBytes / 1024 * 2 + 10) { files.write("svc", line) }
+        var current = stat(), previous = stat()
+        XCTAssertEqual(stat(dir.path + "/logs/svc.log", &current), 0)
+        XCTAssertEqual(stat(dir.path + "/logs/svc.log.1", &previous), 0)
+        XCTAssertLessThanOrEqual(Int(current.st_size), JailLogFiles.capBytes)
+        XCTAssertEqual(Int(previous.st_size), JailLogFiles.capBytes)
+        XCTAssertEqual(Int(current.st_size), 10 * 1024)
+        XCTAssertEqual(stat(dir.path + "/logs/svc.log.2", &previous), -1)
+    }
 }
