@@ -203,8 +203,12 @@ final class JailOutput {
         }
         let batch = ring.read(from: fileCursor, maxBytes: budget)
         fileSkipped += batch.skipped
+        // In pieces of about 8 KiB: the writer's queue is bounded, and one entry larger than it would be dropped whole.
         var text = ""
-        for line in batch.lines { text += Printable.line(line) }
+        for line in batch.lines {
+            text += Printable.line(line)
+            if text.utf8.count >= 8192 { fileWindowBytes += text.utf8.count; file.writer.write(text, to: file.name); text = "" }
+        }
         fileCursor = batch.next
         fileWindowBytes += text.utf8.count
         if !text.isEmpty { file.writer.write(text, to: file.name) }

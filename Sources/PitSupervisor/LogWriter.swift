@@ -14,6 +14,8 @@ import Glibc
 /// blocks every signal, so the signalfd keeps receiving all of the supervisor's.
 public final class LogWriter: @unchecked Sendable {
     public static let maxQueuedBytes = 64 * 1024
+    /// The queue's bound (`maxQueuedBytes` for stderr).
+    let queueLimit: Int
     /// Where the thread puts each queued entry: the file it names (nil: the writer's main output) and its bytes.
     /// Called on the writer's thread only.
     private let sink: (String?, [UInt8]) -> Void
@@ -31,11 +33,12 @@ public final class LogWriter: @unchecked Sendable {
 
     /// A writer to `fd`. Its thread starts with the first line (a writer never used costs no thread).
     public convenience init(fd: Int32) {
-        self.init { _, bytes in LogWriter.writeAll(bytes, to: fd) }
+        self.init(queueLimit: Self.maxQueuedBytes) { _, bytes in LogWriter.writeAll(bytes, to: fd) }
     }
 
     /// A writer whose thread hands each entry to `sink` (JailLogFiles: the jails' log files).
-    init(sink: @escaping (String?, [UInt8]) -> Void) {
+    init(queueLimit: Int, sink: @escaping (String?, [UInt8]) -> Void) {
+        self.queueLimit = queueLimit
         self.sink = sink
         pthread_mutex_init(lock, nil)
         pthread_cond_init(wake, nil)
@@ -53,7 +56,7 @@ public final class LogWriter: @unchecked Sendable {
         let bytes = Array(line.utf8)
         pthread_mutex_lock(lock)
         if !started { started = startThread() }
-        if !started || queuedBytes + bytes.count > Self.maxQueuedBytes {
+        if !started || queuedBytes + bytes.count > queueLimit {
             droppedTotal += 1
             droppedUnsaid += 1
         } else {

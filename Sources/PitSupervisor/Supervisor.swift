@@ -72,7 +72,8 @@ public final class Supervisor {
         self.jails = JailSet(config.jails, eventLoop: eventLoop, samba: samba, emit: emit)
         jails.violationSeen = { now in leds.violationSeen(at: now) }
         let files = JailLogFiles(dataDirectory: config.dataDirectory)
-        jails.fileLog = LogWriter(sink: files.write)
+        // Room for a minute's budget of a few jails at once (JailOutput.fileBytesPerMinute each).
+        jails.fileLog = LogWriter(queueLimit: 256 * 1024, sink: files.write)
     }
 
     // MARK: - Start-up
