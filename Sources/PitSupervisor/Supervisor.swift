@@ -22,8 +22,8 @@ public struct SupervisorEvent: Sendable {
 
 /// `pit supervise`: one event loop over epoll — a signalfd, one timerfd carrying the earliest deadline, a
 /// pidfd, a seccomp listener and an output pipe per jail, and the control socket. No polling loop, and no
-/// thread but the one that writes the log (LogWriter.swift): the watchdog is fed from this loop only, after
-/// a health check, so a hung loop means a reset.
+/// thread but the two that only write logs (LogWriter.swift: Pit's stderr, the jails' log files): the
+/// watchdog is fed from this loop only, after a health check, so a hung loop means a reset.
 ///
 /// Each concern is a part that owns its state and says when it next needs the loop (`nextDeadline(now:)`):
 /// the jails (JailSet), the watchdog and its health gate (WatchdogFeeder), the uplink agent
