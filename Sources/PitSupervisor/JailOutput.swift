@@ -128,8 +128,6 @@ final class JailOutput {
     private(set) var pausedUntil: Int64?
     private var windowStart: Int64 = 0
     private var windowBytes = 0
-    /// How often reading was paused for the rate limit.
-    private(set) var pauses = 0
     private var buffer = [UInt8](repeating: 0, count: 16 * 1024)
     /// The jail's log file (JailLogFiles, through its writer), when there is one: its lines go there too, escaped,
     /// at most `fileBytesPerMinute` of them (flash wears out, and a jail decides how much it writes); what does not
@@ -142,7 +140,8 @@ final class JailOutput {
     private var fileSkipped = 0
 
     /// A fresh pipe for the next start of the jail: returns the write end for the jail (close-on-exec here,
-    /// the jail's child puts it on 1 and 2), and watches the read end. The previous pipe, if any, is drained and closed.
+    /// the jail's child puts it on 1 and 2), and watches the read end. The previous pipe, if any, is closed (the
+    /// previous run's last words were read at its exit).
     func openPipe(eventLoop: EventLoop, slot: JailSlot) -> Int32? {
         closePipe(eventLoop: eventLoop)
         pausedUntil = nil
@@ -176,7 +175,6 @@ final class JailOutput {
         if windowBytes >= Self.maxBytesPerSecond, fd >= 0 {
             eventLoop.remove(fd)
             pausedUntil = windowStart + 1000
-            pauses += 1
         }
         forwardToFile(now: now)
     }
