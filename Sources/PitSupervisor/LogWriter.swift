@@ -62,7 +62,7 @@ public final class LogWriter: @unchecked Sendable {
         } else {
             queue.append((file, bytes))
             queuedBytes += bytes.count
-            pthread_cond_signal(wake)
+            pthread_cond_broadcast(wake)   // `flush` may wait on the same condition: wake the thread for sure
         }
         pthread_mutex_unlock(lock)
     }

@@ -104,6 +104,7 @@ public final class Supervisor {
         if let serial, serial.console != nil { serial.flush(eventLoop: eventLoop, now: monotonicMilliseconds()) }
         feeder.shutdown(magicClose: config.watchdog.magicClose, nowayout: config.board?.watchdog?.nowayout ?? false)
         leds.release()
+        jails.fileLog?.flush()   // the jails' last lines, into their files
         if rebootAfterStop {
             _ = pit_reboot_restart()
         }
