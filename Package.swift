@@ -49,12 +49,12 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "PitUplink", dependencies: ["PitTOML", "COpenSSL", "PitProcess", "CZlib"], exclude: ["EVENTS.md"]),
-        .target(name: "PitConsole"),
+        .target(name: "PitConsole", dependencies: ["PitProcess"]),
         .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim", "PitHash", "PitProcess"]),
         .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitProcess", "PitJail", "PitPolicy", "PitBoard", "PitTOML", "PitUplink", "PitPersona", "PitConsole",
                                                      .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(name: "pit", dependencies: [
-            "PitJail", "PitPolicy", "PitSupervisor", "PitUplink",
+            "PitJail", "PitPolicy", "PitProcess", "PitSupervisor", "PitUplink",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

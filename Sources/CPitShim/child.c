@@ -465,6 +465,10 @@ static long find_program(struct child *c, const struct pit_step *s, int32_t *sub
 static long run_step(struct child *c, const struct pit_step *s, int32_t *sub) {
     switch (s->op) {
     case PIT_OP_CLOSE_FD: return SC1(SYS_close, s->n1);
+    case PIT_OP_DUP2:
+        // dup3 refuses equal fds; then the fd is already in place and only needs to survive execve.
+        if (s->n1 == s->n2) return SC3(SYS_fcntl, s->n2, F_SETFD, 0);
+        return SC3(SYS_dup3, s->n1, s->n2, 0);
     case PIT_OP_PROC_GUARD: return proc_guard(c, s);
     case PIT_OP_LANDLOCK_RULESET: return landlock_ruleset(c, s);
     case PIT_OP_LANDLOCK_PATH: return landlock_path(c, s);

@@ -1,3 +1,4 @@
+import PitProcess
 /// The console's command language: parses a request, enforces the PIN on anything that changes the
 /// device, asks the supervisor (through `ConsoleContext`) and renders the answer as text or as one
 /// JSON line.
@@ -94,6 +95,16 @@ public struct ConsoleCommands: Sendable {
                 return .failure(command, "no policy for '\(args[0])'", hint: "type 'jails' for the names")
             }
             return fields(summary, command: command)
+        case ("logs", 1...2):
+            if let refusal = noPin(inlinePin, command) { return refusal }
+            guard let count = Self.count(args.count > 1 ? args[1] : nil) else {
+                return .failure(command, "bad count '\(Self.clip(args[1]))'",
+                                hint: "use a number from 1 to \(Self.maxCount), e.g. logs \(Self.clip(args[0])) 20")
+            }
+            guard let lines = context.logs(args[0], count) else {
+                return .failure(command, "no jail named '\(Self.clip(args[0]))'", hint: "type 'jails' for the names")
+            }
+            return logs(lines)
         case ("restart", 1):
             let name = args[0]
             // Check the name before the PIN: a typo must not cost one of the technician's attempts.
@@ -125,7 +136,7 @@ public struct ConsoleCommands: Sendable {
         "help": "help", "status": "status", "jails": "jails", "jail": "jail NAME",
         "violations": "violations [N]", "events": "events [N]", "watchdog": "watchdog",
         "leds": "leds | leds test", "persona": "persona", "uplink": "uplink | uplink test",
-        "policy": "policy NAME", "restart": "restart NAME [pin NNNN]", "safe-mode": "safe-mode clear [pin NNNN]",
+        "policy": "policy NAME", "logs": "logs NAME [N]", "restart": "restart NAME [pin NNNN]", "safe-mode": "safe-mode clear [pin NNNN]",
         "reboot": "reboot [pin NNNN]", "lock": "lock",
     ]
 
@@ -219,6 +230,7 @@ public struct ConsoleCommands: Sendable {
           persona           what this honeypot pretends to be
           uplink            uplink state
           policy NAME       summary of a jail's syscall policy
+          logs NAME [N]     last N lines a jail wrote (default \(Self.defaultCount), max \(Self.maxCount), \(Self.maxLogBytes / 1024) KiB)
           help              this text
         These change the device and need the PIN from the device config:
           leds test         light every LED in turn
@@ -233,7 +245,7 @@ public struct ConsoleCommands: Sendable {
         Ctrl-C or Ctrl-U clears the line; Backspace erases.
         """
         let names = ["help", "status", "jails", "jail", "violations", "events", "watchdog", "leds", "leds test",
-                     "persona", "uplink", "uplink test", "policy", "restart", "safe-mode clear", "reboot", "pin", "lock"]
+                     "persona", "uplink", "uplink test", "policy", "logs", "restart", "safe-mode clear", "reboot", "pin", "lock"]
         return .success("help", text: text, data: .object([("commands", .array(names.map(JSONValue.string)))]))
     }
 
@@ -273,6 +285,36 @@ public struct ConsoleCommands: Sendable {
                      ("jail", event.jail.map(JSONValue.string) ?? .null), ("detail", .string(event.detail))])
         })
         return .success(command, text: text, data: data)
+    }
+
+    /// At most this much of a jail's output per answer: the console may run at 9600 baud (4 s for 4 KiB).
+    public static let maxLogBytes = 4096
+
+    /// A jail's lines, escaped for the terminal (they are what the jail wrote: escape sequences, forged lines),
+    /// the newest kept when they exceed `maxLogBytes`; exact in JSON.
+    private func logs(_ lines: [String]) -> Answer {
+        var kept: [String] = [], escaped: [String] = [], bytes = 0
+        for line in lines.reversed() {
+            let shown = Printable.escaped(line)
+            bytes += shown.utf8.count + 1
+            if bytes > Self.maxLogBytes && !kept.isEmpty { break }
+            kept.insert(line, at: 0)
+            escaped.insert(Self.prefix(shown, bytes: Self.maxLogBytes), at: 0)
+        }
+        let text = kept.isEmpty ? "no output recorded" : escaped.joined(separator: "\n")
+        return .success("logs", text: text, data: .array(kept.map(JSONValue.string)))
+    }
+
+    /// The longest prefix of `text` within `bytes` UTF-8 bytes, cut between scalars.
+    private static func prefix(_ text: String, bytes: Int) -> String {
+        guard text.utf8.count > bytes else { return text }
+        var cut = String.UnicodeScalarView(), used = 0
+        for scalar in text.unicodeScalars {
+            used += String(scalar).utf8.count
+            if used > bytes { break }
+            cut.append(scalar)
+        }
+        return String(cut)
     }
 
     private func fields(_ list: [ConsoleField], command: String) -> Answer {

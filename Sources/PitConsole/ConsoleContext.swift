@@ -25,6 +25,9 @@ public struct ConsoleContext {
     public var uplinkTest: () -> ConsoleActionResult = { .unavailable("uplink test") }
     /// Summary of the policy a jail runs under; nil when there is no such jail/policy.
     public var policy: (String) -> [ConsoleField]? = { _ in nil }
+    /// The newest `limit` lines a jail wrote (stdout and stderr), raw as the jail wrote them, oldest first; nil when
+    /// there is no such jail. The console escapes them for the terminal.
+    public var logs: (_ jail: String, _ limit: Int) -> [String]? = { _, _ in nil }
     /// Privileged actions: only called after the PIN check passed.
     public var restart: (String) -> ConsoleActionResult = { _ in .unavailable("restart") }
     public var clearSafeMode: () -> ConsoleActionResult = { .unavailable("safe-mode clear") }

@@ -7,7 +7,8 @@ import PitPolicy
 /// (child.c) with raw syscalls, so the child copies nothing of Pit's memory and runs no Swift. Before the
 /// first step the child resets every signal to its default and unblocks them all. A failing step stops
 /// the child with exit status 2 and is reported to the parent, which words it as `step: path: error`.
-func isolationProgram(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32, parentEnd: Int32) -> ChildProgram {
+func isolationProgram(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32, parentEnd: Int32,
+                       streams: StandardStreams? = nil) -> ChildProgram {
     var program = ChildProgram(channel: channel)
     let inUserNamespace = spec.namespaces.userRangeStart != nil
     Lifeline.dropParentEnd(parentEnd, &program)          // so the child sees the parent's death as end-of-file
@@ -30,6 +31,7 @@ func isolationProgram(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32,
     Privileges.forbidNewPrivileges(&program)
     announceListener(policy, &program)                   // a little ahead: the parent is awake by the load
     let command = Exec.prepare(spec, &program)           // resolve the command inside the jail, chdir
+    Descriptors.redirect(streams, &program)              // the jail's 0-2, when the launcher gives its own
     Descriptors.closeAllOnExec(&program)                 // every fd but 0-2 is gone at execve
     spec.landlock?.apply(&program)                       // after no_new_privs; paths as the jail sees them
     loadPolicy(policy, &program)                         // last: nothing after it may need a forbidden syscall
@@ -71,7 +73,36 @@ enum Session {
     }
 }
 
+/// The fds a jail gets as its stdin, stdout and stderr, held open by the launcher (the child inherits them at
+/// clone and puts them in place before execve). Without one, the jail shares the launcher's own 0-2, as under
+/// `pit run` (like NsJail); `pit supervise` gives /dev/null and a pipe it drains, so no jail can reach the
+/// supervisor's terminal or block its log. Each fd must be above 2 or already the one it stands for: the
+/// child puts them in place in order, and a lower one could be overwritten before it is used.
+public struct StandardStreams: Sendable, Equatable {
+    public var input: Int32
+    public var output: Int32
+    public var error: Int32
+
+    public init(input: Int32, output: Int32, error: Int32) {
+        self.input = input
+        self.output = output
+        self.error = error
+    }
+
+    var valid: Bool {
+        [(input, 0), (output, 1), (error, 2)].allSatisfy { fd, target in fd > 2 || fd == target }
+    }
+}
+
 enum Descriptors {
+    /// dup3 of each stream onto 0, 1, 2: those copies are not close-on-exec, the originals are made so next.
+    static func redirect(_ streams: StandardStreams?, _ program: inout ChildProgram) {
+        guard let streams else { return }
+        for (fd, target, name) in [(streams.input, 0, "stdin"), (streams.output, 1, "stdout"), (streams.error, 2, "stderr")] {
+            program.add(PIT_OP_DUP2, n1: UInt64(fd), n2: UInt64(target), step: "dup2 \(name)")
+        }
+    }
+
     /// Marks every descriptor above 2 close-on-exec: the setup channel keeps working until the very execve,
     /// and nothing Pit holds (watchdog, spool, control socket) can reach the jail. Kernels before 5.11 have
     /// no close_range: the child walks the jail's /proc/self/fd instead.

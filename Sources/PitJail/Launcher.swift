@@ -57,9 +57,13 @@ public enum Launcher {
     /// `untilExec: false` returns as soon as the child needs nothing more from the parent (it was let go, and
     /// holds no listener Pit must take), without waiting for the exec: the caller then must call
     /// `confirmExec()` once it has reaped the init, which reports a step that failed after that point.
-    public static func start(_ spec: JailSpec, policy: JailPolicy?, untilExec: Bool = true,
+    /// `streams` are the jail's 0-2 (nil: the caller's own).
+    public static func start(_ spec: JailSpec, policy: JailPolicy?, untilExec: Bool = true, streams: StandardStreams? = nil,
                              onViolation: (Violation) -> Void = { _ in },
                              beforeExec: (RunningJail) -> Void = { _ in }) throws(LaunchError) -> RunningJail {
+        if let streams, !streams.valid {
+            throw .parent(JailError("launch", detail: "the jail's stdin/stdout/stderr must be fds above 2"))
+        }
         let cgroup: JailCgroup?
         do { cgroup = spec.limits.needsCgroup ? try JailCgroup.create(name: spec.name, limits: spec.limits) : nil } catch {
             throw .parent(error)
@@ -73,7 +77,7 @@ public enum Launcher {
             throw .parent(.sys("socketpair"))
         }
         let (parentEnd, childEnd) = pair
-        let program = isolationProgram(spec, policy: policy?.compiled, channel: childEnd, parentEnd: parentEnd)
+        let program = isolationProgram(spec, policy: policy?.compiled, channel: childEnd, parentEnd: parentEnd, streams: streams)
         guard program.slotsNeeded <= PIT_CHILD_SLOTS, let image = ChildImage(program) else {
             let error = program.slotsNeeded > PIT_CHILD_SLOTS
                 ? JailError("launch", detail: "the jail needs more than \(PIT_CHILD_SLOTS) open files at once while it is built")

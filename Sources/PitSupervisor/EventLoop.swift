@@ -15,6 +15,8 @@ enum EventSource {
     case violations(JailSlot)
     /// A jail's full_audit socket (SmbAudit.swift).
     case smbAudit(JailSlot)
+    /// The pipe of a jail's stdout and stderr (JailOutput.swift).
+    case jailOutput(JailSlot)
 }
 
 /// The epoll instance of `pit supervise`, its signalfd and its one timerfd, which always holds the earliest

@@ -11,6 +11,8 @@ public final class EventRecorder {
     public private(set) var lastError: String?
     let device: String?
     static let historyLength = 256
+    /// Where the lines go: a queue the loop never waits on (LogWriter.swift); nil writes them directly.
+    public var log: LogWriter?
 
     public init(spool: Spool?, device: String? = nil) {
         self.spool = spool
@@ -28,6 +30,7 @@ public final class EventRecorder {
         let spool: Spool
         do { spool = try Spool.open(directory: directory, limitBytes: limitBytes) } catch { throw SupervisorError("spool: \(error)") }
         let recorder = EventRecorder(spool: spool)
+        recorder.log = LogWriter(fd: 2)
         let recovery = spool.recovery
         if !recovery.truncations.isEmpty {
             recorder.store(PitEvent.boot(message: "spool recovered after an unclean stop: \(recovery.bytesTruncated) bytes of a torn tail dropped"))
@@ -101,6 +104,7 @@ public final class EventRecorder {
     func writeLine(_ text: String) {
         // Events carry what jails said (comm, exe, Samba's audit fields): one escaped line each, never raw.
         let line = Printable.line(text)
+        if let log { log.write(line); return }
         _ = line.withCString { write(2, $0, strlen($0)) }
     }
 }

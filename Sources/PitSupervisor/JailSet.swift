@@ -24,6 +24,8 @@ final class JailSlot {
     var runs = 0
     /// smbd's full_audit socket (`audit_socket`), kept across restarts of the jail.
     var audit: AuditSocket?
+    /// What the jail wrote to stdout and stderr: its pipe and the ring of its last lines, kept across restarts.
+    let output = JailOutput()
 
     init(_ config: JailConfig) {
         self.config = config
@@ -58,6 +60,9 @@ final class JailSet {
     /// Which violations are recorded one by one and which only counted (a flood must not drown the uplink).
     private var limiter = ViolationLimiter()
 
+    /// Writes the jails' log files (JailLogFiles), off the loop; nil: none are written.
+    var fileLog: LogWriter?
+
     init(_ jails: [JailConfig], eventLoop: EventLoop, samba: SambaGate, emit: @escaping (SupervisorEvent) -> Void) {
         self.slots = jails.map(JailSlot.init)
         self.eventLoop = eventLoop
@@ -67,11 +72,14 @@ final class JailSet {
 
     func slot(named name: String?) -> JailSlot? { slots.first { $0.config.name == name } }
 
-    func nextDeadline(now: Int64) -> Int64? { (slots.compactMap(\.deadline) + [limiter.nextDeadline].compactMap { $0 }).min() }
+    func nextDeadline(now: Int64) -> Int64? {
+        (slots.compactMap(\.deadline) + slots.compactMap(\.output.pausedUntil) + [limiter.nextDeadline].compactMap { $0 }).min()
+    }
 
     /// Readiness checks, restarts and stop graces that are due, then the start order.
     func tick(now: Int64) {
         emitSuppressed(limiter.due(now: now))
+        for slot in slots { slot.output.resumeIfDue(eventLoop: eventLoop, slot: slot, now: now) }
         for slot in slots {
             guard let deadline = slot.deadline, deadline <= now else { continue }
             slot.deadline = nil
@@ -112,7 +120,9 @@ final class JailSet {
         slots.map { slot in
             SupervisorStatus.Jail(name: slot.config.name, state: slot.phase.rawValue, pid: slot.process?.pid,
                                   restarts: slot.restarts, last_exit: slot.lastExit, violations: slot.violations,
-                                  required: slot.config.required, walls: Self.walls(of: slot.config))
+                                  required: slot.config.required, walls: Self.walls(of: slot.config),
+                                  log_bytes: slot.output.ring.bytesHeld, log_capacity: slot.output.ring.capacity,
+                                  log_dropped_bytes: slot.output.ring.droppedBytes)
         }
     }
 
@@ -155,10 +165,22 @@ final class JailSet {
             startFailed(slot, problem, now: now)
             return
         }
+        // stdin /dev/null, stdout and stderr a pipe this loop drains: never the supervisor's own terminal or
+        // log, which a jail could otherwise fill (or stop with TCXONC) until the loop blocks in a write.
+        slot.output.file = fileLog.map { ($0, slot.config.name) }
+        let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard input >= 0, let output = slot.output.openPipe(eventLoop: eventLoop, slot: slot) else {
+            let problem = "stdio: \(String(cString: strerror(errno)))"
+            if input >= 0 { close(input) }
+            startFailed(slot, problem, now: now)
+            return
+        }
+        defer { close(input); close(output) }
         do {
             var spec = slot.config.spec
             if spec.limits.oomScoreAdj == nil { spec.limits.oomScoreAdj = jailOOMScoreAdj }
-            let process = try Launcher.start(spec, policy: slot.config.policy) { violation in
+            let streams = StandardStreams(input: input, output: output, error: output)
+            let process = try Launcher.start(spec, policy: slot.config.policy, streams: streams) { violation in
                 self.recordViolation(violation, slot: slot, now: now)
             }
             slot.process = process
@@ -221,6 +243,7 @@ final class JailSet {
 
     private func jailExited(_ slot: JailSlot, process: RunningJail, ending: JailOutcome.Ending, now: Int64) {
         eventLoop.remove(process.pidfd)
+        slot.output.drain(eventLoop: eventLoop, now: now)   // its last words; the pipe closes at end-of-file
         if process.listener >= 0 {
             serviceViolations(slot, now: now)
             eventLoop.remove(process.listener)
@@ -245,6 +268,7 @@ final class JailSet {
         }
         if slot.removeWhenStopped {
             if let audit = slot.audit { eventLoop.remove(audit.fd); retiredAudits.append(audit) }
+            slot.output.closePipe(eventLoop: eventLoop)
             slots.removeAll { $0 === slot }
             return
         }

@@ -11,6 +11,10 @@ public struct SupervisorStatus: Codable, Sendable, Equatable {
         /// The jail's walls as this kernel builds them: "user namespace", "landlock ABI 7", and what a rule asked
         /// for that the kernel lacks ("landlock: ... (best effort)"); nil for an older status without it.
         public var walls: [String]?
+        /// Bytes of the jail's output held in its ring (at most `log_capacity`), and bytes dropped from it so far.
+        public var log_bytes: Int?
+        public var log_capacity: Int?
+        public var log_dropped_bytes: Int?
     }
     public struct WatchdogStatus: Codable, Sendable, Equatable {
         public var device: String?
@@ -43,6 +47,8 @@ public struct SupervisorStatus: Codable, Sendable, Equatable {
     public var safe_mode: Bool
     public var orphans_reaped: Int
     public var config: String
+    /// Lines of the supervisor's own log (stderr) dropped because nobody read them in time (LogWriter.swift).
+    public var log_lines_dropped: Int?
     /// Pit's version (`pit --version`): a fleet is inventoried from this.
     public var version: String
     /// SIGHUPs since start: applied, unchanged (same files: nothing recorded), rejected (the running config stays).
@@ -54,6 +60,17 @@ public struct ReloadCounts: Codable, Sendable, Equatable {
     public var unchanged = 0
     public var rejected = 0
     public init() {}
+}
+
+/// The answer to `logs JAIL CURSOR` on the control socket: the jail's lines from CURSOR on (a bounded batch), the
+/// cursor to ask with next, and how many bytes the ring dropped before this reader got to them. `end` is where
+/// the ring ended when this was answered (a reader without --follow stops there).
+public struct JailLogsAnswer: Codable, Sendable, Equatable {
+    public var ok: Bool
+    public var lines: [String]
+    public var next: Int
+    public var end: Int
+    public var skipped_bytes: Int
 }
 
 /// The phases of a supervised jail.

@@ -29,7 +29,8 @@ public struct SupervisorEvent: Sendable {
 }
 
 /// `pit supervise`: one event loop over epoll — a signalfd, one timerfd carrying the earliest deadline, a
-/// pidfd and a seccomp listener per jail, and the control socket. No thread, no polling loop: the
+/// pidfd, a seccomp listener and an output pipe per jail, and the control socket. No polling loop, and no
+/// thread but the two that only write logs (LogWriter.swift: Pit's stderr, the jails' log files): the
 /// watchdog is fed from this loop only, after a health check, so a hung loop means a reset.
 ///
 /// Each concern is a part that owns its state and says when it next needs the loop (`nextDeadline(now:)`):
@@ -64,6 +65,8 @@ public final class Supervisor {
     var rebootAfterStop = false
     /// The recent events (for the console); set by whoever records them.
     public var recentEvents: () -> [PitEvent] = { [] }
+    /// How many lines of its own log were dropped (stderr not read); set by whoever writes them.
+    public var logLinesDropped: () -> Int? = { nil }
 
     public init(configPath: String, config: DeviceConfig, emit: @escaping (SupervisorEvent) -> Void) {
         self.configPath = configPath
@@ -77,6 +80,9 @@ public final class Supervisor {
         self.agent = UplinkAgentProcess(configPath: configPath, emit: emit)
         self.jails = JailSet(config.jails, eventLoop: eventLoop, samba: samba, emit: emit)
         jails.violationSeen = { now in leds.violationSeen(at: now) }
+        let files = JailLogFiles(dataDirectory: config.dataDirectory)
+        // Room for a minute's budget of a few jails at once (JailOutput.fileBytesPerMinute each).
+        jails.fileLog = LogWriter(queueLimit: 256 * 1024, sink: files.write)
     }
 
     // MARK: - Start-up
@@ -108,6 +114,7 @@ public final class Supervisor {
         if let serial, serial.console != nil { serial.flush(eventLoop: eventLoop, now: monotonicMilliseconds()) }
         feeder.shutdown(magicClose: config.watchdog.magicClose, nowayout: config.board?.watchdog?.nowayout ?? false)
         leds.release()
+        jails.fileLog?.flush()   // the jails' last lines, into their files
         if rebootAfterStop {
             _ = pit_reboot_restart()
         }
@@ -161,6 +168,7 @@ public final class Supervisor {
         case .jailExit: reapChildren(now: now)
         case .violations(let slot): jails.serviceViolations(slot, now: now)
         case .smbAudit(let slot): jails.serviceAudit(slot)
+        case .jailOutput(let slot): slot.output.drain(eventLoop: eventLoop, now: now)
         }
     }
 
@@ -272,6 +280,14 @@ public final class Supervisor {
         switch words.first {
         case "status":
             return statusJSON(now: now)
+        case "logs" where words.count == 3:
+            guard let slot = jails.slot(named: words[1]) else { return #"{"ok":false,"error":"no such jail"}"# }
+            guard let cursor = Int(words[2]), cursor >= 0 else { return #"{"ok":false,"error":"bad cursor"}"# }
+            // A bounded batch per request: the answer goes out in one nonblocking send (escaped for JSON it is
+            // at most 6 times as long), and a reader that wants more asks again with the cursor.
+            let batch = slot.output.ring.read(from: cursor, maxBytes: Self.logBatchBytes)
+            return JSON.encode(JailLogsAnswer(ok: true, lines: batch.lines, next: batch.next, end: slot.output.ring.tail,
+                                              skipped_bytes: batch.skipped))
         case "clear-safe-mode":
             do {
                 try BootCounter(directory: config.dataDirectory, threshold: config.watchdog.safeModeAfter).clearSafeMode()
@@ -286,6 +302,8 @@ public final class Supervisor {
         }
     }
 
+    static let logBatchBytes = 8 * 1024
+
     public func status(now: Int64 = monotonicMilliseconds()) -> SupervisorStatus {
         agent.refreshState(config)
         return SupervisorStatus(
@@ -294,7 +312,7 @@ public final class Supervisor {
             leds: leds.status,
             uplink: SupervisorStatus.UplinkStatus(state: agent.state, queued: agent.queued),
             uptime_s: (now - startedAt) / 1000, safe_mode: safeMode, orphans_reaped: orphansReaped, config: configPath,
-            version: pitVersion, reloads: reloads)
+            log_lines_dropped: logLinesDropped(), version: pitVersion, reloads: reloads)
     }
 
     func statusJSON(now: Int64) -> String {

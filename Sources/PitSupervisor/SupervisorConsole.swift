@@ -138,6 +138,9 @@ extension Supervisor {
             return [ConsoleField("file", policy.compiled.file), ConsoleField("sha256", policy.compiled.hash),
                     ConsoleField("instructions", policy.compiled.instructionCount), ConsoleField("denied", policy.actionName)]
         }
+        context.logs = { [unowned self] name, limit in
+            self.jails.slot(named: name).map { $0.output.ring.last(limit, maxBytes: ConsoleCommands.maxLogBytes) }
+        }
         context.restart = { [unowned self] name in
             let answer = self.handle("restart \(name)")
             return ConsoleActionResult(ok: answer.contains("\"ok\":true"), message: answer.contains("\"ok\":true") ? "\(name) restarting" : "no jail \(name)")

@@ -5,9 +5,9 @@ import PitProcess
 
 /// The start-up steps `Supervisor.run` takes before the loop, in its order.
 extension Supervisor {
-    /// Jails and the uplink agent inherit fds 0-2. Under init, stdin is the console, whose input (the PIN
-    /// included) no jail may read; under a test harness or a pipe it may be at EOF, which makes
-    /// `smbd --foreground` exit at once. Pit never reads its stdin, so it becomes /dev/null for everyone.
+    /// The uplink agent and helpers inherit fds 0-2 (jails get their own: /dev/null and a pipe, JailOutput.swift).
+    /// Under init, stdin is the console, whose input (the PIN included) nothing Pit starts may read; under a test
+    /// harness or a pipe it may be at EOF. Pit never reads its stdin, so it becomes /dev/null for everyone.
     func detachStandardInput() {
         // Not O_CLOEXEC: with stdin closed the open lands on fd 0 itself, which must survive execve.
         let null = open("/dev/null", O_RDONLY)

@@ -14,6 +14,13 @@ struct Supervise: ParsableCommand {
 
 enum SuperviseMain {
     static func main(_ arguments: [String]) -> Never {
+        // First, before anything is opened: a closed stdout or stderr (started with >&-) would hand its number to
+        // the next fd opened (the spool's lock, a jail's pipe, which then cannot be put on 1 and 2), and every
+        // line written to "stderr" would land there. /dev/null holds the places.
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) < 0 {
+            let null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
+            if null >= 0 && null != fd { _ = dup2(null, fd); close(null) }
+        }
         var config = DeviceConfig.defaultPath
         var check = false
         var index = 0
@@ -51,12 +58,15 @@ enum SuperviseMain {
         }
         let supervisor = Supervisor(configPath: config, config: device, emit: recorder.record)
         supervisor.recentEvents = { recorder.recent }
-        do {
-            exit(try supervisor.run())
-        } catch {
+        supervisor.logLinesDropped = { recorder.log?.dropped }
+        let status: Int32
+        do { status = try supervisor.run() } catch {
+            recorder.log?.flush()
             writeError("pit supervise: \(error)\n")
             exit(ExitStatus.failure)
         }
+        recorder.log?.flush()
+        exit(status)
     }
 }
 

@@ -39,8 +39,9 @@ final class SupervisorConsoleTests: XCTestCase {
         return seen
     }
 
-    func harness(pin: String = "4321", top: String = "", in h: SupervisorHarness = SupervisorHarness()) -> SupervisorHarness {
-        h.writeJail("svc", "exec sleep 1000")
+    func harness(pin: String = "4321", top: String = "", script: String = "exec sleep 1000",
+                 in h: SupervisorHarness = SupervisorHarness()) -> SupervisorHarness {
+        h.writeJail("svc", script)
         h.writeConfig("""
             [console]
             tty = "\(slavePath)"
@@ -66,6 +67,20 @@ final class SupervisorConsoleTests: XCTestCase {
         XCTAssertTrue(json.contains("{\"config\""), json)
         type("watchdog\n")
         XCTAssertTrue(readUntil("health").contains("healthy"))
+        _ = h.stop()
+    }
+
+    /// `logs NAME` shows the jail's last lines with what could drive the technician's terminal escaped.
+    func test_logsShowsAJailsLinesEscaped() {
+        let h = harness(script: "echo hello; printf 'bad\\033]0;title\\007end\\n'; exec sleep 1000")
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.request("logs svc").contains("end") }, h.log)
+        _ = readUntil("type help")
+        type("logs svc\r")
+        let shown = readUntil("end")
+        XCTAssertTrue(shown.contains("hello\r\nbad\\x1b]0;title\\x07end"), shown)
+        type("logs nosuch\r")
+        XCTAssertTrue(readUntil("no jail named").contains("no jail named 'nosuch'"))
         _ = h.stop()
     }
 

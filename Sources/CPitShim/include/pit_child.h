@@ -56,6 +56,7 @@ enum pit_op {
     PIT_OP_PROC_GUARD,            // s1 under the procfs at fd1 (absent: nothing to do): n1 = PIT_PROC_READ_ONLY, a
                                   // read-only bind of itself; PIT_PROC_MASK, fd2 (/dev/null) bound over a file or an
                                   // empty read-only tmpfs over a directory
+    PIT_OP_DUP2,                  // the parent's fd n1 onto n2 (0-2), without close-on-exec: the jail's stdio
 };
 
 enum {
