@@ -417,7 +417,7 @@ public final class RunningJail {
         var violation = Violation.read(notification, policy: policy, action: foreign ? .kill : policy.action)
         // A new namespace asked from inside the jail is refused, not killed: the attempt is what a defender needs
         // to see, and a daemon that probes for namespaces (as some do at start) keeps running without them.
-        if !foreign && PolicyCompiler.isNamespaceRequest(violation.syscall, args: violation.args) {
+        if !foreign && PolicyCompiler.isRefusedInEveryJail(violation.syscall, args: violation.args) {
             outcome = .errno(EPERM)
             violation.action = .errno
         }

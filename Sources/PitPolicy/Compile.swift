@@ -159,14 +159,23 @@ public enum PolicyCompiler {
                                                    | CLONE_NEWPID | CLONE_NEWNET)
     public static let unshareNamespaceFlags = cloneNamespaceFlags | UInt64(CLONE_NEWTIME)
 
-    /// Whether a reported syscall is a request for a new namespace (or to join one) that Pit refuses by default:
-    /// the listener answers it with EPERM (the syscall fails, the process lives, the attempt is reported).
-    public static func isNamespaceRequest(_ name: String?, args: [UInt64]) -> Bool {
+    /// The terminal ioctls a jail never gets on the terminal it may share with whoever started it (`pit run` on a
+    /// console): TIOCSTI types into the caller's shell (bubblewrap's CVE-2017-5226), TIOCLINUX pastes a virtual
+    /// console's selection, TCXONC stops the caller's output (a stopped console once froze `pit run` for good),
+    /// TIOCCONS takes the console's output, TIOCSETD swaps in a line discipline (n_gsm, n_hdlc: kernel CVEs).
+    public static let terminalRequests: [UInt64] = [0x5412 /* TIOCSTI */, 0x541C /* TIOCLINUX */, 0x540A /* TCXONC */,
+                                                    0x541D /* TIOCCONS */, 0x5423 /* TIOCSETD */]
+
+    /// Whether a reported syscall is one Pit refuses in every jail unless the policy filters that syscall's
+    /// arguments itself: a request for a new namespace (or to join one), or a terminal ioctl above. The listener
+    /// answers it with EPERM (the syscall fails, the process lives, the attempt is reported).
+    public static func isRefusedInEveryJail(_ name: String?, args: [UInt64]) -> Bool {
         guard let name, let flags = args.first else { return false }
         switch name {
         case "clone": return flags & cloneNamespaceFlags != 0
         case "unshare": return flags & unshareNamespaceFlags != 0
         case "setns": return true
+        case "ioctl": return args.count > 1 && terminalRequests.contains(args[1] & 0xffff_ffff)
         default: return false
         }
     }
@@ -187,9 +196,10 @@ public enum PolicyCompiler {
     /// process, an x32 number) gets KILL_PROCESS; with `reportBadArch`, REPORT instead whenever the filter has
     /// a listener anyway (a REPORT default or rule), so that the listener judges it like any violation.
     ///
-    /// `refuseNamespaces` (every jail's filter): clone and unshare with namespace flags, and setns, are REPORTed
-    /// (the listener answers EPERM) wherever the policy would let them run, unless a rule of the policy for that
-    /// syscall has an argument condition: that is the policy's explicit word on it, and it stands.
+    /// `refuseNamespaces` (every jail's filter): clone and unshare with namespace flags, setns, and the terminal
+    /// ioctls (`terminalRequests`) are REPORTed (the listener answers EPERM) wherever the policy would let them run,
+    /// unless a rule of the policy for that syscall has an argument condition: that is the policy's explicit word
+    /// on it, and it stands.
     public static func compile(_ ast: PolicyAST, arch: SeccompArch = .native, extraArches: [SeccompArch] = [],
                                binaryTree: Bool = true, reportBadArch: Bool = false,
                                refuseNamespaces: Bool = false) throws(PolicyError) -> CompiledPolicy {
@@ -335,7 +345,8 @@ public enum PolicyCompiler {
         var implicit: Set<Int> = []
         let nowhere = SourceLocation(file: file, line: 0, column: 0, lineText: "")
         if refuseNamespaces {
-            for (syscall, mask) in [("clone", cloneNamespaceFlags), ("unshare", unshareNamespaceFlags), ("setns", 0)] {
+            let requests = [("clone", cloneNamespaceFlags), ("unshare", unshareNamespaceFlags), ("setns", 0), ("ioctl", 0)]
+            for (syscall, mask) in requests {
                 guard case .success(.syscall(let name, let nr)) = SyscallNames.resolve(syscall, arch: arch) else { continue }
                 let written = bySyscall[nr]?.rules ?? []
                 if written.contains(where: { $0.1 != [[]] }) { continue }          // the policy filters its arguments
@@ -343,8 +354,11 @@ public enum PolicyCompiler {
                 guard first == .allow || first == .log else { continue }          // refused already
                 var normalizer = Normalizer(syscallName: name, location: nowhere)
                 normalizer.args32 = !arch.is64Bit
-                // (flags & mask) != 0; setns (mask 0) whatever its arguments: its fd names the namespace.
-                let terms: DNF = mask == 0 ? [[]]
+                // (flags & mask) != 0; setns (mask 0) whatever its arguments: its fd names the namespace; ioctl:
+                // the terminal requests, compared on the low 32 bits (the kernel's cmd is an unsigned int).
+                let terms: DNF = syscall == "ioctl"
+                    ? terminalRequests.map { [Literal(arg: 1, op: .maskedEq, a: 0xffff_ffff, b: $0, location: nowhere)] }
+                    : mask == 0 ? [[]]
                     : try normalizer.negate(Literal(arg: 0, op: .maskedEq, a: mask, b: 0, location: nowhere))
                 if bySyscall[nr] == nil { order.append(nr); bySyscall[nr] = (name, []) }
                 bySyscall[nr]!.rules.insert((.report, terms, nowhere), at: 0)

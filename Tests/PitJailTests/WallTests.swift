@@ -17,8 +17,33 @@ final class WallTests: XCTestCase {
         let control = Process.run(["/usr/bin/setsid", "--ctty", "--wait", "/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
                                    "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "/usr/bin/perl", "-e", inject], stdin: slave)
         XCTAssertEqual(control.stdout, "injected\n", "control, unprivileged in the terminal's session: \(control.stderr)")
-        let jailed = Process.run(["/usr/bin/setsid", "--ctty", "--wait", Pit.executable, "run", "--", "/usr/bin/perl", "-e", inject], stdin: slave)
+        // The jail's filter refuses TIOCSTI too (the terminal rule below): a policy that filters ioctl's arguments
+        // itself takes that rule away, so only the new session is left to refuse it.
+        let jailed = Process.run(["/usr/bin/setsid", "--ctty", "--wait", Pit.executable, "run", "--seccomp-string", Self.ownIoctlRule,
+                                  "--", "/usr/bin/perl", "-e", inject], stdin: slave)
         XCTAssertTrue(jailed.stderr.contains("TIOCSTI: Operation not permitted"), jailed.stdout + jailed.stderr)
+        XCTAssertFalse(jailed.stderr.contains("violation"), "the filter, not the session, refused it: \(jailed.stderr)")
+    }
+
+    /// A policy with its own word on ioctl's arguments: every jail's terminal rule then stands aside.
+    static let ownIoctlRule = "POLICY p { ALLOW { ioctl(fd, request) { request != 1 } } } USE p DEFAULT ALLOW"
+
+    /// The terminal rule alone: TCXONC (stop the terminal's output, which froze a `pit run` on a console for good)
+    /// needs no capability and no controlling terminal, so nothing but every jail's filter refuses it. Control:
+    /// the same call works outside, and inside under a policy that filters ioctl's arguments itself.
+    func test_terminalRuleAloneStopsTCXONCOnTheCallersTerminal() {
+        var master: Int32 = 0, slave: Int32 = 0
+        XCTAssertEqual(openpty(&master, &slave, nil, nil, nil), 0)
+        defer { close(master); close(slave) }
+        // TCOOFF (0) then TCOON (1): the pty's output is stopped and started again.
+        let stop = "ioctl(STDIN, 0x540A, 0) or die qq(TCXONC: $!\\n); ioctl(STDIN, 0x540A, 1); print qq(stopped\\n)"
+        let outside = Process.run(["/usr/bin/perl", "-e", stop], stdin: slave)
+        XCTAssertEqual(outside.stdout, "stopped\n", outside.stderr)
+        let opened = Pit.run(["--seccomp-string", Self.ownIoctlRule, "--", "/usr/bin/perl", "-e", stop], stdin: slave)
+        XCTAssertEqual(opened.stdout, "stopped\n", "with the rule taken away: \(opened.stderr)")
+        let jailed = Pit.run(["--", "/usr/bin/perl", "-e", stop], stdin: slave)
+        XCTAssertTrue(jailed.stderr.contains("TCXONC: Operation not permitted"), jailed.stdout + jailed.stderr)
+        XCTAssertTrue(jailed.stderr.contains("violation: ioctl("), "reported: \(jailed.stderr)")
     }
 
     /// The chroot base is bound read-only: a world-writable directory of the host's root file system takes no
