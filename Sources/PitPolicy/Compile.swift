@@ -356,10 +356,16 @@ public enum PolicyCompiler {
                 normalizer.args32 = !arch.is64Bit
                 // (flags & mask) != 0; setns (mask 0) whatever its arguments: its fd names the namespace; ioctl:
                 // the terminal requests, compared on the low 32 bits (the kernel's cmd is an unsigned int).
-                let terms: DNF = syscall == "ioctl"
-                    ? terminalRequests.map { [Literal(arg: 1, op: .maskedEq, a: 0xffff_ffff, b: $0, location: nowhere)] }
-                    : mask == 0 ? [[]]
+                var terms: DNF = mask == 0 ? [[]]
                     : try normalizer.negate(Literal(arg: 0, op: .maskedEq, a: mask, b: 0, location: nowhere))
+                if syscall == "ioctl" {
+                    // As a rule written `request == ...`: the normalizer compares the narrow argument's low half.
+                    if arch.is64Bit { normalizer.low32Args = SyscallArgs.narrowArguments(of: name, number: nr, arch: arch) }
+                    terms = []
+                    for request in terminalRequests {
+                        terms = try normalizer.or(terms, normalizer.literal(arg: 1, mask: nil, op: .eq, value: request, nowhere))
+                    }
+                }
                 if bySyscall[nr] == nil { order.append(nr); bySyscall[nr] = (name, []) }
                 bySyscall[nr]!.rules.insert((.report, terms, nowhere), at: 0)
                 implicit.insert(nr)
