@@ -24,6 +24,7 @@ no-rlimits ;; Sources/PitJail/Contain.swift ;;     spec.limits.applyRlimits(&pro
 no-pids-limit ;; Sources/PitJail/Cgroups.swift ;; return [("pids.max", String(limits.pidsMax!), false)] ;; return [] ;; RunLifecycleTests|RunIsolationTests
 no-proc-guard ;; Sources/PitJail/Mounts.swift ;;         guardProc(in: rootFD, &program) ;;         // guardProc(in: rootFD, &program) ;; HardeningTests|EscapeTests
 no-nested-namespace-rule ;; Sources/PitPolicy/Compile.swift ;;         if refuseNamespaces { ;;         if false { ;; HardeningTests
+no-terminal-rule ;; Sources/PitPolicy/Compile.swift ;;     public static let terminalRequests: [UInt64] = [0x5412 /* TIOCSTI */, 0x541C /* TIOCLINUX */, 0x540A /* TCXONC */, ;;     public static let terminalRequests: [UInt64] = [0x5412 /* TIOCSTI */, 0x541C /* TIOCLINUX */, ;; WallTests
 no-landlock ;; Sources/PitJail/Contain.swift ;;     spec.landlock?.apply(&program)  ;;     // spec.landlock?.apply(&program)  ;; HardeningTests|SambaJailTests
 jail-shares-pit-memory ;; Sources/PitJail/Launcher.swift ;; ownMemory: spec.limits.memoryMax != nil) ;; ownMemory: false) ;; HardeningTests
 cache-without-compiler-identity ;; Sources/PitJail/PolicyCache.swift ;;         let parts = [format, compilerIdentity, arch.name, source.file, source.text] ;;         let parts = [format, arch.name, source.file, source.text] ;; PolicyCacheTests
