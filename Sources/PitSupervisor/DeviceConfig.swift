@@ -116,12 +116,60 @@ public struct ConfigLoadError: Error, CustomStringConvertible, Sendable {
     public var description: String
 }
 
+/// The files a device config names (board, persona, jail specs, policies, decoy templates), reached through
+/// here. `load` uses the host's (`.host`); the fuzz harness serves fixed ones from memory, so that parsing
+/// mutated configs opens nothing a mutation names (`/dev/watchdog`, `/dev/stdin`).
+public struct DeviceConfigFiles: Sendable {
+    public var board: @Sendable (String) throws(TOMLError) -> Board
+    public var persona: @Sendable (String) throws(TOMLError) -> Persona
+    /// Refuses a persona whose decoy templates are missing (SambaTree.validate).
+    public var checkTemplates: @Sendable (Persona) throws(SambaTreeError) -> Void
+    public var jailSpec: @Sendable (String) throws(ConfigError) -> JailOptions
+    /// Resolves a jail's options against the host: users, bind sources, the policy file.
+    public var resolve: @Sendable (JailOptions) throws(ConfigError) -> ResolvedJail
+    /// Text of a spec or policy file, for the reload fingerprint.
+    public var text: @Sendable (String) -> String?
+
+    public init(board: @escaping @Sendable (String) throws(TOMLError) -> Board,
+                persona: @escaping @Sendable (String) throws(TOMLError) -> Persona,
+                checkTemplates: @escaping @Sendable (Persona) throws(SambaTreeError) -> Void,
+                jailSpec: @escaping @Sendable (String) throws(ConfigError) -> JailOptions,
+                resolve: @escaping @Sendable (JailOptions) throws(ConfigError) -> ResolvedJail,
+                text: @escaping @Sendable (String) -> String?) {
+        self.board = board
+        self.persona = persona
+        self.checkTemplates = checkTemplates
+        self.jailSpec = jailSpec
+        self.resolve = resolve
+        self.text = text
+    }
+
+    public static let host = DeviceConfigFiles(
+        board: { path throws(TOMLError) in try Board.load(contentsOf: path) },
+        persona: { path throws(TOMLError) in try Persona.load(contentsOf: path) },
+        checkTemplates: { persona throws(SambaTreeError) in try SambaTree.validate(persona) },
+        jailSpec: { path throws(ConfigError) in try JailSpecFile.load(path) },
+        resolve: { options throws(ConfigError) in try options.resolve() },
+        text: { path in readText(path) })
+}
+
 extension DeviceConfig {
     public static let defaultPath = "/etc/pit/device.toml"
 
     public static func load(_ path: String) throws(ConfigLoadError) -> DeviceConfig {
         let table: TOMLTable
         do { table = try TOML.parse(contentsOf: path) } catch { throw ConfigLoadError(description: error.description) }
+        return try decode(table, file: path, files: .host)
+    }
+
+    /// The same as `load` for text already read; `file` names it in messages and anchors relative paths.
+    public static func parse(_ text: String, file: String, files: DeviceConfigFiles = .host) throws(ConfigLoadError) -> DeviceConfig {
+        let table: TOMLTable
+        do { table = try TOML.parse(text, file: file) } catch { throw ConfigLoadError(description: error.description) }
+        return try decode(table, file: file, files: files)
+    }
+
+    static func decode(_ table: TOMLTable, file path: String, files: DeviceConfigFiles) throws(ConfigLoadError) -> DeviceConfig {
         let fields = TOMLFields(table, file: path)
         let directory = directoryOf(path)
         func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }
@@ -132,7 +180,7 @@ extension DeviceConfig {
             let controlSocket = absolute(try fields.string("control_socket") ?? "/run/pit/control.sock")
             var board: Board?
             if let boardPath = try fields.string("board") {
-                do { board = try Board.load(contentsOf: absolute(boardPath)) } catch {
+                do { board = try files.board(absolute(boardPath)) } catch {
                     throw fields.error("board", error.description)
                 }
             }
@@ -142,7 +190,7 @@ extension DeviceConfig {
             var sambaRoot: String?
             var smbPort: UInt16 = 445
             if let personaPath = try fields.string("persona") {
-                do { persona = try Persona.load(contentsOf: absolute(personaPath)) } catch {
+                do { persona = try files.persona(absolute(personaPath)) } catch {
                     throw fields.error("persona", error.description)
                 }
                 var port: UInt16 = 445
@@ -154,7 +202,7 @@ extension DeviceConfig {
                 smbPort = port
                 // Only checked here: loading a config (--check, a reload that may be rejected) writes nothing.
                 // The supervisor prepares the tree before the jails start (SambaTree.prepare).
-                do throws(SambaTreeError) { try SambaTree.validate(persona!) } catch {
+                do throws(SambaTreeError) { try files.checkTemplates(persona!) } catch {
                     throw fields.error("persona", error.description)
                 }
             }
@@ -162,7 +210,8 @@ extension DeviceConfig {
             var jails: [JailConfig] = []
             for (index, jail) in (try fields.tables("jails") ?? []).enumerated() {
                 let config = try jailConfig(jail, absolute: absolute, auditDirectory: dataDirectory + "/run", protected: protected,
-                                            preparedTrees: sambaRoot.map { [$0] } ?? [], smbPort: persona == nil ? nil : smbPort)
+                                            preparedTrees: sambaRoot.map { [$0] } ?? [], smbPort: persona == nil ? nil : smbPort,
+                                            files: files)
                 if jails.contains(where: { $0.name == config.name }) {
                     throw jail.error("name", "jails[\(index)]: a jail named '\(config.name)' is already defined")
                 }
@@ -249,7 +298,7 @@ extension DeviceConfig {
 
     static func jailConfig(_ fields: TOMLFields, absolute: (String) -> String, auditDirectory: String,
                            protected: [JailExposure.Protected], preparedTrees: [String],
-                           smbPort: UInt16? = nil) throws(TOMLError) -> JailConfig {
+                           smbPort: UInt16? = nil, files: DeviceConfigFiles = .host) throws(TOMLError) -> JailConfig {
         try fields.rejectUnknownKeys(["name", "spec", "policy", "required", "ready_tcp", "ready_timeout_s", "restart_delay_ms",
                                       "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s", "smb_audit",
                                       "restart_with"])
@@ -259,7 +308,7 @@ extension DeviceConfig {
         }
         let specFile = absolute(try fields.require(try fields.string("spec"), "spec"))
         var options: JailOptions
-        do { options = try JailSpecFile.load(specFile) } catch { throw fields.error("spec", error.description) }
+        do { options = try files.jailSpec(specFile) } catch { throw fields.error("spec", error.description) }
         options.name = Sourced(name, origin: fields.path.isEmpty ? "name" : fields.path + ".name")
         options.preparedTrees = preparedTrees
         if let policy = try fields.string("policy") {
@@ -267,7 +316,7 @@ extension DeviceConfig {
             options.seccompString = nil
         }
         var resolved: ResolvedJail
-        do { resolved = try options.resolve() } catch { throw fields.error("spec", "\(specFile): \(error.description)") }
+        do { resolved = try files.resolve(options) } catch { throw fields.error("spec", "\(specFile): \(error.description)") }
         if let exposed = JailExposure.check(options, spec: resolved.spec, protected: protected) {
             throw fields.error("spec", exposed.description)
         }
@@ -282,7 +331,7 @@ extension DeviceConfig {
                 resolved.spec.landlock!.bindTCP.append(smbPort)
             }
         }
-        let fingerprint = (readText(specFile) ?? "") + "\u{0}" + (options.policyFile.map { readText($0.value) ?? "" } ?? options.seccompString?.value ?? "")
+        let fingerprint = (files.text(specFile) ?? "") + "\u{0}" + (options.policyFile.map { files.text($0.value) ?? "" } ?? options.seccompString?.value ?? "")
 
         func number(_ key: String, default value: Int64, _ range: ClosedRange<Int64>) throws(TOMLError) -> Int64 {
             guard let given = try fields.int(key) else { return value }
