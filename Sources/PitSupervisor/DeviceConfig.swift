@@ -234,9 +234,19 @@ extension DeviceConfig {
             let consoleFields = try fields.table("console")
             if let consoleFields { try consoleFields.rejectUnknownKeys(["tty", "baud", "pin", "echo", "allow_reboot"]) }
             if let tty = try consoleFields?.string("tty") ?? board?.console?.tty {
-                let baud = Int(try consoleFields?.int("baud") ?? Int64(board?.console?.baud ?? 115_200))
+                var baud = board?.console?.baud ?? 115_200
+                if let given = try consoleFields?.int("baud") {
+                    // Checked here, not first at the console's open, and with Int(exactly:): Int is 32 bits on
+                    // armv7, where Int(_:) of a larger TOML integer traps.
+                    guard let rate = Int(exactly: given), Board.baudRates.contains(rate) else {
+                        throw consoleFields!.error("baud", "\(given) is not a rate termios can set (e.g. 115200, 1500000)")
+                    }
+                    baud = rate
+                }
                 let pin = try consoleFields?.string("pin")
-                if let pin, pin.count < 4 || !pin.allSatisfy(\.isNumber) {
+                // ASCII digits: the console's line editor passes printable ASCII only, so a PIN of other digits
+                // ("٤٤٤٤", "½½½½", which Character.isNumber accepts) could never be typed.
+                if let pin, pin.utf8.count < 4 || !pin.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
                     throw consoleFields!.error("pin", "use at least 4 digits")
                 }
                 console = ConsoleSettings(tty: tty, baud: baud, pin: pin, echo: try consoleFields?.bool("echo") ?? true,
