@@ -126,12 +126,14 @@ for t in "${targets[@]}"; do
     took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
     [ -n "$took" ] || took=$seconds
     rss_peak=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
-    corpus=$(find "$F/corpus/$t" -type f | wc -l)
+    # libFuzzer's last line: coverage and its corpus (seeds included, after its own reduction).
+    cov=$(grep -E '(DONE|pulse|NEW|REDUCE) +cov:' "$log" | tail -1 | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+    units=$(grep -E '(DONE|pulse|NEW|REDUCE) +cov:' "$log" | tail -1 | sed -n 's/.* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p')
     found=$(( $(find "$F/artifacts/$t" -type f | wc -l) - before ))
     [ "$status" -ne 0 ] && [ "$found" -eq 0 ] && found="exit $status"
     rate=$([ -n "$execs" ] && [ "$took" -gt 0 ] && echo $(( execs / took )) || echo "?")
-    rows+=("$(printf '%-9s %8s %12s %9s %9s %8s %8s' "$t" "$took" "${execs:-?}" "$rate" "$corpus" "${rss_peak:-?}" "$found")")
+    rows+=("$(printf '%-9s %8s %12s %9s %6s %14s %8s %8s' "$t" "$took" "${execs:-?}" "$rate" "${cov:-?}" "${units:-?}" "${rss_peak:-?}" "$found")")
 done
 
-printf '%-9s %8s %12s %9s %9s %8s %8s\n' target seconds execs execs/s corpus rss_mb crashes
+printf '%-9s %8s %12s %9s %6s %14s %8s %8s\n' target seconds execs execs/s cov corpus rss_mb crashes
 printf '%s\n' "${rows[@]}"
