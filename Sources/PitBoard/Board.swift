@@ -160,10 +160,11 @@ public struct Board: Equatable, Sendable {
         let tty = try fields.require(fields.string("tty"), "tty")
         try requireDevicePath(tty, fields, "tty")
         let baud = try fields.require(fields.int("baud"), "baud")
-        guard baudRates.contains(Int(baud)) else {
+        // Int(exactly:): Int is 32 bits on armv7, where Int(_:) of a larger TOML integer traps.
+        guard let rate = Int(exactly: baud), baudRates.contains(rate) else {
             throw fields.error("baud", "\(baud) is not a rate termios can set (e.g. 115200, 1500000)")
         }
-        return ConsoleConfig(tty: tty, baud: Int(baud))
+        return ConsoleConfig(tty: tty, baud: rate)
     }
 
     static func nics(_ root: TOMLFields) throws(TOMLError) -> [String] {

@@ -34,6 +34,17 @@ public enum JailSpecFile {
         }
     }
 
+    /// The same as `load` for text already read; `file` names it in messages and anchors relative paths.
+    /// Touches nothing on the host (resolution, which checks users and bind sources, is `JailOptions.resolve`).
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> JailOptions {
+        do {
+            let table = try TOML.parse(text, file: file)
+            return try decode(TOMLFields(table, file: file), directory: directory(of: file))
+        } catch {
+            throw ConfigError("", error.description)
+        }
+    }
+
     static func decode(_ fields: TOMLFields, directory: String) throws(TOMLError) -> JailOptions {
         try fields.rejectUnknownKeys(keys)
         var options = JailOptions()

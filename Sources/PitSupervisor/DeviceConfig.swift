@@ -119,6 +119,43 @@ public struct ConfigLoadError: Error, CustomStringConvertible, Sendable {
     public var description: String
 }
 
+/// The files a device config names (board, persona, jail specs, policies, decoy templates), reached through
+/// here. `load` uses the host's (`.host`); the fuzz harness serves fixed ones from memory, so that parsing
+/// mutated configs opens nothing a mutation names (`/dev/watchdog`, `/dev/stdin`).
+public struct DeviceConfigFiles: Sendable {
+    public var board: @Sendable (String) throws(TOMLError) -> Board
+    public var persona: @Sendable (String) throws(TOMLError) -> Persona
+    /// Refuses a persona whose decoy templates are missing (SambaTree.validate).
+    public var checkTemplates: @Sendable (Persona) throws(SambaTreeError) -> Void
+    public var jailSpec: @Sendable (String) throws(ConfigError) -> JailOptions
+    /// Resolves a jail's options against the host: users, bind sources, the policy file.
+    public var resolve: @Sendable (JailOptions) throws(ConfigError) -> ResolvedJail
+    /// Text of a spec or policy file, for the reload fingerprint.
+    public var text: @Sendable (String) -> String?
+
+    public init(board: @escaping @Sendable (String) throws(TOMLError) -> Board,
+                persona: @escaping @Sendable (String) throws(TOMLError) -> Persona,
+                checkTemplates: @escaping @Sendable (Persona) throws(SambaTreeError) -> Void,
+                jailSpec: @escaping @Sendable (String) throws(ConfigError) -> JailOptions,
+                resolve: @escaping @Sendable (JailOptions) throws(ConfigError) -> ResolvedJail,
+                text: @escaping @Sendable (String) -> String?) {
+        self.board = board
+        self.persona = persona
+        self.checkTemplates = checkTemplates
+        self.jailSpec = jailSpec
+        self.resolve = resolve
+        self.text = text
+    }
+
+    public static let host = DeviceConfigFiles(
+        board: { path throws(TOMLError) in try Board.load(contentsOf: path) },
+        persona: { path throws(TOMLError) in try Persona.load(contentsOf: path) },
+        checkTemplates: { persona throws(SambaTreeError) in try SambaTree.validate(persona) },
+        jailSpec: { path throws(ConfigError) in try JailSpecFile.load(path) },
+        resolve: { options throws(ConfigError) in try options.resolve() },
+        text: { path in readText(path) })
+}
+
 extension DeviceConfig {
     public static let defaultPath = "/etc/pit/device.toml"
 
@@ -139,6 +176,17 @@ extension DeviceConfig {
     public static func load(_ path: String) throws(ConfigLoadError) -> DeviceConfig {
         let table: TOMLTable
         do { table = try TOML.parse(contentsOf: path) } catch { throw ConfigLoadError(description: error.description) }
+        return try decode(table, file: path, files: .host)
+    }
+
+    /// The same as `load` for text already read; `file` names it in messages and anchors relative paths.
+    public static func parse(_ text: String, file: String, files: DeviceConfigFiles = .host) throws(ConfigLoadError) -> DeviceConfig {
+        let table: TOMLTable
+        do { table = try TOML.parse(text, file: file) } catch { throw ConfigLoadError(description: error.description) }
+        return try decode(table, file: file, files: files)
+    }
+
+    static func decode(_ table: TOMLTable, file path: String, files: DeviceConfigFiles) throws(ConfigLoadError) -> DeviceConfig {
         let fields = TOMLFields(table, file: path)
         let directory = directoryOf(path)
         func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }
@@ -146,11 +194,11 @@ extension DeviceConfig {
             try fields.rejectUnknownKeys(["data_dir", "control_socket", "board", "persona", "samba_root", "smb_port", "watchdog",
                                           "jails", "uplink", "console"])
             let (dataDirectory, controlSocket) = try locations(fields, absolute: absolute)
-            var sourceText = (readText(path) ?? "") + "\u{0}"
+            var sourceText = (files.text(path) ?? "") + "\u{0}"
             var board: Board?
             if let boardPath = try fields.string("board") {
-                sourceText += (readText(absolute(boardPath)) ?? "") + "\u{0}"
-                do { board = try Board.load(contentsOf: absolute(boardPath)) } catch {
+                sourceText += (files.text(absolute(boardPath)) ?? "") + "\u{0}"
+                do { board = try files.board(absolute(boardPath)) } catch {
                     throw fields.error("board", error.description)
                 }
             }
@@ -160,8 +208,8 @@ extension DeviceConfig {
             var sambaRoot: String?
             var smbPort: UInt16 = 445
             if let personaPath = try fields.string("persona") {
-                sourceText += (readText(absolute(personaPath)) ?? "") + "\u{0}"
-                do { persona = try Persona.load(contentsOf: absolute(personaPath)) } catch {
+                sourceText += (files.text(absolute(personaPath)) ?? "") + "\u{0}"
+                do { persona = try files.persona(absolute(personaPath)) } catch {
                     throw fields.error("persona", error.description)
                 }
                 var port: UInt16 = 445
@@ -173,7 +221,7 @@ extension DeviceConfig {
                 smbPort = port
                 // Only checked here: loading a config (--check, a reload that may be rejected) writes nothing.
                 // The supervisor prepares the tree before the jails start (SambaTree.prepare).
-                do throws(SambaTreeError) { try SambaTree.validate(persona!) } catch {
+                do throws(SambaTreeError) { try files.checkTemplates(persona!) } catch {
                     throw fields.error("persona", error.description)
                 }
             }
@@ -181,7 +229,8 @@ extension DeviceConfig {
             var jails: [JailConfig] = []
             for (index, jail) in (try fields.tables("jails") ?? []).enumerated() {
                 let config = try jailConfig(jail, absolute: absolute, auditDirectory: dataDirectory + "/run", protected: protected,
-                                            preparedTrees: sambaRoot.map { [$0] } ?? [], smbPort: persona == nil ? nil : smbPort)
+                                            preparedTrees: sambaRoot.map { [$0] } ?? [], smbPort: persona == nil ? nil : smbPort,
+                                            files: files)
                 if jails.contains(where: { $0.name == config.name }) {
                     throw jail.error("name", "jails[\(index)]: a jail named '\(config.name)' is already defined")
                 }
@@ -204,9 +253,19 @@ extension DeviceConfig {
             let consoleFields = try fields.table("console")
             if let consoleFields { try consoleFields.rejectUnknownKeys(["tty", "baud", "pin", "echo", "allow_reboot"]) }
             if let tty = try consoleFields?.string("tty") ?? board?.console?.tty {
-                let baud = Int(try consoleFields?.int("baud") ?? Int64(board?.console?.baud ?? 115_200))
+                var baud = board?.console?.baud ?? 115_200
+                if let given = try consoleFields?.int("baud") {
+                    // Checked here, not first at the console's open, and with Int(exactly:): Int is 32 bits on
+                    // armv7, where Int(_:) of a larger TOML integer traps.
+                    guard let rate = Int(exactly: given), Board.baudRates.contains(rate) else {
+                        throw consoleFields!.error("baud", "\(given) is not a rate termios can set (e.g. 115200, 1500000)")
+                    }
+                    baud = rate
+                }
                 let pin = try consoleFields?.string("pin")
-                if let pin, pin.count < 4 || !pin.allSatisfy(\.isNumber) {
+                // ASCII digits: the console's line editor passes printable ASCII only, so a PIN of other digits
+                // ("٤٤٤٤", "½½½½", which Character.isNumber accepts) could never be typed.
+                if let pin, pin.utf8.count < 4 || !pin.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
                     throw consoleFields!.error("pin", "use at least 4 digits")
                 }
                 console = ConsoleSettings(tty: tty, baud: baud, pin: pin, echo: try consoleFields?.bool("echo") ?? true,
@@ -269,7 +328,7 @@ extension DeviceConfig {
 
     static func jailConfig(_ fields: TOMLFields, absolute: (String) -> String, auditDirectory: String,
                            protected: [JailExposure.Protected], preparedTrees: [String],
-                           smbPort: UInt16? = nil) throws(TOMLError) -> JailConfig {
+                           smbPort: UInt16? = nil, files: DeviceConfigFiles = .host) throws(TOMLError) -> JailConfig {
         try fields.rejectUnknownKeys(["name", "spec", "policy", "required", "ready_tcp", "ready_timeout_s", "restart_delay_ms",
                                       "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s", "smb_audit",
                                       "restart_with"])
@@ -279,7 +338,7 @@ extension DeviceConfig {
         }
         let specFile = absolute(try fields.require(try fields.string("spec"), "spec"))
         var options: JailOptions
-        do { options = try JailSpecFile.load(specFile) } catch { throw fields.error("spec", error.description) }
+        do { options = try files.jailSpec(specFile) } catch { throw fields.error("spec", error.description) }
         options.name = Sourced(name, origin: fields.path.isEmpty ? "name" : fields.path + ".name")
         options.preparedTrees = preparedTrees
         if let policy = try fields.string("policy") {
@@ -287,7 +346,7 @@ extension DeviceConfig {
             options.seccompString = nil
         }
         var resolved: ResolvedJail
-        do { resolved = try options.resolve() } catch { throw fields.error("spec", "\(specFile): \(error.description)") }
+        do { resolved = try files.resolve(options) } catch { throw fields.error("spec", "\(specFile): \(error.description)") }
         if let exposed = JailExposure.check(options, spec: resolved.spec, protected: protected) {
             throw fields.error("spec", exposed.description)
         }
@@ -302,7 +361,7 @@ extension DeviceConfig {
                 resolved.spec.landlock!.bindTCP.append(smbPort)
             }
         }
-        let fingerprint = (readText(specFile) ?? "") + "\u{0}" + (options.policyFile.map { readText($0.value) ?? "" } ?? options.seccompString?.value ?? "")
+        let fingerprint = (files.text(specFile) ?? "") + "\u{0}" + (options.policyFile.map { files.text($0.value) ?? "" } ?? options.seccompString?.value ?? "")
 
         func number(_ key: String, default value: Int64, _ range: ClosedRange<Int64>) throws(TOMLError) -> Int64 {
             guard let given = try fields.int(key) else { return value }

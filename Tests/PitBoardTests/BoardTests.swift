@@ -206,6 +206,9 @@ final class BoardFormatTests: XCTestCase {
                     "b.toml:3:7: console.tty: must be a device path under /dev/, got 'ttyS0'")
         assertError(head + "tty = \"/dev/ttyS0\"\nbaud = 115201\n",
                     "b.toml:4:8: console.baud: 115201 is not a rate termios can set (e.g. 115200, 1500000)")
+        // Beyond 32 bits: Int(_:) of it traps on armv7 (found by fuzzing review; Int(exactly:) now).
+        assertError(head + "tty = \"/dev/ttyS0\"\nbaud = 9223372036854775807\n",
+                    "b.toml:4:8: console.baud: 9223372036854775807 is not a rate termios can set (e.g. 115200, 1500000)")
         assertError(head + "tty = \"/dev/ttyS0\"\nbaud = 115200\nparity = \"n\"\n",
                     "b.toml:5:10: unknown field 'console.parity'")
     }

@@ -10,6 +10,15 @@ func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
                          _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
                          _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
+// The fuzzer runtime's own main (FuzzerMain.cpp) refers to this symbol. Unused here (the driver gets the callback),
+// but without it ld.gold stops on the undefined reference with "internal error in format_file_lineno".
+@_cdecl("LLVMFuzzerTestOneInput")
+public func llvmFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }
+    fuzzOneInput(UnsafeBufferPointer(start: data, count: size))
+    return 0
+}
+
 @_cdecl("console_fuzz_main")
 func consoleFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     var count = argc

@@ -61,4 +61,21 @@ public func fuzzOneInput(_ bytes: UnsafeBufferPointer<UInt8>) {
         }
         if output.count > 512 { output.consume(output.count / 2) }   // a slow reader takes some
     }
+    fuzzCommandLines(input)
+}
+
+/// The command parser on its own, past the line editor: each input line (lossy UTF-8, any bytes, any length)
+/// goes straight to `execute`, so words the editor would never pass (control bytes, non-ASCII, 64 KB lines)
+/// reach the tokenizer, the PIN guard and the answers. A control byte's parity picks whether the PIN is unlocked
+/// first, so the privileged commands run past the guard too.
+func fuzzCommandLines(_ input: Slice<UnsafeBufferPointer<UInt8>>) {
+    var commands = ConsoleCommands(pin: "8642", policy: PinGuard.Policy(minIntervalMs: 0, maxFailures: 1_000_000))
+    var ctx = makeContext()
+    if input.first.map({ $0 & 1 == 1 }) ?? false { _ = commands.execute(.line("pin 8642"), context: ctx) }
+    for line in input.split(separator: 0x0A, omittingEmptySubsequences: false) {
+        ctx.nowMs += 1
+        let answer = commands.execute(.line(String(decoding: line, as: UTF8.self)), context: ctx)
+        precondition(!answer.isEmpty, "empty answer")
+        if answer.hasPrefix("{") { precondition(!answer.contains("\n") && answer.hasSuffix("}"), "JSON not one line") }
+    }
 }
