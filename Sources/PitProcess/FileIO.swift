@@ -12,6 +12,10 @@ public protocol FileFailure: Error {
 /// close-on-exec (jailed children must inherit nothing), and turns a failure into `Failure`, naming the
 /// operation and the path: `append /var/lib/pit/spool/0000000003.log: No space left on device`.
 public enum FileIO<Failure: FileFailure> {
+    /// O_PATH: the kernel ABI's value on every architecture Pit builds for (asm-generic, x86); Glibc's module
+    /// shows it only under _GNU_SOURCE.
+    static var openPathOnly: Int32 { 0o1000_0000 }
+
     /// The failure of the call that just returned, with its errno.
     static func failure(_ operation: String, _ path: String) -> Failure {
         .file(operation, path, errno: Glibc.errno, detail: nil)
@@ -81,14 +85,26 @@ public enum FileIO<Failure: FileFailure> {
     /// why not. O_NONBLOCK: opening a FIFO must not wait for a writer (a config named a FIFO once froze the
     /// supervisor's loop on SIGHUP); /dev/zero, a device or a file that grows while it is read is refused, not read
     /// for ever. `what` names the file in those refusals: `a config`, `a policy`.
+    /// Nothing but a regular file is ever opened for reading: the path is first opened with O_PATH, which runs no
+    /// driver's open (opening /dev/watchdog arms the hardware watchdog, /dev/ptmx makes a terminal), and only a
+    /// regular file is then reopened, through /proc/self/fd, so the inode examined is the inode read.
     public static func readRegularFile(_ path: String, limit: Int, what: String) throws(Failure) -> [UInt8] {
-        let fd = try open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY)   // a tty named here must not become our terminal
-        defer { close(fd) }
+        let handle = try open(path, openPathOnly)
+        defer { close(handle) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw failure("examine", path) }
+        guard fstat(handle, &st) == 0 else { throw failure("examine", path) }
         guard st.st_mode & S_IFMT == S_IFREG else {
             throw .file("read", path, errno: nil,
                         detail: "not a regular file (\(fileKind(st.st_mode))): \(what) is read from a file only")
+        }
+        // Without /proc (early boot) the path itself, checked a moment ago; O_NONBLOCK and O_NOCTTY in case it
+        // changed since: a FIFO must not hold the open, a tty must not become our terminal.
+        var fd = Glibc.open("/proc/self/fd/\(handle)", O_RDONLY | O_CLOEXEC)
+        if fd < 0 && errno == ENOENT { fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) }
+        guard fd >= 0 else { throw failure("open", path) }
+        defer { close(fd) }
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            throw .file("read", path, errno: nil, detail: "replaced while it was opened: \(what) is read from a regular file only")
         }
         guard st.st_size <= limit else {
             throw .file("read", path, errno: nil, detail: "\(st.st_size) bytes: larger than the \(limit >> 20) MiB \(what) may have")
