@@ -25,8 +25,8 @@ final class SupervisorConsole {
 
     func open(eventLoop: EventLoop, now: Int64) -> String? {
         do {
-            var opened = try Console.open(path: settings.tty, baud: settings.baud, options: Console.Options(echo: settings.echo))
-            opened.queue("pit console on \(settings.tty): type help\n")
+            // Console.open queued its greeting (and the prompt): said once.
+            let opened = try Console.open(path: settings.tty, baud: settings.baud, options: Console.Options(echo: settings.echo))
             console = opened
             reopenAt = nil
             watchingWrites = false
@@ -105,7 +105,7 @@ extension Supervisor {
              ConsoleField("timeout_s", status.watchdog.timeout_s ?? 0),
              ConsoleField("last_feed_ms_ago", Int(status.watchdog.last_feed_ms_ago ?? -1)),
              ConsoleField("boot_status", status.watchdog.boot_status ?? 0),
-             ConsoleField("problems", status.watchdog.problems.joined(separator: "; "))]
+             ConsoleField("problems", .list(status.watchdog.problems))]
         }
         context.leds = {
             [ConsoleField("pattern", status.leds.pattern), ConsoleField("status", status.leds.status ?? "not wired"),
