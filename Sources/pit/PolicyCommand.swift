@@ -80,6 +80,10 @@ struct PolicyCommand: ParsableCommand {
                 for path in recordings { learner.add(try PolicyReport.readText(path), format: format) }
                 let text = learner.policy(name: name)
                 if let output { try PolicyReport.write(output, bytes: Array(text.utf8)) } else { print(text, terminator: "") }
+                // What was learned, on stderr (stdout may be the policy itself).
+                let calls = learner.counts.values.reduce(0, +)
+                let unresolved = learner.unresolved.isEmpty ? "" : ", \(learner.unresolved.count) unknown names left out"
+                PolicyReport.printError("learned \(learner.names.count) syscalls from \(calls) calls in \(learner.recordings) recording(s)\(unresolved)\(output.map { ": \($0)" } ?? "")")
                 if let diff {
                     let old = try SyscallLearner.allowedNames(in: try PolicySource.read(path: diff), arch: a)
                     let lines = SyscallLearner.diff(old: old, new: Set(learner.names))

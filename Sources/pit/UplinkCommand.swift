@@ -1,6 +1,7 @@
 import ArgumentParser
 import CPitShim
 import Glibc
+import PitSupervisor
 import PitUplink
 
 /// `pit uplink-agent --config DEVICE_TOML`: the delivery loop, spawned by the supervisor. Logic in PitUplink.
@@ -56,14 +57,45 @@ struct UplinkStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Show each transport's delivery state (from DATA/uplink/state.json).")
 
-    @Option(name: .customLong("data-dir"), help: "The data directory.")
-    var dataDirectory: String = "/var/lib/pit"
+    @Option(name: .customLong("data-dir"), help: "The data directory (default: the config's data_dir).")
+    var dataDirectory: String?
+
+    @Option(name: .long, help: "The device config (default \(DeviceConfig.defaultPath)).")
+    var config: String?
 
     @Flag(help: "Print the state file's JSON.")
     var json = false
 
+    func validate() throws {
+        if dataDirectory != nil && config != nil { throw ValidationError("give --data-dir or --config, not both") }
+    }
+
     func run() throws {
-        let state = try UplinkState.load(dataDirectory: dataDirectory)
+        let configPath = config ?? DeviceConfig.defaultPath
+        var directory = dataDirectory ?? "/var/lib/pit"
+        if dataDirectory == nil {
+            do { directory = try DeviceConfig.locations(configPath).dataDirectory } catch {
+                if config != nil {
+                    writeError("pit uplink status: \(error)\n")
+                    throw ExitCode(ExitStatus.failure)
+                }
+            }
+        }
+        var loaded: UplinkState?
+        var missing = false
+        do { loaded = try UplinkState.load(dataDirectory: directory) } catch {
+            guard error.errno == ENOENT else { throw error }
+            missing = true
+        }
+        guard let state = loaded, !missing else {
+            // No state file: say why in words rather than as a file error.
+            if let uplinks = try? UplinkConfig.load(devicePath: configPath), uplinks.transports.isEmpty {
+                print("no [[uplink]] transports configured in \(configPath): events stay in the spool (pit events)")
+                return
+            }
+            writeError("pit uplink status: nothing delivered yet: the uplink agent has not written \(directory)/uplink/state.json\n")
+            throw ExitCode(ExitStatus.failure)
+        }
         if json {
             print(String(decoding: state.jsonData(), as: UTF8.self),
                   terminator: "")

@@ -31,6 +31,8 @@ final class LearnRoundTripTests: XCTestCase {
         let policy = dir.path + "/learned.policy"
         let learn = Process.run([Pit.executable, "policy", "learn", "--format", format, "-o", policy, recording])
         XCTAssertEqual(learn.status, 0, learn.stderr)
+        XCTAssertTrue(learn.stderr.range(of: #"^learned \d+ syscalls from \d+ calls in 1 recording\(s\).*: "#, options: .regularExpression) != nil,
+                      "says what it learned: \(learn.stderr)")
         let text = readText(policy) ?? ""
         XCTAssertTrue(text.contains("execve"), "the exec into the jail is accounted for: \(text)")
         XCTAssertTrue(text.contains("getdents64"), text)

@@ -73,6 +73,10 @@ final class ExitStatusTests: XCTestCase {
         let r = Process.run([Pit.executable, "events", "--config", dir.path + "/device.toml"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, "-- no events in \(dir.path)/data/spool --\n")
+        // No uplink: said in words, not as a missing state file.
+        let uplink = Process.run([Pit.executable, "uplink", "status", "--config", dir.path + "/device.toml"])
+        XCTAssertEqual(uplink.status, 0, uplink.stderr)
+        XCTAssertTrue(uplink.stdout.hasPrefix("no [[uplink]] transports configured"), uplink.stdout)
     }
 
     /// CHANGELOG.md's newest release heading (`## 0.7.0 ...`): the number `pit --version` starts with.
