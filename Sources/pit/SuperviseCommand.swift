@@ -1,3 +1,4 @@
+import FoundationEssentials
 import ArgumentParser
 import Glibc
 import PitProcess
@@ -134,10 +135,27 @@ struct Restart: ParsableCommand {
 }
 
 struct Stop: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop a jail until `pit start`.")
+    static let configuration = CommandConfiguration(
+        abstract: "Stop a jail until `pit start`; returns once it has stopped (as systemctl stop does).")
     @OptionGroup var socket: SocketOption
+    @Flag(name: .long, help: "Return once the stop is asked for, without waiting for the jail to end.")
+    var noBlock = false
+    @Option(name: .long, help: "Seconds to wait for the jail to end (exit status 1 past them).")
+    var timeout: Int = 90
     @Argument var jail: String
-    func run() throws { try answer(socket.send("stop \(jail)"), command: "stop \(jail)") }
+
+    func run() throws {
+        try answer(socket.send("stop \(jail)"), command: "stop \(jail)")
+        guard !noBlock else { return }
+        // The supervisor sends SIGTERM, then SIGKILL after the jail's stop grace: poll until it has seen the end.
+        for _ in 0..<(max(timeout, 0) * 10) {
+            let status = try? JSONDecoder().decode(SupervisorStatus.self, from: Data(try socket.send("status").utf8))
+            if status?.jails.first(where: { $0.name == jail })?.state == "stopped" { return }
+            usleep(100_000)
+        }
+        writeError("pit stop \(jail): still stopping after \(timeout) s\n")
+        throw ExitCode(ExitStatus.failure)
+    }
 }
 
 struct Start: ParsableCommand {

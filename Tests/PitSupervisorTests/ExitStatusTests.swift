@@ -66,6 +66,21 @@ final class ExitStatusTests: XCTestCase {
         _ = h.stop()
     }
 
+    /// `pit stop` returns once the jail has ended, as systemctl stop does; --no-block only asks.
+    func test_stopWaitsForTheJailToEnd() {
+        let h = SupervisorHarness()
+        h.startOneJail("svc", "trap '' TERM; while :; do sleep 0.1; done", entry: "stop_grace_s = 1")
+        let stopped = Process.run([Pit.executable, "stop", "svc", "--socket", h.socket])
+        XCTAssertEqual(stopped.status, 0, stopped.stderr)
+        XCTAssertEqual(h.jail("svc")?.state, "stopped", "returned before the jail ended")
+        XCTAssertEqual(Process.run([Pit.executable, "start", "svc", "--socket", h.socket]).status, 0)
+        XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+        let asked = Process.run([Pit.executable, "stop", "svc", "--no-block", "--socket", h.socket])
+        XCTAssertEqual(asked.status, 0, asked.stderr)
+        XCTAssertEqual(h.jail("svc")?.state, "stopping", "--no-block waited")
+        _ = h.stop()
+    }
+
     func test_eventsFindTheDataDirectoryThroughTheConfigAndSayWhenThereAreNone() {
         let dir = ScratchDirectory()
         dir.write("device.toml", "data_dir = \"data\"\n")
