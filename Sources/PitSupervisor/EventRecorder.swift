@@ -54,8 +54,9 @@ public final class EventRecorder {
 
     func store(_ event: PitEvent) {
         var stored = event
+        stored.pitVersion = pitVersion
         if let spool {
-            do { stored = try spool.append(event) } catch {
+            do { stored = try spool.append(stored) } catch {
                 // Never silent: the line goes to stderr and the status shows the last spool error.
                 lastError = error.description
                 writeLine("pit: spool: \(error): event kept in memory only\n")

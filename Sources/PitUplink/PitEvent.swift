@@ -58,6 +58,8 @@ public struct PitEvent: Codable, Sendable, Equatable {
     public var time: String
     public var kind: Kind
     public var device: String?
+    /// The Pit that made the event (`pit --version`): set by the spool when it stores the event.
+    public var pitVersion: String?
     public var jail: String?
 
     // violation
@@ -100,6 +102,7 @@ public struct PitEvent: Codable, Sendable, Equatable {
     /// The keys written on the wire; spelled out so a Swift rename can never change the contract.
     enum CodingKeys: String, CodingKey, CaseIterable {
         case v, id, seq, time, kind, device, jail
+        case pitVersion = "pit_version"
         case pid, comm, exe, arch, syscall, nr, args, action, policy
         case policyHash = "policy_hash"
         case exitStatus = "exit_status"
@@ -132,7 +135,7 @@ public struct PitEvent: Codable, Sendable, Equatable {
 
 extension PitEvent {
     /// The keys any event may carry, whatever its kind.
-    static let commonKeys: [CodingKeys] = [.v, .id, .seq, .time, .kind, .device, .message, .details]
+    static let commonKeys: [CodingKeys] = [.v, .id, .seq, .time, .kind, .device, .pitVersion, .message, .details]
 }
 
 extension PitEvent.Kind {

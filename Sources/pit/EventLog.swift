@@ -1,4 +1,5 @@
 import Glibc
+import PitProcess
 import PitUplink
 
 /// `pit run --events-json PATH`: events appended as JSON lines, numbered after the file's last `seq`,
@@ -19,6 +20,7 @@ struct EventLog {
         var event = event
         seq += 1
         event.seq = seq
+        event.pitVersion = pitVersion
         let line = event.jsonLine() + "\n"
         let written = line.withCString { write(fd, $0, strlen($0)) }
         if written != line.utf8.count || fsync(fd) != 0 {

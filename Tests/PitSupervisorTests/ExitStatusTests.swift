@@ -1,6 +1,7 @@
 import PitTestSupport
 import Glibc
 import PitSupervisor
+import PitUplink
 import XCTest
 
 /// README's exit-status table, one case per row, each through the real `pit` executable.
@@ -63,6 +64,11 @@ final class ExitStatusTests: XCTestCase {
         let json = Process.run([Pit.executable, "status", "--json", "--socket", h.socket])
         XCTAssertEqual(json.status, 1)
         XCTAssertEqual(json.stderr, "", "--json prints the JSON alone")
+        // Every stored event says which Pit made it.
+        let version = Process.run([Pit.executable, "--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let events = h.events([.serviceExit, .crashLoop])
+        XCTAssertFalse(events.isEmpty)
+        XCTAssertTrue(events.allSatisfy { $0.pitVersion == version }, "\(events.map(\.pitVersion)) vs \(version)")
         _ = h.stop()
     }
 

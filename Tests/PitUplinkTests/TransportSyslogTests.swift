@@ -1,4 +1,5 @@
 import Glibc
+import PitTOML
 import XCTest
 @testable import PitUplink
 
@@ -23,6 +24,29 @@ final class TransportSyslogTests: XCTestCase {
         XCTAssertFalse(String(decoding: SyslogFormat.message(test, hostname: "h", appName: "a", facility: 16), as: UTF8.self)
             .contains("seq="), "no seq outside the spool")
         XCTAssertEqual(SyslogFormat.escapeParam("a\"b\\c]d"), "a\\\"b\\\\c\\]d")
+    }
+
+    /// The vendor's own enterprise number in the SD-ID, and Pit's version beside the id; a malformed SD-ID is a
+    /// config error naming the field.
+    func testSDIDIsConfigurableAndCarriesTheVersion() throws {
+        var event = PitEvent.uplinkTest(message: "x")
+        event.id = String(repeating: "cd", count: 16)
+        event.pitVersion = "0.7.0-dev+g0123456789ab"
+        let text = String(decoding: SyslogFormat.message(event, hostname: "h", appName: "pit", facility: 21, sdID: "acme@41234"),
+                          as: UTF8.self)
+        XCTAssertTrue(text.contains("[acme@41234 id=\"\(event.id)\" kind=\"uplink_test\" version=\"0.7.0-dev+g0123456789ab\"] {"), text)
+        let table = "[[uplink]]\ntype = \"syslog\"\nname = \"s\"\nhost = \"127.0.0.1\"\nport = 514\n"
+        for good in ["acme@41234", "pit@32473", "x@1.2.3"] {
+            let fields = try TOMLFields(TOML.parse(table + "sd_id = \"\(good)\"\n", file: "d.toml"), file: "d.toml")
+            guard case .syslog(let syslog) = try UplinkConfig.parse(fields.tables("uplink") ?? [])[0].kind else { return XCTFail() }
+            XCTAssertEqual(syslog.sdID, good)
+        }
+        for bad in ["acme", "acme@", "@41234", "ac me@1", "a=b@1", "acme@12x", String(repeating: "a", count: 30) + "@12345"] {
+            let fields = try TOMLFields(TOML.parse(table + "sd_id = \"\(bad)\"\n", file: "d.toml"), file: "d.toml")
+            XCTAssertThrowsError(try UplinkConfig.parse(fields.tables("uplink") ?? []), bad) { error in
+                XCTAssertTrue("\(error)".contains("d.toml:6") && "\(error)".contains("sd_id"), "\(error)")
+            }
+        }
     }
 
     func testTruncationKeepsHeaderAndCutsAtCharacterBoundary() {

@@ -13,12 +13,13 @@ import PitProcess
 /// - TIMESTAMP is the event's own time (RFC 3339 UTC with milliseconds, which RFC 5424 accepts), not the send time:
 ///   a retried event keeps the time it happened.
 /// - PROCID is `-`: the agent's pid means nothing to the receiver. MSGID is the kind.
-/// - The SD element `pit@32473` carries id, seq and kind so a receiver can drop duplicates and order events without
-///   parsing MSG. 32473 is IANA's example enterprise number (RFC 5612); replace it with the vendor's own PEN.
+/// - The SD element `pit@32473` carries id, seq, kind and Pit's version so a receiver can drop duplicates and order
+///   events without parsing MSG. 32473 is IANA's example enterprise number (RFC 5612): `sd_id` names the vendor's
+///   own (`acme@41234`).
 /// - MSG is the event's JSON line, without a BOM (RFC 5424's MSG-ANY): receivers hand it to a JSON parser, which
 ///   a leading BOM would trip.
-enum SyslogFormat {
-    static let enterpriseID = "pit@32473"
+public enum SyslogFormat {
+    public static let enterpriseID = "pit@32473"
     /// The largest UDP payload over IPv4 is 65507; stay below it with margin for any IPv6 extension headers.
     static let maxDatagram = 65_000
 
@@ -38,6 +39,15 @@ enum SyslogFormat {
         !s.isEmpty && s.utf8.count <= max && s.utf8.allSatisfy { (33...126).contains($0) }
     }
 
+    /// A private SD-ID (RFC 5424 §7.2.2): SD-NAME "@" enterprise number; SD-NAME is 1-32 PRINTUSASCII but '=',
+    /// SP, ']' and '"'.
+    static func isPrivateSDID(_ s: String) -> Bool {
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        guard s.utf8.count <= 32, parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
+              parts[1].utf8.allSatisfy({ (48...57).contains($0) || $0 == 46 }) else { return false }
+        return parts[0].utf8.allSatisfy { (33...126).contains($0) && $0 != 61 && $0 != 93 && $0 != 34 }
+    }
+
     /// SD-PARAM values escape `"`, `\` and `]` (RFC 5424 §6.3.3).
     static func escapeParam(_ s: String) -> String {
         var out = ""
@@ -48,11 +58,14 @@ enum SyslogFormat {
         return out
     }
 
-    static func message(_ event: PitEvent, hostname: String, appName: String, facility: Int) -> [UInt8] {
+    static func message(_ event: PitEvent, hostname: String, appName: String, facility: Int,
+                        sdID: String = enterpriseID) -> [UInt8] {
         let pri = facility * 8 + severity(of: event.kind)
-        var sd = "[\(enterpriseID) id=\"\(escapeParam(event.id))\""
+        var sd = "[\(sdID) id=\"\(escapeParam(event.id))\""
         if let seq = event.seq { sd += " seq=\"\(seq)\"" }
-        sd += " kind=\"\(event.kind.rawValue)\"]"
+        sd += " kind=\"\(event.kind.rawValue)\""
+        if let version = event.pitVersion { sd += " version=\"\(escapeParam(version))\"" }
+        sd += "]"
         let header = "<\(pri)>1 \(event.time) \(hostname) \(appName) - \(event.kind.rawValue) \(sd) "
         return Array(header.utf8) + event.jsonBytes()
     }
@@ -98,7 +111,7 @@ public struct SyslogClient {
     }
 
     func message(_ event: PitEvent) -> [UInt8] {
-        SyslogFormat.message(event, hostname: hostname, appName: config.appName, facility: config.facility)
+        SyslogFormat.message(event, hostname: hostname, appName: config.appName, facility: config.facility, sdID: config.sdID)
     }
 
     mutating func deliver(_ events: [PitEvent]) -> Delivery {

@@ -14,6 +14,7 @@ import PitTOML
 /// hostname = "pit-07"            # optional, default gethostname(2)
 /// app_name = "pit"               # optional
 /// facility = 21                  # optional, default 21 = local5
+/// sd_id = "pit@32473"            # optional: the SD-ID, with the vendor's own IANA enterprise number
 ///
 /// [[uplink]]
 /// type = "https"
@@ -56,6 +57,8 @@ public struct TransportConfig: Sendable, Equatable {
         public var hostname: String?
         public var appName: String
         public var facility: Int
+        /// The structured-data element's ID: `pit@32473` unless the vendor names its own enterprise number.
+        public var sdID: String = SyslogFormat.enterpriseID
     }
 
     public struct HTTPS: Sendable, Equatable {
@@ -180,7 +183,7 @@ public enum UplinkConfig {
         switch type {
         case "syslog":
             try fields.rejectUnknownKeys(commonKeys.union(["protocol", "host", "port", "hostname", "app_name",
-                                                           "facility"]))
+                                                           "facility", "sd_id"]))
             let protocolName = try fields.string("protocol") ?? "tcp"
             guard let proto = TransportConfig.Syslog.Carrier(rawValue: protocolName) else {
                 throw fields.error("protocol", "must be \"tcp\" or \"udp\"")
@@ -196,8 +199,12 @@ public enum UplinkConfig {
                 throw fields.error("app_name", "must be 1-48 printable ASCII characters without spaces")
             }
             let facility = try int("facility", 0...23) ?? 21
+            let sdID = try fields.string("sd_id") ?? SyslogFormat.enterpriseID
+            if !SyslogFormat.isPrivateSDID(sdID) {
+                throw fields.error("sd_id", "must be NAME@NUMBER (RFC 5424 §7.2.2: the vendor's IANA enterprise number), at most 32 printable ASCII characters without '=', ']', '\"' or spaces")
+            }
             kind = .syslog(.init(protocol: proto, host: host, port: port, hostname: hostname, appName: appName,
-                                 facility: facility))
+                                 facility: facility, sdID: sdID))
         case "https":
             try fields.rejectUnknownKeys(commonKeys.union(["url", "ca_file", "pin_sha256", "hmac_key_file",
                                                            "device"]))

@@ -1,3 +1,4 @@
+import PitProcess
 import Glibc
 
 /// `pit uplink test`: one `uplink_test` event straight through each transport, not through the spool, so it
@@ -12,7 +13,8 @@ public enum UplinkTester {
     public static func run(_ config: UplinkAgentConfig) -> [Result] {
         signal(SIGPIPE, SIG_IGN)
         let device = localHostName()
-        let event = PitEvent.uplinkTest(message: "pit uplink test", device: device)
+        var event = PitEvent.uplinkTest(message: "pit uplink test", device: device)
+        event.pitVersion = pitVersion
         return config.transports.map { transport in
             do throws(UplinkError) {
                 var client = try TransportClient(transport, defaultDevice: device)
