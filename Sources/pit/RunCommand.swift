@@ -182,23 +182,47 @@ enum RunCommand {
     }
 
     static func usage() -> String {
-        var lines = [
-            "USAGE: pit run [OPTIONS] -- COMMAND [ARGS...]",
-            "",
-            "Runs COMMAND in a jail: new mount, PID, IPC and cgroup namespaces, a read-only tmpfs root, /proc, a minimal",
-            "/dev, pivot_root, setsid, a dropped uid/gid and capabilities, no_new_privs, rlimits, cgroup limits and an",
-            "optional seccomp policy. Exits with COMMAND's status (128+N when killed by signal N), 2 on a setup error.",
-            "",
-            "OPTIONS:",
-        ]
+        "USAGE: pit run [OPTIONS] -- COMMAND [ARGS...]\n\n" + discussion()
+    }
+
+    /// What `pit run --help`, `pit help run` and the man page say: the option table, as the parser reads it, in
+    /// lines of at most 80 columns (swift-argument-parser rewraps longer ones without their indentation).
+    static func discussion() -> String {
+        var lines = wrap("Runs COMMAND in a jail: new mount, PID, IPC and cgroup namespaces, a read-only tmpfs root, /proc, "
+            + "a minimal /dev, pivot_root, setsid, a dropped uid/gid and capabilities, no_new_privs, rlimits, cgroup "
+            + "limits and an optional seccomp policy. Exits with COMMAND's status (128+N when killed by signal N); 125 "
+            + "when Pit failed before it ran, 126 when it cannot be executed, 127 when it is not found in the jail.", indent: 0)
+        lines += ["", "OPTIONS:"]
         for option in options {
-            let names = option.names.joined(separator: ", ") + (option.value.map { " " + $0 } ?? "")
-            lines.append("  " + names.padding(to: 40) + " " + option.help)
+            lines.append("  " + option.names.joined(separator: ", ") + (option.value.map { " " + $0 } ?? ""))
+            lines += wrap(option.help, indent: 8)
         }
-        lines.append("  " + "--rlimit_NAME VALUE".padding(to: 40) + " NsJail spelling of --rlimit NAME=VALUE")
+        lines.append("  --rlimit_NAME VALUE")
+        lines += wrap("NsJail spelling of --rlimit NAME=VALUE", indent: 8)
         lines.append("")
-        lines.append("Underscores in long options are accepted (--seccomp_string = --seccomp-string).")
+        lines += wrap("Underscores in long options are accepted (--seccomp_string = --seccomp-string).", indent: 0)
         return lines.joined(separator: "\n")
+    }
+
+    private static func wrap(_ text: String, indent: Int, width: Int = 80) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && indent + line.count + 1 + word.count > width {
+                lines.append(String(repeating: " ", count: indent) + line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(String(repeating: " ", count: indent) + line) }
+        return lines
+    }
+
+    /// Shell completion of the word being typed: the option names it begins (long names when it starts with --).
+    static func completions(of prefix: String) -> [String] {
+        guard prefix.hasPrefix("-") else { return [] }
+        let names = options.flatMap(\.names).filter { $0.hasPrefix(prefix) && ($0.hasPrefix("--") || !prefix.hasPrefix("--")) }
+        return names.sorted()
     }
 
     static func report(_ outcome: JailOutcome, spec: JailSpec, policy: CompiledPolicy?, violations: [Violation]) {

@@ -8,12 +8,24 @@ import PitSupervisor
 struct Supervise: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the appliance: jails in order, restarts, the health-gated watchdog, LEDs, the control socket.",
-        discussion: "pit supervise [--config PATH] [--check]   (default config: \(DeviceConfig.defaultPath))")
-    @Argument(parsing: .captureForPassthrough) var arguments: [String] = []
+        usage: "pit supervise [--config PATH] [--check]",
+        discussion: SuperviseMain.help)
+    @Argument(parsing: .captureForPassthrough, help: "OPTIONS (below)",
+              completion: .custom { _, _, prefix in SuperviseMain.options.map(\.name).filter { $0.hasPrefix(prefix) } })
+    var arguments: [String] = []
     func run() throws { SuperviseMain.main(arguments) }
 }
 
 enum SuperviseMain {
+    /// The options SuperviseMain's parser takes: its help, `pit help supervise` and completions say these.
+    static let options: [(name: String, value: String?, help: String)] = [
+        ("--config", "PATH", "the device config (default \(DeviceConfig.defaultPath))"),
+        ("--check", nil, "validate the config and every file it names, then exit"),
+    ]
+    static var help: String {
+        "OPTIONS:\n" + options.map { "  " + ($0.name + ($0.value.map { " " + $0 } ?? "")).padding(to: 16) + $0.help }.joined(separator: "\n")
+    }
+
     static func main(_ arguments: [String]) -> Never {
         // First, before anything is opened: a closed stdout or stderr (started with >&-) would hand its number to
         // the next fd opened (the spool's lock, a jail's pipe, which then cannot be put on 1 and 2), and every
@@ -35,10 +47,11 @@ enum SuperviseMain {
             case "--check":
                 check = true
             case "--help", "-h":
-                print("USAGE: pit supervise [--config PATH] [--check]\n\n  --config PATH   the device config (default \(DeviceConfig.defaultPath))\n  --check         validate the config and exit")
+                print("USAGE: pit supervise [--config PATH] [--check]\n\n" + help)
                 exit(0)
             default:
-                writeError("pit supervise: unknown argument \(arguments[index]) (see pit supervise --help)\n")
+                let hint = Suggestion.closest(to: arguments[index], in: options.map(\.name)).map { " (did you mean \($0)?)" } ?? ""
+                writeError("pit supervise: unknown argument \(arguments[index])\(hint); see pit supervise --help\n")
                 exit(ExitStatus.usage)
             }
             index += 1

@@ -1,0 +1,64 @@
+import PitTestSupport
+import Glibc
+import XCTest
+
+/// What a user meets before reading any source: help for every option of `pit run` and `pit supervise` (whose
+/// parsers are their own), shell completion of their options, and a suggestion for a typo.
+final class HelpTests: XCTestCase {
+    /// Every option `pit run --help` lists (its own table) is in `pit help run` too, and the reverse.
+    func test_helpRunListsEveryOption() {
+        let own = Process.run([Pit.executable, "run", "--help"])
+        XCTAssertEqual(own.status, 0)
+        let names = Set(own.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," })
+            .filter { $0.hasPrefix("-") && $0.count > 1 }.map(String.init))
+        XCTAssertGreaterThan(names.count, 40, own.stdout)
+        for name in ["--chroot", "--seccomp-string", "--landlock-exec", "--userns", "--time-limit", "-Mo"] {
+            XCTAssertTrue(names.contains(name), "\(name) missing from pit run --help")
+        }
+        let viaParser = Process.run([Pit.executable, "help", "run"])
+        XCTAssertEqual(viaParser.status, 0)
+        for name in names { XCTAssertTrue(viaParser.stdout.contains(name), "pit help run lacks \(name)") }
+        let supervise = Process.run([Pit.executable, "help", "supervise"]).stdout
+        XCTAssertTrue(supervise.contains("--config PATH") && supervise.contains("--check"), supervise)
+    }
+
+    /// The bash completion script ArgumentParser generates completes `pit run --chr` to `--chroot`, through the
+    /// same table (a custom completion), and `pit supervise --ch` to `--check`.
+    func test_bashCompletesRunAndSuperviseOptions() throws {
+        try XCTSkipUnless(fileExists("/bin/bash"), "needs bash")
+        let dir = ScratchDirectory()
+        let script = Process.run([Pit.executable, "--generate-completion-script", "bash"])
+        XCTAssertEqual(script.status, 0, script.stderr)
+        let path = dir.write("pit.bash", script.stdout)
+        let bin = String(Pit.executable.dropLast(4))   // the directory holding `pit`
+        func complete(_ words: [String]) -> [String] {
+            let line = words.joined(separator: " ")
+            let driver = """
+                source \(path)
+                PATH=\(bin):$PATH
+                COMP_WORDS=(\(words.joined(separator: " ")))
+                COMP_CWORD=\(words.count - 1)
+                COMP_LINE="\(line)"
+                COMP_POINT=${#COMP_LINE}
+                _pit
+                printf '%s\\n' "${COMPREPLY[@]}"
+                """
+            return lines(Process.run(["/bin/bash", "-c", driver]).stdout)
+        }
+        XCTAssertEqual(complete(["pit", "run", "--chr"]), ["--chroot"])
+        XCTAssertTrue(complete(["pit", "run", "--landlock-"]).contains("--landlock-exec"))
+        XCTAssertEqual(complete(["pit", "supervise", "--ch"]), ["--check"])
+    }
+
+    func test_typosGetASuggestionOnEveryCommand() {
+        let run = Pit.run(["--chrot", "/", "--", "/bin/true"])
+        XCTAssertEqual(run.status, 125)
+        XCTAssertTrue(run.stderr.contains("did you mean --chroot?"), run.stderr)
+        let supervise = Process.run([Pit.executable, "supervise", "--chek"])
+        XCTAssertEqual(supervise.status, 64)
+        XCTAssertTrue(supervise.stderr.contains("did you mean --check?"), supervise.stderr)
+        let status = Process.run([Pit.executable, "status", "--jsn"])
+        XCTAssertEqual(status.status, 64)
+        XCTAssertTrue(status.stderr.contains("--json"), status.stderr)
+    }
+}
