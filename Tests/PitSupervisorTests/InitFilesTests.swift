@@ -1,5 +1,6 @@
 import PitTestSupport
 import Glibc
+import PitSupervisor
 import XCTest
 
 /// The files a firmware image takes from `image/`: the systemd unit as systemd reads it, and the Buildroot
@@ -43,5 +44,29 @@ final class InitFilesTests: XCTestCase {
         XCTAssertTrue(r.stdout.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, "PIT_VERSION gives \(r.stdout.debugDescription)")
         let config = try XCTUnwrap(readText(root + "/image/buildroot/package/pit/Config.in"))
         XCTAssertTrue(config.contains("BR2_arm && BR2_ARM_CPU_ARMV7A && BR2_ARM_EABIHF"), config)
+    }
+
+    /// OpenWrt: the init script hands the watchdog over with magicclose (procd keeps the device open on "stop"
+    /// alone), keeps the data directory on the overlay, and the feed's Makefile has the license fields, keeps
+    /// /etc/pit across sysupgrade and rewrites data_dir into a device config that still loads.
+    func test_openWrtPackageAndInitScript() throws {
+        let initScript = try XCTUnwrap(readText(root + "/image/init/pit.init"))
+        XCTAssertTrue(initScript.contains(#"'{ "magicclose": true, "stop": true }'"#), "hand-over without magicclose")
+        XCTAssertTrue(initScript.contains(#"!= "offline""#), "the reply's status is not checked")
+        XCTAssertFalse(initScript.contains("/var/lib/pit"), "a data directory on OpenWrt's tmpfs")
+        XCTAssertEqual(Process.run(["/bin/sh", "-n", root + "/image/init/pit.init"]).status, 0)
+        let makefile = try XCTUnwrap(readText(root + "/image/openwrt/pit/Makefile"))
+        let license = try XCTUnwrap(lines(makefile).first { $0.hasPrefix("PKG_LICENSE_FILES:=") })
+        for file in license.dropFirst("PKG_LICENSE_FILES:=".count).split(separator: " ") {
+            XCTAssertTrue(fileExists(root + "/" + file), "PKG_LICENSE_FILES names \(file), which is missing")
+        }
+        XCTAssertTrue(makefile.contains("echo /etc/pit/ > $(1)/lib/upgrade/keep.d/pit"), makefile)
+        // The same sed the Makefile runs, on the shipped config: data_dir moves to the overlay, the rest loads.
+        let dir = ScratchDirectory()
+        let sed = Process.run(["/bin/sed", #"s|^data_dir = .*|data_dir = "/etc/pit/data"|"#, root + "/image/rootfs/etc/pit/device.toml"])
+        XCTAssertEqual(sed.status, 0)
+        XCTAssertTrue(sed.stdout.contains("data_dir = \"/etc/pit/data\"\n"), sed.stdout)
+        dir.write("device.toml", sed.stdout)
+        XCTAssertEqual(try DeviceConfig.locations(dir.path + "/device.toml").dataDirectory, "/etc/pit/data")
     }
 }
