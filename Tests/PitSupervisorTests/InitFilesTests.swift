@@ -42,6 +42,11 @@ final class InitFilesTests: XCTestCase {
         let sed = version.replacingOccurrences(of: "$(shell ", with: "").replacingOccurrences(of: "$(BR2_EXTERNAL_PIT_PATH)/../..", with: root)
         let r = Process.run(["/bin/sh", "-c", String(sed.dropLast())])
         XCTAssertTrue(r.stdout.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, "PIT_VERSION gives \(r.stdout.debugDescription)")
+        // Every init system Buildroot offers gets Pit started: busybox and SysV inittab lines, systemd, OpenRC.
+        for hook in ["PIT_INITTAB", "PIT_SYSV_INITTAB", "define PIT_INSTALL_INIT_SYSTEMD", "define PIT_INSTALL_INIT_OPENRC"] {
+            XCTAssertTrue(mk.contains(hook), "pit.mk lacks \(hook)")
+        }
+        XCTAssertEqual(Process.run(["/bin/sh", "-n", root + "/image/init/pit.openrc"]).status, 0)
         let config = try XCTUnwrap(readText(root + "/image/buildroot/package/pit/Config.in"))
         XCTAssertTrue(config.contains("BR2_arm && BR2_ARM_CPU_ARMV7A && BR2_ARM_EABIHF"), config)
     }

@@ -83,4 +83,19 @@ endef
 PIT_TARGET_FINALIZE_HOOKS += PIT_INITTAB
 endif
 
+# SysV init: the same respawn line in sysvinit's inittab format (id:runlevels:action:process).
+ifeq ($(BR2_INIT_SYSV),y)
+define PIT_SYSV_INITTAB
+	grep -q "^pit:.*:respawn:/usr/sbin/pit supervise" $(TARGET_DIR)/etc/inittab || \
+		echo "pit:2345:respawn:/usr/sbin/pit supervise --config /etc/pit/device.toml" >> $(TARGET_DIR)/etc/inittab
+endef
+PIT_TARGET_FINALIZE_HOOKS += PIT_SYSV_INITTAB
+endif
+
+define PIT_INSTALL_INIT_OPENRC
+	$(INSTALL) -D -m 0755 $(@D)/image/init/pit.openrc $(TARGET_DIR)/etc/init.d/pit
+	mkdir -p $(TARGET_DIR)/etc/runlevels/default
+	ln -sf /etc/init.d/pit $(TARGET_DIR)/etc/runlevels/default/pit
+endef
+
 $(eval $(generic-package))
