@@ -62,3 +62,25 @@ final class HelpTests: XCTestCase {
         XCTAssertTrue(status.stderr.contains("--json"), status.stderr)
     }
 }
+
+/// Man pages: image/gen-man turns `pit --experimental-dump-help` into one page per command.
+final class ManPageTests: XCTestCase {
+    func test_manPagesAreGeneratedForEveryCommandAndSayTheirOptions() throws {
+        try XCTSkipUnless(fileExists("/usr/bin/python3"), "needs python3")
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        let root = parts.joined(separator: "/")
+        let dir = ScratchDirectory()
+        let r = Process.run(["/usr/bin/python3", root + "/image/gen-man", Pit.executable, dir.path + "/man1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for command in ["pit", "pit-run", "pit-supervise", "pit-status", "pit-events", "pit-policy-check", "pit-logs"] {
+            let text = readText(dir.path + "/man1/\(command).1") ?? ""
+            XCTAssertTrue(text.hasPrefix(".TH \(command.uppercased()) 1"), "\(command).1: \(text.prefix(80))")
+            XCTAssertTrue(text.contains(".SH EXIT STATUS"), command)
+        }
+        XCTAssertTrue(readText(dir.path + "/man1/pit-run.1")?.contains("--chroot, -c DIR") ?? false)
+        XCTAssertTrue(readText(dir.path + "/man1/pit-supervise.1")?.contains("--check") ?? false)
+        XCTAssertTrue(readText(dir.path + "/man1/pit-status.1")?.contains("\\fB--json\\fR") ?? false)
+        XCTAssertFalse(fileExists(dir.path + "/man1/pit-uplink-agent.1"), "the internal agent has no page")
+    }
+}

@@ -57,6 +57,20 @@ define PIT_INSTALL_TARGET_CMDS
 	rsync -a --exclude recordings $(@D)/policies/ $(TARGET_DIR)/usr/share/pit/policies/
 endef
 
+# Man pages and shell completions come from a pit that runs on the build host (what they say does not depend
+# on the architecture): Pit's own x86_64 build, when there is one.
+PIT_HOST_PIT = $(PIT_SITE)/.build/release/pit
+define PIT_INSTALL_DOCS
+	if [ -x "$(PIT_HOST_PIT)" ] && "$(PIT_HOST_PIT)" --version >/dev/null 2>&1; then \
+		python3 $(@D)/image/gen-man "$(PIT_HOST_PIT)" $(TARGET_DIR)/usr/share/man/man1 && \
+		mkdir -p $(TARGET_DIR)/usr/share/bash-completion/completions && \
+		"$(PIT_HOST_PIT)" --generate-completion-script bash > $(TARGET_DIR)/usr/share/bash-completion/completions/pit; \
+	else \
+		echo "pit: no host build at $(PIT_HOST_PIT) (swift build -c release in Pit's tree): no man pages or completions"; \
+	fi
+endef
+PIT_POST_INSTALL_TARGET_HOOKS += PIT_INSTALL_DOCS
+
 ifeq ($(BR2_PACKAGE_PIT_WATCHDOG_OWNER_SYSTEMD),y)
 define PIT_WATCHDOG_TO_SYSTEMD
 	sed -i '/^\[watchdog\]/a owner = "systemd"' $(TARGET_DIR)/etc/pit/device.toml
