@@ -185,7 +185,26 @@ final class DecoyBrowsingTests: XCTestCase {
             usleep(250_000)
         }
         XCTAssertTrue(again.stdout.contains("finance") && again.stdout.contains("Finance department"), again.stdout + again.stderr + h.log)
+
+        // A password spray: 30 logons at once from the same client. The client's first 20 logons of the window are
+        // events, the rest are counted, and the count arrives in one smb_alerts_suppressed (here when Pit stops,
+        // before the window ends): every attempt is an event or a count.
+        let logonsBefore = h.events([.smbLogon]).count
+        let spray = inClient(["/bin/sh", "-c", "for i in $(seq 30); do /usr/bin/smbclient -U \"spray$i%Summer2026\" -p \(p) //192.0.2.10/finance -c exit >/dev/null 2>&1 & done; wait"])
+        XCTAssertEqual(spray.status, 0, spray.stderr)
+        XCTAssertTrue(waitUntil(10) { h.events([.smbLogon]).count >= min(20, logonsBefore + 30) }, h.log)
+        usleep(1_000_000)
         XCTAssertEqual(h.stop(), 0, h.log)
+        let recorded = h.events([.smbLogon]).count - logonsBefore
+        let summaries = h.events([.smbAlertsSuppressed])
+        XCTAssertEqual(summaries.count, 1, "\(summaries.map { $0.jsonLine() })")
+        let summary = summaries.first
+        XCTAssertEqual(summary?.client, "192.0.2.20")
+        XCTAssertEqual(summary?.jail, "smbd")
+        let counted = Int(summary?.details?["smb_logon"] ?? "") ?? 0
+        XCTAssertEqual(recorded + counted, 30, "every logon of the spray an event or a count: \(recorded) + \(counted)")
+        XCTAssertGreaterThanOrEqual(counted, 10, "at most 20 logons a window are events")
+        XCTAssertTrue(summary?.message?.contains("more SMB alerts from 192.0.2.20") ?? false, summary?.message ?? "")
     }
 
     private func received(_ path: String) -> [String] {
