@@ -24,6 +24,10 @@ public struct SmbDialect: Equatable, Sendable, CustomStringConvertible {
         SmbDialect(name: "SMB3", rank: 8),
     ]
 
+    /// Samba 4.17's `server min protocol` and `server max protocol` when smb.conf does not set them.
+    public static let sambaMinimum = SmbDialect(name: "SMB2_02", rank: 4)
+    public static let sambaMaximum = SmbDialect(name: "SMB3", rank: 8)
+
     /// The dialect `text` names (Samba reads these case-insensitively), or nil.
     public static func named(_ text: String) -> SmbDialect? {
         let upper = Validate.upper(text)

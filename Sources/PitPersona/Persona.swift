@@ -214,10 +214,14 @@ extension Persona {
         }
         if let given = try dialect("smb_min_protocol") { smb.minProtocol = given }
         if let given = try dialect("smb_max_protocol") { smb.maxProtocol = given }
-        if let lowest = smb.minProtocol, let highest = smb.maxProtocol, lowest.rank > highest.rank {
-            // Point at whichever the persona wrote (the other came from `imitate`).
+        // An unset end is Samba's default (4.17: SMB2_02 to SMB3_11): `smb_max_protocol = "NT1"` alone is a range
+        // with nothing in it too.
+        let lowest = smb.minProtocol ?? SmbDialect.sambaMinimum, highest = smb.maxProtocol ?? SmbDialect.sambaMaximum
+        if lowest.rank > highest.rank {
+            // Point at whichever the persona wrote (the other came from `imitate` or Samba's default).
             let key = f.position(of: "smb_max_protocol") != nil ? "smb_max_protocol" : "smb_min_protocol"
-            throw f.error(key, "the minimum dialect \(lowest) is newer than the maximum \(highest): no client could connect")
+            let whose = smb.minProtocol == nil ? " (Samba's default)" : ""
+            throw f.error(key, "the minimum dialect \(lowest)\(whose) is newer than the maximum \(highest): no client could connect")
         }
         if let given = try f.string("smb_signing") {
             guard let signing = SmbSigning(rawValue: given.lowercased()) else {

@@ -237,6 +237,10 @@ final class PersonaFileTests: XCTestCase {
         expectError(Self.minimal + "\nimitate = \"synology-dsm7\"\nsmb_max_protocol = \"NT1\"", line: 5, column: 20,
                     ["smb_max_protocol: the minimum dialect SMB2 is newer than the maximum NT1"])
         expectError(Self.minimal + "\nsmb_min_protocol = \"SMB3\"\nsmb_max_protocol = \"SMB2_10\"", line: 5, column: 20, ["minimum dialect SMB3 is newer"])
+        expectError(Self.minimal + "\nsmb_max_protocol = \"nt1\"", line: 4, column: 20,
+                    ["smb_max_protocol: the minimum dialect SMB2_02 (Samba's default) is newer than the maximum NT1"])
+        XCTAssertEqual(try load(Self.minimal + "\nsmb_min_protocol = \"NT1\"\nsmb_max_protocol = \"NT1\"").smb.maxProtocol?.name, "NT1",
+                       "an SMB1-only decoy is the persona's to ask for")
         expectError(Self.minimal + "\nimitate = 2019", line: 4, column: 11, ["imitate: expected"])
     }
 
