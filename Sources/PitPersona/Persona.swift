@@ -13,6 +13,8 @@ import PitProcess
 ///     netbios_name = "NAS-FIN-02"
 ///     workgroup = "ACME"
 ///     server_string = "Finance NAS"
+///     imitate = "synology-dsm7"     # or windows-server-2019/-2022; default "samba" (Samba's own defaults)
+///     smb_min_protocol = "SMB2_10"  # each overrides what `imitate` sets; so do smb_max_protocol, smb_signing
 ///     interface = "eth0"
 ///     mac_oui = "00:11:32"          # or mac = "02:11:22:33:44:55"
 ///     addresses = ["192.0.2.10/24", "2001:db8::10/64"]
@@ -39,9 +41,12 @@ public struct Persona: Equatable, Sendable {
     public var addresses: [IPPrefix]
     public var routes: [PersonaRoute]
     public var shares: [DecoyShare]
+    /// The system the SMB server imitates (`imitate`) with the persona's own `smb_*` settings applied.
+    public var smb: SmbImitation
 
     public init(file: String, hostname: String, netbiosName: String, workgroup: String, serverString: String,
-                interface: String, mac: MACChoice, addresses: [IPPrefix], routes: [PersonaRoute], shares: [DecoyShare]) {
+                interface: String, mac: MACChoice, addresses: [IPPrefix], routes: [PersonaRoute], shares: [DecoyShare],
+                smb: SmbImitation = .samba) {
         self.file = file
         self.hostname = hostname
         self.netbiosName = netbiosName
@@ -52,6 +57,7 @@ public struct Persona: Equatable, Sendable {
         self.addresses = addresses
         self.routes = routes
         self.shares = shares
+        self.smb = smb
     }
 }
 
@@ -135,6 +141,7 @@ extension Persona {
     static let topLevelKeys: Set<String> = [
         "hostname", "netbios_name", "workgroup", "server_string", "interface",
         "mac", "mac_oui", "device_id", "addresses", "routes", "shares",
+        "imitate", "smb_min_protocol", "smb_max_protocol", "smb_signing",
     ]
 
     static func decode(_ table: TOMLTable, file: String, machineIDPath: String) throws(TOMLError) -> Persona {
@@ -162,8 +169,10 @@ extension Persona {
             workgroup = Validate.upper(given)
         }
 
-        // Samba's own default; it reveals the Samba version, as a real NAS does.
-        var serverString = "Samba %v"
+        let smb = try decodeImitation(f)
+
+        // Samba's own default, which reveals the Samba version as a real NAS does; empty for a Windows imitation.
+        var serverString = smb.defaultServerString
         if let given = try f.string("server_string") {
             if let problem = Validate.configText(given, maxLength: 256) { throw f.error("server_string", problem) }
             serverString = given
@@ -179,7 +188,50 @@ extension Persona {
 
         return Persona(file: file, hostname: hostname, netbiosName: netbiosName, workgroup: workgroup,
                        serverString: serverString, interface: interface, mac: mac, addresses: addresses,
-                       routes: routes, shares: shares)
+                       routes: routes, shares: shares, smb: smb)
+    }
+
+    // MARK: The imitated system
+
+    static func decodeImitation(_ f: TOMLFields) throws(TOMLError) -> SmbImitation {
+        var smb = SmbImitation.samba
+        if let name = try f.string("imitate") {
+            guard let known = SmbImitation.named(name) else {
+                let names = SmbImitation.systems.map(\.system)
+                let hint = Suggestion.closest(to: name.lowercased(), in: names, limit: 3).map { " (did you mean '\($0)'?)" } ?? ""
+                throw f.error("imitate", "unknown system '\(name)'\(hint); known: \(names.joined(separator: ", "))")
+            }
+            smb = known
+        }
+        func dialect(_ key: String) throws(TOMLError) -> SmbDialect? {
+            guard let given = try f.string(key) else { return nil }
+            guard let dialect = SmbDialect.named(given) else {
+                let names = SmbDialect.known.map(\.name)
+                let hint = Suggestion.closest(to: Validate.upper(given), in: names).map { " (did you mean '\($0)'?)" } ?? ""
+                throw f.error(key, "'\(given)' is not an SMB dialect Samba serves\(hint); known: \(names.joined(separator: ", "))")
+            }
+            return dialect
+        }
+        if let given = try dialect("smb_min_protocol") { smb.minProtocol = given }
+        if let given = try dialect("smb_max_protocol") { smb.maxProtocol = given }
+        // An unset end is Samba's default (4.17: SMB2_02 to SMB3_11): `smb_max_protocol = "NT1"` alone is a range
+        // with nothing in it too.
+        let lowest = smb.minProtocol ?? SmbDialect.sambaMinimum, highest = smb.maxProtocol ?? SmbDialect.sambaMaximum
+        if lowest.rank > highest.rank {
+            // Point at whichever the persona wrote (the other came from `imitate` or Samba's default).
+            let key = f.position(of: "smb_max_protocol") != nil ? "smb_max_protocol" : "smb_min_protocol"
+            let whose = smb.minProtocol == nil ? " (Samba's default)" : ""
+            throw f.error(key, "the minimum dialect \(lowest)\(whose) is newer than the maximum \(highest): no client could connect")
+        }
+        if let given = try f.string("smb_signing") {
+            guard let signing = SmbSigning(rawValue: given.lowercased()) else {
+                let names = SmbSigning.allCases.map(\.rawValue)
+                let hint = Suggestion.closest(to: given.lowercased(), in: names).map { " (did you mean '\($0)'?)" } ?? ""
+                throw f.error("smb_signing", "'\(given)' is not a signing setting\(hint); known: \(names.joined(separator: ", "))")
+            }
+            smb.signing = signing
+        }
+        return smb
     }
 
     // MARK: MAC

@@ -67,6 +67,11 @@ public enum SmbConf {
         set("workgroup", persona.workgroup)
         set("netbios name", persona.netbiosName)
         set("server string", persona.serverString)
+        // The negotiate of the imitated system (Imitation.swift): the dialects it accepts and whether it requires
+        // signing. Unset for `imitate = "samba"`: Samba's defaults, and no line.
+        if let lowest = persona.smb.minProtocol { set("server min protocol", lowest.name) }
+        if let highest = persona.smb.maxProtocol { set("server max protocol", highest.name) }
+        if let signing = persona.smb.signing { set("server signing", signing.rawValue) }
         set("map to guest", "Bad User")
         set("guest account", guestAccount)
 

@@ -99,6 +99,7 @@ public final class EventRecorder {
         pit.signal = event.signal
         pit.restarts = event.restarts.map { Int32($0) }
         pit.details = event.details
+        pit.client = event.client
         return pit
     }
 

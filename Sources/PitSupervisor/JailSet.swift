@@ -59,6 +59,8 @@ final class JailSet {
     private var retiredAudits: [AuditSocket] = []
     /// Which violations are recorded one by one and which only counted (a flood must not drown the uplink).
     private var limiter = ViolationLimiter()
+    /// Which Samba alerts are recorded one by one and which only counted (an attacker's spray must not either).
+    private var smbLimiter = SmbAlertLimiter()
 
     /// Writes the jails' log files (JailLogFiles), off the loop; nil: none are written.
     var fileLog: LogWriter?
@@ -73,12 +75,13 @@ final class JailSet {
     func slot(named name: String?) -> JailSlot? { slots.first { $0.config.name == name } }
 
     func nextDeadline(now: Int64) -> Int64? {
-        (slots.compactMap(\.deadline) + slots.compactMap(\.output.pausedUntil) + [limiter.nextDeadline].compactMap { $0 }).min()
+        (slots.compactMap(\.deadline) + slots.compactMap(\.output.pausedUntil) + [limiter.nextDeadline, smbLimiter.nextDeadline].compactMap { $0 }).min()
     }
 
     /// Readiness checks, restarts and stop graces that are due, then the start order.
     func tick(now: Int64) {
         emitSuppressed(limiter.due(now: now))
+        emitSuppressed(smbLimiter.due(now: now))
         for slot in slots { slot.output.resumeIfDue(eventLoop: eventLoop, slot: slot, now: now) }
         for slot in slots {
             guard let deadline = slot.deadline, deadline <= now else { continue }
@@ -307,11 +310,23 @@ final class JailSet {
         }
     }
 
-    /// smbd's full_audit lines: a file read is an `smb_access` event.
-    func serviceAudit(_ slot: JailSlot) {
+    /// What the Samba jails send to their /dev/log: logons, enumerations and file reads, each an event unless its
+    /// client has had `SmbAlertLimiter.burst` of its kind in the window (then counted for the summary).
+    func serviceAudit(_ slot: JailSlot, now: Int64) {
         guard let audit = slot.audit else { return }
-        for access in audit.drain() {
-            emit(SupervisorEvent(kind: access.kind.event, jail: slot.config.name, message: access.summary, smb: access))
+        for alert in audit.drain() {
+            guard smbLimiter.admit(jail: slot.config.name, client: alert.client, kind: alert.kind.event.rawValue, now: now) else { continue }
+            emit(SupervisorEvent(kind: alert.kind.event, jail: slot.config.name, message: alert.summary, smb: alert))
+        }
+    }
+
+    /// One `smb_alerts_suppressed` event per summary: the client and the counts by kind of what was not recorded.
+    private func emitSuppressed(_ summaries: [SmbAlertLimiter.Summary]) {
+        for summary in summaries {
+            var details: [String: String] = [:]
+            for (kind, count) in summary.counts { details[kind] = String(count) }
+            emit(SupervisorEvent(kind: .smbAlertsSuppressed, jail: summary.jail, message: summary.message, details: details,
+                                 client: summary.client))
         }
     }
 
@@ -332,6 +347,7 @@ final class JailSet {
         stopping = true
         // What was counted so far is said now: the windows would end after Pit has.
         emitSuppressed(limiter.due(now: Int64.max / 2))
+        emitSuppressed(smbLimiter.due(now: Int64.max / 2))
         for slot in slots where slot.process == nil { slot.phase = .stopped; slot.deadline = nil }
         stopNextForShutdown(now: now)
     }

@@ -71,6 +71,8 @@ public enum SambaTree {
             let source = TreeDirectory(fd: template, path: share.template)
             defer { source.close() }
             try copyTemplate(source, into: destination, depth: 0, warnings: &warnings)
+            var st = stat()
+            if fstat(template, &st) == 0 { try keepTimes(of: st, on: destination.fd, path: destination.path) }
         }
         try chownWritableBinds(tree, jails: jails, warnings: &warnings)
         return warnings
@@ -147,6 +149,8 @@ public enum SambaTree {
                 let sub = try destination.directory(name)
                 defer { sub.close() }
                 try copyTemplate(subsource, into: sub, depth: depth + 1, warnings: &warnings)
+                // After its entries: each one renamed into it set the directory's mtime to now.
+                try keepTimes(of: st, on: sub.fd, path: sub.path)
             case S_IFREG:
                 // O_NOFOLLOW and O_NONBLOCK: if the entry changed since fstatat, this neither follows a link nor
                 // waits on a FIFO; the type is checked again on the opened fd.
@@ -164,14 +168,23 @@ public enum SambaTree {
                         let n = read(input, &buffer, buffer.count)
                         if n < 0 && errno == EINTR { continue }
                         guard n >= 0 else { throw SambaTreeError(path, String(cString: strerror(errno))) }
-                        if n == 0 { return }
+                        if n == 0 { break }
                         try TreeDirectory.writeAll(output, buffer, count: n, path: destination.path + "/" + name)
                     }
+                    try keepTimes(of: opened, on: output, path: destination.path + "/" + name)
                 }
             default:
                 warnings.append("decoy template \(path): not a regular file or directory, skipped")
             }
         }
+    }
+
+    /// The template's access and modification times on the copy: a decoy listed with `ls` in smbclient or Explorer
+    /// shows the dates its template carries (a report from last quarter), not the moment the canary booted, which
+    /// would give away that every file was made at once. Set last on each copy (fchmod and rename leave them be).
+    static func keepTimes(of template: stat, on fd: Int32, path: String) throws(SambaTreeError) {
+        var times = [template.st_atim, template.st_mtim]
+        guard futimens(fd, &times) == 0 else { throw SambaTreeError(path, "futimens: \(String(cString: strerror(errno)))") }
     }
 
     /// Jails in a user namespace (root inside mapped to an unprivileged host range) cannot write what host root

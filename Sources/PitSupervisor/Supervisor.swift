@@ -145,7 +145,7 @@ public final class Supervisor {
         case .console: serviceConsole(now: now)
         case .jailExit: reapChildren(now: now)
         case .violations(let slot): jails.serviceViolations(slot, now: now)
-        case .smbAudit(let slot): jails.serviceAudit(slot)
+        case .smbAudit(let slot): jails.serviceAudit(slot, now: now)
         case .jailOutput(let slot): slot.output.drain(eventLoop: eventLoop, now: now)
         }
     }

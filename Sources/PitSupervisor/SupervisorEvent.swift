@@ -16,6 +16,8 @@ public struct SupervisorEvent: Sendable {
     public var smb: SmbAlert?
     /// Extra key/values of the event (`violations_suppressed`: syscall name -> count).
     public var details: [String: String]?
+    /// The client address `smb_alerts_suppressed` counts alerts of (the alerts themselves carry theirs in `smb`).
+    public var client: String?
 
     /// A `runtime_fault`: something Pit could not do at run time, which no edit of the configuration would fix.
     static func fault(_ component: PitEvent.Component, jail: String? = nil, _ message: String) -> SupervisorEvent {

@@ -32,6 +32,7 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case controlRefused = "control_refused"
         case spoolDamage = "spool_damage"
         case violationsSuppressed = "violations_suppressed"
+        case smbAlertsSuppressed = "smb_alerts_suppressed"
         case runtimeFault = "runtime_fault"
     }
 
@@ -150,6 +151,7 @@ extension PitEvent.Kind {
         case .smbLogon: [.jail, .user, .domain, .workstation, .client, .clientPort, .operation, .status, .success, .guest]
         case .smbEnumeration: [.jail, .user, .domain, .workstation, .client, .clientPort, .share, .operation]
         case .violationsSuppressed: [.jail]
+        case .smbAlertsSuppressed: [.jail, .client]
         case .runtimeFault: [.component, .jail]
         case .watchdogReset, .configError, .uplinkTest, .boot, .safeMode, .health, .configApplied, .controlRefused,
              .spoolDamage: []

@@ -205,6 +205,45 @@ final class PersonaFileTests: XCTestCase {
     }
 
     /// Unknown fields point at their value (PitTOML's convention), with the closest known field.
+    // MARK: The imitated system
+
+    func testImitateSetsTheNegotiateAndPersonaFieldsOverrideIt() throws {
+        XCTAssertEqual(try load(Self.minimal).smb, .samba, "no imitate: Samba's defaults")
+        let dsm = try load(Self.minimal + "\nimitate = \"synology-dsm7\"")
+        XCTAssertEqual(dsm.smb.system, "synology-dsm7")
+        XCTAssertEqual(dsm.smb.minProtocol?.name, "SMB2")
+        XCTAssertEqual(dsm.smb.maxProtocol?.name, "SMB3")
+        XCTAssertEqual(dsm.smb.signing, .auto)
+        XCTAssertEqual(dsm.serverString, "Samba %v")
+        let windows = try load(Self.minimal + "\nimitate = \"windows-server-2019\"\nsmb_min_protocol = \"smb3_02\"\nsmb_signing = \"Mandatory\"")
+        XCTAssertEqual(windows.smb.minProtocol?.name, "SMB3_02", "dialects are read case-insensitively, as Samba does")
+        XCTAssertEqual(windows.smb.maxProtocol?.name, "SMB3_11")
+        XCTAssertEqual(windows.smb.signing, .mandatory)
+        XCTAssertEqual(windows.serverString, "", "a Windows server's comment is empty unless set: 'Samba %v' would give it away")
+        XCTAssertEqual(try load(Self.minimal + "\nimitate = \"windows-server-2022\"\nserver_string = \"Files\"").serverString, "Files")
+    }
+
+    func testUnknownSystemOrDialectIsOneLineWithItsPosition() {
+        expectError(Self.minimal + "\nimitate = \"synology-dsm6\"", line: 4, column: 11,
+                    ["imitate: unknown system 'synology-dsm6' (did you mean 'synology-dsm7'?); known: samba, synology-dsm7, windows-server-2019, windows-server-2022"])
+        expectError(Self.minimal + "\nimitate = \"netapp\"", line: 4, column: 11, ["imitate: unknown system 'netapp'; known: samba"])
+        expectError(Self.minimal + "\nsmb_min_protocol = \"SMB2_2\"", line: 4, column: 20,
+                    ["smb_min_protocol: 'SMB2_2' is not an SMB dialect Samba serves (did you mean 'SMB2_02'?)", "known: LANMAN1,"])
+        expectError(Self.minimal + "\nsmb_max_protocol = \"SMB4\"", line: 4, column: 20, ["smb_max_protocol: 'SMB4' is not an SMB dialect Samba serves"])
+        expectError(Self.minimal + "\nsmb_max_protocol = \"CORE\"", line: 4, column: 20, ["smb_max_protocol: 'CORE' is not an SMB dialect Samba serves"])
+        expectError(Self.minimal + "\nsmb_signing = \"required\"", line: 4, column: 15,
+                    ["smb_signing: 'required' is not a signing setting; known: auto, mandatory, disabled"])
+        expectError(Self.minimal + "\nsmb_signing = \"mandatroy\"", line: 4, column: 15, ["(did you mean 'mandatory'?)"])
+        expectError(Self.minimal + "\nimitate = \"synology-dsm7\"\nsmb_max_protocol = \"NT1\"", line: 5, column: 20,
+                    ["smb_max_protocol: the minimum dialect SMB2 is newer than the maximum NT1"])
+        expectError(Self.minimal + "\nsmb_min_protocol = \"SMB3\"\nsmb_max_protocol = \"SMB2_10\"", line: 5, column: 20, ["minimum dialect SMB3 is newer"])
+        expectError(Self.minimal + "\nsmb_max_protocol = \"nt1\"", line: 4, column: 20,
+                    ["smb_max_protocol: the minimum dialect SMB2_02 (Samba's default) is newer than the maximum NT1"])
+        XCTAssertEqual(try load(Self.minimal + "\nsmb_min_protocol = \"NT1\"\nsmb_max_protocol = \"NT1\"").smb.maxProtocol?.name, "NT1",
+                       "an SMB1-only decoy is the persona's to ask for")
+        expectError(Self.minimal + "\nimitate = 2019", line: 4, column: 11, ["imitate: expected"])
+    }
+
     func testUnknownFieldSuggestsTheClosest() {
         expectError(Self.minimal + "\nnetbois_name = \"NAS\"", line: 4, column: 16, ["unknown field 'netbois_name' (did you mean 'netbios_name'?)"])
         expectError(Self.minimal + "\naddress = [\"192.0.2.11/24\"]", line: 4, column: 11, ["unknown field 'address' (did you mean 'addresses'?)"])

@@ -72,6 +72,60 @@ final class SmbConfTests: XCTestCase {
         }
     }
 
+    /// Each imitated system's negotiate settings reach smb.conf, and testparm reads them back as set: Samba
+    /// accepts every dialect and signing name the persona layer lets through.
+    func testImitatedSystemsRenderTheirDialectsAndSigning() throws {
+        func render(_ smb: SmbImitation) -> String {
+            var persona = Self.persona
+            persona.smb = smb
+            return SmbConf.render(persona, paths: SambaPaths(dataDirectory: "/var/lib/pit/samba"), port: 445)
+        }
+        let plain = render(.samba)
+        for name in ["server min protocol", "server max protocol", "server signing"] {
+            XCTAssertFalse(plain.contains(name), "imitate = samba leaves \(name) at Samba's default")
+        }
+        let dsm = render(SmbImitation.named("synology-dsm7")!)
+        XCTAssertTrue(dsm.contains("\tserver string = Finance NAS\n\tserver min protocol = SMB2\n\tserver max protocol = SMB3\n\tserver signing = auto\n"), dsm)
+        var strict = SmbImitation.named("windows-server-2019")!
+        strict.signing = .mandatory
+        strict.minProtocol = SmbDialect.named("smb3_00")
+        let windows = render(strict)
+        XCTAssertTrue(windows.contains("\tserver min protocol = SMB3_00\n\tserver max protocol = SMB3_11\n\tserver signing = mandatory\n"), windows)
+
+        guard access("/usr/bin/testparm", X_OK) == 0 else { throw XCTSkip("testparm not installed") }
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        var checked: [SmbImitation] = SmbImitation.systems + [strict]
+        for dialect in SmbDialect.known { checked.append(SmbImitation(system: "x", minProtocol: dialect, maxProtocol: dialect)) }
+        for signing in SmbSigning.allCases { checked.append(SmbImitation(system: "x", signing: signing)) }
+        for smb in checked {
+            var persona = Self.persona
+            persona.smb = smb
+            let paths = SambaPaths(dataDirectory: dir.path + "/samba")
+            for directory in paths.directories(for: persona) { dir.makeDirectory(directory) }
+            let conf = dir.write("smb.conf", SmbConf.render(persona, paths: paths, port: 10445))
+            // -v: every parameter, defaults included, so an unset one shows Samba's default.
+            let result = Process.run(["testparm", "-s", "-v", conf])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            for complaint in ["Unknown parameter", "Ignoring unknown", "ERROR", "Invalid"] {
+                XCTAssertFalse(result.stderr.contains(complaint), "\(smb): testparm: \(result.stderr)")
+            }
+            // testparm prints Samba's canonical name of a dialect (SMB2_10 as SMB2, SMB3_11 as SMB3): compared by rank.
+            func shown(_ parameter: String) -> SmbDialect? {
+                let prefix = "\t\(parameter) = "
+                guard let line = result.stdout.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else { return nil }
+                return SmbDialect.named(String(line.dropFirst(prefix.count)))
+            }
+            if let lowest = smb.minProtocol { XCTAssertEqual(shown("server min protocol")?.rank, lowest.rank, "\(smb)") }
+            if let highest = smb.maxProtocol { XCTAssertEqual(shown("server max protocol")?.rank, highest.rank, "\(smb)") }
+            if let signing = smb.signing {
+                // testparm prints Samba's own name for the value: auto as "if_required", mandatory as "required".
+                let shown = ["auto": ["auto", "if_required"], "mandatory": ["mandatory", "required"], "disabled": ["disabled", "No"]][signing.rawValue]!
+                XCTAssertTrue(shown.contains { result.stdout.contains("\tserver signing = \($0)\n") }, "\(smb): \(result.stdout)")
+            }
+        }
+    }
+
     func testTestparmCatchesAMistake() throws {
         // Proves the check above can fail: a misspelt parameter is reported.
         guard access("/usr/bin/testparm", X_OK) == 0 else { throw XCTSkip("testparm not installed") }

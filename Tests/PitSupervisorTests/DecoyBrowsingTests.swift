@@ -8,7 +8,8 @@ import XCTest
 /// rpcclient: `pit supervise` runs samba-dcerpcd (policies/samba/dcerpcd.toml) and then smbd in their jails; a
 /// share listing shows the decoy shares with their comments, and each move raises exactly one event of its kind
 /// at the uplink's receiver: a listing `smb_enumeration`, every session setup `smb_logon` (the names tried, the
-/// outcome), a file read `smb_access`, a directory listing nothing.
+/// outcome), a file read `smb_access`, a directory listing nothing. The persona imitates a Synology: the server
+/// string, the decoys' dates and the negotiate's dialect range are what a client sees.
 final class DecoyBrowsingTests: XCTestCase {
     func test_listingLogonsAndReadsEachRaiseOneEventOfTheirKind() throws {
         try XCTSkipUnless(["/usr/sbin/smbd", "/usr/libexec/samba/samba-dcerpcd", "/usr/bin/smbclient", "/usr/bin/rpcclient", "/usr/sbin/ip", "/usr/bin/nsenter"].allSatisfy(fileExists),
@@ -24,7 +25,13 @@ final class DecoyBrowsingTests: XCTestCase {
         h.dir.write("decoys/salaries-2026.xlsx", "decoy payroll\n")
         mkdir(h.dir.path + "/decoys/Q3", 0o755)
         h.dir.write("decoys/Q3/board.pptx", "decoy slides\n")
-        writePersona(h.dir, tag: tag, interface: nic, mac: "02:11:32:aa:bb:cd", comment: "Finance department")
+        // The templates' dates are what a listing shows (2023-03-14 12:00 UTC: the same day in every time zone the
+        // test may run in).
+        var march = [timespec(tv_sec: 1_678_795_200, tv_nsec: 0), timespec(tv_sec: 1_678_795_200, tv_nsec: 0)]
+        XCTAssertEqual(utimensat(AT_FDCWD, h.dir.path + "/decoys/salaries-2026.xlsx", &march, 0), 0)
+        // A Synology: SMB2_10 (Samba's "SMB2") at the least, so a client offering only SMB2.02 or SMB1 is refused.
+        writePersona(h.dir, tag: tag, interface: nic, mac: "02:11:32:aa:bb:cd", comment: "Finance department",
+                     extra: "imitate = \"synology-dsm7\"")
         for daemon in ["smbd", "dcerpcd"] { h.dir.write("\(daemon).toml", SambaScratch.spec(daemon, root: h.dir.path + "/samba")) }
         let port = 45_100 + Int(getpid() % 90)
         let received = h.dir.path + "/received"
@@ -83,9 +90,10 @@ final class DecoyBrowsingTests: XCTestCase {
 
         // rpcclient, anonymous: NetShareEnumAll works, and the lsarpc and wkssvc pipes answer too (what Windows
         // asks for); one logon (anonymous: accepted, as guest), one enumeration for the one IPC$ tree connect.
-        let rpc = move(["/usr/bin/rpcclient", "-U%", "-p", p, "-c", "netshareenumall; lsaquery; wkssvc_wkstagetinfo", "192.0.2.10"],
+        let rpc = move(["/usr/bin/rpcclient", "-U%", "-p", p, "-c", "netshareenumall; lsaquery; wkssvc_wkstagetinfo; srvinfo", "192.0.2.10"],
                        expect: [.smbLogon: 1, .smbEnumeration: 1]) {
             XCTAssertTrue($0.stdout.contains("netname: finance") && $0.stdout.contains("remark:\tFinance department"), $0.stdout + $0.stderr)
+            XCTAssertTrue($0.stdout.contains("Finance NAS"), "srvinfo shows the persona's server string: \($0.stdout + $0.stderr)")
             XCTAssertTrue($0.stdout.contains("Domain Name: ACME"), "lsarpc: \($0.stdout + $0.stderr)")
             // wkstagetinfo prints nothing at debug level 0: its pipe answered if it could be opened.
             XCTAssertFalse(($0.stdout + $0.stderr).contains("Could not initialise"), "wkssvc: \($0.stdout + $0.stderr)")
@@ -113,9 +121,21 @@ final class DecoyBrowsingTests: XCTestCase {
         XCTAssertEqual(guest.first?.guest, true)
 
         // A directory listing inside the share: its logon, nothing else.
+        // The decoy keeps its template's date (smbclient prints it as "Tue Mar 14 12:00:00 2023", local time).
         _ = move(["/usr/bin/smbclient", "-N", "-p", p, "//192.0.2.10/finance", "-c", "ls; cd Q3; ls"], expect: [.smbLogon: 1]) {
             XCTAssertTrue($0.stdout.contains("board.pptx"), $0.stdout + $0.stderr)
+            let line = $0.stdout.split(separator: "\n").first { $0.contains("salaries-2026.xlsx") } ?? ""
+            XCTAssertTrue(line.contains("Mar 14 ") && line.hasSuffix(" 2023"), "the template's mtime: \(line)")
         }
+        // The negotiate is the Synology's: a client offering at most SMB2.02 or SMB1 is refused before any logon
+        // (no event), one that offers SMB2_10 gets in.
+        for oldest in ["SMB2_02", "NT1"] {
+            _ = move(["/usr/bin/smbclient", "-N", "-p", p, "--option=client max protocol=\(oldest)", "//192.0.2.10/finance", "-c", "exit"], expect: [:]) {
+                XCTAssertNotEqual($0.status, 0, "max protocol \(oldest) should be refused: \($0.stdout + $0.stderr)")
+            }
+        }
+        _ = move(["/usr/bin/smbclient", "-N", "-p", p, "--option=client max protocol=SMB2_10", "//192.0.2.10/finance", "-c", "exit"],
+                 expect: [.smbLogon: 1]) { XCTAssertEqual($0.status, 0, $0.stdout + $0.stderr) }
         // A file read: its logon and one smb_access.
         let read = move(["/usr/bin/smbclient", "-N", "-p", p, "//192.0.2.10/finance", "-c", "get salaries-2026.xlsx /dev/null"],
                         expect: [.smbLogon: 1, .smbAccess: 1]) { XCTAssertEqual($0.status, 0, $0.stderr) }
@@ -165,7 +185,26 @@ final class DecoyBrowsingTests: XCTestCase {
             usleep(250_000)
         }
         XCTAssertTrue(again.stdout.contains("finance") && again.stdout.contains("Finance department"), again.stdout + again.stderr + h.log)
+
+        // A password spray: 30 logons at once from the same client. The client's first 20 logons of the window are
+        // events, the rest are counted, and the count arrives in one smb_alerts_suppressed (here when Pit stops,
+        // before the window ends): every attempt is an event or a count.
+        let logonsBefore = h.events([.smbLogon]).count
+        let spray = inClient(["/bin/sh", "-c", "for i in $(seq 30); do /usr/bin/smbclient -U \"spray$i%Summer2026\" -p \(p) //192.0.2.10/finance -c exit >/dev/null 2>&1 & done; wait"])
+        XCTAssertEqual(spray.status, 0, spray.stderr)
+        XCTAssertTrue(waitUntil(10) { h.events([.smbLogon]).count >= min(20, logonsBefore + 30) }, h.log)
+        usleep(1_000_000)
         XCTAssertEqual(h.stop(), 0, h.log)
+        let recorded = h.events([.smbLogon]).count - logonsBefore
+        let summaries = h.events([.smbAlertsSuppressed])
+        XCTAssertEqual(summaries.count, 1, "\(summaries.map { $0.jsonLine() })")
+        let summary = summaries.first
+        XCTAssertEqual(summary?.client, "192.0.2.20")
+        XCTAssertEqual(summary?.jail, "smbd")
+        let counted = Int(summary?.details?["smb_logon"] ?? "") ?? 0
+        XCTAssertEqual(recorded + counted, 30, "every logon of the spray an event or a count: \(recorded) + \(counted)")
+        XCTAssertGreaterThanOrEqual(counted, 10, "at most 20 logons a window are events")
+        XCTAssertTrue(summary?.message?.contains("more SMB alerts from 192.0.2.20") ?? false, summary?.message ?? "")
     }
 
     private func received(_ path: String) -> [String] {

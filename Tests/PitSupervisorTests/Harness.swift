@@ -112,12 +112,13 @@ extension SupervisorHarness {
 /// A persona for share "finance" from DIR/decoys (hostname nas-fin`tag`, NetBIOS name NASFIN`tag`, workgroup ACME,
 /// address 192.0.2.10/24 on `interface`), written to DIR/persona.toml.
 func writePersona(_ dir: ScratchDirectory, tag: String = "", interface: String = "lo", mac: String = "02:11:32:aa:bb:cc",
-                  comment: String = "Finance") {
+                  comment: String = "Finance", extra: String = "") {
     dir.write("persona.toml", """
         hostname = "nas-fin\(tag.isEmpty ? "" : "-" + tag)"
         netbios_name = "NASFIN\(tag)"
         workgroup = "ACME"
         server_string = "Finance NAS"
+        \(extra)
         interface = "\(interface)"
         mac = "\(mac)"
         addresses = ["192.0.2.10/24"]

@@ -174,6 +174,34 @@ final class SambaTreeTests: XCTestCase {
         XCTAssertTrue(warnings.allSatisfy { $0.contains("not a regular file or directory, skipped") }, "\(warnings)")
     }
 
+    /// The decoys keep their templates' times: a listing shows the dates the templates carry (a report from
+    /// March), for files and directories alike, also after a second preparation over the first (a reload).
+    func test_decoysKeepTheirTemplatesModificationTimes() throws {
+        let dir = device()
+        func setTime(_ path: String, _ seconds: Int) {
+            var times = [timespec(tv_sec: seconds - 3600, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 500_000_000)]
+            XCTAssertEqual(utimensat(AT_FDCWD, path, &times, 0), 0, path)
+        }
+        func mtime(_ path: String) -> Int {
+            var st = stat()
+            return lstat(path, &st) == 0 ? st.st_mtim.tv_sec : -1
+        }
+        setTime(dir.path + "/decoys/salaries.xlsx", 1_774_000_000)    // 2026-03-20
+        setTime(dir.path + "/decoys/2026/q1.docx", 1_775_000_000)
+        setTime(dir.path + "/decoys/2026", 1_775_100_000)
+        setTime(dir.path + "/decoys", 1_775_200_000)
+        let config = try load(dir)
+        let share = dir.path + "/samba/data/shares/finance"
+        for _ in 0..<2 {
+            XCTAssertEqual(try prepare(config), [])
+            XCTAssertEqual(mtime(share + "/salaries.xlsx"), 1_774_000_000)
+            XCTAssertEqual(mtime(share + "/2026/q1.docx"), 1_775_000_000)
+            XCTAssertEqual(mtime(share + "/2026"), 1_775_100_000, "a directory's time is set after its entries were copied into it")
+            XCTAssertEqual(mtime(share), 1_775_200_000)
+            XCTAssertEqual(readText(share + "/2026/q1.docx"), "decoy report\n")
+        }
+    }
+
     /// `pit supervise --check` validates without writing: the Samba root does not exist afterwards, although
     /// the jails' specs bind files in it (they are made at start).
     func test_checkWritesNothing() throws {

@@ -165,6 +165,12 @@ func sampleEvents() -> [PitEvent] {
                  details: ["bytes": "312", "lost_seqs": "1", "lost": "109"]),
         PitEvent(kind: .violationsSuppressed, jail: "smbd", message: "smbd: 19990 more violations in 60 s counted, not recorded one by one: bpf 19990",
                  details: ["bpf": "19990"]),
+        {
+            var e = PitEvent(kind: .smbAlertsSuppressed, jail: "smbd", message: "smbd: 4980 more SMB alerts from 192.0.2.7 in 60 s counted, not recorded one by one: smb_logon 4980",
+                             details: ["smb_logon": "4980"])
+            e.client = "192.0.2.7"
+            return e
+        }(),
         .runtimeFault(.watchdog, message: "watchdog keepalive: /dev/watchdog0: Input/output error"),
     ]
 }

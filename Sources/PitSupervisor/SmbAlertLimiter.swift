@@ -1,0 +1,84 @@
+/// How many Samba alerts are recorded one by one. An attacker's tools hammer a file server: a password spray is
+/// thousands of session setups a minute, and a crawler lists and reads every share. Each one an event would fill
+/// the spool (the oldest undelivered events other than violations are what it then drops: the attack's first
+/// moves, the ones the defender needs) and drown the uplink. So per jail, client address and alert kind, the first
+/// `burst` in each window are recorded in full, and the rest only counted; when the window ends, one
+/// `smb_alerts_suppressed` event per jail and client carries the counts by kind. Nothing is lost silently: every
+/// alert is either an event or a count in one.
+///
+/// 20 a minute per client and kind is more than a person at Explorer makes (a listing is one logon and one
+/// enumeration; opening a folder of documents a handful of reads) and shows the first names of a spray in full.
+struct SmbAlertLimiter {
+    struct Summary: Equatable {
+        var jail: String
+        var client: String
+        /// Event kind name (`smb_logon`...) and how many of that kind were counted only, by name.
+        var counts: [(kind: String, count: Int)]
+        var windowMs: Int64
+
+        /// By hand only because tuples are not Equatable: field by field, the counts pairwise.
+        static func == (a: Summary, b: Summary) -> Bool {
+            a.jail == b.jail && a.client == b.client && a.windowMs == b.windowMs && a.counts.elementsEqual(b.counts, by: ==)
+        }
+
+        var total: Int { counts.reduce(0) { $0 + $1.count } }
+        var message: String {
+            "\(jail): \(total) more SMB alerts from \(client) in \(windowMs / 1000) s counted, not recorded one by one: "
+                + counts.map { "\($0.kind) \($0.count)" }.joined(separator: ", ")
+        }
+    }
+
+    private struct Key: Hashable { var jail: String; var client: String; var kind: String }
+    private struct Window { var start: Int64; var recorded: Int; var suppressed: Int }
+
+    var burst = 20
+    var windowMs: Int64 = 60_000
+    /// Windows kept at most. Client addresses are the attacker's to choose (a /64 of IPv6 source addresses): past
+    /// this many, windows that have ended with nothing counted are dropped, and if that is not enough a new
+    /// client shares the window of `otherClients`. Its alerts are still recorded (the first `burst`) or counted.
+    var maxWindows = 4096
+    static let otherClients = "other clients"
+    private var windows: [Key: Window] = [:]
+    private var lastPrune: Int64?
+
+    /// Whether this alert is recorded in full; false: it is counted for the window's summary.
+    mutating func admit(jail: String, client: String, kind: String, now: Int64) -> Bool {
+        var key = Key(jail: jail, client: client, kind: kind)
+        if windows[key] == nil && windows.count >= maxWindows {
+            // At most once a second: the walk is over every window, and each new address of a flood comes here.
+            if lastPrune.map({ now - $0 >= 1000 }) ?? true {
+                lastPrune = now
+                windows = windows.filter { $0.value.suppressed > 0 || now - $0.value.start < windowMs }
+            }
+            if windows.count >= maxWindows { key.client = Self.otherClients }
+        }
+        var window = windows[key] ?? Window(start: now, recorded: 0, suppressed: 0)
+        if now - window.start >= windowMs && window.suppressed == 0 { window = Window(start: now, recorded: 0, suppressed: 0) }
+        defer { windows[key] = window }
+        if window.recorded < burst {
+            window.recorded += 1
+            return true
+        }
+        window.suppressed += 1
+        return false
+    }
+
+    /// The summaries of windows that have ended with something counted: one per jail and client, kinds by name.
+    /// Those windows start over.
+    mutating func due(now: Int64) -> [Summary] {
+        struct Source: Hashable { var jail: String; var client: String }
+        var bySource: [Source: [(kind: String, count: Int)]] = [:]
+        for (key, window) in windows where now - window.start >= windowMs {
+            if window.suppressed > 0 { bySource[Source(jail: key.jail, client: key.client), default: []].append((key.kind, window.suppressed)) }
+            windows[key] = nil
+        }
+        return bySource.keys.sorted { ($0.jail, $0.client) < ($1.jail, $1.client) }.map { source in
+            Summary(jail: source.jail, client: source.client, counts: bySource[source]!.sorted { $0.kind < $1.kind }, windowMs: windowMs)
+        }
+    }
+
+    /// When the earliest window with something counted ends: the loop's deadline for `due`.
+    var nextDeadline: Int64? {
+        windows.values.filter { $0.suppressed > 0 }.map { $0.start + windowMs }.min()
+    }
+}
