@@ -183,6 +183,7 @@ final class JailSet {
             var spec = slot.config.spec
             if spec.limits.oomScoreAdj == nil { spec.limits.oomScoreAdj = jailOOMScoreAdj }
             let streams = StandardStreams(input: input, output: output, error: output)
+            samba.willStart(spec)
             let process = try Launcher.start(spec, policy: slot.config.policy, streams: streams) { violation in
                 self.recordViolation(violation, slot: slot, now: now)
             }
@@ -209,7 +210,7 @@ final class JailSet {
     private func checkReadiness(_ slot: JailSlot, now: Int64) {
         guard slot.phase == .starting else { return }
         guard let port = slot.config.readyTCPPort else { becameRunning(slot, now: now); return }
-        if Readiness.listening(pid: slot.process?.pid, host: slot.config.readyTCPHost, port: port) {
+        if Readiness.listening(pid: slot.process?.pid, host: slot.config.readyTCPHost, port: port) && samba.ready(slot.config.spec) {
             becameRunning(slot, now: now)
         } else if now >= slot.readyDeadline {
             emit(SupervisorEvent(kind: .serviceExit, jail: slot.config.name,

@@ -45,6 +45,24 @@ final class SambaGate {
         }
     }
 
+    /// True when the jail serves smbd's named pipes: it binds the tree's ncalrpc directory writable (samba-dcerpcd).
+    private func servesPipes(_ spec: JailSpec) -> Bool {
+        guard let root = config.sambaRoot else { return false }
+        return spec.root.mounts.contains { if case .bind(let source, _, true) = $0 { return source == root + "/ncalrpc" } else { return false } }
+    }
+
+    /// Right before a jail starts: the pipe server's sockets of its last run go, so readiness waits for new ones.
+    func willStart(_ spec: JailSpec) {
+        if servesPipes(spec), let root = config.sambaRoot { SambaTree.removeStalePipes(root: root) }
+    }
+
+    /// Whether the jail, accepting on its port, is ready for the jails after it: the pipe server also once its
+    /// pipes exist (smbd binds them when it starts).
+    func ready(_ spec: JailSpec) -> Bool {
+        guard servesPipes(spec), let root = config.sambaRoot else { return true }
+        return SambaTree.pipesServed(root: root)
+    }
+
     /// Why the jail cannot start now, checked before each start: the Samba tree it binds could not be prepared
     /// (tried again here), or smbd's smb.conf names a VFS module this Samba lacks (SambaPreflight).
     func startProblem(_ spec: JailSpec) -> String? {

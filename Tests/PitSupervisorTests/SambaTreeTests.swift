@@ -308,4 +308,44 @@ final class SambaTreeTests: XCTestCase {
         XCTAssertEqual(h.jail("svc")?.pid, pid, "a jail that does not bind the tree runs on")
         XCTAssertEqual(h.stop(), 0, h.log)
     }
+
+    /// samba-dcerpcd's sockets from its last run are removed before it starts again, and the pipe server is
+    /// ready for smbd only once every forwarded pipe is a socket again: smbd never binds a stale or missing one.
+    func test_stalePipeSocketsAreRemovedAndReadinessWaitsForNewOnes() throws {
+        let dir = ScratchDirectory()
+        let root = dir.path + "/samba"
+        let np = dir.makeDirectory("samba/ncalrpc/np")
+        XCTAssertFalse(SambaTree.pipesServed(root: root))
+        func makeSocket(_ path: String) -> Int32 {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (i, byte) in path.utf8.enumerated() { raw[i] = byte }
+            }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            XCTAssertEqual(bound, 0, path)
+            return fd
+        }
+        let old = SambaTree.forwardedPipes.map { makeSocket(np + "/" + $0) }
+        defer { old.forEach { close($0) } }
+        XCTAssertTrue(SambaTree.pipesServed(root: root))
+        SambaTree.removeStalePipes(root: root)
+        XCTAssertFalse(SambaTree.pipesServed(root: root), "the last run's sockets still count")
+        for pipe in SambaTree.forwardedPipes { XCTAssertFalse(fileExists(np + "/" + pipe), pipe) }
+        let fresh = SambaTree.forwardedPipes.dropLast().map { makeSocket(np + "/" + $0) }
+        defer { fresh.forEach { close($0) } }
+        XCTAssertFalse(SambaTree.pipesServed(root: root), "ready with a pipe missing")
+        let last = makeSocket(np + "/" + SambaTree.forwardedPipes.last!)
+        defer { close(last) }
+        XCTAssertTrue(SambaTree.pipesServed(root: root))
+        // A regular file where a socket belongs (the placeholder prepare writes) is not a served pipe.
+        unlink(np + "/" + SambaTree.forwardedPipes[0])
+        dir.write("samba/ncalrpc/np/" + SambaTree.forwardedPipes[0], "")
+        XCTAssertFalse(SambaTree.pipesServed(root: root))
+        SambaTree.removeStalePipes(root: root)
+        XCTAssertTrue(fileExists(np + "/" + SambaTree.forwardedPipes[0]), "only sockets are removed")
+    }
 }
