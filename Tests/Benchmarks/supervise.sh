@@ -127,7 +127,8 @@ data_dir=$small/data config combined 2 'health_grace_s = 3600' \
 feeds combined
 "$pit" supervise --config "$work/combined.toml" 2>"$work/combined.log" >/dev/null & sup=$!
 ( while sleep 1; do
-    "$pit" status --json --socket "$work/run.combined/control.sock" 2>/dev/null \
+    # pit status exits 1 when not healthy (the JSON is printed all the same): only no JSON is "no answer".
+    { "$pit" status --json --socket "$work/run.combined/control.sock" 2>/dev/null || true; } \
       | python3 -c 'import json, sys; w = json.load(sys.stdin)["watchdog"]; print(w["health"], "; ".join(w["problems"]))' \
       2>/dev/null || echo "no answer"
   done ) > "$work/health.combined" & sampler=$!
