@@ -29,38 +29,29 @@ struct SmbAlertLimiter {
     }
 
     private struct Key: Hashable { var jail: String; var client: String; var kind: String }
-    private struct Window { var start: Int64; var recorded: Int; var suppressed: Int }
 
-    var burst = 20
-    var windowMs: Int64 = 60_000
+    var burst: Int { get { windows.burst } set { windows.burst = newValue } }
+    var windowMs: Int64 { get { windows.windowMs } set { windows.windowMs = newValue } }
     /// Windows kept at most. Client addresses are the attacker's to choose (a /64 of IPv6 source addresses): past
     /// this many, windows that have ended with nothing counted are dropped, and if that is not enough a new
     /// client shares the window of `otherClients`. Its alerts are still recorded (the first `burst`) or counted.
     var maxWindows = 4096
     static let otherClients = "other clients"
-    private var windows: [Key: Window] = [:]
+    private var windows = RateWindows<Key>(burst: 20, windowMs: 60_000)
     private var lastPrune: Int64?
 
     /// Whether this alert is recorded in full; false: it is counted for the window's summary.
     mutating func admit(jail: String, client: String, kind: String, now: Int64) -> Bool {
         var key = Key(jail: jail, client: client, kind: kind)
-        if windows[key] == nil && windows.count >= maxWindows {
+        if !windows.contains(key) && windows.count >= maxWindows {
             // At most once a second: the walk is over every window, and each new address of a flood comes here.
             if lastPrune.map({ now - $0 >= 1000 }) ?? true {
                 lastPrune = now
-                windows = windows.filter { $0.value.suppressed > 0 || now - $0.value.start < windowMs }
+                windows.dropQuiet(now: now)
             }
             if windows.count >= maxWindows { key.client = Self.otherClients }
         }
-        var window = windows[key] ?? Window(start: now, recorded: 0, suppressed: 0)
-        if now - window.start >= windowMs && window.suppressed == 0 { window = Window(start: now, recorded: 0, suppressed: 0) }
-        defer { windows[key] = window }
-        if window.recorded < burst {
-            window.recorded += 1
-            return true
-        }
-        window.suppressed += 1
-        return false
+        return windows.admit(key, now: now)
     }
 
     /// The summaries of windows that have ended with something counted: one per jail and client, kinds by name.
@@ -68,9 +59,8 @@ struct SmbAlertLimiter {
     mutating func due(now: Int64) -> [Summary] {
         struct Source: Hashable { var jail: String; var client: String }
         var bySource: [Source: [(kind: String, count: Int)]] = [:]
-        for (key, window) in windows where now - window.start >= windowMs {
-            if window.suppressed > 0 { bySource[Source(jail: key.jail, client: key.client), default: []].append((key.kind, window.suppressed)) }
-            windows[key] = nil
+        for (key, suppressed) in windows.takeEnded(now: now) {
+            bySource[Source(jail: key.jail, client: key.client), default: []].append((key.kind, suppressed))
         }
         return bySource.keys.sorted { ($0.jail, $0.client) < ($1.jail, $1.client) }.map { source in
             Summary(jail: source.jail, client: source.client, counts: bySource[source]!.sorted { $0.kind < $1.kind }, windowMs: windowMs)
@@ -78,7 +68,5 @@ struct SmbAlertLimiter {
     }
 
     /// When the earliest window with something counted ends: the loop's deadline for `due`.
-    var nextDeadline: Int64? {
-        windows.values.filter { $0.suppressed > 0 }.map { $0.start + windowMs }.min()
-    }
+    var nextDeadline: Int64? { windows.nextDeadline }
 }

@@ -24,41 +24,26 @@ struct ViolationLimiter {
     }
 
     private struct Key: Hashable { var jail: String; var syscall: String }
-    private struct Window { var start: Int64; var recorded: Int; var suppressed: Int }
+    private var windows = RateWindows<Key>(burst: 10, windowMs: 60_000)
 
-    var burst = 10
-    var windowMs: Int64 = 60_000
-    private var windows: [Key: Window] = [:]
+    var burst: Int { get { windows.burst } set { windows.burst = newValue } }
+    var windowMs: Int64 { get { windows.windowMs } set { windows.windowMs = newValue } }
 
     /// Whether this violation is recorded in full; false: it is counted for the window's summary.
     mutating func admit(jail: String, syscall: String, now: Int64) -> Bool {
-        let key = Key(jail: jail, syscall: syscall)
-        var window = windows[key] ?? Window(start: now, recorded: 0, suppressed: 0)
-        if now - window.start >= windowMs && window.suppressed == 0 { window = Window(start: now, recorded: 0, suppressed: 0) }
-        defer { windows[key] = window }
-        if window.recorded < burst {
-            window.recorded += 1
-            return true
-        }
-        window.suppressed += 1
-        return false
+        windows.admit(Key(jail: jail, syscall: syscall), now: now)
     }
 
     /// The summaries of windows that have ended with something counted: one per jail, syscalls by name. Those
     /// windows start over.
     mutating func due(now: Int64) -> [Summary] {
         var byJail: [String: [(syscall: String, count: Int)]] = [:]
-        for (key, window) in windows where now - window.start >= windowMs {
-            if window.suppressed > 0 { byJail[key.jail, default: []].append((key.syscall, window.suppressed)) }
-            windows[key] = nil
-        }
+        for (key, suppressed) in windows.takeEnded(now: now) { byJail[key.jail, default: []].append((key.syscall, suppressed)) }
         return byJail.keys.sorted().map { jail in
             Summary(jail: jail, counts: byJail[jail]!.sorted { $0.syscall < $1.syscall }, windowMs: windowMs)
         }
     }
 
     /// When the earliest window with something counted ends: the loop's deadline for `due`.
-    var nextDeadline: Int64? {
-        windows.values.filter { $0.suppressed > 0 }.map { $0.start + windowMs }.min()
-    }
+    var nextDeadline: Int64? { windows.nextDeadline }
 }
