@@ -103,6 +103,9 @@ public final class EventRecorder {
         return pit
     }
 
+    /// One line of the supervisor's log that is not an event (what it is doing: a jail started, ready).
+    public func say(_ text: String) { writeLine("pit: \(text)\n") }
+
     func writeLine(_ text: String) {
         // Events carry what jails said (comm, exe, Samba's audit fields): one escaped line each, never raw.
         let line = Printable.line(text)

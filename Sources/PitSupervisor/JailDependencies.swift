@@ -6,6 +6,9 @@ extension JailSet {
     func becameRunning(_ slot: JailSlot, now: Int64) {
         slot.phase = .running
         slot.runs += 1
+        if let port = slot.config.readyTCPPort {
+            say("\(slot.config.name) ready: accepts on \(slot.config.readyTCPHost):\(port) (pid \(slot.process?.pid ?? 0))")
+        }
         guard slot.runs > 1 else { return }
         for dependent in slots where dependent !== slot && dependent.config.restartWith.contains(slot.config.name) {
             // As `pit restart`: a running dependent is stopped and started again with the same config; one that is

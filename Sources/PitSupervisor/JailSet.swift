@@ -49,6 +49,8 @@ final class JailSet {
     private(set) var stopping = false
     /// Told the time of each violation (the alert LED shows it for a while).
     var violationSeen: (Int64) -> Void = { _ in }
+    /// A log line that is not an event: each jail started, and ready (Supervisor.say).
+    var say: (String) -> Void = { _ in }
     /// The oom_score_adj each jail gets (what Pit had before it protected itself): a jail is never protected.
     var jailOOMScoreAdj: Int32?
     private let eventLoop: EventLoop
@@ -190,6 +192,8 @@ final class JailSet {
             slot.process = process
             slot.startedAt = now
             slot.phase = .starting
+            say("\(slot.config.name) started, pid \(process.pid)"
+                + (slot.config.readyTCPPort.map { ", waiting for it to accept on \(slot.config.readyTCPHost):\($0)" } ?? ""))
             eventLoop.add(process.pidfd, .jailExit)
             if process.listener >= 0 { eventLoop.add(process.listener, .violations(slot)) }
             slot.readyDeadline = now + slot.config.readyTimeoutMs

@@ -45,6 +45,8 @@ public final class Supervisor {
     public var recentEvents: () -> [PitEvent] = { [] }
     /// How many lines of its own log were dropped (stderr not read); set by whoever writes them.
     public var logLinesDropped: () -> Int? = { nil }
+    /// Where the log lines that are not events go (each step of the jails' lives, for whoever watches the log).
+    public var say: (String) -> Void = { _ in } { didSet { jails.say = say } }
 
     public init(configPath: String, config: DeviceConfig, emit: @escaping (SupervisorEvent) -> Void) {
         self.configPath = configPath

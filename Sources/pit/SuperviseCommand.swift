@@ -73,6 +73,9 @@ enum SuperviseMain {
         let supervisor = Supervisor(configPath: config, config: device, emit: recorder.record)
         supervisor.recentEvents = { recorder.recent }
         supervisor.logLinesDropped = { recorder.log?.dropped }
+        supervisor.say = recorder.say
+        recorder.say("supervising \(device.jails.count) jail(s) from \(config): \(device.jails.map(\.name).joined(separator: ", ")); "
+            + "control socket \(device.controlSocket), data \(device.dataDirectory)")
         let status: Int32
         do { status = try supervisor.run() } catch {
             recorder.log?.flush()

@@ -46,6 +46,12 @@ final class SupervisorTests: XCTestCase {
         XCTAssertTrue(waitUntil(10) { !(h.shared("second") ?? "").isEmpty }, h.log)
         XCTAssertEqual(h.shared("second"), "ready")
         XCTAssertEqual(h.jail("first")?.state, "running")
+        // The log says each step as it happens, not only the events: what runs, and when it was ready.
+        let log = h.log
+        XCTAssertTrue(log.contains("pit: supervising 2 jail(s) from ") && log.contains(": first, second; control socket "), log)
+        XCTAssertTrue(log.contains("pit: first started, pid ") && log.contains(", waiting for it to accept on 127.0.0.1:18181"), log)
+        XCTAssertTrue(log.contains("pit: first ready: accepts on 127.0.0.1:18181"), log)
+        XCTAssertTrue(log.contains("pit: second started, pid "), log)
         XCTAssertEqual(h.stop(), 0)
     }
 
