@@ -39,6 +39,7 @@ import PitTOML
 /// crash_loop_window_s = 60
 /// stop_grace_s = 5                     # SIGTERM, then SIGKILL after this
 /// smb_audit = true                     # its /dev/log is the supervisor's: smb_logon, smb_enumeration, smb_access
+/// decoy_audit = true                   # (another decoy) its /dev/log takes `<14>pit-decoy: {json}`: decoy_access
 /// restart_with = ["dcerpcd"]           # restarted whenever one of these comes back after a restart
 /// ```
 /// Jails start in the order listed: samba-dcerpcd (policies/samba/dcerpcd.toml, `ready_tcp = "ADDR:135"`)
@@ -330,7 +331,7 @@ extension DeviceConfig {
                            protected: [JailExposure.Protected], preparedTrees: [String],
                            smbPort: UInt16? = nil, files: DeviceConfigFiles = .host) throws(TOMLError) -> JailConfig {
         try fields.rejectUnknownKeys(["name", "spec", "policy", "required", "ready_tcp", "ready_timeout_s", "restart_delay_ms",
-                                      "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s", "smb_audit",
+                                      "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s", "smb_audit", "decoy_audit",
                                       "restart_with"])
         let name = try fields.require(try fields.string("name"), "name")
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
@@ -353,13 +354,16 @@ extension DeviceConfig {
         // smb_audit: the supervisor creates a datagram socket and binds it at the jail's /dev/log (it does not
         // exist yet at validation, so it is added here rather than as a checked bind).
         var auditSocket: String?
-        if try fields.bool("smb_audit") == true {
+        let smbAudit = try fields.bool("smb_audit") == true
+        // decoy_audit: the same socket for a decoy of the operator's own, which reports touches as DecoyLine says.
+        let decoyAudit = try fields.bool("decoy_audit") == true
+        if smbAudit || decoyAudit {
             auditSocket = auditDirectory + "/\(name).audit.sock"
             resolved.spec.root.mounts.append(.bind(source: auditSocket!, destination: "/dev/log", writable: false))
-            // The audited jail is the persona's smbd: under Landlock it may bind the port smb.conf gives it too.
-            if let smbPort, resolved.spec.landlock != nil, !(resolved.spec.landlock!.bindTCP.contains(smbPort)) {
-                resolved.spec.landlock!.bindTCP.append(smbPort)
-            }
+        }
+        // The Samba-audited jail is the persona's smbd: under Landlock it may bind the port smb.conf gives it too.
+        if smbAudit, let smbPort, resolved.spec.landlock != nil, !(resolved.spec.landlock!.bindTCP.contains(smbPort)) {
+            resolved.spec.landlock!.bindTCP.append(smbPort)
         }
         let fingerprint = (files.text(specFile) ?? "") + "\u{0}" + (options.policyFile.map { files.text($0.value) ?? "" } ?? options.seccompString?.value ?? "")
 

@@ -88,6 +88,13 @@ public final class EventRecorder {
             case .enumeration:
                 alert = PitEvent.smbEnumeration(user: smb.user, domain: smb.domain, workstation: smb.workstation, client: smb.client,
                                                 clientPort: smb.clientPort, share: smb.share, operation: smb.operation, device: device)
+            case .decoy:
+                alert = PitEvent(kind: .decoyAccess, device: device)
+                alert.client = smb.client
+                alert.clientPort = smb.clientPort
+                alert.operation = smb.operation
+                alert.file = smb.file.isEmpty ? nil : smb.file
+                alert.user = smb.user.isEmpty ? nil : smb.user
             }
             alert.jail = event.jail
             alert.message = event.message

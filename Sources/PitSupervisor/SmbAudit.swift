@@ -8,6 +8,8 @@ import PitUplink
 public struct SmbAlert: Sendable, Equatable {
     public enum Kind: Sendable {
         case access, logon, enumeration
+        /// A decoy service of the operator's own (not Samba) saying it was touched: `decoy_audit` (DecoyLine).
+        case decoy
 
         /// The event kind this alert is sent as.
         public var event: PitEvent.Kind {
@@ -15,6 +17,7 @@ public struct SmbAlert: Sendable, Equatable {
             case .access: .smbAccess
             case .logon: .smbLogon
             case .enumeration: .smbEnumeration
+            case .decoy: .decoyAccess
             }
         }
     }
@@ -55,6 +58,7 @@ public struct SmbAlert: Sendable, Equatable {
         case .access: return "\(user)@\(client) read \(share)/\(file)"
         case .logon: return "logon \(who.debugDescription) from \(from): \(status)\(guest == true ? " (guest)" : "")"
         case .enumeration: return "\(from) opened an RPC pipe on \(share) (enumeration)"
+        case .decoy: return "\(from) \(operation.debugDescription) \(file.debugDescription)\(user.isEmpty ? "" : " as " + user.debugDescription)"
         }
     }
 }
@@ -97,6 +101,7 @@ public struct SmbAuditTracker: Sendable {
         let bytes = Array(line.utf8)
         if let json = Self.authJSON(bytes) { return consumeAuth(json) }
         if let rest = Self.fullAudit(bytes) { return consumeAudit(rest) }
+        if let json = DecoyLine.json(bytes) { return DecoyLine.alert(json) }
         return nil
     }
 
@@ -278,5 +283,38 @@ final class AuditSocket {
             if let alert = tracker.consume(String(decoding: buffer[0..<n], as: UTF8.self)) { found.append(alert) }
         }
         return found
+    }
+}
+
+/// What a decoy service of the operator's own (the demo's web login page, a fake SSH banner...) sends to its
+/// /dev/log when someone touches it, under `decoy_audit = true`: one datagram, `<14>pit-decoy: ` then one JSON
+/// object the decoy built, escaping what the attacker sent (`client` and `operation` required, `client_port`,
+/// `file`, `user` optional). Recognised by its priority and tag at the start, never searched for; anything else
+/// is not an alert. Each field is bounded: a decoy bug or a compromised decoy cannot make the spool grow.
+enum DecoyLine {
+    static let head = Array("<14>pit-decoy: ".utf8)
+    static let maxField = 1024
+
+    private struct Record: Decodable {
+        var client: String
+        var client_port: Int32?
+        var operation: String
+        var file: String?
+        var user: String?
+    }
+
+    static func json(_ bytes: [UInt8]) -> [UInt8]? {
+        guard bytes.starts(with: head), bytes.count > head.count, bytes[head.count] == UInt8(ascii: "{") else { return nil }
+        var end = bytes.count
+        while end > head.count, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == 0 { end -= 1 }
+        return Array(bytes[head.count..<end])
+    }
+
+    static func alert(_ json: [UInt8]) -> SmbAlert? {
+        guard let record = try? JSONDecoder().decode(Record.self, from: Data(json)), !record.client.isEmpty, !record.operation.isEmpty,
+              [record.client, record.operation, record.file ?? "", record.user ?? ""].allSatisfy({ $0.utf8.count <= maxField })
+        else { return nil }
+        return SmbAlert(kind: .decoy, user: record.user ?? "", client: record.client, share: "", file: record.file ?? "",
+                        operation: record.operation, status: "", clientPort: record.client_port)
     }
 }

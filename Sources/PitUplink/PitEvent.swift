@@ -34,6 +34,7 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case violationsSuppressed = "violations_suppressed"
         case smbAlertsSuppressed = "smb_alerts_suppressed"
         case runtimeFault = "runtime_fault"
+        case decoyAccess = "decoy_access"
     }
 
     /// What the seccomp filter did with the offending call (the jail engine's own type).
@@ -152,6 +153,7 @@ extension PitEvent.Kind {
         case .smbEnumeration: [.jail, .user, .domain, .workstation, .client, .clientPort, .share, .operation]
         case .violationsSuppressed: [.jail]
         case .smbAlertsSuppressed: [.jail, .client]
+        case .decoyAccess: [.jail, .client, .clientPort, .operation, .file, .user]
         case .runtimeFault: [.component, .jail]
         case .watchdogReset, .configError, .uplinkTest, .boot, .safeMode, .health, .configApplied, .controlRefused,
              .spoolDamage: []

@@ -172,6 +172,15 @@ func sampleEvents() -> [PitEvent] {
             return e
         }(),
         .runtimeFault(.watchdog, message: "watchdog keepalive: /dev/watchdog0: Input/output error"),
+        {
+            var e = PitEvent(kind: .decoyAccess, jail: "decoy-web", message: "192.0.2.7:51000 \"POST\" \"/login\" as \"admin\"")
+            e.client = "192.0.2.7"
+            e.clientPort = 51000
+            e.operation = "POST"
+            e.file = "/login"
+            e.user = "admin"
+            return e
+        }(),
     ]
 }
 

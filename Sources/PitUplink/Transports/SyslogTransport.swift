@@ -29,7 +29,7 @@ public enum SyslogFormat {
         case .crashLoop, .watchdogReset, .safeMode, .configError, .runtimeFault, .controlRefused: 4
         case .spoolDamage: 3
         case .violationsSuppressed: 1
-        case .serviceExit, .restart, .smbAccess, .smbLogon, .smbEnumeration, .smbAlertsSuppressed: 5
+        case .serviceExit, .restart, .smbAccess, .smbLogon, .smbEnumeration, .smbAlertsSuppressed, .decoyAccess: 5
         case .boot, .uplinkTest, .health, .configApplied: 6
         }
     }
