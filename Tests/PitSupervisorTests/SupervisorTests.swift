@@ -412,9 +412,15 @@ final class SafeModeTests: XCTestCase {
         XCTAssertEqual(status?.leds.pattern, "safe_mode")
         XCTAssertEqual(status?.watchdog.health, "healthy", "jails are not required in safe mode, so the board does not keep resetting")
         XCTAssertTrue(h.log.contains("safe_mode"), h.log)
+        // Health is "healthy" in safe mode (so the board stops resetting), but the device is not well: `pit status`
+        // says so with its exit status.
+        let inSafeMode = Process.run([Pit.executable, "status", "--socket", h.socket])
+        XCTAssertEqual(inSafeMode.status, 1, inSafeMode.stdout)
+        XCTAssertTrue(inSafeMode.stderr.contains("not healthy: safe mode"), inSafeMode.stderr)
 
         _ = Process.run([Pit.executable, "clear-safe-mode", "--socket", h.socket])
         XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
+        XCTAssertEqual(Process.run([Pit.executable, "status", "--socket", h.socket]).status, 0, "well again")
         XCTAssertEqual(h.statusOrNil()?.safe_mode, false)
         XCTAssertEqual(readText(h.dir.path + "/data/watchdog-boots"), "consecutive_watchdog_resets=0\nsafe_mode=0\n")
         _ = h.stop()

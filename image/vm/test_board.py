@@ -386,6 +386,15 @@ def main():
         check(match and match.group(1) == "-1000" and match.group(2) == "0", f"oom_score_adj supervisor/jail: {output.strip()}")
         log("PASS oom_score_adj: supervisor -1000, jail 0")
 
+        # 4c. The image carries Pit's man pages and completions (image/build-test-image makes them with this pit).
+        rc, output = vm.agent.run("echo \"docs $(ls /usr/share/man/man1 | grep -c '^pit.*[.]1$') "
+                                  "$(grep -c chroot /usr/share/man/man1/pit-run.1) "
+                                  "$(grep -c _pit_run /usr/share/bash-completion/completions/pit) $(/usr/sbin/pit --version)\"")
+        match = re.search(r"docs (\d+) (\d+) (\d+) (\S+)", output)
+        check(match and int(match.group(1)) >= 10 and int(match.group(2)) >= 1 and int(match.group(3)) >= 1,
+              f"man pages and completions in the image: {output.strip()}")
+        log(f"PASS man pages ({match.group(1)}) and bash completions in the image; pit --version {match.group(4)}")
+
         # 5. A violation in the jail (the CGI calls unshare(2)) reaches the host receiver.
         sent = time.time()
         vm.agent.run("wget -q -O /dev/null http://127.0.0.1:8080/cgi-bin/exploit; true")
