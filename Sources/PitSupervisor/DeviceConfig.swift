@@ -110,6 +110,8 @@ public struct JailConfig: Sendable {
     public var stopGraceMs: Int64
     /// Where this jail's /dev/log is bound, when Samba's full_audit lines become smb_access events.
     public var auditSocket: String?
+    /// What that socket's lines are: Samba's (`smb_audit`) or a decoy's own (`decoy_audit`).
+    public var auditFormat: AuditFormat = .samba
     /// Jails whose return restarts this one: each time one of them becomes running again after its first start,
     /// this jail is restarted as `pit restart` would (smbd binds samba-dcerpcd's sockets, which a restarted
     /// samba-dcerpcd makes anew: see SambaTree.prepareNamedPipes).
@@ -357,6 +359,9 @@ extension DeviceConfig {
         let smbAudit = try fields.bool("smb_audit") == true
         // decoy_audit: the same socket for a decoy of the operator's own, which reports touches as DecoyLine says.
         let decoyAudit = try fields.bool("decoy_audit") == true
+        if smbAudit && decoyAudit {
+            throw fields.error("decoy_audit", "a jail's /dev/log takes Samba's audit lines (smb_audit) or a decoy's own, not both")
+        }
         if smbAudit || decoyAudit {
             auditSocket = auditDirectory + "/\(name).audit.sock"
             resolved.spec.root.mounts.append(.bind(source: auditSocket!, destination: "/dev/log", writable: false))
@@ -396,7 +401,7 @@ extension DeviceConfig {
                                 required: try fields.bool("required") ?? true, readyTCPPort: port, readyTCPHost: host,
                                 readyTimeoutMs: try number("ready_timeout_s", default: 10, 1...3600) * 1000,
                                 restart: restart, stopGraceMs: try number("stop_grace_s", default: 5, 0...600) * 1000,
-                                auditSocket: auditSocket)
+                                auditSocket: auditSocket, auditFormat: decoyAudit ? .decoy : .samba)
         config.restartWith = try fields.strings("restart_with") ?? []
         if config.restartWith.contains(name) { throw fields.error("restart_with", "a jail cannot restart with itself") }
         return config

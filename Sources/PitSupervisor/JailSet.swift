@@ -156,9 +156,9 @@ final class JailSet {
     }
 
     func start(_ slot: JailSlot, now: Int64) {
-        if let path = slot.config.auditSocket, slot.audit?.path != path {
+        if let path = slot.config.auditSocket, slot.audit?.path != path || slot.audit?.format != slot.config.auditFormat {
             do {
-                let audit = try AuditSocket(path: path)
+                let audit = try AuditSocket(path: path, format: slot.config.auditFormat)
                 if let old = slot.audit { eventLoop.remove(old.fd) }
                 slot.audit = audit
                 eventLoop.add(audit.fd, .smbAudit(slot))

@@ -101,7 +101,6 @@ public struct SmbAuditTracker: Sendable {
         let bytes = Array(line.utf8)
         if let json = Self.authJSON(bytes) { return consumeAuth(json) }
         if let rest = Self.fullAudit(bytes) { return consumeAudit(rest) }
-        if let json = DecoyLine.json(bytes) { return DecoyLine.alert(json) }
         return nil
     }
 
@@ -116,11 +115,11 @@ public struct SmbAuditTracker: Sendable {
         switch operation {
         case "connect", "disconnect":
             if let files = reported.removeValue(forKey: session) { rememberedBytes -= Self.bytes(session, files) }
-            if enumerated.remove(session) != nil { rememberedBytes -= session.utf8.count }
+            if enumerated.remove(session) != nil { rememberedBytes -= Self.cost(session) }
             return nil
         case "get_alloc_size" where ipc:
             guard !enumerated.contains(session) else { return nil }
-            remember(session.utf8.count)
+            remember(Self.cost(session))
             enumerated.insert(session)
             let logon = lastLogon[client]
             return SmbAlert(kind: .enumeration, user: logon?.user ?? user, client: client, share: "IPC$", file: "",
@@ -130,7 +129,7 @@ public struct SmbAuditTracker: Sendable {
             guard let path = fields.last, fields.count >= 6 else { return nil }
             let file = Self.relative(path, share: share)
             if reported[session, default: []].contains(file) { return nil }
-            remember(file.utf8.count + (reported[session] == nil ? session.utf8.count : 0))
+            remember(Self.cost(file) + (reported[session] == nil ? Self.cost(session) : 0))
             reported[session, default: []].insert(file)
             // full_audit knows no port and only the session's user (the guest's name for a guest): the port and
             // the names tried come from this client's latest logon, as for an enumeration.
@@ -179,12 +178,17 @@ public struct SmbAuditTracker: Sendable {
         return logon
     }
 
+    /// What remembering `name` costs: its bytes and a fixed charge for the table entry that holds it (hash
+    /// table slot, String header), so that many tiny names count as what they really take.
+    private static func cost(_ name: String) -> Int { name.utf8.count + entryCost }
+    static let entryCost = 64
+
     private static func bytes(_ session: String, _ files: Set<String>) -> Int {
-        session.utf8.count + files.reduce(0) { $0 + $1.utf8.count }
+        cost(session) + files.reduce(0) { $0 + cost($1) }
     }
 
     private static func bytes(_ client: String, _ logon: SmbAlert) -> Int {
-        client.utf8.count + logon.user.utf8.count + (logon.domain?.utf8.count ?? 0) + (logon.workstation?.utf8.count ?? 0)
+        cost(client) + logon.user.utf8.count + (logon.domain?.utf8.count ?? 0) + (logon.workstation?.utf8.count ?? 0)
     }
 
     /// Counts `bytes` about to be remembered; forgets everything first when they would pass `memoryLimit`.
@@ -198,9 +202,9 @@ public struct SmbAuditTracker: Sendable {
         rememberedBytes += bytes
     }
 
-    /// What the tracker holds now, in bytes of names, counted from its tables (what `rememberedBytes` tracks).
+    /// What the tracker holds now, in bytes of names and entries, counted from its tables (what `rememberedBytes` tracks).
     var footprint: Int {
-        reported.reduce(0) { $0 + Self.bytes($1.key, $1.value) } + enumerated.reduce(0) { $0 + $1.utf8.count }
+        reported.reduce(0) { $0 + Self.bytes($1.key, $1.value) } + enumerated.reduce(0) { $0 + Self.cost($1) }
             + lastLogon.reduce(0) { $0 + Self.bytes($1.key, $1.value) }
     }
 
@@ -255,15 +259,23 @@ public struct SmbAuditTracker: Sendable {
 }
 
 /// The datagram socket a jail's /dev/log is bound to: Samba's syslog lines arrive here.
+/// What a jail's /dev/log speaks: Samba's audit lines (`smb_audit`) or a decoy's own (`decoy_audit`), never both,
+/// so that neither kind of jail can forge the other's alerts.
+public enum AuditFormat: Sendable, Equatable {
+    case samba, decoy
+}
+
 final class AuditSocket {
     let fd: Int32
     let path: String
+    let format: AuditFormat
     var tracker = SmbAuditTracker()
     /// The largest datagram glibc's syslog sends; allocated once, not on each wakeup of the loop.
     private var buffer = [UInt8](repeating: 0, count: 65536)
 
-    init(path: String) throws(SupervisorError) {
+    init(path: String, format: AuditFormat) throws(SupervisorError) {
         self.path = path
+        self.format = format
         // smbd's children log after switching to the guest user: they must be able to connect (0666).
         fd = try bindUnixSocket(path, type: Int32(SOCK_DGRAM.rawValue), directoryMode: 0o755, fileMode: 0o666, what: "audit socket")
     }
@@ -280,7 +292,12 @@ final class AuditSocket {
         for _ in 0..<256 {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if n <= 0 { break }
-            if let alert = tracker.consume(String(decoding: buffer[0..<n], as: UTF8.self)) { found.append(alert) }
+            let alert: SmbAlert?
+            switch format {
+            case .samba: alert = tracker.consume(String(decoding: buffer[0..<n], as: UTF8.self))
+            case .decoy: alert = DecoyLine.alert(line: Array(buffer[0..<n]))
+            }
+            if let alert { found.append(alert) }
         }
         return found
     }
@@ -310,8 +327,13 @@ enum DecoyLine {
         return Array(bytes[head.count..<end])
     }
 
+    /// The alert a datagram of a `decoy_audit` jail carries, or nil.
+    static func alert(line: [UInt8]) -> SmbAlert? { json(line).flatMap { alert($0) } }
+
     static func alert(_ json: [UInt8]) -> SmbAlert? {
-        guard let record = try? JSONDecoder().decode(Record.self, from: Data(json)), !record.client.isEmpty, !record.operation.isEmpty,
+        // Bounded before decoding: a 64 KiB datagram of one huge field is refused without building it.
+        guard json.count <= 4 * maxField + 256,
+              let record = try? JSONDecoder().decode(Record.self, from: Data(json)), !record.client.isEmpty, !record.operation.isEmpty,
               [record.client, record.operation, record.file ?? "", record.user ?? ""].allSatisfy({ $0.utf8.count <= maxField })
         else { return nil }
         return SmbAlert(kind: .decoy, user: record.user ?? "", client: record.client, share: "", file: record.file ?? "",

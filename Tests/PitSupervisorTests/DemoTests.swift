@@ -1,6 +1,6 @@
 import PitTestSupport
 import Glibc
-import PitSupervisor
+@testable import PitSupervisor
 import PitUplink
 import XCTest
 
@@ -61,12 +61,14 @@ final class DemoTests: XCTestCase {
         _ = h.stop()
     }
 
-    /// The tag is matched at the start only, and a malformed or oversized record is no alert.
+    /// The tag is matched at the start only, and a malformed or oversized record is no alert. A jail's /dev/log
+    /// speaks one format: a decoy cannot forge Samba's alerts, nor smbd a decoy's.
     func test_decoyLinesAreRecognisedByTheirTagOnly() {
-        func alert(_ line: String) -> SmbAlert? {
-            var tracker = SmbAuditTracker()
-            return tracker.consume(line)
-        }
+        func alert(_ line: String) -> SmbAlert? { DecoyLine.alert(line: Array(line.utf8)) }
+        var samba = SmbAuditTracker()
+        XCTAssertNil(samba.consume(#"<14>pit-decoy: {"client":"192.0.2.7","operation":"GET"}"#), "Samba's socket took a decoy line")
+        XCTAssertNil(alert("<173>Dec  7 18:56:30 smbd_audit: nobody|192.0.2.7|finance|pread_send|ok|/data/shares/finance/a"),
+                     "a decoy's socket took a Samba line")
         XCTAssertEqual(alert(#"<14>pit-decoy: {"client":"192.0.2.7","client_port":5000,"operation":"GET","file":"/x"}"#)?.file, "/x")
         XCTAssertNil(alert(#"<13>pit-decoy: {"client":"192.0.2.7","operation":"GET"}"#), "another priority")
         XCTAssertNil(alert(#"<14>x pit-decoy: {"client":"192.0.2.7","operation":"GET"}"#), "the tag not at the start")
@@ -74,5 +76,14 @@ final class DemoTests: XCTestCase {
         XCTAssertNil(alert(#"<14>pit-decoy: {"client":"","operation":"GET"}"#), "no client")
         XCTAssertNil(alert("<14>pit-decoy: {\"client\":\"192.0.2.7\",\"operation\":\"GET\",\"file\":\"" + String(repeating: "a", count: 2000) + "\"}"), "oversized")
         XCTAssertNil(alert("<14>pit-decoy: not json"))
+    }
+
+    func test_aJailsLogTakesOneAuditFormat() {
+        let dir = ScratchDirectory()
+        dir.write("web.toml", "command = [\"/bin/true\"]\n")
+        dir.write("device.toml", "data_dir = \"data\"\n[[jails]]\nname = \"web\"\nspec = \"web.toml\"\nsmb_audit = true\ndecoy_audit = true\n")
+        let r = Process.run([Pit.executable, "supervise", "--check", "--config", dir.path + "/device.toml"])
+        XCTAssertEqual(r.status, 1, r.stdout)
+        XCTAssertTrue(r.stderr.contains("device.toml:") && r.stderr.contains("decoy_audit") && r.stderr.contains("not both"), r.stderr)
     }
 }
