@@ -7,6 +7,9 @@ struct RateWindows<Key: Hashable> {
     var burst: Int
     var windowMs: Int64
     private var windows: [Key: Window] = [:]
+    /// When the earliest window with something counted ends: kept as windows start counting, so the loop's
+    /// deadline is not a walk over every window after each event.
+    private(set) var nextDeadline: Int64?
 
     init(burst: Int, windowMs: Int64) {
         self.burst = burst
@@ -26,6 +29,7 @@ struct RateWindows<Key: Hashable> {
             return true
         }
         window.suppressed += 1
+        if window.suppressed == 1 { nextDeadline = min(nextDeadline ?? .max, window.start + windowMs) }
         return false
     }
 
@@ -36,6 +40,7 @@ struct RateWindows<Key: Hashable> {
             if window.suppressed > 0 { counted.append((key, window.suppressed)) }
             windows[key] = nil
         }
+        nextDeadline = windows.values.filter { $0.suppressed > 0 }.map { $0.start + windowMs }.min()
         return counted
     }
 
@@ -44,8 +49,4 @@ struct RateWindows<Key: Hashable> {
         windows = windows.filter { $0.value.suppressed > 0 || now - $0.value.start < windowMs }
     }
 
-    /// When the earliest window with something counted ends: the loop's deadline for `takeEnded`.
-    var nextDeadline: Int64? {
-        windows.values.filter { $0.suppressed > 0 }.map { $0.start + windowMs }.min()
-    }
 }

@@ -29,9 +29,19 @@ struct SmbAlertLimiter {
     }
 
     private struct Key: Hashable { var jail: String; var client: String; var kind: String }
+    private struct JailKind: Hashable { var jail: String; var kind: String }
 
     var burst: Int { get { windows.burst } set { windows.burst = newValue } }
-    var windowMs: Int64 { get { windows.windowMs } set { windows.windowMs = newValue } }
+    /// Alerts of one kind recorded per jail and window, whatever the clients: addresses are cheap (a /64, or a
+    /// forged line), and per client alone 4096 of them could record 20 each. The rest are counted under
+    /// `overJailLimit`.
+    var jailBurst: Int { get { perJail.burst } set { perJail.burst = newValue } }
+    var windowMs: Int64 {
+        get { windows.windowMs }
+        set { windows.windowMs = newValue; perJail.windowMs = newValue }
+    }
+    static let overJailLimit = "any client, past the jail's limit"
+    private var perJail = RateWindows<JailKind>(burst: 200, windowMs: 60_000)
     /// Windows kept at most. Client addresses are the attacker's to choose (a /64 of IPv6 source addresses): past
     /// this many, windows that have ended with nothing counted are dropped, and if that is not enough a new
     /// client shares the window of `otherClients`. Its alerts are still recorded (the first `burst`) or counted.
@@ -51,7 +61,7 @@ struct SmbAlertLimiter {
             }
             if windows.count >= maxWindows { key.client = Self.otherClients }
         }
-        return windows.admit(key, now: now)
+        return windows.admit(key, now: now) && perJail.admit(JailKind(jail: jail, kind: kind), now: now)
     }
 
     /// The summaries of windows that have ended with something counted: one per jail and client, kinds by name.
@@ -62,11 +72,14 @@ struct SmbAlertLimiter {
         for (key, suppressed) in windows.takeEnded(now: now) {
             bySource[Source(jail: key.jail, client: key.client), default: []].append((key.kind, suppressed))
         }
+        for (key, suppressed) in perJail.takeEnded(now: now) {
+            bySource[Source(jail: key.jail, client: Self.overJailLimit), default: []].append((key.kind, suppressed))
+        }
         return bySource.keys.sorted { ($0.jail, $0.client) < ($1.jail, $1.client) }.map { source in
             Summary(jail: source.jail, client: source.client, counts: bySource[source]!.sorted { $0.kind < $1.kind }, windowMs: windowMs)
         }
     }
 
     /// When the earliest window with something counted ends: the loop's deadline for `due`.
-    var nextDeadline: Int64? { windows.nextDeadline }
+    var nextDeadline: Int64? { [windows.nextDeadline, perJail.nextDeadline].compactMap { $0 }.min() }
 }

@@ -49,4 +49,18 @@ final class SmbAlertLimiterTests: XCTestCase {
         XCTAssertFalse(limiter.admit(jail: "smbd", client: "192.0.2.1", kind: "smb_logon", now: 120_000))
         XCTAssertEqual(limiter.due(now: 180_000).map(\.client), ["192.0.2.1"])
     }
+
+    /// Fresh client addresses are cheap: per jail and kind, past `jailBurst` in a window, alerts are counted
+    /// whatever their client, under one summary.
+    func test_manyClientsShareTheJailsLimit() {
+        var limiter = SmbAlertLimiter()
+        limiter.windowMs = 1000
+        limiter.jailBurst = 200
+        var admitted = 0
+        for i in 0..<300 where limiter.admit(jail: "smbd", client: "2001:db8::\(i)", kind: "smb_logon", now: 0) { admitted += 1 }
+        XCTAssertEqual(admitted, 200)
+        XCTAssertEqual(limiter.nextDeadline, 1000)
+        XCTAssertEqual(limiter.due(now: 1000), [.init(jail: "smbd", client: SmbAlertLimiter.overJailLimit, counts: [("smb_logon", 100)], windowMs: 1000)])
+        XCTAssertNil(limiter.nextDeadline)
+    }
 }
