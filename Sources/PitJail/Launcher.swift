@@ -417,7 +417,11 @@ public final class RunningJail {
         var violation = Violation.read(notification, policy: policy, action: foreign ? .kill : policy.action)
         // A new namespace asked from inside the jail is refused, not killed: the attempt is what a defender needs
         // to see, and a daemon that probes for namespaces (as some do at start) keeps running without them.
-        if !foreign && PolicyCompiler.isRefusedInEveryJail(violation.syscall, args: violation.args) {
+        // Only where Pit's own rule sent it: a policy that filters the syscall's arguments itself keeps its word.
+        // (The numbers are the target architecture's; another accepted one is judged by name as before.)
+        let pitsRule = notification.arch != policy.compiled.arch.auditValue
+            || policy.compiled.refusedInEveryJail.contains(Int(notification.nr))
+        if !foreign && pitsRule && PolicyCompiler.isRefusedInEveryJail(violation.syscall, args: violation.args) {
             outcome = .errno(EPERM)
             violation.action = .errno
         }

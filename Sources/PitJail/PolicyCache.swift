@@ -18,7 +18,7 @@ enum PolicyCache {
     static let directory: String = getenv("PIT_POLICY_CACHE").map { String(cString: $0) }.flatMap { $0.hasPrefix("/") ? $0 : nil }
         ?? "/run/pit/policy-cache"
     static var parent: String { String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)]) }
-    static let format = "PITBPF3"
+    static let format = "PITBPF4"
 
     /// Who compiled an entry: the executable (device, inode, size, modification time: a rebuilt or upgraded `pit`
     /// is another file) and the libseccomp it links. A filter is a function of its text *and* of the compiler:
@@ -79,8 +79,9 @@ enum PolicyCache {
         // Every architecture the filter accepts: a notification from any other is killed (see JailPolicy).
         let accepted = arches.compactMap { $0 }
         guard accepted.count == arches.count, accepted.first == arch else { return nil }
+        let refused = header["refused"].map { Set($0.split(separator: ",").compactMap { Int($0) }) } ?? []
         let compiled = CompiledPolicy(file: source, hash: hash, arch: arch, arches: accepted, program: program,
-                                      needsListener: true, defaultAction: defaultAction)
+                                      needsListener: true, defaultAction: defaultAction, refusedInEveryJail: refused)
         return JailPolicy(compiled: compiled, outcome: outcome)
     }
 
@@ -97,7 +98,8 @@ enum PolicyCache {
         guard policy.compiled.needsListener, !policy.compiled.stopsEveryExecve, trustedDirectory(create: true) else { return }
         let header = [format, "file=\(policy.compiled.file)", "hash=\(policy.compiled.hash)", "arch=\(policy.compiled.arch.name)",
                       "arches=\(policy.compiled.arches.map(\.name).joined(separator: ","))",
-                      "default=\(name(policy.compiled.defaultAction))", "outcome=\(name(policy.outcome))"].joined(separator: "\n") + "\n\n"
+                      "default=\(name(policy.compiled.defaultAction))", "outcome=\(name(policy.outcome))",
+                      "refused=\(policy.compiled.refusedInEveryJail.sorted().map(String.init).joined(separator: ","))"].joined(separator: "\n") + "\n\n"
         let bytes = Array(header.utf8) + policy.compiled.program
         let temporary = "\(directory)/.\(key).\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)

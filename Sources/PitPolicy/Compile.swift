@@ -42,12 +42,17 @@ public struct CompiledPolicy: Sendable {
     public var syscalls: [SyscallSummary]
     /// Arch-specific names the policy lists that the target lacks (see SyscallNames).
     public var skippedSyscalls: [String]
+    /// Syscall numbers (target arch) where Pit's own rule REPORTs what every jail is refused (`refuseNamespaces`:
+    /// namespaces, terminal ioctls). The listener answers EPERM only for these: where the policy filters such a
+    /// syscall's arguments itself, the rule was not added and the policy's word stands.
+    public var refusedInEveryJail: Set<Int>
 
     /// Rebuilds a compiled policy from its parts (a cached program); summaries are left empty.
     public init(file: String, hash: String, arch: SeccompArch, arches: [SeccompArch], program: [UInt8], needsListener: Bool,
-                defaultAction: PolicyAction) {
+                defaultAction: PolicyAction, refusedInEveryJail: Set<Int>) {
         self.init(file: file, hash: hash, arch: arch, arches: arches, program: program, instructionCount: program.count / 8,
                   needsListener: needsListener, allowedSyscalls: [:], defaultAction: defaultAction, syscalls: [], skippedSyscalls: [])
+        self.refusedInEveryJail = refusedInEveryJail
     }
 
     init(file: String, hash: String, arch: SeccompArch, arches: [SeccompArch], program: [UInt8], instructionCount: Int,
@@ -64,6 +69,7 @@ public struct CompiledPolicy: Sendable {
         self.defaultAction = defaultAction
         self.syscalls = syscalls
         self.skippedSyscalls = skippedSyscalls
+        refusedInEveryJail = Set(syscalls.filter { $0.implicit && $0.actions.first == .report }.map(\.number))
     }
 
     public func allows(_ syscallName: String) -> Bool {

@@ -28,6 +28,20 @@ final class WallTests: XCTestCase {
     /// A policy with its own word on ioctl's arguments: every jail's terminal rule then stands aside.
     static let ownIoctlRule = "POLICY p { ALLOW { ioctl(fd, request) { request != 1 } } } USE p DEFAULT ALLOW"
 
+    /// Where the policy filters ioctl's arguments itself, Pit's rule is not added, and the listener does not answer
+    /// as if it were: the policy's own REPORT (a kill under it) stands, not the EPERM of Pit's rule.
+    func test_aPolicysOwnIoctlRuleIsNotTakenForPitsTerminalRule() {
+        var master: Int32 = 0, slave: Int32 = 0
+        XCTAssertEqual(openpty(&master, &slave, nil, nil, nil), 0)
+        defer { close(master); close(slave) }
+        let stop = "ioctl(STDIN, 0x540A, 0) or die qq(TCXONC: $!\\n); ioctl(STDIN, 0x540A, 1); print qq(stopped\\n)"
+        let own = "POLICY p { REPORT { ioctl(fd, request) { request == 0x540A } } } USE p DEFAULT ALLOW"
+        let r = Pit.run(["--seccomp-string", own, "--", "/usr/bin/perl", "-e", stop], stdin: slave)
+        XCTAssertFalse(r.stderr.contains("TCXONC: Operation not permitted"), "answered with Pit's EPERM: \(r.stderr)")
+        XCTAssertEqual(r.status, 128 + SIGKILL, "the policy's REPORT kills: \(r.stderr)")
+        XCTAssertTrue(r.stderr.contains("violation: ioctl("), r.stderr)
+    }
+
     /// The terminal rule alone: TCXONC (stop the terminal's output, which froze a `pit run` on a console for good)
     /// needs no capability and no controlling terminal, so nothing but every jail's filter refuses it. Control:
     /// the same call works outside, and inside under a policy that filters ioctl's arguments itself.
