@@ -98,23 +98,29 @@ public enum FileIO<Failure: FileFailure> {
                         detail: "not a regular file (\(fileKind(st.st_mode))): \(what) is read from a file only")
         }
         // Without /proc (early boot) the path itself, checked a moment ago; O_NONBLOCK and O_NOCTTY in case it
-        // changed since: a FIFO must not hold the open, a tty must not become our terminal.
-        var fd = Glibc.open("/proc/self/fd/\(handle)", O_RDONLY | O_CLOEXEC)
-        if fd < 0 && errno == ENOENT { fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) }
+        // changed since (a FIFO must not hold the open, a tty must not become our terminal), and the inode must be
+        // the one examined.
+        let examined = (st.st_dev, st.st_ino)
+        var fd: Int32
+        repeat { fd = Glibc.open("/proc/self/fd/\(handle)", O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        if fd < 0 && errno == ENOENT { fd = try open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY) }
         guard fd >= 0 else { throw failure("open", path) }
         defer { close(fd) }
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, (st.st_dev, st.st_ino) == examined else {
             throw .file("read", path, errno: nil, detail: "replaced while it was opened: \(what) is read from a regular file only")
         }
         guard st.st_size <= limit else {
-            throw .file("read", path, errno: nil, detail: "\(st.st_size) bytes: larger than the \(limit >> 20) MiB \(what) may have")
+            throw .file("read", path, errno: nil, detail: "\(st.st_size) bytes: larger than the \(Self.size(limit)) \(what) may have")
         }
         let bytes = try readToEnd(fd, path: path, limit: limit)
         guard bytes.count <= limit else {
-            throw .file("read", path, errno: nil, detail: "grew past the \(limit >> 20) MiB \(what) may have while it was read")
+            throw .file("read", path, errno: nil, detail: "grew past the \(Self.size(limit)) \(what) may have while it was read")
         }
         return bytes
     }
+
+    /// "16 MiB", or bytes below a MiB ("0 MiB" said nothing).
+    static func size(_ bytes: Int) -> String { bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes" }
 
     /// A small file (a sysfs attribute, a counter file) as text, at most `limit` bytes of it.
     public static func read(_ path: String, limit: Int = 64 * 1024) throws(Failure) -> String {
@@ -131,6 +137,19 @@ public enum FileIO<Failure: FileFailure> {
         var done = 0
         while done < bytes.count {
             let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if n > 0 { done += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            if n == 0 { errno = EIO }
+            throw failure(operation, path)
+        }
+    }
+
+    /// Writes every byte at the file's offset, as a pipe or a terminal takes them (`-o /dev/stdout`), where a
+    /// positioned write fails with ESPIPE.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], operation: String, path: String) throws(Failure) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
             if n > 0 { done += n; continue }
             if n < 0 && errno == EINTR { continue }
             if n == 0 { errno = EIO }
