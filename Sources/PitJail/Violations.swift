@@ -82,7 +82,9 @@ public struct Violation: Sendable, Equatable {
 
     static func read(_ n: pit_notification, policy: JailPolicy, action: ViolationAction) -> Violation {
         let pid = Int32(bitPattern: n.pid)
-        let comm = (readText("/proc/\(pid)/comm") ?? "?").filter { $0 != "\n" }
+        // On the listener's path: one open and read of a kernel attribute (readText's checks are for files a
+        // person names).
+        let comm = ((try? FileIO<SystemCallError>.read("/proc/\(pid)/comm", limit: 64)) ?? "?").filter { $0 != "\n" }
         var buffer = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/\(pid)/exe", &buffer, 4095)
         let exe = length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"

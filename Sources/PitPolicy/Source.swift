@@ -51,7 +51,7 @@ extension PitProcess.FileIO where Failure == PolicyFileError {
         Result { () throws(PolicyFileError) in
             let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
             defer { close(fd) }
-            try pwriteAll(fd, bytes, at: 0, operation: "write", path: path)
+            try writeAll(fd, bytes, operation: "write", path: path)
         }
     }
 }

@@ -63,6 +63,22 @@ final class HelpTests: XCTestCase {
     }
 }
 
+/// `pit policy` writes where a user points it, a pipe included (`-o /dev/stdout | less`): a positioned write
+/// there fails with ESPIPE.
+final class PolicyOutputTests: XCTestCase {
+    func test_policyOutputGoesThroughAPipe() {
+        let dir = ScratchDirectory()
+        let policy = dir.write("p.policy", "POLICY p { ALLOW { read, write, exit_group } } USE p DEFAULT KILL\n")
+        // The filter alone goes into the pipe (fd 3); the summary to /dev/null; pipefail keeps pit's status.
+        let r = Process.run(["/bin/bash", "-o", "pipefail", "-c", "\"$0\" policy check --arch x86_64 --export-bpf /dev/fd/3 \"$1\" 3>&1 >/dev/null | wc -c",
+                             Pit.executable, policy])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stderr.contains("Illegal seek"), r.stderr)
+        let bytes = Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        XCTAssertTrue(bytes > 16 && bytes % 8 == 0, "no whole filter came through the pipe (\(bytes) bytes): \(r.stderr)")
+    }
+}
+
 /// Man pages: image/gen-man turns `pit --experimental-dump-help` into one page per command.
 final class ManPageTests: XCTestCase {
     func test_manPagesAreGeneratedForEveryCommandAndSayTheirOptions() throws {
