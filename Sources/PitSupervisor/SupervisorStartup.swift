@@ -14,7 +14,12 @@ extension Supervisor {
         if null >= 0 {
             if null != 0 { _ = dup2(null, 0); close(null) }
         } else {
-            close(0)   // no /dev/null: better no stdin than the console
+            // No /dev/null: an empty pipe rather than the console. Not a closed fd 0: the next descriptor Pit opens
+            // would take its number, and a jail's stdin put in place over it would land on that descriptor.
+            var ends: [Int32] = [-1, -1]
+            guard pipe(&ends) == 0 else { return }
+            if ends[0] != 0 { _ = dup2(ends[0], 0); close(ends[0]) }
+            close(ends[1])
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CPitShim
 import Glibc
+import PitProcess
 import PitSupervisor
 import PitUplink
 
@@ -29,6 +30,12 @@ struct UplinkAgentCommand: ParsableCommand {
         let parent = self.parent ?? getppid()
         _ = pit_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
         if getppid() != parent { throw ExitCode(0) }
+        // The supervisor protects itself from the OOM killer (-1000), and this process inherited that; it faces
+        // the network and needs no protection: back to 0 (raising needs no privilege).
+        if let adj = readText("/proc/self/oom_score_adj").flatMap({ Int32($0.filter { $0 != "\n" }) }), adj < 0 {
+            let fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)
+            if fd >= 0 { _ = write(fd, "0\n", 2); close(fd) }
+        }
         let loaded = try UplinkConfig.load(devicePath: config)
         // And never two agents on one spool, whoever started them: an exclusive lock held for the agent's life.
         let lockPath = loaded.dataDirectory + "/uplink.agent.lock"

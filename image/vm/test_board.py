@@ -384,7 +384,11 @@ def main():
                                   f"echo \"oom $(cat /proc/$p/oom_score_adj) $(cat /proc/{pid}/oom_score_adj)\"")
         match = re.search(r"oom (-?\d+) (-?\d+)", output)
         check(match and match.group(1) == "-1000" and match.group(2) == "0", f"oom_score_adj supervisor/jail: {output.strip()}")
-        log("PASS oom_score_adj: supervisor -1000, jail 0")
+        # The uplink agent (network-facing) gives the inherited protection back.
+        rc, output = vm.agent.run("for p in $(pidof pit); do echo \"proc $(tr '\\0' ' ' < /proc/$p/cmdline | cut -d' ' -f2) $(cat /proc/$p/oom_score_adj)\"; done")
+        agent_adj = re.search(r"proc uplink-agent (-?\d+)", output)
+        check(agent_adj and agent_adj.group(1) == "0", f"oom_score_adj of the uplink agent: {output.strip()}")
+        log("PASS oom_score_adj: supervisor -1000, jail 0, uplink agent 0")
 
         # 4c. The image carries Pit's man pages and completions (image/build-test-image makes them with this pit).
         rc, output = vm.agent.run("echo \"docs $(ls /usr/share/man/man1 | grep -c '^pit.*[.]1$') "
