@@ -196,7 +196,7 @@ extension Persona {
     static func decodeImitation(_ f: TOMLFields) throws(TOMLError) -> SmbImitation {
         var smb = SmbImitation.samba
         if let name = try f.string("imitate") {
-            guard let known = SmbImitation.named(name) else {
+            guard let known = SmbImitation.named(name.lowercased()) else {
                 let names = SmbImitation.systems.map(\.system)
                 let hint = Suggestion.closest(to: name.lowercased(), in: names, limit: 3).map { " (did you mean '\($0)'?)" } ?? ""
                 throw f.error("imitate", "unknown system '\(name)'\(hint); known: \(names.joined(separator: ", "))")

@@ -221,6 +221,8 @@ final class PersonaFileTests: XCTestCase {
         XCTAssertEqual(windows.smb.signing, .mandatory)
         XCTAssertEqual(windows.serverString, "", "a Windows server's comment is empty unless set: 'Samba %v' would give it away")
         XCTAssertEqual(try load(Self.minimal + "\nimitate = \"windows-server-2022\"\nserver_string = \"Files\"").serverString, "Files")
+        XCTAssertEqual(try load(Self.minimal + "\nimitate = \"Windows-Server-2019\"").smb.system, "windows-server-2019",
+                       "the system's name is read case-insensitively, as the dialects are")
     }
 
     func testUnknownSystemOrDialectIsOneLineWithItsPosition() {

@@ -36,12 +36,12 @@ final class TransportSyslogTests: XCTestCase {
                           as: UTF8.self)
         XCTAssertTrue(text.contains("[acme@41234 id=\"\(event.id)\" kind=\"uplink_test\" version=\"0.7.0-dev+g0123456789ab\"] {"), text)
         let table = "[[uplink]]\ntype = \"syslog\"\nname = \"s\"\nhost = \"127.0.0.1\"\nport = 514\n"
-        for good in ["acme@41234", "pit@32473", "x@1.2.3"] {
+        for good in ["acme@41234", "pit@32473", "x@1.2.3", "x@32473.1"] {
             let fields = try TOMLFields(TOML.parse(table + "sd_id = \"\(good)\"\n", file: "d.toml"), file: "d.toml")
             guard case .syslog(let syslog) = try UplinkConfig.parse(fields.tables("uplink") ?? [])[0].kind else { return XCTFail() }
             XCTAssertEqual(syslog.sdID, good)
         }
-        for bad in ["acme", "acme@", "@41234", "ac me@1", "a=b@1", "acme@12x", String(repeating: "a", count: 30) + "@12345"] {
+        for bad in ["acme", "acme@", "@41234", "ac me@1", "a=b@1", "acme@12x", String(repeating: "a", count: 30) + "@12345", "x@.", "x@1..2", "x@1."] {
             let fields = try TOMLFields(TOML.parse(table + "sd_id = \"\(bad)\"\n", file: "d.toml"), file: "d.toml")
             XCTAssertThrowsError(try UplinkConfig.parse(fields.tables("uplink") ?? []), bad) { error in
                 XCTAssertTrue("\(error)".contains("d.toml:6") && "\(error)".contains("sd_id"), "\(error)")

@@ -43,8 +43,10 @@ public enum SyslogFormat {
     /// SP, ']' and '"'.
     static func isPrivateSDID(_ s: String) -> Bool {
         let parts = s.split(separator: "@", omittingEmptySubsequences: false)
-        guard s.utf8.count <= 32, parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-              parts[1].utf8.allSatisfy({ (48...57).contains($0) || $0 == 46 }) else { return false }
+        // The enterprise number: dot-separated decimal parts, none empty (`32473`, `32473.1`; not `1.` or `1..2`).
+        let number = parts.count == 2 ? parts[1].split(separator: ".", omittingEmptySubsequences: false) : []
+        guard s.utf8.count <= 32, parts.count == 2, !parts[0].isEmpty,
+              !number.isEmpty, number.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (48...57).contains($0) } }) else { return false }
         return parts[0].utf8.allSatisfy { (33...126).contains($0) && $0 != 61 && $0 != 93 && $0 != 34 }
     }
 
