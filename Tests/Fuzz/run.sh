@@ -101,7 +101,7 @@ PKG
         echo "== building $(product "$t")" >&2
         (cd "$pkg" && nice -n 10 swift build -c release ${FUZZ_JOBS:+-j $FUZZ_JOBS} \
             -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DLIBFUZZER \
-            --product "$(product "$t")" 2>&1 | grep -v "Cannot export local symbol '__asan_extra_spill_area'" >&2)
+            --product "$(product "$t")" 2>&1 | { grep -v "Cannot export local symbol '__asan_extra_spill_area'" || true; } >&2)
     done
 }
 
@@ -127,8 +127,9 @@ for t in "${targets[@]}"; do
     [ -n "$took" ] || took=$seconds
     rss_peak=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -1)
     # libFuzzer's last line: coverage and its corpus (seeds included, after its own reduction).
-    cov=$(grep -E '(DONE|pulse|NEW|REDUCE) +cov:' "$log" | tail -1 | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
-    units=$(grep -E '(DONE|pulse|NEW|REDUCE) +cov:' "$log" | tail -1 | sed -n 's/.* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p')
+    # `|| true`: a target that died before its first cov: line is the case the table must still report.
+    cov=$(grep -E '(DONE|pulse|NEW|REDUCE) +cov:' "$log" | tail -1 | sed -n 's/.* cov: \([0-9]*\).*/\1/p' || true)
+    units=$(grep -E '(DONE|pulse|NEW|REDUCE) +cov:' "$log" | tail -1 | sed -n 's/.* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p' || true)
     found=$(( $(find "$F/artifacts/$t" -type f | wc -l) - before ))
     [ "$status" -ne 0 ] && [ "$found" -eq 0 ] && found="exit $status"
     rate=$([ -n "$execs" ] && [ "$took" -gt 0 ] && echo $(( execs / took )) || echo "?")

@@ -68,7 +68,12 @@ final class InitFilesTests: XCTestCase {
         XCTAssertTrue(makefile.contains("echo /etc/pit/ > $(1)/lib/upgrade/keep.d/pit"), makefile)
         // The same sed the Makefile runs, on the shipped config: data_dir moves to the overlay, the rest loads.
         let dir = ScratchDirectory()
-        let sed = Process.run(["/bin/sed", #"s|^data_dir = .*|data_dir = "/etc/pit/data"|"#, root + "/image/rootfs/etc/pit/device.toml"])
+        // The expression as the Makefile writes it (between `sed '` and `'`), not a copy of it.
+        let line = try XCTUnwrap(lines(makefile).first { $0.contains("/etc/pit/device.toml > $(1)/etc/pit/device.toml") }, makefile)
+        let expression = try XCTUnwrap(line.range(of: "sed '").flatMap { start in
+            line[start.upperBound...].range(of: "'").map { String(line[start.upperBound..<$0.lowerBound]) }
+        })
+        let sed = Process.run(["/bin/sed", expression, root + "/image/rootfs/etc/pit/device.toml"])
         XCTAssertEqual(sed.status, 0)
         XCTAssertTrue(sed.stdout.contains("data_dir = \"/etc/pit/data\"\n"), sed.stdout)
         dir.write("device.toml", sed.stdout)
