@@ -119,26 +119,25 @@ public enum SambaTree {
     /// so that a socket found there later is this run's. samba-dcerpcd accepts on port 135 before it has made
     /// its pipes anew; smbd started (or restarted with it) in between bound the old sockets, or none.
     static func removeStalePipes(root: String) {
-        // create: false: creating also sets each directory 0755, and samba-dcerpcd refuses an np that is not 0700.
-        guard let tree = try? openRoot(root), let np = try? tree.directory("ncalrpc/np", create: false) else { return }
-        defer { np.close(); tree.close() }
-        for pipe in forwardedPipes {
-            var st = stat()
-            if fstatat(np.fd, pipe, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK {
-                _ = unlinkat(np.fd, pipe, 0)
-            }
-        }
+        pipeSockets(root: root) { np, pipes in for pipe in pipes { _ = unlinkat(np.fd, pipe, 0) } }
     }
 
     /// Whether every pipe smbd forwards is a socket in ROOT/ncalrpc/np: samba-dcerpcd has made them (after
     /// `removeStalePipes`, this run).
     static func pipesServed(root: String) -> Bool {
-        guard let tree = try? openRoot(root), let np = try? tree.directory("ncalrpc/np", create: false) else { return false }
+        pipeSockets(root: root) { _, pipes in pipes.count == forwardedPipes.count } ?? false
+    }
+
+    /// Hands `body` the np directory and the forwarded pipes that are sockets in it (nil without the directory).
+    /// create: false: creating would also set each directory 0755, and samba-dcerpcd refuses an np that is not 0700.
+    private static func pipeSockets<T>(root: String, _ body: (TreeDirectory, [String]) -> T) -> T? {
+        guard let tree = try? openRoot(root), let np = try? tree.directory("ncalrpc/np", create: false) else { return nil }
         defer { np.close(); tree.close() }
-        return forwardedPipes.allSatisfy { pipe in
+        let sockets = forwardedPipes.filter { pipe in
             var st = stat()
             return fstatat(np.fd, pipe, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
         }
+        return body(np, sockets)
     }
 
     /// The root is the one path opened by name (its parents are the administrator's, outside every jail):

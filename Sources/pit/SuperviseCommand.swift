@@ -164,10 +164,12 @@ struct Stop: ParsableCommand {
         try answer(socket.send("stop \(jail)"), command: "stop \(jail)")
         guard !noBlock else { return }
         // The supervisor sends SIGTERM, then SIGKILL after the jail's stop grace: poll until it has seen the end.
-        for _ in 0..<(max(timeout, 0) * 10) {
+        // Four times a second against the clock: each status is built on the supervisor's loop.
+        let deadline = monotonicMilliseconds() + Int64(max(timeout, 0)) * 1000
+        while monotonicMilliseconds() < deadline {
             let status = try? JSONDecoder().decode(SupervisorStatus.self, from: Data(try socket.send("status").utf8))
             if status?.jails.first(where: { $0.name == jail })?.state == "stopped" { return }
-            usleep(100_000)
+            usleep(250_000)
         }
         writeError("pit stop \(jail): still stopping after \(timeout) s\n")
         throw ExitCode(ExitStatus.failure)
