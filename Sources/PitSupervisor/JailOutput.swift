@@ -204,7 +204,13 @@ final class JailOutput {
         // In pieces of about 8 KiB: the writer's queue is bounded, and one entry larger than it would be dropped whole.
         var text = ""
         for line in batch.lines {
-            text += Printable.line(line)
+            // The budget is of what reaches the file: escaping makes a control byte four (`\x1b`).
+            let escaped = Printable.line(line)
+            guard fileWindowBytes + text.utf8.count + escaped.utf8.count <= Self.fileBytesPerMinute else {
+                fileSkipped += line.utf8.count + 1
+                continue
+            }
+            text += escaped
             if text.utf8.count >= 8192 { fileWindowBytes += text.utf8.count; file.writer.write(text, to: file.name); text = "" }
         }
         fileCursor = batch.next

@@ -169,7 +169,8 @@ final class JailOutputTests: XCTestCase {
         symlink(h.dir.path + "/target", h.dir.path + "/data/logs/svc.log")
         h.startOneJail("svc", "printf 'evil\\033[2Jx\\n'; yes flood | head -c 300000; exec sleep 1000", entry: "stop_grace_s = 1")
         let file = h.dir.path + "/data/logs/svc.log"
-        XCTAssertTrue(waitUntil(5) { (readText(file) ?? "").utf8.count >= 64 * 1024 },
+        // A minute's budget, less at most one line that would have passed it.
+        XCTAssertTrue(waitUntil(5) { (readText(file) ?? "").utf8.count >= 64 * 1024 - 4096 },
                       "\((readText(file) ?? "").utf8.count) bytes: " + Process.run(["/bin/ls", "-la", h.dir.path + "/data/logs", h.dir.path + "/data"]).stdout + h.log + request(h, ["logs", "svc"]).stdout.prefix(200))
         usleep(300_000)
         let text = readText(file) ?? ""
@@ -180,6 +181,20 @@ final class JailOutputTests: XCTestCase {
         XCTAssertEqual(lstat(file, &info), 0)
         XCTAssertEqual(info.st_mode & S_IFMT, S_IFREG)
         XCTAssertEqual(info.st_mode & 0o777, 0o600)
+        stop(h)
+    }
+
+    /// The file's budget is of what reaches the file: a flood of control bytes (four bytes each once escaped)
+    /// writes no more than a minute's budget either, and what it skipped is counted.
+    func test_aControlByteFloodStaysWithinTheFilesBudget() {
+        let h = SupervisorHarness()
+        h.startOneJail("svc", "head -c 400000 /dev/zero | tr '\\000' '\\001' | fold -w 100; exec sleep 1000", entry: "stop_grace_s = 1")
+        let file = h.dir.path + "/data/logs/svc.log"
+        XCTAssertTrue(waitUntil(5) { (readText(file) ?? "").utf8.count >= 32 * 1024 }, h.log)
+        usleep(500_000)
+        let text = readText(file) ?? ""
+        XCTAssertTrue(text.hasPrefix("\\x01\\x01"), String(text.prefix(40)))
+        XCTAssertLessThanOrEqual(text.utf8.count, 64 * 1024 + 4096, "escaping let the file pass its budget")
         stop(h)
     }
 
