@@ -177,19 +177,20 @@ extension DeviceConfig {
     }
 
     public static func load(_ path: String) throws(ConfigLoadError) -> DeviceConfig {
-        let table: TOMLTable
-        do { table = try TOML.parse(contentsOf: path) } catch { throw ConfigLoadError(description: error.description) }
-        return try decode(table, file: path, files: .host)
+        let read: (table: TOMLTable, text: String)
+        do { read = try TOML.parseWithText(contentsOf: path) } catch { throw ConfigLoadError(description: error.description) }
+        return try decode(read.table, file: path, text: read.text, files: .host)
     }
 
     /// The same as `load` for text already read; `file` names it in messages and anchors relative paths.
     public static func parse(_ text: String, file: String, files: DeviceConfigFiles = .host) throws(ConfigLoadError) -> DeviceConfig {
         let table: TOMLTable
         do { table = try TOML.parse(text, file: file) } catch { throw ConfigLoadError(description: error.description) }
-        return try decode(table, file: file, files: files)
+        return try decode(table, file: file, text: text, files: files)
     }
 
-    static func decode(_ table: TOMLTable, file path: String, files: DeviceConfigFiles) throws(ConfigLoadError) -> DeviceConfig {
+    /// `text` is the device config as parsed: the start of `sourceText`, from the same read.
+    static func decode(_ table: TOMLTable, file path: String, text: String, files: DeviceConfigFiles) throws(ConfigLoadError) -> DeviceConfig {
         let fields = TOMLFields(table, file: path)
         let directory = directoryOf(path)
         func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }
@@ -197,7 +198,7 @@ extension DeviceConfig {
             try fields.rejectUnknownKeys(["data_dir", "control_socket", "board", "persona", "samba_root", "smb_port", "watchdog",
                                           "jails", "uplink", "console"])
             let (dataDirectory, controlSocket) = try locations(fields, absolute: absolute)
-            var sourceText = (files.text(path) ?? "") + "\u{0}"
+            var sourceText = text + "\u{0}"
             var board: Board?
             if let boardPath = try fields.string("board") {
                 sourceText += (files.text(absolute(boardPath)) ?? "") + "\u{0}"
@@ -340,6 +341,9 @@ extension DeviceConfig {
             throw fields.error("name", "use letters, digits, '-' and '_'")
         }
         let specFile = absolute(try fields.require(try fields.string("spec"), "spec"))
+        // The texts the fingerprint compares are read before the files are parsed: if one changes in between, the
+        // next reload sees a difference and applies it (read after, a change would look already applied).
+        let specText = files.text(specFile) ?? ""
         var options: JailOptions
         do { options = try files.jailSpec(specFile) } catch { throw fields.error("spec", error.description) }
         options.name = Sourced(name, origin: fields.path.isEmpty ? "name" : fields.path + ".name")
@@ -348,6 +352,7 @@ extension DeviceConfig {
             options.policyFile = Sourced(absolute(policy), origin: "\(fields.path).policy")
             options.seccompString = nil
         }
+        let policyText = options.policyFile.map { files.text($0.value) ?? "" } ?? options.seccompString?.value ?? ""
         var resolved: ResolvedJail
         do { resolved = try files.resolve(options) } catch { throw fields.error("spec", "\(specFile): \(error.description)") }
         if let exposed = JailExposure.check(options, spec: resolved.spec, protected: protected) {
@@ -370,7 +375,7 @@ extension DeviceConfig {
         if smbAudit, let smbPort, resolved.spec.landlock != nil, !(resolved.spec.landlock!.bindTCP.contains(smbPort)) {
             resolved.spec.landlock!.bindTCP.append(smbPort)
         }
-        let fingerprint = (files.text(specFile) ?? "") + "\u{0}" + (options.policyFile.map { files.text($0.value) ?? "" } ?? options.seccompString?.value ?? "")
+        let fingerprint = specText + "\u{0}" + policyText
 
         func number(_ key: String, default value: Int64, _ range: ClosedRange<Int64>) throws(TOMLError) -> Int64 {
             guard let given = try fields.int(key) else { return value }

@@ -32,12 +32,17 @@ public enum TOML {
     /// Reads and parses a file. A file that cannot be opened or read is
     /// reported with line 0 and the system's error text.
     public static func parse(contentsOf path: String) throws(TOMLError) -> TOMLTable {
+        try parseWithText(contentsOf: path).table
+    }
+
+    /// The same, with the text it parsed, from the one read (a caller that compares texts must compare this one).
+    public static func parseWithText(contentsOf path: String) throws(TOMLError) -> (table: TOMLTable, text: String) {
         let bytes = try readFile(path)
         if let bad = firstInvalidUTF8(bytes) {
             let pos = positionOf(offset: bad, in: bytes)
             throw TOMLError(file: path, at: pos, "invalid UTF-8")
         }
-        return try parse(bytes: bytes, file: path)
+        return (try parse(bytes: bytes, file: path), String(decoding: bytes, as: UTF8.self))
     }
 
     static func parse(bytes: [UInt8], file: String) throws(TOMLError) -> TOMLTable {
