@@ -263,12 +263,26 @@ static long landlock_ruleset(struct child *c, const struct pit_step *s) {
     return fd < 0 ? fd : 0;
 }
 
+/// Opens `path` with no symlink anywhere in it (openat2). Before Linux 5.6 only its last component can be
+/// checked: O_NOFOLLOW with O_PATH opens a final symlink itself rather than failing, so that case is told by
+/// readlinkat(fd, ""), which succeeds only on a symlink, and refused with ELOOP as openat2 would.
+static long open_no_symlinks(int dir, const char *path, int flags) {
+    struct child_open_how how = { (uint64_t)flags, 0, PIT_RESOLVE_NO_SYMLINKS | PIT_RESOLVE_NO_MAGICLINKS };
+    long fd = SC4(CHILD_SYS_openat2, dir, path, &how, sizeof how);
+    if (fd != -ENOSYS) return fd;
+    fd = SC3(SYS_openat, dir, path, flags | O_NOFOLLOW);
+    char byte;
+    if (fd >= 0 && SC4(SYS_readlinkat, fd, "", &byte, 1) >= 0) {
+        SC1(SYS_close, fd);
+        return -ELOOP;
+    }
+    return fd;
+}
+
 static long landlock_path(struct child *c, const struct pit_step *s) {
     // No symlink anywhere in a rule's path: the jail's writable trees outlive its runs, and a link it planted
     // there would widen the next run's rules to wherever it points.
-    struct child_open_how how = { PATH_FLAGS, 0, PIT_RESOLVE_NO_SYMLINKS | PIT_RESOLVE_NO_MAGICLINKS };
-    long fd = SC4(CHILD_SYS_openat2, AT_FDCWD, text(c, s->s1), &how, sizeof how);
-    if (fd == -ENOSYS) fd = SC3(SYS_openat, AT_FDCWD, text(c, s->s1), PATH_FLAGS | O_NOFOLLOW);
+    long fd = open_no_symlinks(AT_FDCWD, text(c, s->s1), PATH_FLAGS);
     if (fd < 0) return fd;
     struct child_landlock_path_beneath_attr rule = { s->n1, (int32_t)fd };
     if (!is_directory((int)fd)) rule.allowed_access &= CHILD_LANDLOCK_FILE_RIGHTS;
@@ -491,11 +505,9 @@ static long run_step(struct child *c, const struct pit_step *s, int32_t *sub) {
         int dir = s->fd1 >= 0 ? slot_fd(c, s->fd1) : AT_FDCWD;
         long fd;
         if (s->n2) {
-            // A path others can write along: no symlink anywhere in it (openat2; before Linux 5.6 at least not
-            // as its last component).
-            struct child_open_how how = { (uint64_t)flags, 0, PIT_RESOLVE_NO_SYMLINKS | PIT_RESOLVE_NO_MAGICLINKS };
-            fd = SC4(CHILD_SYS_openat2, dir, text(c, s->s1), &how, sizeof how);
-            if (fd == -ENOSYS) fd = SC3(SYS_openat, dir, text(c, s->s1), flags | O_NOFOLLOW);
+            // A path others can write along: no symlink anywhere in it (before Linux 5.6 at least not as its last
+            // component).
+            fd = open_no_symlinks(dir, text(c, s->s1), flags);
         } else {
             fd = SC3(SYS_openat, dir, text(c, s->s1), flags);
         }
