@@ -88,7 +88,9 @@ final class ParserMutationTests: XCTestCase {
 
     func test_personaParserAnswersEveryMutatedInput() {
         let personaTokens = ["routes = [{ to = \"default\" }]", "{ to = \"::/0\", via = \"", "/129", "::ffff:", "2001:db8::",
-                             "mac_oui = \"", "[[shares]]", "%", ".", "-", "255.255.255.255/32"]
+                             "mac_oui = \"", "[[shares]]", "%", ".", "-", "255.255.255.255/32",
+                             "imitate = \"", "windows-server-2019", "smb_min_protocol = \"", "smb_max_protocol = \"SMB3_11\"",
+                             "smb_signing = \"", "NT1"]
         // A machine-id every Linux host has; the parse only reads it (for mac_oui without device_id).
         run("persona", iterations: 5_000, tokens: personaTokens) { bytes in
             _ = try? Persona.parse(text(bytes), file: "/mutation/persona.toml", machineIDPath: "/proc/sys/kernel/random/boot_id")
@@ -98,7 +100,8 @@ final class ParserMutationTests: XCTestCase {
     func test_deviceConfigParserAnswersEveryMutatedInput() throws {
         let files = try Self.memoryFiles()
         run("device", iterations: 3_000, tokens: ["[[jails]]", "restart_with = [\"", "ready_tcp = \"", "[[uplink]]", "type = \"dns\"",
-                                                   "[watchdog]", "owner = \"systemd\"", "[console]"]) { bytes in
+                                                   "[watchdog]", "owner = \"systemd\"", "[console]",
+                                                   "decoy_audit = true", "smb_audit = true", "sd_id = \"", "@32473"]) { bytes in
             _ = try? DeviceConfig.parse(text(bytes), file: "/mutation/device.toml", files: files)
         }
     }
@@ -107,7 +110,7 @@ final class ParserMutationTests: XCTestCase {
     /// adds the libFuzzer corpus and raw lines (any byte, any length) handed to the command parser directly.
     func test_consoleLineEditorAndCommandsAnswerEveryMutatedInput() {
         let consoleTokens = ["\r", "\n", "\u{1B}[A", "\u{7F}", "\u{15}", "\u{03}", "json ", "pin 8642", "restart smbd", "jail ",
-                             "violations 99999999999999999999", " pin "]
+                             "violations 99999999999999999999", " pin ", "logs ", "logs smbd 99999999999999999999"]
         run("console", iterations: 2_000, tokens: consoleTokens) { bytes in
             var editor = LineEditor(maxLineBytes: 256, echo: true, prompt: "pit> ")
             var commands = ConsoleCommands(pin: "8642", policy: PinGuard.Policy(minIntervalMs: 0, maxFailures: 1_000))
