@@ -222,8 +222,9 @@ public enum SambaTree {
         // the supervisor's loop) walk them all. Entries already the jail's are not touched, and the walk stops
         // after this many: what the jail made is its own already, so what goes unvisited is at worst an entry Pit
         // made anew below the jail's clutter, which the jail then cannot write (its own doing).
-        var budget = TreeDirectory.maxEntriesWalked
         for spec in jails {
+            // Each jail its own budget: one jail's clutter does not stop the walk for the jails after it.
+            var budget = TreeDirectory.maxEntriesWalked
             let uid = (spec.namespaces.userRangeStart ?? 0) + spec.credentials.uid
             let gid = (spec.namespaces.userRangeStart ?? 0) + spec.credentials.gid
             for case .bind(let source, _, true) in spec.root.mounts {
@@ -357,7 +358,8 @@ struct TreeDirectory {
     }
 
     /// The names in this directory, "." and ".." left out.
-    func entries() throws(SambaTreeError) -> [String] {
+    /// The names in this directory, at most `limit` of them: a directory of a million names is not read whole.
+    func entries(limit: Int = .max) throws(SambaTreeError) -> [String] {
         let copy = dup(fd)
         guard copy >= 0, let dir = fdopendir(copy) else {
             let message = String(cString: strerror(errno))
@@ -365,7 +367,7 @@ struct TreeDirectory {
         }
         defer { closedir(dir) }
         var names: [String] = []
-        while let entry = readdir(dir) {
+        while names.count < limit, let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             if name != "." && name != ".." { names.append(name) }
         }
@@ -382,7 +384,8 @@ struct TreeDirectory {
         if own.st_uid != uid || own.st_gid != gid {
             guard fchown(fd, uid, gid) == 0 else { throw SambaTreeError(path, "fchown: \(String(cString: strerror(errno)))") }
         }
-        for name in try entries() {
+        // One name more than the budget: enough to tell that there are more.
+        for name in try entries(limit: budget + 1) {
             guard budget > 0 else {
                 warnings.append("\(path): more than \(Self.maxEntriesWalked) entries in the jails' trees: the rest not looked at")
                 return
