@@ -38,8 +38,10 @@ struct ChildProgram {
 
     // MARK: building
 
-    /// Appends a step. Strings are stored NUL-terminated; `bytes1` instead points s1 at raw bytes stored with `bytes`.
-    mutating func add(_ op: pit_op, slot: Slot? = nil, fd1: Slot? = nil, fd2: Slot? = nil,
+    /// Appends a step in child.c's raw layout. Only the typed builders below call it: each knows which of the
+    /// positional fields its op reads, so the rest of PitJail never spells `n1`/`s2`.
+    /// Strings are stored NUL-terminated; `bytes1` instead points s1 at raw bytes stored with `bytes`.
+    private mutating func add(_ op: pit_op, slot: Slot? = nil, fd1: Slot? = nil, fd2: Slot? = nil,
                       s1: String? = nil, s2: String? = nil, s3: String? = nil, s4: String? = nil, bytes1: Int64? = nil,
                       n1: UInt64 = 0, n2: UInt64 = 0, n3: UInt64 = 0,
                       failure: Failure = .plain, step: String, path: String? = nil, detail: String? = nil) {
@@ -63,7 +65,7 @@ struct ChildProgram {
     }
 
     /// Raw bytes (a BPF program, a gid array) aligned for the child to read in place; returns their offset.
-    mutating func bytes(_ raw: [UInt8], alignment: Int = 8) -> Int64 {
+    private mutating func bytes(_ raw: [UInt8], alignment: Int = 8) -> Int64 {
         while strings.count % alignment != 0 { strings.append(0) }
         let offset = Int64(strings.count)
         strings.append(contentsOf: raw)
@@ -71,7 +73,7 @@ struct ChildProgram {
     }
 
     /// A NUL-terminated string; returns its offset.
-    mutating func string(_ text: String) -> Int64 {
+    private mutating func string(_ text: String) -> Int64 {
         let offset = Int64(strings.count)
         strings.append(contentsOf: text.utf8)
         strings.append(0)
@@ -142,6 +144,272 @@ struct ChildProgram {
         var end = Int(offset)
         while end < strings.count && strings[end] != 0 { end += 1 }
         return String(decoding: strings[Int(offset)..<end], as: UTF8.self)
+    }
+}
+
+/// The steps, one builder per op of child.c, each naming what its op reads. `step` and `path` are how the parent
+/// words a failure (`step: path: error`).
+extension ChildProgram {
+    // MARK: file descriptors and the channel
+
+    /// close(fd) of an fd the child inherited and must not keep (the parent's end of the channel).
+    mutating func closeInherited(_ fd: Int32) {
+        add(PIT_OP_CLOSE_FD, n1: UInt64(fd), step: "close")
+    }
+
+    /// Puts the launcher's `fd` on `target` (0-2) without close-on-exec: the jail's stdio.
+    mutating func dup2(_ fd: Int32, onto target: Int32, step: String) {
+        add(PIT_OP_DUP2, n1: UInt64(fd), n2: UInt64(target), step: step)
+    }
+
+    /// Marks every fd above 2 close-on-exec (close_range, or a walk of /proc/self/fd before Linux 5.11).
+    mutating func closeAllOnExec() {
+        add(PIT_OP_CLOSE_ALL_ON_EXEC, step: "close_range")
+    }
+
+    /// Reads the parent's byte; end-of-file (the parent is gone) ends the child quietly with status 1.
+    mutating func awaitParent() {
+        add(PIT_OP_AWAIT_PARENT, step: "await parent")
+    }
+
+    /// The channel at end-of-file means the parent died before the death signal was armed: exit 1 quietly.
+    mutating func requireParentAlive() {
+        add(PIT_OP_PARENT_ALIVE, step: "parent alive")
+    }
+
+    /// Tells the parent the lowest free fd, where the seccomp listener will land.
+    mutating func announceListener() {
+        add(PIT_OP_ANNOUNCE_LISTENER, step: "open", path: "/")
+    }
+
+    /// `slot` = the path opened with O_PATH (a directory when `directory`), under `base` when given;
+    /// `noSymlinks`: no symlink anywhere in it is followed.
+    mutating func open(_ path: String, into slot: Slot, directory: Bool = false, noSymlinks: Bool = false,
+                       step: String, detail: String? = nil) {
+        add(PIT_OP_OPEN, slot: slot, s1: path, n1: directory ? 1 : 0, n2: noSymlinks ? 1 : 0, step: step, path: path,
+            detail: detail)
+    }
+
+    /// What a mountpoint walk finds or makes at its end.
+    enum MountpointKind {
+        case directory
+        case file
+        /// A directory when the source (an open slot) is one, else a file.
+        case like(Slot)
+    }
+
+    /// `slot` = `path` walked under `root` one component at a time, no symlink followed; `create` makes what is
+    /// missing.
+    mutating func mountpoint(_ path: String, under root: Slot, kind: MountpointKind, create: Bool, into slot: Slot) {
+        var mode = create ? PIT_MP_CREATE : 0
+        var source: Slot?
+        switch kind {
+        case .directory: mode |= PIT_MP_DIRECTORY
+        case .file: break
+        case .like(let slot): mode |= PIT_MP_LIKE_SOURCE; source = slot
+        }
+        add(PIT_OP_MOUNTPOINT, slot: slot, fd1: root, fd2: source, s1: path, n1: UInt64(mode), failure: .mountpoint,
+            step: "mountpoint", path: path)
+    }
+
+    // MARK: the file system
+
+    /// Where a mount takes its source from.
+    enum MountSource {
+        case none
+        /// A file system type's source name ("tmpfs", "proc").
+        case name(String)
+        /// An open slot, mounted through /proc/self/fd/N.
+        case slot(Slot)
+    }
+
+    /// Where a mount lands.
+    enum MountTarget {
+        case path(String)
+        /// An open slot (a mountpoint walk's result), through /proc/self/fd/N.
+        case slot(Slot)
+    }
+
+    /// mount(2). `keepLockedFlags`: add the flags the target's mount already has (a user namespace locks them,
+    /// and a remount dropping one is refused).
+    mutating func mount(_ source: MountSource = .none, on target: MountTarget, type: String? = nil, data: String? = nil,
+                        flags: Int, keepLockedFlags: Bool = false, step: String, path: String) {
+        var sourceSlot: Slot?, sourceName: String?, targetSlot: Slot?, targetPath: String?
+        switch source {
+        case .none: break
+        case .name(let name): sourceName = name
+        case .slot(let slot): sourceSlot = slot
+        }
+        switch target {
+        case .path(let path): targetPath = path
+        case .slot(let slot): targetSlot = slot
+        }
+        add(PIT_OP_MOUNT, fd1: sourceSlot, fd2: targetSlot, s1: sourceName, s2: targetPath, s3: type, s4: data,
+            n1: UInt64(flags), n2: keepLockedFlags ? 1 : 0, step: step, path: path)
+    }
+
+    /// umount2(path, flags).
+    mutating func unmount(_ target: String, flags: Int32, step: String, path: String) {
+        add(PIT_OP_UMOUNT, s1: target, n1: UInt64(flags), step: step, path: path)
+    }
+
+    /// pivot_root(".", "."): the current directory becomes the root, the old root stacked on it.
+    mutating func pivotRoot(path: String) {
+        add(PIT_OP_PIVOT_ROOT, step: "pivot_root", path: path)
+    }
+
+    mutating func chdir(_ path: String) {
+        add(PIT_OP_CHDIR, s1: path, step: "chdir", path: path)
+    }
+
+    /// Creates the file `name` under `directory` (O_EXCL, never through a symlink) with `mode`.
+    mutating func createFile(_ name: String, in directory: Slot, mode: UInt32, path: String) {
+        add(PIT_OP_CREATE_FILE, fd1: directory, s1: name, n1: UInt64(mode), step: "create", path: path)
+    }
+
+    /// symlinkat(target, directory, name); `existingIsFine`: an entry already there is no error.
+    mutating func symlink(_ name: String, to target: String, in directory: Slot, existingIsFine: Bool = false, path: String) {
+        add(PIT_OP_SYMLINK, fd1: directory, s1: target, s2: name, n1: existingIsFine ? 1 : 0, step: "symlink", path: path)
+    }
+
+    /// A character device `name` under `directory`, mode 0666 whatever the umask.
+    mutating func makeCharacterDevice(_ name: String, in directory: Slot, major: UInt64, minor: UInt64, path: String) {
+        add(PIT_OP_MKNOD, fd1: directory, s1: name, n1: major, n2: minor, step: "mknod", path: path)
+    }
+
+    /// What guarding does to one name under /proc.
+    enum ProcGuard {
+        /// A read-only bind of itself.
+        case readOnly
+        /// /dev/null (the open slot) bound over a file, an empty read-only tmpfs over a directory.
+        case mask(null: Slot)
+    }
+
+    /// Guards `name` under the procfs open at `proc`; a name the kernel lacks is left alone.
+    mutating func guardProc(_ name: String, under proc: Slot, _ guarding: ProcGuard, step: String, path: String) {
+        switch guarding {
+        case .readOnly:
+            add(PIT_OP_PROC_GUARD, fd1: proc, s1: name, n1: UInt64(PIT_PROC_READ_ONLY), step: step, path: path)
+        case .mask(let null):
+            add(PIT_OP_PROC_GUARD, fd1: proc, fd2: null, s1: name, n1: UInt64(PIT_PROC_MASK), step: step, path: path)
+        }
+    }
+
+    // MARK: namespaces, credentials, limits
+
+    mutating func unshare(_ flags: Int32, step: String) {
+        add(PIT_OP_UNSHARE, n1: UInt64(flags), step: step)
+    }
+
+    mutating func setsid() {
+        add(PIT_OP_SETSID, step: "setsid")
+    }
+
+    /// Brings up "lo" in a new network namespace.
+    mutating func bringUpLoopback() {
+        add(PIT_OP_LOOPBACK_UP, step: "bring up loopback", path: "lo")
+    }
+
+    mutating func setHostname(_ name: String) {
+        add(PIT_OP_SETHOSTNAME, s1: name, n1: UInt64(name.utf8.count), step: "sethostname", path: name)
+    }
+
+    /// prctl(option, argument, 0, 0, 0).
+    mutating func prctl(_ option: Int32, _ argument: UInt64, step: String) {
+        add(PIT_OP_PRCTL, n1: UInt64(option), n2: argument, step: step)
+    }
+
+    /// setresgid(gid, gid, gid).
+    mutating func setGroupID(_ gid: UInt32, step: String, path: String? = nil) {
+        add(PIT_OP_SETRESGID, n1: UInt64(gid), step: step, path: path)
+    }
+
+    /// setresuid(uid, uid, uid).
+    mutating func setUserID(_ uid: UInt32, step: String, path: String? = nil) {
+        add(PIT_OP_SETRESUID, n1: UInt64(uid), step: step, path: path)
+    }
+
+    mutating func setGroups(_ groups: [UInt32]) {
+        var gids: [UInt8] = []
+        for gid in groups { withUnsafeBytes(of: gid) { gids += $0 } }
+        let list = bytes(gids, alignment: 4)
+        var shown = ""
+        for gid in groups { shown += (shown.isEmpty ? "" : ",") + String(gid) }
+        add(PIT_OP_SETGROUPS, bytes1: list, n1: UInt64(groups.count), step: "setgroups", path: shown)
+    }
+
+    /// PR_CAPBSET_DROP for every capability up to `lastCap` except those in `keep` (bit N: capability N).
+    mutating func dropBoundingCapabilities(keeping keep: UInt64, lastCap: Int) {
+        add(PIT_OP_DROP_BOUNDING, n1: keep, n2: UInt64(lastCap), failure: .capability, step: "drop bounding capability")
+    }
+
+    /// Effective, permitted and inheritable sets all become `keep`.
+    mutating func setCapabilities(_ keep: UInt64) {
+        add(PIT_OP_CAPSET, n1: keep & 0xffff_ffff, n2: keep >> 32, step: "capset")
+    }
+
+    /// PR_CAP_AMBIENT_RAISE for each capability in `keep`.
+    mutating func raiseAmbientCapabilities(_ keep: UInt64) {
+        add(PIT_OP_AMBIENT_RAISE, n1: keep, failure: .capability, step: "raise ambient capability")
+    }
+
+    /// prlimit(0, resource, {soft, hard}).
+    mutating func setRlimit(_ resource: Int32, soft: UInt64, hard: UInt64, path: String) {
+        add(PIT_OP_RLIMIT, n1: UInt64(resource), n2: soft, n3: hard, step: "setrlimit", path: path)
+    }
+
+    // MARK: Landlock
+
+    /// `slot` = a ruleset handling these rights and scopes.
+    mutating func landlockRuleset(into slot: Slot, filesystem: UInt64, network: UInt64, scopes: UInt64) {
+        add(PIT_OP_LANDLOCK_RULESET, slot: slot, n1: filesystem, n2: network, n3: scopes, step: "landlock_create_ruleset")
+    }
+
+    /// `rights` beneath the jail path `path` (no symlink followed).
+    mutating func landlockPath(_ path: String, rights: UInt64, in ruleset: Slot, step: String, detail: String) {
+        add(PIT_OP_LANDLOCK_PATH, fd1: ruleset, s1: path, n1: rights, step: step, path: path, detail: detail)
+    }
+
+    mutating func landlockPort(_ port: UInt16, rights: UInt64, in ruleset: Slot, step: String) {
+        add(PIT_OP_LANDLOCK_PORT, fd1: ruleset, n1: rights, n2: UInt64(port), step: step, path: String(port))
+    }
+
+    /// landlock_restrict_self: from here the jail is in the ruleset's domain.
+    mutating func landlockRestrict(_ ruleset: Slot) {
+        add(PIT_OP_LANDLOCK_RESTRICT, fd1: ruleset, step: "landlock_restrict_self")
+    }
+
+    // MARK: the filter and the program
+
+    /// Loads `instructions` (BPF, `count` of them) with seccomp flags `flags`; with a listener flag, then waits
+    /// for the parent's byte (it has copied the listener). `file` names the policy in errors.
+    mutating func loadSeccomp(_ instructions: [UInt8], count: Int, flags: UInt64, file: String?) {
+        let offset = bytes(instructions)
+        add(PIT_OP_SECCOMP, bytes1: offset, n1: flags, n2: UInt64(count), failure: .seccomp, step: "seccomp load", path: file)
+    }
+
+    /// The program's candidate paths, NUL-separated, as FIND_PROGRAM and EXEC read them.
+    struct Candidates {
+        fileprivate let offset: Int64
+        fileprivate let count: Int
+        /// The bare name looked up in PATH, if it was.
+        let searched: String?
+    }
+
+    /// Chooses the first of `paths` that access(X_OK) accepts inside the jail.
+    mutating func findProgram(_ paths: [String], searched: String?) -> Candidates {
+        var list: [UInt8] = []
+        for path in paths { list += Array(path.utf8); list.append(0) }
+        let candidates = Candidates(offset: bytes(list, alignment: 1), count: paths.count, searched: searched)
+        add(PIT_OP_FIND_PROGRAM, bytes1: candidates.offset, n1: UInt64(paths.count), failure: .program, step: "exec",
+            path: searched)
+        return candidates
+    }
+
+    /// execve of the candidate FIND_PROGRAM chose, with `argv` and `environment`.
+    mutating func exec(_ candidates: Candidates) {
+        add(PIT_OP_EXEC, bytes1: candidates.offset, n1: UInt64(candidates.count), failure: .program, step: "execve",
+            path: candidates.searched)
     }
 }
 

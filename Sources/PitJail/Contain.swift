@@ -35,7 +35,7 @@ func isolationProgram(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32,
     Descriptors.closeAllOnExec(&program)                 // every fd but 0-2 is gone at execve
     spec.landlock?.apply(&program)                       // after no_new_privs; paths as the jail sees them
     loadPolicy(policy, &program)                         // last: nothing after it may need a forbidden syscall
-    Exec.replace(&program, candidates: command.candidates, count: command.count, searched: command.searched)
+    Exec.replace(&program, command)
     return program
 }
 
@@ -47,29 +47,27 @@ func isolationProgram(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32,
 /// with syscalls until then (announced right after pivot_root, its polling took 18% of its kernel time).
 private func announceListener(_ policy: CompiledPolicy?, _ program: inout ChildProgram) {
     guard let policy, policy.needsListener else { return }
-    program.add(PIT_OP_ANNOUNCE_LISTENER, step: "open", path: "/")
+    program.announceListener()
 }
 
 /// Loads the filter; with a listener, then waits for the parent's byte (it holds the listener). Whatever the
 /// child does in between is answered by the parent, which lets its init's pre-exec syscalls through.
 private func loadPolicy(_ policy: CompiledPolicy?, _ program: inout ChildProgram) {
     guard let policy else { return }
-    let instructions = program.bytes(policy.program)
     let flags: UInt64 = policy.needsListener ? UInt64(CompiledPolicy.flagNewListener) : 0
-    program.add(PIT_OP_SECCOMP, bytes1: instructions, n1: flags, n2: UInt64(policy.instructionCount),
-                failure: .seccomp, step: "seccomp load", path: policy.file)
+    program.loadSeccomp(policy.program, count: policy.instructionCount, flags: flags, file: policy.file)
 }
 
 enum Namespaces {
     static func unshareCgroup(_ program: inout ChildProgram) {
-        program.add(PIT_OP_UNSHARE, n1: UInt64(CLONE_NEWCGROUP), step: "unshare cgroup namespace")
+        program.unshare(CLONE_NEWCGROUP, step: "unshare cgroup namespace")
     }
 }
 
 enum Session {
     /// A new session has no controlling terminal, so TIOCSTI cannot push keystrokes into the caller's shell.
     static func detach(_ program: inout ChildProgram) {
-        program.add(PIT_OP_SETSID, step: "setsid")
+        program.setsid()
     }
 }
 
@@ -98,8 +96,8 @@ enum Descriptors {
     /// dup3 of each stream onto 0, 1, 2: those copies are not close-on-exec, the originals are made so next.
     static func redirect(_ streams: StandardStreams?, _ program: inout ChildProgram) {
         guard let streams else { return }
-        for (fd, target, name) in [(streams.input, 0, "stdin"), (streams.output, 1, "stdout"), (streams.error, 2, "stderr")] {
-            program.add(PIT_OP_DUP2, n1: UInt64(fd), n2: UInt64(target), step: "dup2 \(name)")
+        for (fd, target, name) in [(streams.input, Int32(0), "stdin"), (streams.output, 1, "stdout"), (streams.error, 2, "stderr")] {
+            program.dup2(fd, onto: target, step: "dup2 \(name)")
         }
     }
 
@@ -107,7 +105,7 @@ enum Descriptors {
     /// and nothing Pit holds (watchdog, spool, control socket) can reach the jail. Kernels before 5.11 have
     /// no close_range: the child walks the jail's /proc/self/fd instead.
     static func closeAllOnExec(_ program: inout ChildProgram) {
-        program.add(PIT_OP_CLOSE_ALL_ON_EXEC, step: "close_range")
+        program.closeAllOnExec()
     }
 }
 
@@ -115,39 +113,36 @@ enum Descriptors {
 /// the child reports a failed step; end-of-file at the parent means the exec happened.
 enum Lifeline {
     static func dropParentEnd(_ fd: Int32, _ program: inout ChildProgram) {
-        program.add(PIT_OP_CLOSE_FD, n1: UInt64(fd), step: "close")
+        program.closeInherited(fd)
     }
 
     /// Waits for the parent's byte; if the parent is gone first, the child exits quietly with status 1.
     static func awaitParent(_ program: inout ChildProgram) {
-        program.add(PIT_OP_AWAIT_PARENT, step: "await parent")
+        program.awaitParent()
     }
 
     static func dieWithParent(_ program: inout ChildProgram) {
-        program.add(PIT_OP_PRCTL, n1: UInt64(PR_SET_PDEATHSIG), n2: UInt64(SIGKILL), step: "prctl PR_SET_PDEATHSIG")
+        program.prctl(PR_SET_PDEATHSIG, UInt64(SIGKILL), step: "prctl PR_SET_PDEATHSIG")
         // If the parent died before the line above, the signal will never come: the channel tells instead.
-        program.add(PIT_OP_PARENT_ALIVE, step: "parent alive")
+        program.requireParentAlive()
     }
 }
 
 enum Exec {
     /// The command is resolved inside the jail before the filter is loaded, so a missing binary is a setup
     /// error, not an execve the policy might kill.
-    static func prepare(_ spec: JailSpec, _ program: inout ChildProgram) -> (candidates: Int64, count: Int, searched: String?) {
-        program.add(PIT_OP_CHDIR, s1: spec.cwd, step: "chdir", path: spec.cwd)
-        let (candidates, searched) = candidates(spec)
-        var list: [UInt8] = []
-        for candidate in candidates { list += Array(candidate.utf8); list.append(0) }
-        let offset = program.bytes(list, alignment: 1)
-        program.add(PIT_OP_FIND_PROGRAM, bytes1: offset, n1: UInt64(candidates.count), failure: .program, step: "exec", path: searched)
+    static func prepare(_ spec: JailSpec, _ program: inout ChildProgram) -> ChildProgram.Candidates {
+        program.chdir(spec.cwd)
+        let (paths, searched) = candidates(spec)
+        let chosen = program.findProgram(paths, searched: searched)
         program.argv = spec.command
         program.environment = spec.environment
-        return (offset, candidates.count, searched)
+        return chosen
     }
 
     /// The candidates FIND_PROGRAM searched are where EXEC's failure finds the path it tried.
-    static func replace(_ program: inout ChildProgram, candidates: Int64, count: Int, searched: String?) {
-        program.add(PIT_OP_EXEC, bytes1: candidates, n1: UInt64(count), failure: .program, step: "execve", path: searched)
+    static func replace(_ program: inout ChildProgram, _ candidates: ChildProgram.Candidates) {
+        program.exec(candidates)
     }
 
     /// The paths to try: the command itself when it names a path, else each PATH directory inside the jail.

@@ -9,23 +9,18 @@ extension Credentials {
         for cap in keepCaps where cap >= 0 && cap < 64 { keep |= 1 << UInt64(cap) }
         if keep != 0 {
             // Keep the permitted set across setresuid so capset can keep exactly `keep` afterwards.
-            program.add(PIT_OP_PRCTL, n1: UInt64(PR_SET_KEEPCAPS), n2: 1, step: "prctl PR_SET_KEEPCAPS")
+            program.prctl(PR_SET_KEEPCAPS, 1, step: "prctl PR_SET_KEEPCAPS")
         }
-        program.add(PIT_OP_DROP_BOUNDING, n1: keep, n2: UInt64(lastCap), failure: .capability, step: "drop bounding capability")
-        var gids: [UInt8] = []
-        for gid in groups { withUnsafeBytes(of: gid) { gids += $0 } }
-        let list = program.bytes(gids, alignment: 4)
-        var shown = ""
-        for gid in groups { shown += (shown.isEmpty ? "" : ",") + String(gid) }
-        program.add(PIT_OP_SETGROUPS, bytes1: list, n1: UInt64(groups.count), step: "setgroups", path: shown)
-        program.add(PIT_OP_SETRESGID, n1: UInt64(gid), step: "setresgid", path: String(gid))
-        program.add(PIT_OP_SETRESUID, n1: UInt64(uid), step: "setresuid", path: String(uid))
-        program.add(PIT_OP_CAPSET, n1: keep & 0xffff_ffff, n2: keep >> 32, step: "capset")
-        program.add(PIT_OP_PRCTL, n1: UInt64(PR_CAP_AMBIENT), n2: UInt64(PR_CAP_AMBIENT_CLEAR_ALL), step: "clear ambient capabilities")
+        program.dropBoundingCapabilities(keeping: keep, lastCap: lastCap)
+        program.setGroups(groups)
+        program.setGroupID(gid, step: "setresgid", path: String(gid))
+        program.setUserID(uid, step: "setresuid", path: String(uid))
+        program.setCapabilities(keep)
+        program.prctl(PR_CAP_AMBIENT, UInt64(PR_CAP_AMBIENT_CLEAR_ALL), step: "clear ambient capabilities")
         // Ambient capabilities are what lets a non-root uid keep `keep` across execve.
-        program.add(PIT_OP_AMBIENT_RAISE, n1: keep, failure: .capability, step: "raise ambient capability")
+        program.raiseAmbientCapabilities(keep)
         if keep != 0 {
-            program.add(PIT_OP_PRCTL, n1: UInt64(PR_SET_KEEPCAPS), n2: 0, step: "prctl PR_SET_KEEPCAPS")
+            program.prctl(PR_SET_KEEPCAPS, 0, step: "prctl PR_SET_KEEPCAPS")
         }
     }
 }
@@ -33,7 +28,7 @@ extension Credentials {
 enum Privileges {
     /// no_new_privs: setuid binaries and file capabilities inside the jail grant nothing.
     static func forbidNewPrivileges(_ program: inout ChildProgram) {
-        program.add(PIT_OP_PRCTL, n1: UInt64(PR_SET_NO_NEW_PRIVS), n2: 1, step: "prctl PR_SET_NO_NEW_PRIVS")
+        program.prctl(PR_SET_NO_NEW_PRIVS, 1, step: "prctl PR_SET_NO_NEW_PRIVS")
     }
 }
 

@@ -81,22 +81,20 @@ public struct LandlockSpec: Sendable, Equatable {
     /// the ruleset, its rules, and the restriction, which the jail's command and all it starts inherit.
     func apply(_ program: inout ChildProgram) {
         let ruleset = program.allocateSlot()
-        program.add(PIT_OP_LANDLOCK_RULESET, slot: ruleset, n1: handledFilesystem, n2: handledNetwork, n3: scopes,
-                    step: "landlock_create_ruleset")
+        program.landlockRuleset(into: ruleset, filesystem: handledFilesystem, network: handledNetwork, scopes: scopes)
         for rule in paths {
-            program.add(PIT_OP_LANDLOCK_PATH, fd1: ruleset, s1: rule.path, n1: rights(rule.access),
-                        step: "landlock " + rule.access.rawValue, path: rule.path,
-                        detail: "a rule's path is taken without following symlinks: name what it points to")
+            program.landlockPath(rule.path, rights: rights(rule.access), in: ruleset, step: "landlock " + rule.access.rawValue,
+                                 detail: "a rule's path is taken without following symlinks: name what it points to")
         }
         if handledNetwork != 0 {
             for port in bindTCP {
-                program.add(PIT_OP_LANDLOCK_PORT, fd1: ruleset, n1: Self.bindTCPRight, n2: UInt64(port), step: "landlock bind_tcp", path: String(port))
+                program.landlockPort(port, rights: Self.bindTCPRight, in: ruleset, step: "landlock bind_tcp")
             }
             for port in connectTCP {
-                program.add(PIT_OP_LANDLOCK_PORT, fd1: ruleset, n1: Self.connectTCPRight, n2: UInt64(port), step: "landlock connect_tcp", path: String(port))
+                program.landlockPort(port, rights: Self.connectTCPRight, in: ruleset, step: "landlock connect_tcp")
             }
         }
-        program.add(PIT_OP_LANDLOCK_RESTRICT, fd1: ruleset, step: "landlock_restrict_self")
+        program.landlockRestrict(ruleset)
         program.close(ruleset)
     }
 }

@@ -5,8 +5,7 @@ extension Limits {
     /// Applied while the jail still holds CAP_SYS_RESOURCE, so a hard limit may be raised if asked.
     func applyRlimits(_ program: inout ChildProgram) {
         for limit in rlimits {
-            program.add(PIT_OP_RLIMIT, n1: UInt64(limit.resource), n2: limit.soft, n3: limit.hard,
-                        step: "setrlimit", path: "\(limit.name)=\(limit.soft):\(limit.hard)")
+            program.setRlimit(limit.resource, soft: limit.soft, hard: limit.hard, path: "\(limit.name)=\(limit.soft):\(limit.hard)")
         }
     }
 }

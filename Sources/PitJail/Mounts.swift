@@ -13,7 +13,7 @@ enum Mounts {
 
     static func makePrivate(_ program: inout ChildProgram) {
         // Without this, our mounts would propagate back to the host through shared peer groups.
-        program.add(PIT_OP_MOUNT, s2: "/", n1: UInt64(MS_REC | MS_PRIVATE), step: "make / private", path: "/")
+        program.mount(on: .path("/"), flags: MS_REC | MS_PRIVATE, step: "make / private", path: "/")
     }
 
     /// Assembles the root at `staging`: the base (tmpfs or read-only chroot), the declared mounts, /proc, /dev,
@@ -39,23 +39,23 @@ enum Mounts {
 
         if let chroot = root.chroot {
             let base = openPath(chroot, step: "chroot", &program)
-            program.add(PIT_OP_MOUNT, fd1: base, s2: staging, n1: UInt64(MS_BIND), step: "chroot", path: chroot)
-            program.add(PIT_OP_MOUNT, s2: staging, n1: UInt64(MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV), n2: 1,
-                        step: "remount read-only (chroot)", path: chroot)
+            program.mount(.slot(base), on: .path(staging), flags: MS_BIND, step: "chroot", path: chroot)
+            program.mount(on: .path(staging), flags: MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, keepLockedFlags: true,
+                          step: "remount read-only (chroot)", path: chroot)
             program.close(base)
         } else {
-            program.add(PIT_OP_MOUNT, s1: "tmpfs", s2: staging, s3: "tmpfs", s4: "mode=0755,size=1m",
-                        n1: UInt64(MS_NOSUID | MS_NODEV), step: "mount tmpfs root", path: staging)
+            program.mount(.name("tmpfs"), on: .path(staging), type: "tmpfs", data: "mode=0755,size=1m",
+                          flags: MS_NOSUID | MS_NODEV, step: "mount tmpfs root", path: staging)
         }
         let rootFD = program.allocateSlot()
-        program.add(PIT_OP_OPEN, slot: rootFD, s1: staging, n1: 1, step: "open", path: staging)
+        program.open(staging, into: rootFD, directory: true, step: "open")
         let writableBase = root.chroot == nil
 
         // /proc for the new PID namespace. In a user namespace this must happen before the old root is
         // detached: the kernel refuses a new procfs unless a fully visible one exists (mnt_too_revealing).
         let proc = mountpoint("/proc", in: rootFD, directory: true, create: writableBase, &program)
-        program.add(PIT_OP_MOUNT, fd2: proc, s1: "proc", s3: "proc", n1: UInt64(MS_NOSUID | MS_NODEV | MS_NOEXEC),
-                    step: "mount proc", path: "/proc")
+        program.mount(.name("proc"), on: .slot(proc), type: "proc", flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      step: "mount proc", path: "/proc")
         program.close(proc)
         guardProc(in: rootFD, &program)
 
@@ -72,36 +72,36 @@ enum Mounts {
             case .bind(let source, let destination, let writable):
                 let sourceFD = ChildProgram.Slot(index: sources[index])
                 let target = mountpoint(destination, in: rootFD, likeSource: sourceFD, create: writableBase, &program)
-                program.add(PIT_OP_MOUNT, fd1: sourceFD, fd2: target, n1: UInt64(MS_BIND), step: "bind", path: source)
+                program.mount(.slot(sourceFD), on: .slot(target), flags: MS_BIND, step: "bind", path: source)
                 program.close(target)
                 // Re-open the destination, now the root of the new mount, and remount it keeping the flags the
                 // source mount has: inside a user namespace they are locked and dropping one is refused.
                 let mounted = mountpoint(destination, in: rootFD, likeSource: sourceFD, create: false, &program)
                 let flags = writable ? MS_NOSUID | MS_NODEV : MS_RDONLY | MS_NOSUID | MS_NODEV
                 let step = writable ? "remount nosuid,nodev (bind-rw)" : "remount read-only (bind)"
-                program.add(PIT_OP_MOUNT, fd2: mounted, n1: UInt64(MS_REMOUNT | MS_BIND | flags), n2: 1, step: step, path: destination)
+                program.mount(on: .slot(mounted), flags: MS_REMOUNT | MS_BIND | flags, keepLockedFlags: true, step: step, path: destination)
                 program.close(mounted)
                 program.close(sourceFD)
             case .tmpfs(let destination, let size):
                 let target = mountpoint(destination, in: rootFD, directory: true, create: writableBase, &program)
-                program.add(PIT_OP_MOUNT, fd2: target, s1: "tmpfs", s3: "tmpfs", s4: "mode=1777,size=\(size)",
-                            n1: UInt64(MS_NOSUID | MS_NODEV), step: "tmpfs", path: destination)
+                program.mount(.name("tmpfs"), on: .slot(target), type: "tmpfs", data: "mode=1777,size=\(size)",
+                              flags: MS_NOSUID | MS_NODEV, step: "tmpfs", path: destination)
                 program.close(target)
             }
         }
 
         let devFD = mountpoint("/dev", in: rootFD, directory: true, create: false, &program)
-        program.add(PIT_OP_MOUNT, fd2: devFD, n1: UInt64(MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC),
-                    step: "remount read-only", path: "/dev")
+        program.mount(on: .slot(devFD), flags: MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
+                      step: "remount read-only", path: "/dev")
         program.close(devFD)
 
         if writableBase {
             for link in root.usrSymlinks where !root.mounts.contains(where: { $0.destination == "/" + link.name }) {
-                program.add(PIT_OP_SYMLINK, fd1: rootFD, s1: link.target, s2: link.name, n1: 1, step: "symlink", path: "/" + link.name)
+                program.symlink(link.name, to: link.target, in: rootFD, existingIsFine: true, path: "/" + link.name)
             }
             // The tmpfs root itself becomes read-only: the jail writes only where a bind-rw or tmpfs says so.
-            program.add(PIT_OP_MOUNT, s2: staging, n1: UInt64(MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV),
-                        step: "remount root read-only", path: "/")
+            program.mount(on: .path(staging), flags: MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                          step: "remount root read-only", path: "/")
         }
         program.close(rootFD)
         for source in deviceSources { program.close(ChildProgram.Slot(index: Int32(source))) }
@@ -125,12 +125,10 @@ enum Mounts {
         let null = openPath("/dev/null", step: "open", &program)
         let proc = mountpoint("/proc", in: rootFD, directory: true, create: false, &program)
         for name in procReadOnly {
-            program.add(PIT_OP_PROC_GUARD, fd1: proc, s1: name, n1: UInt64(PIT_PROC_READ_ONLY),
-                        step: "remount read-only", path: "/proc/" + name)
+            program.guardProc(name, under: proc, .readOnly, step: "remount read-only", path: "/proc/" + name)
         }
         for name in procMasked {
-            program.add(PIT_OP_PROC_GUARD, fd1: proc, fd2: null, s1: name, n1: UInt64(PIT_PROC_MASK),
-                        step: "mask", path: "/proc/" + name)
+            program.guardProc(name, under: proc, .mask(null: null), step: "mask", path: "/proc/" + name)
         }
         program.close(proc)
         program.close(null)
@@ -144,36 +142,36 @@ enum Mounts {
 
     private static func buildDev(in rootFD: ChildProgram.Slot, sources: [Int32], create: Bool, _ program: inout ChildProgram) {
         let dev = mountpoint("/dev", in: rootFD, directory: true, create: create, &program)
-        program.add(PIT_OP_MOUNT, fd2: dev, s1: "tmpfs", s3: "tmpfs", s4: "mode=0755,size=64k",
-                    n1: UInt64(MS_NOSUID | MS_NOEXEC), step: "mount tmpfs", path: "/dev")
+        program.mount(.name("tmpfs"), on: .slot(dev), type: "tmpfs", data: "mode=0755,size=64k",
+                      flags: MS_NOSUID | MS_NOEXEC, step: "mount tmpfs", path: "/dev")
         program.close(dev)
         let devFD = mountpoint("/dev", in: rootFD, directory: true, create: false, &program)
         for i in 0..<devices.count {
             let path = "/dev/" + devices[i]
             if sources.isEmpty {
-                program.add(PIT_OP_MKNOD, fd1: devFD, s1: devices[i], n1: 1, n2: deviceMinors[i], step: "mknod", path: path)
+                program.makeCharacterDevice(devices[i], in: devFD, major: 1, minor: deviceMinors[i], path: path)
                 continue
             }
-            program.add(PIT_OP_CREATE_FILE, fd1: devFD, s1: devices[i], n1: 0o666, step: "create", path: path)
+            program.createFile(devices[i], in: devFD, mode: 0o666, path: path)
             let target = mountpoint(devices[i], in: devFD, directory: false, create: false, &program)
-            program.add(PIT_OP_MOUNT, fd1: ChildProgram.Slot(index: sources[i]), fd2: target, n1: UInt64(MS_BIND), step: "bind", path: path)
+            program.mount(.slot(ChildProgram.Slot(index: sources[i])), on: .slot(target), flags: MS_BIND, step: "bind", path: path)
             program.close(target)
         }
         let links = ["fd", "stdin", "stdout", "stderr"], targets = ["/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2"]
         for i in 0..<links.count {
-            program.add(PIT_OP_SYMLINK, fd1: devFD, s1: targets[i], s2: links[i], step: "symlink", path: "/dev/" + links[i])
+            program.symlink(links[i], to: targets[i], in: devFD, path: "/dev/" + links[i])
         }
         program.close(devFD)
     }
 
     /// pivot_root into `staging` and detach the old root, so no path leads back to the host.
     static func pivot(_ program: inout ChildProgram) {
-        program.add(PIT_OP_CHDIR, s1: staging, step: "chdir", path: staging)
+        program.chdir(staging)
         // pivot_root(".", ".") stacks the old root on top of the new one; detaching "." then removes it.
         // This needs no directory for the old root inside a read-only new root.
-        program.add(PIT_OP_PIVOT_ROOT, step: "pivot_root", path: staging)
-        program.add(PIT_OP_UMOUNT, s1: ".", n1: UInt64(MNT_DETACH), step: "detach old root", path: "/")
-        program.add(PIT_OP_CHDIR, s1: "/", step: "chdir", path: "/")
+        program.pivotRoot(path: staging)
+        program.unmount(".", flags: Int32(MNT_DETACH), step: "detach old root", path: "/")
+        program.chdir("/")
     }
 
     // MARK: - helpers
@@ -187,8 +185,8 @@ enum Mounts {
     /// `strict`: a path others than root can write along, where no symlink is followed (RootSpec.strictSources).
     private static func openPath(_ path: String, step: String, strict: Bool = false, _ program: inout ChildProgram) -> ChildProgram.Slot {
         let slot = program.allocateSlot()
-        program.add(PIT_OP_OPEN, slot: slot, s1: path, n2: strict ? 1 : 0, step: step, path: path,
-                    detail: strict ? "others than root may write along this path, so no symlink in it is followed" : nil)
+        program.open(path, into: slot, noSymlinks: strict, step: step,
+                     detail: strict ? "others than root may write along this path, so no symlink in it is followed" : nil)
         return slot
     }
 
@@ -197,8 +195,7 @@ enum Mounts {
     private static func mountpoint(_ path: String, in rootFD: ChildProgram.Slot, directory: Bool, create: Bool,
                                    _ program: inout ChildProgram) -> ChildProgram.Slot {
         let slot = program.allocateSlot()
-        let mode = (directory ? PIT_MP_DIRECTORY : 0) | (create ? PIT_MP_CREATE : 0)
-        program.add(PIT_OP_MOUNTPOINT, slot: slot, fd1: rootFD, s1: path, n1: UInt64(mode), failure: .mountpoint, step: "mountpoint", path: path)
+        program.mountpoint(path, under: rootFD, kind: directory ? .directory : .file, create: create, into: slot)
         return slot
     }
 
@@ -206,8 +203,7 @@ enum Mounts {
     private static func mountpoint(_ path: String, in rootFD: ChildProgram.Slot, likeSource source: ChildProgram.Slot,
                                    create: Bool, _ program: inout ChildProgram) -> ChildProgram.Slot {
         let slot = program.allocateSlot()
-        let mode = PIT_MP_LIKE_SOURCE | (create ? PIT_MP_CREATE : 0)
-        program.add(PIT_OP_MOUNTPOINT, slot: slot, fd1: rootFD, fd2: source, s1: path, n1: UInt64(mode), failure: .mountpoint, step: "mountpoint", path: path)
+        program.mountpoint(path, under: rootFD, kind: .like(source), create: create, into: slot)
         return slot
     }
 }

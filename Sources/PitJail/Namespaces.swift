@@ -27,8 +27,8 @@ extension NamespaceSpec {
     /// Child side, once the maps exist: become root of the user namespace (still unprivileged on the host).
     func enterUserNamespace(_ program: inout ChildProgram) {
         guard userRangeStart != nil else { return }
-        program.add(PIT_OP_SETRESGID, n1: 0, step: "setresgid 0 in user namespace")
-        program.add(PIT_OP_SETRESUID, n1: 0, step: "setresuid 0 in user namespace")
+        program.setGroupID(0, step: "setresgid 0 in user namespace")
+        program.setUserID(0, step: "setresuid 0 in user namespace")
     }
 
     /// Lets the jail's user namespace bind its low ports in the host's network namespace: lowers (never raises)
@@ -50,10 +50,10 @@ extension NamespaceSpec {
     func configureHost(_ program: inout ChildProgram) {
         if network {
             // A new network namespace starts with loopback down; bring it up so local IPC over 127.0.0.1 works.
-            program.add(PIT_OP_LOOPBACK_UP, step: "bring up loopback", path: "lo")
+            program.bringUpLoopback()
         }
         if uts, let hostname {
-            program.add(PIT_OP_SETHOSTNAME, s1: hostname, n1: UInt64(hostname.utf8.count), step: "sethostname", path: hostname)
+            program.setHostname(hostname)
         }
     }
 }

@@ -19,7 +19,7 @@ enum pit_op {
     PIT_OP_MOUNT,                 // source: fd1 (as /proc/self/fd/N) or s1 or none; target: fd2 or s2;
                                   // fstype s3, data s4, flags n1; n2 = 1: add the flags the target's
                                   // mount already has (statfs), which a user namespace locks
-    PIT_OP_OPEN,                  // slot = open(s1, n1), or openat(fd1, s1, n1) when fd1 >= 0; n2: no symlink in s1
+    PIT_OP_OPEN,                  // slot = O_PATH open of s1 (under fd1 when >= 0), O_DIRECTORY when n1; n2: no symlink in s1
     PIT_OP_MOUNTPOINT,            // slot = walk s1 under fd1 without following symlinks; n1 = PIT_MP_* bits;
                                   // with PIT_MP_LIKE_SOURCE, a directory when fd2 is one
     PIT_OP_CLOSE,                 // fd1
