@@ -8,7 +8,11 @@
 //                                         that a drift of the machine's speed hits them all alike, and prints
 //                                         "INDEX MICROSECONDS" per start: spawn, exec, and wait until the
 //                                         command and every process it left behind have exited (this bench is
-//                                         their subreaper), so work a launcher defers past its own exit counts
+//                                         their subreaper), so work a launcher defers past its own exit counts.
+//                                         A command may start with set-up words, done before its clock starts:
+//                                         `{fd:N}PATH` opens PATH read-only as the command's fd N (bwrap's
+//                                         --seccomp N reads its filter from there), `{rm}DIR` removes DIR's files
+//                                         first (a cold policy cache)
 import CPitShim
 import Glibc
 import PitJail
@@ -45,24 +49,49 @@ func timedSpawn(_ argv: [UnsafeMutablePointer<CChar>?], _ actions: inout posix_s
 if arguments.count > 3 && arguments[1] == "--interleave" && arguments[3] == "--" {
     guard let runs = Int(arguments[2]), runs > 0 else { fail("--interleave needs a number of runs") }
     var commands: [[UnsafeMutablePointer<CChar>?]] = [[]]
+    var opens: [[(fd: Int32, path: String)]] = [[]]
+    var emptied: [[String]] = [[]]
     for word in arguments[4...] {
-        if word == ":::" { commands.append([]) } else { commands[commands.count - 1].append(strdup(word)) }
+        if word == ":::" {
+            commands.append([]); opens.append([]); emptied.append([])
+        } else if commands[commands.count - 1].isEmpty, word.hasPrefix("{fd:"), let close = word.firstIndex(of: "}"),
+                  let fd = Int32(word[word.index(word.startIndex, offsetBy: 4)..<close]) {
+            opens[opens.count - 1].append((fd, String(word[word.index(after: close)...])))
+        } else if commands[commands.count - 1].isEmpty, word.hasPrefix("{rm}") {
+            emptied[emptied.count - 1].append(String(word.dropFirst(4)))
+        } else {
+            commands[commands.count - 1].append(strdup(word))
+        }
     }
     for i in commands.indices {
         guard !commands[i].isEmpty else { fail("an empty command") }
         commands[i].append(nil)
     }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var actions = [posix_spawn_file_actions_t](repeating: posix_spawn_file_actions_t(), count: commands.count)
+    for i in commands.indices {
+        posix_spawn_file_actions_init(&actions[i])
+        posix_spawn_file_actions_addopen(&actions[i], 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions[i], 2, "/dev/null", O_WRONLY, 0)
+        // Opened anew at each start: a reader such as bwrap --seccomp consumes the fd's offset.
+        for (fd, path) in opens[i] { posix_spawn_file_actions_addopen(&actions[i], fd, path, O_RDONLY, 0) }
+    }
+    /// Removes the regular files directly in `directory` (the policy cache's entries), before the clock starts.
+    func empty(_ directory: String) {
+        guard let dir = opendir(directory) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name != "." && name != ".." { unlinkat(dirfd(dir), name, 0) }
+        }
+    }
     guard pit_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 else { fail("PR_SET_CHILD_SUBREAPER failed") }
     var order = Array(commands.indices)
     var generator = SystemRandomNumberGenerator()
     for round in 0..<(runs + 10) {
         order.shuffle(using: &generator)
         for index in order {
-            let elapsed = timedSpawn(commands[index], &actions)
+            for directory in emptied[index] { empty(directory) }
+            let elapsed = timedSpawn(commands[index], &actions[index])
             if round >= 10 { print(index, elapsed / 1000) }   // ten warm-up rounds, as hyperfine's warm-up
         }
     }
