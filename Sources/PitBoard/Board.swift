@@ -75,8 +75,20 @@ public struct Board: Equatable, Sendable {
         1_000_000, 1_152_000, 1_500_000, 2_000_000, 2_500_000, 3_000_000, 3_500_000, 4_000_000,
     ]
 
+    /// The keys each table takes (anything else is an error with a suggestion); man/pit-board.toml.5 documents
+    /// each, and ManPageKeysTests holds the two together.
+    static let topLevelKeys: Set<String> = ["name", "nics", "watchdog", "leds", "console"]
+    static let watchdogKeys: Set<String> = ["device", "timeout_s", "pretimeout_s", "nowayout"]
+    /// `[leds]`: one table per indicator.
+    static let ledsKeys = Set(Indicator.allCases.map(\.rawValue))
+    /// `[leds.INDICATOR]`.
+    static let ledWiringKeys: Set<String> = ["gpio", "led"]
+    /// `gpio = { ... }` of an indicator.
+    static let gpioKeys: Set<String> = ["chip", "line", "active_low"]
+    static let consoleKeys: Set<String> = ["tty", "baud"]
+
     public init(_ root: TOMLFields) throws(TOMLError) {
-        try root.rejectUnknownKeys(["name", "nics", "watchdog", "leds", "console"])
+        try root.rejectUnknownKeys(Self.topLevelKeys)
         name = try root.require(root.string("name"), "name")
         guard !name.isEmpty, name.utf8.allSatisfy(Self.isNameByte) else {
             throw root.error("name", "must be non-empty and use only a-z, 0-9, '.', '_', '-'")
@@ -90,7 +102,7 @@ public struct Board: Equatable, Sendable {
     // MARK: Sections
 
     static func watchdog(_ fields: TOMLFields) throws(TOMLError) -> WatchdogConfig {
-        try fields.rejectUnknownKeys(["device", "timeout_s", "pretimeout_s", "nowayout"])
+        try fields.rejectUnknownKeys(watchdogKeys)
         let device = try fields.require(fields.string("device"), "device")
         try requireDevicePath(device, fields, "device")
         let timeout = try fields.require(fields.int("timeout_s"), "timeout_s")
@@ -106,7 +118,7 @@ public struct Board: Equatable, Sendable {
     }
 
     static func leds(_ fields: TOMLFields) throws(TOMLError) -> [Indicator: LedWiring] {
-        try fields.rejectUnknownKeys(Set(Indicator.allCases.map(\.rawValue)))
+        try fields.rejectUnknownKeys(ledsKeys)
         var wiring: [Indicator: LedWiring] = [:]
         var owners: [LedWiring: Indicator] = [:]
         for indicator in Indicator.allCases {
@@ -124,7 +136,7 @@ public struct Board: Equatable, Sendable {
     }
 
     static func ledWiring(_ fields: TOMLFields) throws(TOMLError) -> LedWiring {
-        try fields.rejectUnknownKeys(["gpio", "led"])
+        try fields.rejectUnknownKeys(ledWiringKeys)
         let hasGpio = fields.table["gpio"] != nil, hasLed = fields.table["led"] != nil
         guard hasGpio != hasLed else {
             if hasGpio { throw fields.error("led", "give either 'gpio' or 'led', not both") }
@@ -132,7 +144,7 @@ public struct Board: Equatable, Sendable {
                             "\(fields.path): needs 'gpio = { chip, line }' or 'led = \"NAME\"'")
         }
         if let gpio = try fields.table("gpio") {
-            try gpio.rejectUnknownKeys(["chip", "line", "active_low"])
+            try gpio.rejectUnknownKeys(gpioKeys)
             let chip = try gpio.require(gpio.string("chip"), "chip")
             guard !chip.isEmpty else { throw gpio.error("chip", "must not be empty") }
             let line = try gpio.require(gpio.int("line"), "line")
@@ -156,7 +168,7 @@ public struct Board: Equatable, Sendable {
     }
 
     static func console(_ fields: TOMLFields) throws(TOMLError) -> ConsoleConfig {
-        try fields.rejectUnknownKeys(["tty", "baud"])
+        try fields.rejectUnknownKeys(consoleKeys)
         let tty = try fields.require(fields.string("tty"), "tty")
         try requireDevicePath(tty, fields, "tty")
         let baud = try fields.require(fields.int("baud"), "baud")

@@ -144,6 +144,10 @@ extension Persona {
         "imitate", "smb_min_protocol", "smb_max_protocol", "smb_signing",
     ]
 
+    /// `[[routes]]` and `[[shares]]` (man/pit-persona.toml.5 documents every key; ManPageKeysTests checks it).
+    static let routeKeys: Set<String> = ["to", "via"]
+    static let shareKeys: Set<String> = ["name", "comment", "template"]
+
     static func decode(_ table: TOMLTable, file: String, machineIDPath: String) throws(TOMLError) -> Persona {
         let f = TOMLFields(table, file: file)
         try f.rejectUnknownKeys(topLevelKeys)
@@ -318,7 +322,7 @@ extension Persona {
         guard let tables = try f.tables("routes") else { return [] }
         var result: [PersonaRoute] = []
         for r in tables {
-            try r.rejectUnknownKeys(["to", "via"])
+            try r.rejectUnknownKeys(routeKeys)
             let to = try r.require(r.string("to"), "to")
             var gateway: IPAddress?
             if let via = try r.string("via") {
@@ -365,7 +369,7 @@ extension Persona {
         let base = directoryName(of: file)
         var result: [DecoyShare] = []
         for s in tables {
-            try s.rejectUnknownKeys(["name", "comment", "template"])
+            try s.rejectUnknownKeys(shareKeys)
             let name = try s.require(s.string("name"), "name")
             if let problem = Validate.shareName(name) { throw s.error("name", problem) }
             if result.contains(where: { Validate.upper($0.name) == Validate.upper(name) }) {

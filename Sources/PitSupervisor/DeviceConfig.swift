@@ -162,6 +162,17 @@ public struct DeviceConfigFiles: Sendable {
 extension DeviceConfig {
     public static let defaultPath = "/etc/pit/device.toml"
 
+    /// The keys each table takes (anything else is an error with a suggestion); man/pit-device.toml.5 documents
+    /// each, and ManPageKeysTests holds the two together. `[[uplink]]`'s are UplinkConfig's.
+    static let topLevelKeys: Set<String> = ["data_dir", "control_socket", "board", "persona", "samba_root", "smb_port", "watchdog",
+                                            "jails", "uplink", "console"]
+    static let consoleKeys: Set<String> = ["tty", "baud", "pin", "echo", "allow_reboot"]
+    static let watchdogKeys: Set<String> = ["owner", "enabled", "device", "timeout_s", "pretimeout_s", "health_grace_s", "magic_close",
+                                            "safe_mode_after", "max_loop_latency_ms"]
+    static let jailKeys: Set<String> = ["name", "spec", "policy", "required", "ready_tcp", "ready_timeout_s", "restart_delay_ms",
+                                        "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s", "smb_audit", "decoy_audit",
+                                        "restart_with"]
+
     /// Where the config at `path` puts the data directory and the control socket, without loading the rest
     /// (`pit events --config`, `pit status --config`): the same two paths `load` gives.
     public static func locations(_ path: String) throws(ConfigLoadError) -> (dataDirectory: String, controlSocket: String) {
@@ -195,8 +206,7 @@ extension DeviceConfig {
         let directory = directoryOf(path)
         func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }
         do throws(TOMLError) {
-            try fields.rejectUnknownKeys(["data_dir", "control_socket", "board", "persona", "samba_root", "smb_port", "watchdog",
-                                          "jails", "uplink", "console"])
+            try fields.rejectUnknownKeys(topLevelKeys)
             let (dataDirectory, controlSocket) = try locations(fields, absolute: absolute)
             var sourceText = text + "\u{0}"
             var board: Board?
@@ -255,7 +265,7 @@ extension DeviceConfig {
             let uplinks = try UplinkConfig.parse(try fields.tables("uplink") ?? [])
             var console: ConsoleSettings?
             let consoleFields = try fields.table("console")
-            if let consoleFields { try consoleFields.rejectUnknownKeys(["tty", "baud", "pin", "echo", "allow_reboot"]) }
+            if let consoleFields { try consoleFields.rejectUnknownKeys(consoleKeys) }
             if let tty = try consoleFields?.string("tty") ?? board?.console?.tty {
                 var baud = board?.console?.baud ?? 115_200
                 if let given = try consoleFields?.int("baud") {
@@ -291,8 +301,7 @@ extension DeviceConfig {
             pretimeoutSeconds: boardWatchdog?.pretimeoutSeconds ?? 0, healthGraceSeconds: 60, magicClose: false,
             safeModeAfter: 3, maxLoopLatencyMs: 2000)
         guard let fields else { return settings }
-        try fields.rejectUnknownKeys(["owner", "enabled", "device", "timeout_s", "pretimeout_s", "health_grace_s", "magic_close",
-                                      "safe_mode_after", "max_loop_latency_ms"])
+        try fields.rejectUnknownKeys(watchdogKeys)
         if let device = try fields.string("device") { settings.device = device; settings.enabled = true }
         if let enabled = try fields.bool("enabled") { settings.enabled = enabled }
         func positive(_ key: String, _ range: ClosedRange<Int64>) throws(TOMLError) -> Int? {
@@ -333,9 +342,7 @@ extension DeviceConfig {
     static func jailConfig(_ fields: TOMLFields, absolute: (String) -> String, auditDirectory: String,
                            protected: [JailExposure.Protected], preparedTrees: [String],
                            smbPort: UInt16? = nil, files: DeviceConfigFiles = .host) throws(TOMLError) -> JailConfig {
-        try fields.rejectUnknownKeys(["name", "spec", "policy", "required", "ready_tcp", "ready_timeout_s", "restart_delay_ms",
-                                      "restart_delay_max_ms", "crash_loop_exits", "crash_loop_window_s", "stop_grace_s", "smb_audit", "decoy_audit",
-                                      "restart_with"])
+        try fields.rejectUnknownKeys(jailKeys)
         let name = try fields.require(try fields.string("name"), "name")
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw fields.error("name", "use letters, digits, '-' and '_'")

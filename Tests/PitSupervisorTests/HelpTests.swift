@@ -93,6 +93,10 @@ final class ManPageTests: XCTestCase {
             let text = readText(dir.path + "/man1/\(command).1") ?? ""
             XCTAssertTrue(text.hasPrefix(".TH \(command.uppercased()) 1"), "\(command).1: \(text.prefix(80))")
             XCTAssertTrue(text.contains(".SH EXIT STATUS"), command)
+            // Each command's page leads to the file formats (image/man/*.5).
+            for format in ["pit\\-device.toml", "pit\\-jail.toml", "pit\\-persona.toml", "pit\\-board.toml"] {
+                XCTAssertTrue(text.contains(".BR \(format) (5)"), "\(command).1: SEE ALSO lacks \(format)(5)")
+            }
         }
         XCTAssertTrue(readText(dir.path + "/man1/pit-run.1")?.contains("--chroot, -c DIR") ?? false)
         XCTAssertTrue(readText(dir.path + "/man1/pit-supervise.1")?.contains("--check") ?? false)

@@ -79,4 +79,29 @@ final class InitFilesTests: XCTestCase {
         dir.write("device.toml", sed.stdout)
         XCTAssertEqual(try DeviceConfig.locations(dir.path + "/device.toml").dataDirectory, "/etc/pit/data")
     }
+
+    /// The section-5 pages (image/man) reach the image: the install lines of pit.mk and of the OpenWrt Makefile,
+    /// run as written (their make variables pointed at a scratch tree), install every page.
+    func test_buildrootAndOpenWrtInstallTheFileFormatManPages() throws {
+        func list(_ directory: String) -> [String] { lines(Process.run(["/bin/ls", directory]).stdout).sorted() }
+        let pages = list(root + "/image/man").filter { $0.hasSuffix(".5") }
+        XCTAssertEqual(pages, ["pit-board.toml.5", "pit-device.toml.5", "pit-jail.toml.5", "pit-persona.toml.5"])
+        let cases: [(file: String, variables: [String: String])] = [
+            ("/image/buildroot/package/pit/pit.mk", ["$(INSTALL)": "install", "$(@D)": root, "$(TARGET_DIR)": "$TARGET"]),
+            ("/image/openwrt/pit/Makefile", ["$(INSTALL_DIR)": "install -d -m0755", "$(INSTALL_DATA)": "install -m0644",
+                                             "$(PIT_TREE)": root, "$(1)": "$TARGET"]),
+        ]
+        for (file, variables) in cases {
+            let text = try XCTUnwrap(readText(root + file))
+            let installLines = lines(text).filter { $0.contains("man5") || $0.contains("image/man/") }
+            XCTAssertFalse(installLines.isEmpty, "\(file) does not install the section-5 man pages")
+            var script = installLines.joined(separator: "\n")
+            for (name, value) in variables { script = script.replacingOccurrences(of: name, with: value) }
+            XCTAssertFalse(script.contains("$("), "\(file): a make variable left in \(script)")
+            let target = ScratchDirectory()
+            let r = Process.run(["/bin/sh", "-ec", "TARGET=\"$0\"\n" + script, target.path])
+            XCTAssertEqual(r.status, 0, "\(file): \(script): \(r.stderr)")
+            XCTAssertEqual(list(target.path + "/usr/share/man/man5"), pages, file)
+        }
+    }
 }

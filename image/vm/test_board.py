@@ -391,13 +391,18 @@ def main():
         log("PASS oom_score_adj: supervisor -1000, jail 0, uplink agent 0")
 
         # 4c. The image carries Pit's man pages and completions (image/build-test-image makes them with this pit).
+        # Section 5: the four file formats (image/man), each with its [watchdog]/[[routes]]... tables.
         rc, output = vm.agent.run("echo \"docs $(ls /usr/share/man/man1 | grep -c '^pit.*[.]1$') "
                                   "$(grep -c chroot /usr/share/man/man1/pit-run.1) "
-                                  "$(grep -c _pit_run /usr/share/bash-completion/completions/pit) $(/usr/sbin/pit --version)\"")
-        match = re.search(r"docs (\d+) (\d+) (\d+) (\S+)", output)
-        check(match and int(match.group(1)) >= 10 and int(match.group(2)) >= 1 and int(match.group(3)) >= 1,
+                                  "$(grep -c _pit_run /usr/share/bash-completion/completions/pit) $(/usr/sbin/pit --version) "
+                                  "$(ls /usr/share/man/man5 | grep -c '^pit-.*[.]toml[.]5$') "
+                                  "$(cat /usr/share/man/man5/pit-*.toml.5 | grep -c '^[.]SS ')\"")
+        match = re.search(r"docs (\d+) (\d+) (\d+) (\S+) (\d+) (\d+)", output)
+        check(match and int(match.group(1)) >= 10 and int(match.group(2)) >= 1 and int(match.group(3)) >= 1
+              and int(match.group(5)) == 4 and int(match.group(6)) >= 15,
               f"man pages and completions in the image: {output.strip()}")
-        log(f"PASS man pages ({match.group(1)}) and bash completions in the image; pit --version {match.group(4)}")
+        log(f"PASS man pages ({match.group(1)} in section 1, {match.group(5)} in section 5) and bash completions "
+            f"in the image; pit --version {match.group(4)}")
 
         # 5. A violation in the jail (the CGI calls unshare(2)) reaches the host receiver.
         sent = time.time()

@@ -164,6 +164,17 @@ public enum UplinkConfig {
     static let commonKeys: Set<String> = ["type", "name", "batch", "backoff_base_ms", "backoff_max_ms", "timeout_ms",
                                           "down_after"]
 
+    /// Each type's own keys (man/pit-device.toml.5 documents them; ManPageKeysTests checks it).
+    static let typeKeys: [String: Set<String>] = [
+        "syslog": ["protocol", "host", "port", "hostname", "app_name", "facility", "sd_id"],
+        "https": ["url", "ca_file", "pin_sha256", "hmac_key_file", "device"],
+        "unix": ["path"],
+        "dns": ["zone", "device", "key_file", "resolver", "heartbeat_s"],
+    ]
+
+    /// What an `[[uplink]]` of `type` takes: the common keys and its own.
+    static func keys(forType type: String) -> Set<String> { commonKeys.union(typeKeys[type] ?? []) }
+
     static func parseOne(_ fields: TOMLFields) throws(TOMLError) -> TransportConfig {
         let type = try fields.require(fields.string("type"), "type")
         let name = try fields.require(fields.string("name"), "name")
@@ -182,8 +193,7 @@ public enum UplinkConfig {
         let kind: TransportConfig.Kind
         switch type {
         case "syslog":
-            try fields.rejectUnknownKeys(commonKeys.union(["protocol", "host", "port", "hostname", "app_name",
-                                                           "facility", "sd_id"]))
+            try fields.rejectUnknownKeys(keys(forType: type))
             let protocolName = try fields.string("protocol") ?? "tcp"
             guard let proto = TransportConfig.Syslog.Carrier(rawValue: protocolName) else {
                 throw fields.error("protocol", "must be \"tcp\" or \"udp\"")
@@ -206,8 +216,7 @@ public enum UplinkConfig {
             kind = .syslog(.init(protocol: proto, host: host, port: port, hostname: hostname, appName: appName,
                                  facility: facility, sdID: sdID))
         case "https":
-            try fields.rejectUnknownKeys(commonKeys.union(["url", "ca_file", "pin_sha256", "hmac_key_file",
-                                                           "device"]))
+            try fields.rejectUnknownKeys(keys(forType: type))
             let url = try fields.require(fields.string("url"), "url")
             guard let parsed = HTTPURL(url) else {
                 throw fields.error("url", "must be https://HOST[:PORT][/PATH]")
@@ -227,10 +236,10 @@ public enum UplinkConfig {
             kind = .https(.init(url: url, host: parsed.host, port: parsed.port, path: parsed.path, caFile: caFile,
                                 pinSHA256: pin, hmacKeyFile: keyFile, device: try fields.string("device")))
         case "unix":
-            try fields.rejectUnknownKeys(commonKeys.union(["path"]))
+            try fields.rejectUnknownKeys(keys(forType: type))
             kind = .unix(.init(path: absolute(try fields.require(fields.string("path"), "path"))))
         case "dns":
-            try fields.rejectUnknownKeys(commonKeys.union(["zone", "device", "key_file", "resolver", "heartbeat_s"]))
+            try fields.rejectUnknownKeys(keys(forType: type))
             let zone = try fields.require(fields.string("zone"), "zone")
             guard let zoneName = DNSName(zone), !zoneName.labels.isEmpty,
                   zoneName.labels.allSatisfy({ DNSTunnel.isValidDevice(String(decoding: $0.map(DNSName.lower), as: UTF8.self)) }) else {

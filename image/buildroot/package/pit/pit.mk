@@ -60,7 +60,9 @@ endef
 # Man pages and shell completions come from a pit that runs on the build host (what they say does not depend
 # on the architecture): Pit's own x86_64 build, when there is one.
 PIT_HOST_PIT = $(PIT_SITE)/.build/release/pit
+# The file formats' pages (section 5) are hand-written: installed whether or not there is a host build.
 define PIT_INSTALL_DOCS
+	$(INSTALL) -D -m 0644 -t $(TARGET_DIR)/usr/share/man/man5 $(@D)/image/man/*.5
 	if [ -x "$(PIT_HOST_PIT)" ] && "$(PIT_HOST_PIT)" --version >/dev/null 2>&1; then \
 		python3 $(@D)/image/gen-man "$(PIT_HOST_PIT)" $(TARGET_DIR)/usr/share/man/man1 && \
 		mkdir -p $(TARGET_DIR)/usr/share/bash-completion/completions && \
