@@ -319,6 +319,59 @@ class BoardVM:
             self.qemu.wait()
 
 
+def procd_handover_facts(serial, run):
+    """{key: value} of one procd hand-over run of the first boot's serial log (image/vm/init's lines)."""
+    first_boot = serial.split("pit-vm: stage2")[1] if "pit-vm: stage2" in serial else ""
+    prefix = f"pit-vm: [procd {run}] procd-handover "
+    return dict(line[len(prefix):].strip().split(" ", 1) for line in first_boot.splitlines()
+                if line.startswith(prefix) and " " in line[len(prefix):].strip())
+
+
+def check_procd_handover(vm):
+    serial = vm.serial_text()
+    runs = {run: procd_handover_facts(serial, run) for run in
+            ("ca8c302 stop", "2c1834a stop", "ca8c302 magicclose-stop", "2c1834a magicclose-stop --stay")}
+    for run, facts in runs.items():
+        check(facts.get("boot") == "procd-feeds" and '"status":"running"' in facts.get("before", ""),
+              f"procd {run}: procd did not hold and feed the watchdog from boot: {facts}")
+        check(facts.get("state-before") == "active", f"procd {run}: the device was not armed under procd: {facts}")
+    # The control: procd before 254810d told only "stop" keeps the device open, unfed: Pit's open gets EBUSY.
+    old = runs["ca8c302 stop"]
+    check('"status":"stopped"' in old.get("reply", "") and old.get("procd-holds") == "yes"
+          and old.get("state-after") == "active" and old.get("pit-open") == "EBUSY",
+          f'procd ca8c302 with "stop" alone: expected "stopped", procd holding the armed device, EBUSY: {old}')
+    check('"status":"offline"' in old.get("release", "") and old.get("procd-holds-after-release") == "no"
+          and old.get("pit-open-after-release") == "ok-fed-disarmed",
+          f"procd ca8c302: magicclose + stop afterwards did not free the device: {old}")
+    # procd's current code closes on "stop" alone, without the 'V': the device is free but keeps counting.
+    new = runs["2c1834a stop"]
+    check('"status":"offline"' in new.get("reply", "") and new.get("procd-holds") == "no"
+          and new.get("state-after") == "active" and new.get("pit-open") == "ok-fed-disarmed",
+          f'procd 2c1834a with "stop" alone: expected "offline", the device closed but armed, Pit\'s open ok: {new}')
+    # The shipped message: both versions write 'V' and close; the device is free and disarmed until Pit opens it.
+    for run in ("ca8c302 magicclose-stop", "2c1834a magicclose-stop --stay"):
+        facts = runs[run]
+        check('"status":"offline"' in facts.get("reply", "") and '"magicclose":true' in facts.get("reply", "")
+              and facts.get("procd-holds") == "no" and facts.get("state-after") == "inactive"
+              and facts.get("pit-open") == "ok-fed-disarmed",
+              f"procd {run} with magicclose + stop: expected 'V' and close (inactive), Pit's open ok: {facts}")
+    check(runs["2c1834a magicclose-stop --stay"].get("stay") == "procd-loop", "the last procd did not stay")
+    # Then the real Pit (started by inittab after the hand-over) owns the device while that procd lives on.
+    rc, output = vm.agent.run(
+        "p=$(cat /run/procd-handover.pid); echo \"procd $(kill -0 $p && echo alive) "
+        "$(ls -l /proc/$p/fd | grep -c /dev/watchdog)\"; "
+        "for q in $(pidof pit); do echo \"pit $q $(ls -l /proc/$q/fd 2>/dev/null | grep -o '/dev/watchdog[0-9]*')\"; done; "
+        "echo \"state $(cat /sys/class/watchdog/watchdog0/state)\"")
+    procd = re.search(r"procd (alive) (\d+)", output)
+    owner = re.search(r"pit \d+ (/dev/watchdog\d*)", output)
+    state = re.search(r"state (\S+)", output)
+    check(procd and procd.group(2) == "0" and owner and state and state.group(1) == "active",
+          f"after the hand-over: procd alive without the device, pit holding it, device active: {output.strip()}")
+    log("PASS procd hand-over (procd's watchdog.c on the i6300esb): ca8c302 + \"stop\" -> procd keeps the fd, "
+        "Pit's open EBUSY (control); 2c1834a + \"stop\" -> closed without 'V', still armed, open ok; magicclose + "
+        f"stop (both) -> 'V', inactive, open ok and fed; then pit holds {owner.group(1)} while that procd lives on")
+
+
 def jail_state(status, name):
     for jail in status.get("data", {}).get("jails", []):
         if jail.get("name") == name:
@@ -344,6 +397,10 @@ def main():
         check(status["data"].get("safe_mode") is False, f"safe mode on a cold boot: {status}")
         log(f"PASS boot: QEMU start to pit's console answering in {boot_s:.1f} s (TCG); bootstatus 0; decoy-web running")
         timings.append(("boot to console", boot_s))
+
+        # 1b. OpenWrt's watchdog hand-over against procd's own watchdog.c (Tests/Fixtures/procd), run by image/vm/init
+        #     before Pit starts: a procd holding the i6300esb from boot gets the init script's ubus message.
+        check_procd_handover(vm)
 
         # 2. LEDs: pattern "ok" (status heartbeat, alert off, uplink on) read on the gpio-sim lines in the guest.
         wait_until(lambda: vm.console.ask_json("leds")[0]["data"]["pattern"] == "ok", 60, 'the LED pattern "ok"')
