@@ -51,8 +51,8 @@ final class InitFilesTests: XCTestCase {
         XCTAssertTrue(config.contains("BR2_arm && BR2_ARM_CPU_ARMV7A && BR2_ARM_EABIHF"), config)
     }
 
-    /// OpenWrt: the init script hands the watchdog over with magicclose (procd keeps the device open on "stop"
-    /// alone), keeps the data directory on the overlay, and the feed's Makefile has the license fields, keeps
+    /// OpenWrt: the init script hands the watchdog over with magicclose (procd before 254810d keeps the device open
+    /// on "stop" alone; the board VM suite runs procd's watchdog.c through it), keeps the data directory on the overlay, and the feed's Makefile has the license fields, keeps
     /// /etc/pit across sysupgrade and rewrites data_dir into a device config that still loads.
     func test_openWrtPackageAndInitScript() throws {
         let initScript = try XCTUnwrap(readText(root + "/image/init/pit.init"))

@@ -7,7 +7,9 @@ console on the first virtio console (a host unix socket), a test-only command lo
 (image/vm/agent), an ext4 data disk that survives resets, and user networking whose 10.0.2.100:6514 is
 forwarded (guestfwd) to a syslog receiver this script runs on host loopback. QMP reports the watchdog's bite.
 
-Checks, in order: boot; the LEDs read "ok" on the gpio-sim lines; console commands answered; the jail's
+Checks, in order: boot; OpenWrt's watchdog hand-over against procd's own watchdog.c, which image/vm/init runs
+before Pit starts (Tests/Fixtures/procd: the old "stop" message gets EBUSY from procd before 254810d, magicclose +
+stop frees the device with the 'V' on both procd versions, then Pit holds it while that procd lives on); the LEDs read "ok" on the gpio-sim lines; console commands answered; the jail's
 cgroup v2 limits; a violation in the jail reaches the receiver; `kill -STOP` of pit makes the watchdog reset
 the VM within timeout + 1 s and, after the reboot, watchdog_reset reaches the receiver; after
 safe_mode_after resets the box comes up in safe mode (and leaves it with `safe-mode clear`).
@@ -331,6 +333,8 @@ def check_procd_handover(vm):
     serial = vm.serial_text()
     runs = {run: procd_handover_facts(serial, run) for run in
             ("ca8c302 stop", "2c1834a stop", "ca8c302 magicclose-stop", "2c1834a magicclose-stop --stay")}
+    for run, facts in runs.items():
+        log(f"procd {run}: " + "; ".join(f"{k} {v}" for k, v in facts.items()))
     for run, facts in runs.items():
         check(facts.get("boot") == "procd-feeds" and '"status":"running"' in facts.get("before", ""),
               f"procd {run}: procd did not hold and feed the watchdog from boot: {facts}")
