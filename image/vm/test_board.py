@@ -9,8 +9,8 @@ forwarded (guestfwd) to a syslog receiver this script runs on host loopback. QMP
 
 Checks, in order: boot; OpenWrt's watchdog hand-over against procd's own watchdog.c, which image/vm/init runs
 before Pit starts (Tests/Fixtures/procd: the old "stop" message gets EBUSY from procd before 254810d, magicclose +
-stop frees the device with the 'V' on both procd versions, then Pit holds it while that procd lives on); the LEDs read "ok" on the gpio-sim lines; console commands answered; the jail's
-cgroup v2 limits; a violation in the jail reaches the receiver; `kill -STOP` of pit makes the watchdog reset
+stop frees the device with the 'V' on both procd versions, then Pit holds it while that procd lives on); the
+LEDs read "ok" on the gpio-sim lines; console commands answered; the jail's cgroup v2 limits; a violation in the jail reaches the receiver; `kill -STOP` of pit makes the watchdog reset
 the VM within timeout + 1 s and, after the reboot, watchdog_reset reaches the receiver; after
 safe_mode_after resets the box comes up in safe mode (and leaves it with `safe-mode clear`).
 Every timing printed is measured here; any failed check exits 1 and keeps the work directory.
