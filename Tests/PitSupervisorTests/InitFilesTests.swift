@@ -80,6 +80,26 @@ final class InitFilesTests: XCTestCase {
         XCTAssertEqual(try DeviceConfig.locations(dir.path + "/device.toml").dataDirectory, "/etc/pit/data")
     }
 
+    /// The procd hand-over check (Tests/Fixtures/procd) runs in the board VM, on a real watchdog; here its vendored
+    /// procd and libubox code must still build with this toolchain (-Wall -Wextra, no warnings), and the driver must
+    /// say so, not pretend, when there is no watchdog: it runs in a mount namespace whose /dev is an empty tmpfs,
+    /// so a watchdog of this host is never touched.
+    func test_procdWatchdogFixtureBuildsAndNeedsARealWatchdog() throws {
+        try XCTSkipUnless(fileExists("/usr/bin/cc") && fileExists("/usr/bin/unshare"), "needs cc (gcc) and unshare (util-linux)")
+        let out = ScratchDirectory()
+        let build = Process.run(["/bin/sh", root + "/Tests/Fixtures/procd/build", out.path])
+        XCTAssertEqual(build.status, 0, build.stderr)
+        XCTAssertEqual(build.stdout + build.stderr, "", "the vendored procd code builds with warnings")
+        for procd in ["2c1834a", "ca8c302"] {
+            let driver = out.path + "/procd-handover-" + procd
+            XCTAssertEqual(Process.run([driver]).status, 64, "\(procd): no message is a usage error")
+            let r = Process.run(["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                                 "mount -t tmpfs none /dev && exec \"$0\" magicclose-stop", driver])
+            XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+            XCTAssertEqual(r.stdout, "procd-handover boot no-watchdog\n", procd)
+        }
+    }
+
     /// The section-5 pages (image/man) reach the image: the install lines of pit.mk and of the OpenWrt Makefile,
     /// run as written (their make variables pointed at a scratch tree), install every page.
     func test_buildrootAndOpenWrtInstallTheFileFormatManPages() throws {
