@@ -105,6 +105,10 @@ public enum Launcher {
             try cgroup?.add(pid: pid)
             try spec.namespaces.writeIDMaps(pid: pid)
             if let adj = spec.limits.oomScoreAdj { try writeFile("/proc/\(pid)/oom_score_adj", "\(adj)\n", step: "write oom_score_adj") }
+            // Before the go byte: the jail's init, and whatever it starts, runs at this priority from its first step.
+            if let nice = spec.limits.niceLevel, setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), nice) != 0 {
+                throw JailError.sys("setpriority", "\(nice)")
+            }
         } catch {
             close(parentEnd)
             jail.kill()
