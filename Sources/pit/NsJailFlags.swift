@@ -156,9 +156,11 @@ enum NsJailFlags {
 
     /// What NsJail does when its command line does not say: applied once any NsJail spelling is used, to whatever
     /// neither the command line nor the jail spec set. `because` names the spelling that turned them on.
-    static func applyDefaults(to options: inout JailOptions, _ given: RunCommand.Invocation.Given, because spelling: String) -> [RunCommand.Refusal] {
+    /// Returns what cannot be set (a refusal each) and the notes to print.
+    static func applyDefaults(to options: inout JailOptions, _ given: RunCommand.Invocation.Given, because spelling: String) -> (problems: [RunCommand.Refusal], notes: [String]) {
         let origin = "NsJail's default (\(spelling) was used)"
         var problems: [RunCommand.Refusal] = []
+        var notes: [String] = []
         if options.timeLimit == nil && !given.noTimeLimit { options.timeLimit = Sourced("600", origin: origin + ", --time_limit") }
         if !given.disableRlimits {
             let set = Set(options.rlimits.map { $0.value.prefix { $0 != "=" }.lowercased() })
@@ -170,16 +172,19 @@ enum NsJailFlags {
             }
         }
         if options.userns == nil && !given.disableUserNamespace {
-            // A user namespace can bind a tree only with the mounts below it (the kernel locks them together),
-            // and Pit binds the chroot alone, never the host's /proc, /sys or /dev that sit below a --chroot /.
+            // A user namespace can bind a tree only with the mounts below it (the kernel locks them together), and
+            // Pit binds the chroot alone, never the host's /proc, /sys or /dev that sit below a --chroot /. Such a
+            // jail gets no user namespace: its ids are then the host's own --user/--group, never host root, where
+            // NsJail run as root maps the jail's --user to the caller's uid, 0 (user.cc: an empty outside id is
+            // getuid()). Said in one line, never silently.
             if let chroot = options.chroot, let below = mountBelow(JailOptions.absolute(chroot.value)) {
-                problems.append(.init("\(chroot.origin) \(chroot.value): \(below) is mounted below it, and in NsJail's user namespace (its default) "
-                    + "the kernel binds a tree only with every mount below it; Pit binds the chroot alone. Choose: "
-                    + "--disable_clone_newuser (the jail's ids are the host's, as NsJail's own map gives when run as root), "
-                    + "or a --chroot directory with no mount below it"))
+                notes.append("note: no user namespace (NsJail's default): \(below) is mounted below --chroot \(chroot.value), and a user "
+                    + "namespace binds a tree only with every mount below it; the jail runs as the host's ids of --user/--group "
+                    + "(NsJail run as root maps them to uid 0); --disable_clone_newuser says so and silences this")
+            } else {
+                options.userns = Sourced(true, origin: origin + ", a new user namespace")
+                options.usernsFitsUser = true
             }
-            options.userns = Sourced(true, origin: origin + ", a new user namespace")
-            options.usernsFitsUser = true
         }
         if options.netns == nil && !given.disableNetworkNamespace { options.netns = Sourced(true, origin: origin + ", a new network namespace") }
         if options.utsns == nil && !given.disableUTSNamespace {
@@ -194,7 +199,7 @@ enum NsJailFlags {
             guard ["-T", "--tmpfsmount"].contains(entry.origin), !entry.value.contains(":") else { return entry }
             return Sourced(entry.value + ":4M", origin: entry.origin)
         }
-        return problems
+        return (problems, notes)
     }
 
     /// The first mount point strictly below `directory` (from /proc/self/mountinfo), if any.

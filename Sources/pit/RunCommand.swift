@@ -183,7 +183,9 @@ enum RunCommand {
             do { options = try JailSpecFile.load(specFile).overridden(by: invocation.options) } catch { fail(error.description) }
         }
         if let spelling = invocation.nsjailSpelling {
-            if let problem = NsJailFlags.applyDefaults(to: &options, invocation.given, because: spelling).first { fail(problem.message) }
+            let (problems, notes) = NsJailFlags.applyDefaults(to: &options, invocation.given, because: spelling)
+            if let problem = problems.first { fail(problem.message) }
+            for note in notes { warn(note) }
         }
         let eventsPath = invocation.eventsPath
         let resolved: ResolvedJail
@@ -362,12 +364,13 @@ enum RunCommand {
             let name = policy?.syscallName(number: kill.syscall) ?? "syscall"
             warn("Bad system call: \(name) (nr \(kill.syscall)) by pid \(kill.pid) (\(Printable.escaped(kill.comm)), \(Printable.escaped(kill.exe))) is not allowed by \(policy?.file ?? "the policy")")
         }
-        if let killer = violations.last(where: { $0.action == .kill && $0.pid > 0 }), case .signaled(SIGKILL, _) = outcome.ending {
+        let killer = violations.last(where: { $0.action == .kill && $0.pid > 0 })
+        if let killer, case .signaled(let signal, _) = outcome.ending, signal == SIGSYS || signal == SIGKILL {
             // A syscall through an architecture the filter does not accept says which one it was.
             let arch = killer.arch == policy?.arch.name ? "" : ", \(killer.arch)"
             warn("Bad system call: \(killer.syscall) (nr \(killer.nr)\(arch)) is not allowed by \(killer.policyFile): pid \(killer.pid) (\(Printable.escaped(killer.comm))) killed")
         }
-        if case .signaled(SIGSYS, _) = outcome.ending, outcome.seccompKills.isEmpty {
+        if case .signaled(SIGSYS, _) = outcome.ending, outcome.seccompKills.isEmpty, killer == nil {
             warn("Bad system call: the jail was killed by seccomp (the kernel log named no syscall: it is rate-limited, or an audit daemon took the record)")
         }
     }
