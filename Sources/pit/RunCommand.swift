@@ -320,7 +320,7 @@ enum RunCommand {
             + "when Pit failed before it ran, 126 when it cannot be executed, 127 when it is not found in the jail.", indent: 0)
         lines += ["", "OPTIONS:"]
         for option in options {
-            lines.append("  " + (option.names + option.nsjail).joined(separator: ", ") + (option.value.map { " " + $0 } ?? ""))
+            lines += wrap((option.names + option.nsjail).joined(separator: ", ") + (option.value.map { " " + $0 } ?? ""), indent: 2)
             lines += wrap(option.help, indent: 8)
         }
         lines.append("")
