@@ -181,6 +181,10 @@ enum RunCommand {
         var options = invocation.options
         if let specFile = invocation.specFile {
             do { options = try JailSpecFile.load(specFile).overridden(by: invocation.options) } catch { fail(error.description) }
+            // NsJail's --disable_clone_* on the command line turn off what the spec file turned on.
+            if invocation.given.disableUserNamespace { options.userns = nil }
+            if invocation.given.disableNetworkNamespace { options.netns = nil }
+            if invocation.given.disableUTSNamespace { options.utsns = nil; options.hostname = nil }
         }
         if let spelling = invocation.nsjailSpelling {
             let (problems, notes) = NsJailFlags.applyDefaults(to: &options, invocation.given, because: spelling)

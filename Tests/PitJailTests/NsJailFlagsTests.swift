@@ -120,6 +120,20 @@ final class NsJailFlagsTests: XCTestCase {
         XCTAssertEqual(out.last.flatMap { Int($0.trimmed) }, interfaces, r.stdout)
     }
 
+    /// NsJail's --disable_clone_* on the command line turn off what a --jail spec turned on (the command line
+    /// overrides the spec, as for every single value).
+    func test_disableCloneFlagsOverrideAJailSpec() {
+        let dir = ScratchDirectory()
+        let spec = dir.write("spec.toml", "netns = true\nutsns = true\nhostname = \"spec\"\ncommand = [\"/bin/sh\", \"-c\", \"hostname; tail -n +3 /proc/net/dev | wc -l\"]\n")
+        let own = Pit.run(["--jail", spec])
+        XCTAssertEqual(lines(own.stdout), ["spec", "1"], own.stderr)
+        let host = Pit.run(["--jail", spec, "-R", "/usr", "-N", "--disable_clone_newuts", "--disable_clone_newuser"])
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, 255)
+        XCTAssertEqual(lines(host.stdout).first, String(cString: name), host.stderr)
+        XCTAssertNotEqual(lines(host.stdout).last?.trimmed, "1", host.stdout)
+    }
+
     /// NsJail's README: `-Mo --chroot / --user 99999 --group 99999 -- /bin/bash`. A user namespace cannot bind
     /// / without /proc, /sys and /dev below it: the jail runs without one, as host uid 99999 (NsJail run as root
     /// maps 99999 to host uid 0), and says so in one line.
