@@ -162,6 +162,11 @@ extension ChildProgram {
         add(PIT_OP_DUP2, n1: UInt64(fd), n2: UInt64(target), step: step)
     }
 
+    /// Lets `fd`, inherited from the launcher, survive execve: child.c's DUP2 onto itself clears close-on-exec.
+    mutating func keepOpen(_ fd: Int32) {
+        add(PIT_OP_DUP2, n1: UInt64(fd), n2: UInt64(fd), step: "keep fd \(fd)")
+    }
+
     /// Marks every fd above 2 close-on-exec (close_range, or a walk of /proc/self/fd before Linux 5.11).
     mutating func closeAllOnExec() {
         add(PIT_OP_CLOSE_ALL_ON_EXEC, step: "close_range")

@@ -33,6 +33,7 @@ func isolationProgram(_ spec: JailSpec, policy: CompiledPolicy?, channel: Int32,
     let command = Exec.prepare(spec, &program)           // resolve the command inside the jail, chdir
     Descriptors.redirect(streams, &program)              // the jail's 0-2, when the launcher gives its own
     Descriptors.closeAllOnExec(&program)                 // every fd but 0-2 is gone at execve
+    Descriptors.keep(spec.passedFDs, &program)           // ...but those the caller passes (NsJail's --pass_fd)
     spec.landlock?.apply(&program)                       // after no_new_privs; paths as the jail sees them
     loadPolicy(policy, &program)                         // last: nothing after it may need a forbidden syscall
     Exec.replace(&program, command)
@@ -101,6 +102,14 @@ enum Descriptors {
         }
     }
 
+    /// Descriptors the caller handed to `pit run` and asked the jail to keep: they survive execve. Checked open
+    /// before Pit opened anything of its own (RunCommand), so the number is the caller's file, not Pit's.
+    static func keep(_ fds: [Int32], _ program: inout ChildProgram) {
+        for fd in fds {
+            program.keepOpen(fd)
+        }
+    }
+
     /// Marks every descriptor above 2 close-on-exec: the setup channel keeps working until the very execve,
     /// and nothing Pit holds (watchdog, spool, control socket) can reach the jail. Kernels before 5.11 have
     /// no close_range: the child walks the jail's /proc/self/fd instead.
@@ -147,7 +156,7 @@ enum Exec {
 
     /// The paths to try: the command itself when it names a path, else each PATH directory inside the jail.
     static func candidates(_ spec: JailSpec) -> (paths: [String], searched: String?) {
-        let name = spec.command[0]
+        let name = spec.executable ?? spec.command[0]
         if name.utf8.contains(UInt8(ascii: "/")) { return ([name], nil) }
         let search = spec.environment.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
         var paths: [String] = []

@@ -50,6 +50,24 @@ public struct JailOptions: Sendable, Equatable {
     /// Host directories the caller fills before the jail starts (the supervisor's Samba tree, written only
     /// at start so that loading a config writes nothing): a bind source inside one need not exist yet.
     public var preparedTrees: [String] = []
+    /// NsJail's --keep_env: the jail starts with Pit's whole environment (then `env` applies).
+    public var keepEnv: Sourced<Bool>?
+    /// NsJail's --keep_caps: every capability kept.
+    public var keepAllCaps: Sourced<Bool>?
+    /// NsJail's --exec_file: the file executed, `command` staying argv.
+    public var executable: Sourced<String>?
+    /// NsJail's --pass_fd: descriptors of the caller the jail keeps.
+    public var passFDs: [Sourced<String>] = []
+    /// NsJail's --disable_proc sets it false.
+    public var mountProc: Sourced<Bool>?
+    /// NsJail's --symlink TARGET:PATH.
+    public var symlinks: [Sourced<String>] = []
+    /// NsJail's --nice_level and --oom_score_adj.
+    public var niceLevel: Sourced<String>?
+    public var oomScoreAdj: Sourced<String>?
+    /// NsJail's user namespace holds the jail's uid whatever it is (`--user 99999`): the mapped range grows to
+    /// hold it (past 65536 ids) instead of the uid being refused.
+    public var usernsFitsUser = false
 
     public init() {}
 
@@ -81,6 +99,12 @@ public struct JailOptions: Sendable, Equatable {
         merged.rlimits = rlimits + cli.rlimits
         merged.lowPorts = cli.lowPorts.isEmpty ? lowPorts : cli.lowPorts
         merged.usernsPeerIDs = cli.usernsPeerIDs.isEmpty ? usernsPeerIDs : cli.usernsPeerIDs
+        merged.keepEnv = pick(keepEnv, cli.keepEnv); merged.keepAllCaps = pick(keepAllCaps, cli.keepAllCaps)
+        merged.executable = pick(executable, cli.executable); merged.mountProc = pick(mountProc, cli.mountProc)
+        merged.niceLevel = pick(niceLevel, cli.niceLevel); merged.oomScoreAdj = pick(oomScoreAdj, cli.oomScoreAdj)
+        merged.passFDs = passFDs + cli.passFDs
+        merged.usernsFitsUser = usernsFitsUser || cli.usernsFitsUser
+        merged.symlinks = symlinks + cli.symlinks
         merged.landlock = pick(landlock, cli.landlock)
         merged.landlockRead = landlockRead + cli.landlockRead
         merged.landlockWrite = landlockWrite + cli.landlockWrite
@@ -150,6 +174,11 @@ extension JailOptions {
             : []
 
         var environment = [defaultPath]
+        if keepEnv?.value == true {
+            environment = []
+            var entry = environ
+            while let pointer = entry.pointee { environment.append(String(cString: pointer)); entry += 1 }
+        }
         for entry in env {
             if entry.value.contains("=") {
                 environment.removeAll { $0.hasPrefix(String(entry.value.prefix { $0 != "=" }) + "=") }
@@ -170,6 +199,8 @@ extension JailOptions {
             }
         }
         let lastCap = Self.lastCapability()
+        // Every capability Pit's own bounding set still holds: the ones it lacks could not be given anyway.
+        if keepAllCaps?.value == true { caps = (0...lastCap).filter { pit_prctl(PR_CAPBSET_READ, UInt($0), 0, 0, 0) == 1 } }
         if let tooHigh = caps.first(where: { $0 > lastCap }) {
             throw ConfigError(keepCaps.first?.origin ?? "--keep-caps", "capability \(tooHigh) is not known to this kernel (last is \(lastCap))")
         }
@@ -185,11 +216,14 @@ extension JailOptions {
         if let bytes = limits.memoryMax, bytes < Self.leastMemoryMax {
             throw ConfigError(memoryMax!.origin, "\(bytes) bytes is below 1M, less than any program needs to start; use a size such as \"64M\"")
         }
+        limits.niceLevel = try niceLevel.map { v throws(ConfigError) in try Self.signed(v, in: -20...19, "a nice level") }
+        limits.oomScoreAdj = try oomScoreAdj.map { v throws(ConfigError) in try Self.signed(v, in: -1000...1000, "an OOM score adjustment") }
         limits.pidsMax = try pidsMax.map { v throws(ConfigError) in try Units.count(v, range: 1...4_194_304) }
         limits.cpuMaxPercent = try cpuMax.map { v throws(ConfigError) in try Units.count(v, range: 1...100_000, unit: "%") }
 
         var namespaces = NamespaceSpec(network: netns?.value ?? false, uts: utsns?.value ?? false, hostname: hostname?.value)
         if userns?.value == true {
+            if usernsFitsUser { namespaces.userRangeSize = max(namespaces.userRangeSize, max(uid, gid) &+ 1) }
             namespaces.userRangeStart = try usernsRangeStart.map { v throws(ConfigError) in UInt32(try Units.count(v, range: 1...4_000_000_000)) } ?? 100_000
             let start = namespaces.userRangeStart!
             let (end, overflow) = start.addingReportingOverflow(namespaces.userRangeSize - 1)
@@ -238,6 +272,27 @@ extension JailOptions {
             limits: limits, namespaces: namespaces, cwd: cwdPath, environment: environment, timeLimit: seconds)
         var jailSpec = spec
         jailSpec.landlock = landlockSpec
+        jailSpec.root.mountProc = mountProc?.value ?? true
+        for entry in self.symlinks {
+            let parts = entry.value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].hasPrefix("/"), Self.normalize(parts[1]) != "/" else {
+                throw ConfigError(entry.origin, "expected TARGET:PATH with an absolute PATH in the jail (a symlink at PATH pointing to TARGET)")
+            }
+            guard chrootPath == nil else {
+                throw ConfigError(entry.origin, "symlinks are made in the jail's tmpfs root; with --chroot the root is the read-only host directory: make the link there")
+            }
+            jailSpec.root.symlinks.append((path: Self.normalize(parts[1]), target: parts[0]))
+        }
+        if let executable {
+            guard !executable.value.isEmpty else { throw ConfigError(executable.origin, "expected the path of the file to execute") }
+            jailSpec.executable = executable.value
+        }
+        for entry in passFDs {
+            guard let fd = Int32(entry.value), fd > 2 else {
+                throw ConfigError(entry.origin, "'\(entry.value)' is not a descriptor above 2 (0-2 are always passed)")
+            }
+            jailSpec.passedFDs.append(fd)
+        }
         return ResolvedJail(spec: jailSpec, policy: policy)
     }
 
@@ -262,6 +317,14 @@ extension JailOptions {
         let tcp = "a TCP port (1-65535)"
         return LandlockSpec(paths: rules, bindTCP: try Self.ports(landlockBindTCP, in: 1...65535, tcp),
                             connectTCP: try Self.ports(landlockConnectTCP, in: 1...65535, tcp), abi: abi)
+    }
+
+    /// A signed whole number within `range` (NsJail's --nice_level, --oom_score_adj).
+    static func signed(_ entry: Sourced<String>, in range: ClosedRange<Int32>, _ what: String) throws(ConfigError) -> Int32 {
+        guard let number = Int32(entry.value.trimmingSpaces()), range.contains(number) else {
+            throw ConfigError(entry.origin, "'\(entry.value)' is not \(what) (\(range.lowerBound) to \(range.upperBound))")
+        }
+        return number
     }
 
     /// Ports written as numbers or comma-separated lists ("139,445"), each within `range`.

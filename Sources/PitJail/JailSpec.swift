@@ -13,6 +13,10 @@ public struct JailSpec: Sendable, Equatable {
     public var timeLimit: Int?
     /// Landlock rules, when the spec asks for them (Landlock.swift).
     public var landlock: LandlockSpec?
+    /// The file executed, when it is not `command[0]` (NsJail's --exec_file): argv stays `command`.
+    public var executable: String?
+    /// Descriptors of the caller's besides 0-2 the jail keeps (NsJail's --pass_fd).
+    public var passedFDs: [Int32] = []
 
     public init(name: String, command: [String], root: RootSpec, credentials: Credentials,
                 limits: Limits, namespaces: NamespaceSpec, cwd: String, environment: [String], timeLimit: Int?) {
@@ -39,6 +43,10 @@ public struct RootSpec: Sendable, Equatable {
     /// no symlink anywhere in the path, so what a jail planted there can never point Pit's root-run setup at
     /// another file (another jail's socket swapped for a link to a host file, say).
     public var strictSources: Set<String> = []
+    /// The jail's own procfs at /proc (NsJail's --disable_proc turns it off).
+    public var mountProc = true
+    /// Symlinks made in the tmpfs root after the mounts: `path` (absolute, in the jail) pointing to `target`.
+    public var symlinks: [(path: String, target: String)] = []
 
     public init(chroot: String?, mounts: [MountSpec], usrSymlinks: [(name: String, target: String)], strictSources: Set<String> = []) {
         self.chroot = chroot
@@ -48,7 +56,8 @@ public struct RootSpec: Sendable, Equatable {
     }
 
     public static func == (a: RootSpec, b: RootSpec) -> Bool {
-        a.chroot == b.chroot && a.mounts == b.mounts && a.strictSources == b.strictSources
+        a.chroot == b.chroot && a.mounts == b.mounts && a.strictSources == b.strictSources && a.mountProc == b.mountProc
+            && a.symlinks.map { "\($0.path)->\($0.target)" } == b.symlinks.map { "\($0.path)->\($0.target)" }
             && a.usrSymlinks.map { "\($0.name)->\($0.target)" } == b.usrSymlinks.map { "\($0.name)->\($0.target)" }
     }
 }
@@ -99,6 +108,8 @@ public struct Limits: Sendable, Equatable {
     /// Written to the jail's /proc/PID/oom_score_adj before it runs; nil: inherited. The supervisor protects
     /// itself (-1000: it feeds the watchdog) and gives its jails back what it had, so a jail is never protected.
     public var oomScoreAdj: Int32?
+    /// The jail's nice value (setpriority before it runs); nil: inherited.
+    public var niceLevel: Int32?
 
     public init(rlimits: [ResourceLimit] = [], memoryMax: UInt64? = nil, pidsMax: UInt64? = nil, cpuMaxPercent: UInt64? = nil,
                 oomScoreAdj: Int32? = nil) {

@@ -105,6 +105,10 @@ public enum Launcher {
             try cgroup?.add(pid: pid)
             try spec.namespaces.writeIDMaps(pid: pid)
             if let adj = spec.limits.oomScoreAdj { try writeFile("/proc/\(pid)/oom_score_adj", "\(adj)\n", step: "write oom_score_adj") }
+            // Before the go byte: the jail's init, and whatever it starts, runs at this priority from its first step.
+            if let nice = spec.limits.niceLevel, setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), nice) != 0 {
+                throw JailError.sys("setpriority", "\(nice)")
+            }
         } catch {
             close(parentEnd)
             jail.kill()
@@ -229,6 +233,8 @@ public final class RunningJail {
     /// What words a failure report still to come on the setup channel (see `confirmExec`).
     private var setupProgram: ChildProgram?
     private var reaped = false
+    /// Pit killed the init for breaking the policy: see `violationEnding`.
+    private var initKilledForViolation = false
     /// The child's program and stack, in use until it has exec'd or exited.
     private var image: ChildImage?
 
@@ -257,7 +263,15 @@ public final class RunningJail {
         reaped = true
         image = nil
         cgroup?.remove()
-        return Launcher.decode(status)
+        return violationEnding(Launcher.decode(status))
+    }
+
+    /// The jail's command, killed for breaking a KILL policy, ends as the kernel's own seccomp kill (and NsJail)
+    /// would end it: by SIGSYS, so `pit run` exits 159, not the 137 of a time-out. Pit killed it with SIGKILL
+    /// (see `serviceListener`), the only signal it can force; this tells the ending as what it was.
+    private func violationEnding(_ ending: JailOutcome.Ending) -> JailOutcome.Ending {
+        if initKilledForViolation, case .signaled(SIGKILL, _) = ending { return .signaled(SIGSYS, coreDumped: false) }
+        return ending
     }
 
     /// For a supervisor that reaped the init itself (waitpid(-1) as a subreaper): record the status.
@@ -265,7 +279,7 @@ public final class RunningJail {
         reaped = true
         image = nil
         cgroup?.remove()
-        return Launcher.decode(status)
+        return violationEnding(Launcher.decode(status))
     }
 
     public var isReaped: Bool { reaped }
@@ -434,7 +448,12 @@ public final class RunningJail {
         case .log, .allow:
             _ = pit_notif_respond(listener, notification.id, 0, 1)
         default:
-            // KILL means the whole process (see JailPolicy). The answer after the kill is only a formality.
+            // KILL means the whole process (see JailPolicy). SIGKILL, because nothing else is sure: a SIGSYS sent
+            // from here can be caught, blocked or ignored (and the disposition changed by another thread between
+            // any check and the delivery), and even a fatal one loses to a SIGKILL sent after it (a core-dumping
+            // signal ends the process only when it is dequeued). The jail's init is told as killed by SIGSYS
+            // (`violationEnding`). The answer after the kill is only a formality.
+            if notification.pid == UInt32(pid) { initKilledForViolation = true }
             _ = Glibc.kill(pid_t(notification.pid), SIGKILL)
             _ = pit_notif_respond(listener, notification.id, ENOSYS, 0)
         }

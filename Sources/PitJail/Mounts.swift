@@ -53,11 +53,13 @@ enum Mounts {
 
         // /proc for the new PID namespace. In a user namespace this must happen before the old root is
         // detached: the kernel refuses a new procfs unless a fully visible one exists (mnt_too_revealing).
-        let proc = mountpoint("/proc", in: rootFD, directory: true, create: writableBase, &program)
-        program.mount(.name("proc"), on: .slot(proc), type: "proc", flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                      step: "mount proc", path: "/proc")
-        program.close(proc)
-        guardProc(in: rootFD, &program)
+        if root.mountProc {
+            let proc = mountpoint("/proc", in: rootFD, directory: true, create: writableBase, &program)
+            program.mount(.name("proc"), on: .slot(proc), type: "proc", flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                          step: "mount proc", path: "/proc")
+            program.close(proc)
+            guardProc(in: rootFD, &program)
+        }
 
         // /dev before the declared mounts, so a bind into it (/dev/log for Samba's audit) lands on top of it;
         // it turns read-only after them.
@@ -98,6 +100,14 @@ enum Mounts {
         if writableBase {
             for link in root.usrSymlinks where !root.mounts.contains(where: { $0.destination == "/" + link.name }) {
                 program.symlink(link.name, to: link.target, in: rootFD, existingIsFine: true, path: "/" + link.name)
+            }
+            // Declared symlinks (NsJail's --symlink), their directories made in the tmpfs root as needed.
+            for link in root.symlinks {
+                let parent = String(link.path[..<link.path.lastIndex(of: "/")!])
+                let name = String(link.path[link.path.index(after: link.path.lastIndex(of: "/")!)...])
+                let directory = parent.isEmpty ? nil : mountpoint(parent, in: rootFD, directory: true, create: true, &program)
+                program.symlink(name, to: link.target, in: directory ?? rootFD, path: link.path)
+                if let directory { program.close(directory) }
             }
             // The tmpfs root itself becomes read-only: the jail writes only where a bind-rw or tmpfs says so.
             program.mount(on: .path(staging), flags: MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,

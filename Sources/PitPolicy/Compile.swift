@@ -516,7 +516,9 @@ public enum PolicyCompiler {
                 if plan.arch.token != native {
                     let n = seccomp_syscall_resolve_name_arch(native, name)
                     if n == -1 {
-                        throw PolicyError("cannot filter '\(name)' on \(plan.arch.name): libseccomp has no name for it", file: file)
+                        var error = PolicyError("cannot filter '\(name)' on \(plan.arch.name) from \(SeccompArch.native.name): \(Self.libseccompVersion) translates another architecture's rules by name and has none for it; compile the policy on \(plan.arch.name) itself", file: file)
+                        error.needsTargetCompile = true
+                        throw error
                     }
                     nr = Int(n)
                 }

@@ -24,6 +24,8 @@ public struct PolicyError: Error, CustomStringConvertible, Sendable, Equatable {
     public var message: String
     /// The offending line's text (empty when the error has no position, e.g. a libseccomp failure).
     public var sourceLine: String
+    /// The policy is fine; only this host's libseccomp cannot build it for another architecture (KernelSyscalls).
+    public var needsTargetCompile = false
 
     public init(file: String, line: Int, column: Int, message: String, sourceLine: String) {
         self.file = file

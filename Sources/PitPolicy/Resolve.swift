@@ -129,6 +129,11 @@ public enum SyscallNames {
                 if t.byName[name] == nil { t.byName[name] = nr }
             }
         }
+        // The kernel's newer syscalls libseccomp cannot name (KernelSyscalls): never over one it knows.
+        for (nr, name) in KernelSyscalls.byArch[arch.name] ?? [] where t.byName[name] == nil && t.byNumber[nr] == nil {
+            t.byNumber[nr] = name
+            t.byName[name] = nr
+        }
         return t
     }
 

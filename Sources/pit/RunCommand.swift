@@ -9,72 +9,189 @@ import PitUplink
 /// `pit run [OPTIONS] -- COMMAND [ARGS...]`: one command, fully jailed, exit status passed through.
 enum RunCommand {
     struct Option: Sendable {
+        /// Pit's spellings (NsJail's one-letter options are among them where they mean the same).
         var names: [String]
+        /// NsJail's own spellings: using one turns NsJail's -Mo defaults on (NsJailFlags.applyDefaults).
+        var nsjail: [String] = []
         var value: String?          // placeholder shown in help; nil for a flag
         var help: String
-        var apply: @Sendable (inout JailOptions, String, String) -> Void   // (options, value, origin)
+        /// (invocation, value, the spelling used): nil, or why the value is refused.
+        var apply: @Sendable (inout Invocation, String, String) -> Refusal?
     }
 
-    /// Long names are written with dashes; NsJail's underscore spellings are accepted by normalising `_` to `-`,
-    /// and NsJail's own names for the same settings are listed as aliases so the article's commands paste.
+    /// One line saying what is wrong and what to do instead.
+    struct Refusal: Error, Equatable, Sendable {
+        var message: String
+        init(_ message: String) { self.message = message }
+    }
+
+    /// What the command line says, before a spec file and NsJail's defaults are merged in.
+    struct Invocation: Sendable {
+        var options = JailOptions()
+        var specFile: String?
+        var eventsPath: String?
+        /// The first NsJail spelling used (NsJail's -Mo defaults apply), if any.
+        var nsjailSpelling: String?
+        var given = Given()
+
+        /// NsJail switches whose absence NsJail's defaults must see.
+        struct Given: Sendable {
+            var noTimeLimit = false
+            var disableRlimits = false
+            var disableUserNamespace = false
+            var disableNetworkNamespace = false
+            var disableUTSNamespace = false
+        }
+    }
+
+    private static func set(_ update: @escaping @Sendable (inout JailOptions, String, String) -> Void) -> @Sendable (inout Invocation, String, String) -> Refusal? {
+        { invocation, value, origin in update(&invocation.options, value, origin); return nil }
+    }
+
+    /// "0" is NsJail's "no limit" for its cgroup limits.
+    private static func unlessZero(_ update: @escaping @Sendable (inout JailOptions, Sourced<String>?) -> Void) -> @Sendable (inout Invocation, String, String) -> Refusal? {
+        { invocation, value, origin in update(&invocation.options, value == "0" ? nil : Sourced(value, origin: origin)); return nil }
+    }
+
+    /// NsJail's -u/-g also take inside:outside:count maps, which Pit makes itself.
+    private static func identity(_ update: @escaping @Sendable (inout JailOptions, Sourced<String>) -> Void) -> @Sendable (inout Invocation, String, String) -> Refusal? {
+        { invocation, value, origin in
+            if value.contains(":") {
+                return Refusal("\(origin) \(value): NsJail's inside:outside:count form is not read (Pit maps the user namespace's ids itself, --userns-range-start); give one user or group")
+            }
+            update(&invocation.options, Sourced(value, origin: origin))
+            return nil
+        }
+    }
+
     static let options: [Option] = [
-        Option(names: ["--jail"], value: "FILE", help: "read settings from a jail spec file (TOML); options given here override it") { _, _, _ in },
-        Option(names: ["--name"], value: "NAME", help: "jail name, used in messages and the cgroup name") { $0.name = Sourced($1, origin: $2) },
-        Option(names: ["--chroot", "-c"], value: "DIR", help: "bind DIR read-only as the jail's / (default: an empty read-only tmpfs)") { $0.chroot = Sourced($1, origin: $2) },
-        Option(names: ["--user", "-u"], value: "UID|NAME", help: "run as this user (default: 65534, nobody)") { $0.user = Sourced($1, origin: $2) },
-        Option(names: ["--group", "-g"], value: "GID|NAME", help: "run as this group (default: the user's)") { $0.group = Sourced($1, origin: $2) },
-        Option(names: ["--groups"], value: "GID,...", help: "supplementary groups (default: none)") { o, v, s in
-            o.groups += v.split(separator: ",").map { Sourced(String($0), origin: s) } },
-        Option(names: ["--bind", "-R", "--bindmount-ro"], value: "SRC[:DST]", help: "bind a host path read-only (nodev, nosuid, not recursive)") { $0.binds.append(Sourced($1, origin: $2)) },
-        Option(names: ["--bind-rw", "-B", "--bindmount"], value: "SRC[:DST]", help: "bind a host path writable (nodev, nosuid)") { $0.bindsWritable.append(Sourced($1, origin: $2)) },
-        Option(names: ["--tmpfs", "-T", "--tmpfsmount"], value: "DST[:SIZE]", help: "a fresh tmpfs (default size 16M)") { $0.tmpfs.append(Sourced($1, origin: $2)) },
-        Option(names: ["--no-default-binds"], value: nil, help: "without --chroot, do not bind /usr (and /bin, /lib... where real) read-only") { $0.defaultBinds = Sourced(false, origin: $2) },
-        Option(names: ["--cwd", "-D"], value: "DIR", help: "working directory inside the jail (default /)") { $0.cwd = Sourced($1, origin: $2) },
-        Option(names: ["--env", "-E"], value: "K=V|K", help: "set a variable (K alone copies it from Pit's environment); only PATH is set otherwise") { $0.env.append(Sourced($1, origin: $2)) },
-        Option(names: ["--keep-caps", "--cap"], value: "CAP,...", help: "capabilities to keep (default: none)") { $0.keepCaps.append(Sourced($1, origin: $2)) },
-        Option(names: ["--rlimit"], value: "NAME=SOFT[:HARD]", help: "a resource limit, e.g. nofile=64 or as=512M (core is 0 unless set)") { $0.rlimits.append(Sourced($1, origin: $2)) },
-        Option(names: ["--memory-max", "--cgroup-mem-max"], value: "BYTES", help: "cgroup memory limit (e.g. 64M), swap included") { $0.memoryMax = Sourced($1, origin: $2) },
-        Option(names: ["--pids-max", "--cgroup-pids-max"], value: "N", help: "cgroup limit on processes and threads") { $0.pidsMax = Sourced($1, origin: $2) },
-        Option(names: ["--cpu-max"], value: "PERCENT", help: "cgroup CPU limit in percent of one CPU") { $0.cpuMax = Sourced($1, origin: $2) },
-        Option(names: ["--time-limit", "-t"], value: "SECONDS", help: "kill the jail after this wall-clock time") { $0.timeLimit = Sourced($1, origin: $2) },
-        Option(names: ["--userns"], value: nil, help: "new user namespace: root inside maps to unprivileged host ids 100000+") { $0.userns = Sourced(true, origin: $2) },
-        Option(names: ["--userns-range-start"], value: "ID", help: "first host id of the --userns mapping (default 100000)") { $0.usernsRangeStart = Sourced($1, origin: $2) },
-        Option(names: ["--landlock-read"], value: "PATH", help: "Landlock: the jail may read beneath PATH (jail path); any --landlock-* option turns Landlock on") { $0.landlockRead.append(Sourced($1, origin: $2)) },
-        Option(names: ["--landlock-write"], value: "PATH", help: "Landlock: the jail may read and write beneath PATH") { $0.landlockWrite.append(Sourced($1, origin: $2)) },
-        Option(names: ["--landlock-exec"], value: "PATH", help: "Landlock: the jail may read and execute beneath PATH") { $0.landlockExec.append(Sourced($1, origin: $2)) },
-        Option(names: ["--landlock-bind-tcp"], value: "PORT[,PORT...]", help: "Landlock: TCP ports the jail may bind (none otherwise)") { $0.landlockBindTCP.append(Sourced($1, origin: $2)) },
-        Option(names: ["--landlock-connect-tcp"], value: "PORT[,PORT...]", help: "Landlock: TCP ports the jail may connect to (none otherwise)") { $0.landlockConnectTCP.append(Sourced($1, origin: $2)) },
-        Option(names: ["--low-ports"], value: "PORT[,PORT...]", help: "ports below 1024 a --userns jail binds in the host's network (lowers net.ipv4.ip_unprivileged_port_start)") { $0.lowPorts.append(Sourced($1, origin: $2)) },
-        Option(names: ["--netns"], value: nil, help: "new network namespace (default: the host's network)") { $0.netns = Sourced(true, origin: $2) },
-        Option(names: ["--utsns"], value: nil, help: "new UTS namespace (default: the host's hostname)") { $0.utsns = Sourced(true, origin: $2) },
-        Option(names: ["--hostname", "-H"], value: "NAME", help: "hostname inside (needs --utsns)") { $0.hostname = Sourced($1, origin: $2) },
-        Option(names: ["--seccomp-string"], value: "TEXT", help: "seccomp policy in kafel syntax") { $0.seccompString = Sourced($1, origin: $2) },
-        Option(names: ["--policy", "-P", "--seccomp-policy"], value: "FILE", help: "seccomp policy file in kafel syntax") { $0.policyFile = Sourced($1, origin: $2) },
-        Option(names: ["--events-json"], value: "PATH", help: "append each event (violations, the exit) to PATH, one JSON object per line") { _, _, _ in },
-        // NsJail compatibility: its only mode here is "once"; logging flags have no equivalent.
-        Option(names: ["-Mo", "--mode"], value: nil, help: "accepted for NsJail compatibility (Pit always runs once)") { _, _, _ in },
-        Option(names: ["--quiet", "-Q", "--really-quiet"], value: nil, help: "accepted for NsJail compatibility") { _, _, _ in },
+        Option(names: ["--jail"], value: "FILE", help: "read settings from a jail spec file (TOML); options given here override it") { invocation, value, _ in invocation.specFile = value; return nil },
+        Option(names: ["--name"], value: "NAME", help: "jail name, used in messages and the cgroup name", apply: set { $0.name = Sourced($1, origin: $2) }),
+        Option(names: ["--chroot", "-c"], value: "DIR", help: "bind DIR read-only as the jail's / (default: an empty read-only tmpfs)", apply: set { $0.chroot = Sourced($1, origin: $2) }),
+        Option(names: ["--user", "-u"], value: "UID|NAME", help: "run as this user (default: 65534, nobody)", apply: identity { $0.user = $1 }),
+        Option(names: ["--group", "-g"], value: "GID|NAME", help: "run as this group (default: the user's)", apply: identity { $0.group = $1 }),
+        Option(names: ["--groups"], value: "GID,...", help: "supplementary groups (default: none)", apply: set { o, v, s in
+            o.groups += v.split(separator: ",").map { Sourced(String($0), origin: s) } }),
+        Option(names: ["--bind", "-R"], nsjail: ["--bindmount_ro"], value: "SRC[:DST]", help: "bind a host path read-only (nodev, nosuid, not recursive)", apply: set { $0.binds.append(Sourced($1, origin: $2)) }),
+        Option(names: ["--bind-rw", "-B"], nsjail: ["--bindmount"], value: "SRC[:DST]", help: "bind a host path writable (nodev, nosuid)") { invocation, value, origin in
+            if value.split(separator: ":", omittingEmptySubsequences: false).count > 2 {
+                return Refusal("\(origin) \(value): mount options after SRC:DST are not read (Pit's binds are nosuid,nodev); give SRC[:DST]")
+            }
+            invocation.options.bindsWritable.append(Sourced(value, origin: origin))
+            return nil
+        },
+        Option(names: ["--tmpfs", "-T"], nsjail: ["--tmpfsmount"], value: "DST[:SIZE]", help: "a fresh tmpfs (default size 16M; 4M as NsJail's -T when NsJail's defaults apply)", apply: set { $0.tmpfs.append(Sourced($1, origin: $2)) }),
+        Option(names: ["--no-default-binds"], value: nil, help: "without --chroot, do not bind /usr (and /bin, /lib... where real) read-only", apply: set { $0.defaultBinds = Sourced(false, origin: $2) }),
+        Option(names: [], nsjail: ["--mount", "-m"], value: "SRC:DST:FSTYPE:OPTS", help: "NsJail's mount: tmpfs (size=N read), proc at /proc, or a bind (FSTYPE empty, OPTS bind[,ro])") { invocation, value, origin in
+            NsJailFlags.mount(value, origin: origin, into: &invocation.options)
+        },
+        Option(names: [], nsjail: ["--symlink", "-s"], value: "TARGET:PATH", help: "a symlink at PATH pointing to TARGET, made in the tmpfs root", apply: set { $0.symlinks.append(Sourced($1, origin: $2)) }),
+        Option(names: [], nsjail: ["--disable_proc"], value: nil, help: "no /proc in the jail", apply: set { $0.mountProc = Sourced(false, origin: $2) }),
+        Option(names: ["--cwd", "-D"], value: "DIR", help: "working directory inside the jail (default /)", apply: set { $0.cwd = Sourced($1, origin: $2) }),
+        Option(names: ["--env", "-E"], value: "K=V|K", help: "set a variable (K alone copies it from Pit's environment); only PATH is set otherwise", apply: set { $0.env.append(Sourced($1, origin: $2)) }),
+        Option(names: [], nsjail: ["--keep_env", "-e"], value: nil, help: "the jail gets Pit's whole environment (then --env applies)", apply: set { $0.keepEnv = Sourced(true, origin: $2) }),
+        Option(names: [], nsjail: ["--exec_file", "-x"], value: "FILE", help: "execute FILE (a path in the jail) with COMMAND as its argv", apply: set { $0.executable = Sourced($1, origin: $2) }),
+        Option(names: [], nsjail: ["--pass_fd"], value: "FD", help: "the jail keeps this descriptor of the caller's (0-2 always)") { invocation, value, origin in
+            // Checked before Pit opens anything: an open number here is the caller's file, never one of Pit's.
+            if let fd = Int32(value), fd > 2, fcntl(fd, F_GETFD) < 0 {
+                return Refusal("\(origin) \(value): descriptor \(value) is not open in pit run (open it in the shell: \(value)<FILE)")
+            }
+            invocation.options.passFDs.append(Sourced(value, origin: origin))
+            return nil
+        },
+        Option(names: ["--keep-caps"], nsjail: ["--cap"], value: "CAP,...", help: "capabilities to keep (default: none); --cap takes one, as NsJail's", apply: set { $0.keepCaps.append(Sourced($1, origin: $2)) }),
+        Option(names: [], nsjail: ["--keep_caps"], value: nil, help: "keep every capability (inside the user namespace when there is one)", apply: set { $0.keepAllCaps = Sourced(true, origin: $2) }),
+        Option(names: ["--rlimit"], value: "NAME=SOFT[:HARD]", help: "a resource limit in bytes or counts, e.g. nofile=64 or as=512M (core is 0 unless set)", apply: set { $0.rlimits.append(Sourced($1, origin: $2)) }),
+        Option(names: [], nsjail: NsJailFlags.rlimits.map { "--rlimit_\($0.name)" }, value: "VALUE",
+               help: "NsJail's rlimits in NsJail's units (as, core, fsize, stack: MiB; memlock: KiB; cpu: s), "
+                   + "soft limit = hard limit; soft/def, hard/max: Pit's own current limit; inf: none") { invocation, value, origin in
+            switch NsJailFlags.rlimitEntry(String(origin.dropFirst(9)), value) {
+            case .success(let text): invocation.options.rlimits.append(Sourced(text, origin: origin)); return nil
+            case .failure(let refusal): return refusal
+            }
+        },
+        Option(names: [], nsjail: ["--disable_rlimits"], value: nil, help: "no rlimits but core 0 (NsJail's defaults and --rlimit_* are not set)") { invocation, _, _ in
+            invocation.given.disableRlimits = true; return nil
+        },
+        Option(names: ["--memory-max"], nsjail: ["--cgroup_mem_max", "--cgroup_mem_memsw_max"], value: "BYTES", help: "cgroup memory limit (e.g. 64M), swap included; 0: none", apply: unlessZero { $0.memoryMax = $1 }),
+        Option(names: [], nsjail: ["--cgroup_mem_swap_max"], value: "BYTES", help: "accepted as -1 or 0: a jail's memory limit includes swap") { _, value, origin in
+            ["-1", "0"].contains(value) ? nil : Refusal("\(origin) \(value): Pit's memory limit counts swap with memory (--cgroup_mem_max); a separate swap limit is not supported")
+        },
+        Option(names: ["--pids-max"], nsjail: ["--cgroup_pids_max"], value: "N", help: "cgroup limit on processes and threads; 0: none", apply: unlessZero { $0.pidsMax = $1 }),
+        Option(names: ["--cpu-max"], value: "PERCENT", help: "cgroup CPU limit in percent of one CPU", apply: set { $0.cpuMax = Sourced($1, origin: $2) }),
+        Option(names: [], nsjail: ["--cgroup_cpu_ms_per_sec"], value: "MS", help: "cgroup CPU limit in ms of CPU time per second, in steps of 10; 0: none") { invocation, value, origin in
+            guard let ms = UInt64(value) else { return Refusal("\(origin) '\(value)': expected milliseconds per second (10, 20, ... 1000 per CPU)") }
+            guard ms % 10 == 0 else { return Refusal("\(origin) \(value): Pit's CPU limit moves in steps of 10 ms per second (1%); use \(ms / 10 * 10 == 0 ? 10 : ms / 10 * 10)") }
+            invocation.options.cpuMax = ms == 0 ? nil : Sourced("\(ms / 10)", origin: origin)
+            return nil
+        },
+        Option(names: [], nsjail: ["--use_cgroupv2", "--detect_cgroupv2"], value: nil, help: "accepted: Pit uses cgroup v2 where the controller is enabled there, else v1") { _, _, _ in nil },
+        Option(names: ["--time-limit", "-t"], nsjail: ["--time_limit"], value: "SECONDS", help: "kill the jail after this wall-clock time (0: none; 600 when NsJail's defaults apply)") { invocation, value, origin in
+            invocation.options.timeLimit = value == "0" ? nil : Sourced(value, origin: origin)
+            invocation.given.noTimeLimit = value == "0"
+            return nil
+        },
+        Option(names: [], nsjail: ["--nice_level"], value: "N", help: "the jail's nice value, -20 to 19 (19 when NsJail's defaults apply)", apply: set { $0.niceLevel = Sourced($1, origin: $2) }),
+        Option(names: [], nsjail: ["--oom_score_adj"], value: "N", help: "the jail's OOM score adjustment, -1000 to 1000", apply: set { $0.oomScoreAdj = Sourced($1, origin: $2) }),
+        Option(names: ["--userns"], value: nil, help: "new user namespace: root inside maps to unprivileged host ids 100000+", apply: set { $0.userns = Sourced(true, origin: $2) }),
+        Option(names: [], nsjail: ["--disable_clone_newuser"], value: nil, help: "no user namespace (the default without NsJail's spellings)") { invocation, _, _ in
+            invocation.options.userns = nil; invocation.given.disableUserNamespace = true; return nil
+        },
+        Option(names: ["--userns-range-start"], value: "ID", help: "first host id of the --userns mapping (default 100000)", apply: set { $0.usernsRangeStart = Sourced($1, origin: $2) }),
+        Option(names: ["--landlock-read"], value: "PATH", help: "Landlock: the jail may read beneath PATH (jail path); any --landlock-* option turns Landlock on", apply: set { $0.landlockRead.append(Sourced($1, origin: $2)) }),
+        Option(names: ["--landlock-write"], value: "PATH", help: "Landlock: the jail may read and write beneath PATH", apply: set { $0.landlockWrite.append(Sourced($1, origin: $2)) }),
+        Option(names: ["--landlock-exec"], value: "PATH", help: "Landlock: the jail may read and execute beneath PATH", apply: set { $0.landlockExec.append(Sourced($1, origin: $2)) }),
+        Option(names: ["--landlock-bind-tcp"], value: "PORT[,PORT...]", help: "Landlock: TCP ports the jail may bind (none otherwise)", apply: set { $0.landlockBindTCP.append(Sourced($1, origin: $2)) }),
+        Option(names: ["--landlock-connect-tcp"], value: "PORT[,PORT...]", help: "Landlock: TCP ports the jail may connect to (none otherwise)", apply: set { $0.landlockConnectTCP.append(Sourced($1, origin: $2)) }),
+        Option(names: ["--low-ports"], value: "PORT[,PORT...]", help: "ports below 1024 a --userns jail binds in the host's network (lowers net.ipv4.ip_unprivileged_port_start)", apply: set { $0.lowPorts.append(Sourced($1, origin: $2)) }),
+        Option(names: ["--netns"], value: nil, help: "new network namespace (default: the host's network)", apply: set { $0.netns = Sourced(true, origin: $2) }),
+        Option(names: [], nsjail: ["--disable_clone_newnet", "-N"], value: nil, help: "the host's network (the default without NsJail's spellings)") { invocation, _, _ in
+            invocation.options.netns = nil; invocation.given.disableNetworkNamespace = true; return nil
+        },
+        Option(names: ["--utsns"], value: nil, help: "new UTS namespace (default: the host's hostname)", apply: set { $0.utsns = Sourced(true, origin: $2) }),
+        Option(names: [], nsjail: ["--disable_clone_newuts"], value: nil, help: "the host's hostname (the default without NsJail's spellings)") { invocation, _, _ in
+            invocation.options.utsns = nil; invocation.given.disableUTSNamespace = true; return nil
+        },
+        Option(names: ["--hostname", "-H"], value: "NAME", help: "hostname inside (needs --utsns; NSJAIL when NsJail's defaults apply)", apply: set { $0.hostname = Sourced($1, origin: $2) }),
+        Option(names: ["--seccomp-string"], nsjail: ["--seccomp_string"], value: "TEXT", help: "seccomp policy in kafel syntax; given again, the texts are joined (as NsJail)") { invocation, value, origin in
+            let previous = invocation.options.seccompString.map { $0.value + "\n" } ?? ""
+            invocation.options.seccompString = Sourced(previous + value, origin: origin)
+            return nil
+        },
+        Option(names: ["--policy", "-P"], nsjail: ["--seccomp_policy"], value: "FILE", help: "seccomp policy file in kafel syntax", apply: set { $0.policyFile = Sourced($1, origin: $2) }),
+        Option(names: [], nsjail: ["--seccomp_log"], value: nil, help: "accepted: Pit reports every syscall a policy denies with REPORT, and names a KILL's") { _, _, _ in nil },
+        Option(names: ["--events-json"], value: "PATH", help: "append each event (violations, the exit) to PATH, one JSON object per line") { invocation, value, _ in invocation.eventsPath = value; return nil },
+        Option(names: [], nsjail: ["--mode", "-M"], value: "o", help: "NsJail's mode: o (once) is what pit run does; l, r and e are refused") { _, value, origin in
+            NsJailFlags.mode(value).map { Refusal($0) }
+        },
+        Option(names: ["--quiet", "-Q"], nsjail: ["-q", "--really_quiet", "-v", "--verbose"], value: nil, help: "accepted for NsJail compatibility (they set NsJail's log level)") { _, _, _ in nil },
     ]
 
     static func main(_ arguments: [String]) -> Never {
-        let cli: JailOptions
-        let specFile: String?
-        let eventsPath: String?
+        let invocation: Invocation
         switch parse(arguments) {
         case .help:
             print(usage())
             exit(0)
         case .failure(let message):
             fail(message)
-        case .success(let options, let file, let events):
-            cli = options
-            specFile = file
-            eventsPath = events
+        case .success(let parsed):
+            invocation = parsed
         }
-        var options = cli
-        if let specFile {
-            do { options = try JailSpecFile.load(specFile).overridden(by: cli) } catch { fail(error.description) }
+        var options = invocation.options
+        if let specFile = invocation.specFile {
+            do { options = try JailSpecFile.load(specFile).overridden(by: invocation.options) } catch { fail(error.description) }
+            // NsJail's --disable_clone_* on the command line turn off what the spec file turned on.
+            if invocation.given.disableUserNamespace { options.userns = nil }
+            if invocation.given.disableNetworkNamespace { options.netns = nil }
+            if invocation.given.disableUTSNamespace { options.utsns = nil; options.hostname = nil }
         }
+        if let spelling = invocation.nsjailSpelling {
+            let (problems, notes) = NsJailFlags.applyDefaults(to: &options, invocation.given, because: spelling)
+            if let problem = problems.first { fail(problem.message) }
+            for note in notes { warn(note) }
+        }
+        let eventsPath = invocation.eventsPath
         let resolved: ResolvedJail
         do { resolved = try options.resolve() } catch { fail(error.description) }
         for gap in resolved.spec.landlock?.missing ?? [] { warn("warning: landlock: \(gap); the rest applies") }
@@ -114,71 +231,84 @@ enum RunCommand {
     }
 
     enum Parsed {
-        case success(JailOptions, specFile: String?, eventsPath: String?)
+        case success(Invocation)
         case failure(String)
         case help
     }
 
     static func parse(_ arguments: [String]) -> Parsed {
-        var options = JailOptions()
-        var specFile: String?
-        var eventsPath: String?
+        var invocation = Invocation()
+        var words = arguments
         var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
+        while index < words.count {
+            let argument = words[index]
             index += 1
             if argument == "--" {
-                options.command = Array(arguments[index...])
+                invocation.options.command = Array(words[index...])
                 break
             }
             if argument == "--help" || argument == "-h" { return .help }
-            guard argument.hasPrefix("-") else {
+            guard argument.hasPrefix("-"), argument.count > 1 else {
                 // NsJail also takes the command without "--" once options end.
-                options.command = Array(arguments[(index - 1)...])
+                invocation.options.command = Array(words[(index - 1)...])
                 break
             }
             var name = argument
             var inlineValue: String?
-            if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
-                name = String(argument[..<equals])
-                inlineValue = String(argument[argument.index(after: equals)...])
-            }
-            if name.hasPrefix("--") {
-                name = String(name.map { $0 == "_" ? "-" : $0 })   // NsJail's --rlimit_as is our --rlimit-as
-            }
-            if name == "--mode", inlineValue == nil, index < arguments.count, arguments[index] == "o" { index += 1; continue }
-            if name.hasPrefix("--rlimit-"), let resource = Optional(String(name.dropFirst(9))), !resource.isEmpty {
-                // NsJail's --rlimit_as VALUE and friends.
-                guard let value = inlineValue ?? (index < arguments.count ? arguments[index] : nil) else {
-                    return .failure("\(argument): needs a value")
+            if argument.hasPrefix("--") {
+                if let equals = argument.firstIndex(of: "=") {
+                    name = String(argument[..<equals])
+                    inlineValue = String(argument[argument.index(after: equals)...])
                 }
-                if inlineValue == nil { index += 1 }
-                options.rlimits.append(Sourced("\(resource)=\(value)", origin: argument))
-                continue
+            } else if argument.count > 2 {
+                // getopt's clusters, as NsJail reads them: -Mo is -M o, -c/ is -c /, -Ne is -N -e.
+                name = String(argument.prefix(2))
+                let rest = String(argument.dropFirst(2))
+                if let (option, _) = lookup(name), option.value == nil {
+                    words.insert("-" + rest, at: index)
+                } else {
+                    inlineValue = rest
+                }
             }
-            guard let option = options_(named: name) else {
-                let known = Self.options.flatMap(\.names).filter { $0.hasPrefix("--") }
+            if let refusal = NsJailFlags.refusal(underscored(name)) { return .failure(refusal) }
+            guard let (option, isNsJail) = lookup(name) else {
+                let known = (options.flatMap(\.names) + options.flatMap(\.nsjail)).filter { $0.hasPrefix("--") }
                 let hint = (Suggestion.completion(of: name, in: known) ?? Suggestion.closest(to: name, in: known)).map { " (did you mean \($0)?)" } ?? ""
                 return .failure("unknown option \(argument)\(hint); see pit run --help")
             }
+            if isNsJail && invocation.nsjailSpelling == nil { invocation.nsjailSpelling = name }
+            let value: String
             if option.value == nil {
                 guard inlineValue == nil else { return .failure("\(name) takes no value") }
-                option.apply(&options, "", name)
-                continue
+                value = ""
+            } else {
+                guard let given = inlineValue ?? (index < words.count ? words[index] : nil) else {
+                    return .failure("\(name): needs a value (\(option.value!))")
+                }
+                if inlineValue == nil { index += 1 }
+                value = given
             }
-            guard let value = inlineValue ?? (index < arguments.count ? arguments[index] : nil) else {
-                return .failure("\(name): needs a value (\(option.value!))")
-            }
-            if inlineValue == nil { index += 1 }
-            if option.names.first == "--jail" { specFile = value; continue }
-            if option.names.first == "--events-json" { eventsPath = value; continue }
-            option.apply(&options, value, name)
+            // The spelling as NsJail writes it, so that messages and option-specific readers see one form.
+            let spelling = isNsJail && name.hasPrefix("--") ? underscored(name) : name
+            if let refusal = option.apply(&invocation, value, spelling) { return .failure(refusal.message) }
         }
-        return .success(options, specFile: specFile, eventsPath: eventsPath)
+        return .success(invocation)
     }
 
-    private static func options_(named name: String) -> Option? {
-        options.first { $0.names.contains(name) }
+    /// `--no-pivotroot` as NsJail spells it (`--no_pivotroot`); short options unchanged.
+    private static func underscored(_ name: String) -> String {
+        name.hasPrefix("--") ? "--" + name.dropFirst(2).map { $0 == "-" ? "_" : $0 } : name
+    }
+
+    /// The option a spelling names, and whether the spelling is NsJail's own. Pit's names are matched first
+    /// (`--keep-caps CAP` is Pit's list; `--keep_caps` NsJail's flag); then NsJail's, written with `_` or `-`;
+    /// then Pit's written with `_` (`--no_default_binds`).
+    private static func lookup(_ name: String) -> (Option, Bool)? {
+        if let option = options.first(where: { $0.names.contains(name) }) { return (option, false) }
+        if let option = options.first(where: { $0.nsjail.contains(name) || $0.nsjail.contains(underscored(name)) }) { return (option, true) }
+        let dashed = String(name.map { $0 == "_" ? "-" : $0 })
+        if name.hasPrefix("--"), let option = options.first(where: { $0.names.contains(dashed) }) { return (option, false) }
+        return nil
     }
 
     static func usage() -> String {
@@ -194,13 +324,15 @@ enum RunCommand {
             + "when Pit failed before it ran, 126 when it cannot be executed, 127 when it is not found in the jail.", indent: 0)
         lines += ["", "OPTIONS:"]
         for option in options {
-            lines.append("  " + option.names.joined(separator: ", ") + (option.value.map { " " + $0 } ?? ""))
+            lines += wrap((option.names + option.nsjail).joined(separator: ", ") + (option.value.map { " " + $0 } ?? ""), indent: 2)
             lines += wrap(option.help, indent: 8)
         }
-        lines.append("  --rlimit_NAME VALUE")
-        lines += wrap("NsJail spelling of --rlimit NAME=VALUE", indent: 8)
         lines.append("")
-        lines += wrap("Underscores in long options are accepted (--seccomp_string = --seccomp-string).", indent: 0)
+        lines += wrap("NsJail's spellings (-Mo, --rlimit_as, -N...) turn NsJail's -Mo defaults on for what the command line "
+            + "and spec do not set: --time_limit 600, --rlimit_as 4096 (MiB), --rlimit_cpu 600, --rlimit_fsize 1 (MiB), "
+            + "--rlimit_nofile 32, --rlimit_core 0, the other rlimits at Pit's soft limit, new user, network and UTS "
+            + "namespaces (hostname NSJAIL), --nice_level 19, an empty root without --chroot, -T of 4M. NsJail's other "
+            + "options are refused by name with what to do instead.", indent: 0)
         return lines.joined(separator: "\n")
     }
 
@@ -221,7 +353,7 @@ enum RunCommand {
     /// Shell completion of the word being typed: the option names it begins (long names when it starts with --).
     static func completions(of prefix: String) -> [String] {
         guard prefix.hasPrefix("-") else { return [] }
-        let names = options.flatMap(\.names).filter { $0.hasPrefix(prefix) && ($0.hasPrefix("--") || !prefix.hasPrefix("--")) }
+        let names = (options.flatMap(\.names) + options.flatMap(\.nsjail)).filter { $0.hasPrefix(prefix) && ($0.hasPrefix("--") || !prefix.hasPrefix("--")) }
         return names.sorted()
     }
 
@@ -236,12 +368,13 @@ enum RunCommand {
             let name = policy?.syscallName(number: kill.syscall) ?? "syscall"
             warn("Bad system call: \(name) (nr \(kill.syscall)) by pid \(kill.pid) (\(Printable.escaped(kill.comm)), \(Printable.escaped(kill.exe))) is not allowed by \(policy?.file ?? "the policy")")
         }
-        if let killer = violations.last(where: { $0.action == .kill && $0.pid > 0 }), case .signaled(SIGKILL, _) = outcome.ending {
+        let killer = violations.last(where: { $0.action == .kill && $0.pid > 0 })
+        if let killer, case .signaled(let signal, _) = outcome.ending, signal == SIGSYS || signal == SIGKILL {
             // A syscall through an architecture the filter does not accept says which one it was.
             let arch = killer.arch == policy?.arch.name ? "" : ", \(killer.arch)"
             warn("Bad system call: \(killer.syscall) (nr \(killer.nr)\(arch)) is not allowed by \(killer.policyFile): pid \(killer.pid) (\(Printable.escaped(killer.comm))) killed")
         }
-        if case .signaled(SIGSYS, _) = outcome.ending, outcome.seccompKills.isEmpty {
+        if case .signaled(SIGSYS, _) = outcome.ending, outcome.seccompKills.isEmpty, killer == nil {
             warn("Bad system call: the jail was killed by seccomp (the kernel log named no syscall: it is rate-limited, or an audit daemon took the record)")
         }
     }

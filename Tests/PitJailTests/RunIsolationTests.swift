@@ -108,7 +108,7 @@ final class RunIsolationTests: XCTestCase {
     }
 
     func test_rlimitsAreApplied() {
-        let r = Pit.run(["--rlimit", "nofile=17:19", "--rlimit_fsize", "1M", "--", "/bin/sh", "-c", "ulimit -n; ulimit -Hn; ulimit -c; ulimit -f"])
+        let r = Pit.run(["--rlimit", "nofile=17:19", "--rlimit", "fsize=1M", "--", "/bin/sh", "-c", "ulimit -n; ulimit -Hn; ulimit -c; ulimit -f"])
         XCTAssertEqual(lines(r.stdout), ["17", "19", "0", "2048"], r.stderr)   // ulimit -f counts 512-byte blocks
     }
 

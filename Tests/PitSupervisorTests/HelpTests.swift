@@ -12,7 +12,7 @@ final class HelpTests: XCTestCase {
         let names = Set(own.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," })
             .filter { $0.hasPrefix("-") && $0.count > 1 }.map(String.init))
         XCTAssertGreaterThan(names.count, 40, own.stdout)
-        for name in ["--chroot", "--seccomp-string", "--landlock-exec", "--userns", "--time-limit", "-Mo"] {
+        for name in ["--chroot", "--seccomp-string", "--landlock-exec", "--userns", "--time-limit", "-M", "--rlimit_as", "--keep_caps"] {
             XCTAssertTrue(names.contains(name), "\(name) missing from pit run --help")
         }
         let viaParser = Process.run([Pit.executable, "help", "run"])
