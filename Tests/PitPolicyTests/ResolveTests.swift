@@ -11,6 +11,18 @@ import CSeccomp
         return nil
     }
 
+    /// A single name is looked up in libseccomp directly (no table built on a warm launch): it must answer what
+    /// the table read by number answers, for every name of every architecture.
+    @Test func test_directLookUpAgreesWithTheTableEverywhere() {
+        for arch in SeccompArch.nameArches {
+            let table = SyscallNames.buildTable(arch)
+            #expect(table.byName.count > 300, "\(arch.name): \(table.byName.count) names")
+            for (name, nr) in table.byName {
+                #expect(SyscallNames.libseccompNumber(name, arch) == nr, "\(arch.name) \(name)")
+            }
+        }
+    }
+
     @Test func test_newfstatIsFstatOnEveryArch() {
         #expect(number("newfstat", .x86_64) == 5)
         #expect(number("newfstat", .aarch64) == 80)
