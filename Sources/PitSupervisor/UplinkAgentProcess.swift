@@ -15,6 +15,11 @@ final class UplinkAgentProcess {
     private var stopping = false
     private(set) var state = "none"
     private(set) var queued = 0
+    /// Alarms already raised as `uplink_alarm`, by transport: each distinct one once.
+    private var alarmsRaised: [String: String] = [:]
+    private var nextAlarmCheck: Int64 = 0
+    /// How often the agent's state file is read for alarms while it runs.
+    static let alarmCheckMs: Int64 = 5000
 
     init(configPath: String, emit: @escaping (SupervisorEvent) -> Void) {
         self.configPath = configPath
@@ -47,11 +52,18 @@ final class UplinkAgentProcess {
         }
     }
 
-    func nextDeadline(now: Int64) -> Int64? { restartAt }
+    func nextDeadline(now: Int64) -> Int64? {
+        let check: Int64? = pid > 0 ? nextAlarmCheck : nil
+        return [restartAt, check].compactMap { $0 }.min()
+    }
 
-    /// Restarts the agent when its delay is over (not while shutting down).
+    /// Restarts the agent when its delay is over (not while shutting down); reads its state for alarms.
     func tick(_ config: DeviceConfig, now: Int64) {
         if let at = restartAt, at <= now, !stopping { restartAt = nil; start(config, now: now) }
+        if pid > 0 && nextAlarmCheck <= now {
+            nextAlarmCheck = now + Self.alarmCheckMs
+            refreshState(config)
+        }
     }
 
     /// Takes the exit of `pid` if it was the agent's; false for any other child.
@@ -80,7 +92,15 @@ final class UplinkAgentProcess {
             return
         }
         let states = Set(written.transports.map(\.state))
-        state = states == ["up"] ? "up" : (states.contains("down") ? "down" : (states.contains("backoff") ? "backoff" : "up"))
+        state = states.contains("alarm") ? "alarm" : states == ["up"] ? "up"
+            : (states.contains("down") ? "down" : (states.contains("backoff") ? "backoff" : "up"))
+        for transport in written.transports {
+            guard let alarm = transport.alarm else { alarmsRaised[transport.name] = nil; continue }
+            if alarmsRaised[transport.name] == alarm { continue }
+            alarmsRaised[transport.name] = alarm
+            emit(SupervisorEvent(kind: .uplinkAlarm, message: "uplink \(transport.name): \(alarm)",
+                                 details: ["transport": transport.name]))
+        }
         queued = written.transports.map(\.queued).max() ?? 0
     }
 }

@@ -35,6 +35,7 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case smbAlertsSuppressed = "smb_alerts_suppressed"
         case runtimeFault = "runtime_fault"
         case decoyAccess = "decoy_access"
+        case uplinkAlarm = "uplink_alarm"
     }
 
     /// What the seccomp filter did with the offending call (the jail engine's own type).
@@ -156,7 +157,7 @@ extension PitEvent.Kind {
         case .decoyAccess: [.jail, .client, .clientPort, .operation, .file, .user]
         case .runtimeFault: [.component, .jail]
         case .watchdogReset, .configError, .uplinkTest, .boot, .safeMode, .health, .configApplied, .controlRefused,
-             .spoolDamage: []
+             .spoolDamage, .uplinkAlarm: []
         }
     }
 }

@@ -55,14 +55,19 @@ public final class Spool {
     public var violationBytes: Int { segments.reduce(0) { $0 + $1.violationBytes } }
     /// Bumped whenever eviction rewrites the active segment: offsets noted before it are stale.
     var activeRewrites = 0
+    /// This spool's epoch (`DIR/epoch`): random, made with the spool and made anew whenever its seqs start over
+    /// at 1. A receiver that keeps replay marks by seq keys them by (device, epoch), so a reset spool's seq 1 is
+    /// never taken for an old seq 1 (the DNS uplink's `duplicate`).
+    public let epoch: UInt64
     private let lockFD: Int32
 
     /// The smallest spool that makes sense: 8 segments of at least 512 bytes.
     public static let minimumLimit = 4096
 
     private init(directory: String, limitBytes: Int, recovery: RecoveryReport, segments: [Segment], activeFD: Int32,
-                 nextSeq: UInt64, cursors: Cursors, lockFD: Int32) {
+                 nextSeq: UInt64, cursors: Cursors, lockFD: Int32, epoch: UInt64) {
         self.directory = directory
+        self.epoch = epoch
         self.limitBytes = limitBytes
         self.segmentLimit = limitBytes / 8
         self.recovery = recovery
@@ -142,12 +147,39 @@ public final class Spool {
         }
         nextSeq = max(nextSeq, (cursors.values.values.max() ?? 0) + 1)
 
+        // A new epoch when nothing bounds the seqs any more (no segment, no cursor: the next seq is 1 again, which
+        // a receiver may already have seen from this device), or when there is none yet (a spool from before
+        // epochs) or it does not read. A new epoch is always safe: the worst it costs is replay marks starting over.
+        var epoch = segments.isEmpty && cursors.values.isEmpty ? nil : Self.readEpoch(directory: directory)
+        if epoch == nil {
+            var fresh: UInt64 = 0
+            while fresh == 0 { fresh = EventID.randomBytes(8).reduce(0) { $0 << 8 | UInt64($1) } }
+            try FileIO.atomicWrite(Array((Self.epochText(fresh) + "\n").utf8), to: directory + "/" + Self.epochFile,
+                                   directory: directory, operation: "create epoch")
+            epoch = fresh
+        }
+
         if segments.isEmpty {
             segments.append(try createSegment(number: 1, floor: nextSeq, directory: directory))
         }
         let activeFD = try FileIO.open(segments[segments.count - 1].path, O_RDWR)
         return Spool(directory: directory, limitBytes: limitBytes, recovery: report, segments: segments,
-                     activeFD: activeFD, nextSeq: nextSeq, cursors: cursors, lockFD: lockFD)
+                     activeFD: activeFD, nextSeq: nextSeq, cursors: cursors, lockFD: lockFD, epoch: epoch!)
+    }
+
+    static let epochFile = "epoch"
+
+    static func epochText(_ epoch: UInt64) -> String {
+        let hex = String(epoch, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The epoch the spool's owner wrote (16 hex digits), read without the lock; nil if missing or malformed.
+    public static func readEpoch(directory: String) -> UInt64? {
+        guard let bytes = try? FileIO.readRegularFile(directory + "/" + epochFile, limit: 64, what: "a spool epoch"),
+              bytes.count == 17, bytes[16] == 0x0A,
+              let value = UInt64(String(decoding: bytes[0..<16], as: UTF8.self), radix: 16), value != 0 else { return nil }
+        return value
     }
 
     /// Scans one segment file; cuts it back to its last whole, valid record and notes what was cut. Damage between

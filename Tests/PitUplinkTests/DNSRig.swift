@@ -171,18 +171,24 @@ final class DNSRig {
             """)
     }
 
-    func client(port: Int, timeoutMs: Int = 10_000) throws -> DNSClient {
-        try DNSClient(config: .init(zone: Self.zone, device: "d1", keyFile: directory + "/device.key",
-                                    resolver: "127.0.0.1:\(port)"), timeoutMs: timeoutMs)
+    /// A bare client sending `spool`'s events (default the harness's spool).
+    func client(port: Int, timeoutMs: Int = 10_000, spool: String? = nil, keyFile: String? = nil) throws -> DNSClient {
+        try DNSClient(config: .init(zone: Self.zone, device: "d1", keyFile: keyFile ?? directory + "/device.key",
+                                    resolver: "127.0.0.1:\(port)"), timeoutMs: timeoutMs, spoolDirectory: spool ?? h.spoolDirectory)
     }
 
     // MARK: Hand-made queries
 
-    /// One query (a single-fragment heartbeat) sealed for `device` with the rig's key.
-    func query(id: UInt64, body: [UInt8], device: String = "d1") -> (bytes: [UInt8], name: DNSName, nonce: [UInt8]) {
+    /// One query (a single-fragment message, by default a heartbeat of session 1) sealed for `device` with the
+    /// rig's key.
+    func query(id: UInt64, body: [UInt8], device: String = "d1", kind: DNSTunnel.Kind = .heartbeat, epoch: UInt64 = 1,
+               version: Int = DNSTunnel.version) -> (bytes: [UInt8], name: DNSName, nonce: [UInt8]) {
         let zone = DNSName(Self.zone)!
-        let (name, nonce) = DNSTunnel.queryName(kind: .heartbeat, messageID: id, index: 0, count: 1, slice: DNSTunnel.frame(body),
-                                                device: device, zone: zone, key: key)
+        let framed = DNSTunnel.frame(body)
+        let header = DNSTunnel.Header(version: version, kind: kind, epoch: version == 1 ? 0 : epoch,
+                                      messageID: kind == .heartbeat && version > 1 ? 1 << 32 | id : id,
+                                      digest: version == 1 ? 0 : DNSTunnel.digest(framed), index: 0, count: 1)
+        let (name, nonce) = DNSTunnel.queryName(header, slice: framed, device: device, zone: zone, key: key)
         var message = DNSMessage(id: UInt16.random(in: 0...UInt16.max), questions: [DNSQuestion(name: name, type: DNSType.txt)],
                                  additional: [.opt(udpSize: 1232)])
         message.recursionDesired = true
@@ -209,8 +215,8 @@ final class DNSRig {
         return try? DNSMessage.parse(Array(buffer[0..<n]))
     }
 
-    func ack(_ answer: DNSMessage?, nonce: [UInt8]) -> DNSTunnel.Ack? {
+    func ack(_ answer: DNSMessage?, nonce: [UInt8], version: Int = DNSTunnel.version) -> DNSTunnel.Ack? {
         guard let text = answer?.answers.first(where: { $0.type == DNSType.txt })?.txtJoined else { return nil }
-        return DNSTunnel.openAck(text, device: "d1", zone: DNSName(Self.zone)!, key: key, queryNonce: nonce)
+        return DNSTunnel.openAck(text, version: version, device: "d1", zone: DNSName(Self.zone)!, key: key, queryNonce: nonce)
     }
 }

@@ -69,20 +69,22 @@ final class DNSWireTests: XCTestCase {
                     continue
                 }
                 let slice = EventID.randomBytes(payload)
-                let (name, _) = DNSTunnel.queryName(kind: .event, messageID: 7, index: 2, count: 3, slice: slice,
-                                                    device: device, zone: zone, key: key)
+                let sent = DNSTunnel.Header(kind: .event, epoch: 0x0123_4567_89ab_cdef, messageID: 7, digest: 99, index: 2, count: 3)
+                let (name, _) = DNSTunnel.queryName(sent, slice: slice, device: device, zone: zone, key: key)
                 XCTAssertLessThanOrEqual(name.description.utf8.count, 253, "\(zoneLength) \(device)")
                 XCTAssertTrue(name.labels.allSatisfy { $0.count <= 63 })
                 let (d, data) = try XCTUnwrap(DNSTunnel.splitName(name, zone: zone))
                 XCTAssertEqual(d, device)
                 let fragment = try DNSTunnel.openFragment(data, device: device, zone: zone, key: key)
-                XCTAssertEqual([fragment.index, fragment.count], [2, 3])
+                XCTAssertEqual(fragment.header, sent)
                 XCTAssertEqual(fragment.plaintext, slice)
                 XCTAssertThrowsError(try DNSTunnel.openFragment(data, device: device, zone: zone, key: EventID.randomBytes(32)))
                 XCTAssertThrowsError(try DNSTunnel.openFragment(data, device: device + "a", zone: zone, key: key))
-                var header = data
-                header[9] ^= 1  // another fragment index
-                XCTAssertThrowsError(try DNSTunnel.openFragment(header, device: device, zone: zone, key: key))
+                for (byte, what) in [(2, "another epoch"), (16, "another message id"), (20, "another digest"), (26, "another index")] {
+                    var header = data
+                    header[byte] ^= 1
+                    XCTAssertThrowsError(try DNSTunnel.openFragment(header, device: device, zone: zone, key: key), what)
+                }
             }
         }
         // The combinations that leave no room for a fragment's data within 253 characters, and only those.
@@ -111,9 +113,10 @@ final class DNSWireTests: XCTestCase {
         var console = try DNSConsole(config: .init(zone: DNSName("abc123.console.example")!, listen: "127.0.0.1:1",
                                                    keysDirectory: temp.path, output: temp.path + "/out.jsonl"))
         let zone = DNSName("abc123.console.example")!
-        let (name, nonce) = DNSTunnel.queryName(kind: .heartbeat, messageID: 5, index: 0, count: 1,
-                                                slice: DNSTunnel.frame(Array("2026-11-29T00:00:00.000Z".utf8)),
-                                                device: "d1", zone: zone, key: key)
+        let message = DNSTunnel.frame(Array("2026-11-29T00:00:00.000Z".utf8))
+        let (name, nonce) = DNSTunnel.queryName(.init(kind: .heartbeat, epoch: 1, messageID: 1 << 32 | 5, digest: DNSTunnel.digest(message),
+                                                      index: 0, count: 1),
+                                                slice: message, device: "d1", zone: zone, key: key)
         var flipped = 0
         let mixed = DNSName(labels: name.labels.map { label in
             label.map { c in
@@ -137,13 +140,57 @@ final class DNSWireTests: XCTestCase {
         var event = sampleEvents()[0]
         event.seq = 42
         event.message = (0..<8000).map { _ in EventID.make() }.joined()  // 256 KB of random hex, ~130 KB compressed
-        let body = DNSClient.message(for: event, payload: 99).body
+        let body = DNSClient.body(for: event, payload: 99)
         let sent = try PitEvent.decode(jsonBytes: body)
         XCTAssertEqual([sent.id, sent.time, sent.kind.rawValue], [event.id, event.time, event.kind.rawValue])
         XCTAssertEqual(sent.seq, 42)
         XCTAssertTrue(sent.message?.hasPrefix("too large for the DNS uplink") == true)
         event.message = "small"
-        XCTAssertEqual(DNSClient.message(for: event, payload: 99).body, event.jsonBytes())
+        XCTAssertEqual(DNSClient.body(for: event, payload: 99), event.jsonBytes())
+    }
+
+    /// A key file is 64 hex digits and a newline, nothing else: 32 raw bytes (or a truncated, garbled or
+    /// padded hex file) is refused with file:line:column and what to do, never taken as some other key.
+    func testKeyFileFormatIsCheckedToTheColumn() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path + "/device.key"
+        let hex = Hex.encode(EventID.randomBytes(32))
+        func error(_ bytes: [UInt8]) -> String {
+            unlink(path)
+            Files.write(path, bytes)
+            chmod(path, 0o600)
+            do { _ = try DNSTunnel.readKey(path); return "accepted" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(error(Array(hex.utf8)), "accepted")
+        XCTAssertEqual(error(Array((hex + "\n").utf8)), "accepted")
+        var raw = EventID.randomBytes(32)
+        raw[0] = 0xFF
+        XCTAssertTrue(error(raw).contains("\(path):1:1: 32 bytes that are not hex digits (raw key bytes are not accepted)"), error(raw))
+        XCTAssertTrue(error(Array(hex.dropLast().utf8)).contains("\(path):1:64: 63 hex digits, 64 needed"), error(Array(hex.dropLast().utf8)))
+        XCTAssertTrue(error(Array((hex + "\nxyz\n").utf8)).contains("\(path):2:1: a second line"),
+                      error(Array((hex + "\nxyz\n").utf8)))
+        XCTAssertTrue(error(Array((hex + "00").utf8)).contains("\(path):1:65: 66 hex digits"), error(Array((hex + "00").utf8)))
+        XCTAssertTrue(error(Array(hex.utf8)).contains("accepted"))
+        XCTAssertTrue(error([]).contains("keygen"), error([]))
+        // A FIFO is not waited on.
+        unlink(path)
+        mkfifo(path, 0o600)
+        XCTAssertThrowsError(try DNSTunnel.readKey(path))
+    }
+
+    /// A version 1 fragment (devices in the field) still opens, and its ack is sealed as version 1.
+    func testVersionOneFragmentsStillOpen() throws {
+        let key = EventID.randomBytes(32)
+        let zone = DNSName("abc123.console.example")!
+        let v1 = DNSTunnel.Header(version: 1, kind: .event, messageID: 9, index: 0, count: 1)
+        let (name, nonce) = DNSTunnel.queryName(v1, slice: [0] + Array("x".utf8), device: "d1", zone: zone, key: key)
+        let (_, data) = try XCTUnwrap(DNSTunnel.splitName(name, zone: zone))
+        XCTAssertEqual(data[0], 0x11)
+        XCTAssertEqual(try DNSTunnel.openFragment(data, device: "d1", zone: zone, key: key).header, v1)
+        let ack = DNSTunnel.sealAck(.init(status: .complete, messageID: 9, held: 1, count: 1), version: 1, device: "d1",
+                                    zone: zone, key: key, queryNonce: nonce)
+        XCTAssertEqual(DNSTunnel.openAck(ack, version: 1, device: "d1", zone: zone, key: key, queryNonce: nonce)?.status, .complete)
+        XCTAssertNil(DNSTunnel.openAck(ack, device: "d1", zone: zone, key: key, queryNonce: nonce), "a v1 ack is no v2 ack")
     }
 
     /// A key anyone on the box can read lets them forge alerts: such a file is refused, naming the fix.

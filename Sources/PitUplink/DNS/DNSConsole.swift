@@ -40,22 +40,55 @@ public struct DNSConsole {
         }
     }
 
-    struct Device {
+    /// A device's key as loaded, and what identified its file then: a file replaced, rewritten or removed is
+    /// noticed at the next query (one stat), so revoking or rotating a key needs no restart.
+    struct LoadedKey {
         var key: [UInt8]
+        var stamp: [Int]
+    }
+
+    /// A device's replay state.
+    struct Device {
+        // Version 1: one mark per device for events (seq) and one for heartbeats and tests (wall-clock ms).
         var lastEvent: UInt64 = 0
         var lastClock: UInt64 = 0
-        /// Messages being reassembled, by kind and id; at most `maxPartials`, the oldest dropped first.
+        // Version 2, events: the device's current spool epoch, the highest seq written in it, and the digests of
+        // the seqs written within `window` below that (a retransmission is `duplicate` only if its digest matches).
+        var epoch: UInt64 = 0
+        var mark: UInt64 = 0
+        var written: [UInt64: UInt64] = [:]
+        /// Epochs this device id used before its current one, newest last, at most `maxRetired`.
+        var retiredEpochs: [UInt64] = []
+        /// Version 2, heartbeats (kind 2) and tests (kind 3): the current session, its highest counter, and the
+        /// sessions it replaced.
+        var sessions: [UInt8: Session] = [:]
+        /// Messages being reassembled; at most `maxPartials`, the oldest dropped first.
         var partials: [Partial] = []
     }
 
-    struct Partial {
-        var kind: DNSTunnel.Kind
-        var id: UInt64
-        var slices: [[UInt8]?]
-        var held = 0
+    struct Session: Equatable {
+        var id: UInt32 = 0
+        var counter: UInt32 = 0
+        var retired: [UInt32] = []
     }
 
-    static let maxPartials = 4
+    struct Partial {
+        var header: DNSTunnel.Header
+        var slices: [[UInt8]?]
+        var held = 0
+
+        func matches(_ h: DNSTunnel.Header) -> Bool {
+            header.version == h.version && header.kind == h.kind && header.epoch == h.epoch
+                && header.messageID == h.messageID && header.digest == h.digest && header.count == h.count
+        }
+    }
+
+    /// How far below its mark the console remembers which message each seq was. A device keeps at most
+    /// `DNSClient.maxUncommitted` events acknowledged but not yet committed to its cursor, so its retransmissions
+    /// always fall inside; older ones are answered `conflict`, never `duplicate`.
+    static let window: UInt64 = 512
+    static let maxRetired = 32
+    static let maxPartials = 16
     static let refusalsPerSecond = 20
     var refusalSecond: Int64 = 0
     var refusalsLogged = 0
@@ -63,6 +96,7 @@ public struct DNSConsole {
 
     public let config: Config
     var devices: [String: Device] = [:]
+    var keys: [String: LoadedKey] = [:]
     var outputFD: Int32 = 1
 
     public init(config: Config) throws(UplinkError) {
@@ -164,40 +198,44 @@ public struct DNSConsole {
     /// acknowledgement text for the TXT answer.
     mutating func receive(_ name: DNSName) -> Result<[UInt8], Outcome> {
         guard let (deviceID, data) = DNSTunnel.splitName(name, zone: config.zone) else { return .failure(.rejected(.malformed)) }
-        guard var device = loadDevice(deviceID) else { return .failure(.rejected(.unknownDevice(deviceID))) }
+        guard let key = loadKey(deviceID) else { return .failure(.rejected(.unknownDevice(deviceID))) }
         let fragment: DNSTunnel.Fragment
-        do { fragment = try DNSTunnel.openFragment(data, device: deviceID, zone: config.zone, key: device.key) } catch {
+        do { fragment = try DNSTunnel.openFragment(data, device: deviceID, zone: config.zone, key: key) } catch {
             return .failure(.rejected(error))
         }
+        guard var device = loadState(deviceID) else {
+            return .failure(.invalid("replay state \(statePath(deviceID)) does not read: not answering for \(deviceID)"))
+        }
         defer { devices[deviceID] = device }
+        let header = fragment.header
         func ack(_ status: DNSTunnel.AckStatus, held: Int) -> [UInt8] {
-            DNSTunnel.sealAck(.init(status: status, messageID: fragment.messageID, held: held, count: fragment.count),
-                              device: deviceID, zone: config.zone, key: device.key, queryNonce: fragment.nonce)
+            DNSTunnel.sealAck(.init(status: status, messageID: header.messageID, held: held, count: header.count,
+                                    mark: header.kind == .event ? device.mark : 0),
+                              version: header.version, device: deviceID, zone: config.zone, key: key, queryNonce: fragment.nonce)
         }
-        let last = fragment.kind == .event ? device.lastEvent : device.lastClock
-        if fragment.messageID <= last {
-            if config.verbose { log("duplicate \(fragment.kind) \(fragment.messageID) from \(deviceID)") }
-            return .success(ack(.duplicate, held: fragment.count))
+        if let verdict = header.version == 1 ? Self.verdictV1(header, device) : Self.verdict(header, &device) {
+            if verdict == .duplicate {
+                if config.verbose { log("duplicate \(header.kind) \(header.messageID) from \(deviceID)") }
+            } else {
+                logRefusal("\(verdict): \(header.kind) \(header.messageID) epoch \(Spool.epochText(header.epoch)) from \(deviceID) (mark \(device.mark) of epoch \(Spool.epochText(device.epoch)))")
+            }
+            return .success(ack(verdict, held: header.count))
         }
-        var slot = device.partials.firstIndex { $0.kind == fragment.kind && $0.id == fragment.messageID }
+        var slot = device.partials.firstIndex { $0.matches(header) }
         if slot == nil {
             if device.partials.count >= Self.maxPartials { device.partials.removeFirst() }
-            device.partials.append(Partial(kind: fragment.kind, id: fragment.messageID,
-                                           slices: Array(repeating: nil, count: fragment.count)))
+            device.partials.append(Partial(header: header, slices: Array(repeating: nil, count: header.count)))
             slot = device.partials.count - 1
         }
         var partial = device.partials[slot!]
-        guard partial.slices.count == fragment.count else {
-            return .failure(.invalid("fragment count \(fragment.count) differs from \(partial.slices.count) for message \(fragment.messageID)"))
-        }
-        if partial.slices[fragment.index] == nil {
-            partial.slices[fragment.index] = fragment.plaintext
+        if partial.slices[header.index] == nil {
+            partial.slices[header.index] = fragment.plaintext
             partial.held += 1
         }
         if config.verbose {
-            log("stored \(fragment.kind) \(fragment.messageID) fragment \(fragment.index + 1)/\(fragment.count) (\(partial.held) held) from \(deviceID)")
+            log("stored \(header.kind) \(header.messageID) fragment \(header.index + 1)/\(header.count) (\(partial.held) held) from \(deviceID)")
         }
-        if partial.held < fragment.count {
+        if partial.held < header.count {
             device.partials[slot!] = partial
             return .success(ack(.stored, held: partial.held))
         }
@@ -206,32 +244,88 @@ public struct DNSConsole {
         case .failure(let why):
             return .failure(why)
         case .success:
-            if fragment.kind == .event { device.lastEvent = fragment.messageID } else { device.lastClock = fragment.messageID }
+            Self.record(header, &device)
             saveState(deviceID, device)
-            return .success(ack(.complete, held: fragment.count))
+            return .success(ack(.complete, held: header.count))
+        }
+    }
+
+    /// Version 1's rule: nothing at or below the device's mark is taken (and the device counts it delivered).
+    static func verdictV1(_ header: DNSTunnel.Header, _ device: Device) -> DNSTunnel.AckStatus? {
+        header.messageID <= (header.kind == .event ? device.lastEvent : device.lastClock) ? .duplicate : nil
+    }
+
+    /// Version 2: nil to take the fragment, or the answer that refuses it. An unseen epoch or session replaces the
+    /// current one (only the key's holder can seal one), which is retired; a retired one is refused from then on.
+    static func verdict(_ header: DNSTunnel.Header, _ device: inout Device) -> DNSTunnel.AckStatus? {
+        guard header.kind == .event else {
+            let sessionID = UInt32(truncatingIfNeeded: header.messageID >> 32)
+            let counter = UInt32(truncatingIfNeeded: header.messageID)
+            var session = device.sessions[header.kind.rawValue] ?? Session()
+            defer { device.sessions[header.kind.rawValue] = session }
+            if session.retired.contains(sessionID) { return .retired }
+            if sessionID != session.id {
+                if session.id != 0 || session.counter != 0 { session.retired.append(session.id) }
+                if session.retired.count > maxRetired { session.retired.removeFirst() }
+                session.id = sessionID
+                session.counter = 0
+            }
+            return counter <= session.counter ? .duplicate : nil
+        }
+        if device.retiredEpochs.contains(header.epoch) { return .retired }
+        if header.epoch != device.epoch {
+            if device.epoch != 0 { device.retiredEpochs.append(device.epoch) }
+            if device.retiredEpochs.count > maxRetired { device.retiredEpochs.removeFirst() }
+            device.epoch = header.epoch
+            device.mark = 0
+            device.written = [:]
+            device.partials.removeAll { $0.header.kind == .event }
+        }
+        if let digest = device.written[header.messageID] { return digest == header.digest ? .duplicate : .conflict }
+        if device.mark >= window && header.messageID <= device.mark - window { return .conflict }
+        return nil
+    }
+
+    /// A completed message moves the marks.
+    static func record(_ header: DNSTunnel.Header, _ device: inout Device) {
+        switch (header.version, header.kind) {
+        case (1, .event): device.lastEvent = header.messageID
+        case (1, _): device.lastClock = header.messageID
+        case (_, .event):
+            device.written[header.messageID] = header.digest
+            device.mark = max(device.mark, header.messageID)
+            if device.mark > window { device.written = device.written.filter { $0.key > device.mark - window } }
+        default:
+            let counter = UInt32(truncatingIfNeeded: header.messageID)
+            device.sessions[header.kind.rawValue, default: Session()].counter =
+                max(device.sessions[header.kind.rawValue]?.counter ?? 0, counter)
         }
     }
 
     /// Decodes a whole message and writes its line.
     mutating func complete(_ partial: Partial, device: String) -> Result<Void, Outcome> {
         let message = partial.slices.reduce(into: [UInt8]()) { $0 += $1! }
-        guard let body = DNSTunnel.unframe(message) else { return .failure(.invalid("message \(partial.id) does not decompress")) }
+        let id = partial.header.messageID
+        if partial.header.version >= 2 && DNSTunnel.digest(message) != partial.header.digest {
+            return .failure(.invalid("message \(id) does not match its digest"))
+        }
+        guard let body = DNSTunnel.unframe(message) else { return .failure(.invalid("message \(id) does not decompress")) }
         var line = "{\"device\":\"\(device)\",\"received\":\"\(EventTime.now())\","
-        switch partial.kind {
+        switch partial.header.kind {
         case .event, .unsequenced:
             let event: PitEvent
             do { event = try PitEvent.decode(jsonBytes: body) } catch {
-                return .failure(.invalid("message \(partial.id) is not an event: \(error)"))
+                return .failure(.invalid("message \(id) is not an event: \(error)"))
             }
-            if partial.kind == .event && event.seq != partial.id {
-                return .failure(.invalid("event seq \(event.seq.map(String.init) ?? "none") differs from message id \(partial.id)"))
+            if partial.header.kind == .event && event.seq != id {
+                return .failure(.invalid("event seq \(event.seq.map(String.init) ?? "none") differs from message id \(id)"))
             }
             // Written as Pit encodes it, not as received: one line whatever whitespace the sender put in.
             line += "\"event\":" + event.jsonLine() + "}\n"
         case .heartbeat:
             // The device's clock as text; only the characters an RFC 3339 time has, so it needs no JSON escaping.
             guard body.count <= 40, body.allSatisfy({ (0x30...0x3A).contains($0) || [0x2D, 0x2E, 0x54, 0x5A, 0x2B].contains($0) }) else {
-                return .failure(.invalid("heartbeat \(partial.id) carries no time"))
+                return .failure(.invalid("heartbeat \(id) carries no time"))
             }
             line += "\"heartbeat\":\"" + String(decoding: body, as: UTF8.self) + "\"}\n"
         }
@@ -247,33 +341,104 @@ public struct DNSConsole {
         if fsync(outputFD) != 0 && errno != EINVAL && errno != EROFS {
             return .failure(.invalid("fsync output: \(String(cString: strerror(errno)))"))
         }
-        if config.verbose { log("completed \(partial.kind) \(partial.id) from \(device)") }
+        if config.verbose { log("completed \(partial.header.kind) \(id) from \(device)") }
         return .success(())
     }
 
     // MARK: Devices
 
-    mutating func loadDevice(_ id: String) -> Device? {
-        if let device = devices[id] { return device }
+    /// The device's key, reloaded when its file changed (replaced, rewritten, removed: one stat per query); nil
+    /// when there is none or it does not read (logged, rate-limited). A changed key drops the partial messages
+    /// sealed under the old one; the replay state stays (it is the device's, not the key's).
+    mutating func loadKey(_ id: String) -> [UInt8]? {
         // The id is a checked DNS label ([a-z0-9-], no leading '-'), so it cannot leave the directory.
-        guard let key = try? DNSTunnel.readKey(config.keysDirectory + "/" + id + ".key") else { return nil }
-        var device = Device(key: key)
-        if let bytes = try? FileIO.readFile(statePath(id)) {
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-                let words = line.split(separator: " ")
-                guard words.count == 2, let value = UInt64(words[1]) else { continue }
-                if words[0] == "event" { device.lastEvent = value }
-                if words[0] == "clock" { device.lastClock = value }
+        let path = config.keysDirectory + "/" + id + ".key"
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            if keys.removeValue(forKey: id) != nil { log("key of \(id) removed: its queries are refused from now on") }
+            return nil
+        }
+        let stamp = [Int(st.st_dev), Int(st.st_ino), Int(st.st_size), Int(st.st_mode), st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                     st.st_ctim.tv_sec, st.st_ctim.tv_nsec]
+        if let loaded = keys[id], loaded.stamp == stamp { return loaded.key }
+        let key: [UInt8]
+        do { key = try DNSTunnel.readKey(path) } catch {
+            keys[id] = nil
+            logRefusal("\(error)")
+            return nil
+        }
+        if let old = keys[id], old.key != key {
+            log("key of \(id) changed: queries sealed with the old one are refused from now on")
+            devices[id]?.partials.removeAll()
+        }
+        keys[id] = LoadedKey(key: key, stamp: stamp)
+        return key
+    }
+
+    /// The device's replay state (from its state file the first time); nil if that file exists but does not read
+    /// (logged as file:line): replay protection is not silently reset, the device's queries are refused until fixed.
+    mutating func loadState(_ id: String) -> Device? {
+        if let device = devices[id] { return device }
+        let path = statePath(id)
+        var device = Device()
+        let bytes: [UInt8]
+        do { bytes = try FileIO.readRegularFile(path, limit: 1 << 20, what: "a replay state file") } catch {
+            if error.errno == ENOENT { devices[id] = device; return device }
+            logRefusal("\(path): \(error)")
+            return nil
+        }
+        for (number, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where !line.isEmpty {
+            let w = line.split(separator: " ").map(String.init)
+            let ok: Bool
+            switch (w.first, w.count) {
+            case ("event", 2): device.lastEvent = UInt64(w[1]) ?? 0; ok = UInt64(w[1]) != nil
+            case ("clock", 2): device.lastClock = UInt64(w[1]) ?? 0; ok = UInt64(w[1]) != nil
+            case ("epoch", 3):
+                device.epoch = UInt64(w[1], radix: 16) ?? 0
+                device.mark = UInt64(w[2]) ?? 0
+                ok = UInt64(w[1], radix: 16) != nil && UInt64(w[2]) != nil
+            case ("written", 3):
+                if let seq = UInt64(w[1]), let digest = UInt64(w[2], radix: 16) { device.written[seq] = digest; ok = true } else { ok = false }
+            case ("retired", 2):
+                if let epoch = UInt64(w[1], radix: 16) { device.retiredEpochs.append(epoch); ok = true } else { ok = false }
+            case ("session", 4), ("retired-session", 3):
+                if let kind = UInt8(w[1]), [2, 3].contains(kind), let sid = UInt32(w[2], radix: 16) {
+                    if w[0] == "session", let counter = UInt32(w[3]) {
+                        device.sessions[kind, default: Session()].id = sid
+                        device.sessions[kind, default: Session()].counter = counter
+                        ok = true
+                    } else if w[0] == "retired-session" {
+                        device.sessions[kind, default: Session()].retired.append(sid)
+                        ok = true
+                    } else { ok = false }
+                } else { ok = false }
+            default: ok = false
+            }
+            guard ok else {
+                logRefusal("\(path):\(number + 1):1: not a replay state line: \(Self.printable(line)) (fix or remove it: removing forgets which messages were written)")
+                return nil
             }
         }
         devices[id] = device
         return device
     }
 
+    static func printable(_ line: Substring) -> String {
+        String(line.prefix(80).map { $0.isASCII && !$0.isNewline && $0 >= " " ? $0 : "?" })
+    }
+
     func statePath(_ id: String) -> String { config.stateDirectory + "/" + id + ".state" }
 
     func saveState(_ id: String, _ device: Device) {
-        let text = "event \(device.lastEvent)\nclock \(device.lastClock)\n"
+        var text = "event \(device.lastEvent)\nclock \(device.lastClock)\n"
+        if device.epoch != 0 { text += "epoch \(Spool.epochText(device.epoch)) \(device.mark)\n" }
+        for (seq, digest) in device.written.sorted(by: { $0.key < $1.key }) { text += "written \(seq) \(Spool.epochText(digest))\n" }
+        for epoch in device.retiredEpochs { text += "retired \(Spool.epochText(epoch))\n" }
+        for (kind, session) in device.sessions.sorted(by: { $0.key < $1.key }) {
+            text += "session \(kind) \(String(session.id, radix: 16)) \(session.counter)\n"
+            for old in session.retired { text += "retired-session \(kind) \(String(old, radix: 16))\n" }
+        }
         do { try FileIO.atomicWrite(Array(text.utf8), to: statePath(id), directory: config.stateDirectory, operation: "save state") }
         catch {
             // Replay protection across restarts is what is lost; the message itself is delivered. Say so loudly.

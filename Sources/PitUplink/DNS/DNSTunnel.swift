@@ -2,8 +2,9 @@ import Glibc
 import COpenSSL
 import CZlib
 
-/// The message protocol the DNS transport speaks inside query names and TXT answers (version 1). Shared by the
-/// device (`DNSClient`) and the console (`DNSConsole`); `README.md` ("DNS uplink") describes it for a third party.
+/// The message protocol the DNS transport speaks inside query names and TXT answers (version 2; the console still
+/// reads version 1). Shared by the device (`DNSClient`) and the console (`DNSConsole`); `README.md` ("DNS uplink")
+/// describes it, with its threat model, for a third party.
 ///
 /// A message (one event's JSON line, or a heartbeat) is compressed when that makes it shorter, then cut into
 /// fragments that each fit one query name. Each fragment is sealed on its own with ChaCha20-Poly1305 under the
@@ -11,49 +12,69 @@ import CZlib
 /// - every query is unique (a resolver's cache can never answer for the console, a retransmission is a new name);
 /// - a fragment that was altered, swapped into another message or device, or sealed with another key fails alone,
 ///   as soon as it arrives, and the console refuses that query;
-/// - the associated data binds the protocol version, the zone, the device id and the fragment header.
+/// - the associated data binds the protocol version, the zone, the device id and the fragment header, which names
+///   the spool epoch and a digest of the whole message: fragments of two messages never mix, even two that carry
+///   the same id (two devices cloned with one id and one spool), and a reset spool's seqs are new ids.
 ///
 /// Query name: `<base32 fragment, in labels of up to 63>.<device id>.<zone>`, TXT, class IN. Base32 (RFC 4648,
 /// lower case, no padding) because resolvers may randomise letter case (0x20) and only case-free data survives it.
 ///
-/// Fragment bytes (before Base32):
+/// Fragment bytes (before Base32), version 2:
 ///
-///     0      type: 0x11 event, 0x12 heartbeat, 0x13 event without seq (high nibble: protocol version 1)
-///     1..8   message id, big-endian: the event's spool seq, or for 0x12/0x13 wall-clock milliseconds
-///     9..10  fragment index     11..12  fragment count (1...maxFragments)
-///     13..24 nonce              25..    ciphertext of this slice of the message, then the 16-byte tag
+///     0       type: 0x21 event, 0x22 heartbeat, 0x23 event without seq (high nibble: protocol version)
+///     1..8    spool epoch (`Spool.epoch`), big-endian
+///     9..16   message id: the event's seq; for 0x22/0x23 a session (high 32 bits, random per sender) and a
+///             counter within it (low 32 bits): no clock, so a wrong clock cannot poison the console's marks
+///     17..24  message digest: the first 8 bytes of SHA-256 of the message bytes
+///     25..26  fragment index  27..28  fragment count (1...maxFragments)
+///     29..40  nonce           41..    ciphertext of this slice of the message, then the 16-byte tag
+///
+/// Version 1 (read by the console only): type 0x11/0x12/0x13, message id (seq, or wall-clock ms), index, count,
+/// nonce, ciphertext: 13 header bytes, no epoch, no digest.
 ///
 /// Message bytes (what the fragments' plaintexts concatenate to): a flag byte (bit 0: zlib-compressed, then a
 /// 4-byte big-endian uncompressed length follows) and the body.
 ///
 /// Answer: one TXT record whose strings concatenate to Base32 of `nonce(12) ‖ sealed(ack)`, sealed under the same
 /// key with the query's nonce in the associated data (an answer cannot be replayed onto another query). The ack:
-/// status (1 stored, 2 message complete, 3 already delivered), the message id, fragments held, fragment count;
-/// bytes after those are reserved for console commands (version 1 devices ignore them).
+/// status, the message id, fragments held, fragment count, and (version 2) the console's mark: the highest seq it
+/// has written for this device and epoch. Bytes after those are reserved for console commands.
 public enum DNSTunnel {
     public static let keyLength = 32
     static let nonceLength = 12
     static let tagLength = 16
-    static let headerLength = 13
+    /// The version devices send.
+    public static let version = 2
+    static func headerLength(_ version: Int) -> Int { version == 1 ? 13 : 29 }
     /// Header, nonce, tag: what each fragment carries besides message bytes.
-    static let overhead = headerLength + nonceLength + tagLength
-    /// A message is at most this many fragments (about 90 KB with a short zone); the ack counts fit 16 bits and
+    static func overhead(_ version: Int) -> Int { headerLength(version) + nonceLength + tagLength }
+    /// A message is at most this many fragments (about 80 KB with a short zone); the ack counts fit 16 bits and
     /// the console's reassembly memory per device stays bounded.
     public static let maxFragments = 1024
     /// The console refuses to inflate a message beyond this: a compressed body may not be a decompression bomb.
     public static let maxMessage = 1 << 20
 
+    /// The message kind: the low nibble of the type byte.
     public enum Kind: UInt8, Sendable {
-        case event = 0x11
-        case heartbeat = 0x12
-        /// An event that never went through the spool (`pit uplink test`): no seq, so a clock id like a heartbeat.
-        case unsequenced = 0x13
+        case event = 1
+        case heartbeat = 2
+        /// An event that never went through the spool (`pit uplink test`): no seq, so a session id like a heartbeat.
+        case unsequenced = 3
     }
 
     public enum AckStatus: UInt8, Sendable {
+        /// The fragment is held; the message is not whole yet.
         case stored = 1
+        /// This fragment completed the message and its line is written.
         case complete = 2
+        /// The message was written before (same id, same digest).
         case duplicate = 3
+        /// Version 2: a different message with this id was written before, or the id is below the console's
+        /// window and it cannot tell: never delivered, the device raises an alarm.
+        case conflict = 4
+        /// Version 2: the epoch (or heartbeat session) was replaced by a newer one from this device id: an old
+        /// spool's replay, or a second device with this id. Never delivered, the device raises an alarm.
+        case retired = 5
     }
 
     public struct Ack: Sendable, Equatable {
@@ -61,16 +82,83 @@ public enum DNSTunnel {
         public var messageID: UInt64
         public var held: Int
         public var count: Int
+        /// Version 2: the highest seq the console has written for this device and epoch (0: none).
+        public var mark: UInt64 = 0
+    }
+
+    /// What a fragment's header says, authenticated (it is associated data).
+    public struct Header: Sendable, Equatable {
+        public var version = DNSTunnel.version
+        public var kind: Kind
+        /// Version 2: the sender's spool epoch (0 in version 1).
+        public var epoch: UInt64 = 0
+        public var messageID: UInt64
+        /// Version 2: SHA-256 of the message bytes, first 8 bytes (0 in version 1).
+        public var digest: UInt64 = 0
+        public var index: Int
+        public var count: Int
+
+        public init(version: Int = DNSTunnel.version, kind: Kind, epoch: UInt64 = 0, messageID: UInt64, digest: UInt64 = 0,
+                    index: Int, count: Int) {
+            self.version = version
+            self.kind = kind
+            self.epoch = epoch
+            self.messageID = messageID
+            self.digest = digest
+            self.index = index
+            self.count = count
+        }
+
+        var bytes: [UInt8] {
+            var out: [UInt8] = [UInt8(version << 4) | kind.rawValue]
+            if version >= 2 { put64(&out, epoch) }
+            put64(&out, messageID)
+            if version >= 2 { put64(&out, digest) }
+            out += [UInt8(index >> 8), UInt8(index & 0xFF), UInt8(count >> 8), UInt8(count & 0xFF)]
+            return out
+        }
+
+        /// Nil unless `data` starts with a whole header of a known version and kind, with index < count <= max.
+        init?(_ data: [UInt8]) {
+            guard let first = data.first, let kind = Kind(rawValue: first & 0x0F) else { return nil }
+            let version = Int(first >> 4)
+            guard version == 1 || version == 2, data.count >= DNSTunnel.headerLength(version) else { return nil }
+            self.version = version
+            self.kind = kind
+            var at = 1
+            if version >= 2 { epoch = get64(data, at); at += 8 }
+            messageID = get64(data, at); at += 8
+            if version >= 2 { digest = get64(data, at); at += 8 }
+            index = Int(data[at]) << 8 | Int(data[at + 1])
+            count = Int(data[at + 2]) << 8 | Int(data[at + 3])
+            guard (1...maxFragments).contains(count), index < count else { return nil }
+        }
     }
 
     /// One fragment as the console reads it from a query name, authenticated and decrypted.
     public struct Fragment: Sendable, Equatable {
-        public var kind: Kind
-        public var messageID: UInt64
-        public var index: Int
-        public var count: Int
+        public var header: Header
         public var nonce: [UInt8]
         public var plaintext: [UInt8]
+        public var kind: Kind { header.kind }
+        public var messageID: UInt64 { header.messageID }
+        public var index: Int { header.index }
+        public var count: Int { header.count }
+    }
+
+    static func put64(_ out: inout [UInt8], _ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    static func get64(_ data: [UInt8], _ at: Int) -> UInt64 {
+        (at..<(at + 8)).reduce(0) { $0 << 8 | UInt64(data[$1]) }
+    }
+
+    /// The first 8 bytes of SHA-256 of the message bytes: what binds a fragment to its message.
+    public static func digest(_ message: [UInt8]) -> UInt64 {
+        var out = [UInt8](repeating: 0, count: 32)
+        pit_sha256(message, message.count, &out)
+        return get64(out, 0)
     }
 
     // MARK: Names
@@ -93,9 +181,9 @@ public enum DNSTunnel {
     }
 
     /// The message bytes one fragment can carry; nil if the zone and device leave no room at all.
-    public static func fragmentPayload(device: String, zone: DNSName) -> Int? {
+    public static func fragmentPayload(device: String, zone: DNSName, version: Int = DNSTunnel.version) -> Int? {
         let bytes = nameCapacity(device: device, zone: zone) * 5 / 8
-        let payload = bytes - overhead
+        let payload = bytes - overhead(version)
         return payload >= 16 ? payload : nil
     }
 
@@ -142,15 +230,14 @@ public enum DNSTunnel {
     }
 
     /// The query name of one fragment, sealed with a fresh nonce; also returns the nonce (the answer is bound to it).
-    public static func queryName(kind: Kind, messageID: UInt64, index: Int, count: Int, slice: [UInt8],
-                                 device: String, zone: DNSName, key: [UInt8]) -> (name: DNSName, nonce: [UInt8]) {
-        var header: [UInt8] = [kind.rawValue]
-        for shift in stride(from: 56, through: 0, by: -8) { header.append(UInt8(truncatingIfNeeded: messageID >> UInt64(shift))) }
-        header += [UInt8(index >> 8), UInt8(index & 0xFF), UInt8(count >> 8), UInt8(count & 0xFF)]
+    public static func queryName(_ header: Header, slice: [UInt8], device: String, zone: DNSName,
+                                 key: [UInt8]) -> (name: DNSName, nonce: [UInt8]) {
+        let headerBytes = header.bytes
         let nonce = EventID.randomBytes(nonceLength)
         let sealed = AEAD.seal(key: key, nonce: nonce,
-                               aad: associatedData("pit-dns/1", zone: zone, device: device, tail: header[...]), plaintext: slice)
-        let name = DNSName(labels: labels(of: header + nonce + sealed) + [Array(device.utf8)] + zone.labels)
+                               aad: associatedData("pit-dns/\(header.version)", zone: zone, device: device, tail: headerBytes[...]),
+                               plaintext: slice)
+        let name = DNSName(labels: labels(of: headerBytes + nonce + sealed) + [Array(device.utf8)] + zone.labels)
         return (name, nonce)
     }
 
@@ -171,76 +258,93 @@ public enum DNSTunnel {
         guard isValidDevice(device) else { return nil }
         var text: [UInt8] = []
         for label in name.labels.prefix(name.labels.count - zone.labels.count - 1) { text += label }
-        guard let data = Base32.decode(text), data.count >= overhead else { return nil }
+        guard let data = Base32.decode(text), data.count >= overhead(1) else { return nil }
         return (device, data)
     }
 
-    /// Verifies and decrypts fragment bytes for `device` with its `key`.
+    /// Verifies and decrypts fragment bytes (either version) for `device` with its `key`.
     public static func openFragment(_ data: [UInt8], device: String, zone: DNSName, key: [UInt8]) throws(Rejection) -> Fragment {
-        guard data.count >= overhead, let kind = Kind(rawValue: data[0]) else { throw .malformed }
-        var id: UInt64 = 0
-        for i in 1...8 { id = id << 8 | UInt64(data[i]) }
-        let index = Int(data[9]) << 8 | Int(data[10])
-        let count = Int(data[11]) << 8 | Int(data[12])
-        guard (1...maxFragments).contains(count), index < count else { throw .malformed }
-        let nonce = Array(data[headerLength..<(headerLength + nonceLength)])
+        guard let header = Header(data), data.count >= overhead(header.version) else { throw .malformed }
+        let length = headerLength(header.version)
+        let nonce = Array(data[length..<(length + nonceLength)])
         guard let plaintext = AEAD.open(key: key, nonce: nonce,
-                                        aad: associatedData("pit-dns/1", zone: zone, device: device, tail: data[0..<headerLength]),
-                                        sealed: Array(data[(headerLength + nonceLength)...])) else {
+                                        aad: associatedData("pit-dns/\(header.version)", zone: zone, device: device,
+                                                            tail: data[0..<length]),
+                                        sealed: Array(data[(length + nonceLength)...])) else {
             throw .forged(device)
         }
-        return Fragment(kind: kind, messageID: id, index: index, count: count, nonce: nonce, plaintext: plaintext)
+        return Fragment(header: header, nonce: nonce, plaintext: plaintext)
     }
 
     // MARK: Answers
 
-    public static func sealAck(_ ack: Ack, device: String, zone: DNSName, key: [UInt8], queryNonce: [UInt8]) -> [UInt8] {
+    public static func sealAck(_ ack: Ack, version: Int = DNSTunnel.version, device: String, zone: DNSName, key: [UInt8],
+                               queryNonce: [UInt8]) -> [UInt8] {
         var plain: [UInt8] = [ack.status.rawValue]
-        for shift in stride(from: 56, through: 0, by: -8) { plain.append(UInt8(truncatingIfNeeded: ack.messageID >> UInt64(shift))) }
+        put64(&plain, ack.messageID)
         plain += [UInt8(ack.held >> 8 & 0xFF), UInt8(ack.held & 0xFF), UInt8(ack.count >> 8 & 0xFF), UInt8(ack.count & 0xFF)]
+        if version >= 2 { put64(&plain, ack.mark) }
         let nonce = EventID.randomBytes(nonceLength)
-        let sealed = AEAD.seal(key: key, nonce: nonce, aad: associatedData("pit-dns-ack/1", zone: zone, device: device, tail: queryNonce[...]),
+        let sealed = AEAD.seal(key: key, nonce: nonce, aad: associatedData("pit-dns-ack/\(version)", zone: zone, device: device,
+                                                                           tail: queryNonce[...]),
                                plaintext: plain)
         return Base32.encode(nonce + sealed)
     }
 
     /// Reads an answer's TXT text; nil unless it verifies under `key` for the query sealed with `queryNonce`.
-    public static func openAck(_ text: [UInt8], device: String, zone: DNSName, key: [UInt8], queryNonce: [UInt8]) -> Ack? {
-        guard let data = Base32.decode(text), data.count >= nonceLength + tagLength + 13 else { return nil }
+    public static func openAck(_ text: [UInt8], version: Int = DNSTunnel.version, device: String, zone: DNSName, key: [UInt8],
+                               queryNonce: [UInt8]) -> Ack? {
+        let length = version >= 2 ? 21 : 13
+        guard let data = Base32.decode(text), data.count >= nonceLength + tagLength + length else { return nil }
         guard let plain = AEAD.open(key: key, nonce: Array(data[0..<nonceLength]),
-                                    aad: associatedData("pit-dns-ack/1", zone: zone, device: device, tail: queryNonce[...]),
+                                    aad: associatedData("pit-dns-ack/\(version)", zone: zone, device: device, tail: queryNonce[...]),
                                     sealed: Array(data[nonceLength...])),
-              plain.count >= 13, let status = AckStatus(rawValue: plain[0]) else { return nil }
-        var id: UInt64 = 0
-        for i in 1...8 { id = id << 8 | UInt64(plain[i]) }
-        return Ack(status: status, messageID: id, held: Int(plain[9]) << 8 | Int(plain[10]),
-                   count: Int(plain[11]) << 8 | Int(plain[12]))
+              plain.count >= length, let status = AckStatus(rawValue: plain[0]) else { return nil }
+        return Ack(status: status, messageID: get64(plain, 1), held: Int(plain[9]) << 8 | Int(plain[10]),
+                   count: Int(plain[11]) << 8 | Int(plain[12]), mark: version >= 2 ? get64(plain, 13) : 0)
     }
 
     // MARK: Keys
 
-    /// A key file holds the 32-byte key as 64 hex digits (a trailing newline is fine) or as 32 raw bytes.
-    /// The file must not be readable or writable by group or others: whoever reads it can forge the device's
-    /// alerts (or, on the console, any answer to it).
+    /// A key file holds the 32-byte key as 64 hex digits, optionally followed by one newline; nothing else (a file
+    /// of 32 raw bytes is refused: taken silently as a key, a truncated or garbled hex file would be one too).
+    /// It must be a regular file not readable or writable by group or others: whoever reads it can forge the
+    /// device's alerts (or, on the console, any answer to it). Errors name `file:line:column`.
     public static func readKey(_ path: String) throws(UplinkError) -> [UInt8] {
         var st = stat()
         if stat(path, &st) == 0, st.st_mode & 0o077 != 0 {
             throw UplinkError(operation: "read key_file", target: path,
                               reason: "mode \(String(st.st_mode & 0o777, radix: 8)) lets group or others at the key: chmod 600")
         }
-        var bytes: [UInt8]
-        do { bytes = try FileIO.readFile(path) } catch {
+        let bytes: [UInt8]
+        do { bytes = try FileIO.readRegularFile(path, limit: 4096, what: "a key file") } catch {
             throw UplinkError(operation: "read key_file", target: path, errno: error.errno,
                               reason: error.errno == nil ? error.description : nil)
         }
-        if bytes.count == keyLength { return bytes }
-        while let last = bytes.last, last == 0x0A || last == 0x0D || last == 0x20 || last == 0x09 { bytes.removeLast() }
-        guard let key = Hex.decode(String(decoding: bytes, as: UTF8.self)), key.count == keyLength else {
-            throw UplinkError(operation: "read key_file", target: path,
-                              reason: "must hold 64 hex digits or 32 raw bytes (a 256-bit key)")
+        return try parseKey(bytes, path: path)
+    }
+
+    static func parseKey(_ bytes: [UInt8], path: String) throws(UplinkError) -> [UInt8] {
+        func fail(_ offset: Int, _ why: String) -> UplinkError {
+            let line = bytes[..<min(offset, bytes.count)].filter { $0 == 0x0A }.count + 1
+            let column = offset - (bytes[..<min(offset, bytes.count)].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+            return UplinkError(operation: "read key_file", target: "\(path):\(line):\(column)",
+                               reason: why + "; a key file holds 64 hex digits and a newline (`pit console-dns keygen DEVICE` writes one)")
+        }
+        let end = bytes.last == 0x0A ? bytes.count - 1 : bytes.count
+        if let bad = bytes[0..<end].firstIndex(where: { Hex.digit($0) == nil }) {
+            if bad == keyLength * 2 && bytes[bad] == 0x0A { throw fail(bad + 1, "a second line (the key is the first)") }
+            throw fail(bad, bytes.count == keyLength ? "32 bytes that are not hex digits (raw key bytes are not accepted)"
+                                                     : "byte 0x\(String(bytes[bad], radix: 16)) is not a hex digit")
+        }
+        guard end == keyLength * 2, let key = Hex.decode(String(decoding: bytes[0..<end], as: UTF8.self)) else {
+            throw fail(min(end, keyLength * 2), "\(end) hex digits, 64 needed")
         }
         return key
     }
+
+    /// A new random key as a key file's text.
+    public static func keyFileText() -> String { Hex.encode(EventID.randomBytes(keyLength)) + "\n" }
 }
 
 /// RFC 4648 Base32, lower case, without padding; decoding accepts either case (resolvers' 0x20 randomisation).

@@ -20,8 +20,20 @@ public struct DNSClient {
     let resolver: ResolverAddress
     let timeoutMs: Int
     let payload: Int
+    /// The spool whose events this client sends: its epoch goes into every fragment, and the highest seq it ever
+    /// assigned is what a console's mark is checked against. nil (a test's bare client): a random epoch of this
+    /// client's own, and the highest seq this client has seen.
+    let spoolDirectory: String?
+    let ownEpoch: UInt64
     var stats = DNSClientStats()
-    var lastUnsequencedID: UInt64 = 0
+    /// Heartbeats and `pit uplink test` events: a random session per client and a counter in it. No clock: one
+    /// far-future clock reading must not make every later heartbeat look old.
+    let session: UInt32
+    var counters: [UInt8: UInt32] = [:]
+    var highestSeen: UInt64 = 0
+    /// Set when the console answered something that means an event could be lost (see `DNSTunnel.AckStatus`, and
+    /// a mark above anything the spool assigned); the agent shows it and raises `uplink_alarm`.
+    public private(set) var alarm: String?
     /// The retransmission timeout, kept from one message to the next: what the path taught the last message holds
     /// for the next one too.
     var rto = DNSClient.initialRTOms
@@ -33,10 +45,15 @@ public struct DNSClient {
     static let maxRTOms: Int64 = 3000
     /// What queries advertise in EDNS(0) (the DNS flag day 2020 value: no IP fragmentation on common paths).
     static let ednsSize = 1232
+    /// At most this many events are acknowledged per `deliver` before the agent commits its cursor: a device that
+    /// crashes before the commit sends them again, and they must still be inside the console's window
+    /// (`DNSConsole.window`) to be recognised as `duplicate`.
+    static let maxUncommitted = 256
 
-    init(config: TransportConfig.DNS, timeoutMs: Int) throws(UplinkError) {
+    init(config: TransportConfig.DNS, timeoutMs: Int, spoolDirectory: String? = nil) throws(UplinkError) {
         self.config = config
         self.timeoutMs = timeoutMs
+        self.spoolDirectory = spoolDirectory
         guard let zone = DNSName(config.zone), let payload = DNSTunnel.fragmentPayload(device: config.device, zone: zone) else {
             throw UplinkError(operation: "configure", target: config.zone, reason: "zone leaves no room for data")
         }
@@ -50,63 +67,122 @@ public struct DNSClient {
         } else {
             throw UplinkError(operation: "find resolver", target: "/etc/resolv.conf", reason: "no nameserver line")
         }
+        var random = SystemRandomNumberGenerator()
+        session = UInt32.random(in: 1...UInt32.max, using: &random)
+        ownEpoch = UInt64.random(in: 1...UInt64.max, using: &random)
     }
 
     var target: String { "\(config.zone) via \(resolver)" }
 
+    /// The spool's epoch, read for every delivery (a reset spool has a new one).
+    func epoch() throws(UplinkError) -> UInt64 {
+        guard let directory = spoolDirectory else { return ownEpoch }
+        guard let epoch = Spool.readEpoch(directory: directory) else {
+            throw UplinkError(operation: "read epoch", target: directory + "/epoch",
+                              reason: "missing or not 16 hex digits (the supervisor writes it when it opens the spool)")
+        }
+        return epoch
+    }
+
     mutating func deliver(_ events: [PitEvent]) -> Delivery {
         var delivered = 0
-        for event in events {
+        for event in events.prefix(Self.maxUncommitted) {
             do throws(UplinkError) {
-                let slices = Self.message(for: event, payload: payload).slices
+                let epoch = try epoch()
+                let message = DNSTunnel.frame(Self.body(for: event, payload: payload))
+                var header = DNSTunnel.Header(kind: .event, epoch: epoch, messageID: 0, digest: DNSTunnel.digest(message),
+                                              index: 0, count: 0)
                 if let seq = event.seq {
-                    try send(kind: .event, id: seq, slices: slices)
+                    header.messageID = seq
+                    highestSeen = max(highestSeen, seq)
                 } else {
-                    // `pit uplink test`: not from the spool, so no seq; it takes an id from the clock like heartbeats.
-                    try send(kind: .unsequenced, id: nextClockID(), slices: slices)
+                    // `pit uplink test`: not from the spool, so no seq; a session id like heartbeats.
+                    header.kind = .unsequenced
+                    header.messageID = nextSessionID(.unsequenced)
                 }
+                let ack = try send(header, slices: DNSTunnel.slices(message, payload: payload))
+                try check(ack, header)
             } catch {
                 return Delivery(acknowledged: delivered, error: error)
             }
             delivered += 1
         }
-        return .all(delivered)
+        return Delivery(acknowledged: delivered, error: nil)
+    }
+
+    /// What the final answer to a message means: delivered (`complete`, or `duplicate` of the same digest), or an
+    /// alarm: the event stays in the spool and the lane fails until someone looks.
+    mutating func check(_ ack: DNSTunnel.Ack, _ header: DNSTunnel.Header) throws(UplinkError) {
+        let what = header.kind == .event ? "seq \(header.messageID)" : "\(header.kind) message"
+        let epoch = Spool.epochText(header.epoch)
+        switch ack.status {
+        case .complete, .duplicate, .stored:
+            return
+        case .conflict:
+            throw raise("the console holds another message as \(what) of epoch \(epoch) for device \(config.device), or it is "
+                        + "below its window: another device sends with this id and spool (a clone), or the console's state is not this "
+                        + "device's; kept, not counted delivered")
+        case .retired:
+            throw raise("the console retired \(header.kind == .event ? "epoch \(epoch)" : "this \(header.kind) session") of device "
+                        + "\(config.device): another device sends with this id (a clone), or an older console state; \(what) kept, "
+                        + "not counted delivered")
+        }
+    }
+
+    /// Checks a console's mark against the highest seq this device's spool ever assigned (read from the spool when
+    /// the mark is above anything seen here). A mark above it: another device wrote under this id and epoch, or the
+    /// console's state is not this device's: whatever this device sends may be taken for old.
+    mutating func checkMark(_ ack: DNSTunnel.Ack, _ header: DNSTunnel.Header) throws(UplinkError) {
+        guard header.kind == .event, ack.mark > highestSeen else { return }
+        if let directory = spoolDirectory {
+            do {
+                if let highest = try Spool.highestAssignedSeq(directory: directory) { highestSeen = max(highestSeen, highest) }
+            } catch {
+                throw UplinkError(operation: "read spool", target: directory, errno: error.errno,
+                                  reason: error.errno == nil ? error.description : nil)
+            }
+        }
+        guard ack.mark > highestSeen else { return }
+        throw raise("the console's mark for device \(config.device), epoch \(Spool.epochText(header.epoch)) is seq \(ack.mark), above "
+                    + "anything this spool assigned (\(highestSeen)): another device sends with this id and spool (a clone), or the "
+                    + "console's state is not this device's; seq \(header.messageID) kept, not counted delivered")
+    }
+
+    mutating func raise(_ text: String) -> UplinkError {
+        alarm = text
+        return UplinkError(operation: "alarm", target: target, reason: text)
     }
 
     /// The event's JSON, or, if even compressed it needs more than `maxFragments` queries (a spool record may be up
     /// to 1 MiB), a stand-in with the same id, seq, time, kind, device and jail and a message saying so. Sending it
     /// keeps the lane moving; refusing would block every later event behind this one for good.
-    /// Returned framed (compressed when that helps) and cut into fragments, so it is compressed once.
-    static func message(for event: PitEvent, payload: Int) -> (body: [UInt8], slices: [[UInt8]]) {
+    static func body(for event: PitEvent, payload: Int) -> [UInt8] {
         let full = event.jsonBytes()
-        let slices = DNSTunnel.slices(DNSTunnel.frame(full), payload: payload)
-        if slices.count <= DNSTunnel.maxFragments { return (full, slices) }
+        if DNSTunnel.slices(DNSTunnel.frame(full), payload: payload).count <= DNSTunnel.maxFragments { return full }
         var stub = PitEvent(kind: event.kind, id: event.id, time: event.time, device: event.device, jail: event.jail,
                             message: "too large for the DNS uplink (\(full.count) bytes of JSON): fields left out")
         stub.seq = event.seq
-        let body = stub.jsonBytes()
-        return (body, DNSTunnel.slices(DNSTunnel.frame(body), payload: payload))
+        return stub.jsonBytes()
     }
 
     /// One heartbeat: the device's current time, so the console sees both that it lives and how its clock runs.
     mutating func heartbeat() -> UplinkError? {
         do throws(UplinkError) {
-            try send(kind: .heartbeat, id: nextClockID(),
-                     slices: DNSTunnel.slices(DNSTunnel.frame(Array(EventTime.now().utf8)), payload: payload))
+            let message = DNSTunnel.frame(Array(EventTime.now().utf8))
+            let header = DNSTunnel.Header(kind: .heartbeat, epoch: try epoch(), messageID: nextSessionID(.heartbeat),
+                                          digest: DNSTunnel.digest(message), index: 0, count: 0)
+            try check(try send(header, slices: DNSTunnel.slices(message, payload: payload)), header)
             return nil
         } catch {
             return error
         }
     }
 
-    /// Wall-clock milliseconds, strictly increasing within this process: the console accepts a heartbeat only
-    /// above the last one it took from this device, which is what keeps a recorded heartbeat from being replayed.
-    mutating func nextClockID() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        let now = UInt64(max(0, Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000))
-        lastUnsequencedID = max(now, lastUnsequencedID + 1)
-        return lastUnsequencedID
+    /// The session in the high 32 bits, the next counter of `kind` in the low ones.
+    mutating func nextSessionID(_ kind: DNSTunnel.Kind) -> UInt64 {
+        let counter = (counters[kind.rawValue] ?? 0) &+ 1
+        counters[kind.rawValue] = counter
+        return UInt64(session) << 32 | UInt64(counter)
     }
 
     struct InFlight {
@@ -119,7 +195,8 @@ public struct DNSClient {
 
     /// Sends one message, already framed and cut into fragments, and returns once the console holds all of it;
     /// throws at the deadline (`timeout_ms`).
-    mutating func send(kind: DNSTunnel.Kind, id: UInt64, slices: [[UInt8]]) throws(UplinkError) {
+    mutating func send(_ template: DNSTunnel.Header, slices: [[UInt8]]) throws(UplinkError) -> DNSTunnel.Ack {
+        let id = template.messageID
         let deadline = monotonicMilliseconds() + Int64(timeoutMs)
         guard slices.count <= DNSTunnel.maxFragments else {
             throw UplinkError(operation: "fragment", target: target,
@@ -156,8 +233,10 @@ public struct DNSClient {
             while inFlight.count < Self.window && candidate < slices.count {
                 defer { candidate += 1 }
                 if acked.contains(candidate) || busy.contains(candidate) { continue }
-                let (name, nonce) = DNSTunnel.queryName(kind: kind, messageID: id, index: candidate, count: slices.count,
-                                                        slice: slices[candidate], device: config.device, zone: zone, key: key)
+                var header = template
+                header.index = candidate
+                header.count = slices.count
+                let (name, nonce) = DNSTunnel.queryName(header, slice: slices[candidate], device: config.device, zone: zone, key: key)
                 var qid = UInt16.random(in: 0...UInt16.max, using: &random)
                 while inFlight[qid] != nil || late[qid] != nil { qid = UInt16.random(in: 0...UInt16.max, using: &random) }
                 var query = DNSMessage(id: qid, questions: [DNSQuestion(name: name, type: DNSType.txt)],
@@ -213,9 +292,10 @@ public struct DNSClient {
                 // retried upstream), within bounds, so a fast path recovers from loss quickly and a slow one is
                 // not flooded with retransmissions.
                 rto = min(Self.maxRTOms, max(Self.minRTOms, (now - f.sentAt) * 3))
+                try checkMark(ack, template)
                 switch ack.status {
-                case .complete, .duplicate:
-                    return
+                case .complete, .duplicate, .conflict, .retired:
+                    return ack
                 case .stored:
                     acked.insert(f.index)
                 }

@@ -94,6 +94,19 @@ extension Spool {
         return count
     }
 
+    /// The highest seq the spool's owner has assigned, read without the lock from the newest segment (its last
+    /// record, or its floor - 1 when it holds none); nil if the spool has no readable segment.
+    public static func highestAssignedSeq(directory: String) throws(SpoolError) -> UInt64? {
+        guard let number = try FileIO.list(directory).compactMap(Segment.number(ofFileName:)).max() else { return nil }
+        let path = directory + "/" + Segment.fileName(number)
+        let bytes = try FileIO.readFile(path)
+        var last: UInt64?
+        walk(bytes) { _, seq, _ in last = max(last ?? 0, seq); return true }
+        if let last { return last }
+        guard let floor = RecordFormat.scan(Array(bytes.prefix(RecordFormat.segmentHeaderSize))).floor else { return nil }
+        return floor > 0 ? floor - 1 : 0
+    }
+
     /// Paths of the segments, oldest first, that may hold a seq above `seq`.
     static func segmentsAbove(directory: String, seq: UInt64) throws(SpoolError) -> [String] {
         let numbers = try FileIO.list(directory).compactMap(Segment.number(ofFileName:)).sorted()

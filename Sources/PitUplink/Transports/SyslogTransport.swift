@@ -27,7 +27,7 @@ public enum SyslogFormat {
         switch kind {
         case .violation: 1
         case .crashLoop, .watchdogReset, .safeMode, .configError, .runtimeFault, .controlRefused: 4
-        case .spoolDamage: 3
+        case .spoolDamage, .uplinkAlarm: 3
         case .violationsSuppressed: 1
         case .serviceExit, .restart, .smbAccess, .smbLogon, .smbEnumeration, .smbAlertsSuppressed, .decoyAccess: 5
         case .boot, .uplinkTest, .health, .configApplied: 6

@@ -21,12 +21,13 @@ public enum TransportClient {
 
     /// Builds the client. Fails only on local problems (an unreadable key file, a CA file OpenSSL rejects), which
     /// the agent reports and retries like a delivery failure: the operator may fix the file without a restart.
-    public init(_ config: TransportConfig, defaultDevice: String) throws(UplinkError) {
+    /// `spoolDirectory`: the spool the events come from (the DNS transport reads its epoch and highest seq).
+    public init(_ config: TransportConfig, defaultDevice: String, spoolDirectory: String? = nil) throws(UplinkError) {
         switch config.kind {
         case .syslog(let s): self = .syslog(SyslogClient(config: s, timeoutMs: config.timeoutMs))
         case .https(let h): self = .https(try HTTPSClient(config: h, timeoutMs: config.timeoutMs, defaultDevice: defaultDevice))
         case .unix(let u): self = .unix(UnixClient(config: u, timeoutMs: config.timeoutMs))
-        case .dns(let d): self = .dns(try DNSClient(config: d, timeoutMs: config.timeoutMs))
+        case .dns(let d): self = .dns(try DNSClient(config: d, timeoutMs: config.timeoutMs, spoolDirectory: spoolDirectory))
         }
     }
 
@@ -47,6 +48,13 @@ public enum TransportClient {
         guard case .dns(var d) = self else { return nil }
         defer { self = .dns(d) }
         return d.heartbeat()
+    }
+
+    /// What the receiver answered that means an event could be lost (DNS: a clone, a foreign console state); nil
+    /// when nothing did.
+    public var alarm: String? {
+        guard case .dns(let d) = self else { return nil }
+        return d.alarm
     }
 
     /// DNS counters (queries, bytes on the wire), for the benchmark.

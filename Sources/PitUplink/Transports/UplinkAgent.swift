@@ -33,6 +33,8 @@ public struct UplinkAgent {
         var failures = 0
         var nextAttempt: Int64 = 0
         var lastError: String?
+        /// The transport's last alarm (`TransportClient.alarm`): kept until a later delivery succeeds.
+        var alarm: String?
         /// Events may be waiting: set by inotify, cleared when a read finds nothing.
         var dirty = true
         var queued = 0
@@ -151,9 +153,12 @@ public struct UplinkAgent {
         lanes[i].nextHeartbeat = monotonicMilliseconds() + lanes[i].heartbeatMs
         do throws(UplinkError) {
             if lanes[i].client == nil {
-                lanes[i].client = try TransportClient(lanes[i].config, defaultDevice: device)
+                lanes[i].client = try TransportClient(lanes[i].config, defaultDevice: device,
+                                                      spoolDirectory: config.spoolDirectory)
             }
-            if let error = lanes[i].client!.heartbeat() { throw error }
+            let error = lanes[i].client!.heartbeat()
+            if let alarm = lanes[i].client!.alarm { lanes[i].alarm = alarm }
+            if let error { throw error }
         } catch {
             writeStderr("pit uplink-agent: \(lanes[i].config.name): heartbeat: \(error)\n")
         }
@@ -190,9 +195,11 @@ public struct UplinkAgent {
                     break
                 }
                 if lanes[i].client == nil {
-                    lanes[i].client = try TransportClient(lanes[i].config, defaultDevice: device)
+                    lanes[i].client = try TransportClient(lanes[i].config, defaultDevice: device,
+                                                          spoolDirectory: spool)
                 }
                 let delivery = lanes[i].client!.deliver(events)
+                if let alarm = lanes[i].client!.alarm { lanes[i].alarm = alarm }
                 // Committed after every acknowledged batch, not once per pass: an agent killed over and over (a
                 // watchdog loop, a flapping supervisor) must still make progress, and the two fsyncs are shared by
                 // a whole batch.
@@ -206,6 +213,7 @@ public struct UplinkAgent {
                 if let error = delivery.error { throw error }
                 lanes[i].failures = 0
                 lanes[i].lastError = nil
+                if delivery.acknowledged > 0 { lanes[i].alarm = nil }
             }
         } catch {
             fail(i, error)
@@ -243,12 +251,13 @@ public struct UplinkAgent {
     public func snapshot() -> UplinkState {
         let now = monotonicMilliseconds()
         return UplinkState(pid: getpid(), updated: EventTime.now(), transports: lanes.map { lane in
-            let state = lane.failures == 0 ? "up" : lane.failures >= lane.config.downAfter ? "down" : "backoff"
+            let state = lane.alarm != nil ? "alarm"
+                : lane.failures == 0 ? "up" : lane.failures >= lane.config.downAfter ? "down" : "backoff"
             return UplinkState.Transport(name: lane.config.name, type: lane.config.typeName, state: state,
                                          lastError: lane.lastError, lastDeliveredSeq: lane.cursor,
                                          queued: lane.queued,
                                          nextAttemptInMs: lane.failures == 0 ? 0 : max(0, lane.nextAttempt - now),
-                                         consecutiveFailures: lane.failures)
+                                         consecutiveFailures: lane.failures, alarm: lane.alarm)
         })
     }
 }

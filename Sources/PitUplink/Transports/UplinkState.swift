@@ -8,7 +8,8 @@ import Glibc
 /// {"pid":1234,"transports":[{"last_delivered_seq":42,"last_error":null,"name":"siem","next_attempt_in_ms":0,
 ///   "queued":0,"state":"up","type":"syslog"}],"updated":"2026-11-29T01:02:03.456Z"}
 /// ```
-/// `state`: `up` (last attempt succeeded, or nothing to send yet), `backoff` (failed, retrying after
+/// `state`: `alarm` (the receiver answered something that means events could be lost: `alarm` says what; the
+/// supervisor raises `uplink_alarm`), `up` (last attempt succeeded, or nothing to send yet), `backoff` (failed, retrying after
 /// `next_attempt_in_ms`, counted from `updated`), `down` (`down_after` consecutive failures; still retried at the
 /// back-off ceiling). `queued`: events stored above the transport's cursor. `last_error` stays set after recovery
 /// only until the next success clears it.
@@ -22,9 +23,12 @@ public struct UplinkState: Codable, Sendable, Equatable {
         public var queued: Int
         public var nextAttemptInMs: Int64
         public var consecutiveFailures: Int
+        /// Set when the receiver answered something that means events could be lost (DNS: another device with this
+        /// id, a console state that is not this device's); the events concerned stay in the spool.
+        public var alarm: String? = nil
 
         enum CodingKeys: String, CodingKey {
-            case name, type, state, queued
+            case name, type, state, queued, alarm
             case lastError = "last_error"
             case lastDeliveredSeq = "last_delivered_seq"
             case nextAttemptInMs = "next_attempt_in_ms"
@@ -42,6 +46,7 @@ public struct UplinkState: Codable, Sendable, Equatable {
             try c.encode(queued, forKey: .queued)
             try c.encode(nextAttemptInMs, forKey: .nextAttemptInMs)
             try c.encode(consecutiveFailures, forKey: .consecutiveFailures)
+            try c.encode(alarm, forKey: .alarm)
         }
     }
 
@@ -104,6 +109,7 @@ public struct UplinkState: Codable, Sendable, Equatable {
         for t in transports {
             out += "  \(t.name) (\(t.type)): \(t.state), delivered up to seq \(t.lastDeliveredSeq), \(t.queued) queued"
             if t.state != "up" { out += ", next attempt in \(t.nextAttemptInMs) ms" }
+            if let a = t.alarm { out += "\n    ALARM: \(a)" }
             if let e = t.lastError { out += "\n    last error: \(e)" }
             out += "\n"
         }
