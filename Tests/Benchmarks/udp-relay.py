@@ -4,11 +4,13 @@
 # in either direction, with probability LOSS (seeded: a run is reproducible). A control file, re-read for every
 # datagram, can hold "pass N": forward only the first N client datagrams, then drop everything both ways until
 # the file says otherwise ("pass -1"). COUNTFILE holds "FORWARDED DROPPED": client datagrams forwarded so far, and
-# datagrams (either way) dropped by LOSS.
-#   udp-relay.py PORTFILE UPSTREAM_HOST:PORT LOSS SEED CONTROLFILE COUNTFILE
+# datagrams (either way) dropped by LOSS. CAPTUREFILE, if given, gets each forwarded client datagram as a line of hex
+# (what an observer on the path records: the replay and passive-observer tests use it).
+#   udp-relay.py PORTFILE UPSTREAM_HOST:PORT LOSS SEED CONTROLFILE COUNTFILE [CAPTUREFILE]
 import collections, os, random, select, socket, sys
 
 portfile, upstream, loss, seed, control, countfile = sys.argv[1:7]
+capture = open(sys.argv[7], "a", buffering=1) if len(sys.argv) > 7 else None
 uhost, uport = upstream.rsplit(":", 1)
 upstream = (uhost, int(uport))
 loss = float(loss)
@@ -65,6 +67,7 @@ while True:
             else:
                 clients.move_to_end(address)
             up.sendto(data, upstream)
+            if capture: capture.write(data.hex() + "\n")
             forwarded += 1
             record()
         else:

@@ -143,14 +143,20 @@ final class DNSRig {
 
     /// The relay, by default between the device and unbound (`upstream`: where it forwards); returns its port.
     @discardableResult
-    func startRelay(loss: Double, seed: Int = 7, upstream: String? = nil) -> Int {
+    func startRelay(loss: Double, seed: Int = 7, upstream: String? = nil, capture: String? = nil) -> Int {
         let script = String(#filePath).split(separator: "/").dropLast(2).joined(separator: "/")
         let portFile = directory + "/relay.port"
         relayPID = Proc.spawn(["/usr/bin/python3", "/" + script + "/Benchmarks/udp-relay.py", portFile,
                                upstream ?? "127.0.0.1:\(resolverPort)", String(loss), String(seed), relayControl,
-                               directory + "/relay.count"], log: directory + "/relay.log")
+                               directory + "/relay.count"] + (capture.map { [$0] } ?? []), log: directory + "/relay.log")
         precondition(Proc.waitUntil(10) { access(portFile, F_OK) == 0 }, "relay did not start")
         return Int(String(decoding: Files.read(portFile), as: UTF8.self)) ?? 0
+    }
+
+    /// The datagrams a relay started with `capture` forwarded, oldest first.
+    static func captured(_ path: String) -> [[UInt8]] {
+        guard access(path, F_OK) == 0 else { return [] }
+        return String(decoding: Files.read(path), as: UTF8.self).split(separator: "\n").compactMap { Hex.decode(String($0)) }
     }
 
     // MARK: The device
