@@ -15,7 +15,8 @@ final class UplinkAgentProcess {
     private var stopping = false
     private(set) var state = "none"
     private(set) var queued = 0
-    /// Alarms already raised as `uplink_alarm`, by transport: each distinct one once.
+    /// Alarms already raised as `uplink_alarm`, by transport: once per alarm, however its wording changes while it
+    /// lasts (it names seqs that move), again after it cleared.
     private var alarmsRaised: [String: String] = [:]
     private var nextAlarmCheck: Int64 = 0
     /// How often the agent's state file is read for alarms while it runs.
@@ -96,7 +97,7 @@ final class UplinkAgentProcess {
             : (states.contains("down") ? "down" : (states.contains("backoff") ? "backoff" : "up"))
         for transport in written.transports {
             guard let alarm = transport.alarm else { alarmsRaised[transport.name] = nil; continue }
-            if alarmsRaised[transport.name] == alarm { continue }
+            if alarmsRaised[transport.name] != nil { continue }
             alarmsRaised[transport.name] = alarm
             emit(SupervisorEvent(kind: .uplinkAlarm, message: "uplink \(transport.name): \(alarm)",
                                  details: ["transport": transport.name]))

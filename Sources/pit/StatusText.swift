@@ -31,6 +31,9 @@ enum StatusText {
             problems.append("health \(status.watchdog.health)" + (status.watchdog.problems.isEmpty ? "" : " (" + status.watchdog.problems.joined(separator: "; ") + ")"))
         }
         if status.safe_mode { problems.append("safe mode") }
+        // The receiver answered something that means alerts could be lost (see uplink_alarm): not the watchdog's
+        // business, but no box in that state is well.
+        if status.uplink.state == "alarm" { problems.append("uplink alarm (pit uplink status says why)") }
         for jail in status.jails where jail.state == "crash_loop" || jail.state == "failed" {
             problems.append("jail \(jail.name) \(jail.state)")
         }

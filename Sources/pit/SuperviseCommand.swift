@@ -128,7 +128,7 @@ struct SocketOption: ParsableArguments {
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the supervisor's state (exit status 1 when it is not healthy).",
-        discussion: "Not healthy: the health gate failing or starving the watchdog, safe mode, or a jail crash-looping or failing to start.")
+        discussion: "Not healthy: the health gate failing or starving the watchdog, safe mode, a jail crash-looping or failing to start, or an uplink alarm (events that could be lost: pit uplink status).")
     @OptionGroup var socket: SocketOption
     @Flag(name: .long, help: "Print the JSON the supervisor answers.") var json = false
 

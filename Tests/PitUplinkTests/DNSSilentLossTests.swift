@@ -273,3 +273,50 @@ final class DNSSilentLossTests: XCTestCase {
         XCTAssertEqual(rig.events(), stored)
     }
 }
+
+extension DNSSilentLossTests {
+    /// The whole device: `pit supervise` with a DNS uplink whose console holds a mark far above anything the
+    /// device's spool assigned (the console's state is another device's). The agent alarms instead of counting its
+    /// events delivered, the supervisor raises `uplink_alarm` into the spool, and `pit status` says `alarm` and
+    /// exits 1.
+    func testSupervisorRaisesUplinkAlarmAndStatusShowsIt() throws {
+        let rig = DNSRig()
+        // The device's spool exists with its epoch (and a cursor, so opening it keeps that epoch).
+        let spool = rig.directory + "/sdata/spool"
+        XCTAssertEqual(Process.run(["/bin/mkdir", "-p", spool]).status, 0)
+        let epoch: UInt64 = 0x5eed_0000_0000_0024
+        Files.write(spool + "/epoch", Array((Spool.epochText(epoch) + "\n").utf8))
+        try Spool.commitCursor(directory: spool, transport: "console", seq: 0)
+        // The console's state says seqs up to 300 of that epoch were written for d1.
+        Files.write(rig.keys + "/d1.state", Array("epoch \(Spool.epochText(epoch)) 300\n".utf8))
+        rig.startConsole()
+        try rig.startResolver()
+        let (supervisor, log) = superviseViolationProbe(in: rig.directory, config: "supervised.toml", dataDirectory: "sdata", uplink: """
+            type = "dns"
+            name = "console"
+            zone = "\(DNSRig.zone)"
+            device = "d1"
+            key_file = "device.key"
+            resolver = "127.0.0.1:\(rig.resolverPort)"
+            backoff_base_ms = 200
+            backoff_max_ms = 1000
+            """)
+        defer { Proc.kill(supervisor, SIGTERM) }
+        XCTAssertEqual(Spool.readEpoch(directory: spool), epoch)
+        var raised: [PitEvent] = []
+        XCTAssertTrue(Proc.waitUntil(30) {
+            raised = ((try? Spool.read(directory: spool)) ?? []).filter { $0.kind == .uplinkAlarm }
+            return !raised.isEmpty
+        }, log() + rig.consoleLog)
+        XCTAssertEqual(raised.first?.details?["transport"], "console")
+        XCTAssertTrue(raised.first?.message?.contains("is seq 300, above anything this spool assigned") == true, raised.first?.message ?? "")
+        XCTAssertEqual(try Spool.readCursor(directory: spool, transport: "console"), 0, "nothing counted delivered")
+        let status = Process.run([Shell.built("pit"), "status", "--config", rig.directory + "/supervised.toml"])
+        XCTAssertTrue(status.stdout.contains("uplink: alarm"), status.stdout + status.stderr)
+        XCTAssertEqual(status.status, 1)
+        XCTAssertTrue(status.stderr.contains("uplink alarm"), status.stderr)
+        Proc.sleepMs(6000)
+        let again = ((try? Spool.read(directory: spool)) ?? []).filter { $0.kind == .uplinkAlarm }
+        XCTAssertEqual(again.count, 1, "one event per alarm, not one per retry")
+    }
+}
