@@ -190,7 +190,7 @@ final class DNSRig {
     func query(id: UInt64, body: [UInt8], device: String = "d1", kind: DNSTunnel.Kind = .heartbeat, epoch: UInt64 = 1,
                version: Int = DNSTunnel.version) -> (bytes: [UInt8], name: DNSName, nonce: [UInt8]) {
         let zone = DNSName(Self.zone)!
-        let framed = DNSTunnel.frame(body)
+        let framed = version == 1 ? DNSTunnel.frame(body) : DNSTunnel.message(body)
         let header = DNSTunnel.Header(version: version, kind: kind, epoch: version == 1 ? 0 : epoch,
                                       messageID: kind == .heartbeat && version > 1 ? 1 << 32 | id : id,
                                       digest: version == 1 ? 0 : DNSTunnel.digest(framed), index: 0, count: 1)

@@ -205,7 +205,7 @@ final class DNSSilentLossTests: XCTestCase {
                        .complete)
         // Version 2: the agent that ran with the bad clock sent its heartbeat (its body says 2099).
         var bad = try rig.client(port: rig.resolverPort)
-        let message = DNSTunnel.frame(future)
+        let message = DNSTunnel.message(future)
         let header = DNSTunnel.Header(kind: .heartbeat, epoch: rig.h.spool.epoch, messageID: bad.nextSessionID(.heartbeat),
                                       digest: DNSTunnel.digest(message), index: 0, count: 1)
         XCTAssertEqual(try bad.send(header, slices: [message]).status, .complete)

@@ -113,7 +113,7 @@ final class DNSWireTests: XCTestCase {
         var console = try DNSConsole(config: .init(zone: DNSName("abc123.console.example")!, listen: "127.0.0.1:1",
                                                    keysDirectory: temp.path, output: temp.path + "/out.jsonl"))
         let zone = DNSName("abc123.console.example")!
-        let message = DNSTunnel.frame(Array("2026-11-29T00:00:00.000Z".utf8))
+        let message = DNSTunnel.message(Array("2026-11-29T00:00:00.000Z".utf8))
         let (name, nonce) = DNSTunnel.queryName(.init(kind: .heartbeat, epoch: 1, messageID: 1 << 32 | 5, digest: DNSTunnel.digest(message),
                                                       index: 0, count: 1),
                                                 slice: message, device: "d1", zone: zone, key: key)

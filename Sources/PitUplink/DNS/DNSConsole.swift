@@ -64,6 +64,15 @@ public struct DNSConsole {
         var sessions: [UInt8: Session] = [:]
         /// Messages being reassembled; at most `maxPartials`, the oldest dropped first.
         var partials: [Partial] = []
+        /// Version 2 events whole but not written yet: the event sent before each (`previous`) is not written yet.
+        /// Memory only, at most `maxPartials`; a device that does not get `complete` sends them again.
+        var held: [Held] = []
+    }
+
+    struct Held {
+        var header: DNSTunnel.Header
+        var previous: UInt64
+        var line: [UInt8]
     }
 
     struct Session: Equatable {
@@ -214,8 +223,8 @@ public struct DNSConsole {
                               version: header.version, device: deviceID, zone: config.zone, key: key, queryNonce: fragment.nonce)
         }
         if let verdict = header.version == 1 ? Self.verdictV1(header, device) : Self.verdict(header, &device) {
-            if verdict == .duplicate {
-                if config.verbose { log("duplicate \(header.kind) \(header.messageID) from \(deviceID)") }
+            if verdict == .duplicate || verdict == .stored {
+                if config.verbose { log("\(verdict == .stored ? "waiting" : "duplicate") \(header.kind) \(header.messageID) from \(deviceID)") }
             } else {
                 logRefusal("\(verdict): \(header.kind) \(header.messageID) epoch \(Spool.epochText(header.epoch)) from \(deviceID) (mark \(device.mark) of epoch \(Spool.epochText(device.epoch)))")
             }
@@ -240,14 +249,37 @@ public struct DNSConsole {
             return .success(ack(.stored, held: partial.held))
         }
         device.partials.remove(at: slot!)
-        switch complete(partial, device: deviceID) {
-        case .failure(let why):
-            return .failure(why)
-        case .success:
-            Self.record(header, &device)
-            saveState(deviceID, device)
-            return .success(ack(.complete, held: header.count))
+        let line: [UInt8], previous: UInt64
+        switch decode(partial, device: deviceID) {
+        case .failure(let why): return .failure(why)
+        case .success(let decoded): (line, previous) = decoded
         }
+        if header.kind == .event && previous != 0 && !Self.isWritten(previous, device) {
+            if device.held.count >= Self.maxPartials { device.held.removeFirst() }
+            device.held.append(Held(header: header, previous: previous, line: line))
+            if config.verbose { log("holding event \(header.messageID) from \(deviceID) until \(previous) is written") }
+            return .success(ack(.stored, held: header.count))
+        }
+        if case .failure(let why) = write(line) { return .failure(why) }
+        if config.verbose { log("completed \(header.kind) \(header.messageID) from \(deviceID)") }
+        Self.record(header, &device)
+        // The events that were waiting for this one, in turn.
+        var last = header.messageID
+        while header.kind == .event, let next = device.held.firstIndex(where: { $0.previous == last }) {
+            let waiting = device.held.remove(at: next)
+            if case .failure(let why) = write(waiting.line) { saveState(deviceID, device); return .failure(why) }
+            if config.verbose { log("completed \(waiting.header.kind) \(waiting.header.messageID) from \(deviceID)") }
+            Self.record(waiting.header, &device)
+            last = waiting.header.messageID
+        }
+        saveState(deviceID, device)
+        return .success(ack(.complete, held: header.count))
+    }
+
+    /// Whether `seq` of the current epoch is written, or so far below the mark that the console cannot tell (then
+    /// it does not hold the next one back: it would wait for ever).
+    static func isWritten(_ seq: UInt64, _ device: Device) -> Bool {
+        device.written[seq] != nil || (device.mark >= window && seq <= device.mark - window)
     }
 
     /// Version 1's rule: nothing at or below the device's mark is taken (and the device counts it delivered).
@@ -280,8 +312,13 @@ public struct DNSConsole {
             device.mark = 0
             device.written = [:]
             device.partials.removeAll { $0.header.kind == .event }
+            device.held = []
         }
         if let digest = device.written[header.messageID] { return digest == header.digest ? .duplicate : .conflict }
+        if let held = device.held.first(where: { $0.header.messageID == header.messageID }) {
+            // Whole already, waiting for the event before it: stored (with every fragment held).
+            return held.header.digest == header.digest ? .stored : .conflict
+        }
         if device.mark >= window && header.messageID <= device.mark - window { return .conflict }
         return nil
     }
@@ -302,14 +339,22 @@ public struct DNSConsole {
         }
     }
 
-    /// Decodes a whole message and writes its line.
-    mutating func complete(_ partial: Partial, device: String) -> Result<Void, Outcome> {
+    /// Decodes a whole message into its output line (and, version 2, the seq it must follow).
+    func decode(_ partial: Partial, device: String) -> Result<(line: [UInt8], previous: UInt64), Outcome> {
         let message = partial.slices.reduce(into: [UInt8]()) { $0 += $1! }
         let id = partial.header.messageID
-        if partial.header.version >= 2 && DNSTunnel.digest(message) != partial.header.digest {
-            return .failure(.invalid("message \(id) does not match its digest"))
+        let body: [UInt8]
+        var previous: UInt64 = 0
+        if partial.header.version >= 2 {
+            guard DNSTunnel.digest(message) == partial.header.digest else {
+                return .failure(.invalid("message \(id) does not match its digest"))
+            }
+            guard let opened = DNSTunnel.openMessage(message) else { return .failure(.invalid("message \(id) does not decompress")) }
+            (previous, body) = opened
+        } else {
+            guard let opened = DNSTunnel.unframe(message) else { return .failure(.invalid("message \(id) does not decompress")) }
+            body = opened
         }
-        guard let body = DNSTunnel.unframe(message) else { return .failure(.invalid("message \(id) does not decompress")) }
         var line = "{\"device\":\"\(device)\",\"received\":\"\(EventTime.now())\","
         switch partial.header.kind {
         case .event, .unsequenced:
@@ -329,19 +374,22 @@ public struct DNSConsole {
             }
             line += "\"heartbeat\":\"" + String(decoding: body, as: UTF8.self) + "\"}\n"
         }
-        let bytes = Array(line.utf8)
+        return .success((Array(line.utf8), partial.header.kind == .event ? previous : 0))
+    }
+
+    /// Appends one output line; a file is fsynced before the ack (the device then forgets the event), a pipe or
+    /// terminal cannot be.
+    func write(_ bytes: [UInt8]) -> Result<Void, Outcome> {
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(outputFD, $0.baseAddress! + written, $0.count - written) }
+            let n = bytes.withUnsafeBytes { Glibc.write(outputFD, $0.baseAddress! + written, $0.count - written) }
             if n > 0 { written += n } else if n < 0 && errno != EINTR {
                 return .failure(.invalid("write output: \(String(cString: strerror(errno)))"))
             }
         }
-        // A file is fsynced before the ack (the device then forgets the event); a pipe or terminal cannot be.
         if fsync(outputFD) != 0 && errno != EINVAL && errno != EROFS {
             return .failure(.invalid("fsync output: \(String(cString: strerror(errno)))"))
         }
-        if config.verbose { log("completed \(partial.header.kind) \(id) from \(device)") }
         return .success(())
     }
 

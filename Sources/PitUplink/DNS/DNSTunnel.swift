@@ -32,8 +32,10 @@ import CZlib
 /// Version 1 (read by the console only): type 0x11/0x12/0x13, message id (seq, or wall-clock ms), index, count,
 /// nonce, ciphertext: 13 header bytes, no epoch, no digest.
 ///
-/// Message bytes (what the fragments' plaintexts concatenate to): a flag byte (bit 0: zlib-compressed, then a
-/// 4-byte big-endian uncompressed length follows) and the body.
+/// Message bytes (what the fragments' plaintexts concatenate to): in version 2 first the seq of the event sent just
+/// before this one in the same delivery (8 bytes, 0 for none: the console writes an event only after that one, so
+/// pipelined messages are still written in seq order); then a flag byte (bit 0: zlib-compressed, then a 4-byte
+/// big-endian uncompressed length follows) and the body.
 ///
 /// Answer: one TXT record whose strings concatenate to Base32 of `nonce(12) ‖ sealed(ack)`, sealed under the same
 /// key with the query's nonce in the associated data (an answer cannot be replayed onto another query). The ack:
@@ -201,6 +203,21 @@ public enum DNSTunnel {
             return [1, UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + packed
         }
         return [0] + body
+    }
+
+    /// Version 2's message bytes: the seq of the event sent just before this one in the same delivery (0: none, or
+    /// not an event), then `frame(body)`. The console writes an event only after that one, so a device may have
+    /// many messages in flight and the console's output still goes in seq order.
+    public static func message(_ body: [UInt8], after previous: UInt64 = 0) -> [UInt8] {
+        var out: [UInt8] = []
+        put64(&out, previous)
+        return out + frame(body)
+    }
+
+    /// The previous seq and the body of version 2 message bytes; nil if they are malformed.
+    public static func openMessage(_ message: [UInt8]) -> (previous: UInt64, body: [UInt8])? {
+        guard message.count > 8, let body = unframe(Array(message[8...])) else { return nil }
+        return (get64(message, 0), body)
     }
 
     /// The body of reassembled message bytes; nil if the framing or the compressed data is wrong.

@@ -4,15 +4,17 @@ import PitProcess
 /// Delivery over DNS queries through the network's ordinary resolver, for networks that allow nothing else out.
 /// The protocol is `DNSTunnel`'s; this is the device's half.
 ///
-/// Each event is one message, its id the event's seq. Its fragments go out as TXT queries, up to `window` in flight
-/// over one UDP socket to the resolver; a fragment whose answer does not come back within the retransmission
+/// Each event is one message, its id the event's seq. Up to `maxMessagesInFlight` messages go at once, their
+/// fragments as TXT queries, up to `window` in flight over one UDP socket to the resolver; a fragment whose answer does not come back within the retransmission
 /// timeout is sent again as a new query (fresh nonce, so a new name no cache has seen), the timeout growing by half
 /// up to `maxRTOms` while answers stay away and following the measured round trip when one arrives. An answer with TC set is fetched again over
 /// TCP from the same resolver. Answers must verify under the device key and be bound to the query's nonce, so a
 /// resolver (or anyone on the path) cannot acknowledge in the console's place. The event counts as delivered only
 /// when an answer says the console holds the whole message (`complete`) or had it already (`duplicate`); if every
 /// fragment was acknowledged but none completed it, the console lost its partial copy (it restarted) and the whole
-/// message is sent again. Events go one after another, so the console sees them in seq order.
+/// message is sent again. Messages may complete out of order (the console writes each as it completes); the cursor
+/// moves only over the prefix that is complete, so a device that stops early sends the rest again (at-least-once),
+/// and the console's window of digests answers those `duplicate` (its output stays exactly-once).
 public struct DNSClient {
     let config: TransportConfig.DNS
     let zone: DNSName
@@ -38,7 +40,10 @@ public struct DNSClient {
     /// for the next one too.
     var rto = DNSClient.initialRTOms
 
-    static let window = 8
+    /// Queries in flight at once, over all messages.
+    static let window = 32
+    /// Messages in flight at once (the console keeps up to `DNSConsole.maxPartials` partial ones per device).
+    static let maxMessagesInFlight = 12
     static let initialRTOms: Int64 = 400
     static let minRTOms: Int64 = 150
     static let maxLossRTOms: Int64 = 1000
@@ -84,12 +89,18 @@ public struct DNSClient {
         return epoch
     }
 
+    /// Sends `events` (seq order) pipelined, at most `maxUncommitted` of them per call, and reports the prefix the
+    /// console wrote: an event counts only when it and every event before it were answered `complete` or
+    /// `duplicate` (the cursor cannot skip one). A `conflict` or `retired` answer, or a mark above anything the
+    /// spool assigned, stops there with an alarm; the events from it on stay in the spool.
     mutating func deliver(_ events: [PitEvent]) -> Delivery {
-        var delivered = 0
-        for event in events.prefix(Self.maxUncommitted) {
-            do throws(UplinkError) {
-                let epoch = try epoch()
-                let message = DNSTunnel.frame(Self.body(for: event, payload: payload))
+        var messages: [Outgoing] = []
+        do throws(UplinkError) {
+            let epoch = try epoch()
+            var previous: UInt64 = 0
+            for event in events.prefix(Self.maxUncommitted) {
+                let message = DNSTunnel.message(Self.body(for: event, payload: payload), after: previous)
+                previous = event.seq ?? 0
                 var header = DNSTunnel.Header(kind: .event, epoch: epoch, messageID: 0, digest: DNSTunnel.digest(message),
                                               index: 0, count: 0)
                 if let seq = event.seq {
@@ -100,14 +111,22 @@ public struct DNSClient {
                     header.kind = .unsequenced
                     header.messageID = nextSessionID(.unsequenced)
                 }
-                let ack = try send(header, slices: DNSTunnel.slices(message, payload: payload))
-                try check(ack, header)
-            } catch {
+                messages.append(Outgoing(header: header, slices: DNSTunnel.slices(message, payload: payload)))
+            }
+        } catch {
+            return .none(error)
+        }
+        var failure: UplinkError?
+        do throws(UplinkError) { try sendMany(&messages) } catch { failure = error }
+        var delivered = 0
+        for message in messages {
+            guard let ack = message.final else { break }
+            do throws(UplinkError) { try check(ack, message.header) } catch {
                 return Delivery(acknowledged: delivered, error: error)
             }
             delivered += 1
         }
-        return Delivery(acknowledged: delivered, error: nil)
+        return Delivery(acknowledged: delivered, error: delivered == messages.count ? nil : failure)
     }
 
     /// What the final answer to a message means: delivered (`complete`, or `duplicate` of the same digest), or an
@@ -168,7 +187,7 @@ public struct DNSClient {
     /// One heartbeat: the device's current time, so the console sees both that it lives and how its clock runs.
     mutating func heartbeat() -> UplinkError? {
         do throws(UplinkError) {
-            let message = DNSTunnel.frame(Array(EventTime.now().utf8))
+            let message = DNSTunnel.message(Array(EventTime.now().utf8))
             let header = DNSTunnel.Header(kind: .heartbeat, epoch: try epoch(), messageID: nextSessionID(.heartbeat),
                                           digest: DNSTunnel.digest(message), index: 0, count: 0)
             try check(try send(header, slices: DNSTunnel.slices(message, payload: payload)), header)
@@ -186,6 +205,7 @@ public struct DNSClient {
     }
 
     struct InFlight {
+        var message: Int
         var index: Int
         var name: DNSName
         var nonce: [UInt8]
@@ -193,28 +213,50 @@ public struct DNSClient {
         var sentAt: Int64
     }
 
-    /// Sends one message, already framed and cut into fragments, and returns once the console holds all of it;
-    /// throws at the deadline (`timeout_ms`).
+    /// One message being sent: its header (index and count filled in per fragment), its fragments, which of them
+    /// the console holds, and its final answer once there is one.
+    struct Outgoing {
+        var header: DNSTunnel.Header
+        var slices: [[UInt8]]
+        var stored = Set<Int>()
+        var final: DNSTunnel.Ack?
+    }
+
+    /// Sends one message and returns the console's final answer to it; throws at the deadline (`timeout_ms`).
     mutating func send(_ template: DNSTunnel.Header, slices: [[UInt8]]) throws(UplinkError) -> DNSTunnel.Ack {
-        let id = template.messageID
-        let deadline = monotonicMilliseconds() + Int64(timeoutMs)
-        guard slices.count <= DNSTunnel.maxFragments else {
+        var messages = [Outgoing(header: template, slices: slices)]
+        try sendMany(&messages)
+        return messages[0].final!
+    }
+
+    /// Sends `messages` (already framed and cut into fragments) pipelined: up to `maxMessagesInFlight` of them at
+    /// once, the earliest first, with up to `window` queries in flight over one UDP socket. Returns once every
+    /// message has a final answer, or as soon as one has an answer that is an alarm (conflict, retired: the caller
+    /// stops there) or the console's mark fails `checkMark` (thrown). Throws at the deadline, which is `timeout_ms`
+    /// after the start or after the last message that completed; `final` says which were answered by then.
+    /// Answers may complete messages out of order; the caller counts only the prefix delivered.
+    mutating func sendMany(_ messages: inout [Outgoing]) throws(UplinkError) {
+        for m in messages where m.slices.count > DNSTunnel.maxFragments {
             throw UplinkError(operation: "fragment", target: target,
-                              reason: "message \(id) needs \(slices.count) fragments, more than \(DNSTunnel.maxFragments)")
+                              reason: "message \(m.header.messageID) needs \(m.slices.count) fragments, more than \(DNSTunnel.maxFragments)")
         }
+        var deadline = monotonicMilliseconds() + Int64(timeoutMs)
         let socket = try Socket.connect(host: resolver.host, port: resolver.port, datagram: true, deadline: deadline)
-        var acked = Set<Int>()
         var inFlight: [UInt16: InFlight] = [:]
         // Queries given up on still count if their answer turns up late (a slow resolver, not a lost packet).
         var late: [UInt16: InFlight] = [:]
         var problem: String?
         var random = SystemRandomNumberGenerator()
         var buffer = [UInt8](repeating: 0, count: DNSMessage.maxSize)
+        var first = 0  // messages before this one all have a final answer
         while true {
+            while first < messages.count && messages[first].final != nil { first += 1 }
+            if first == messages.count { return }
             var now = monotonicMilliseconds()
             if now >= deadline {
+                let m = messages[first]
                 throw UplinkError(operation: "deliver", target: target,
-                                  reason: "timed out with \(acked.count) of \(slices.count) fragments of message \(id) acknowledged"
+                                  reason: "timed out with \(m.stored.count) of \(m.slices.count) fragments of message \(m.header.messageID) acknowledged"
                                     + (problem.map { " (last: \($0))" } ?? ""))
             }
             var expired = false
@@ -228,29 +270,40 @@ public struct DNSClient {
             // load, and doubling turned a few losses in a row into seconds of silence in the 30% loss test.
             // Capped lower than a measured timeout may be: a long silence on a fast path is loss, to be retried soon.
             if expired { rto = max(rto, min(rto * 3 / 2, Self.maxLossRTOms)) }
-            let busy = Set(inFlight.values.map(\.index))
-            var candidate = 0
-            while inFlight.count < Self.window && candidate < slices.count {
-                defer { candidate += 1 }
-                if acked.contains(candidate) || busy.contains(candidate) { continue }
-                var header = template
-                header.index = candidate
-                header.count = slices.count
-                let (name, nonce) = DNSTunnel.queryName(header, slice: slices[candidate], device: config.device, zone: zone, key: key)
-                var qid = UInt16.random(in: 0...UInt16.max, using: &random)
-                while inFlight[qid] != nil || late[qid] != nil { qid = UInt16.random(in: 0...UInt16.max, using: &random) }
-                var query = DNSMessage(id: qid, questions: [DNSQuestion(name: name, type: DNSType.txt)],
-                                       additional: [.opt(udpSize: Self.ednsSize)])
-                query.recursionDesired = true
-                let bytes = query.encoded()
-                do throws(UplinkError) { try socket.sendDatagram(bytes, deadline: deadline) } catch {
-                    // ECONNREFUSED from an earlier datagram (no resolver listening) surfaces here; retried like loss.
-                    problem = error.description
-                    break
+            var busy = Set(inFlight.values.map { $0.message << 16 | $0.index })
+            var active = 0
+            var sendFailed = false
+            var m = first
+            while m < messages.count && active < Self.maxMessagesInFlight && inFlight.count < Self.window && !sendFailed {
+                defer { m += 1 }
+                if messages[m].final != nil { continue }
+                active += 1
+                // Whole at the console, which holds it until the event before it is written: nothing to send.
+                if m > first && messages[m].stored.count == messages[m].slices.count { continue }
+                for candidate in messages[m].slices.indices where inFlight.count < Self.window {
+                    if messages[m].stored.contains(candidate) || busy.contains(m << 16 | candidate) { continue }
+                    var header = messages[m].header
+                    header.index = candidate
+                    header.count = messages[m].slices.count
+                    let (name, nonce) = DNSTunnel.queryName(header, slice: messages[m].slices[candidate], device: config.device,
+                                                            zone: zone, key: key)
+                    var qid = UInt16.random(in: 0...UInt16.max, using: &random)
+                    while inFlight[qid] != nil || late[qid] != nil { qid = UInt16.random(in: 0...UInt16.max, using: &random) }
+                    var query = DNSMessage(id: qid, questions: [DNSQuestion(name: name, type: DNSType.txt)],
+                                           additional: [.opt(udpSize: Self.ednsSize)])
+                    query.recursionDesired = true
+                    let bytes = query.encoded()
+                    do throws(UplinkError) { try socket.sendDatagram(bytes, deadline: deadline) } catch {
+                        // ECONNREFUSED from an earlier datagram (no resolver listening) surfaces here; retried like loss.
+                        problem = error.description
+                        sendFailed = true
+                        break
+                    }
+                    stats.queries += 1
+                    stats.bytesSent += bytes.count
+                    inFlight[qid] = InFlight(message: m, index: candidate, name: name, nonce: nonce, query: bytes, sentAt: now)
+                    busy.insert(m << 16 | candidate)
                 }
-                stats.queries += 1
-                stats.bytesSent += bytes.count
-                inFlight[qid] = InFlight(index: candidate, name: name, nonce: nonce, query: bytes, sentAt: now)
             }
             let earliest = (inFlight.values.map(\.sentAt).min() ?? now) + rto
             var p = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
@@ -280,9 +333,10 @@ public struct DNSClient {
                     problem = "answer rcode \(answer.rcode)"
                     continue
                 }
+                let header = messages[f.message].header
                 guard let text = answer.answers.first(where: { $0.type == DNSType.txt })?.txtJoined,
                       let ack = DNSTunnel.openAck(text, device: config.device, zone: zone, key: key, queryNonce: f.nonce),
-                      ack.messageID == id else {
+                      ack.messageID == header.messageID else {
                     problem = "answer without a valid acknowledgement"
                     continue
                 }
@@ -292,17 +346,29 @@ public struct DNSClient {
                 // retried upstream), within bounds, so a fast path recovers from loss quickly and a slow one is
                 // not flooded with retransmissions.
                 rto = min(Self.maxRTOms, max(Self.minRTOms, (now - f.sentAt) * 3))
-                try checkMark(ack, template)
+                if messages[f.message].final != nil { continue }
+                try checkMark(ack, header)
                 switch ack.status {
-                case .complete, .duplicate, .conflict, .retired:
-                    return ack
+                case .complete, .duplicate:
+                    messages[f.message].final = ack
+                    if stats.recording { stats.completions.append(now) }
+                    deadline = now + Int64(timeoutMs)
+                    for (qid, g) in inFlight where g.message == f.message { inFlight[qid] = nil }
+                case .conflict, .retired:
+                    messages[f.message].final = ack
+                    return
                 case .stored:
-                    acked.insert(f.index)
+                    // The console holds fewer than this device saw stored: it restarted and lost them.
+                    if ack.held < messages[f.message].stored.count { messages[f.message].stored.removeAll() }
+                    messages[f.message].stored.insert(f.index)
                 }
             }
-            if acked.count == slices.count && inFlight.isEmpty {
-                // Every fragment was stored once, yet nothing completed the message: the console lost what it held.
-                acked.removeAll()
+            if messages[first].final == nil && messages[first].stored.count == messages[first].slices.count
+                && !inFlight.values.contains(where: { $0.message == first }) {
+                // Every fragment was stored, and every message before it is answered, yet none completed it: ask again
+                // with one fragment. The console answers `duplicate` if it wrote it meanwhile (it was waiting for the
+                // one before), `stored` with fewer held if it restarted and lost it (then all go again).
+                messages[first].stored.remove(messages[first].slices.count - 1)
             }
         }
     }
@@ -336,6 +402,9 @@ public struct DNSClientStats: Sendable, Equatable {
     public var bytesSent = 0
     public var bytesReceived = 0
     public var tcpFallbacks = 0
+    /// When each message completed (monotonic ms), for the benchmark's latencies; kept only while `recording`.
+    public var recording = false
+    public var completions: [Int64] = []
 }
 
 /// The resolver the device asks: an IP literal and port (no name: resolving the resolver would need a resolver).

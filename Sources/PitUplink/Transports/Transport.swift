@@ -57,6 +57,13 @@ public enum TransportClient {
         return d.alarm
     }
 
+    /// Keep each DNS message's completion time in `dnsStats` (the benchmark's latencies).
+    public mutating func recordDNSCompletions() {
+        guard case .dns(var d) = self else { return }
+        d.stats.recording = true
+        self = .dns(d)
+    }
+
     /// DNS counters (queries, bytes on the wire), for the benchmark.
     public var dnsStats: DNSClientStats? {
         guard case .dns(let d) = self else { return nil }
