@@ -6,11 +6,14 @@
 #   3. 30% dropped each way between unbound and the console (the resolver's own retries in the path). unbound's
 #      defaults give up on a server that loses that much (its retransmit timeout climbs to 2 minutes and it answers
 #      SERVFAIL until a probe gets through); this run sets infra-cache-max-rtt: 1000 and infra-keep-probing: yes.
-# Prints events/s, DNS bytes on the wire per event and violation-to-console latency p50/p99 for each.
-#   bash Tests/Benchmarks/dns.sh [EVENTS]
+# Prints events/s, DNS bytes on the wire per event and violation-to-console latency p50/p99 for each, first with
+# one event per delivery (how the sender worked before pipelining), then a backlog of BATCH events at a time (the
+# agent's batch; latency then counts from the hand-over of the batch).
+#   bash Tests/Benchmarks/dns.sh [EVENTS] [BATCH]      (ONE_AT_A_TIME=0: skip the one-event-per-delivery runs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 count=${1:-300}
+batch=${2:-100}
 bash image/install-deps >/dev/null
 swift build -c release --product pit >/dev/null
 swift build -c release --product dns-bench >/dev/null
@@ -44,7 +47,11 @@ relay_to() {  # relay_to NAME UPSTREAM LOSS -> prints the relay's port
   python3 "$relay" "$work/$1.port" "$2" "$3" 1 "$work/$1.control" "$work/$1.count" & pids+=($!)
   for _ in $(seq 100); do [ -s "$work/$1.port" ] && break; sleep 0.05; done
 }
-bench() { "$bin/dns-bench" --resolver "$1" --zone $zone --device d1 --key "$work/device.key" --events "$2" --label "$3"; }
+bench() {
+  [ "${ONE_AT_A_TIME:-1}" = 0 ] ||
+  "$bin/dns-bench" --resolver "$1" --zone $zone --device d1 --key "$work/device.key" --events "$2" --label "$3" --batch 1
+  "$bin/dns-bench" --resolver "$1" --zone $zone --device d1 --key "$work/device.key" --events "$2" --label "$3" --batch "$batch"
+}
 
 rport=$(port 127.0.0.1); unbound_on $rport 127.0.0.2@$cport
 bench 127.0.0.1:$rport "$count" "no loss"

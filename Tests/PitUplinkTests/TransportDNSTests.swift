@@ -222,4 +222,31 @@ final class TransportDNSTests: XCTestCase {
         XCTAssertEqual(rig.events(), stored)
         XCTAssertGreaterThanOrEqual(client.stats.tcpFallbacks, 2, "every answer came truncated")
     }
+
+    /// Pipelined delivery under 30% loss, the agent killed with SIGKILL three times while the console had written
+    /// events its cursor did not cover yet: those are sent again and answered `duplicate` (same digest), so every
+    /// event is written exactly once and in seq order, though answers complete messages out of order.
+    func testPipelinedAgentKilledMidBatchWritesEveryEventOnceInOrder() throws {
+        let rig = DNSRig()
+        rig.startConsole()
+        try rig.startResolver()
+        let port = rig.startRelay(loss: 0.3, seed: 3)
+        let stored = rig.h.append(60)
+        rig.configureAgent(port: port, extra: "batch = 60\nheartbeat_s = 0")
+        var aheadOfCursor = 0
+        for round in 1...3 {
+            rig.h.startAgent()
+            _ = Proc.waitUntil(30) { rig.events().count >= round * 12 }
+            rig.h.stopAgent()
+            if rig.events().count > Int(rig.h.cursor("console") ?? 0) { aheadOfCursor += 1 }
+        }
+        XCTAssertGreaterThan(aheadOfCursor, 0, "no kill found the console ahead of the cursor: the test proved nothing")
+        rig.h.startAgent()
+        XCTAssertTrue(Proc.waitUntil(90) { rig.h.cursor("console") == 60 }, rig.h.agentLog)
+        Proc.sleepMs(300)
+        XCTAssertEqual(rig.events().map(\.seq), stored.map(\.seq), "once each, in seq order")
+        XCTAssertEqual(rig.events(), stored)
+        XCTAssertTrue(rig.consoleLog.contains("duplicate event"), "re-sent after a kill: " + rig.consoleLog.suffix(500))
+        XCTAssertTrue(rig.consoleLog.contains("holding event"), "answers completed out of order at least once")
+    }
 }

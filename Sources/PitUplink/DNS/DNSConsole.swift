@@ -97,7 +97,7 @@ public struct DNSConsole {
     /// always fall inside; older ones are answered `conflict`, never `duplicate`.
     static let window: UInt64 = 512
     static let maxRetired = 32
-    static let maxPartials = 16
+    static let maxPartials = DNSConsoleLimits.held
     static let refusalsPerSecond = 20
     var refusalSecond: Int64 = 0
     var refusalsLogged = 0
@@ -255,7 +255,12 @@ public struct DNSConsole {
         case .success(let decoded): (line, previous) = decoded
         }
         if header.kind == .event && previous != 0 && !Self.isWritten(previous, device) {
-            if device.held.count >= Self.maxPartials { device.held.removeFirst() }
+            // Full: the one furthest from being written goes (this one, if it is that); the device sends it again.
+            if device.held.count >= Self.maxPartials, let last = device.held.indices.max(by: {
+                device.held[$0].header.messageID < device.held[$1].header.messageID }) {
+                if device.held[last].header.messageID < header.messageID { return .success(ack(.stored, held: 0)) }
+                device.held.remove(at: last)
+            }
             device.held.append(Held(header: header, previous: previous, line: line))
             if config.verbose { log("holding event \(header.messageID) from \(deviceID) until \(previous) is written") }
             return .success(ack(.stored, held: header.count))

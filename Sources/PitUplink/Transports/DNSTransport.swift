@@ -41,9 +41,9 @@ public struct DNSClient {
     var rto = DNSClient.initialRTOms
 
     /// Queries in flight at once, over all messages.
-    static let window = 32
+    static let window = 48
     /// Messages in flight at once (the console keeps up to `DNSConsole.maxPartials` partial ones per device).
-    static let maxMessagesInFlight = 12
+    static let maxMessagesInFlight = DNSConsoleLimits.held - 4
     static let initialRTOms: Int64 = 400
     static let minRTOms: Int64 = 150
     static let maxLossRTOms: Int64 = 1000
@@ -211,6 +211,7 @@ public struct DNSClient {
         var nonce: [UInt8]
         var query: [UInt8]
         var sentAt: Int64
+        var timeout: Int64
     }
 
     /// One message being sent: its header (index and count filled in per fragment), its fragments, which of them
@@ -220,6 +221,8 @@ public struct DNSClient {
         var slices: [[UInt8]]
         var stored = Set<Int>()
         var final: DNSTunnel.Ack?
+        /// Queries sent per fragment so far: each retransmission of a fragment waits half as long again.
+        var attempts: [Int: Int] = [:]
     }
 
     /// Sends one message and returns the console's final answer to it; throws at the deadline (`timeout_ms`).
@@ -249,6 +252,7 @@ public struct DNSClient {
         var random = SystemRandomNumberGenerator()
         var buffer = [UInt8](repeating: 0, count: DNSMessage.maxSize)
         var first = 0  // messages before this one all have a final answer
+        var lastAnswer: Int64 = 0
         while true {
             while first < messages.count && messages[first].final != nil { first += 1 }
             if first == messages.count { return }
@@ -259,26 +263,23 @@ public struct DNSClient {
                                   reason: "timed out with \(m.stored.count) of \(m.slices.count) fragments of message \(m.header.messageID) acknowledged"
                                     + (problem.map { " (last: \($0))" } ?? ""))
             }
-            var expired = false
-            for (qid, f) in inFlight where now - f.sentAt >= rto {
+            for (qid, f) in inFlight where now - f.sentAt >= f.timeout {
                 inFlight[qid] = nil
                 late[qid] = f
-                expired = true
             }
             for (qid, f) in late where now - f.sentAt >= Self.maxRTOms * 3 { late[qid] = nil }
-            // Gentle growth: loss on a DNS path is mostly random (a resolver dropping, a lossy link), rarely our own
-            // load, and doubling turned a few losses in a row into seconds of silence in the 30% loss test.
-            // Capped lower than a measured timeout may be: a long silence on a fast path is loss, to be retried soon.
-            if expired { rto = max(rto, min(rto * 3 / 2, Self.maxLossRTOms)) }
             var busy = Set(inFlight.values.map { $0.message << 16 | $0.index })
             var active = 0
             var sendFailed = false
             var m = first
+            // Every message without a final answer counts, also those the console holds whole (waiting for the
+            // one before them): the console holds at most `DNSConsoleLimits.held` per device, and evicting one
+            // of them would cost all its fragments again.
             while m < messages.count && active < Self.maxMessagesInFlight && inFlight.count < Self.window && !sendFailed {
                 defer { m += 1 }
                 if messages[m].final != nil { continue }
                 active += 1
-                // Whole at the console, which holds it until the event before it is written: nothing to send.
+                // Whole at the console, waiting for the event before it: nothing to send.
                 if m > first && messages[m].stored.count == messages[m].slices.count { continue }
                 for candidate in messages[m].slices.indices where inFlight.count < Self.window {
                     if messages[m].stored.contains(candidate) || busy.contains(m << 16 | candidate) { continue }
@@ -301,11 +302,24 @@ public struct DNSClient {
                     }
                     stats.queries += 1
                     stats.bytesSent += bytes.count
-                    inFlight[qid] = InFlight(message: m, index: candidate, name: name, nonce: nonce, query: bytes, sentAt: now)
+                    // Each fragment backs off on its own: with many queries in flight, one lost query must not
+                    // slow every other one down. Gentle growth (half again per loss): loss on a DNS path is mostly
+                    // random, rarely our own load, and doubling turned a few losses in a row into seconds of
+                    // silence. Capped lower than a measured timeout may be: a long silence on a fast path is loss.
+                    // While answers keep coming (one within the last second) the path is up and a lost query was
+                    // bad luck, not congestion: it is sent again after the plain timeout.
+                    let attempt = messages[m].attempts[candidate, default: 0]
+                    messages[m].attempts[candidate] = attempt + 1
+                    var timeout = rto
+                    if now - lastAnswer >= Self.maxLossRTOms {
+                        for _ in 0..<min(attempt, 8) { timeout = max(timeout, min(timeout * 3 / 2, Self.maxLossRTOms)) }
+                    }
+                    inFlight[qid] = InFlight(message: m, index: candidate, name: name, nonce: nonce, query: bytes,
+                                             sentAt: now, timeout: timeout)
                     busy.insert(m << 16 | candidate)
                 }
             }
-            let earliest = (inFlight.values.map(\.sentAt).min() ?? now) + rto
+            let earliest = inFlight.values.map { $0.sentAt + $0.timeout }.min() ?? (now + rto)
             var p = pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0)
             _ = poll(&p, 1, Int32(max(1, min(earliest, deadline) - now)))
             while true {
@@ -342,6 +356,7 @@ public struct DNSClient {
                 }
                 inFlight[answer.id] = nil
                 late[answer.id] = nil
+                lastAnswer = now
                 // The timeout follows the path: three round trips of the last answer (the resolver may itself have
                 // retried upstream), within bounds, so a fast path recovers from loss quickly and a slow one is
                 // not flooded with retransmissions.
@@ -354,6 +369,14 @@ public struct DNSClient {
                     if stats.recording { stats.completions.append(now) }
                     deadline = now + Int64(timeoutMs)
                     for (qid, g) in inFlight where g.message == f.message { inFlight[qid] = nil }
+                    // Written means every event before it is written too, and the console has written, right after
+                    // it, the whole ones that waited for it: ask about those at once (one fragment each), not one
+                    // after another as each becomes the first. Only that run: any further one waits on a gap.
+                    var j = f.message + 1
+                    while j < messages.count && messages[j].final == nil && messages[j].stored.count == messages[j].slices.count {
+                        messages[j].stored.remove(messages[j].slices.count - 1)
+                        j += 1
+                    }
                 case .conflict, .retired:
                     messages[f.message].final = ack
                     return
@@ -394,6 +417,12 @@ public struct DNSClient {
             received += chunk
         }
     }
+}
+
+/// What a console holds per device, which bounds what a device may leave with it.
+enum DNSConsoleLimits {
+    /// Partial messages, and whole ones waiting for the event before them, each (`DNSConsole.maxPartials`).
+    static let held = 32
 }
 
 /// Counters for the benchmark and for tests: DNS payload bytes (no IP/UDP headers), queries, fallbacks.
