@@ -8,12 +8,16 @@ import PitProcess
 ///     {"device":"pit-07","received":"2026-…Z","event":{…the event's JSON line…}}
 ///     {"device":"pit-07","received":"2026-…Z","heartbeat":"<the device's clock>"}
 ///
-/// Replay: per device, the highest event seq and the highest clock id (heartbeats, `pit uplink test`) it has
-/// completed are kept in `<state dir>/<device>.state`, written atomically after the output line and before the
-/// answer. A fragment of a message at or below those is answered `duplicate` (so a device whose ack was lost moves
-/// on) and never written again, also after a console restart. A crash between the output line and the state file
-/// writes that event once more on retry: at-least-once, as everywhere in Pit; the event id tells duplicates apart.
-/// Partial messages live in memory only: after a restart the device sends the message again (see `DNSClient`).
+/// Replay (version 2): per device, the current spool epoch with its mark (the highest seq written) and the digests of
+/// the seqs written within `window` below it, the epochs it replaced (retired), and the heartbeat and test sessions,
+/// kept in `<state dir>/<device>.state`, written atomically after the output line and before the answer. A fragment
+/// of a message written before is answered `duplicate` only if its digest matches, else `conflict`; a retired epoch
+/// or session is answered `retired`; the device alarms on both (see `DNSTunnel.AckStatus`). An event whose previous
+/// seq is not written yet is held whole in memory and written when that one is (seq order with pipelining). A crash
+/// between the output line and the state file writes that event once more on retry: at-least-once, as everywhere in
+/// Pit; the event id tells duplicates apart. Partial messages live in memory only: after a restart the device sends
+/// the message again (see `DNSClient`). Version 1 fragments keep version 1's rule (one mark per device and kind).
+/// Key files are re-read when they change (one stat per query): replacing or removing one needs no restart.
 ///
 /// Queries it refuses (REFUSED, and nothing stored): names outside the zone, fragments for devices without a key
 /// file, fragments whose tag does not verify (altered, replayed into another message or device, another device's
