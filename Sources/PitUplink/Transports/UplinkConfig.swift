@@ -34,7 +34,7 @@ import PitTOML
 /// name = "console"
 /// zone = "abc123.console.example"  # the console's zone; queries go to <data>.<device>.<zone>
 /// device = "pit-07"                # 1-63 of [a-z0-9-]: the console's key file is <device>.key
-/// key_file = "dns.key"             # 64 hex digits (or 32 raw bytes): the device's ChaCha20-Poly1305 key
+/// key_file = "dns.key"             # 64 hex digits, mode 600 (pit console-dns keygen): the ChaCha20-Poly1305 key
 /// resolver = "10.0.0.1:53"         # optional, default the first nameserver in /etc/resolv.conf
 /// heartbeat_s = 300                # optional, default 300; 0 turns heartbeats off
 /// ```
