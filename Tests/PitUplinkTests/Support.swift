@@ -181,6 +181,8 @@ func sampleEvents() -> [PitEvent] {
             e.user = "admin"
             return e
         }(),
+        PitEvent(kind: .uplinkAlarm, message: "uplink console: the console holds another message as seq 3",
+                 details: ["transport": "console"]),
     ]
 }
 
