@@ -320,3 +320,37 @@ extension DNSSilentLossTests {
         XCTAssertEqual(again.count, 1, "one event per alarm, not one per retry")
     }
 }
+
+extension DNSSilentLossTests {
+    /// What a passive observer of the customer's DNS reads from captured queries without the key: the version byte,
+    /// the device label and sizes. The kind, the spool epoch, the seqs, the digests and the fragment indexes are
+    /// sealed: none of their bytes appear in any query. (Still plain: the device label; see README's threat model.)
+    func testObserverReadsNoHeaderFieldFromCapturedQueries() throws {
+        let rig = DNSRig()
+        rig.startConsole()
+        try rig.startResolver()
+        let capture = rig.directory + "/observed.hex"
+        let relay = rig.startRelay(loss: 0, capture: capture)
+        let stored = rig.h.append(3)
+        var client = try rig.client(port: relay)
+        XCTAssertEqual(client.deliver(stored), .all(3))
+        XCTAssertNil(client.heartbeat())
+        let zone = DNSName(DNSRig.zone)!
+        var epochBytes: [UInt8] = []
+        DNSTunnel.put64(&epochBytes, rig.h.spool.epoch)
+        let secrets: [[UInt8]] = [epochBytes] + stored.map { e in var b: [UInt8] = []; DNSTunnel.put64(&b, e.seq!); return b }
+        var seen = 0
+        for datagram in DNSRig.captured(capture) {
+            let query = try DNSMessage.parse(datagram)
+            let (device, data) = try XCTUnwrap(DNSTunnel.splitName(query.questions[0].name, zone: zone))
+            XCTAssertEqual(device, "d1", "the label is what still leaks")
+            XCTAssertEqual(data[0], 0x20, "only the version is in the clear")
+            for secret in secrets {
+                XCTAssertFalse((0...(data.count - secret.count)).contains { Array(data[$0..<($0 + secret.count)]) == secret },
+                               "a header field is readable in \(Hex.encode(data))")
+            }
+            seen += 1
+        }
+        XCTAssertGreaterThanOrEqual(seen, 4)
+    }
+}

@@ -233,6 +233,15 @@ final class DNSWireTests: XCTestCase {
         XCTAssertTrue(error(base.swapping("abc123.console.example", with: String(repeating: "a.", count: 120) + "x"))
                         .contains("zone"))
     }
+
+    /// Heartbeats go out a period apart give or take a quarter, not at an exact period an observer can pick out.
+    func testHeartbeatPeriodIsJittered() {
+        var random = SystemRandomNumberGenerator()
+        let periods = (0..<200).map { _ in UplinkAgent.jittered(300_000, using: &random) }
+        XCTAssertTrue(periods.allSatisfy { (225_000...375_000).contains($0) })
+        XCTAssertGreaterThan(Set(periods).count, 150, "not one fixed period")
+        XCTAssertGreaterThan(periods.max()! - periods.min()!, 100_000)
+    }
 }
 
 extension String {

@@ -12,14 +12,15 @@ import CZlib
 /// - every query is unique (a resolver's cache can never answer for the console, a retransmission is a new name);
 /// - a fragment that was altered, swapped into another message or device, or sealed with another key fails alone,
 ///   as soon as it arrives, and the console refuses that query;
-/// - the associated data binds the protocol version, the zone, the device id and the fragment header, which names
-///   the spool epoch and a digest of the whole message: fragments of two messages never mix, even two that carry
+/// - the associated data binds the protocol version, the zone and the device id; the fragment header, sealed with
+///   the slice (an observer reads neither), names the spool epoch and a digest of the whole message: fragments of two messages never mix, even two that carry
 ///   the same id (two devices cloned with one id and one spool), and a reset spool's seqs are new ids.
 ///
 /// Query name: `<base32 fragment, in labels of up to 63>.<device id>.<zone>`, TXT, class IN. Base32 (RFC 4648,
 /// lower case, no padding) because resolvers may randomise letter case (0x20) and only case-free data survives it.
 ///
-/// Fragment bytes (before Base32), version 2:
+/// Fragment bytes (before Base32), version 2: 0x20 (the version, the only byte in the clear), the 12-byte nonce, then
+/// sealed together (ChaCha20-Poly1305, 16-byte tag) the header and the slice of the message. The header:
 ///
 ///     0       type: 0x21 event, 0x22 heartbeat, 0x23 event without seq (high nibble: protocol version)
 ///     1..8    spool epoch (`Spool.epoch`), big-endian
@@ -27,7 +28,6 @@ import CZlib
 ///             counter within it (low 32 bits): no clock, so a wrong clock cannot poison the console's marks
 ///     17..24  message digest: the first 8 bytes of SHA-256 of the message bytes
 ///     25..26  fragment index  27..28  fragment count (1...maxFragments)
-///     29..40  nonce           41..    ciphertext of this slice of the message, then the 16-byte tag
 ///
 /// Version 1 (read by the console only): type 0x11/0x12/0x13, message id (seq, or wall-clock ms), index, count,
 /// nonce, ciphertext: 13 header bytes, no epoch, no digest.
@@ -49,7 +49,8 @@ public enum DNSTunnel {
     public static let version = 2
     static func headerLength(_ version: Int) -> Int { version == 1 ? 13 : 29 }
     /// Header, nonce, tag: what each fragment carries besides message bytes.
-    static func overhead(_ version: Int) -> Int { headerLength(version) + nonceLength + tagLength }
+    /// Version 2 sends the header inside the ciphertext, after one plaintext byte naming the version.
+    static func overhead(_ version: Int) -> Int { (version == 1 ? 0 : 1) + headerLength(version) + nonceLength + tagLength }
     /// A message is at most this many fragments (about 80 KB with a short zone); the ack counts fit 16 bits and
     /// the console's reassembly memory per device stays bounded.
     public static let maxFragments = 1024
@@ -251,10 +252,21 @@ public enum DNSTunnel {
                                  key: [UInt8]) -> (name: DNSName, nonce: [UInt8]) {
         let headerBytes = header.bytes
         let nonce = EventID.randomBytes(nonceLength)
-        let sealed = AEAD.seal(key: key, nonce: nonce,
-                               aad: associatedData("pit-dns/\(header.version)", zone: zone, device: device, tail: headerBytes[...]),
-                               plaintext: slice)
-        let name = DNSName(labels: labels(of: headerBytes + nonce + sealed) + [Array(device.utf8)] + zone.labels)
+        let data: [UInt8]
+        if header.version == 1 {
+            let sealed = AEAD.seal(key: key, nonce: nonce,
+                                   aad: associatedData("pit-dns/1", zone: zone, device: device, tail: headerBytes[...]),
+                                   plaintext: slice)
+            data = headerBytes + nonce + sealed
+        } else {
+            // Only the version is in the clear; kind, epoch, id, digest, index and count are sealed with the slice.
+            let version = [UInt8(header.version << 4)]
+            let sealed = AEAD.seal(key: key, nonce: nonce,
+                                   aad: associatedData("pit-dns/\(header.version)", zone: zone, device: device, tail: version[...]),
+                                   plaintext: headerBytes + slice)
+            data = version + nonce + sealed
+        }
+        let name = DNSName(labels: labels(of: data) + [Array(device.utf8)] + zone.labels)
         return (name, nonce)
     }
 
@@ -281,16 +293,28 @@ public enum DNSTunnel {
 
     /// Verifies and decrypts fragment bytes (either version) for `device` with its `key`.
     public static func openFragment(_ data: [UInt8], device: String, zone: DNSName, key: [UInt8]) throws(Rejection) -> Fragment {
-        guard let header = Header(data), data.count >= overhead(header.version) else { throw .malformed }
-        let length = headerLength(header.version)
-        let nonce = Array(data[length..<(length + nonceLength)])
+        guard let first = data.first else { throw .malformed }
+        if first >> 4 == 1 {
+            guard let header = Header(data), data.count >= overhead(1) else { throw .malformed }
+            let length = headerLength(1)
+            let nonce = Array(data[length..<(length + nonceLength)])
+            guard let plaintext = AEAD.open(key: key, nonce: nonce,
+                                            aad: associatedData("pit-dns/1", zone: zone, device: device, tail: data[0..<length]),
+                                            sealed: Array(data[(length + nonceLength)...])) else {
+                throw .forged(device)
+            }
+            return Fragment(header: header, nonce: nonce, plaintext: plaintext)
+        }
+        guard first == 0x20, data.count >= overhead(2) else { throw .malformed }
+        let nonce = Array(data[1..<(1 + nonceLength)])
         guard let plaintext = AEAD.open(key: key, nonce: nonce,
-                                        aad: associatedData("pit-dns/\(header.version)", zone: zone, device: device,
-                                                            tail: data[0..<length]),
-                                        sealed: Array(data[(length + nonceLength)...])) else {
+                                        aad: associatedData("pit-dns/2", zone: zone, device: device, tail: data[0..<1]),
+                                        sealed: Array(data[(1 + nonceLength)...])) else {
             throw .forged(device)
         }
-        return Fragment(header: header, nonce: nonce, plaintext: plaintext)
+        // Sealed by the key's holder, yet checked like anything else from the network.
+        guard let header = Header(plaintext), header.version == 2 else { throw .malformed }
+        return Fragment(header: header, nonce: nonce, plaintext: Array(plaintext[headerLength(2)...]))
     }
 
     // MARK: Answers

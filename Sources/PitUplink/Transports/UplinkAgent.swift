@@ -150,7 +150,7 @@ public struct UplinkAgent {
     /// Heartbeats keep their own schedule: a failed one is not retried early and does not touch the lane's
     /// back-off (delivery failures do that), it only shows in the agent's log until the next one.
     mutating func heartbeat(_ i: Int) {
-        lanes[i].nextHeartbeat = monotonicMilliseconds() + lanes[i].heartbeatMs
+        lanes[i].nextHeartbeat = monotonicMilliseconds() + Self.jittered(lanes[i].heartbeatMs, using: &random)
         do throws(UplinkError) {
             if lanes[i].client == nil {
                 lanes[i].client = try TransportClient(lanes[i].config, defaultDevice: device,
@@ -226,6 +226,13 @@ public struct UplinkAgent {
         // Rebuilt at the next attempt: picks up a replaced CA or key file, and drops any state of a broken session.
         lanes[i].client = nil
         lanes[i].nextAttempt = monotonicMilliseconds() + backoff(failures: lanes[i].failures, config: lanes[i].config)
+    }
+
+    /// A heartbeat period give or take a quarter, at random: at an exact period a box's heartbeats stand out in the
+    /// network's DNS as a machine's (the DNS uplink's threat model in README.md).
+    static func jittered(_ period: Int64, using random: inout SystemRandomNumberGenerator) -> Int64 {
+        guard period >= 4 else { return period }
+        return period + Int64.random(in: -(period / 4)...(period / 4), using: &random)
     }
 
     /// base × 2^(failures-1), capped at max, then "equal jitter": a random point in the upper half, so devices that
