@@ -80,6 +80,9 @@ public struct DhcpClient: Sendable {
     /// The address INIT-REBOOT asks for again, and DISCOVER puts in option 50.
     private var remembered: IPv4?
 
+    /// The xid replies must carry (for the loop's log lines and for tests and the fuzz harness that answer).
+    public var transactionID: UInt32 { xid }
+
     public init(_ configuration: Configuration, seed: UInt64) {
         self.configuration = configuration
         self.random = SplitMix64(seed: seed)

@@ -157,8 +157,8 @@ extension DhcpPacket {
             }
         }
         // RFC 2131 §4.1: `file` (108...235) is read before `sname` (44...107). An option 52 inside them is ignored.
-        if overload & 1 != 0 { try collected.walk(bytes, from: 108, to: 236, area: "file") { _, _ throws(DhcpParseError) in } }
-        if overload & 2 != 0 { try collected.walk(bytes, from: 44, to: 108, area: "sname") { _, _ throws(DhcpParseError) in } }
+        if overload & 1 != 0 { try collected.walk(bytes, from: 108, to: 236, area: "file", ignoring: DhcpOptionCode.overload) { _, _ throws(DhcpParseError) in } }
+        if overload & 2 != 0 { try collected.walk(bytes, from: 44, to: 108, area: "sname", ignoring: DhcpOptionCode.overload) { _, _ throws(DhcpParseError) in } }
 
         return DhcpPacket(op: op, xid: u32(4), secs: u16(8), flags: u16(10), ciaddr: IPv4(u32(12)), yiaddr: IPv4(u32(16)),
                           siaddr: IPv4(u32(20)), giaddr: IPv4(u32(24)), chaddr: Array(bytes[28..<(28 + hlen)]),
@@ -254,7 +254,7 @@ struct OptionCollector {
     var options: [DhcpOption] = []
     private var index: [UInt8: Int] = [:]
 
-    mutating func walk(_ bytes: [UInt8], from start: Int, to end: Int, area: String,
+    mutating func walk(_ bytes: [UInt8], from start: Int, to end: Int, area: String, ignoring: UInt8? = nil,
                        _ visit: (UInt8, [UInt8]) throws(DhcpParseError) -> Void) throws(DhcpParseError) {
         var i = start
         while i < end {
@@ -267,6 +267,7 @@ struct OptionCollector {
                 throw DhcpParseError("\(area): option \(code) claims \(length) bytes, \(end - i - 2) remain")
             }
             let data = Array(bytes[(i + 2)..<(i + 2 + length)])
+            if code == ignoring { i += 2 + length; continue }
             try visit(code, data)
             if let at = index[code] {
                 options[at].data += data

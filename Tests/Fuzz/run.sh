@@ -3,7 +3,7 @@
 #
 #   Tests/Fuzz/run.sh [SECONDS] [TARGET...]      (default: 600 seconds, every target)
 #
-# Targets: board jailspec persona device console policy toml dns.
+# Targets: board jailspec persona device console policy toml dns dhcp.
 # Environment: FUZZ_DIR (scratch directory, default <repo>/.build-fuzz, git-ignored), FUZZ_NO_BUILD=1 (reuse the
 # binaries, e.g. for a second run.sh started in parallel), FUZZ_RSS_MB (default 2048), FUZZ_JOBS (build jobs).
 #
@@ -16,7 +16,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-600}
 [ $# -gt 0 ] && shift
-all=(board jailspec persona device console policy toml dns)
+all=(board jailspec persona device console policy toml dns dhcp)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 F=${FUZZ_DIR:-$repo/.build-fuzz}
@@ -47,7 +47,7 @@ build() {
         [ "$name" = pit ] && continue
         sync_tree "$s" "$pkg/Sources/$name"
     done
-    for t in board jailspec persona device policy toml dns; do
+    for t in board jailspec persona device policy toml dns dhcp; do
         mkdir -p "$pkg/Sources/fuzz-$t"
         cmp -s "$repo/Tests/Fuzz/fuzz-$t.swift" "$pkg/Sources/fuzz-$t/main.swift" || cp "$repo/Tests/Fuzz/fuzz-$t.swift" "$pkg/Sources/fuzz-$t/main.swift"
     done
@@ -91,6 +91,7 @@ let package = Package(
         .executableTarget(name: "fuzz-policy", dependencies: ["PitPolicy"]),
         .executableTarget(name: "fuzz-toml", dependencies: ["PitTOML"]),
         .executableTarget(name: "fuzz-dns", dependencies: ["PitUplink"]),
+        .executableTarget(name: "fuzz-dhcp", dependencies: ["PitPersona"]),
         .executableTarget(name: "console-fuzz", dependencies: ["PitConsole"]),
     ]
 )
