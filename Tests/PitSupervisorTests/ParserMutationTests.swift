@@ -106,6 +106,43 @@ final class ParserMutationTests: XCTestCase {
         }
     }
 
+    /// DHCPv4 from a hostile LAN: each input as an IPv4/UDP datagram, as a DHCP message (which must round-trip) and
+    /// as a stored lease, and every message that parses answered to a client in SELECTING, REQUESTING and RENEWING
+    /// with the client's own xid, as Tests/Fuzz/fuzz-dhcp.swift does.
+    func test_dhcpParserAndClientAnswerEveryMutatedInput() {
+        // ASCII only (the tokens are Strings): message types, overload values, option 121 widths, lengths.
+        let dhcpTokens = ["\u{35}\u{01}\u{05}", "\u{35}\u{01}\u{02}", "\u{35}\u{01}\u{06}", "\u{34}\u{01}\u{03}",
+                          "\u{79}\u{01}\u{21}", "\u{79}\u{05}\u{00}", "\u{33}\u{04}\u{00}\u{00}", "\u{7F}", "address="]
+        let mac: [UInt8] = [0x00, 0x11, 0x32, 0xAA, 0xBB, 0xCC]
+        func message(_ bytes: [UInt8]) {
+            guard let packet = try? DhcpPacket.parse(bytes) else { return }
+            let encoded = packet.encoded()
+            if encoded.count <= DhcpPacket.maxMessageBytes {
+                XCTAssertEqual(try? DhcpPacket.parse(encoded), packet, "round trip changed the message")
+            }
+            _ = try? packet.classlessRoutes()
+            var client = DhcpClient(.init(profile: .windows10, mac: mac, hostname: "fs01"), seed: 9)
+            var now: Int64 = 0
+            _ = client.start(now: now, remembered: nil)
+            var reply = packet
+            reply.chaddr = mac
+            for _ in 0..<3 {
+                reply.xid = client.transactionID
+                now += 100
+                let step = client.received(reply, now: now)
+                if let deadline = step.deadline { XCTAssertGreaterThanOrEqual(deadline, now) }
+                if client.state == .checking { _ = client.checked(conflict: false, now: now) }
+                if let lease = client.lease { now = lease.renewMs; _ = client.timeout(now: now) }
+            }
+            _ = client.stop(now: now)
+        }
+        run("dhcp", iterations: 8_000, tokens: dhcpTokens, boundMs: 500) { bytes in
+            if let datagram = try? DhcpFrame.decode(bytes) { message(datagram.payload) }
+            message(bytes)
+            _ = DhcpLease.rememberedAddress(in: bytes)
+        }
+    }
+
     /// PitConsoleTests/FuzzTests drives the line editor and commands with 100k mutations of typed lines; this one
     /// adds the libFuzzer corpus and raw lines (any byte, any length) handed to the command parser directly.
     func test_consoleLineEditorAndCommandsAnswerEveryMutatedInput() {
