@@ -149,12 +149,12 @@ extension DhcpPacket {
         func u16(_ at: Int) -> UInt16 { UInt16(bytes[at]) << 8 | UInt16(bytes[at + 1]) }
 
         var collected = OptionCollector()
+        try collected.walk(bytes, from: headerBytes, to: bytes.count, area: "options") { _, _ throws(DhcpParseError) in }
+        // Checked after RFC 3396 concatenation: two one-byte 52s are one two-byte option, which is malformed.
         var overload: UInt8 = 0
-        try collected.walk(bytes, from: headerBytes, to: bytes.count, area: "options") { code, data throws(DhcpParseError) in
-            if code == DhcpOptionCode.overload {
-                guard data.count == 1, (1...3).contains(data[0]) else { throw DhcpParseError("option 52 (overload) is not 1, 2 or 3") }
-                overload = data[0]
-            }
+        if let data = collected.options.first(where: { $0.code == DhcpOptionCode.overload })?.data {
+            guard data.count == 1, (1...3).contains(data[0]) else { throw DhcpParseError("option 52 (overload) is not one byte of 1, 2 or 3") }
+            overload = data[0]
         }
         // RFC 2131 §4.1: `file` (108...235) is read before `sname` (44...107). An option 52 inside them is ignored.
         if overload & 1 != 0 { try collected.walk(bytes, from: 108, to: 236, area: "file", ignoring: DhcpOptionCode.overload) { _, _ throws(DhcpParseError) in } }

@@ -53,6 +53,12 @@ final class DhcpPacketTests: XCTestCase {
         bad = DhcpPacket(op: 2, xid: 7, chaddr: mac, options: [DhcpOption(53, [5]), DhcpOption(52, [1])]).encoded()
         bad.replaceSubrange(108..<112, with: [52, 1, 2, 255])
         XCTAssertEqual(try DhcpPacket.parse(bad).option(52), [1])
+        // Two 52s in the options area are one two-byte option (RFC 3396): refused, as its re-encoding would be
+        // (found by fuzz-dhcp: the parse accepted each part and the round trip failed).
+        let twice = DhcpPacket(op: 2, xid: 7, chaddr: mac, options: [DhcpOption(53, [5]), DhcpOption(52, [3])]).encoded()
+        var twiceBytes = Array(twice.prefix(243)) + [52, 1, 3] + Array(twice.dropFirst(243))
+        twiceBytes.removeLast(3)
+        XCTAssertThrowsError(try DhcpPacket.parse(twiceBytes)) { XCTAssertTrue("\($0)".contains("option 52"), "\($0)") }
     }
 
     func testTruncatedAndLyingLengthsAreRefusedNotRead() {
