@@ -12,7 +12,15 @@ public struct ApplyOptions: Sendable {
     /// their own UTS namespace.
     public var setHostname: Bool
 
-    public init(setHostname: Bool = true) { self.setHostname = setHostname }
+    /// An address the apply keeps although the persona does not list it: the remembered DHCP lease's, so a Pit
+    /// restarted with `[dhcp]` keeps answering on it while INIT-REBOOT confirms it (removing it would drop every
+    /// open connection and show the network a canary flapping its address).
+    public var keepAddress: IPPrefix?
+
+    public init(setHostname: Bool = true, keepAddress: IPPrefix? = nil) {
+        self.setHostname = setHostname
+        self.keepAddress = keepAddress
+    }
 }
 
 extension Persona {
@@ -65,13 +73,15 @@ extension Persona {
             report.changes.append("link \(interface) up")
         }
 
-        let wanted = Set(addresses)
+        var wanted = Set(addresses)
+        if let keep = options.keepAddress, dhcp != nil { wanted.insert(keep) }
         for existing in try RouteNetlink.addresses(of: link, on: &socket) where existing.isGlobal && !wanted.contains(existing.prefix) {
             try RouteNetlink.deleteAddress(existing.prefix, from: link, on: &socket)
             report.changes.append("address remove \(existing.prefix)")
         }
         let present = Set(try RouteNetlink.addresses(of: link, on: &socket).map(\.prefix))
         for address in addresses where !present.contains(address) {
+            // (`keepAddress` is only kept, never added: the DHCP client adds it once a server confirms it.)
             try RouteNetlink.addAddress(address, to: link, on: &socket)
             report.changes.append("address add \(address)")
         }

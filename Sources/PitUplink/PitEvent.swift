@@ -35,6 +35,8 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case smbAlertsSuppressed = "smb_alerts_suppressed"
         case runtimeFault = "runtime_fault"
         case decoyAccess = "decoy_access"
+        case dhcpLease = "dhcp_lease"
+        case dhcpLost = "dhcp_lost"
     }
 
     /// What the seccomp filter did with the offending call (the jail engine's own type).
@@ -51,6 +53,7 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case supervisor
         case uplinkAgent = "uplink_agent"
         case auditSocket = "audit_socket"
+        case dhcp
     }
 
     public var v: Int
@@ -156,7 +159,7 @@ extension PitEvent.Kind {
         case .decoyAccess: [.jail, .client, .clientPort, .operation, .file, .user]
         case .runtimeFault: [.component, .jail]
         case .watchdogReset, .configError, .uplinkTest, .boot, .safeMode, .health, .configApplied, .controlRefused,
-             .spoolDamage: []
+             .spoolDamage, .dhcpLease, .dhcpLost: []
         }
     }
 }
