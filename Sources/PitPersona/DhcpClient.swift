@@ -207,6 +207,7 @@ public struct DhcpClient: Sendable {
             step.send.append(Outgoing(packet: packet, source: held.address, destination: held.server))
             step.actions.append(.deconfigure(held))
             step.actions.append(.remember(nil))
+            step.actions.append(.lost(held, reason: "released at an orderly stop"))
         }
         state = .stopped
         lease = nil

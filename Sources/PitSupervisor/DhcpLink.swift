@@ -130,7 +130,7 @@ final class DhcpLink {
             let datagram: DhcpFrame.Datagram
             let packet: DhcpPacket
             do throws(DhcpParseError) {
-                datagram = try DhcpFrame.decode(Array(buffer[0..<Int(n)]))
+                datagram = try DhcpFrame.decode(Array(buffer[0..<Int(n)]), verifyUDPChecksum: false)
                 guard datagram.destinationPort == DhcpFrame.clientPort, datagram.sourcePort == DhcpFrame.serverPort else { continue }
                 packet = try DhcpPacket.parse(datagram.payload)
             } catch {

@@ -213,7 +213,7 @@ final class DhcpClientTests: XCTestCase {
         XCTAssertEqual(release.destination, server)
         XCTAssertEqual(release.packet.ciaddr, offered)
         XCTAssertEqual(codes(release), [53, 61, 54])
-        XCTAssertEqual(step.actions, [.deconfigure(lease), .remember(nil)])
+        XCTAssertEqual(step.actions, [.deconfigure(lease), .remember(nil), .lost(lease, reason: "released at an orderly stop")])
         XCTAssertEqual(c.state, .stopped)
         now += 10
         XCTAssertTrue(c.stop(now: now).send.isEmpty, "nothing held, nothing released")
