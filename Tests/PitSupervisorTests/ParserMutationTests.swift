@@ -90,7 +90,8 @@ final class ParserMutationTests: XCTestCase {
         let personaTokens = ["routes = [{ to = \"default\" }]", "{ to = \"::/0\", via = \"", "/129", "::ffff:", "2001:db8::",
                              "mac_oui = \"", "[[shares]]", "%", ".", "-", "255.255.255.255/32",
                              "imitate = \"", "windows-server-2019", "smb_min_protocol = \"", "smb_max_protocol = \"SMB3_11\"",
-                             "smb_signing = \"", "NT1"]
+                             "smb_signing = \"", "NT1", "[dhcp]", "profile = \"custom\"", "options = [", "parameter_request_list = [",
+                             "vendor_class = \"", "max_message_size = "]
         // A machine-id every Linux host has; the parse only reads it (for mac_oui without device_id).
         run("persona", iterations: 5_000, tokens: personaTokens) { bytes in
             _ = try? Persona.parse(text(bytes), file: "/mutation/persona.toml", machineIDPath: "/proc/sys/kernel/random/boot_id")
