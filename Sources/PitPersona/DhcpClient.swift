@@ -458,13 +458,18 @@ extension DhcpLease {
     /// The address in a stored lease; nil for anything else (the file may be damaged or planted: only a usable
     /// unicast IPv4 address in the first 128 bytes is taken).
     public static func rememberedAddress(in text: [UInt8]) -> IPv4? {
+        rememberedPrefix(in: text).flatMap { IPv4($0.address) }
+    }
+
+    /// The address with its prefix length, as it was put on the interface (what `Persona.apply` keeps).
+    public static func rememberedPrefix(in text: [UInt8]) -> IPPrefix? {
         let head = String(decoding: text.prefix(128), as: UTF8.self)
         for line in head.split(separator: "\n") where line.hasPrefix("address=") {
             let value = line.dropFirst("address=".count)
             guard let prefix = IPPrefix(String(value)), let address = IPv4(prefix.address) else { return nil }
             let first = UInt8(address.value >> 24)
             guard first != 0, first != 127, first < 224 else { return nil }
-            return address
+            return prefix
         }
         return nil
     }

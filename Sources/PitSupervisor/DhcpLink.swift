@@ -59,10 +59,10 @@ final class DhcpLink {
     private let hostname: String
     private let seed: UInt64
 
-    /// The address the last run kept, for `ApplyOptions.keepAddress` and INIT-REBOOT.
-    var rememberedAddress: IPv4? {
+    /// The address (with its prefix length) the last run kept, for `ApplyOptions.keepAddress` and INIT-REBOOT.
+    var remembered: IPPrefix? {
         guard let text = readText(leasePath, limit: 256) else { return nil }
-        return DhcpLease.rememberedAddress(in: Array(text.utf8))
+        return DhcpLease.rememberedPrefix(in: Array(text.utf8))
     }
 
     /// Opens the sockets and starts the client. A failure is a runtime fault: the jails still start (the
@@ -85,7 +85,7 @@ final class DhcpLink {
         if arpFD >= 0 { eventLoop.add(arpFD, .dhcpARP) }
         if udpFD >= 0 { eventLoop.add(udpFD, .dhcpUDP) }
         client = DhcpClient(.init(profile: profile, mac: mac, hostname: hostname), seed: seed)
-        handle(client.start(now: now, remembered: rememberedAddress), now: now)
+        handle(client.start(now: now, remembered: remembered.flatMap { IPv4($0.address) }), now: now)
     }
 
     private static func openUDP(_ interface: String) -> Int32 {

@@ -81,7 +81,7 @@ extension Supervisor {
             link.say = { [unowned self] in self.say($0) }
             dhcp = link
             // The remembered lease's address stays while INIT-REBOOT confirms it (ApplyOptions.keepAddress).
-            options.keepAddress = link.rememberedAddress.map { IPPrefix(address: $0.address, length: 32) }
+            options.keepAddress = link.remembered
         }
         do {
             let report = try persona.apply(options)

@@ -289,6 +289,7 @@ final class DhcpClientTests: XCTestCase {
         let (c, _) = bound()
         let lease = try XCTUnwrap(c.lease)
         XCTAssertEqual(DhcpLease.rememberedAddress(in: Array(lease.storedText.utf8)), offered)
+        XCTAssertEqual(DhcpLease.rememberedPrefix(in: Array(lease.storedText.utf8))?.description, "192.0.2.50/24")
         for bad in ["", "address=", "address=224.0.0.1/4\n", "address=127.0.0.1/8\n", "address=2001:db8::1/64\n",
                     String(repeating: "x", count: 200) + "\naddress=192.0.2.50/24\n"] {
             XCTAssertNil(DhcpLease.rememberedAddress(in: Array(bad.utf8)), bad)

@@ -190,6 +190,9 @@ final class DhcpSupervisorTests: XCTestCase {
         XCTAssertEqual(first.option(50), [192, 0, 2, 50])
         XCTAssertNil(first.option(54))
         XCTAssertEqual(h.statusOrNil()?.dhcp?.address, "192.0.2.50/24")
+        // The persona's apply kept the remembered address: it was never taken off the interface.
+        XCTAssertFalse(h.log.contains("address remove 192.0.2.50"), h.log)
+        XCTAssertFalse(h.log.contains("address add 192.0.2.50"), "re-added: it had been removed\n" + h.log)
         XCTAssertEqual(h.stop(), 0, h.log)
     }
 
