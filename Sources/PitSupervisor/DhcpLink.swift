@@ -211,6 +211,7 @@ final class DhcpLink {
             }
             writeResolv(lease)
         case .deconfigure(let lease):
+            unlink(resolvPath)   // the DNS uplink falls back to /etc/resolv.conf, not to a lost lease's server
             do throws(PersonaError) {
                 let changes = try DhcpApply.deconfigure(lease, interface: interface)
                 if !changes.isEmpty { say("dhcp \(interface): " + changes.joined(separator: "; ")) }
@@ -251,8 +252,8 @@ final class DhcpLink {
         _ = packet.withUnsafeBytes { pit_packet_send(arpFD, ifindex, Self.ethertypeARP, Self.broadcastMAC, $0.baseAddress, $0.count) }
     }
 
-    /// The lease's DNS servers for whoever resolves through the customer's network (the DNS uplink follows it
-    /// once it reads this file; see the report).
+    /// The lease's DNS servers for whoever resolves through the customer's network: the DNS uplink without a
+    /// `resolver` reads it before /etc/resolv.conf (`TransportConfig.DNS.resolvConfPaths`).
     private func writeResolv(_ lease: DhcpLease) {
         writeFile(resolvPath, lease.dnsServers.map { "nameserver \($0)\n" }.joined())
     }

@@ -168,6 +168,7 @@ final class DhcpSupervisorTests: XCTestCase {
         XCTAssertFalse(addresses().contains("192.0.2.50"), addresses())
         XCTAssertTrue(waitUntil(3) { self.captured().contains { $0.messageType == .release } })
         XCTAssertNil(readText(h.dir.path + "/data/dhcp-lease"), "a released lease is not asked for again")
+        XCTAssertNil(readText(h.dir.path + "/data/dhcp-resolv.conf"), "the DNS uplink no longer asks the lease's server")
         XCTAssertEqual(h.events([.dhcpLost]).first?.details?["reason"], "released at an orderly stop")
     }
 
