@@ -68,6 +68,16 @@ extension Persona {
             report.changes.append("link \(interface) address \(want)")
             link = try RouteNetlink.link(named: interface, on: &socket)
         }
+        if let slaac {
+            // Before the link comes up, so its link-local address is already a stable privacy one. On a link
+            // that is up, a changed generation mode takes effect only when the link comes up again: cycle it.
+            let changed = try applySlaac(slaac, &report)
+            if changed && link.isUp {
+                try RouteNetlink.setLink(link, up: false, on: &socket)
+                report.changes.append("link \(interface) down (stable privacy addresses)")
+                link = try RouteNetlink.link(named: interface, on: &socket)
+            }
+        }
         if !link.isUp {
             try RouteNetlink.setLink(link, up: true, on: &socket)
             report.changes.append("link \(interface) up")
@@ -76,6 +86,8 @@ extension Persona {
         var wanted = Set(addresses)
         if let keep = options.keepAddress, dhcp != nil { wanted.insert(keep) }
         for existing in try RouteNetlink.addresses(of: link, on: &socket) where existing.isGlobal && !wanted.contains(existing.prefix) {
+            // With SLAAC the kernel's IPv6 addresses are the persona's too (made with its secret): kept.
+            if slaac != nil && existing.prefix.family == .v6 { continue }
             try RouteNetlink.deleteAddress(existing.prefix, from: link, on: &socket)
             report.changes.append("address remove \(existing.prefix)")
         }
@@ -97,6 +109,39 @@ extension Persona {
             report.changes.append("route remove \(existing.destinationText)\(existing.gateway.map { " via \($0)" } ?? "")")
         }
         return report
+    }
+
+    /// net.ipv6.conf.IF: stable_secret, addr_gen_mode 2 (RFC 7217), accept_ra 2 (router advertisements even if
+    /// forwarding were on: a canary is a host), autoconf 1. Only values that differ are written; true if any did.
+    private func applySlaac(_ slaac: SlaacSettings, _ report: inout ApplyReport) throws(PersonaError) -> Bool {
+        let base = "/proc/sys/net/ipv6/conf/\(interface)/"
+        var changed = false
+        for (key, value) in [("stable_secret", slaac.stableSecret.description), ("addr_gen_mode", "2"), ("accept_ra", "2"), ("autoconf", "1")] {
+            let path = base + key
+            // stable_secret reads EIO until set; any unreadable value is simply written.
+            // The kernel prints the secret uncompressed (%pI6): compared as an address.
+            if let current = readSysctl(path), current == value || (key == "stable_secret" && IPAddress(current) == slaac.stableSecret) { continue }
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw PersonaError(operation: "open", target: path, errno: errno) }
+            let bytes = Array((value + "\n").utf8)
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let saved = errno
+            close(fd)
+            guard n == bytes.count else { throw PersonaError(operation: "write", target: "\(path) \(key == "stable_secret" ? "(secret)" : value)", errno: n < 0 ? saved : EIO) }
+            report.changes.append("sysctl \(interface) \(key) \(key == "stable_secret" ? "set" : value)")
+            if key != "accept_ra" && key != "autoconf" { changed = true }
+        }
+        return changed
+    }
+
+    private func readSysctl(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        return Validate.trimmed(String(decoding: buffer[0..<n], as: UTF8.self))
     }
 
     private func applyHostname(_ report: inout ApplyReport) throws(PersonaError) {

@@ -92,3 +92,18 @@ public struct DhcpSettings: Equatable, Sendable {
         self.profile = profile
     }
 }
+
+/// `slaac = true` in a persona: the kernel configures IPv6 from router advertisements (accept_ra, autoconf) and
+/// makes its interface identifiers with RFC 7217's stable privacy method (addr_gen_mode 2) keyed by
+/// `stableSecret`: stable for this device on this network prefix, unlinkable across prefixes and devices, and
+/// never the EUI-64 of the MAC (which would show a derived MAC for what it is). Windows has formed random,
+/// non-EUI-64 identifiers by default since Vista, link-local ones included (netsh `randomizeidentifiers`; e.g.
+/// https://andatche.com/articles/2012/02/disabling-rfc4941-ipv6-privacy-extensions-in-windows/ for Vista, 7 and
+/// Server 2008; no source found for Windows 10 or Server 2019 specifically). This is the Linux kernel's way to the
+/// same observable property, not Windows' algorithm. Windows' RFC 4941 temporary addresses are not imitated.
+public struct SlaacSettings: Equatable, Sendable {
+    /// net.ipv6.conf.IF.stable_secret, derived from the device id.
+    public var stableSecret: IPAddress
+
+    public init(stableSecret: IPAddress) { self.stableSecret = stableSecret }
+}

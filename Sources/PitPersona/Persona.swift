@@ -45,10 +45,13 @@ public struct Persona: Equatable, Sendable {
     public var smb: SmbImitation
     /// `[dhcp]` with `enabled = true`: IPv4 comes from a DHCP server, presented as `dhcp.profile`; nil: static only.
     public var dhcp: DhcpSettings?
+    /// `slaac = true`: IPv6 addresses from router advertisements, with RFC 7217 stable privacy interface
+    /// identifiers derived from the device id (nil: the kernel's settings are left alone).
+    public var slaac: SlaacSettings?
 
     public init(file: String, hostname: String, netbiosName: String, workgroup: String, serverString: String,
                 interface: String, mac: MACChoice, addresses: [IPPrefix], routes: [PersonaRoute], shares: [DecoyShare],
-                smb: SmbImitation = .samba, dhcp: DhcpSettings? = nil) {
+                smb: SmbImitation = .samba, dhcp: DhcpSettings? = nil, slaac: SlaacSettings? = nil) {
         self.file = file
         self.hostname = hostname
         self.netbiosName = netbiosName
@@ -61,6 +64,7 @@ public struct Persona: Equatable, Sendable {
         self.shares = shares
         self.smb = smb
         self.dhcp = dhcp
+        self.slaac = slaac
     }
 }
 
@@ -144,7 +148,7 @@ extension Persona {
     static let topLevelKeys: Set<String> = [
         "hostname", "netbios_name", "workgroup", "server_string", "interface",
         "mac", "mac_oui", "device_id", "addresses", "routes", "shares",
-        "imitate", "smb_min_protocol", "smb_max_protocol", "smb_signing", "dhcp",
+        "imitate", "smb_min_protocol", "smb_max_protocol", "smb_signing", "dhcp", "slaac",
     ]
 
     /// `[[routes]]` and `[[shares]]` (man/pit-persona.toml.5 documents every key; ManPageKeysTests checks it).
@@ -190,6 +194,7 @@ extension Persona {
 
         let mac = try decodeMAC(f, machineIDPath: machineIDPath)
         let dhcp = try decodeDhcp(f)
+        let slaac = try decodeSlaac(f, machineIDPath: machineIDPath)
         let addresses = try decodeAddresses(f, dhcp: dhcp != nil)
         if dhcp != nil { try refuseStaticIPv4Routes(f) }
         let routes = try decodeRoutes(f, addresses: addresses)
@@ -197,7 +202,7 @@ extension Persona {
 
         return Persona(file: file, hostname: hostname, netbiosName: netbiosName, workgroup: workgroup,
                        serverString: serverString, interface: interface, mac: mac, addresses: addresses,
-                       routes: routes, shares: shares, smb: smb, dhcp: dhcp)
+                       routes: routes, shares: shares, smb: smb, dhcp: dhcp, slaac: slaac)
     }
 
     // MARK: The imitated system
@@ -252,8 +257,8 @@ extension Persona {
         if explicit != nil && oui != nil {
             throw f.error("mac_oui", "set either mac or mac_oui, not both")
         }
-        if deviceID != nil && oui == nil {
-            throw f.error("device_id", "only used to derive the MAC from mac_oui, which is not set")
+        if deviceID != nil && oui == nil && f.position(of: "slaac") == nil {
+            throw f.error("device_id", "only used to derive the MAC from mac_oui or the IPv6 identifiers of slaac, neither of which is set")
         }
         if let explicit {
             guard let mac = MACAddress(explicit) else {
@@ -293,6 +298,30 @@ extension Persona {
     public static func deriveMAC(oui: [UInt8], deviceID: String) -> MACAddress {
         let digest = SHA256.digest(Array((macDerivationPrefix + deviceID).utf8))
         return MACAddress(bytes: Array(oui.prefix(3)) + digest.prefix(3))
+    }
+
+    // MARK: SLAAC
+
+    /// Domain-separation prefix for the RFC 7217 secret: `SHA-256("pit-persona-ipv6\0" + device_id)[0..<16]`, so
+    /// the addresses (which the LAN sees) reveal nothing about the machine-id or the MAC's derivation.
+    public static let slaacSecretPrefix = "pit-persona-ipv6\u{0}"
+
+    static func decodeSlaac(_ f: TOMLFields, machineIDPath: String) throws(TOMLError) -> SlaacSettings? {
+        guard try f.bool("slaac") == true else { return nil }
+        let id: String
+        if let given = try f.string("device_id") {
+            id = Validate.trimmed(given)
+            if id.isEmpty { throw f.error("device_id", "must not be empty") }
+        } else {
+            do throws(SystemCallError) {
+                id = Validate.trimmed(try FileIO<SystemCallError>.read(machineIDPath))
+            } catch {
+                throw f.error("slaac", "no device_id set and \(machineIDPath) cannot be read: \(errnoText(error.errno ?? EIO)) (set device_id)")
+            }
+            if id.isEmpty { throw f.error("slaac", "no device_id set and \(machineIDPath) is empty") }
+        }
+        let digest = SHA256.digest(Array((slaacSecretPrefix + id).utf8))
+        return SlaacSettings(stableSecret: IPAddress(bytes: Array(digest.prefix(16))))
     }
 
     // MARK: DHCP
