@@ -111,6 +111,12 @@ public struct DhcpClient: Sendable {
             if attempt >= 4 { return enterSelecting(now: now, after: 0, note: "no DHCPACK after \(attempt) requests; starting over") }
             return sendRequest(now: now)
         case .rebooting:
+            if attempt >= 3, lease != nil {
+                // Confirming a held lease after a link change: no answer is no NAK; its own timers go on.
+                state = .bound
+                deadline = now
+                return timeout(now: now)
+            }
             if attempt >= 3 {
                 remembered = nil
                 return enterSelecting(now: now, after: 0, note: "INIT-REBOOT unanswered; asking for any address")
@@ -135,6 +141,25 @@ public struct DhcpClient: Sendable {
         }
     }
 
+    /// The interface's carrier came back (a cable plugged in, possibly into another network). RFC 2131 §3.2: a
+    /// client that may have moved confirms its lease with INIT-REBOOT (a NAK ends it; silence keeps it until its
+    /// timers say otherwise); one without a lease starts DISCOVER again at once instead of waiting out the backoff.
+    public mutating func linkUp(now: Int64) -> Step {
+        switch state {
+        case .stopped, .checking, .requesting:
+            return Step(deadline: deadline)
+        case .bound, .renewing, .rebinding:
+            guard let held = lease else { return enterSelecting(now: now, after: 0) }
+            remembered = held.address
+            var step = enterRebooting(now: now, address: held.address)
+            step.actions.insert(.note("link up: confirming \(held.address) (INIT-REBOOT)"), at: 0)
+            return step
+        case .selecting, .rebooting:
+            if let address = remembered { return enterRebooting(now: now, address: address) }
+            return enterSelecting(now: now, after: 0)
+        }
+    }
+
     /// The ARP check of an offered address ended early with a conflict (another host answered for it).
     public mutating func checked(conflict: Bool, now: Int64) -> Step {
         guard state == .checking, let offered = offer else { return Step(deadline: deadline) }
@@ -143,8 +168,12 @@ public struct DhcpClient: Sendable {
                                source: .zero, destination: .broadcast)
         remembered = nil
         offer = nil
+        // A held lease being confirmed after a link change is on the interface: it goes too.
+        let held = lease
+        lease = nil
         // RFC 2131 §3.1.5: wait at least ten seconds before starting over.
         var step = enterSelecting(now: now, after: 10_000)
+        if let held { step.actions = [.deconfigure(held), .remember(nil), .lost(held, reason: "address in use by another host")] + step.actions }
         step.send.insert(decline, at: 0)
         step.actions.insert(.note("\(offered.address) is in use by another host (ARP); DHCPDECLINE sent to \(offered.server)"), at: 0)
         return step
@@ -294,7 +323,7 @@ public struct DhcpClient: Sendable {
         state = .bound
         deadline = taken.renewMs
         var step = Step(deadline: deadline)
-        step.actions = [.configure(taken, previous: previous), .remember(taken), .leased(taken, renewed: false)]
+        step.actions = [.configure(taken, previous: previous), .remember(taken), .leased(taken, renewed: previous?.address == taken.address)]
         return step
     }
 

@@ -26,6 +26,8 @@ final class DhcpLink {
     private(set) var ipFD: Int32 = -1
     private(set) var arpFD: Int32 = -1
     private(set) var udpFD: Int32 = -1
+    /// The interface's carrier (rtnetlink RTMGRP_LINK): a link coming back up is an INIT-REBOOT.
+    private var linkWatch: LinkWatch?
     /// The server's MAC, from the frame that carried its last accepted reply: unicast renewals and the release go
     /// to it (a packet socket has no ARP of its own).
     private var serverMAC: [UInt8]?
@@ -84,6 +86,13 @@ final class DhcpLink {
         eventLoop.add(ipFD, .dhcp)
         if arpFD >= 0 { eventLoop.add(arpFD, .dhcpARP) }
         if udpFD >= 0 { eventLoop.add(udpFD, .dhcpUDP) }
+        do throws(PersonaError) {
+            let watch = try LinkWatch(interface: interface)
+            linkWatch = watch
+            eventLoop.add(watch.fd, .dhcpCarrier)
+        } catch {
+            say("dhcp \(interface): not watching the link's carrier (\(error)): a replugged cable waits for the lease's timers")
+        }
         client = DhcpClient(.init(profile: profile, mac: mac, hostname: hostname), seed: seed)
         handle(client.start(now: now, remembered: remembered.flatMap { IPv4($0.address) }), now: now)
     }
@@ -163,6 +172,15 @@ final class DhcpLink {
             nextProbeMs = nil
             handle(client.checked(conflict: true, now: now), now: now)
             return
+        }
+    }
+
+    /// The link's carrier changed: on its way back up, the client confirms its lease or starts again at once.
+    func serviceCarrier(now: Int64) {
+        guard let watch = linkWatch else { return }
+        for up in watch.carrierChanges(interface: interface) {
+            say("dhcp \(interface): carrier \(up ? "up" : "down")")
+            if up { handle(client.linkUp(now: now), now: now) }
         }
     }
 

@@ -21,6 +21,7 @@ enum EventSource {
     case dhcp
     case dhcpARP
     case dhcpUDP
+    case dhcpCarrier
 }
 
 /// The epoll instance of `pit supervise`, its signalfd and its one timerfd, which always holds the earliest

@@ -155,6 +155,7 @@ public final class Supervisor {
         case .dhcp: dhcp?.serviceIP(now: now)
         case .dhcpARP: dhcp?.serviceARP(now: now)
         case .dhcpUDP: dhcp?.drainUDP()
+        case .dhcpCarrier: dhcp?.serviceCarrier(now: now)
         }
     }
 

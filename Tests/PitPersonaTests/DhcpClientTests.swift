@@ -295,4 +295,66 @@ final class DhcpClientTests: XCTestCase {
             XCTAssertNil(DhcpLease.rememberedAddress(in: Array(bad.utf8)), bad)
         }
     }
+
+    func testLinkUpConfirmsAHeldLeaseWithInitReboot() throws {
+        var (c, now) = bound()
+        let lease = try XCTUnwrap(c.lease)
+        let step = c.linkUp(now: now + 1_000)
+        XCTAssertEqual(c.state, .rebooting)
+        let request = try XCTUnwrap(step.send.first)
+        XCTAssertEqual(request.packet.messageType, .request)
+        XCTAssertEqual(request.packet.option(50), offered.bytes)
+        XCTAssertNil(request.packet.option(54))
+        XCTAssertEqual(request.packet.ciaddr, .zero)
+        XCTAssertFalse(step.actions.contains { if case .deconfigure = $0 { return true } else { return false } }, "the lease stays meanwhile")
+        now += 1_100
+        _ = c.received(reply(.ack, to: c), now: now)
+        XCTAssertEqual(c.state, .checking)
+        let done = c.checked(conflict: false, now: now + 10)
+        let renewed = try XCTUnwrap(c.lease)
+        XCTAssertEqual(done.actions, [.configure(renewed, previous: lease), .remember(renewed), .leased(renewed, renewed: true)])
+    }
+
+    func testLinkUpNakEndsTheLeaseAndSilenceKeepsIt() throws {
+        var (c, now) = bound()
+        let lease = try XCTUnwrap(c.lease)
+        _ = c.linkUp(now: now)
+        let nak = c.received(reply(.nak, to: c), now: now + 10)
+        XCTAssertEqual(Array(nak.actions.prefix(2)), [.deconfigure(lease), .remember(nil)])
+        XCTAssertEqual(c.state, .selecting)
+
+        var (quiet, t) = bound()
+        let held = try XCTUnwrap(quiet.lease)
+        var step = quiet.linkUp(now: t)
+        var gaveUp = step
+        while quiet.state == .rebooting { t = step.deadline!; step = quiet.timeout(now: t); gaveUp = step }
+        XCTAssertEqual(quiet.state, .bound, "no answer is no NAK: the lease is kept")
+        XCTAssertEqual(quiet.lease, held)
+        XCTAssertFalse(gaveUp.actions.contains { if case .deconfigure = $0 { return true } else { return false } })
+        XCTAssertEqual(gaveUp.deadline, held.renewMs)
+    }
+
+    func testLinkUpConflictRemovesTheHeldLease() throws {
+        var (c, now) = bound()
+        let lease = try XCTUnwrap(c.lease)
+        _ = c.linkUp(now: now)
+        now += 10
+        _ = c.received(reply(.ack, to: c), now: now)
+        let step = c.checked(conflict: true, now: now + 10)
+        let acted = step.actions.filter { if case .note = $0 { return false } else { return true } }
+        XCTAssertEqual(Array(acted.prefix(3)), [.deconfigure(lease), .remember(nil), .lost(lease, reason: "address in use by another host")])
+        XCTAssertEqual(step.send.first?.packet.messageType, .decline)
+        XCTAssertNil(c.lease)
+    }
+
+    func testLinkUpWhileSelectingSkipsTheBackoff() {
+        var c = client()
+        var step = c.start(now: 0, remembered: nil)
+        for _ in 0..<4 { step = c.timeout(now: step.deadline!) }
+        let waiting = step.deadline!
+        let now = waiting - 30_000
+        let up = c.linkUp(now: now)
+        XCTAssertEqual(up.send.first?.packet.messageType, .discover)
+        XCTAssertLessThanOrEqual(up.deadline!, now + 5_000, "the backoff starts again from 4 s")
+    }
 }

@@ -86,7 +86,10 @@ final class DhcpSupervisorTests: XCTestCase {
             s.bind((sys.argv[1], 0))
             out = open(sys.argv[2], 'a')
             while True:
-                b = s.recv(4096)
+                try:
+                    b = s.recv(4096)
+                except OSError:   # ENETDOWN while the link is down: the socket carries on once it is up
+                    continue
                 if len(b) < 28 or b[9] != 17: continue
                 hl = (b[0] & 15) * 4
                 if b[hl + 2] * 256 + b[hl + 3] != 67: continue
@@ -194,6 +197,28 @@ final class DhcpSupervisorTests: XCTestCase {
         // The persona's apply kept the remembered address: it was never taken off the interface.
         XCTAssertFalse(h.log.contains("address remove 192.0.2.50"), h.log)
         XCTAssertFalse(h.log.contains("address add 192.0.2.50"), "re-added: it had been removed\n" + h.log)
+        XCTAssertEqual(h.stop(), 0, h.log)
+    }
+
+    func test_linkDownAndUpConfirmsTheLeaseWithInitReboot() throws {
+        startServer()
+        startCapture()
+        writeDevice()
+        startSupervisor()
+        XCTAssertTrue(waitUntil(15) { self.h.statusOrNil()?.dhcp?.state == "bound" }, h.log)
+        let before = captured().count
+        // The cable out and back in: the veth peer down and up takes the canary's carrier with it.
+        net.ip(["-n", net.client, "link", "set", net.peer, "down"])
+        usleep(500_000)
+        net.ip(["-n", net.client, "link", "set", net.peer, "up"])
+        XCTAssertTrue(waitUntil(10) { self.captured().dropFirst(before).contains { $0.messageType == .request } }, h.log)
+        let request = try XCTUnwrap(captured().dropFirst(before).first { $0.messageType == .request })
+        XCTAssertEqual(request.option(50), [192, 0, 2, 50], "INIT-REBOOT names the held address")
+        XCTAssertNil(request.option(54))
+        XCTAssertTrue(waitUntil(10) { self.h.events([.dhcpLease]).count >= 2 }, h.log)
+        XCTAssertEqual(h.events([.dhcpLease])[1].details?["renewed"], "true")
+        XCTAssertTrue(h.log.contains("carrier down") && h.log.contains("carrier up"), h.log)
+        XCTAssertTrue(addresses().contains("192.0.2.50/24"))
         XCTAssertEqual(h.stop(), 0, h.log)
     }
 
