@@ -3,7 +3,8 @@
 // the packet socket delivers it), as a DHCP message (DhcpPacket.parse, and the frame's payload too), and as a
 // stored lease file (DhcpLease.rememberedAddress). A message that parses must encode and parse back to itself,
 // and is then answered to a client (DhcpClient, windows-10 profile) with the client's own xid and MAC patched
-// in, so it reaches OFFER, ACK, NAK handling in SELECTING, REQUESTING, RENEWING and REBINDING. Thrown
+// in, so it reaches OFFER, ACK, NAK handling in SELECTING, REQUESTING, RENEWING, REBINDING and the INIT-REBOOT
+// of a held lease after the link comes back up. Thrown
 // DhcpParseErrors and `.refused` actions are valid outcomes; a crash, a hang, a deadline in the past or a lease
 // with an unusable address is a finding. Build/run: Tests/Fuzz/run.sh (see Tests/Fuzz/README.md).
 import PitPersona
@@ -35,9 +36,15 @@ func answer(_ message: DhcpPacket) {
             check(client.checked(conflict: round == 3, now: now))
         }
         if let lease = client.lease {
-            // Jump to T1, then T2, so the same message is tried as a renewal's and a rebinding's answer.
-            now = round == 1 ? lease.renewMs : lease.rebindMs
-            check(client.timeout(now: now))
+            // Jump to T1, then T2, so the same message is tried as a renewal's and a rebinding's answer; in the
+            // last round the link comes back up instead, so it answers an INIT-REBOOT of the held lease.
+            if round == 2 {
+                now += 10
+                check(client.linkUp(now: now))
+            } else {
+                now = round == 1 ? lease.renewMs : lease.rebindMs
+                check(client.timeout(now: now))
+            }
         }
     }
     _ = client.stop(now: now + 1)

@@ -133,7 +133,9 @@ final class ParserMutationTests: XCTestCase {
                 let step = client.received(reply, now: now)
                 if let deadline = step.deadline { XCTAssertGreaterThanOrEqual(deadline, now) }
                 if client.state == .checking { _ = client.checked(conflict: false, now: now) }
-                if let lease = client.lease { now = lease.renewMs; _ = client.timeout(now: now) }
+                if let lease = client.lease {
+                    if client.state == .bound && now < lease.renewMs { now += 10; _ = client.linkUp(now: now) } else { now = lease.renewMs; _ = client.timeout(now: now) }
+                }
             }
             _ = client.stop(now: now)
         }
