@@ -73,7 +73,8 @@ final class EventTests: XCTestCase {
         XCTAssertEqual(PitEvent.Kind.allCases.map(\.rawValue),
                        ["violation", "service_exit", "restart", "crash_loop", "watchdog_reset", "config_error",
                         "smb_access", "smb_logon", "smb_enumeration", "uplink_test", "boot", "safe_mode", "health", "config_applied", "control_refused",
-                        "spool_damage", "violations_suppressed", "smb_alerts_suppressed", "runtime_fault", "decoy_access"])
+                        "spool_damage", "violations_suppressed", "smb_alerts_suppressed", "runtime_fault", "decoy_access",
+                        "dhcp_lease", "dhcp_lost"])
         XCTAssertEqual(PitEvent.Action.allCases.map(\.rawValue), ["kill", "errno", "log"])
     }
 
