@@ -79,6 +79,10 @@ public struct DhcpClient: Sendable {
     private var offer: DhcpLease?
     /// The address INIT-REBOOT asks for again, and DISCOVER puts in option 50.
     private var remembered: IPv4?
+    /// NAKs since the last lease: a server (or an impostor) that offers and then refuses every time would
+    /// otherwise hold the client in a DISCOVER-NAK loop at network speed. The first NAK restarts at once (RFC
+    /// 2131 §3.1.4), later ones after 4, 8 ... 64 s.
+    private var naksInARow = 0
 
     /// The xid replies must carry (for the loop's log lines and for tests and the fuzz harness that answer).
     public var transactionID: UInt32 { xid }
@@ -220,7 +224,9 @@ public struct DhcpClient: Sendable {
                 return expire(now: now, reason: "DHCPNAK from \(packet.address(DhcpOptionCode.serverID).map(\.description) ?? "?")\(text)")
             }
             offer = nil
-            return enterSelecting(now: now, after: 0, note: "DHCPNAK\(text)")
+            naksInARow += 1
+            let delay = naksInARow <= 1 ? 0 : Int64(4_000) << Int64(min(naksInARow - 2, 4))
+            return enterSelecting(now: now, after: delay, note: "DHCPNAK\(text)" + (delay > 0 ? " (\(naksInARow) in a row: DISCOVER in \(delay / 1_000) s)" : ""))
         default:
             return refuse("\(type) unexpected in state \(state.rawValue)")
         }
@@ -319,6 +325,7 @@ public struct DhcpClient: Sendable {
         let previous = lease
         lease = taken
         offer = nil
+        naksInARow = 0
         remembered = taken.address
         state = .bound
         deadline = taken.renewMs

@@ -357,4 +357,25 @@ final class DhcpClientTests: XCTestCase {
         XCTAssertEqual(up.send.first?.packet.messageType, .discover)
         XCTAssertLessThanOrEqual(up.deadline!, now + 5_000, "the backoff starts again from 4 s")
     }
+
+    func testAServerThatAlwaysNaksCannotSpinTheClient() {
+        var c = client()
+        _ = c.start(now: 0, remembered: nil)
+        var now: Int64 = 0
+        var delays: [Int64] = []
+        for _ in 0..<7 {
+            _ = c.received(reply(.offer, to: c), now: now)
+            let nak = c.received(reply(.nak, to: c), now: now)
+            XCTAssertEqual(c.state, .selecting)
+            if nak.send.first?.packet.messageType == .discover {
+                delays.append(0)
+            } else {
+                XCTAssertTrue(nak.send.isEmpty)
+                delays.append(nak.deadline! - now)
+                now = nak.deadline!
+                XCTAssertEqual(c.timeout(now: now).send.first?.packet.messageType, .discover)
+            }
+        }
+        XCTAssertEqual(delays, [0, 4_000, 8_000, 16_000, 32_000, 64_000, 64_000])
+    }
 }
