@@ -138,6 +138,8 @@ final class DhcpSupervisorTests: XCTestCase {
         XCTAssertEqual(status.profile, "windows-10")
         XCTAssertTrue(addresses().contains("192.0.2.50/24"), addresses())
         XCTAssertTrue(routes().contains("default via 192.0.2.20 proto dhcp"), routes())
+        let text = Process.run([Pit.executable, "status", "--socket", h.socket]).stdout
+        XCTAssertTrue(text.contains("dhcp: \(net.nic) windows-10 bound 192.0.2.50/24 from 192.0.2.20  last: leased 192.0.2.50/24 from 192.0.2.20"), text)
         XCTAssertEqual(readText(h.dir.path + "/data/dhcp-resolv.conf"), "nameserver 192.0.2.53\n")
         XCTAssertEqual(readText(h.dir.path + "/data/dhcp-lease"), "address=192.0.2.50/24\n")
         let leased = h.events([.dhcpLease])
