@@ -17,6 +17,8 @@
 #include <sys/timerfd.h>
 #include <termios.h>
 #include <linux/filter.h>
+#include <arpa/inet.h>
+#include <netpacket/packet.h>
 #include <unistd.h>
 
 int pit_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
@@ -254,4 +256,45 @@ int pit_epoll_modify(int epfd, int fd, uint64_t token, int writable) {
 int pit_reboot_restart(void) {
     sync();
     return reboot(RB_AUTOBOOT);
+}
+
+int pit_packet_open(int ifindex, unsigned short ethertype, int dhcp_client_filter) {
+    int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ethertype));
+    if (fd < 0) return -1;
+    if (dhcp_client_filter) {
+        // Offsets are from the IPv4 header (SOCK_DGRAM strips the link header).
+        struct sock_filter code[] = {
+            BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),             // protocol
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 6),      // UDP, else drop
+            BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),             // flags and fragment offset
+            BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 4, 0), // a fragment: drop
+            BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),            // X = header length
+            BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),             // UDP destination port
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 68, 0, 1),      // 68, else drop
+            BPF_STMT(BPF_RET | BPF_K, 0x40000),
+            BPF_STMT(BPF_RET | BPF_K, 0),
+        };
+        struct sock_fprog program = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+        if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program)) != 0) { int e = errno; close(fd); errno = e; return -1; }
+    }
+    struct sockaddr_ll address = { .sll_family = AF_PACKET, .sll_protocol = htons(ethertype), .sll_ifindex = ifindex };
+    if (bind(fd, (struct sockaddr *)&address, sizeof(address)) != 0) { int e = errno; close(fd); errno = e; return -1; }
+    return fd;
+}
+
+long pit_packet_send(int fd, int ifindex, unsigned short ethertype, const unsigned char *dest_mac, const void *buffer, size_t length) {
+    struct sockaddr_ll address = { .sll_family = AF_PACKET, .sll_protocol = htons(ethertype), .sll_ifindex = ifindex, .sll_halen = 6 };
+    memcpy(address.sll_addr, dest_mac, 6);
+    return sendto(fd, buffer, length, 0, (struct sockaddr *)&address, sizeof(address));
+}
+
+long pit_packet_recv(int fd, void *buffer, size_t length, unsigned char *source_mac, int *packet_type) {
+    struct sockaddr_ll address;
+    socklen_t size = sizeof(address);
+    memset(&address, 0, sizeof(address));
+    ssize_t n = recvfrom(fd, buffer, length, 0, (struct sockaddr *)&address, &size);
+    if (n < 0) return -1;
+    memcpy(source_mac, address.sll_addr, 6);
+    *packet_type = address.sll_pkttype;
+    return n;
 }

@@ -12,7 +12,15 @@ public struct ApplyOptions: Sendable {
     /// their own UTS namespace.
     public var setHostname: Bool
 
-    public init(setHostname: Bool = true) { self.setHostname = setHostname }
+    /// An address the apply keeps although the persona does not list it: the remembered DHCP lease's, so a Pit
+    /// restarted with `[dhcp]` keeps answering on it while INIT-REBOOT confirms it (removing it would drop every
+    /// open connection and show the network a canary flapping its address).
+    public var keepAddress: IPPrefix?
+
+    public init(setHostname: Bool = true, keepAddress: IPPrefix? = nil) {
+        self.setHostname = setHostname
+        self.keepAddress = keepAddress
+    }
 }
 
 extension Persona {
@@ -60,18 +68,32 @@ extension Persona {
             report.changes.append("link \(interface) address \(want)")
             link = try RouteNetlink.link(named: interface, on: &socket)
         }
+        if let slaac {
+            // Before the link comes up, so its link-local address is already a stable privacy one. On a link
+            // that is up, a changed generation mode takes effect only when the link comes up again: cycle it.
+            let changed = try applySlaac(slaac, &report)
+            if changed && link.isUp {
+                try RouteNetlink.setLink(link, up: false, on: &socket)
+                report.changes.append("link \(interface) down (stable privacy addresses)")
+                link = try RouteNetlink.link(named: interface, on: &socket)
+            }
+        }
         if !link.isUp {
             try RouteNetlink.setLink(link, up: true, on: &socket)
             report.changes.append("link \(interface) up")
         }
 
-        let wanted = Set(addresses)
+        var wanted = Set(addresses)
+        if let keep = options.keepAddress, dhcp != nil { wanted.insert(keep) }
         for existing in try RouteNetlink.addresses(of: link, on: &socket) where existing.isGlobal && !wanted.contains(existing.prefix) {
+            // With SLAAC the kernel's IPv6 addresses are the persona's too (made with its secret): kept.
+            if slaac != nil && existing.prefix.family == .v6 { continue }
             try RouteNetlink.deleteAddress(existing.prefix, from: link, on: &socket)
             report.changes.append("address remove \(existing.prefix)")
         }
         let present = Set(try RouteNetlink.addresses(of: link, on: &socket).map(\.prefix))
         for address in addresses where !present.contains(address) {
+            // (`keepAddress` is only kept, never added: the DHCP client adds it once a server confirms it.)
             try RouteNetlink.addAddress(address, to: link, on: &socket)
             report.changes.append("address add \(address)")
         }
@@ -87,6 +109,39 @@ extension Persona {
             report.changes.append("route remove \(existing.destinationText)\(existing.gateway.map { " via \($0)" } ?? "")")
         }
         return report
+    }
+
+    /// net.ipv6.conf.IF: stable_secret, addr_gen_mode 2 (RFC 7217), accept_ra 2 (router advertisements even if
+    /// forwarding were on: a canary is a host), autoconf 1. Only values that differ are written; true if any did.
+    private func applySlaac(_ slaac: SlaacSettings, _ report: inout ApplyReport) throws(PersonaError) -> Bool {
+        let base = "/proc/sys/net/ipv6/conf/\(interface)/"
+        var changed = false
+        for (key, value) in [("stable_secret", slaac.stableSecret.description), ("addr_gen_mode", "2"), ("accept_ra", "2"), ("autoconf", "1")] {
+            let path = base + key
+            // stable_secret reads EIO until set; any unreadable value is simply written.
+            // The kernel prints the secret uncompressed (%pI6): compared as an address.
+            if let current = readSysctl(path), current == value || (key == "stable_secret" && IPAddress(current) == slaac.stableSecret) { continue }
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw PersonaError(operation: "open", target: path, errno: errno) }
+            let bytes = Array((value + "\n").utf8)
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let saved = errno
+            close(fd)
+            guard n == bytes.count else { throw PersonaError(operation: "write", target: "\(path) \(key == "stable_secret" ? "(secret)" : value)", errno: n < 0 ? saved : EIO) }
+            report.changes.append("sysctl \(interface) \(key) \(key == "stable_secret" ? "set" : value)")
+            if key != "accept_ra" && key != "autoconf" { changed = true }
+        }
+        return changed
+    }
+
+    private func readSysctl(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        return Validate.trimmed(String(decoding: buffer[0..<n], as: UTF8.self))
     }
 
     private func applyHostname(_ report: inout ApplyReport) throws(PersonaError) {

@@ -43,10 +43,15 @@ public struct Persona: Equatable, Sendable {
     public var shares: [DecoyShare]
     /// The system the SMB server imitates (`imitate`) with the persona's own `smb_*` settings applied.
     public var smb: SmbImitation
+    /// `[dhcp]` with `enabled = true`: IPv4 comes from a DHCP server, presented as `dhcp.profile`; nil: static only.
+    public var dhcp: DhcpSettings?
+    /// `slaac = true`: IPv6 addresses from router advertisements, with RFC 7217 stable privacy interface
+    /// identifiers derived from the device id (nil: the kernel's settings are left alone).
+    public var slaac: SlaacSettings?
 
     public init(file: String, hostname: String, netbiosName: String, workgroup: String, serverString: String,
                 interface: String, mac: MACChoice, addresses: [IPPrefix], routes: [PersonaRoute], shares: [DecoyShare],
-                smb: SmbImitation = .samba) {
+                smb: SmbImitation = .samba, dhcp: DhcpSettings? = nil, slaac: SlaacSettings? = nil) {
         self.file = file
         self.hostname = hostname
         self.netbiosName = netbiosName
@@ -58,6 +63,8 @@ public struct Persona: Equatable, Sendable {
         self.routes = routes
         self.shares = shares
         self.smb = smb
+        self.dhcp = dhcp
+        self.slaac = slaac
     }
 }
 
@@ -141,7 +148,7 @@ extension Persona {
     static let topLevelKeys: Set<String> = [
         "hostname", "netbios_name", "workgroup", "server_string", "interface",
         "mac", "mac_oui", "device_id", "addresses", "routes", "shares",
-        "imitate", "smb_min_protocol", "smb_max_protocol", "smb_signing",
+        "imitate", "smb_min_protocol", "smb_max_protocol", "smb_signing", "dhcp", "slaac",
     ]
 
     /// `[[routes]]` and `[[shares]]` (man/pit-persona.toml.5 documents every key; ManPageKeysTests checks it).
@@ -186,13 +193,16 @@ extension Persona {
         if let problem = Validate.interfaceName(interface) { throw f.error("interface", problem) }
 
         let mac = try decodeMAC(f, machineIDPath: machineIDPath)
-        let addresses = try decodeAddresses(f)
+        let dhcp = try decodeDhcp(f)
+        let slaac = try decodeSlaac(f, machineIDPath: machineIDPath)
+        let addresses = try decodeAddresses(f, dhcp: dhcp != nil)
+        if dhcp != nil { try refuseStaticIPv4Routes(f) }
         let routes = try decodeRoutes(f, addresses: addresses)
         let shares = try decodeShares(f, file: file)
 
         return Persona(file: file, hostname: hostname, netbiosName: netbiosName, workgroup: workgroup,
                        serverString: serverString, interface: interface, mac: mac, addresses: addresses,
-                       routes: routes, shares: shares, smb: smb)
+                       routes: routes, shares: shares, smb: smb, dhcp: dhcp, slaac: slaac)
     }
 
     // MARK: The imitated system
@@ -247,8 +257,8 @@ extension Persona {
         if explicit != nil && oui != nil {
             throw f.error("mac_oui", "set either mac or mac_oui, not both")
         }
-        if deviceID != nil && oui == nil {
-            throw f.error("device_id", "only used to derive the MAC from mac_oui, which is not set")
+        if deviceID != nil && oui == nil && f.position(of: "slaac") == nil {
+            throw f.error("device_id", "only used to derive the MAC from mac_oui or the IPv6 identifiers of slaac, neither of which is set")
         }
         if let explicit {
             guard let mac = MACAddress(explicit) else {
@@ -290,11 +300,135 @@ extension Persona {
         return MACAddress(bytes: Array(oui.prefix(3)) + digest.prefix(3))
     }
 
+    // MARK: SLAAC
+
+    /// Domain-separation prefix for the RFC 7217 secret: `SHA-256("pit-persona-ipv6\0" + device_id)[0..<16]`, so
+    /// the addresses (which the LAN sees) reveal nothing about the machine-id or the MAC's derivation.
+    public static let slaacSecretPrefix = "pit-persona-ipv6\u{0}"
+
+    static func decodeSlaac(_ f: TOMLFields, machineIDPath: String) throws(TOMLError) -> SlaacSettings? {
+        guard try f.bool("slaac") == true else { return nil }
+        let id: String
+        if let given = try f.string("device_id") {
+            id = Validate.trimmed(given)
+            if id.isEmpty { throw f.error("device_id", "must not be empty") }
+        } else {
+            do throws(SystemCallError) {
+                id = Validate.trimmed(try FileIO<SystemCallError>.read(machineIDPath))
+            } catch {
+                throw f.error("slaac", "no device_id set and \(machineIDPath) cannot be read: \(errnoText(error.errno ?? EIO)) (set device_id)")
+            }
+            if id.isEmpty { throw f.error("slaac", "no device_id set and \(machineIDPath) is empty") }
+        }
+        let digest = SHA256.digest(Array((slaacSecretPrefix + id).utf8))
+        return SlaacSettings(stableSecret: IPAddress(bytes: Array(digest.prefix(16))))
+    }
+
+    // MARK: DHCP
+
+    static let dhcpKeys: Set<String> = ["enabled", "profile", "options", "request_options", "parameter_request_list",
+                                        "vendor_class", "max_message_size"]
+    static let dhcpCustomKeys: Set<String> = ["options", "request_options", "parameter_request_list", "vendor_class",
+                                              "max_message_size"]
+
+    /// `[dhcp]`: nil when absent or `enabled = false`.
+    static func decodeDhcp(_ f: TOMLFields) throws(TOMLError) -> DhcpSettings? {
+        guard let d = try f.table("dhcp") else { return nil }
+        try d.rejectUnknownKeys(dhcpKeys)
+        let enabled = try d.bool("enabled") ?? true
+        let name = try d.require(d.string("profile"), "profile")
+        let given = name.lowercased()
+        guard DhcpProfile.names.contains(given) else {
+            let hint = Suggestion.closest(to: given, in: DhcpProfile.names, limit: 3).map { " (did you mean '\($0)'?)" } ?? ""
+            throw d.error("profile", "unknown DHCP profile '\(name)'\(hint); known: \(DhcpProfile.names.joined(separator: ", "))")
+        }
+        if let profile = DhcpProfile.named(given) {
+            // A built-in profile is a published fingerprint: a half-overridden one matches no real system.
+            for key in dhcpCustomKeys where d.position(of: key) != nil {
+                throw d.error(key, "only for profile = \"custom\"; '\(given)' is a published fingerprint and is sent as it is")
+            }
+            return enabled ? DhcpSettings(profile: profile) : nil
+        }
+        let profile = try decodeCustomDhcpProfile(d)
+        return enabled ? DhcpSettings(profile: profile) : nil
+    }
+
+    /// A static IPv4 route would name a gateway the lease may not reach; the lease brings its own routes.
+    static func refuseStaticIPv4Routes(_ f: TOMLFields) throws(TOMLError) {
+        guard let tables = try f.tables("routes") else { return }
+        for r in tables {
+            let via = try r.string("via").flatMap(IPAddress.init)
+            let to = try r.string("to").flatMap(IPPrefix.init)
+            if via?.family == .v4 || to?.family == .v4 {
+                throw r.error(to?.family == .v4 ? "to" : "via",
+                              "an IPv4 route on an interface configured by DHCP; the lease's routers (option 3) and " +
+                              "classless routes (option 121) are used instead: remove it, or remove [dhcp]")
+            }
+        }
+    }
+
+    static func decodeCustomDhcpProfile(_ d: TOMLFields) throws(TOMLError) -> DhcpProfile {
+        func codes(_ key: String, allowed: Set<UInt8>?, required: Bool) throws(TOMLError) -> [UInt8]? {
+            guard let items = try d.integersWithPositions(key) else {
+                if required { throw d.error(key, "missing: list the option codes in the order the imitated client sends them") }
+                return nil
+            }
+            var result: [UInt8] = []
+            for item in items {
+                func fail(_ message: String) -> TOMLError { TOMLError(file: d.file, at: item.position, "\(item.path): \(message)") }
+                guard (1...254).contains(item.value) else { throw fail("\(item.value) is not a DHCP option code (1-254)") }
+                let code = UInt8(item.value)
+                if let allowed, !allowed.contains(code) {
+                    let names = allowed.sorted().map(String.init).joined(separator: ", ")
+                    throw fail("option \(code) is not one the client sends; orderable: \(names) (53 is always first)")
+                }
+                if result.contains(code) { throw fail("option \(code) is listed twice") }
+                result.append(code)
+            }
+            if result.isEmpty && required { throw d.error(key, "must list at least option 55") }
+            return result
+        }
+        let discover = try codes("options", allowed: DhcpProfile.orderableOptions, required: true)!
+        let request = try codes("request_options", allowed: DhcpProfile.orderableOptions, required: false) ?? discover
+        if !discover.contains(55) && !request.contains(55) {
+            throw d.error("options", "must contain 55: without a parameter request list the server sends no router or DNS servers")
+        }
+        // Option 54 identifies the server in a REQUEST answering an offer; a DISCOVER never carries one.
+        if discover.contains(54) && d.position(of: "request_options") != nil {
+            throw d.error("options", "54 (server identifier) never appears in a DISCOVER; list it in request_options only")
+        }
+        let prl = try codes("parameter_request_list", allowed: nil, required: true)!
+        var vendorClass: [UInt8]?
+        if let text = try d.string("vendor_class") {
+            let bytes = Array(text.utf8)
+            if bytes.isEmpty || bytes.count > 255 { throw d.error("vendor_class", "must be 1-255 bytes (an option's length is one byte)") }
+            if let problem = Validate.configText(text, maxLength: 255) { throw d.error("vendor_class", problem) }
+            vendorClass = bytes
+        }
+        if (discover + request).contains(60) && vendorClass == nil {
+            throw d.error("options", "lists 60 (vendor class) but vendor_class is not set")
+        }
+        var maxSize: UInt16?
+        if let size = try d.int("max_message_size") {
+            // RFC 2132 §9.10: at least 576; the client's receive buffer bounds it from above.
+            guard (576...1500).contains(size) else { throw d.error("max_message_size", "\(size) is outside 576-1500 (RFC 2132 §9.10; one Ethernet frame)") }
+            maxSize = UInt16(size)
+        }
+        if (discover + request).contains(57) && maxSize == nil {
+            throw d.error("options", "lists 57 (maximum message size) but max_message_size is not set")
+        }
+        return DhcpProfile(name: "custom", discoverOptions: discover.filter { $0 != 54 }, requestOptions: request,
+                           parameterRequestList: prl, vendorClass: vendorClass, maxMessageSize: maxSize)
+    }
+
     // MARK: Addresses and routes
 
-    static func decodeAddresses(_ f: TOMLFields) throws(TOMLError) -> [IPPrefix] {
-        let items = try f.require(f.stringsWithPositions("addresses"), "addresses")
-        if items.isEmpty { throw f.error("addresses", "list at least one address (\"192.0.2.10/24\")") }
+    static func decodeAddresses(_ f: TOMLFields, dhcp: Bool) throws(TOMLError) -> [IPPrefix] {
+        guard let items = try f.stringsWithPositions("addresses") else {
+            if dhcp { return [] }
+            throw f.error("addresses", "missing required field: list at least one address (\"192.0.2.10/24\"), or enable [dhcp]")
+        }
+        if items.isEmpty && !dhcp { throw f.error("addresses", "list at least one address (\"192.0.2.10/24\"), or enable [dhcp]") }
         var result: [IPPrefix] = []
         for item in items {
             func fail(_ message: String) -> TOMLError { TOMLError(file: f.file, at: item.position, "\(item.path): \(message)") }
@@ -309,6 +443,10 @@ extension Persona {
             if prefix.family == .v4 && prefix.length <= 30 {
                 if prefix.isNetwork { throw fail("\(a) is the network address of \(a)/\(prefix.length)") }
                 if a.broadcast(prefixLength: prefix.length) == a { throw fail("\(a) is the broadcast address of its /\(prefix.length)") }
+            }
+            if dhcp && prefix.family == .v4 {
+                throw fail("a static IPv4 address on an interface configured by DHCP: the two would fight over it; " +
+                           "remove \(prefix) or remove [dhcp] (IPv6 addresses may stay)")
             }
             if let earlier = result.first(where: { $0.address == a }) {
                 throw fail("\(a) is listed twice (also as \(earlier))")

@@ -21,6 +21,9 @@ enum RouteNetlink {
     /// remove when the persona drops them) from the kernel's connected routes and an operator's.
     static let pitRouteProtocol = UInt8(RTPROT_STATIC)
     static let mainTable = UInt8(RT_TABLE_MAIN.rawValue)
+    /// Routes from a DHCP lease: RTPROT_DHCP (16 in <linux/rtnetlink.h>, ABI), so the persona's static apply
+    /// (which owns RTPROT_STATIC routes) never removes them and a new lease replaces exactly the old one's.
+    static let dhcpRouteProtocol: UInt8 = 16
 
     // MARK: Links
 
@@ -137,10 +140,11 @@ enum RouteNetlink {
 
     /// RTM_NEWROUTE with NLM_F_CREATE | NLM_F_REPLACE: a route to the same destination (and metric)
     /// is replaced, whatever its gateway was, so changing `via` in the persona just works.
-    static func replaceRoute(_ route: PersonaRoute, via link: LinkInfo, on socket: inout NetlinkSocket) throws(PersonaError) {
-        var request = NetlinkRequest(type: UInt16(RTM_NEWROUTE), flags: Netlink.create | Netlink.replace,
-                                     header: routeHeader(family: route.family, destinationLength: route.destination?.length ?? 0,
-                                                         onLink: route.gateway == nil))
+    static func replaceRoute(_ route: PersonaRoute, via link: LinkInfo, protocol: UInt8 = pitRouteProtocol,
+                             on socket: inout NetlinkSocket) throws(PersonaError) {
+        var header = routeHeader(family: route.family, destinationLength: route.destination?.length ?? 0, onLink: route.gateway == nil)
+        header.rtm_protocol = `protocol`
+        var request = NetlinkRequest(type: UInt16(RTM_NEWROUTE), flags: Netlink.create | Netlink.replace, header: header)
         addRouteAttributes(&request, destination: route.destination, gateway: route.gateway, link: link)
         _ = try socket.execute(request, operation: "RTM_NEWROUTE", target: "\(link.name) \(route)")
     }

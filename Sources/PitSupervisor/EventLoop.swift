@@ -17,6 +17,11 @@ enum EventSource {
     case smbAudit(JailSlot)
     /// The pipe of a jail's stdout and stderr (JailOutput.swift).
     case jailOutput(JailSlot)
+    /// The persona's DHCP client (DhcpLink.swift): its IPv4 packet socket, its ARP socket, its drained UDP socket.
+    case dhcp
+    case dhcpARP
+    case dhcpUDP
+    case dhcpCarrier
 }
 
 /// The epoll instance of `pit supervise`, its signalfd and its one timerfd, which always holds the earliest

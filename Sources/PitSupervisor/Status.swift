@@ -53,6 +53,21 @@ public struct SupervisorStatus: Codable, Sendable, Equatable {
     public var version: String
     /// SIGHUPs since start: applied, unchanged (same files: nothing recorded), rejected (the running config stays).
     public var reloads: ReloadCounts
+    /// The persona's DHCP client, when `[dhcp]` is enabled.
+    public var dhcp: DhcpStatus? = nil
+
+    public struct DhcpStatus: Codable, Sendable, Equatable {
+        public var interface: String
+        public var profile: String
+        /// The client's state: selecting, requesting, checking, bound, renewing, rebinding, rebooting, stopped.
+        public var state: String
+        public var address: String?
+        public var server: String?
+        /// The latest lease change ("leased 192.0.2.50/24 from 192.0.2.1", "lost ...: reason").
+        public var last_event: String?
+        /// Replies refused since start (garbage, another client's, a hostile server's).
+        public var refused: Int
+    }
 }
 
 public struct ReloadCounts: Codable, Sendable, Equatable {

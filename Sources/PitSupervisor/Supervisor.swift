@@ -31,6 +31,8 @@ public final class Supervisor {
     var serial: SupervisorConsole?
     /// systemd's notification socket, when started as a Type=notify service (SystemdNotify.swift).
     var notify: SystemdNotify?
+    /// The persona's DHCP client, when its `[dhcp]` is enabled (DhcpLink.swift).
+    var dhcp: DhcpLink?
 
     public var safeMode: Bool { jails.safeMode }
     let startedAt = monotonicMilliseconds()
@@ -83,6 +85,7 @@ public final class Supervisor {
         samba.prepareTree(for: config)
         leds.open(config.board?.leds, emit: emit)
         try setUpLoop()
+        dhcp?.open(eventLoop: eventLoop, now: monotonicMilliseconds())
         agent.start(config, now: monotonicMilliseconds())
         if safeMode {
             emit(SupervisorEvent(kind: .safeMode, message: "safe mode: jails are not started until it is cleared"))
@@ -149,6 +152,10 @@ public final class Supervisor {
         case .violations(let slot): jails.serviceViolations(slot, now: now)
         case .smbAudit(let slot): jails.serviceAudit(slot, now: now)
         case .jailOutput(let slot): slot.output.drain(eventLoop: eventLoop, now: now)
+        case .dhcp: dhcp?.serviceIP(now: now)
+        case .dhcpARP: dhcp?.serviceARP(now: now)
+        case .dhcpUDP: dhcp?.drainUDP()
+        case .dhcpCarrier: dhcp?.serviceCarrier(now: now)
         }
     }
 
@@ -178,6 +185,7 @@ public final class Supervisor {
     private func tick(now: Int64) {
         jails.tick(now: now)
         agent.tick(config, now: now)
+        dhcp?.tick(now: now)
         serial?.reopenIfDue(eventLoop: eventLoop, now: now)
         feeder.feed(now: now, systemd: &notify, startedAt: startedAt, requiredJailsDown: jails.requiredDown,
                     loopLatencyMs: loopLatencyMs, dataDirectory: config.dataDirectory)
@@ -188,7 +196,8 @@ public final class Supervisor {
     /// The one timer holds the earliest deadline of all the parts.
     private func armTimer(now: Int64) {
         let deadlines = [jails.nextDeadline(now: now), feeder.nextDeadline(now: now), notify?.nextPingDue(startedAt: startedAt),
-                         leds.nextDeadline(now: now), agent.nextDeadline(now: now), serial?.nextDeadline(now: now)]
+                         leds.nextDeadline(now: now), agent.nextDeadline(now: now), serial?.nextDeadline(now: now),
+                         dhcp?.nextDeadline(now: now)]
         eventLoop.arm(deadlines.compactMap { $0 }.min(), now: now)
     }
 
@@ -220,6 +229,7 @@ public final class Supervisor {
     private func beginShutdown(now: Int64) {
         guard !jails.stopping else { return }
         notify?.stopping()
+        dhcp?.stop(now: now)   // DHCPRELEASE while the link is still ours
         agent.stop()
         jails.beginShutdown(now: now)
     }

@@ -126,10 +126,15 @@ extension Supervisor {
             self.emit(SupervisorEvent(kind: .uplinkTest, message: "uplink test from the serial console"))
             return ConsoleActionResult(ok: true, message: "uplink_test event queued for \(self.config.uplinks.count) transport(s)")
         }
-        context.persona = { [config] in
+        context.persona = { [config, dhcp] in
             guard let persona = config.persona else { return "no persona configured" }
+            let leased = dhcp.map { link -> String in
+                let s = link.status
+                return "DHCP (\(s.profile)) \(s.state)" + (s.address.map { " \($0) from \(s.server ?? "?")" } ?? "")
+                    + (s.refused > 0 ? ", \(s.refused) refused" : "")
+            }
             return "\(persona.hostname) (\(persona.netbiosName), workgroup \(persona.workgroup)) on \(persona.interface): "
-                + persona.addresses.map { "\($0)" }.joined(separator: ", ")
+                + (persona.addresses.map { "\($0)" } + (leased.map { [$0] } ?? [])).joined(separator: ", ")
                 + "; shares: " + persona.shares.map(\.name).joined(separator: ", ")
         }
         context.policy = { [unowned self] name in

@@ -46,7 +46,7 @@ extension Supervisor {
             leds: leds.status,
             uplink: SupervisorStatus.UplinkStatus(state: agent.state, queued: agent.queued),
             uptime_s: (now - startedAt) / 1000, safe_mode: safeMode, orphans_reaped: orphansReaped, config: configPath,
-            log_lines_dropped: logLinesDropped(), version: pitVersion, reloads: reloads)
+            log_lines_dropped: logLinesDropped(), version: pitVersion, reloads: reloads, dhcp: dhcp?.status)
     }
 
     func statusJSON(now: Int64) -> String {

@@ -1,6 +1,7 @@
 import Glibc
 import PitBoard
 import PitJail
+import PitPersona
 import PitProcess
 
 /// The start-up steps `Supervisor.run` takes before the loop, in its order.
@@ -74,8 +75,16 @@ extension Supervisor {
     /// its events; one that refuses to start is not).
     func applyPersona() {
         guard let persona = config.persona else { return }
+        var options = ApplyOptions()
+        if let settings = persona.dhcp {
+            let link = DhcpLink(persona: persona, settings: settings, dataDirectory: config.dataDirectory, emit: emit)
+            link.say = { [unowned self] in self.say($0) }
+            dhcp = link
+            // The remembered lease's address stays while INIT-REBOOT confirms it (ApplyOptions.keepAddress).
+            options.keepAddress = link.remembered
+        }
         do {
-            let report = try persona.apply()
+            let report = try persona.apply(options)
             if !report.changes.isEmpty {
                 emit(SupervisorEvent(kind: .boot, message: "persona \(persona.hostname): " + report.changes.joined(separator: "; ")))
             }

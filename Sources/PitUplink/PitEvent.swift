@@ -35,7 +35,12 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case smbAlertsSuppressed = "smb_alerts_suppressed"
         case runtimeFault = "runtime_fault"
         case decoyAccess = "decoy_access"
+<<<<<<< HEAD
         case uplinkAlarm = "uplink_alarm"
+=======
+        case dhcpLease = "dhcp_lease"
+        case dhcpLost = "dhcp_lost"
+>>>>>>> dhcp
     }
 
     /// What the seccomp filter did with the offending call (the jail engine's own type).
@@ -52,6 +57,7 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case supervisor
         case uplinkAgent = "uplink_agent"
         case auditSocket = "audit_socket"
+        case dhcp
     }
 
     public var v: Int
@@ -157,7 +163,11 @@ extension PitEvent.Kind {
         case .decoyAccess: [.jail, .client, .clientPort, .operation, .file, .user]
         case .runtimeFault: [.component, .jail]
         case .watchdogReset, .configError, .uplinkTest, .boot, .safeMode, .health, .configApplied, .controlRefused,
+<<<<<<< HEAD
              .spoolDamage, .uplinkAlarm: []
+=======
+             .spoolDamage, .dhcpLease, .dhcpLost: []
+>>>>>>> dhcp
         }
     }
 }

@@ -18,6 +18,10 @@ enum StatusText {
             lines.append("  \(jail.name.padding(to: 12)) \(jail.state.padding(to: 10)) pid \(jail.pid.map(String.init) ?? "-")  restarts \(jail.restarts)  violations \(jail.violations)\(jail.last_exit.map { "  last: \($0)" } ?? "")\(jail.log_dropped_bytes.map { $0 > 0 ? "  output: \($0) bytes dropped (pit logs)" : "" } ?? "")")
             if let walls = jail.walls, !walls.isEmpty { lines.append("  \("".padding(to: 12)) walls: \(walls.joined(separator: "; "))") }
         }
+        if let d = status.dhcp {
+            lines.append("dhcp: \(d.interface) \(d.profile) \(d.state)\(d.address.map { " \($0) from \(d.server ?? "?")" } ?? "")"
+                         + "\(d.last_event.map { "  last: \($0)" } ?? "")\(d.refused > 0 ? "  refused \(d.refused)" : "")")
+        }
         let r = status.reloads
         if r != ReloadCounts() { lines.append("reloads: \(r.applied) applied, \(r.unchanged) unchanged, \(r.rejected) rejected") }
         return lines.joined(separator: "\n")

@@ -3,7 +3,7 @@
 #
 #   Tests/Fuzz/run.sh [SECONDS] [TARGET...]      (default: 600 seconds, every target)
 #
-# Targets: board jailspec persona device console policy toml dns.
+# Targets: board jailspec persona device console policy toml dns dhcp.
 # Environment: FUZZ_DIR (scratch directory, default <repo>/.build-fuzz, git-ignored), FUZZ_NO_BUILD=1 (reuse the
 # binaries, e.g. for a second run.sh started in parallel), FUZZ_RSS_MB (default 2048), FUZZ_JOBS (build jobs).
 #
@@ -16,7 +16,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-600}
 [ $# -gt 0 ] && shift
-all=(board jailspec persona device console policy toml dns)
+all=(board jailspec persona device console policy toml dns dhcp)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 F=${FUZZ_DIR:-$repo/.build-fuzz}
@@ -47,7 +47,7 @@ build() {
         [ "$name" = pit ] && continue
         sync_tree "$s" "$pkg/Sources/$name"
     done
-    for t in board jailspec persona device policy toml dns; do
+    for t in board jailspec persona device policy toml dns dhcp; do
         mkdir -p "$pkg/Sources/fuzz-$t"
         cmp -s "$repo/Tests/Fuzz/fuzz-$t.swift" "$pkg/Sources/fuzz-$t/main.swift" || cp "$repo/Tests/Fuzz/fuzz-$t.swift" "$pkg/Sources/fuzz-$t/main.swift"
     done
@@ -73,15 +73,16 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib"),
         .target(name: "CPitShim"),
         .target(name: "CPersonaShim"),
-        .target(name: "PitTOML"),
-        .target(name: "PitProcess"),
+        .target(name: "CPitVersion"),
+        .target(name: "PitProcess", dependencies: ["CPitVersion"]),
+        .target(name: "PitTOML", dependencies: ["PitProcess"]),
         .target(name: "PitHash", dependencies: ["COpenSSL"]),
-        .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim", "PitHash"]),
+        .target(name: "PitPolicy", dependencies: ["CSeccomp", "CPitShim", "PitHash", "PitProcess"]),
         .target(name: "PitJail", dependencies: ["CPitShim", "CCap", "PitPolicy", "PitTOML", "PitHash", "PitProcess", system]),
-        .target(name: "PitBoard", dependencies: ["CPitShim", "CGpiod", "PitTOML", system]),
+        .target(name: "PitBoard", dependencies: ["CPitShim", "CGpiod", "PitTOML", "PitProcess", system]),
         .target(name: "PitUplink", dependencies: ["PitTOML", "COpenSSL", "PitProcess", "CZlib"], exclude: ["EVENTS.md"]),
-        .target(name: "PitConsole"),
-        .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim", "PitHash"]),
+        .target(name: "PitConsole", dependencies: ["PitProcess"]),
+        .target(name: "PitPersona", dependencies: ["PitTOML", "CPersonaShim", "PitHash", "PitProcess"]),
         .target(name: "PitSupervisor", dependencies: ["CPitShim", "PitProcess", "PitJail", "PitPolicy", "PitBoard", "PitTOML",
                                                      "PitUplink", "PitPersona", "PitConsole", system]),
         .executableTarget(name: "fuzz-board", dependencies: ["PitBoard"]),
@@ -91,6 +92,7 @@ let package = Package(
         .executableTarget(name: "fuzz-policy", dependencies: ["PitPolicy"]),
         .executableTarget(name: "fuzz-toml", dependencies: ["PitTOML"]),
         .executableTarget(name: "fuzz-dns", dependencies: ["PitUplink"]),
+        .executableTarget(name: "fuzz-dhcp", dependencies: ["PitPersona"]),
         .executableTarget(name: "console-fuzz", dependencies: ["PitConsole"]),
     ]
 )

@@ -41,6 +41,7 @@ final class ManPageKeysTests: XCTestCase {
                 "Top level": Persona.topLevelKeys,
                 "[[routes]]": Persona.routeKeys,
                 "[[shares]]": Persona.shareKeys,
+                "[dhcp]": Persona.dhcpKeys,
             ],
             "pit-board.toml.5": [
                 "Top level": Board.topLevelKeys,

@@ -90,7 +90,8 @@ final class ParserMutationTests: XCTestCase {
         let personaTokens = ["routes = [{ to = \"default\" }]", "{ to = \"::/0\", via = \"", "/129", "::ffff:", "2001:db8::",
                              "mac_oui = \"", "[[shares]]", "%", ".", "-", "255.255.255.255/32",
                              "imitate = \"", "windows-server-2019", "smb_min_protocol = \"", "smb_max_protocol = \"SMB3_11\"",
-                             "smb_signing = \"", "NT1"]
+                             "smb_signing = \"", "NT1", "[dhcp]", "profile = \"custom\"", "options = [", "parameter_request_list = [",
+                             "vendor_class = \"", "max_message_size = "]
         // A machine-id every Linux host has; the parse only reads it (for mac_oui without device_id).
         run("persona", iterations: 5_000, tokens: personaTokens) { bytes in
             _ = try? Persona.parse(text(bytes), file: "/mutation/persona.toml", machineIDPath: "/proc/sys/kernel/random/boot_id")
@@ -103,6 +104,45 @@ final class ParserMutationTests: XCTestCase {
                                                    "[watchdog]", "owner = \"systemd\"", "[console]",
                                                    "decoy_audit = true", "smb_audit = true", "sd_id = \"", "@32473"]) { bytes in
             _ = try? DeviceConfig.parse(text(bytes), file: "/mutation/device.toml", files: files)
+        }
+    }
+
+    /// DHCPv4 from a hostile LAN: each input as an IPv4/UDP datagram, as a DHCP message (which must round-trip) and
+    /// as a stored lease, and every message that parses answered to a client in SELECTING, REQUESTING and RENEWING
+    /// with the client's own xid, as Tests/Fuzz/fuzz-dhcp.swift does.
+    func test_dhcpParserAndClientAnswerEveryMutatedInput() {
+        // ASCII only (the tokens are Strings): message types, overload values, option 121 widths, lengths.
+        let dhcpTokens = ["\u{35}\u{01}\u{05}", "\u{35}\u{01}\u{02}", "\u{35}\u{01}\u{06}", "\u{34}\u{01}\u{03}",
+                          "\u{79}\u{01}\u{21}", "\u{79}\u{05}\u{00}", "\u{33}\u{04}\u{00}\u{00}", "\u{7F}", "address="]
+        let mac: [UInt8] = [0x00, 0x11, 0x32, 0xAA, 0xBB, 0xCC]
+        func message(_ bytes: [UInt8]) {
+            guard let packet = try? DhcpPacket.parse(bytes) else { return }
+            let encoded = packet.encoded()
+            if encoded.count <= DhcpPacket.maxMessageBytes {
+                XCTAssertEqual(try? DhcpPacket.parse(encoded), packet, "round trip changed the message")
+            }
+            _ = try? packet.classlessRoutes()
+            var client = DhcpClient(.init(profile: .windows10, mac: mac, hostname: "fs01"), seed: 9)
+            var now: Int64 = 0
+            _ = client.start(now: now, remembered: nil)
+            var reply = packet
+            reply.chaddr = mac
+            for _ in 0..<3 {
+                reply.xid = client.transactionID
+                now += 100
+                let step = client.received(reply, now: now)
+                if let deadline = step.deadline { XCTAssertGreaterThanOrEqual(deadline, now) }
+                if client.state == .checking { _ = client.checked(conflict: false, now: now) }
+                if let lease = client.lease {
+                    if client.state == .bound && now < lease.renewMs { now += 10; _ = client.linkUp(now: now) } else { now = lease.renewMs; _ = client.timeout(now: now) }
+                }
+            }
+            _ = client.stop(now: now)
+        }
+        run("dhcp", iterations: 8_000, tokens: dhcpTokens, boundMs: 500) { bytes in
+            if let datagram = try? DhcpFrame.decode(bytes) { message(datagram.payload) }
+            message(bytes)
+            _ = DhcpLease.rememberedAddress(in: bytes)
         }
     }
 

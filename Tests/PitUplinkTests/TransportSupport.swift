@@ -26,7 +26,7 @@ def record(obj):
 SEV = {"violation": 1, "crash_loop": 4, "watchdog_reset": 4, "safe_mode": 4, "config_error": 4,
        "service_exit": 5, "restart": 5, "smb_access": 5, "smb_logon": 5, "smb_enumeration": 5, "boot": 6, "uplink_test": 6, "health": 6,
        "config_applied": 6, "control_refused": 4, "spool_damage": 3, "violations_suppressed": 1, "smb_alerts_suppressed": 5,
-       "runtime_fault": 4, "decoy_access": 5, "uplink_alarm": 3}
+       "runtime_fault": 4, "decoy_access": 5, "uplink_alarm": 3, "dhcp_lease": 5, "dhcp_lost": 4}
 RX = re.compile(rb'^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) \[pit@32473 id="([0-9a-f]{32})"(?: seq="(\d+)")? kind="([a-z_]+)"(?: version="[^"\]]*")?\] (.*)$', re.S)
 
 def check_syslog(msg, truncated_ok=False):

@@ -27,6 +27,17 @@ long pit_syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 /// Issues `nr` through the legacy ia32 gate (`int 0x80`) on x86_64 and returns the raw kernel result
 /// (negative errno); -ENOSYS elsewhere. Tests use it to prove filters refuse ia32 entry.
 long pit_int80_syscall(long nr, long a0, long a1, long a2);
+// Packet sockets for the persona's DHCP client (PitSupervisor/DhcpLink.swift): <netpacket/packet.h> and
+// <linux/filter.h> are not in Swift's Glibc module.
+/// An AF_PACKET/SOCK_DGRAM socket (non-blocking, close-on-exec) bound to `ifindex` for `ethertype` (host order).
+/// `dhcp_client_filter`: a classic BPF filter keeps only unfragmented IPv4/UDP to port 68, so the socket is not
+/// handed every packet the interface receives. The fd, or -1 with errno set.
+int pit_packet_open(int ifindex, unsigned short ethertype, int dhcp_client_filter);
+/// sendto() to `dest_mac` (6 bytes) on `ifindex`; bytes sent or -1 with errno set.
+long pit_packet_send(int fd, int ifindex, unsigned short ethertype, const unsigned char *dest_mac, const void *buffer, size_t length);
+/// recvfrom(): the frame's source MAC into `source_mac` (6 bytes) and its packet type (PACKET_HOST 0,
+/// PACKET_BROADCAST 1, PACKET_OUTGOING 4...) into `packet_type`; bytes received or -1 with errno set.
+long pit_packet_recv(int fd, void *buffer, size_t length, unsigned char *source_mac, int *packet_type);
 
 #endif
 
@@ -135,5 +146,16 @@ unsigned long pit_wdt_request(int index);
 /// `name` (NUL-terminated, truncated to `name_len`). 0, or -1 with errno set.
 int pit_tty_openpty(int *master, int *slave, char *name, size_t name_len);
 
+// Packet sockets for the persona's DHCP client (PitSupervisor/DhcpLink.swift): <netpacket/packet.h> and
+// <linux/filter.h> are not in Swift's Glibc module.
+/// An AF_PACKET/SOCK_DGRAM socket (non-blocking, close-on-exec) bound to `ifindex` for `ethertype` (host order).
+/// `dhcp_client_filter`: a classic BPF filter keeps only unfragmented IPv4/UDP to port 68, so the socket is not
+/// handed every packet the interface receives. The fd, or -1 with errno set.
+int pit_packet_open(int ifindex, unsigned short ethertype, int dhcp_client_filter);
+/// sendto() to `dest_mac` (6 bytes) on `ifindex`; bytes sent or -1 with errno set.
+long pit_packet_send(int fd, int ifindex, unsigned short ethertype, const unsigned char *dest_mac, const void *buffer, size_t length);
+/// recvfrom(): the frame's source MAC into `source_mac` (6 bytes) and its packet type (PACKET_HOST 0,
+/// PACKET_BROADCAST 1, PACKET_OUTGOING 4...) into `packet_type`; bytes received or -1 with errno set.
+long pit_packet_recv(int fd, void *buffer, size_t length, unsigned char *source_mac, int *packet_type);
 
 #endif

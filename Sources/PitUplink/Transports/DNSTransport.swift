@@ -67,10 +67,10 @@ public struct DNSClient {
         key = try DNSTunnel.readKey(config.keyFile)
         if let text = config.resolver, let address = ResolverAddress(text) {
             resolver = address
-        } else if let address = ResolverAddress.fromResolvConf() {
+        } else if let address = config.resolvConfPaths.lazy.compactMap({ ResolverAddress.fromResolvConf($0) }).first {
             resolver = address
         } else {
-            throw UplinkError(operation: "find resolver", target: "/etc/resolv.conf", reason: "no nameserver line")
+            throw UplinkError(operation: "find resolver", target: config.resolvConfPaths.joined(separator: ", "), reason: "no nameserver line")
         }
         var random = SystemRandomNumberGenerator()
         session = UInt32.random(in: 1...UInt32.max, using: &random)

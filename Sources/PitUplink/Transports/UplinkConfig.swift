@@ -86,6 +86,10 @@ public struct TransportConfig: Sendable, Equatable {
         public var resolver: String?
         /// 0: no heartbeats.
         public var heartbeatMs: Int
+        /// Where to look for a `nameserver` line when `resolver` is not set, first match wins: the DNS servers of
+        /// the persona's DHCP lease (`DATA/dhcp-resolv.conf`, written by the supervisor) before /etc/resolv.conf,
+        /// so the uplink follows the lease (set by `UplinkConfig.load`, which knows the data directory).
+        public var resolvConfPaths: [String] = ["/etc/resolv.conf"]
 
         public init(zone: String, device: String, keyFile: String, resolver: String? = nil, heartbeatMs: Int = 300_000) {
             self.zone = zone
@@ -144,7 +148,13 @@ public enum UplinkConfig {
         let directory = directoryOf(path)
         var dataDirectory = try fields.string("data_dir") ?? "/var/lib/pit"
         if !dataDirectory.hasPrefix("/") { dataDirectory = directory + "/" + dataDirectory }
-        let transports = try parse(fields.tables("uplink") ?? [])
+        var transports = try parse(fields.tables("uplink") ?? [])
+        for i in transports.indices {
+            if case .dns(var dns) = transports[i].kind {
+                dns.resolvConfPaths = [dataDirectory + "/dhcp-resolv.conf", "/etc/resolv.conf"]
+                transports[i].kind = .dns(dns)
+            }
+        }
         return UplinkAgentConfig(file: path, dataDirectory: dataDirectory, transports: transports)
     }
 
