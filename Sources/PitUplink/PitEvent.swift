@@ -35,12 +35,9 @@ public struct PitEvent: Codable, Sendable, Equatable {
         case smbAlertsSuppressed = "smb_alerts_suppressed"
         case runtimeFault = "runtime_fault"
         case decoyAccess = "decoy_access"
-<<<<<<< HEAD
         case uplinkAlarm = "uplink_alarm"
-=======
         case dhcpLease = "dhcp_lease"
         case dhcpLost = "dhcp_lost"
->>>>>>> dhcp
     }
 
     /// What the seccomp filter did with the offending call (the jail engine's own type).
@@ -163,11 +160,7 @@ extension PitEvent.Kind {
         case .decoyAccess: [.jail, .client, .clientPort, .operation, .file, .user]
         case .runtimeFault: [.component, .jail]
         case .watchdogReset, .configError, .uplinkTest, .boot, .safeMode, .health, .configApplied, .controlRefused,
-<<<<<<< HEAD
-             .spoolDamage, .uplinkAlarm: []
-=======
-             .spoolDamage, .dhcpLease, .dhcpLost: []
->>>>>>> dhcp
+             .spoolDamage, .uplinkAlarm, .dhcpLease, .dhcpLost: []
         }
     }
 }

@@ -74,11 +74,7 @@ final class EventTests: XCTestCase {
                        ["violation", "service_exit", "restart", "crash_loop", "watchdog_reset", "config_error",
                         "smb_access", "smb_logon", "smb_enumeration", "uplink_test", "boot", "safe_mode", "health", "config_applied", "control_refused",
                         "spool_damage", "violations_suppressed", "smb_alerts_suppressed", "runtime_fault", "decoy_access",
-<<<<<<< HEAD
-                        "uplink_alarm"])
-=======
-                        "dhcp_lease", "dhcp_lost"])
->>>>>>> dhcp
+                        "uplink_alarm", "dhcp_lease", "dhcp_lost"])
         XCTAssertEqual(PitEvent.Action.allCases.map(\.rawValue), ["kill", "errno", "log"])
     }
 

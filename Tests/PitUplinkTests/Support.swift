@@ -181,16 +181,13 @@ func sampleEvents() -> [PitEvent] {
             e.user = "admin"
             return e
         }(),
-<<<<<<< HEAD
         PitEvent(kind: .uplinkAlarm, message: "uplink console: the console holds another message as seq 3",
                  details: ["transport": "console"]),
-=======
         PitEvent(kind: .dhcpLease, message: "DHCP lease 192.0.2.50/24 from 192.0.2.1 on eth0 for 3600 s",
                  details: ["address": "192.0.2.50/24", "server": "192.0.2.1", "lease_seconds": "3600", "renewed": "false",
                            "routes": "0.0.0.0/0 via 192.0.2.1", "dns": "192.0.2.53"]),
         PitEvent(kind: .dhcpLost, message: "DHCP lease 192.0.2.50/24 on eth0 lost: lease expired unrenewed",
                  details: ["address": "192.0.2.50/24", "server": "192.0.2.1", "reason": "lease expired unrenewed"]),
->>>>>>> dhcp
     ]
 }
 

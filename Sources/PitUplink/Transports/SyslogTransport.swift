@@ -26,13 +26,8 @@ public enum SyslogFormat {
     static func severity(of kind: PitEvent.Kind) -> Int {
         switch kind {
         case .violation: 1
-<<<<<<< HEAD
-        case .crashLoop, .watchdogReset, .safeMode, .configError, .runtimeFault, .controlRefused: 4
-        case .spoolDamage, .uplinkAlarm: 3
-=======
         case .crashLoop, .watchdogReset, .safeMode, .configError, .runtimeFault, .controlRefused, .dhcpLost: 4
-        case .spoolDamage: 3
->>>>>>> dhcp
+        case .spoolDamage, .uplinkAlarm: 3
         case .violationsSuppressed: 1
         case .serviceExit, .restart, .smbAccess, .smbLogon, .smbEnumeration, .smbAlertsSuppressed, .decoyAccess, .dhcpLease: 5
         case .boot, .uplinkTest, .health, .configApplied: 6
