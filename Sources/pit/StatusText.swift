@@ -31,7 +31,7 @@ enum StatusText {
             problems.append("health \(status.watchdog.health)" + (status.watchdog.problems.isEmpty ? "" : " (" + status.watchdog.problems.joined(separator: "; ") + ")"))
         }
         if status.safe_mode { problems.append("safe mode") }
-        for jail in status.jails where jail.state == "crash_loop" || jail.state == "failed" {
+        for jail in status.jails where ["crash_loop", "failed", "misconfigured"].contains(jail.state) {
             problems.append("jail \(jail.name) \(jail.state)")
         }
         return problems.isEmpty ? nil : problems.joined(separator: ", ")
