@@ -215,9 +215,13 @@ final class JailSet {
     }
 
     /// A start that failed before the jail ran: an event, then the back-off like any exit (a crash loop ends it).
-    /// After an applied reload: the misconfigured jails are tried at the next tick.
+    /// After an applied reload: the misconfigured jails wait for their turn in the start order again (all of
+    /// Samba's are misconfigured by a broken persona, and smbd must start after samba-dcerpcd is ready).
     func retryMisconfigured(now: Int64) {
-        for slot in slots where slot.phase == .misconfigured { slot.deadline = now }
+        for slot in slots where slot.phase == .misconfigured {
+            slot.phase = .waiting
+            slot.deadline = nil
+        }
     }
 
     /// How often a misconfigured jail is tried again (a reload that changes its config tries at once).

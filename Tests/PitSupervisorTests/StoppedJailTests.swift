@@ -1,6 +1,8 @@
 import PitTestSupport
 import Glibc
 @testable import PitSupervisor
+import PitJail
+import Dispatch
 import XCTest
 
 /// A required jail stopped by a signal (`kill -STOP`) serves nothing while its pid, cgroup and listening socket
@@ -39,4 +41,30 @@ final class StoppedJailTests: XCTestCase {
         XCTAssertFalse(ProcessState.stopped(nil))
         XCTAssertFalse(ProcessState.stopped(getpid()))
     }
+}
+
+/// The supervisor drains a jail's seccomp listener on its one loop (when the jail exits, and when epoll says so).
+/// SECCOMP_IOCTL_NOTIF_RECV blocks while nothing is pending, and on Linux 6.1 even after every task under the
+/// filter has exited: a drain with nothing to read must return at once, or the loop stops feeding the watchdog.
+final class ListenerDrainTests: XCTestCase {
+    func test_drainingAListenerWithNothingPendingDoesNotWait() throws {
+        let dir = ScratchDirectory()
+        let spec = dir.write("idle.toml", "command = [\"/bin/sleep\", \"1000\"]\n")
+        let resolved = try JailSpecFile.load(spec).resolve()
+        XCTAssertNotNil(resolved.policy, "the baseline filter (with its listener) is expected")
+        let jail = try Launcher.start(resolved.spec, policy: resolved.policy)
+        defer { jail.kill(SIGKILL); _ = Process.wait(jail.pid); jail.close() }
+        XCTAssertGreaterThanOrEqual(jail.listener, 0)
+        usleep(200_000)
+        let drained = DispatchSemaphore(value: 0)
+        let box = UncheckedJail(jail)
+        DispatchQueue.global().async { box.jail.serviceListener { _ in }; drained.signal() }
+        XCTAssertEqual(drained.wait(timeout: .now() + 2), .success, "serviceListener waited for a notification that never comes")
+    }
+}
+
+/// The jail handed to the draining thread; the test thread only waits meanwhile.
+private struct UncheckedJail: @unchecked Sendable {
+    let jail: RunningJail
+    init(_ jail: RunningJail) { self.jail = jail }
 }

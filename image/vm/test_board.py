@@ -20,7 +20,8 @@ exactly one smb_access at the receiver, a logon attempt an smb_logon; a violatio
 receiver; `kill -STOP` of pit makes the watchdog reset the VM within timeout + 1 s and, after the reboot,
 watchdog_reset reaches the receiver; after safe_mode_after resets the box comes up in safe mode (and leaves it
 with `safe-mode clear`); `kill -STOP` of smbd's jail (required) fails health and, past the grace, the watchdog
-resets the VM.
+resets the VM; a persona broken on the device leaves the box up (console, LEDs degraded, config_error at the
+receiver, no reset) until fixed and reloaded.
 Every timing printed is measured here; any failed check exits 1 and keeps the work directory.
 """
 import json
@@ -631,6 +632,43 @@ def main():
         check(receiver.count("watchdog_reset") == resets_before + 1, "watchdog_reset count after the smbd bite")
         wait_until(lambda: jail_state(vm.console.ask_json("status")[0], "smbd") == "running", 120, "smbd running after the reset")
         log(f"PASS after the reset: watchdog_reset at the receiver {arrived - reset[0]:.1f} s after it, smbd running again")
+
+        # 9. Bad input on the device: a persona that does not load (a typo in `imitate`) and Pit restarted (init
+        #    respawns it). The box stays reachable for the fix: console answering, the Samba jails misconfigured,
+        #    LEDs degraded, the error at the receiver, and no watchdog reset past grace + timeout. Then the fix and
+        #    a SIGHUP bring Samba back.
+        supervisor = ("for p in $(pidof pit); do tr '\\0' ' ' < /proc/$p/cmdline | grep -q '^/usr/sbin/pit supervise' "
+                      "&& echo $p; done")
+        rc, output = vm.agent.run("cp /etc/pit/persona.toml /tmp/persona.good && "
+                                  "sed -i 's/^imitate = .*/imitate = \"synology-dsm\"/' /etc/pit/persona.toml && "
+                                  f"kill $({supervisor}) && echo broken")
+        check(rc == 0 and "broken" in output, f"breaking the persona: {output.strip()}")
+        broken = time.time()
+        wait_until(lambda: receiver.find("config_error", after=broken, jail="smbd"), 60, "smbd's config_error at the receiver")
+        errors = [e.get("message", "") for t, e in receiver.events if t >= broken and e.get("kind") == "config_error"]
+        check(any("persona.toml:" in m and "did you mean 'synology-dsm7'" in m for m in errors), f"config_error messages: {errors}")
+        status, _ = vm.console.ask_json("status")
+        states = {name: jail_state(status, name) for name in SAMBA_JAILS + ("decoy-web",)}
+        check(all(states[name] == "misconfigured" for name in SAMBA_JAILS), f"jail states with a broken persona: {states}")
+        wait_until(lambda: jail_state(vm.console.ask_json("status")[0], "decoy-web") == "running", 60, "decoy-web running")
+        wait_until(lambda: vm.console.ask_json("leds")[0]["data"]["pattern"] == "degraded", 30, 'the LED pattern "degraded"')
+        samples = sample_leds(vm.agent, 2.5)
+        check(all(s[1] == 0 for s in samples) and all(s[2] == 1 for s in samples)
+              and len(samples) / 5 < sum(s[0] for s in samples) < len(samples) * 4 / 5, f"degraded LEDs: {summarize(samples)}")
+        time.sleep(max(0, broken + HEALTH_GRACE_S + WATCHDOG_TIMEOUT_S + 3 - time.time()))
+        check(vm.qmp.find("WATCHDOG", broken) is None, "the watchdog bit with a broken persona")
+        watchdog, _ = vm.console.ask_json("watchdog")
+        check(watchdog["data"]["health"] == "healthy", f"health with a broken persona: {watchdog['data']}")
+        log(f"PASS broken persona at start: console answering, Samba jails misconfigured, LEDs degraded "
+            f"({summarize(samples)}), config_error at the receiver, no reset in {time.time() - broken:.0f} s "
+            f"(grace {HEALTH_GRACE_S} s + timeout {WATCHDOG_TIMEOUT_S} s)")
+        rc, output = vm.agent.run(f"cp /tmp/persona.good /etc/pit/persona.toml && kill -HUP $({supervisor}) && echo fixed")
+        check(rc == 0 and "fixed" in output, f"fixing the persona: {output.strip()}")
+        wait_until(lambda: all(jail_state(vm.console.ask_json("status")[0], name) == "running" for name in SAMBA_JAILS),
+                   120, "the Samba jails running after the fix and SIGHUP")
+        rc, output = smbclient(["-L", "//127.0.0.1", "-N"], vm.smb_port)
+        check(rc == 0 and "finance" in output, f"smbclient -L after the fix: {output}")
+        log("PASS persona fixed and SIGHUP: the Samba jails run again and list the shares")
         ok = True
     except CheckFailed as failure:
         log(f"FAIL {failure}")
