@@ -31,6 +31,24 @@ final class StoppedJailTests: XCTestCase {
         XCTAssertEqual(h.stop(), 0, h.log)
     }
 
+    /// An orderly stop of a healthy Pit feeds the watchdog once more before closing it armed: init respawns Pit,
+    /// which loads its config before it opens the device, and must have the whole timeout for that.
+    func test_anOrderlyStopHandsTheNextPitAFreshTimeout() throws {
+        let h = SupervisorHarness()
+        h.writeJail("quick", "trap 'exit 0' TERM; while :; do sleep 0.1; done")
+        h.writeConfig("[[jails]]\nname = \"quick\"\nspec = \"quick.toml\"\n", watchdogTimeout: 4)
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.jail("quick")?.state == "running" }, h.log)
+        // Right after a periodic feed: the next one is 2 s away, the stop takes far less.
+        let seen = h.feeds().count
+        XCTAssertTrue(waitUntil(5, everyMs: 5) { h.feeds().count > seen }, h.log)
+        let feedsBeforeStop = h.feeds().count
+        kill(h.pid, SIGTERM)
+        XCTAssertTrue(waitUntil(1.5) { h.feeds().count > feedsBeforeStop }, "no feed at the stop: \(h.log)")
+        XCTAssertEqual(h.stop(), 0, h.log)
+        XCTAssertEqual(h.feeds().count, feedsBeforeStop + 1, h.log)
+    }
+
     /// The command name is the jail's to choose: the state is read after the last ')'.
     func test_stateIsReadAfterTheLastParenthesis() {
         XCTAssertEqual(ProcessState.state(inStat: "42 (smbd) S 1 42 42 0 -1"), "S")
