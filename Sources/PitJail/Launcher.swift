@@ -404,6 +404,16 @@ public final class RunningJail {
     /// Answers one pending notification: records the violation, then applies the policy's outcome.
     public func serviceListener(_ onViolation: (Violation) -> Void) {
         guard listener >= 0 else { return }
+        // Never wait here: SECCOMP_IOCTL_NOTIF_RECV blocks until a notification comes, and on Linux 6.1 it keeps
+        // blocking after every task under the filter has exited (newer kernels fail it). The supervisor drains a
+        // jail's listener when the jail exits, on its one loop: a blocking receive there stopped the watchdog
+        // feed for good (the board VM reset during every orderly stop).
+        var ready = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+        guard poll(&ready, 1, 0) > 0 else { return }
+        if ready.revents & Int16(POLLIN) == 0 {
+            if ready.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { Glibc.close(listener); listener = -1 }
+            return
+        }
         var notification = pit_notification()
         guard pit_notif_recv(listener, &notification) == 0 else {
             // ENOENT: the task died before we read it. POLLHUP: every task under the filter has exited, so

@@ -61,6 +61,10 @@ public struct DeviceConfig: Sendable {
     public var sambaRoot: String?
     /// The TCP port smb.conf tells smbd to listen on (`smb_port`).
     public var smbPort: UInt16 = 445
+    /// Why the persona named could not be used, when the config was loaded with `tolerateDecoyErrors` (at start):
+    /// the rest of the device runs (watchdog, console, uplink), the jails that bind the Samba tree do not start
+    /// (JailPhase.misconfigured), and this is the config_error that says why.
+    public var personaProblem: String?
     /// The text of every file this config was built from (this file, board, persona, each jail's spec and
     /// policy): a SIGHUP that reads the same texts changes nothing, so it records nothing.
     public var sourceText: String = ""
@@ -187,10 +191,14 @@ extension DeviceConfig {
         (absolute(try fields.string("data_dir") ?? "/var/lib/pit"), absolute(try fields.string("control_socket") ?? "/run/pit/control.sock"))
     }
 
-    public static func load(_ path: String) throws(ConfigLoadError) -> DeviceConfig {
+    /// `tolerateDecoyErrors`: a persona that does not load (or whose decoy templates are missing) is not an error
+    /// but `personaProblem`. `pit supervise` starts this way, so an edit that breaks the persona leaves a
+    /// reachable box that says what is wrong instead of one whose supervisor exits before it opens the watchdog,
+    /// the console or the uplink. `--check` and reloads stay strict (a reload keeps the running config).
+    public static func load(_ path: String, tolerateDecoyErrors: Bool = false) throws(ConfigLoadError) -> DeviceConfig {
         let read: (table: TOMLTable, text: String)
         do { read = try TOML.parseWithText(contentsOf: path) } catch { throw ConfigLoadError(description: error.description) }
-        return try decode(read.table, file: path, text: read.text, files: .host)
+        return try decode(read.table, file: path, text: read.text, files: .host, tolerateDecoyErrors: tolerateDecoyErrors)
     }
 
     /// The same as `load` for text already read; `file` names it in messages and anchors relative paths.
@@ -201,7 +209,8 @@ extension DeviceConfig {
     }
 
     /// `text` is the device config as parsed: the start of `sourceText`, from the same read.
-    static func decode(_ table: TOMLTable, file path: String, text: String, files: DeviceConfigFiles) throws(ConfigLoadError) -> DeviceConfig {
+    static func decode(_ table: TOMLTable, file path: String, text: String, files: DeviceConfigFiles,
+                       tolerateDecoyErrors: Bool = false) throws(ConfigLoadError) -> DeviceConfig {
         let fields = TOMLFields(table, file: path)
         let directory = directoryOf(path)
         func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : directory + "/" + p }
@@ -221,10 +230,13 @@ extension DeviceConfig {
             var persona: Persona?
             var sambaRoot: String?
             var smbPort: UInt16 = 445
+            var personaProblem: String?
             if let personaPath = try fields.string("persona") {
                 sourceText += (files.text(absolute(personaPath)) ?? "") + "\u{0}"
                 do { persona = try files.persona(absolute(personaPath)) } catch {
-                    throw fields.error("persona", error.description)
+                    let failure = fields.error("persona", error.description)
+                    guard tolerateDecoyErrors else { throw failure }
+                    personaProblem = failure.description
                 }
                 var port: UInt16 = 445
                 if let given = try fields.int("smb_port") {
@@ -235,15 +247,18 @@ extension DeviceConfig {
                 smbPort = port
                 // Only checked here: loading a config (--check, a reload that may be rejected) writes nothing.
                 // The supervisor prepares the tree before the jails start (SambaTree.prepare).
-                do throws(SambaTreeError) { try files.checkTemplates(persona!) } catch {
-                    throw fields.error("persona", error.description)
+                do throws(SambaTreeError) { if let persona { try files.checkTemplates(persona) } } catch {
+                    let failure = fields.error("persona", error.description)
+                    guard tolerateDecoyErrors else { throw failure }
+                    personaProblem = failure.description
+                    persona = nil
                 }
             }
             let protected = JailExposure.protected(controlSocket: controlSocket, dataDirectory: dataDirectory)
             var jails: [JailConfig] = []
             for (index, jail) in (try fields.tables("jails") ?? []).enumerated() {
                 let config = try jailConfig(jail, absolute: absolute, auditDirectory: dataDirectory + "/run", protected: protected,
-                                            preparedTrees: sambaRoot.map { [$0] } ?? [], smbPort: persona == nil ? nil : smbPort,
+                                            preparedTrees: sambaRoot.map { [$0] } ?? [], smbPort: sambaRoot == nil ? nil : smbPort,
                                             files: files)
                 if jails.contains(where: { $0.name == config.name }) {
                     throw jail.error("name", "jails[\(index)]: a jail named '\(config.name)' is already defined")
@@ -288,7 +303,7 @@ extension DeviceConfig {
             sourceText += jails.map(\.fingerprint).joined(separator: "\u{0}")
             return DeviceConfig(file: path, dataDirectory: dataDirectory, controlSocket: controlSocket, board: board,
                                 persona: persona, watchdog: watchdog, jails: jails, uplinks: uplinks, console: console,
-                                sambaRoot: sambaRoot, smbPort: smbPort, sourceText: sourceText)
+                                sambaRoot: sambaRoot, smbPort: smbPort, personaProblem: personaProblem, sourceText: sourceText)
         } catch {
             throw ConfigLoadError(description: error.description)
         }

@@ -20,6 +20,8 @@ final class JailSlot {
     var held = false
     var removeWhenStopped = false
     var replacement: JailConfig?
+    /// Why its configuration keeps it from starting (phase `misconfigured`), as last reported.
+    var configProblem: String?
     /// How many times it became running (JailDependencies.swift restarts its `restart_with` dependents from the second).
     var runs = 0
     /// smbd's full_audit socket (`audit_socket`), kept across restarts of the jail.
@@ -90,7 +92,7 @@ final class JailSet {
             slot.deadline = nil
             switch slot.phase {
             case .starting: checkReadiness(slot, now: now)
-            case .backoff, .failed: if !stopping && !slot.held { start(slot, now: now) }
+            case .backoff, .failed, .misconfigured: if !stopping && !slot.held { start(slot, now: now) }
             case .stopping: slot.process?.kill(SIGKILL)
             default: break
             }
@@ -107,9 +109,16 @@ final class JailSet {
 
     var allStopped: Bool { slots.allSatisfy { $0.process == nil } }
 
+    /// The required jails that are not serving, for the health gate: not running, or running but stopped by a
+    /// signal (SIGSTOP: the process is there, its listening socket still completes handshakes, and nothing is
+    /// answered). A misconfigured jail is not among them: a watchdog reset cannot fix a config (ledPatterns
+    /// shows it as degraded).
     func requiredDown() -> [String] {
         guard !safeMode, !stopping else { return [] }
-        return slots.filter { $0.config.required && $0.phase != .running && !$0.held }.map(\.config.name)
+        return slots.filter { $0.config.required && !$0.held && $0.phase != .misconfigured }.compactMap { slot in
+            if slot.phase != .running { return slot.config.name }
+            return ProcessState.stopped(slot.process?.pid) ? slot.config.name + " (stopped by a signal)" : nil
+        }
     }
 
     /// The LED patterns the jails ask for (the most urgent of all patterns is shown).
@@ -118,6 +127,7 @@ final class JailSet {
         if safeMode { patterns.append(.safeMode) }
         if slots.contains(where: { $0.phase == .crashLoop }) { patterns.append(.crashLoop) }
         if !requiredDown().isEmpty { patterns.append(slots.contains { $0.phase == .waiting || $0.phase == .starting } ? .booting : .degraded) }
+        if !safeMode && slots.contains(where: { $0.phase == .misconfigured && !$0.held }) { patterns.append(.degraded) }
         return patterns
     }
 
@@ -145,7 +155,7 @@ final class JailSet {
                 // now, not on whatever wakes the loop next (that may be the watchdog feed, seconds away).
                 if slot.phase == .running { continue }
                 // One that could not start is settled too: it must not hold back the rest of the device.
-                if slot.phase == .failed || slot.phase == .crashLoop { continue }
+                if slot.phase == .failed || slot.phase == .crashLoop || slot.phase == .misconfigured { continue }
                 return
             case .starting:
                 return
@@ -167,7 +177,7 @@ final class JailSet {
             }
         }
         if let problem = samba.startProblem(slot.config.spec) {
-            startFailed(slot, problem, now: now)
+            misconfigured(slot, problem, now: now)
             return
         }
         // stdin /dev/null, stdout and stderr a pipe this loop drains: never the supervisor's own terminal or
@@ -190,6 +200,7 @@ final class JailSet {
                 self.recordViolation(violation, slot: slot, now: now)
             }
             slot.process = process
+            slot.configProblem = nil
             slot.startedAt = now
             slot.phase = .starting
             say("\(slot.config.name) started, pid \(process.pid)"
@@ -204,6 +215,30 @@ final class JailSet {
     }
 
     /// A start that failed before the jail ran: an event, then the back-off like any exit (a crash loop ends it).
+    /// After an applied reload: the misconfigured jails wait for their turn in the start order again (all of
+    /// Samba's are misconfigured by a broken persona, and smbd must start after samba-dcerpcd is ready).
+    func retryMisconfigured(now: Int64) {
+        for slot in slots where slot.phase == .misconfigured {
+            slot.phase = .waiting
+            slot.deadline = nil
+        }
+    }
+
+    /// How often a misconfigured jail is tried again (a reload that changes its config tries at once).
+    static let misconfiguredRetryMs: Int64 = 30_000
+
+    /// The jail's configuration keeps it from starting (JailPhase.misconfigured): one config_error per distinct
+    /// problem, not a crash (the restart tracker does not count it, so it never becomes a crash loop).
+    private func misconfigured(_ slot: JailSlot, _ problem: String, now: Int64) {
+        if slot.configProblem != problem {
+            emit(SupervisorEvent(kind: .configError, jail: slot.config.name, message: "\(slot.config.name) not started: \(problem)"))
+        }
+        slot.configProblem = problem
+        slot.lastExit = "not started: \(problem)"
+        slot.phase = .misconfigured
+        slot.deadline = now + Self.misconfiguredRetryMs
+    }
+
     private func startFailed(_ slot: JailSlot, _ problem: String, now: Int64) {
         slot.lastExit = "setup failed: \(problem)"
         emit(SupervisorEvent(kind: .serviceExit, jail: slot.config.name, message: "\(slot.config.name) could not start: \(problem)"))

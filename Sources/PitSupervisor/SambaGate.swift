@@ -25,6 +25,12 @@ final class SambaGate {
     }
 
     private func prepareTree() {
+        if let problem = config.personaProblem {
+            // Reported once per config (the jails' own config_error lines name it too, once per distinct problem).
+            if treeProblem != problem { emit(SupervisorEvent(kind: .configError, message: "\(problem): the persona is not applied and the jails that bind the Samba tree do not start")) }
+            treeProblem = problem
+            return
+        }
         guard let persona = config.persona, let root = config.sambaRoot else { treeProblem = nil; return }
         do {
             let warnings = try SambaTree.prepare(persona, root: root, port: config.smbPort, jails: config.jails.map(\.spec))

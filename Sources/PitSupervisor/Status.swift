@@ -98,4 +98,9 @@ public enum JailPhase: String, Sendable {
     case stopping           // SIGTERM sent, SIGKILL after the grace
     case stopped            // by the operator or at shutdown
     case failed             // could not be started (setup error); retried with back-off
+    /// Not started: what its configuration says cannot work (the persona, the Samba tree, smb.conf's modules or
+    /// testparm). The operator's edit fixes it, not a restart or a reboot: no crash loop, no failed health (the
+    /// watchdog stays fed, so the box stays reachable for the fix), LEDs `degraded`, one `config_error`.
+    /// Tried again every 30 s and when a reload is applied.
+    case misconfigured
 }

@@ -251,9 +251,14 @@ public final class Supervisor {
             return
         }
         jails.reload(fresh.jails, now: now)
+        let personaWasBroken = config.personaProblem != nil
         config = fresh
+        // The persona a start could not load (DeviceConfig.personaProblem), now fixed: applied as at start.
+        if personaWasBroken { applyPersona() }
         // Before any jail of the new config starts: replaced jails start once their predecessors have exited.
         samba.prepareTree(for: config)
+        // A jail its config kept from starting is tried with the new one now, not at its next retry.
+        jails.retryMisconfigured(now: now)
         reloads.applied += 1
         emit(SupervisorEvent(kind: .configApplied, message: "configuration reloaded from \(configPath)"))
     }

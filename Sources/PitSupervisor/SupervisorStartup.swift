@@ -50,15 +50,15 @@ extension Supervisor {
     func recordBoot() throws(SupervisorError) {
         let counter = BootCounter(directory: config.dataDirectory, threshold: config.watchdog.safeModeAfter)
         let watchdogReset = (feeder.bootStatus ?? 0) & Int(WatchdogFlags.cardReset.rawValue) != 0
-        if watchdogReset {
-            emit(SupervisorEvent(kind: .watchdogReset, message: "the last boot was caused by the watchdog (bootstatus \(feeder.bootStatus ?? 0))"))
-        }
-        do {
-            let record = try counter.recordBoot(watchdogReset: watchdogReset)
-            jails.safeMode = record.safeMode
-        } catch {
+        let reset = SupervisorEvent(kind: .watchdogReset, message: "the last boot was caused by the watchdog (bootstatus \(feeder.bootStatus ?? 0))")
+        let record: BootRecord
+        do { record = try counter.recordBoot(watchdogReset: watchdogReset, bootID: BootCounter.currentBootID()) } catch {
+            if watchdogReset { emit(reset) }
             throw SupervisorError("boot counter: \(error)")
         }
+        // Once per kernel boot: a respawned Pit reads the same bootstatus, and the reset was reported already.
+        if watchdogReset && !record.countedBefore { emit(reset) }
+        jails.safeMode = record.safeMode
     }
 
     /// A previous Pit killed with -9 (or crashed) left its jails' cgroups: under an init that respawns Pit, every

@@ -116,12 +116,17 @@ final class WatchdogFeeder {
 
     /// At the end of `pit supervise`: the device is closed still armed, unless `magic_close`.
     func shutdown(magicClose: Bool, nowayout: Bool) {
-        guard let dog = watchdog else { return }
+        guard var dog = watchdog else { return }
         watchdog = nil
         if magicClose {
             _ = try? dog.disarm(nowayout: nowayout)
         } else {
-            try? dog.close()   // still armed: whatever runs next must feed it, or the board resets
+            // Still armed: whatever runs next must feed it, or the board resets. An orderly stop of a healthy
+            // Pit feeds it once more first, so that the next Pit (init respawns it) has the whole timeout to load
+            // its config and open the device, not what was left of the last feed interval. Not when the health
+            // gate has stopped feeding: the reset it asked for stays due.
+            if case .starving = health.state {} else { try? dog.keepalive() }
+            try? dog.close()
         }
     }
 

@@ -38,7 +38,7 @@ enum StatusText {
         // The receiver answered something that means alerts could be lost (see uplink_alarm): not the watchdog's
         // business, but no box in that state is well.
         if status.uplink.state == "alarm" { problems.append("uplink alarm (pit uplink status says why)") }
-        for jail in status.jails where jail.state == "crash_loop" || jail.state == "failed" {
+        for jail in status.jails where ["crash_loop", "failed", "misconfigured"].contains(jail.state) {
             problems.append("jail \(jail.name) \(jail.state)")
         }
         return problems.isEmpty ? nil : problems.joined(separator: ", ")

@@ -57,7 +57,8 @@ enum SuperviseMain {
             index += 1
         }
         let device: DeviceConfig
-        do { device = try DeviceConfig.load(config) } catch {
+        // Running, a broken persona leaves the rest of the device up (DeviceConfig.personaProblem); --check refuses it.
+        do { device = try DeviceConfig.load(config, tolerateDecoyErrors: !check) } catch {
             writeError("pit supervise: \(error)\n")
             exit(ExitStatus.failure)
         }

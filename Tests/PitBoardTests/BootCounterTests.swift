@@ -29,6 +29,28 @@ final class BootCounterTests: XCTestCase {
         XCTAssertEqual(readFile(counter.path), "consecutive_watchdog_resets=4\nsafe_mode=1\n")
     }
 
+    /// init respawns Pit within one kernel boot: the boot is counted once, whatever it was (a watchdog reset
+    /// followed by one restart of Pit is one reset, not two in a row).
+    func testOneKernelBootIsCountedOnceWhateverPitRestarts() throws {
+        let counter = BootCounter(directory: dir, threshold: 2)
+        let first = "0b6e5ad6-7d1c-4a1e-9c55-1f3a4c1e2d01", second = "7f2c0d9e-1111-4b2a-8e0f-0a9b8c7d6e5f"
+        XCTAssertEqual(try counter.recordBoot(watchdogReset: true, bootID: first).consecutiveWatchdogResets, 1)
+        XCTAssertEqual(try counter.recordBoot(watchdogReset: true, bootID: first),
+                       BootRecord(consecutiveWatchdogResets: 1, safeMode: false, enteredSafeModeNow: false, countedBefore: true))
+        XCTAssertEqual(readFile(counter.path), "consecutive_watchdog_resets=1\nsafe_mode=0\nboot_id=\(first)\n")
+        // The next boot is a new one: counted.
+        XCTAssertEqual(try counter.recordBoot(watchdogReset: true, bootID: second),
+                       BootRecord(consecutiveWatchdogResets: 2, safeMode: true, enteredSafeModeNow: true))
+        // Clearing safe mode keeps this boot recorded: a restart of Pit after it does not count it again.
+        try counter.clearSafeMode()
+        XCTAssertEqual(try counter.recordBoot(watchdogReset: true, bootID: second).safeMode, false)
+        XCTAssertEqual(try counter.load().consecutiveWatchdogResets, 0)
+        XCTAssertNotNil(BootCounter.currentBootID(), "the kernel's boot_id")
+        XCTAssertNil(BootCounter.currentBootID("/nonexistent"))
+        writeFile(counter.path, "consecutive_watchdog_resets=1\nsafe_mode=0\nboot_id=../../etc\n")
+        XCTAssertThrowsError(try counter.load())
+    }
+
     func testCleanBootResetsCount() throws {
         let counter = BootCounter(directory: dir, threshold: 3)
         _ = try counter.recordBoot(watchdogReset: true)

@@ -21,6 +21,7 @@ final class SambaPreflightTests: XCTestCase {
         XCTAssertTrue(conf.contains("pit_no_such_module"), "the template's vfs objects line changed: \(conf)")
         h.dir.write("smbd.toml", SambaScratch.spec("smbd", root: root))
         h.writeJail("other", "exec sleep 1000")
+        // A one-second health grace: a misconfigured smbd must not stop the feeding past it (issue 23).
         h.writeConfig("""
             [[jails]]
             name = "smbd"
@@ -29,18 +30,69 @@ final class SambaPreflightTests: XCTestCase {
             [[jails]]
             name = "other"
             spec = "other.toml"
-            """)
+            """, watchdogTimeout: 2, healthGrace: 1)
         h.start()
         XCTAssertTrue(waitUntil(5) { h.jail("other")?.state == "running" }, "the other jail was held back: \(h.log)")
         let modules = Process.run(["/usr/sbin/smbd", "-b"]).stdout.split(separator: "\n")
             .first { $0.contains("MODULESDIR:") }.map { String($0.split(separator: ":", maxSplits: 1)[1].drop { $0 == " " }) } ?? "?"
-        let line = "service_exit [smbd]: smbd could not start: smbd: vfs module 'pit_no_such_module' not found in \(modules)/vfs (install samba-vfs-modules)"
+        let line = "config_error [smbd]: smbd not started: smbd: vfs module 'pit_no_such_module' not found in \(modules)/vfs (install samba-vfs-modules)"
         XCTAssertTrue(waitUntil(3) { h.log.contains(line) }, h.log)
         XCTAssertNil(h.jail("smbd")?.pid, "smbd was started")
-        XCTAssertEqual(h.jail("smbd")?.last_exit?.hasPrefix("setup failed: smbd: vfs module 'pit_no_such_module'"), true, h.log)
+        XCTAssertEqual(h.jail("smbd")?.state, "misconfigured", h.log)
+        XCTAssertEqual(h.jail("smbd")?.last_exit?.hasPrefix("not started: smbd: vfs module 'pit_no_such_module'"), true, h.log)
+        // The box stays reachable for the fix: fed past the grace, healthy, LEDs degraded, one config_error.
+        assertStaysUpDegraded(h, graceSeconds: 1)
+        XCTAssertEqual(h.events([.configError]).filter { $0.jail == "smbd" }.count, 1, h.log)
         // full_audit itself (samba-vfs-modules is installed here) is not the complaint.
         XCTAssertFalse(h.log.contains("'full_audit' not found"), h.log)
         XCTAssertEqual(h.stop(), 0, h.log)
+    }
+
+    /// A persona that does not load (a typo in a field) at start: `pit supervise` does not exit. The jails that
+    /// bind the Samba tree are not started, the others run, the watchdog is fed, the LEDs show degraded and the
+    /// error (file:line:col, field, suggestion) is a config_error for the uplink. `--check` still refuses it.
+    func test_aBrokenPersonaAtStartLeavesTheBoxUpAndSaysWhy() throws {
+        let h = SupervisorHarness()
+        let root = h.dir.path + "/samba"
+        mkdir(h.dir.path + "/decoys", 0o755)
+        h.dir.write("decoys/budget.txt", "numbers\n")
+        writePersona(h.dir, extra: "smb_min_protocol = \"SMB2_2\"")
+        h.dir.write("smbd.toml", SambaScratch.spec("smbd", root: root))
+        h.writeJail("other", "exec sleep 1000")
+        h.writeConfig("""
+            [[jails]]
+            name = "smbd"
+            spec = "smbd.toml"
+            ready_tcp = "192.0.2.10:445"
+            smb_audit = true
+            [[jails]]
+            name = "other"
+            spec = "other.toml"
+            """, top: "persona = \"persona.toml\"\nsamba_root = \"\(root)\"", watchdogTimeout: 2, healthGrace: 1)
+        let check = Process.run([Pit.executable, "supervise", "--check", "--config", h.dir.path + "/device.toml"])
+        XCTAssertEqual(check.status, 1, check.stdout)
+        XCTAssertTrue(check.stderr.contains("persona.toml:5:20: smb_min_protocol: 'SMB2_2' is not an SMB dialect"), check.stderr)
+        h.start()
+        XCTAssertTrue(waitUntil(5) { h.jail("other")?.state == "running" }, "the other jail was held back: \(h.log)")
+        XCTAssertTrue(waitUntil(3) { h.jail("smbd")?.state == "misconfigured" }, h.log)
+        XCTAssertNil(h.jail("smbd")?.pid, "smbd was started")
+        XCTAssertEqual(h.jail("smbd")?.last_exit?.contains("persona.toml:5:20: smb_min_protocol"), true, h.log)
+        assertStaysUpDegraded(h, graceSeconds: 1)
+        let errors = h.events([.configError]).map { $0.message ?? "" }
+        XCTAssertTrue(errors.contains { $0.contains("persona.toml:5:20") && $0.contains("did you mean 'SMB2_02'") }, "\(errors)")
+        XCTAssertLessThanOrEqual(errors.count, 2, "one for the persona, one for smbd: \(errors)")
+        XCTAssertFalse(fileExists(root + "/etc/smb.conf"), "a Samba tree rendered without a persona")
+        XCTAssertEqual(h.stop(), 0, h.log)
+    }
+
+    /// Past the health grace: still fed (the feeds keep coming), healthy, the control socket answering, LEDs degraded.
+    private func assertStaysUpDegraded(_ h: SupervisorHarness, graceSeconds: Double, file: StaticString = #filePath, line: UInt = #line) {
+        usleep(UInt32((graceSeconds + 2) * 1_000_000))
+        let before = h.feeds().count
+        XCTAssertTrue(waitUntil(3) { h.feeds().count >= before + 2 }, "the watchdog is no longer fed: \(h.log)", file: file, line: line)
+        let status = h.statusOrNil()
+        XCTAssertEqual(status?.watchdog.health, "healthy", h.log, file: file, line: line)
+        XCTAssertEqual(status?.leds.pattern, "degraded", h.log, file: file, line: line)
     }
 
     func test_vfsObjectsAreReadAsSambaReadsThem() {

@@ -422,7 +422,9 @@ final class SafeModeTests: XCTestCase {
         XCTAssertTrue(waitUntil(5) { h.jail("svc")?.state == "running" }, h.log)
         XCTAssertEqual(Process.run([Pit.executable, "status", "--socket", h.socket]).status, 0, "well again")
         XCTAssertEqual(h.statusOrNil()?.safe_mode, false)
-        XCTAssertEqual(readText(h.dir.path + "/data/watchdog-boots"), "consecutive_watchdog_resets=0\nsafe_mode=0\n")
+        // This boot stays recorded (boot_id): a Pit that init respawns now does not count it again.
+        let bootID = readText("/proc/sys/kernel/random/boot_id")?.split(separator: "\n").first.map(String.init) ?? "?"
+        XCTAssertEqual(readText(h.dir.path + "/data/watchdog-boots"), "consecutive_watchdog_resets=0\nsafe_mode=0\nboot_id=\(bootID)\n")
         _ = h.stop()
     }
 }

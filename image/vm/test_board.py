@@ -7,12 +7,21 @@ console on the first virtio console (a host unix socket), a test-only command lo
 (image/vm/agent), an ext4 data disk that survives resets, and user networking whose 10.0.2.100:6514 is
 forwarded (guestfwd) to a syslog receiver this script runs on host loopback. QMP reports the watchdog's bite.
 
+The device config is the shipped appliance (image/build-test-image derives it): the persona applied to the VM's
+NIC and Samba (Debian's binaries) in its three jails, reached by the host's smbclient through host forwards to
+the guest's 445 and 139; plus the busybox httpd decoy whose CGI makes a violation.
+
 Checks, in order: boot; OpenWrt's watchdog hand-over against procd's own watchdog.c, which image/vm/init runs
 before Pit starts (Tests/Fixtures/procd: the old "stop" message gets EBUSY from procd before 254810d, magicclose +
-stop frees the device with the 'V' on both procd versions, then Pit holds it while that procd lives on); the
-LEDs read "ok" on the gpio-sim lines; console commands answered; the jail's cgroup v2 limits; a violation in the jail reaches the receiver; `kill -STOP` of pit makes the watchdog reset
-the VM within timeout + 1 s and, after the reboot, watchdog_reset reaches the receiver; after
-safe_mode_after resets the box comes up in safe mode (and leaves it with `safe-mode clear`).
+stop frees the device with the 'V' on both procd versions, then Pit holds it while that procd lives on); Samba
+accepting (dcerpcd, smbd, nmbd running, the persona on eth0); the LEDs read "ok" on the gpio-sim lines; console
+commands answered; the jail's cgroup v2 limits; the share listing from the host; reading a decoy file raises
+exactly one smb_access at the receiver, a logon attempt an smb_logon; a violation in the jail reaches the
+receiver; `kill -STOP` of pit makes the watchdog reset the VM within timeout + 1 s and, after the reboot,
+watchdog_reset reaches the receiver; after safe_mode_after resets the box comes up in safe mode (and leaves it
+with `safe-mode clear`); `kill -STOP` of smbd's jail (required) fails health and, past the grace, the watchdog
+resets the VM; a persona broken on the device leaves the box up (console, LEDs degraded, config_error at the
+receiver, no reset) until fixed and reloaded.
 Every timing printed is measured here; any failed check exits 1 and keeps the work directory.
 """
 import json
@@ -31,7 +40,11 @@ IMAGE = os.environ.get("PIT_IMAGE_OUT", os.path.join(REPO, ".build-image"))
 WATCHDOG_TIMEOUT_S = 5      # image/vm/device.toml [watchdog] timeout_s
 SAFE_MODE_AFTER = 2         # image/vm/device.toml [watchdog] safe_mode_after
 CONSOLE_PIN = "4242"        # image/vm/device.toml [console] pin
+HEALTH_GRACE_S = 15         # image/vm/device.toml [watchdog] health_grace_s
 GUEST_RECEIVER = "10.0.2.100:6514"
+GUEST_ADDRESS = "10.0.2.15"  # the persona's address on the VM (image/vm/persona.sed)
+SAMBA_JAILS = ("dcerpcd", "smbd", "nmbd")
+DECOY_FILE = ("finance", "vendor-payments.txt")   # policies/decoys/finance
 BOOT_TIMEOUT_S = float(os.environ.get("PIT_VM_BOOT_TIMEOUT", "180"))
 SIM = "/sys/devices/platform/gpio-sim.0/gpiochip0/sim_gpio{}/value"   # lines: 0 status, 1 alert, 2 uplink
 
@@ -118,6 +131,18 @@ class Receiver:
     def count(self, kind):
         with self.lock:
             return sum(1 for _, event in self.events if event.get("kind") == kind)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def smbclient(arguments, port, timeout=60):
+    """The host's smbclient against the decoy through QEMU's forward of `port` to the guest's 445."""
+    run = subprocess.run(["smbclient", "-p", str(port)] + arguments, capture_output=True, text=True, timeout=timeout)
+    return run.returncode, run.stdout + run.stderr
 
 
 def connect_unix(path, what, timeout=30):
@@ -262,9 +287,12 @@ class BoardVM:
         self.serial = os.path.join(work, "serial.log")
         image = os.path.join(work, "data.img")
         subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "pit-data", image, "32M"], check=True)
-        forward = f"guestfwd=tcp:{GUEST_RECEIVER}-cmd:socat - TCP:127.0.0.1:{receiver_port}"
+        self.smb_port, self.netbios_port = free_port(), free_port()
+        forward = (f"guestfwd=tcp:{GUEST_RECEIVER}-cmd:socat - TCP:127.0.0.1:{receiver_port},"
+                   f"hostfwd=tcp:127.0.0.1:{self.smb_port}-{GUEST_ADDRESS}:445,"
+                   f"hostfwd=tcp:127.0.0.1:{self.netbios_port}-{GUEST_ADDRESS}:139")
         command = [
-            "qemu-system-x86_64", "-machine", "pc", "-m", "512", "-smp", "1", "-nodefaults", "-no-user-config",
+            "qemu-system-x86_64", "-machine", "pc", "-m", "1024", "-smp", "1", "-nodefaults", "-no-user-config",
             "-display", "none",
             "-kernel", os.path.join(IMAGE, "vmlinuz"), "-initrd", os.path.join(IMAGE, "initrd.gz"),
             "-append", "console=ttyS0 loglevel=4 net.ifnames=0 panic=-1",
@@ -406,6 +434,19 @@ def main():
         #     before Pit starts: a procd holding the i6300esb from boot gets the init script's ubus message.
         check_procd_handover(vm)
 
+        # 1b. Samba accepting: the three jails running (each ready once it accepts on the persona's address), the
+        #     persona on the NIC.
+        wait_until(lambda: all(jail_state(vm.console.ask_json("status")[0], name) == "running" for name in SAMBA_JAILS),
+                   120, "the Samba jails running")
+        samba_s = time.time() - vm.started
+        rc, output = vm.agent.run("hostname; ip -4 addr show eth0; ip link show eth0")
+        check(rc == 0 and f"inet {GUEST_ADDRESS}/24" in output and "nas-fin-02" in output and "00:11:32:" in output,
+              f"the persona on eth0: {output.strip()}")
+        mac = re.search(r"link/ether (\S+)", output)
+        log(f"PASS Samba accepting {samba_s:.1f} s after QEMU start (dcerpcd, smbd, nmbd running); persona on eth0: "
+            f"hostname nas-fin-02, {GUEST_ADDRESS}/24, MAC {mac.group(1) if mac else '?'}")
+        timings.append(("boot to Samba accepting", samba_s))
+
         # 2. LEDs: pattern "ok" (status heartbeat, alert off, uplink on) read on the gpio-sim lines in the guest.
         wait_until(lambda: vm.console.ask_json("leds")[0]["data"]["pattern"] == "ok", 60, 'the LED pattern "ok"')
         samples = sample_leds(vm.agent, 3)
@@ -464,6 +505,35 @@ def main():
               f"man pages and completions in the image: {output.strip()}")
         log(f"PASS man pages ({match.group(1)} in section 1, {match.group(5)} in section 5) and bash completions "
             f"in the image; pit --version {match.group(4)}")
+
+        # 4d. The decoy from the host's side (QEMU's forward to the guest's 445): the share listing through
+        #     samba-dcerpcd's srvsvc; reading a decoy file raises exactly one smb_access at the receiver.
+        sent = time.time()
+        rc, output = smbclient(["-L", "//127.0.0.1", "-N"], vm.smb_port)
+        list_s = time.time() - sent
+        check(rc == 0 and re.search(r"^\s+finance\s+Disk\s+Finance department", output, re.M)
+              and re.search(r"^\s+scans\s+Disk", output, re.M), f"smbclient -L: rc {rc}: {output}")
+        log(f"PASS share listing from the host in {list_s:.2f} s: finance, scans")
+        timings.append(("smbclient -L", list_s))
+        share, name = DECOY_FILE
+        sent = time.time()
+        rc, output = smbclient([f"//127.0.0.1/{share}", "-N", "-c", f"get {name} /dev/stdout"], vm.smb_port)
+        check(rc == 0, f"reading {share}/{name}: rc {rc}: {output}")
+        arrived, event = wait_until(lambda: receiver.find("smb_access", after=sent - 1, share=share, file=name), 30,
+                                    "smb_access at the receiver")
+        time.sleep(3)      # a second alert for the same read would have arrived by now
+        accesses = [e for t, e in receiver.events if t >= sent - 1 and e.get("kind") == "smb_access"]
+        check(len(accesses) == 1, f"{len(accesses)} smb_access events for one read: {accesses}")
+        log(f"PASS reading {share}/{name} from the host raised exactly one smb_access, at the receiver "
+            f"{arrived - sent:.2f} s after the read began (client {event.get('client')}, operation {event.get('operation')})")
+        timings.append(("decoy read to smb_access at receiver", arrived - sent))
+        sent = time.time()
+        smbclient(["-L", "//127.0.0.1", "-U", "administrator%Winter2026!", "-W", "ACME"], vm.smb_port)
+        arrived, event = wait_until(lambda: receiver.find("smb_logon", after=sent - 1, user="administrator"), 30,
+                                    "smb_logon for administrator at the receiver")
+        log(f"PASS logon attempt raised smb_logon at the receiver {arrived - sent:.2f} s after it began "
+            f"(user {event.get('user')}, domain {event.get('domain')}, status {event.get('status')}, guest {event.get('guest')})")
+        timings.append(("logon attempt to smb_logon at receiver", arrived - sent))
 
         # 5. A violation in the jail (the CGI calls unshare(2)) reaches the host receiver.
         sent = time.time()
@@ -530,6 +600,75 @@ def main():
         wait_until(lambda: jail_state(vm.console.ask_json("status")[0], "decoy-web") == "running", 60,
                    "decoy-web running after safe-mode clear")
         log("PASS safe-mode clear on the console: decoy-web running again")
+
+        # 8. smbd's jail stopped by a signal: the process is there and its socket still completes handshakes, but
+        #    nothing is answered. smbd is required: health fails and, past the grace, the watchdog resets the VM.
+        wait_until(lambda: all(jail_state(vm.console.ask_json("status")[0], name) == "running" for name in SAMBA_JAILS),
+                   120, "the Samba jails running after safe-mode clear")
+        # The grace runs from the first failing sample: the restarted jails' start must be over (health ok again).
+        wait_until(lambda: vm.console.ask_json("watchdog")[0]["data"]["health"] == "healthy", 30, "health ok after safe-mode clear")
+        status, _ = vm.console.ask_json("status")
+        smbd = next((j.get("pid") for j in status["data"]["jails"] if j["name"] == "smbd"), None)
+        check(smbd, f"no pid for smbd: {status}")
+        resets_before = receiver.count("watchdog_reset")
+        stopped = time.time()
+        rc, output = vm.agent.run(f"kill -STOP {smbd} && echo stopped")
+        check(rc == 0 and "stopped" in output, f"kill -STOP smbd: {output.strip()}")
+        wait_until(lambda: "smbd (stopped by a signal)" in " ".join(vm.console.ask_json("watchdog")[0]["data"].get("problems", [])),
+                   15, "health to name the stopped smbd")
+        unhealthy_s = time.time() - stopped
+        reset = wait_until(lambda: vm.qmp.find("WATCHDOG", stopped), HEALTH_GRACE_S + WATCHDOG_TIMEOUT_S + 20,
+                           "the watchdog's bite after smbd stopped")
+        latency = reset[0] - stopped
+        check(latency <= HEALTH_GRACE_S + WATCHDOG_TIMEOUT_S + 3,
+              f"reset {latency:.1f} s after smbd stopped: limit grace {HEALTH_GRACE_S} s + timeout {WATCHDOG_TIMEOUT_S} s")
+        check(latency >= HEALTH_GRACE_S - 1, f"reset only {latency:.1f} s after smbd stopped: the grace is {HEALTH_GRACE_S} s")
+        log(f"PASS kill -STOP of smbd's jail: health names it after {unhealthy_s:.1f} s, watchdog reset {latency:.1f} s "
+            f"after the stop (grace {HEALTH_GRACE_S} s + timeout {WATCHDOG_TIMEOUT_S} s)")
+        timings.append(("smbd SIGSTOP to watchdog reset", latency))
+        vm.wait_booted(SAFE_MODE_AFTER + 2)
+        arrived, event = wait_until(lambda: receiver.find("watchdog_reset", after=reset[0]), 60,
+                                    "watchdog_reset after the smbd bite at the receiver")
+        check(receiver.count("watchdog_reset") == resets_before + 1, "watchdog_reset count after the smbd bite")
+        wait_until(lambda: jail_state(vm.console.ask_json("status")[0], "smbd") == "running", 120, "smbd running after the reset")
+        log(f"PASS after the reset: watchdog_reset at the receiver {arrived - reset[0]:.1f} s after it, smbd running again")
+
+        # 9. Bad input on the device: a persona that does not load (a typo in `imitate`) and Pit restarted (init
+        #    respawns it). The box stays reachable for the fix: console answering, the Samba jails misconfigured,
+        #    LEDs degraded, the error at the receiver, and no watchdog reset past grace + timeout. Then the fix and
+        #    a SIGHUP bring Samba back.
+        supervisor = ("for p in $(pidof pit); do tr '\\0' ' ' < /proc/$p/cmdline | grep -q '^/usr/sbin/pit supervise' "
+                      "&& echo $p; done")
+        rc, output = vm.agent.run("cp /etc/pit/persona.toml /tmp/persona.good && "
+                                  "sed -i 's/^imitate = .*/imitate = \"synology-dsm\"/' /etc/pit/persona.toml && "
+                                  f"kill $({supervisor}) && echo broken")
+        check(rc == 0 and "broken" in output, f"breaking the persona: {output.strip()}")
+        broken = time.time()
+        wait_until(lambda: receiver.find("config_error", after=broken, jail="smbd"), 60, "smbd's config_error at the receiver")
+        errors = [e.get("message", "") for t, e in receiver.events if t >= broken and e.get("kind") == "config_error"]
+        check(any("persona.toml:" in m and "did you mean 'synology-dsm7'" in m for m in errors), f"config_error messages: {errors}")
+        status, _ = vm.console.ask_json("status")
+        states = {name: jail_state(status, name) for name in SAMBA_JAILS + ("decoy-web",)}
+        check(all(states[name] == "misconfigured" for name in SAMBA_JAILS), f"jail states with a broken persona: {states}")
+        wait_until(lambda: jail_state(vm.console.ask_json("status")[0], "decoy-web") == "running", 60, "decoy-web running")
+        wait_until(lambda: vm.console.ask_json("leds")[0]["data"]["pattern"] == "degraded", 30, 'the LED pattern "degraded"')
+        samples = sample_leds(vm.agent, 2.5)
+        check(all(s[1] == 0 for s in samples) and all(s[2] == 1 for s in samples)
+              and len(samples) / 5 < sum(s[0] for s in samples) < len(samples) * 4 / 5, f"degraded LEDs: {summarize(samples)}")
+        time.sleep(max(0, broken + HEALTH_GRACE_S + WATCHDOG_TIMEOUT_S + 3 - time.time()))
+        check(vm.qmp.find("WATCHDOG", broken) is None, "the watchdog bit with a broken persona")
+        watchdog, _ = vm.console.ask_json("watchdog")
+        check(watchdog["data"]["health"] == "healthy", f"health with a broken persona: {watchdog['data']}")
+        log(f"PASS broken persona at start: console answering, Samba jails misconfigured, LEDs degraded "
+            f"({summarize(samples)}), config_error at the receiver, no reset in {time.time() - broken:.0f} s "
+            f"(grace {HEALTH_GRACE_S} s + timeout {WATCHDOG_TIMEOUT_S} s)")
+        rc, output = vm.agent.run(f"cp /tmp/persona.good /etc/pit/persona.toml && kill -HUP $({supervisor}) && echo fixed")
+        check(rc == 0 and "fixed" in output, f"fixing the persona: {output.strip()}")
+        wait_until(lambda: all(jail_state(vm.console.ask_json("status")[0], name) == "running" for name in SAMBA_JAILS),
+                   120, "the Samba jails running after the fix and SIGHUP")
+        rc, output = smbclient(["-L", "//127.0.0.1", "-N"], vm.smb_port)
+        check(rc == 0 and "finance" in output, f"smbclient -L after the fix: {output}")
+        log("PASS persona fixed and SIGHUP: the Samba jails run again and list the shares")
         ok = True
     except CheckFailed as failure:
         log(f"FAIL {failure}")

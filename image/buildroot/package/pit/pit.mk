@@ -45,17 +45,38 @@ define PIT_BUILD_CMDS
 	@test -f "$(@D)/board/$(PIT_BOARD).toml" || { echo "pit: no board file board/$(PIT_BOARD).toml"; exit 1; }
 endef
 
+# The device config is the appliance (image/rootfs/etc/pit/device.toml): the persona, an example the vendor
+# edits, with its decoy templates, and the Samba jails (specs and policies side by side, as the specs name
+# them). The stand-in decoy without Samba stays installed as an example device config (examples/).
+PIT_SAMBA_JAIL_FILES = dcerpcd.toml dcerpcd.policy smbd.toml smbd.policy nmbd.toml nmbd.policy
 define PIT_INSTALL_TARGET_CMDS
 	$(INSTALL) -D -m 0755 $(PIT_PREBUILT) $(TARGET_DIR)/usr/sbin/pit
-	$(INSTALL) -d -m 0755 $(TARGET_DIR)/etc/pit/jails
+	$(INSTALL) -d -m 0755 $(TARGET_DIR)/etc/pit/jails $(TARGET_DIR)/etc/pit/samba $(TARGET_DIR)/etc/pit/examples
 	$(INSTALL) -D -m 0644 $(@D)/image/rootfs/etc/pit/device.toml $(TARGET_DIR)/etc/pit/device.toml
 	$(INSTALL) -D -m 0644 $(@D)/board/$(PIT_BOARD).toml $(TARGET_DIR)/etc/pit/board.toml
-	# The shipped device.toml's jail (a perl stand-in; the Samba specs are in /usr/share/pit/policies/samba).
-	$(INSTALL) -D -m 0644 $(@D)/policies/demo-web.toml $(TARGET_DIR)/etc/pit/jails/decoy-web.toml
-	$(INSTALL) -D -m 0644 $(@D)/policies/demo.policy $(TARGET_DIR)/etc/pit/jails/demo.policy
+	$(INSTALL) -D -m 0644 $(@D)/policies/persona.example.toml $(TARGET_DIR)/etc/pit/persona.toml
+	rsync -a $(@D)/policies/decoys/ $(TARGET_DIR)/etc/pit/decoys/
+	$(INSTALL) -m 0644 $(addprefix $(@D)/policies/samba/,$(PIT_SAMBA_JAIL_FILES)) $(TARGET_DIR)/etc/pit/samba/
+	$(INSTALL) -m 0644 $(@D)/image/rootfs/etc/pit/examples/decoy-web.toml $(TARGET_DIR)/etc/pit/examples/decoy-web.toml
+	$(INSTALL) -m 0644 $(@D)/policies/demo-web.toml $(TARGET_DIR)/etc/pit/jails/decoy-web.toml
+	$(INSTALL) -m 0644 $(@D)/policies/demo.policy $(TARGET_DIR)/etc/pit/jails/demo.policy
 	mkdir -p $(TARGET_DIR)/usr/share/pit
 	rsync -a --exclude recordings $(@D)/policies/ $(TARGET_DIR)/usr/share/pit/policies/
 endef
+
+# samba-dcerpcd's jail may execute only its helpers and the ELF interpreter (Landlock `exec` in dcerpcd.toml,
+# written with Debian x86_64's path). The target's interpreter is the one samba-dcerpcd names, resolved through
+# the target's own (relative) links, since Landlock rule paths are never symlinks: done when the target is
+# finalized, after samba4 has installed.
+PIT_DCERPCD = $(TARGET_DIR)/usr/libexec/samba/samba-dcerpcd
+define PIT_SAMBA_INTERPRETER
+	interp=$$($(TARGET_READELF) -l $(PIT_DCERPCD) | sed -n 's/.*interpreter: \(.*\)]/\1/p'); \
+	test -n "$$interp" || { echo "pit: no ELF interpreter in $(PIT_DCERPCD) (samba4 >= 4.16 installs it)"; exit 1; }; \
+	real=$$(realpath -m --relative-base=$(TARGET_DIR) $(TARGET_DIR)$$interp); real=/$${real#/}; \
+	test -f "$(TARGET_DIR)$$real" || { echo "pit: $$interp resolves to $$real, not a file in the target"; exit 1; }; \
+	sed -i "s|\"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\"|\"$$real\"|" $(TARGET_DIR)/etc/pit/samba/dcerpcd.toml
+endef
+PIT_TARGET_FINALIZE_HOOKS += PIT_SAMBA_INTERPRETER
 
 # Man pages and shell completions come from a pit that runs on the build host (what they say does not depend
 # on the architecture): Pit's own x86_64 build, when there is one.
