@@ -4,6 +4,7 @@
 # started from a process that is already running (launch-bench: Launcher.run in a loop), which is how
 # `pit supervise` starts its services: the jail's own cost without Pit's process start and option parsing.
 #   bash Tests/Benchmarks/launch.sh [RUNS]
+#   PIT_BEFORE=/path/to/an/older/pit bash Tests/Benchmarks/launch.sh    adds that build's rows (copied the same way)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-300}
@@ -22,6 +23,7 @@ trap 'rm -rf "$out"' EXIT
 # one left cached for ~20 minutes (-> 163). Compare builds only as copies installed at the same moment.
 install -m 0755 .build-static/release/pit "$out/pit"
 install -m 0755 .build-dynamic/release/pit "$out/pit-dynamic"
+[ -z "${PIT_BEFORE:-}" ] || install -m 0755 "$PIT_BEFORE" "$out/pit-before"
 sync   # the copy's 40 MB are written back now, not while the launchers are timed
 pit=$out/pit
 bench=$PWD/.build-static/release/launch-bench
@@ -31,8 +33,9 @@ policy=$PWD/policies/bench-90.policy
 arch=$(uname -m); case $arch in armv7*|armv6*) arch=arm ;; i?86) arch=i386 ;; esac
 "$pit" policy check "$policy" --arch "$arch" --export-bpf "$out/bench-90.bpf" >/dev/null
 # Pit keeps compiled policies in /run/pit/policy-cache (a tmpfs: the first start after a boot compiles). The cold
-# row empties it before each of its starts, outside the clock; the warm rows find the entry a previous start left.
-cache=/run/pit/policy-cache
+# row has a cache of its own (PIT_POLICY_CACHE), emptied before each of its starts, outside the clock; the warm rows
+# find the entry a previous start of theirs left.
+cache=$out/cold-cache
 
 # Comparable isolation for each launcher: new mount, PID and IPC namespaces, a tmpfs root with /usr read-only
 # and the merged-/usr symlinks, /proc, a minimal /dev, all capabilities dropped, a new session; no filter.
@@ -45,7 +48,7 @@ done
 bwrap_cmd="/usr/bin/bwrap --unshare-pid --unshare-ipc --unshare-cgroup --ro-bind /usr /usr ${links[*]} --proc /proc --dev /dev --cap-drop ALL --new-session --die-with-parent /bin/true"
 bwrap_filter_cmd="{fd:10}$out/bench-90.bpf ${bwrap_cmd/\/usr\/bin\/bwrap /\/usr\/bin\/bwrap --seccomp 10 }"
 pit_cmd="$pit run --user 65534 --policy $policy -- /bin/true"
-pit_cold_cmd="{rm}$cache $pit_cmd"
+pit_cold_cmd="{env}PIT_POLICY_CACHE=$cache {rm}$cache $pit_cmd"
 pit_dynamic_cmd="$out/pit-dynamic run --user 65534 --policy $policy -- /bin/true"
 pit_nopolicy_cmd="$pit run --user 65534 -- /bin/true"
 names=("true" "unshare -mpf --mount-proc" "bubblewrap" "bubblewrap (90-syscall filter)" "pit run (no policy)"
@@ -54,6 +57,10 @@ commands=(/bin/true ::: /usr/bin/unshare -mpf --mount-proc /bin/true ::: $bwrap_
           ::: $pit_nopolicy_cmd ::: $pit_cmd ::: $pit_cold_cmd ::: $pit_dynamic_cmd)
 # NsJail as `pit run` uses the host: no user, network or UTS namespace (-Mo: one run, NsJail waits for it; its
 # root is an empty read-only tmpfs, /proc is mounted and capabilities dropped by default).
+if [ -n "${PIT_BEFORE:-}" ]; then
+  names+=("before: pit run (no policy)" "before: pit run (90-syscall)")
+  commands+=(::: ${pit_nopolicy_cmd/$pit/$out/pit-before} ::: ${pit_cmd/$pit/$out/pit-before})
+fi
 nsjail=$(command -v nsjail || true)
 if [ -n "$nsjail" ]; then
   nsjail_cmd="$nsjail -Mo -Q --disable_clone_newnet --disable_clone_newuser --disable_clone_newuts --user 65534 --group 65534 -R /usr ${nsjail_links[*]} -m none:/dev:tmpfs:mode=755 -B /dev/null -B /dev/zero -B /dev/full -R /dev/random -R /dev/urandom -- /bin/true"
@@ -117,6 +124,9 @@ pairs = [("no filter, static pit", "pit run (no policy)", "bubblewrap", "nsjail"
          ("90-syscall, warm cache", "pit run (90-syscall policy)", "bubblewrap (90-syscall filter)", "nsjail (90-syscall policy)"),
          ("90-syscall, cold cache", "pit run (90-syscall, cold cache)", "bubblewrap (90-syscall filter)", "nsjail (90-syscall policy)"),
          ("90-syscall, dynamic pit", "pit run dynamic (90-syscall)", "bubblewrap (90-syscall filter)", "nsjail (90-syscall policy)")]
+if "before: pit run (90-syscall)" in mean:
+    pairs += [("before, no filter", "before: pit run (no policy)", "bubblewrap", "nsjail"),
+              ("before, 90-syscall, warm", "before: pit run (90-syscall)", "bubblewrap (90-syscall filter)", "nsjail (90-syscall policy)")]
 for label, pit, bwrap_row, nsjail_row in pairs:
     line = f"  {label:26} {mean[pit]/mean[bwrap_row]:5.2f}x bubblewrap"
     if nsjail_row in mean: line += f"  {mean[pit]/mean[nsjail_row]:5.2f}x NsJail"

@@ -12,7 +12,7 @@
 //                                         A command may start with set-up words, done before its clock starts:
 //                                         `{fd:N}PATH` opens PATH read-only as the command's fd N (bwrap's
 //                                         --seccomp N reads its filter from there), `{rm}DIR` removes DIR's files
-//                                         first (a cold policy cache)
+//                                         first (a cold policy cache), `{env}NAME=VALUE` adds to its environment
 import CPitShim
 import Glibc
 import PitJail
@@ -33,10 +33,11 @@ func nanoseconds() -> Int64 {
 
 /// Starts `argv` with standard output and error on /dev/null, waits for it and for any process it left behind
 /// (adopted by this subreaper), returns the time taken in nanoseconds.
-func timedSpawn(_ argv: [UnsafeMutablePointer<CChar>?], _ actions: inout posix_spawn_file_actions_t) -> Int64 {
+func timedSpawn(_ argv: [UnsafeMutablePointer<CChar>?], _ actions: inout posix_spawn_file_actions_t,
+                environment: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil) -> Int64 {
     var pid: pid_t = 0
     let start = nanoseconds()
-    let rc = argv.withUnsafeBufferPointer { posix_spawn(&pid, $0[0]!, &actions, nil, $0.baseAddress!, environ) }
+    let rc = argv.withUnsafeBufferPointer { posix_spawn(&pid, $0[0]!, &actions, nil, $0.baseAddress!, environment ?? UnsafePointer(environ)) }
     guard rc == 0 else { fail("cannot start \(String(cString: argv[0]!)): \(String(cString: strerror(rc)))") }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -51,12 +52,15 @@ if arguments.count > 3 && arguments[1] == "--interleave" && arguments[3] == "--"
     var commands: [[UnsafeMutablePointer<CChar>?]] = [[]]
     var opens: [[(fd: Int32, path: String)]] = [[]]
     var emptied: [[String]] = [[]]
+    var extraEnvironment: [[String]] = [[]]
     for word in arguments[4...] {
         if word == ":::" {
-            commands.append([]); opens.append([]); emptied.append([])
+            commands.append([]); opens.append([]); emptied.append([]); extraEnvironment.append([])
         } else if commands[commands.count - 1].isEmpty, word.hasPrefix("{fd:"), let close = word.firstIndex(of: "}"),
                   let fd = Int32(word[word.index(word.startIndex, offsetBy: 4)..<close]) {
             opens[opens.count - 1].append((fd, String(word[word.index(after: close)...])))
+        } else if commands[commands.count - 1].isEmpty, word.hasPrefix("{env}") {
+            extraEnvironment[extraEnvironment.count - 1].append(String(word.dropFirst(5)))
         } else if commands[commands.count - 1].isEmpty, word.hasPrefix("{rm}") {
             emptied[emptied.count - 1].append(String(word.dropFirst(4)))
         } else {
@@ -75,6 +79,16 @@ if arguments.count > 3 && arguments[1] == "--interleave" && arguments[3] == "--"
         // Opened anew at each start: a reader such as bwrap --seccomp consumes the fd's offset.
         for (fd, path) in opens[i] { posix_spawn_file_actions_addopen(&actions[i], fd, path, O_RDONLY, 0) }
     }
+    // Each command's environment: this one's, plus its {env} words, built once.
+    var environments: [[UnsafeMutablePointer<CChar>?]] = []
+    for extra in extraEnvironment {
+        var list: [UnsafeMutablePointer<CChar>?] = []
+        var index = 0
+        while let variable = environ[index] { list.append(variable); index += 1 }
+        for variable in extra { list.append(strdup(variable)) }
+        list.append(nil)
+        environments.append(list)
+    }
     /// Removes the regular files directly in `directory` (the policy cache's entries), before the clock starts.
     func empty(_ directory: String) {
         guard let dir = opendir(directory) else { return }
@@ -91,7 +105,7 @@ if arguments.count > 3 && arguments[1] == "--interleave" && arguments[3] == "--"
         order.shuffle(using: &generator)
         for index in order {
             for directory in emptied[index] { empty(directory) }
-            let elapsed = timedSpawn(commands[index], &actions[index])
+            let elapsed = environments[index].withUnsafeBufferPointer { timedSpawn(commands[index], &actions[index], environment: $0.baseAddress) }
             if round >= 10 { print(index, elapsed / 1000) }   // ten warm-up rounds, as hyperfine's warm-up
         }
     }
