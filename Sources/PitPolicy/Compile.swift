@@ -51,13 +51,13 @@ public struct CompiledPolicy: Sendable {
     public init(file: String, hash: String, arch: SeccompArch, arches: [SeccompArch], program: [UInt8], needsListener: Bool,
                 defaultAction: PolicyAction, refusedInEveryJail: Set<Int>) {
         self.init(file: file, hash: hash, arch: arch, arches: arches, program: program, instructionCount: program.count / 8,
-                  needsListener: needsListener, allowedSyscalls: [:], defaultAction: defaultAction, syscalls: [], skippedSyscalls: [])
-        self.refusedInEveryJail = refusedInEveryJail
+                  needsListener: needsListener, allowedSyscalls: [:], defaultAction: defaultAction, syscalls: [], skippedSyscalls: [],
+                  refusedInEveryJail: refusedInEveryJail)
     }
 
     init(file: String, hash: String, arch: SeccompArch, arches: [SeccompArch], program: [UInt8], instructionCount: Int,
          needsListener: Bool, allowedSyscalls: [String: Int], defaultAction: PolicyAction, syscalls: [SyscallSummary],
-         skippedSyscalls: [String]) {
+         skippedSyscalls: [String], refusedInEveryJail: Set<Int>) {
         self.file = file
         self.hash = hash
         self.arch = arch
@@ -69,7 +69,7 @@ public struct CompiledPolicy: Sendable {
         self.defaultAction = defaultAction
         self.syscalls = syscalls
         self.skippedSyscalls = skippedSyscalls
-        refusedInEveryJail = Set(syscalls.filter { $0.implicit && $0.actions.first == .report }.map(\.number))
+        self.refusedInEveryJail = refusedInEveryJail
     }
 
     public func allows(_ syscallName: String) -> Bool {
@@ -246,7 +246,7 @@ public enum PolicyCompiler {
             program: program, instructionCount: count, needsListener: usesReport,
             allowedSyscalls: allowed, defaultAction: defaultAction,
             syscalls: target.summaries.sorted { $0.number < $1.number },
-            skippedSyscalls: target.skipped)
+            skippedSyscalls: target.skipped, refusedInEveryJail: target.refused)
     }
 
     // MARK: - policy flattening
@@ -297,6 +297,9 @@ public enum PolicyCompiler {
         var rules: [(number: Int, name: String, action: PolicyAction, terms: DNF)]
         var summaries: [SyscallSummary]
         var skipped: [String]
+        /// Where Pit's own REPORT rule (`refuseNamespaces`) went in. Not read from the summaries: under a REPORT
+        /// default (every jail's) that rule's action is the default's and no summary lists it.
+        var refused: Set<Int> = []
     }
 
     /// The work `plan` may spend making rules disjoint: conditions subtracted, over a whole architecture. Real
@@ -349,6 +352,7 @@ public enum PolicyCompiler {
         // clone3 passes its flags in memory, where seccomp cannot look: unless the policy says
         // otherwise, answer ENOSYS so that glibc falls back to clone(), whose flags can be filtered.
         var implicit: Set<Int> = []
+        var refused: Set<Int> = []
         let nowhere = SourceLocation(file: file, line: 0, column: 0, lineText: "")
         if refuseNamespaces {
             let requests = [("clone", cloneNamespaceFlags), ("unshare", unshareNamespaceFlags), ("setns", 0), ("ioctl", 0)]
@@ -375,6 +379,7 @@ public enum PolicyCompiler {
                 if bySyscall[nr] == nil { order.append(nr); bySyscall[nr] = (name, []) }
                 bySyscall[nr]!.rules.insert((.report, terms, nowhere), at: 0)
                 implicit.insert(nr)
+                refused.insert(nr)
             }
         }
         if case .success(.syscall(let name, let nr)) = SyscallNames.resolve("clone3", arch: arch), bySyscall[nr] == nil {
@@ -389,6 +394,7 @@ public enum PolicyCompiler {
         for nr in order {
             let (name, rules) = bySyscall[nr]!
             var normalizer = Normalizer(syscallName: name, location: rules[0].2)
+            normalizer.args32 = !arch.is64Bit   // `lower` must not make blocks above the low word libseccomp compares
             // Make conditions disjoint so that libseccomp's rule order cannot matter: a rule only
             // gets what no earlier rule with a different action already took.
             var covered: [PolicyAction: DNF] = [:]
@@ -431,7 +437,7 @@ public enum PolicyCompiler {
                                                 implicit: implicit.contains(nr)))
             }
         }
-        return ArchPlan(arch: arch, rules: planned, summaries: summaries, skipped: skipped)
+        return ArchPlan(arch: arch, rules: planned, summaries: summaries, skipped: skipped, refused: refused)
     }
 
     /// The condition with kafel's built-in argument names (SyscallRule.builtinArgs) at their positions on `arch`.

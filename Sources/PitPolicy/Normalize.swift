@@ -335,7 +335,11 @@ extension Normalizer {
     ///    (`a <= 5` is `(a & ~3) == 0 || (a & ~1) == 4`; `a <= 0xffffffff` is one block);
     ///  * `a != v` becomes `a >= v + 1 || a <= v - 1`, each part as above.
     /// NormalizeTests checks the result against the conditions' meaning on random inputs.
+    ///
+    /// On a 32-bit architecture libseccomp compares only an argument's low word, so the ranges end at 0xffffffff: a
+    /// block above it (`(a & ~0xffffffff) == 1 << 32`) would be truncated to a mask of 0, true for every value.
     func lower(_ d: DNF) throws(PolicyError) -> DNF {
+        let top: UInt64 = args32 ? Normalizer.low32 : .max
         var out: DNF = []
         for conj in d {
             let lowViewed = Set(conj.filter { $0.arg >= Normalizer.lowView }.map { $0.arg - Normalizer.lowView })
@@ -346,9 +350,11 @@ extension Normalizer {
                 // compares that argument's low half too (both become masked equalities, merged below).
                 let leaf = lit.arg == lastArg && !lowViewed.contains(lit.arg)
                 func atLeast(_ v: UInt64) -> DNF {
-                    leaf ? [[Literal(arg: lit.arg, op: .ge, a: v, location: lit.location)]]
-                         : Normalizer.blocks(v, .max, lit)
+                    if v > top { return [] }
+                    return leaf ? [[Literal(arg: lit.arg, op: .ge, a: v, location: lit.location)]]
+                                : Normalizer.blocks(v, top, lit)
                 }
+                func atMost(_ v: UInt64) -> DNF { Normalizer.blocks(0, min(v, top), lit) }
                 var alternatives: DNF
                 if lit.arg >= Normalizer.lowView {
                     alternatives = Normalizer.lowerLow32(lit)
@@ -357,11 +363,11 @@ extension Normalizer {
                     case .eq, .maskedEq: alternatives = [[lit]]
                     case .ge: alternatives = lit.a == 0 ? [[]] : atLeast(lit.a)
                     case .gt: alternatives = lit.a == .max ? [] : atLeast(lit.a + 1)
-                    case .lt: alternatives = lit.a == 0 ? [] : Normalizer.blocks(0, lit.a - 1, lit)
-                    case .le: alternatives = Normalizer.blocks(0, lit.a, lit)
+                    case .lt: alternatives = lit.a == 0 ? [] : atMost(lit.a - 1)
+                    case .le: alternatives = atMost(lit.a)
                     case .ne:
                         alternatives = lit.a == .max ? [] : atLeast(lit.a + 1)
-                        if lit.a > 0 { alternatives += Normalizer.blocks(0, lit.a - 1, lit) }
+                        if lit.a > 0 { alternatives += atMost(lit.a - 1) }
                     }
                 }
                 var next: DNF = []

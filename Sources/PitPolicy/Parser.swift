@@ -316,7 +316,7 @@ struct Parser {
         var condition: Condition?
         if isPunct("{") {
             _ = advance()
-            let raw = try parseOr()
+            let raw = try parseAlternatives()
             _ = try expectPunct("}")
             builtins = BuiltinNames()
             condition = try typeCheck(raw, params: params, syscall: ref)
@@ -350,6 +350,19 @@ struct Parser {
     mutating func enter() throws(PolicyError) {
         nesting += 1
         if nesting > Parser.maxNesting { throw PolicyError("expression nested too deeply", at: current.location) }
+    }
+
+    /// kafel's lowest level: `a, b` in a condition (or in parentheses) means `a || b`.
+    mutating func parseAlternatives() throws(PolicyError) -> Raw {
+        var lhs = try parseOr()
+        var chained = 0
+        defer { nesting -= chained }
+        while isPunct(",") {
+            chained += 1; try enter()
+            let l = advance().location
+            lhs = .binary("||", lhs, try parseOr(), l)
+        }
+        return lhs
     }
 
     mutating func parseOr() throws(PolicyError) -> Raw {
@@ -416,7 +429,7 @@ struct Parser {
             return .name(s, tok.location)
         case .punct("("):
             _ = advance()
-            let inner = try parseOr()
+            let inner = try parseAlternatives()
             _ = try expectPunct(")")
             return inner
         default:
@@ -483,7 +496,10 @@ struct Parser {
     /// Resolves a name: a parameter of the rule, an implicit argN, or a #define.
     func lookup(_ name: String, _ loc: SourceLocation, params: [String], syscall: SyscallRef?, depth: Int = 0) throws(PolicyError) -> Value {
         if let i = params.firstIndex(of: name) { return .arg(i, mask: nil, loc) }
-        if syscall != nil, name.count == 4, name.hasPrefix("arg"), let d = name.last?.wholeNumberValue, d < 6, !params.contains(name) {
+        // Pit's positional argN, unless kafel names an argument of the syscall so: prctl's and keyctl's `arg2`...`arg5`
+        // and sysfs's `arg1`, `arg2` are their 2nd... arguments in kafel (prctl's arg3 is arg index 2), and kafel's wins.
+        if syscall != nil, name.count == 4, name.hasPrefix("arg"), let d = name.last?.wholeNumberValue, d < 6, !params.contains(name),
+           !(params.isEmpty && isBuiltinName(name, of: syscall)) {
             return .arg(d, mask: nil, loc)
         }
         if let def = defines[name] {
@@ -515,6 +531,11 @@ struct Parser {
         }
         let what = syscall.map { "an argument of \($0)" } ?? "a constant"
         throw PolicyError("unknown name '\(name)' (not \(what) nor a #define)", at: loc)
+    }
+
+    func isBuiltinName(_ name: String, of syscall: SyscallRef?) -> Bool {
+        guard case .name(let syscallName)? = syscall else { return false }
+        return SyscallArgs.builtinNames(of: syscallName).contains(name)
     }
 
     func value(_ raw: Raw, params: [String], syscall: SyscallRef?, depth: Int = 0) throws(PolicyError) -> Value {

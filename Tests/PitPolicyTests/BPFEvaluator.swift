@@ -38,7 +38,11 @@ func decode(_ program: [UInt8]) -> [Insn] {
 
 /// Runs the program; returns the 32-bit seccomp return value.
 func evaluateBPF(_ program: [UInt8], _ data: SeccompData) throws -> UInt32 {
-    let insns = decode(program)
+    try evaluateBPF(decode(program), data)
+}
+
+/// Runs an already decoded program (a caller evaluating many inputs decodes once).
+func evaluateBPF(_ insns: [Insn], _ data: SeccompData) throws -> UInt32 {
     var a: UInt32 = 0, x: UInt32 = 0
     var mem = [UInt32](repeating: 0, count: 16)
     var pc = 0

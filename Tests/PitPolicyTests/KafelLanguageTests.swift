@@ -129,6 +129,61 @@ import Testing
         #expect(try p.evaluate("clone", args: [0x1000_0000]) == .report)   // CLONE_NEWUSER
     }
 
+    /// A jail's filter has a REPORT default (the supervisor applies the written one): Pit's own REPORT rule is then
+    /// the default's action and no summary lists it, yet the supervisor must still know the syscall is refused
+    /// (EPERM), not a violation of the policy (its written default, KILL here). Found by KafelDifferentialTests.
+    @Test func test_refusedInEveryJailSurvivesAReportDefault() throws {
+        var ast = try PolicyCompiler.parse(PolicySource(text: "ALLOW { unshare, clone, setns, ioctl } DEFAULT KILL", file: "<test>"))
+        ast.use.defaultAction = .report
+        let p = try PolicyCompiler.compile(ast, arch: .x86_64, reportBadArch: true, refuseNamespaces: true)
+        let numbers = ["unshare", "clone", "setns", "ioctl"].compactMap { SyscallNames.libseccompNumber($0, .x86_64) }
+        #expect(p.refusedInEveryJail == Set(numbers))
+        #expect(try p.evaluate("unshare", args: [0x1000_0000]) == .report)
+        #expect(try p.evaluate("unshare", args: [0x400]) == .allow)
+    }
+
+    /// kafel's `,` between conditions means `||` (lowest precedence, also inside parentheses), and `0b` numbers.
+    @Test func test_commaAlternativesAndBinaryNumbers() throws {
+        let p = try compile("ALLOW { write { fd == 0b1, fd == 2 && count == 0b11 }, read { (fd == 3, fd == 4) && count < 8 } } DEFAULT ERRNO(1)")
+        #expect(try p.evaluate("write", args: [1, 0, 9]) == .allow)
+        #expect(try p.evaluate("write", args: [2, 0, 3]) == .allow)
+        #expect(try p.evaluate("write", args: [2, 0, 4]) == .errno(1))
+        #expect(try p.evaluate("read", args: [4, 0, 7]) == .allow)
+        #expect(try p.evaluate("read", args: [4, 0, 8]) == .errno(1))
+        #expect(try p.evaluate("read", args: [5, 0, 7]) == .errno(1))
+        #expect(parseError("ALLOW { write { fd == 0b } }")?.message.contains("binary digits") == true)
+        #expect(parseError("ALLOW { write { fd == 0b12 } }")?.message.contains("binary number") == true)
+    }
+
+    /// kafel names prctl's arguments option, arg2...arg5: `prctl { arg3 == 1 }` compares its third argument (index 2),
+    /// not Pit's positional arg3. Other syscalls keep the positional names. Found by KafelDifferentialTests.
+    @Test func test_kafelsArgNamesWinOverPositionalArgN() throws {
+        let p = try compile("ALLOW { prctl { arg3 == 7 }, write { arg2 == 7 } } DEFAULT ERRNO(1)")
+        #expect(try p.evaluate("prctl", args: [0, 0, 7, 0]) == .allow)
+        #expect(try p.evaluate("prctl", args: [0, 0, 0, 7]) == .errno(1))
+        #expect(try p.evaluate("write", args: [0, 0, 7]) == .allow)
+        // Declared names: positional argN as before.
+        let q = try compile("ALLOW { prctl(option) { arg3 == 7 } } DEFAULT ERRNO(1)")
+        #expect(try q.evaluate("prctl", args: [0, 0, 0, 7]) == .allow)
+    }
+
+    /// On a 32-bit architecture a range on a rule's non-last argument became aligned blocks up to 2^64; libseccomp
+    /// compares the low word only, so the blocks above 2^32 lost their mask and matched every value: `fd > 15036`
+    /// let fd 0 through. Found by KafelDifferentialTests (arm, a later rule on the same syscall).
+    @Test func test_rangeOnAnEarlierArgumentHoldsOn32BitArchitectures() throws {
+        for arch in [SeccompArch.arm, .i386] {
+            let p = try compile("ALLOW { setns { fd > 15036 && nstype == 0 } } DEFAULT ERRNO(1)", arch: arch)
+            #expect(try p.evaluate("setns", args: [0, 0]) == .errno(1), "\(arch)")
+            #expect(try p.evaluate("setns", args: [15037, 0]) == .allow, "\(arch)")
+            #expect(try p.evaluate("setns", args: [0xffff_ffff, 0]) == .allow, "\(arch)")
+            #expect(try p.evaluate("setns", args: [15037, 1]) == .errno(1), "\(arch)")
+            let q = try compile("ALLOW { setns { nstype == 13 } } ERRNO(3) { setns { fd > 15036 } } DEFAULT ERRNO(44)", arch: arch)
+            #expect(try q.evaluate("setns", args: [0, 0]) == .errno(44), "\(arch)")
+            #expect(try q.evaluate("setns", args: [15037, 0]) == .errno(3), "\(arch)")
+            #expect(try q.evaluate("setns", args: [15037, 13]) == .allow, "\(arch)")
+        }
+    }
+
     /// clone's and unshare's flags are `unsigned long`; the kernel's clone reads only their low 32 bits. The
     /// namespace rule is a mask test within the low word, so it holds on every architecture: a 32-bit one (where
     /// libseccomp compares the low word) and a 64-bit one with junk in the high half.
