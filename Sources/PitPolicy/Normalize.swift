@@ -96,7 +96,8 @@ struct Normalizer {
 
     /// One comparison as DNF (a masked `!=` already needs several rules).
     func literal(arg: Int, mask: UInt64?, op: CompareOp, value: UInt64, _ loc: SourceLocation) throws(PolicyError) -> DNF {
-        var mask = mask
+        // `a & -1` is `a` (kafel folds it so too): a mask of every bit does not make a narrow argument's comparison wide.
+        var mask = mask == .max ? nil : mask
         var arg = arg
         if !args32 && low32Args.contains(arg) && value <= Normalizer.low32 && (mask ?? 0) <= Normalizer.low32 {
             arg += Normalizer.lowView

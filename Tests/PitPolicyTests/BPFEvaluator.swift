@@ -133,8 +133,9 @@ extension CompiledPolicy {
         return action(of: ret)
     }
 
+    /// `name` as a policy means it (SyscallNames.resolve: kafel's `setuid` is setuid32 on arm).
     func evaluate(_ name: String, args: [UInt64] = []) throws -> PolicyAction? {
-        guard let nr = SyscallNames.libseccompNumber(name, arch) else { return nil }
+        guard case .success(.syscall(_, let nr)) = SyscallNames.resolve(name, arch: arch) else { return nil }
         return try evaluate(nr: nr, args: args)
     }
 }

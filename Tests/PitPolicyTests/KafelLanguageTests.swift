@@ -184,6 +184,16 @@ import Testing
         }
     }
 
+    /// `uid & -1` is `uid` (kafel folds the identity mask away): still compared at the argument's 32-bit width, so
+    /// junk in the high half does not get past it. Found by KafelDifferentialTests.
+    @Test func test_identityMaskKeepsTheArgumentsWidth() throws {
+        let p = try compile("KILL { setuid { uid & -1 == 0 }, setgid { gid & 0xffffffffffffffff != 5 } } DEFAULT ERRNO(1)")
+        #expect(try p.evaluate("setuid", args: [0x1_0000_0000]) == .killProcess)
+        #expect(try p.evaluate("setuid", args: [1]) == .errno(1))
+        #expect(try p.evaluate("setgid", args: [0x1_0000_0005]) == .errno(1))
+        #expect(try p.evaluate("setgid", args: [6]) == .killProcess)
+    }
+
     /// clone's and unshare's flags are `unsigned long`; the kernel's clone reads only their low 32 bits. The
     /// namespace rule is a mask test within the low word, so it holds on every architecture: a 32-bit one (where
     /// libseccomp compares the low word) and a 64-bit one with junk in the high half.
