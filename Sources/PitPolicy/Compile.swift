@@ -233,7 +233,25 @@ public enum PolicyCompiler {
         }
         let usesReport = defaultAction == .report || plans.contains { $0.summaries.contains { $0.actions.contains(.report) } }
         let badArchAction: PolicyAction = reportBadArch && usesReport ? .report : .killProcess
-        let program = try build(plans, defaultAction: defaultAction, badArchAction: badArchAction, binaryTree: binaryTree, file: ast.file)
+        // libseccomp's TRAP carries no value (SCMP_ACT_TRAP only, TRACE has one): each TRAP(n), n > 0, goes through
+        // libseccomp as a TRACE value no TRACE of the policy uses, and the exported program's returns of that value
+        // are rewritten to SECCOMP_RET_TRAP | n. Distinct stand-ins keep libseccomp's merging of equal actions exact.
+        let actions = [defaultAction] + plans.flatMap { $0.rules.map(\.action) }
+        var traceValues = Set<UInt16>(), trapValues = Set<UInt16>()
+        for a in actions {
+            if case .trace(let n) = a { traceValues.insert(n) }
+            if case .trap(let n) = a, n > 0 { trapValues.insert(n) }
+        }
+        var standIns: [UInt16: UInt16] = [:]
+        var next: UInt16 = 0xffff
+        for n in trapValues.sorted() {
+            while traceValues.contains(next) { next -= 1 }   // at most 4096 distinct actions fit in a filter
+            standIns[n] = next
+            next -= 1
+        }
+        var program = try build(plans, defaultAction: defaultAction, badArchAction: badArchAction, binaryTree: binaryTree,
+                                standIns: standIns, file: ast.file)
+        if !standIns.isEmpty { program = replaceReturns(program, standIns) }
         let count = program.count / 8
         if count > maxInstructions {
             throw PolicyError("filter has \(count) BPF instructions, more than the kernel's limit of \(maxInstructions)", file: ast.file)
@@ -470,14 +488,18 @@ public enum PolicyCompiler {
 
     // MARK: - libseccomp
 
-    static func scmpAction(_ a: PolicyAction) -> UInt32 {
+    /// The libseccomp action for `a`; `standIns` maps a TRAP value to the TRACE value standing in for it.
+    static func scmpAction(_ a: PolicyAction, standIns: [UInt16: UInt16] = [:]) -> UInt32 {
         switch a {
         case .allow: return 0x7FFF_0000          // SCMP_ACT_ALLOW
         case .killProcess: return 0x8000_0000    // SCMP_ACT_KILL_PROCESS
         case .killThread: return 0x0000_0000     // SCMP_ACT_KILL_THREAD
         case .errno(let e): return 0x0005_0000 | (UInt32(bitPattern: e) & 0xFFFF)  // SCMP_ACT_ERRNO(e)
         case .log: return 0x7FFC_0000            // SCMP_ACT_LOG
-        case .trap: return 0x0003_0000           // SCMP_ACT_TRAP
+        case .trap(let n):
+            if n > 0, let s = standIns[n] { return 0x7FF0_0000 | UInt32(s) }
+            return 0x0003_0000 | UInt32(n)       // SCMP_ACT_TRAP (n: the value the program returns)
+        case .trace(let n): return 0x7FF0_0000 | UInt32(n)   // SCMP_ACT_TRACE(n)
         case .report: return 0x7FC0_0000         // SCMP_ACT_NOTIFY
         }
     }
@@ -489,11 +511,11 @@ public enum PolicyCompiler {
     /// One libseccomp context per architecture (so numbers can be added exactly, without
     /// libseccomp's cross-arch translation), merged into one filter and exported.
     static func build(_ plans: [ArchPlan], defaultAction: PolicyAction, badArchAction: PolicyAction, binaryTree: Bool,
-                      file: String) throws(PolicyError) -> [UInt8] {
+                      standIns: [UInt16: UInt16] = [:], file: String) throws(PolicyError) -> [UInt8] {
         var contexts: [scmp_filter_ctx] = []
         defer { for c in contexts { seccomp_release(c) } }
         for plan in plans {
-            guard let ctx = seccomp_init(scmpAction(defaultAction)) else {
+            guard let ctx = seccomp_init(scmpAction(defaultAction, standIns: standIns)) else {
                 throw PolicyError("libseccomp: seccomp_init failed", file: file)
             }
             contexts.append(ctx)
@@ -543,7 +565,7 @@ public enum PolicyCompiler {
                         return scmp_arg_cmp(arg: UInt32(l.arg), op: op, datum_a: l.a, datum_b: l.b)
                     }
                     let rc = args.withUnsafeMutableBufferPointer { buf in
-                        seccomp_rule_add_exact_array(ctx, scmpAction(action), Int32(nr), UInt32(buf.count), buf.baseAddress)
+                        seccomp_rule_add_exact_array(ctx, scmpAction(action, standIns: standIns), Int32(nr), UInt32(buf.count), buf.baseAddress)
                     }
                     if rc != 0 {
                         let loc = conj.first?.location
@@ -562,6 +584,22 @@ public enum PolicyCompiler {
         }
         contexts = [main]
         return try export(main, file: file)
+    }
+
+    /// The program with every `ret #(SECCOMP_RET_TRACE | standIn)` returning SECCOMP_RET_TRAP | n instead.
+    static func replaceReturns(_ program: [UInt8], _ standIns: [UInt16: UInt16]) -> [UInt8] {
+        var trapFor: [UInt32: UInt32] = [:]
+        for (n, s) in standIns { trapFor[0x7FF0_0000 | UInt32(s)] = 0x0003_0000 | UInt32(n) }
+        var out = program
+        for offset in stride(from: 0, to: out.count - 7, by: 8) {
+            let code = UInt16(out[offset]) | UInt16(out[offset + 1]) << 8
+            guard code == 0x06 else { continue }   // BPF_RET | BPF_K
+            var k: UInt32 = 0
+            for b in 0..<4 { k |= UInt32(out[offset + 4 + b]) << UInt32(8 * b) }
+            guard let trap = trapFor[k] else { continue }
+            for b in 0..<4 { out[offset + 4 + b] = UInt8(truncatingIfNeeded: trap >> UInt32(8 * b)) }
+        }
+        return out
     }
 
     static func export(_ ctx: scmp_filter_ctx, file: String) throws(PolicyError) -> [UInt8] {

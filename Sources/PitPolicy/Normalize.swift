@@ -258,7 +258,10 @@ struct Normalizer {
             return lits.allSatisfy { $0.holds(for: eq.a) } ? [[eq]] : []
         }
         var mask: UInt64 = 0, value: UInt64 = 0
-        var lo: UInt64 = 0, hi: UInt64 = .max
+        // On a 32-bit architecture the values end at 0xffffffff: a block above it would reach libseccomp, which
+        // compares the low word only, as a mask without its high bits, matching values the condition excludes.
+        let top: UInt64 = args32 ? Normalizer.low32 : .max
+        var lo: UInt64 = 0, hi: UInt64 = top
         var ne: Set<UInt64> = []
         var hasMask = false
         for l in lits {
@@ -281,7 +284,7 @@ struct Normalizer {
             // A full mask is an equality.
             return value < lo || value > hi || ne.contains(value) ? [] : [[Literal(arg: arg, op: .eq, a: value, location: loc)]]
         }
-        if hasMask && lo == 0 && hi == .max && ne.isEmpty {
+        if hasMask && lo == 0 && hi == top && ne.isEmpty {
             return [[Literal(arg: arg, op: .maskedEq, a: mask, b: value, location: loc)]]
         }
         // Ranges and exclusions: the allowed values are [lo, hi] minus the excluded points, a
@@ -314,8 +317,8 @@ struct Normalizer {
         }
         for (a, b) in intervals {
             if a == b { out.append([Literal(arg: arg, op: .eq, a: a, location: loc)]) }
-            else if a == 0 && b == .max { return [[]] }
-            else if b == .max { out.append([Literal(arg: arg, op: .ge, a: a, location: loc)]) }
+            else if a == 0 && b == top { return [[]] }
+            else if b == top { out.append([Literal(arg: arg, op: .ge, a: a, location: loc)]) }
             else if a == 0 { out.append([Literal(arg: arg, op: .le, a: b, location: loc)]) }
             else { out += Normalizer.blocks(a, b, lits[0]).map { $0.map { var l = $0; l.location = loc; return l } } }
             if out.count > Normalizer.maxTerms { throw tooComplex() }

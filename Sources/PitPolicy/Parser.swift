@@ -216,7 +216,7 @@ struct Parser {
 
     mutating func parseAction() throws(PolicyError) -> PolicyAction {
         guard case .identifier(let k) = current.kind, Parser.actionKeywords.contains(k) else {
-            throw fail("an action (ALLOW, KILL, KILL_PROCESS, KILL_THREAD, ERRNO(n), LOG, TRAP, REPORT)")
+            throw fail("an action (ALLOW, KILL, KILL_PROCESS, KILL_THREAD, ERRNO(n), LOG, TRAP(n), TRACE(n), REPORT)")
         }
         let loc = advance().location
         switch k {
@@ -224,18 +224,18 @@ struct Parser {
         case "KILL", "DENY", "KILL_PROCESS": return .killProcess   // Pit: KILL kills the process (see PolicyAction)
         case "KILL_THREAD": return .killThread
         case "LOG": return .log
-        case "TRAP":
-            // kafel writes TRAP(n); libseccomp's TRAP carries no value, so only TRAP(0) means the same.
-            if eat("(") {
+        case "TRAP", "TRACE":
+            // kafel's TRAP(n) and TRACE(n): the value goes to the signal's si_errno or to the tracer. Pit also takes a
+            // bare TRAP (TRAP(0)); TRACE needs its value, as in kafel.
+            var v: UInt64 = 0
+            if k == "TRACE" || isPunct("(") {
+                _ = try expectPunct("(")
                 let vloc = current.location
-                let v = try parseConstant()
-                guard v <= 0xffff else { throw PolicyError("trap value \(v) out of range 0...65535", at: vloc) }
-                guard v == 0 else { throw PolicyError("TRAP(\(v)): Pit's TRAP carries no value (libseccomp has none); write TRAP", at: vloc) }
+                v = try parseConstant()
+                guard v <= 0xffff else { throw PolicyError("\(k.lowercased()) value \(v) out of range 0...65535", at: vloc) }
                 _ = try expectPunct(")")
             }
-            return .trap
-        case "TRACE":
-            throw PolicyError("TRACE is not supported: Pit runs no ptrace tracer (REPORT hands the call to the supervisor)", at: loc)
+            return k == "TRAP" ? .trap(UInt16(v)) : .trace(UInt16(v))
         case "REPORT", "USER_NOTIF": return .report
         default: // ERRNO
             _ = try expectPunct("(")

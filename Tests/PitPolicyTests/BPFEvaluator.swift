@@ -118,7 +118,8 @@ func action(of ret: UInt32) -> PolicyAction? {
     case 0x0000_0000: return .killThread
     case 0x0005_0000: return .errno(Int32(ret & 0xffff))
     case 0x7ffc_0000: return .log
-    case 0x0003_0000: return .trap
+    case 0x0003_0000: return .trap(UInt16(ret & 0xffff))
+    case 0x7ff0_0000: return .trace(UInt16(ret & 0xffff))
     case 0x7fc0_0000: return .report
     default: return nil
     }

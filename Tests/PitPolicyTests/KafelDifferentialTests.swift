@@ -306,8 +306,10 @@ struct PolicyGenerator {
             ctx.writesKillThread = true
             return "KILL_THREAD"
         case 22, 23: return "LOG"
-        case 24: return "TRAP(0)"
+        case 24: return ["TRAP(0)", "TRAP(\(Int.random(in: 1...9, using: &rng)))", "TRAP(\(Int.random(in: 0...0xffff, using: &rng)))"].randomElement(using: &rng)!
         case 25: return "USER_NOTIF"
+        case 26: return ["TRACE(0)", "TRACE(\(Int.random(in: 1...9, using: &rng)))", "TRACE(\(Int.random(in: 0...0xffff, using: &rng)))"].randomElement(using: &rng)!
+        case 27 where Int.random(in: 0..<4, using: &rng) == 0: return "ERRNO(\(Int.random(in: 4095...0xffff, using: &rng)))"
         default: return "ERRNO(\(Int.random(in: 1...4094, using: &rng)))"
         }
     }
@@ -497,6 +499,8 @@ enum KafelComparison {
             stats.inputs += 1
             let data = SeccompData(nr: Int32(truncatingIfNeeded: input.nr), arch: input.auditArch, args: input.args)
             let k = try evaluateBPF(kafelInsns, data)
+            if k & 0xffff_0000 == 0x0003_0000 && k & 0xffff != 0 { stats.mapped["(exercised) TRAP(n>0) returned", default: 0] += 1 }
+            if k & 0xffff_0000 == 0x7ff0_0000 { stats.mapped["(exercised) TRACE(n) returned", default: 0] += 1 }
             // Pit compares clone's flags with 32-bit constants on their low 32 bits (the kernel reads them so; kafel's
             // table says unsigned long, so kafel compares all 64): with junk in the high half Pit may agree with kafel
             // on the flags the kernel acts on instead (a policy mixing both widths of constants gets either, per
@@ -516,6 +520,11 @@ enum KafelComparison {
                    mismatch(pit: pit, kafel: kernel, input: input, policy: p, compiled: mode == "jail" ? jail : plain,
                             jail: mode == "jail", written: written, stats: &stats) == nil {
                     stats.mapped["clone flags on 32 bits", default: 0] += 1
+                    why = nil
+                } else if why != nil, kafelOnKernelFlags != nil {
+                    // One rule comparing the flags with constants of both widths: Pit reads each comparison at its
+                    // width, neither of kafel's two readings is Pit's. Counted, not checked.
+                    stats.mapped["clone flags, both widths in one rule (unchecked)", default: 0] += 1
                     why = nil
                 }
                 if let why {
@@ -556,7 +565,17 @@ enum KafelComparison {
                 return nil
             }
             if kafel == retNotify { return nil }   // a USER_NOTIF rule
-            pitMeant = pitReturn(of: written)
+            // The supervisor answers with the written default when it is ERRNO or LOG, and kills the process for any
+            // other (KILL, KILL_THREAD, TRAP, TRACE): it cannot send the jail a SIGSYS or hand it to a tracer.
+            switch written {
+            case .errno, .log: pitMeant = pitReturn(of: written)
+            default:
+                pitMeant = retKillProcess
+                if kafel == pitReturn(of: written) && kafel != retKillThread {
+                    stats.mapped["jail: a TRAP/TRACE default kills", default: 0] += 1
+                    return nil
+                }
+            }
         }
         if pitMeant == kafel { return nil }
         // kafel's KILL (and DENY, KILL_THREAD, the implicit DEFAULT) kills the thread; Pit's KILL the process.
