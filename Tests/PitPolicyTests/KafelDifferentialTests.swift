@@ -176,6 +176,8 @@ struct GeneratedPolicy {
     /// Every constant the conditions use: the inputs try them, their neighbours and high-half junk.
     var constants: [UInt64]
     var syscalls: [String]
+    /// The numbers of `SYSCALL[n]` rules.
+    var numbers: [Int]
     /// Whether KILL_THREAD is written (kafel's KILL is KILL_THREAD; Pit's is KILL_PROCESS).
     var writesKillThread: Bool
 }
@@ -204,6 +206,7 @@ struct PolicyGenerator {
         var defines: [(String, UInt64)] = []
         var writesKillThread = false
         var syscalls: [String] = []
+        var numbers: [Int] = []
     }
 
     func constant<R: RandomNumberGenerator>(_ rng: inout R, _ ctx: inout Ctx) -> (text: String, value: UInt64) {
@@ -275,9 +278,22 @@ struct PolicyGenerator {
 
     /// One rule: (Pit's text, kafel's text).
     func rule<R: RandomNumberGenerator>(_ rng: inout R, _ ctx: inout Ctx) -> (String, String) {
-        let syscall = Self.pool.randomElement(using: &rng)!
+        var syscall = Self.pool.randomElement(using: &rng)!
         ctx.syscalls.append(syscall)
-        let builtin = argNames(syscall)
+        if Int.random(in: 0..<12, using: &rng) == 0 {
+            // SYSCALL[n]: a number of the pool on this architecture, or any; unconditional (no argument names).
+            var n = Int.random(in: 0...460, using: &rng)
+            if Bool.random(using: &rng), case .success(.syscall(_, let nr)) = SyscallNames.resolve(syscall, arch: arch) { n = nr }
+            ctx.numbers.append(n)
+            return ("SYSCALL[\(n)]", "SYSCALL[\(n)]")
+        }
+        if Int.random(in: 0..<10, using: &rng) == 0 {
+            // kafel's ON guard: the rule applies on the listed architectures only.
+            let names = ["x86_64", "amd64", "i386", "x86", "aarch64", "arm64", "arm", "mips64"].shuffled(using: &rng)
+            syscall += Bool.random(using: &rng) ? " ON \(names[0])"
+                : " ON { \(Set(names.prefix(2).map { SeccompArch(name: $0)?.name ?? $0 }).count == 2 ? names.prefix(2).joined(separator: ", ") : names[0]) }"
+        }
+        let builtin = argNames(String(syscall.prefix { $0 != " " }))
         if builtin.isEmpty || Int.random(in: 0..<3, using: &rng) == 0 { return (syscall, syscall) }
         let used = Array(builtin.prefix(Int.random(in: 1...min(3, builtin.count), using: &rng)))
         let placeholders = used.indices.map { "@\($0)@" }
@@ -288,7 +304,7 @@ struct PolicyGenerator {
             return s
         }
         let kafel = "\(syscall) { \(render(used)) }"
-        if Int.random(in: 0..<3, using: &rng) == 0 {
+        if Int.random(in: 0..<3, using: &rng) == 0 && !syscall.contains(" ON ") {
             let declared = used.indices.map { "a\($0)" }
             return ("\(syscall)(\(declared.joined(separator: ", "))) { \(render(declared)) }", kafel)
         }
@@ -360,7 +376,7 @@ struct PolicyGenerator {
         var defines = ""
         for (name, value) in ctx.defines { defines += "#define \(name) \(value)\n" }
         return GeneratedPolicy(arch: arch, pitText: defines + pit, kafelText: defines + kafel, constants: ctx.constants,
-                               syscalls: ctx.syscalls, writesKillThread: ctx.writesKillThread)
+                               syscalls: ctx.syscalls, numbers: ctx.numbers, writesKillThread: ctx.writesKillThread)
     }
 }
 
@@ -431,6 +447,7 @@ enum KafelComparison {
             if let nr = kafelNumber(name, p.arch) { numbers.insert(nr) }
         }
         numbers.insert(999)
+        numbers.formUnion(p.numbers)
         var out: [Input] = []
         for nr in numbers.sorted() {
             for k in 0..<14 {
@@ -467,6 +484,7 @@ enum KafelComparison {
         "errno value",                       // ERRNO above 4094 (libseccomp's limit; the kernel caps it at 4095)
         "needs more than 256 seccomp rules", // libseccomp's one-rule-set-per-action lowering (README)
         "on i386: Invalid argument",         // conditions on i386's socket calls (libseccomp also filters socketcall)
+        "libseccomp has no name for it",     // SYSCALL[n] unknown to libseccomp, for another architecture than the host's
     ]
 
     /// Compares one policy; returns the differences found (empty when Pit and kafel agree outside the mapped ones).
