@@ -569,7 +569,14 @@ public enum PolicyCompiler {
                     }
                     if rc != 0 {
                         let loc = conj.first?.location
-                        let msg = "libseccomp rejected a rule for '\(name)' on \(plan.arch.name): \(errnoText(-rc))"
+                        var msg = "libseccomp rejected a rule for '\(name)' on \(plan.arch.name): \(errnoText(-rc))"
+                        // i386 reaches the socket and SysV IPC calls through socketcall(2)/ipc(2) too, whose arguments
+                        // are in memory: libseccomp filters both forms, so it refuses conditions on them there.
+                        let pseudo = seccomp_syscall_resolve_name_arch(plan.arch.token, name)
+                        if !conj.isEmpty && pseudo <= -100 && pseudo > -300 {
+                            let multiplexer = pseudo > -200 ? "socketcall" : "ipc"
+                            msg = "conditions on '\(name)' cannot be filtered on \(plan.arch.name): the call also goes through \(multiplexer)(2), whose arguments are in memory (write `\(name) ON { x86_64, aarch64, arm } { ... }`, and `\(name) ON i386` without a condition)"
+                        }
                         if let loc, loc.line > 0 { throw PolicyError(msg, at: loc) }
                         throw PolicyError(msg, file: file)
                     }

@@ -507,7 +507,7 @@ enum KafelComparison {
     static let documentedRefusals = [
         "errno value",                       // ERRNO above 4094 (libseccomp's limit; the kernel caps it at 4095)
         "needs more than 256 seccomp rules", // libseccomp's one-rule-set-per-action lowering (README)
-        "on i386: Invalid argument",         // conditions on i386's socket calls (libseccomp also filters socketcall)
+        "cannot be filtered on i386",        // conditions on i386's socket calls (they go through socketcall too)
         "libseccomp has no name for it",     // SYSCALL[n] unknown to libseccomp, for another architecture than the host's
     ]
 

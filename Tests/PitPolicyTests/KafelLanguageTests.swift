@@ -46,6 +46,20 @@ import Testing
         #expect(parseError("TRACE { read }")?.message == "expected '(', found '{'")
     }
 
+    /// i386's socket calls also go through socketcall(2): a condition on their arguments is refused with the reason
+    /// and what to write instead, at the rule (it was libseccomp's bare EINVAL).
+    @Test func test_conditionOnAnI386SocketCallSaysWhy() throws {
+        do {
+            _ = try compile("ALLOW {\n  socket { family == 2 }\n} DEFAULT KILL", arch: .i386)
+            Issue.record("compiled")
+        } catch {
+            #expect(error.message.hasPrefix("conditions on 'socket' cannot be filtered on i386: the call also goes through socketcall(2)"), "\(error.message)")
+            #expect(error.description.contains(":2:"), "\(error.description)")
+        }
+        let p = try compile("ALLOW { socket ON { x86_64, aarch64, arm } { family == 2 }, socket ON i386 } DEFAULT KILL", arch: .i386)
+        #expect(try p.evaluate(nr: 359, args: [10]) == .allow)
+    }
+
     @Test func test_defaultIsKillWhenOmitted() throws {
         let p = try compile("ALLOW { read }")
         #expect(try p.evaluate("write") == .killProcess)
