@@ -33,8 +33,6 @@ public enum SyscallArgs {
     struct Table: Sendable {
         var byNumber: [Int: [Arg]] = [:]
         var byName: [String: [Arg]] = [:]
-        /// kafel's name -> its number (KafelSyscallNames.swift resolves kafel's spellings with it).
-        var numberByName: [String: Int] = [:]
     }
 
     static func parse(_ text: String) -> Table {
@@ -49,7 +47,6 @@ public enum SyscallArgs {
             }
             t.byNumber[nr] = args
             t.byName[String(fields[0])] = args
-            t.numberByName[String(fields[0])] = nr
         }
         return t
     }

@@ -508,7 +508,7 @@ enum KafelComparison {
         "errno value",                       // ERRNO above 4094 (libseccomp's limit; the kernel caps it at 4095)
         "needs more than 256 seccomp rules", // libseccomp's one-rule-set-per-action lowering (README)
         "cannot be filtered on i386",        // conditions on i386's socket calls (they go through socketcall too)
-        "libseccomp has no name for it",     // SYSCALL[n] unknown to libseccomp, for another architecture than the host's
+        "translates another architecture's rules by name", // SYSCALL[n] libseccomp lacks, for another arch than the host's
     ]
 
     /// Compares one policy; returns the differences found (empty when Pit and kafel agree outside the mapped ones).
