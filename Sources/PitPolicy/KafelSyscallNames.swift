@@ -67,6 +67,14 @@ extension SyscallNames {
             "sync_file_range2": 341, "sysctl": 149, "umount": 52],
     ]
 
+    /// The name a policy writes for `number` on `arch` (what `pit policy learn` emits): libseccomp's, unless kafel
+    /// gives that name another number (arm's 24 is libseccomp's `getuid`, kafel's `getuid16`; 199 stays `getuid32`).
+    public static func policyName(number: Int, arch: SeccompArch) -> String? {
+        guard let name = name(number: number, arch: arch) else { return nil }
+        guard let kafel = kafelNumbers[arch.name], let other = kafel[name], other != number else { return name }
+        return kafel.filter { $0.value == number }.map(\.key).min() ?? name
+    }
+
     /// kafel's meaning of `name` on `arch` where it differs from libseccomp's: libseccomp's name for kafel's number.
     static func kafelResolution(_ name: String, arch: SeccompArch) -> Resolution? {
         guard let number = kafelNumbers[arch.name]?[name] else { return nil }

@@ -35,6 +35,29 @@ import Testing
         #expect(checked > 300)
     }
 
+    /// `pit policy learn` writes names that mean, in a policy, the numbers it recorded: on arm the 16-bit getuid (24,
+    /// strace's and libseccomp's `getuid`) is learned as kafel's `getuid16`, getuid32 (199) stays `getuid32`.
+    @Test(arguments: [SeccompArch.x86_64, .i386, .aarch64, .arm])
+    func test_learnedNamesResolveToTheRecordedNumbers(arch: SeccompArch) throws {
+        var numbers: [Int] = []
+        for nr in 0..<1024 where SyscallNames.name(number: nr, arch: arch) != nil { numbers.append(nr) }
+        var l = SyscallLearner(arch: arch)
+        l.add(numbers.map(String.init).joined(separator: " "), format: .numbers)
+        for name in l.counts.keys {
+            guard case .success(.syscall(_, let nr)) = SyscallNames.resolve(name, arch: arch) else {
+                Issue.record("\(arch): learned '\(name)' does not resolve")
+                continue
+            }
+            #expect(SyscallNames.policyName(number: nr, arch: arch) == name, "\(arch): learned '\(name)' means \(nr)")
+        }
+        #expect(l.counts.count == numbers.count, "\(arch): two numbers learned under one name")
+        if arch == .arm {
+            var s = SyscallLearner(arch: .arm)
+            s.add("getuid() = 0\ngetuid32() = 0\n", format: .strace)
+            #expect(s.counts == ["getuid16": 1, "getuid32": 1])
+        }
+    }
+
     /// What the change means for a policy on the ARM targets: glibc's setuid is setuid32, kafel's `setuid`.
     @Test func test_uidCallsFollowKafelOn32BitArm() throws {
         let p = try compile("ALLOW { setuid, getuid, fchown } ERRNO(1) { setuid16 } DEFAULT KILL", arch: .arm)
