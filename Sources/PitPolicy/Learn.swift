@@ -141,9 +141,9 @@ public struct SyscallLearner: Sendable {
         }
     }
 
-    /// The syscalls an existing policy allows on `arch` (canonical names), for `--diff`.
+    /// The syscalls an existing policy allows on `arch` (the names `policy` writes), for `--diff`.
     public static func allowedNames(in source: PolicySource, arch: SeccompArch) throws(PolicyError) -> Set<String> {
         let compiled = try PolicyCompiler.compile(source, arch: arch)
-        return Set(compiled.allowedSyscalls.keys)
+        return Set(compiled.allowedSyscalls.map { SyscallNames.policyName(number: $0.value, arch: arch) ?? $0.key })
     }
 }

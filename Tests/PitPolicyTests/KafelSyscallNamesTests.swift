@@ -55,6 +55,9 @@ import Testing
             var s = SyscallLearner(arch: .arm)
             s.add("getuid() = 0\ngetuid32() = 0\n", format: .strace)
             #expect(s.counts == ["getuid16": 1, "getuid32": 1])
+            // --diff against a policy with the same calls: nothing added or dropped.
+            let old = try SyscallLearner.allowedNames(in: PolicySource(text: s.policy(), file: "<learned>"), arch: .arm)
+            #expect(SyscallLearner.diff(old: old, new: Set(s.names)).isEmpty, "\(old)")
         }
     }
 
