@@ -20,6 +20,8 @@ import Glibc
         let count = env("PIT_KAFEL_DIFF_POLICIES").flatMap { Int($0) } ?? Self.defaultPolicies
         let seed: UInt64 = env("PIT_KAFEL_DIFF_SEED").flatMap { UInt64($0) }
             ?? (count == Self.defaultPolicies ? Self.defaultSeed : UInt64(truncatingIfNeeded: time(nil)))
+        // Printed first: a policy on which libseccomp never returns hangs the test, and the seed replays it.
+        print("kafel differential: \(count) policies from seed \(seed)")
         let kafel = try KafelBuild.shared.get()
 
         var rng = SplitMix64(seed: seed)
