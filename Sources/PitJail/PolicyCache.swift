@@ -128,7 +128,8 @@ enum PolicyCache {
         case .killThread: return "kill_thread"
         case .errno(let code): return "errno:\(code)"
         case .log: return "log"
-        case .trap: return "trap"
+        case .trap(let n): return "trap:\(n)"
+        case .trace(let n): return "trace:\(n)"
         case .report: return "report"
         }
     }
@@ -139,9 +140,10 @@ enum PolicyCache {
         case "kill_process": return .killProcess
         case "kill_thread": return .killThread
         case "log": return .log
-        case "trap": return .trap
         case "report": return .report
         default:
+            if text.hasPrefix("trap:"), let n = UInt16(text.dropFirst(5)) { return .trap(n) }
+            if text.hasPrefix("trace:"), let n = UInt16(text.dropFirst(6)) { return .trace(n) }
             guard text.hasPrefix("errno:"), let code = Int32(text.dropFirst(6)) else { return nil }
             return .errno(code)
         }

@@ -8,7 +8,11 @@ public enum PolicyAction: Equatable, Hashable, Sendable, CustomStringConvertible
     case killThread
     case errno(Int32)
     case log
-    case trap
+    /// SECCOMP_RET_TRAP: SIGSYS, with the value in the signal's si_errno (kafel's TRAP(n)).
+    case trap(UInt16)
+    /// SECCOMP_RET_TRACE: a ptrace tracer is told, with the value (kafel's TRACE(n)). Without a tracer (Pit runs
+    /// none, nor does NsJail) the kernel fails the call with ENOSYS.
+    case trace(UInt16)
     /// Pit's own action: the supervisor is told through a seccomp user-notification listener
     /// (SCMP_ACT_NOTIFY); the filter then needs SECCOMP_FILTER_FLAG_NEW_LISTENER.
     case report
@@ -20,7 +24,8 @@ public enum PolicyAction: Equatable, Hashable, Sendable, CustomStringConvertible
         case .killThread: return "KILL_THREAD"
         case .errno(let e): return "ERRNO(\(e))"
         case .log: return "LOG"
-        case .trap: return "TRAP"
+        case .trap(let n): return n == 0 ? "TRAP" : "TRAP(\(n))"
+        case .trace(let n): return "TRACE(\(n))"
         case .report: return "REPORT"
         }
     }

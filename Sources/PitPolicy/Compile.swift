@@ -51,13 +51,13 @@ public struct CompiledPolicy: Sendable {
     public init(file: String, hash: String, arch: SeccompArch, arches: [SeccompArch], program: [UInt8], needsListener: Bool,
                 defaultAction: PolicyAction, refusedInEveryJail: Set<Int>) {
         self.init(file: file, hash: hash, arch: arch, arches: arches, program: program, instructionCount: program.count / 8,
-                  needsListener: needsListener, allowedSyscalls: [:], defaultAction: defaultAction, syscalls: [], skippedSyscalls: [])
-        self.refusedInEveryJail = refusedInEveryJail
+                  needsListener: needsListener, allowedSyscalls: [:], defaultAction: defaultAction, syscalls: [], skippedSyscalls: [],
+                  refusedInEveryJail: refusedInEveryJail)
     }
 
     init(file: String, hash: String, arch: SeccompArch, arches: [SeccompArch], program: [UInt8], instructionCount: Int,
          needsListener: Bool, allowedSyscalls: [String: Int], defaultAction: PolicyAction, syscalls: [SyscallSummary],
-         skippedSyscalls: [String]) {
+         skippedSyscalls: [String], refusedInEveryJail: Set<Int>) {
         self.file = file
         self.hash = hash
         self.arch = arch
@@ -69,7 +69,7 @@ public struct CompiledPolicy: Sendable {
         self.defaultAction = defaultAction
         self.syscalls = syscalls
         self.skippedSyscalls = skippedSyscalls
-        refusedInEveryJail = Set(syscalls.filter { $0.implicit && $0.actions.first == .report }.map(\.number))
+        self.refusedInEveryJail = refusedInEveryJail
     }
 
     public func allows(_ syscallName: String) -> Bool {
@@ -233,7 +233,25 @@ public enum PolicyCompiler {
         }
         let usesReport = defaultAction == .report || plans.contains { $0.summaries.contains { $0.actions.contains(.report) } }
         let badArchAction: PolicyAction = reportBadArch && usesReport ? .report : .killProcess
-        let program = try build(plans, defaultAction: defaultAction, badArchAction: badArchAction, binaryTree: binaryTree, file: ast.file)
+        // libseccomp's TRAP carries no value (SCMP_ACT_TRAP only, TRACE has one): each TRAP(n), n > 0, goes through
+        // libseccomp as a TRACE value no TRACE of the policy uses, and the exported program's returns of that value
+        // are rewritten to SECCOMP_RET_TRAP | n. Distinct stand-ins keep libseccomp's merging of equal actions exact.
+        let actions = [defaultAction] + plans.flatMap { $0.rules.map(\.action) }
+        var traceValues = Set<UInt16>(), trapValues = Set<UInt16>()
+        for a in actions {
+            if case .trace(let n) = a { traceValues.insert(n) }
+            if case .trap(let n) = a, n > 0 { trapValues.insert(n) }
+        }
+        var standIns: [UInt16: UInt16] = [:]
+        var next: UInt16 = 0xffff
+        for n in trapValues.sorted() {
+            while traceValues.contains(next) { next -= 1 }   // at most 4096 distinct actions fit in a filter
+            standIns[n] = next
+            next -= 1
+        }
+        var program = try build(plans, defaultAction: defaultAction, badArchAction: badArchAction, binaryTree: binaryTree,
+                                standIns: standIns, file: ast.file)
+        if !standIns.isEmpty { program = replaceReturns(program, standIns) }
         let count = program.count / 8
         if count > maxInstructions {
             throw PolicyError("filter has \(count) BPF instructions, more than the kernel's limit of \(maxInstructions)", file: ast.file)
@@ -246,7 +264,7 @@ public enum PolicyCompiler {
             program: program, instructionCount: count, needsListener: usesReport,
             allowedSyscalls: allowed, defaultAction: defaultAction,
             syscalls: target.summaries.sorted { $0.number < $1.number },
-            skippedSyscalls: target.skipped)
+            skippedSyscalls: target.skipped, refusedInEveryJail: target.refused)
     }
 
     // MARK: - policy flattening
@@ -297,6 +315,9 @@ public enum PolicyCompiler {
         var rules: [(number: Int, name: String, action: PolicyAction, terms: DNF)]
         var summaries: [SyscallSummary]
         var skipped: [String]
+        /// Where Pit's own REPORT rule (`refuseNamespaces`) went in. Not read from the summaries: under a REPORT
+        /// default (every jail's) that rule's action is the default's and no summary lists it.
+        var refused: Set<Int> = []
     }
 
     /// The work `plan` may spend making rules disjoint: conditions subtracted, over a whole architecture. Real
@@ -349,6 +370,7 @@ public enum PolicyCompiler {
         // clone3 passes its flags in memory, where seccomp cannot look: unless the policy says
         // otherwise, answer ENOSYS so that glibc falls back to clone(), whose flags can be filtered.
         var implicit: Set<Int> = []
+        var refused: Set<Int> = []
         let nowhere = SourceLocation(file: file, line: 0, column: 0, lineText: "")
         if refuseNamespaces {
             let requests = [("clone", cloneNamespaceFlags), ("unshare", unshareNamespaceFlags), ("setns", 0), ("ioctl", 0)]
@@ -375,6 +397,7 @@ public enum PolicyCompiler {
                 if bySyscall[nr] == nil { order.append(nr); bySyscall[nr] = (name, []) }
                 bySyscall[nr]!.rules.insert((.report, terms, nowhere), at: 0)
                 implicit.insert(nr)
+                refused.insert(nr)
             }
         }
         if case .success(.syscall(let name, let nr)) = SyscallNames.resolve("clone3", arch: arch), bySyscall[nr] == nil {
@@ -389,6 +412,7 @@ public enum PolicyCompiler {
         for nr in order {
             let (name, rules) = bySyscall[nr]!
             var normalizer = Normalizer(syscallName: name, location: rules[0].2)
+            normalizer.args32 = !arch.is64Bit   // `lower` must not make blocks above the low word libseccomp compares
             // Make conditions disjoint so that libseccomp's rule order cannot matter: a rule only
             // gets what no earlier rule with a different action already took.
             var covered: [PolicyAction: DNF] = [:]
@@ -431,7 +455,7 @@ public enum PolicyCompiler {
                                                 implicit: implicit.contains(nr)))
             }
         }
-        return ArchPlan(arch: arch, rules: planned, summaries: summaries, skipped: skipped)
+        return ArchPlan(arch: arch, rules: planned, summaries: summaries, skipped: skipped, refused: refused)
     }
 
     /// The condition with kafel's built-in argument names (SyscallRule.builtinArgs) at their positions on `arch`.
@@ -464,14 +488,18 @@ public enum PolicyCompiler {
 
     // MARK: - libseccomp
 
-    static func scmpAction(_ a: PolicyAction) -> UInt32 {
+    /// The libseccomp action for `a`; `standIns` maps a TRAP value to the TRACE value standing in for it.
+    static func scmpAction(_ a: PolicyAction, standIns: [UInt16: UInt16] = [:]) -> UInt32 {
         switch a {
         case .allow: return 0x7FFF_0000          // SCMP_ACT_ALLOW
         case .killProcess: return 0x8000_0000    // SCMP_ACT_KILL_PROCESS
         case .killThread: return 0x0000_0000     // SCMP_ACT_KILL_THREAD
         case .errno(let e): return 0x0005_0000 | (UInt32(bitPattern: e) & 0xFFFF)  // SCMP_ACT_ERRNO(e)
         case .log: return 0x7FFC_0000            // SCMP_ACT_LOG
-        case .trap: return 0x0003_0000           // SCMP_ACT_TRAP
+        case .trap(let n):
+            if n > 0, let s = standIns[n] { return 0x7FF0_0000 | UInt32(s) }
+            return 0x0003_0000 | UInt32(n)       // SCMP_ACT_TRAP (n: the value the program returns)
+        case .trace(let n): return 0x7FF0_0000 | UInt32(n)   // SCMP_ACT_TRACE(n)
         case .report: return 0x7FC0_0000         // SCMP_ACT_NOTIFY
         }
     }
@@ -483,11 +511,11 @@ public enum PolicyCompiler {
     /// One libseccomp context per architecture (so numbers can be added exactly, without
     /// libseccomp's cross-arch translation), merged into one filter and exported.
     static func build(_ plans: [ArchPlan], defaultAction: PolicyAction, badArchAction: PolicyAction, binaryTree: Bool,
-                      file: String) throws(PolicyError) -> [UInt8] {
+                      standIns: [UInt16: UInt16] = [:], file: String) throws(PolicyError) -> [UInt8] {
         var contexts: [scmp_filter_ctx] = []
         defer { for c in contexts { seccomp_release(c) } }
         for plan in plans {
-            guard let ctx = seccomp_init(scmpAction(defaultAction)) else {
+            guard let ctx = seccomp_init(scmpAction(defaultAction, standIns: standIns)) else {
                 throw PolicyError("libseccomp: seccomp_init failed", file: file)
             }
             contexts.append(ctx)
@@ -537,11 +565,18 @@ public enum PolicyCompiler {
                         return scmp_arg_cmp(arg: UInt32(l.arg), op: op, datum_a: l.a, datum_b: l.b)
                     }
                     let rc = args.withUnsafeMutableBufferPointer { buf in
-                        seccomp_rule_add_exact_array(ctx, scmpAction(action), Int32(nr), UInt32(buf.count), buf.baseAddress)
+                        seccomp_rule_add_exact_array(ctx, scmpAction(action, standIns: standIns), Int32(nr), UInt32(buf.count), buf.baseAddress)
                     }
                     if rc != 0 {
                         let loc = conj.first?.location
-                        let msg = "libseccomp rejected a rule for '\(name)' on \(plan.arch.name): \(errnoText(-rc))"
+                        var msg = "libseccomp rejected a rule for '\(name)' on \(plan.arch.name): \(errnoText(-rc))"
+                        // i386 reaches the socket and SysV IPC calls through socketcall(2)/ipc(2) too, whose arguments
+                        // are in memory: libseccomp filters both forms, so it refuses conditions on them there.
+                        let pseudo = seccomp_syscall_resolve_name_arch(plan.arch.token, name)
+                        if !conj.isEmpty && pseudo <= -100 && pseudo > -300 {
+                            let multiplexer = pseudo > -200 ? "socketcall" : "ipc"
+                            msg = "conditions on '\(name)' cannot be filtered on \(plan.arch.name): the call also goes through \(multiplexer)(2), whose arguments are in memory (write `\(name) ON { x86_64, aarch64, arm } { ... }`, and `\(name) ON i386` without a condition)"
+                        }
                         if let loc, loc.line > 0 { throw PolicyError(msg, at: loc) }
                         throw PolicyError(msg, file: file)
                     }
@@ -556,6 +591,22 @@ public enum PolicyCompiler {
         }
         contexts = [main]
         return try export(main, file: file)
+    }
+
+    /// The program with every `ret #(SECCOMP_RET_TRACE | standIn)` returning SECCOMP_RET_TRAP | n instead.
+    static func replaceReturns(_ program: [UInt8], _ standIns: [UInt16: UInt16]) -> [UInt8] {
+        var trapFor: [UInt32: UInt32] = [:]
+        for (n, s) in standIns { trapFor[0x7FF0_0000 | UInt32(s)] = 0x0003_0000 | UInt32(n) }
+        var out = program
+        for offset in stride(from: 0, to: out.count - 7, by: 8) {
+            let code = UInt16(out[offset]) | UInt16(out[offset + 1]) << 8
+            guard code == 0x06 else { continue }   // BPF_RET | BPF_K
+            var k: UInt32 = 0
+            for b in 0..<4 { k |= UInt32(out[offset + 4 + b]) << UInt32(8 * b) }
+            guard let trap = trapFor[k] else { continue }
+            for b in 0..<4 { out[offset + 4 + b] = UInt8(truncatingIfNeeded: trap >> UInt32(8 * b)) }
+        }
+        return out
     }
 
     static func export(_ ctx: scmp_filter_ctx, file: String) throws(PolicyError) -> [UInt8] {

@@ -29,7 +29,7 @@ public struct SyscallLearner: Sendable {
     }
 
     mutating func record(number: Int, count: Int = 1) {
-        if let name = SyscallNames.name(number: number, arch: arch) {
+        if let name = SyscallNames.policyName(number: number, arch: arch) {
             counts[name, default: 0] += count
         } else {
             unresolved["#\(number)", default: 0] += count
@@ -37,10 +37,16 @@ public struct SyscallLearner: Sendable {
     }
 
     mutating func record(name: String, count: Int = 1) {
-        switch SyscallNames.resolve(name, arch: arch) {
-        case .success(.syscall(let canonical, _)): counts[canonical, default: 0] += count
-        default: unresolved[name, default: 0] += count
-        }
+        if let canonical = policyName(recorded: name) { counts[canonical, default: 0] += count }
+        else { unresolved[name, default: 0] += count }
+    }
+
+    /// The policy's name for a call a recording names. strace prints the kernel's __NR_ names, libseccomp's: on arm
+    /// its `getuid` is the 16-bit call 24, kafel's (and so a policy's) `getuid16`.
+    func policyName(recorded name: String) -> String? {
+        if let nr = SyscallNames.libseccompNumber(name, arch), let n = SyscallNames.policyName(number: nr, arch: arch) { return n }
+        if case .success(.syscall(let canonical, _)) = SyscallNames.resolve(name, arch: arch) { return canonical }
+        return nil
     }
 
     /// `perf script` prints e.g. `smbd 812 [001] 93.1: raw_syscalls:sys_enter: NR 0 (3, ...)`.
@@ -92,7 +98,7 @@ public struct SyscallLearner: Sendable {
     }
 
     private func resumedOnly(_ name: String) -> Bool {
-        if case .success(.syscall(let c, _)) = SyscallNames.resolve(name, arch: arch) { return counts[c] == nil }
+        if let c = policyName(recorded: name) { return counts[c] == nil }
         return unresolved[name] == nil
     }
 
@@ -135,9 +141,9 @@ public struct SyscallLearner: Sendable {
         }
     }
 
-    /// The syscalls an existing policy allows on `arch` (canonical names), for `--diff`.
+    /// The syscalls an existing policy allows on `arch` (the names `policy` writes), for `--diff`.
     public static func allowedNames(in source: PolicySource, arch: SeccompArch) throws(PolicyError) -> Set<String> {
         let compiled = try PolicyCompiler.compile(source, arch: arch)
-        return Set(compiled.allowedSyscalls.keys)
+        return Set(compiled.allowedSyscalls.map { SyscallNames.policyName(number: $0.value, arch: arch) ?? $0.key })
     }
 }

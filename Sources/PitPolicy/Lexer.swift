@@ -184,13 +184,15 @@ struct Lexer {
         throw PolicyError("unexpected character '\(String(UnicodeScalar(c)))'", at: start)
     }
 
-    /// Decimal, 0x hex, 0 octal (C spelling, as kafel and #define'd kernel constants use),
+    /// Decimal, 0x hex, 0 octal (C spelling, as kafel and #define'd kernel constants use), kafel's 0b binary,
     /// all unsigned 64-bit; overflow is an error rather than a silent wrap.
     private mutating func number(_ start: SourceLocation) throws(PolicyError) -> Token {
         var radix: UInt64 = 10
         let begin = pos
         if bytes[pos] == 0x30, pos + 1 < bytes.count, bytes[pos + 1] == 0x78 || bytes[pos + 1] == 0x58 {
             radix = 16; pos += 2
+        } else if bytes[pos] == 0x30, pos + 1 < bytes.count, bytes[pos + 1] == 0x62 {   // kafel: 0b101 (lowercase b only)
+            radix = 2; pos += 2
         } else if bytes[pos] == 0x30, pos + 1 < bytes.count, bytes[pos + 1] >= 0x30 && bytes[pos + 1] <= 0x39 {
             radix = 8; pos += 1
         }
@@ -209,7 +211,8 @@ struct Lexer {
             if d == 100 { break }
             guard d < radix else {
                 let bad = location(at: pos, line: line, lineStart: lineStart)
-                throw PolicyError("invalid digit '\(String(UnicodeScalar(c)))' in \(radix == 16 ? "hexadecimal" : radix == 8 ? "octal" : "decimal") number", at: bad)
+                let kind = [16: "hexadecimal", 8: "octal", 2: "binary"][radix] ?? "decimal"
+                throw PolicyError("invalid digit '\(String(UnicodeScalar(c)))' in \(kind) number", at: bad)
             }
             let (m, o1) = value.multipliedReportingOverflow(by: radix)
             let (s, o2) = m.addingReportingOverflow(d)
@@ -220,6 +223,9 @@ struct Lexer {
         }
         if radix == 16 && digits == 0 {
             throw PolicyError("expected hexadecimal digits after '0x'", at: start)
+        }
+        if radix == 2 && digits == 0 {
+            throw PolicyError("expected binary digits after '0b'", at: start)
         }
         _ = begin
         return Token(kind: .number(value), location: start)

@@ -96,7 +96,8 @@ struct Normalizer {
 
     /// One comparison as DNF (a masked `!=` already needs several rules).
     func literal(arg: Int, mask: UInt64?, op: CompareOp, value: UInt64, _ loc: SourceLocation) throws(PolicyError) -> DNF {
-        var mask = mask
+        // `a & -1` is `a` (kafel folds it so too): a mask of every bit does not make a narrow argument's comparison wide.
+        var mask = mask == .max ? nil : mask
         var arg = arg
         if !args32 && low32Args.contains(arg) && value <= Normalizer.low32 && (mask ?? 0) <= Normalizer.low32 {
             arg += Normalizer.lowView
@@ -257,7 +258,10 @@ struct Normalizer {
             return lits.allSatisfy { $0.holds(for: eq.a) } ? [[eq]] : []
         }
         var mask: UInt64 = 0, value: UInt64 = 0
-        var lo: UInt64 = 0, hi: UInt64 = .max
+        // On a 32-bit architecture the values end at 0xffffffff: a block above it would reach libseccomp, which
+        // compares the low word only, as a mask without its high bits, matching values the condition excludes.
+        let top: UInt64 = args32 ? Normalizer.low32 : .max
+        var lo: UInt64 = 0, hi: UInt64 = top
         var ne: Set<UInt64> = []
         var hasMask = false
         for l in lits {
@@ -280,7 +284,7 @@ struct Normalizer {
             // A full mask is an equality.
             return value < lo || value > hi || ne.contains(value) ? [] : [[Literal(arg: arg, op: .eq, a: value, location: loc)]]
         }
-        if hasMask && lo == 0 && hi == .max && ne.isEmpty {
+        if hasMask && lo == 0 && hi == top && ne.isEmpty {
             return [[Literal(arg: arg, op: .maskedEq, a: mask, b: value, location: loc)]]
         }
         // Ranges and exclusions: the allowed values are [lo, hi] minus the excluded points, a
@@ -313,8 +317,8 @@ struct Normalizer {
         }
         for (a, b) in intervals {
             if a == b { out.append([Literal(arg: arg, op: .eq, a: a, location: loc)]) }
-            else if a == 0 && b == .max { return [[]] }
-            else if b == .max { out.append([Literal(arg: arg, op: .ge, a: a, location: loc)]) }
+            else if a == 0 && b == top { return [[]] }
+            else if b == top { out.append([Literal(arg: arg, op: .ge, a: a, location: loc)]) }
             else if a == 0 { out.append([Literal(arg: arg, op: .le, a: b, location: loc)]) }
             else { out += Normalizer.blocks(a, b, lits[0]).map { $0.map { var l = $0; l.location = loc; return l } } }
             if out.count > Normalizer.maxTerms { throw tooComplex() }
@@ -335,7 +339,11 @@ extension Normalizer {
     ///    (`a <= 5` is `(a & ~3) == 0 || (a & ~1) == 4`; `a <= 0xffffffff` is one block);
     ///  * `a != v` becomes `a >= v + 1 || a <= v - 1`, each part as above.
     /// NormalizeTests checks the result against the conditions' meaning on random inputs.
+    ///
+    /// On a 32-bit architecture libseccomp compares only an argument's low word, so the ranges end at 0xffffffff: a
+    /// block above it (`(a & ~0xffffffff) == 1 << 32`) would be truncated to a mask of 0, true for every value.
     func lower(_ d: DNF) throws(PolicyError) -> DNF {
+        let top: UInt64 = args32 ? Normalizer.low32 : .max
         var out: DNF = []
         for conj in d {
             let lowViewed = Set(conj.filter { $0.arg >= Normalizer.lowView }.map { $0.arg - Normalizer.lowView })
@@ -346,9 +354,11 @@ extension Normalizer {
                 // compares that argument's low half too (both become masked equalities, merged below).
                 let leaf = lit.arg == lastArg && !lowViewed.contains(lit.arg)
                 func atLeast(_ v: UInt64) -> DNF {
-                    leaf ? [[Literal(arg: lit.arg, op: .ge, a: v, location: lit.location)]]
-                         : Normalizer.blocks(v, .max, lit)
+                    if v > top { return [] }
+                    return leaf ? [[Literal(arg: lit.arg, op: .ge, a: v, location: lit.location)]]
+                                : Normalizer.blocks(v, top, lit)
                 }
+                func atMost(_ v: UInt64) -> DNF { Normalizer.blocks(0, min(v, top), lit) }
                 var alternatives: DNF
                 if lit.arg >= Normalizer.lowView {
                     alternatives = Normalizer.lowerLow32(lit)
@@ -357,11 +367,11 @@ extension Normalizer {
                     case .eq, .maskedEq: alternatives = [[lit]]
                     case .ge: alternatives = lit.a == 0 ? [[]] : atLeast(lit.a)
                     case .gt: alternatives = lit.a == .max ? [] : atLeast(lit.a + 1)
-                    case .lt: alternatives = lit.a == 0 ? [] : Normalizer.blocks(0, lit.a - 1, lit)
-                    case .le: alternatives = Normalizer.blocks(0, lit.a, lit)
+                    case .lt: alternatives = lit.a == 0 ? [] : atMost(lit.a - 1)
+                    case .le: alternatives = atMost(lit.a)
                     case .ne:
                         alternatives = lit.a == .max ? [] : atLeast(lit.a + 1)
-                        if lit.a > 0 { alternatives += Normalizer.blocks(0, lit.a - 1, lit) }
+                        if lit.a > 0 { alternatives += atMost(lit.a - 1) }
                     }
                 }
                 var next: DNF = []

@@ -216,7 +216,7 @@ struct Parser {
 
     mutating func parseAction() throws(PolicyError) -> PolicyAction {
         guard case .identifier(let k) = current.kind, Parser.actionKeywords.contains(k) else {
-            throw fail("an action (ALLOW, KILL, KILL_PROCESS, KILL_THREAD, ERRNO(n), LOG, TRAP, REPORT)")
+            throw fail("an action (ALLOW, KILL, KILL_PROCESS, KILL_THREAD, ERRNO(n), LOG, TRAP(n), TRACE(n), REPORT)")
         }
         let loc = advance().location
         switch k {
@@ -224,18 +224,18 @@ struct Parser {
         case "KILL", "DENY", "KILL_PROCESS": return .killProcess   // Pit: KILL kills the process (see PolicyAction)
         case "KILL_THREAD": return .killThread
         case "LOG": return .log
-        case "TRAP":
-            // kafel writes TRAP(n); libseccomp's TRAP carries no value, so only TRAP(0) means the same.
-            if eat("(") {
+        case "TRAP", "TRACE":
+            // kafel's TRAP(n) and TRACE(n): the value goes to the signal's si_errno or to the tracer. Pit also takes a
+            // bare TRAP (TRAP(0)); TRACE needs its value, as in kafel.
+            var v: UInt64 = 0
+            if k == "TRACE" || isPunct("(") {
+                _ = try expectPunct("(")
                 let vloc = current.location
-                let v = try parseConstant()
-                guard v <= 0xffff else { throw PolicyError("trap value \(v) out of range 0...65535", at: vloc) }
-                guard v == 0 else { throw PolicyError("TRAP(\(v)): Pit's TRAP carries no value (libseccomp has none); write TRAP", at: vloc) }
+                v = try parseConstant()
+                guard v <= 0xffff else { throw PolicyError("\(k.lowercased()) value \(v) out of range 0...65535", at: vloc) }
                 _ = try expectPunct(")")
             }
-            return .trap
-        case "TRACE":
-            throw PolicyError("TRACE is not supported: Pit runs no ptrace tracer (REPORT hands the call to the supervisor)", at: loc)
+            return k == "TRAP" ? .trap(UInt16(v)) : .trace(UInt16(v))
         case "REPORT", "USER_NOTIF": return .report
         default: // ERRNO
             _ = try expectPunct("(")
@@ -316,7 +316,7 @@ struct Parser {
         var condition: Condition?
         if isPunct("{") {
             _ = advance()
-            let raw = try parseOr()
+            let raw = try parseAlternatives()
             _ = try expectPunct("}")
             builtins = BuiltinNames()
             condition = try typeCheck(raw, params: params, syscall: ref)
@@ -350,6 +350,19 @@ struct Parser {
     mutating func enter() throws(PolicyError) {
         nesting += 1
         if nesting > Parser.maxNesting { throw PolicyError("expression nested too deeply", at: current.location) }
+    }
+
+    /// kafel's lowest level: `a, b` in a condition (or in parentheses) means `a || b`.
+    mutating func parseAlternatives() throws(PolicyError) -> Raw {
+        var lhs = try parseOr()
+        var chained = 0
+        defer { nesting -= chained }
+        while isPunct(",") {
+            chained += 1; try enter()
+            let l = advance().location
+            lhs = .binary("||", lhs, try parseOr(), l)
+        }
+        return lhs
     }
 
     mutating func parseOr() throws(PolicyError) -> Raw {
@@ -416,7 +429,7 @@ struct Parser {
             return .name(s, tok.location)
         case .punct("("):
             _ = advance()
-            let inner = try parseOr()
+            let inner = try parseAlternatives()
             _ = try expectPunct(")")
             return inner
         default:
@@ -483,7 +496,10 @@ struct Parser {
     /// Resolves a name: a parameter of the rule, an implicit argN, or a #define.
     func lookup(_ name: String, _ loc: SourceLocation, params: [String], syscall: SyscallRef?, depth: Int = 0) throws(PolicyError) -> Value {
         if let i = params.firstIndex(of: name) { return .arg(i, mask: nil, loc) }
-        if syscall != nil, name.count == 4, name.hasPrefix("arg"), let d = name.last?.wholeNumberValue, d < 6, !params.contains(name) {
+        // Pit's positional argN, unless kafel names an argument of the syscall so: prctl's and keyctl's `arg2`...`arg5`
+        // and sysfs's `arg1`, `arg2` are their 2nd... arguments in kafel (prctl's arg3 is arg index 2), and kafel's wins.
+        if syscall != nil, name.count == 4, name.hasPrefix("arg"), let d = name.last?.wholeNumberValue, d < 6, !params.contains(name),
+           !(params.isEmpty && isBuiltinName(name, of: syscall)) {
             return .arg(d, mask: nil, loc)
         }
         if let def = defines[name] {
@@ -515,6 +531,11 @@ struct Parser {
         }
         let what = syscall.map { "an argument of \($0)" } ?? "a constant"
         throw PolicyError("unknown name '\(name)' (not \(what) nor a #define)", at: loc)
+    }
+
+    func isBuiltinName(_ name: String, of syscall: SyscallRef?) -> Bool {
+        guard case .name(let syscallName)? = syscall else { return false }
+        return SyscallArgs.builtinNames(of: syscallName).contains(name)
     }
 
     func value(_ raw: Raw, params: [String], syscall: SyscallRef?, depth: Int = 0) throws(PolicyError) -> Value {

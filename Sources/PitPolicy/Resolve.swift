@@ -177,6 +177,7 @@ public enum SyscallNames {
 
     /// Resolves a policy's spelling of a syscall for one architecture.
     public static func resolve(_ name: String, arch: SeccompArch) -> Result<Resolution, ResolveFailure> {
+        if let kafel = kafelResolution(name, arch: arch) { return .success(kafel) }   // KafelSyscallNames.swift
         if let n = libseccompNumber(name, arch) { return .success(.syscall(name: name, number: n)) }
         // i386 reaches some socket and SysV IPC calls (accept, send, recv, ipc's semop, ...) only
         // through socketcall/ipc: libseccomp answers a pseudo-number (-101... / -201...) and

@@ -38,7 +38,11 @@ func decode(_ program: [UInt8]) -> [Insn] {
 
 /// Runs the program; returns the 32-bit seccomp return value.
 func evaluateBPF(_ program: [UInt8], _ data: SeccompData) throws -> UInt32 {
-    let insns = decode(program)
+    try evaluateBPF(decode(program), data)
+}
+
+/// Runs an already decoded program (a caller evaluating many inputs decodes once).
+func evaluateBPF(_ insns: [Insn], _ data: SeccompData) throws -> UInt32 {
     var a: UInt32 = 0, x: UInt32 = 0
     var mem = [UInt32](repeating: 0, count: 16)
     var pc = 0
@@ -114,7 +118,8 @@ func action(of ret: UInt32) -> PolicyAction? {
     case 0x0000_0000: return .killThread
     case 0x0005_0000: return .errno(Int32(ret & 0xffff))
     case 0x7ffc_0000: return .log
-    case 0x0003_0000: return .trap
+    case 0x0003_0000: return .trap(UInt16(ret & 0xffff))
+    case 0x7ff0_0000: return .trace(UInt16(ret & 0xffff))
     case 0x7fc0_0000: return .report
     default: return nil
     }
@@ -129,8 +134,9 @@ extension CompiledPolicy {
         return action(of: ret)
     }
 
+    /// `name` as a policy means it (SyscallNames.resolve: kafel's `setuid` is setuid32 on arm).
     func evaluate(_ name: String, args: [UInt64] = []) throws -> PolicyAction? {
-        guard let nr = SyscallNames.libseccompNumber(name, arch) else { return nil }
+        guard case .success(.syscall(_, let nr)) = SyscallNames.resolve(name, arch: arch) else { return nil }
         return try evaluate(nr: nr, args: args)
     }
 }
