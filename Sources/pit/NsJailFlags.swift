@@ -178,6 +178,15 @@ enum NsJailFlags {
             // NsJail run as root maps the jail's --user to the caller's uid, 0 (user.cc: an empty outside id is
             // getuid()). Said in one line, never silently.
             if let chroot = options.chroot, let below = mountBelow(JailOptions.absolute(chroot.value)) {
+                // NsJail's kept capabilities are its user namespace's; here they would be the host's (mount, modules,
+                // raw devices): refused, never granted implicitly.
+                if options.keepAllCaps?.value == true || !options.keepCaps.isEmpty {
+                    let named = options.keepAllCaps?.value == true ? "--keep_caps" : "--cap \(options.keepCaps.map(\.value).joined(separator: ","))"
+                    problems.append(.init("\(named) with --chroot \(chroot.value): \(below) is mounted below it, so the jail gets no user "
+                        + "namespace and the capabilities would be the host's (NsJail keeps them inside its user namespace); bind a "
+                        + "subtree with -R/-B instead of --chroot \(chroot.value), or add --disable_clone_newuser to grant host "
+                        + "capabilities knowingly"))
+                }
                 notes.append("note: no user namespace (NsJail's default): \(below) is mounted below --chroot \(chroot.value), and a user "
                     + "namespace binds a tree only with every mount below it; the jail runs as the host's ids of --user/--group "
                     + "(NsJail run as root maps them to uid 0); --disable_clone_newuser says so and silences this")

@@ -158,6 +158,21 @@ final class NsJailFlagsTests: XCTestCase {
         XCTAssertEqual(lines(grown.stdout).last?.split(separator: " ").map(String.init), ["0", "100000", "100000"])
     }
 
+    /// Without a user namespace (a --chroot with mounts below it) a kept capability would be the host's, where NsJail
+    /// keeps it in its user namespace: refused by name, and granted only with --disable_clone_newuser said outright.
+    func test_keptCapabilitiesWithoutAUserNamespaceAreRefused() {
+        for caps in [["--keep_caps"], ["--cap", "CAP_SYS_ADMIN"]] {
+            let r = Pit.run(["-Mo", "--chroot", "/"] + caps + ["--", "/bin/sh", "-c", "grep CapEff /proc/self/status"])
+            XCTAssertEqual(r.status, 125, "\(caps): \(r.stdout) \(r.stderr)")
+            XCTAssertEqual(r.stdout, "", "\(caps): the command must not run")
+            XCTAssertTrue(r.stderr.contains("capabilities would be the host's") && r.stderr.contains("--disable_clone_newuser"), r.stderr)
+        }
+        let chosen = Pit.run(["-Mo", "--chroot", "/", "--cap", "CAP_NET_BIND_SERVICE", "--disable_clone_newuser", "--",
+                              "/bin/sh", "-c", "grep CapEff /proc/self/status"])
+        XCTAssertEqual(chosen.status, 0, chosen.stderr)
+        XCTAssertTrue(chosen.stdout.contains("0000000000000400"), chosen.stdout)
+    }
+
     /// NsJail's README: the minimal environment example, pasted as is.
     func test_readmeMinimalFindExample() throws {
         try XCTSkipUnless(fileExists("/lib/x86_64-linux-gnu") && fileExists("/lib64"), "x86_64 library layout")
