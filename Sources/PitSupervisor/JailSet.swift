@@ -176,9 +176,10 @@ final class JailSet {
                 emit(.fault(.auditSocket, jail: slot.config.name, "\(error)"))
             }
         }
-        if let problem = samba.startProblem(slot.config.spec) {
-            misconfigured(slot, problem, now: now)
-            return
+        switch samba.startProblem(slot.config.spec) {
+        case .configuration(let problem)?: misconfigured(slot, problem, now: now); return
+        case .runtime(let problem)?: startFailed(slot, problem, now: now); return
+        case nil: break
         }
         // stdin /dev/null, stdout and stderr a pipe this loop drains: never the supervisor's own terminal or
         // log, which a jail could otherwise fill (or stop with TCXONC) until the loop blocks in a write.

@@ -69,13 +69,26 @@ final class SambaGate {
         return SambaTree.pipesServed(root: root)
     }
 
+    /// Why a jail cannot start now.
+    enum StartProblem {
+        /// Its configuration (a persona that does not load, smb.conf naming a VFS module this Samba lacks): no
+        /// restart or watchdog reset can mend it, so the jail is `misconfigured` and the box stays up for the fix.
+        case configuration(String)
+        /// The tree could not be made on the device (a link a jail planted where a directory belongs, a full
+        /// /run): a failed start like any other, with back-off and crash loop, and down for health when required,
+        /// so a jail cannot keep smbd dead behind a fed watchdog.
+        case runtime(String)
+    }
+
     /// Why the jail cannot start now, checked before each start: the Samba tree it binds could not be prepared
     /// (tried again here), or smbd's smb.conf names a VFS module this Samba lacks (SambaPreflight).
-    func startProblem(_ spec: JailSpec) -> String? {
+    func startProblem(_ spec: JailSpec) -> StartProblem? {
         if treeProblem != nil && usesTree(spec) {
             prepareTree()
-            if let problem = treeProblem { return problem }
+            if let problem = treeProblem {
+                return config.personaProblem != nil ? .configuration(problem) : .runtime(problem)
+            }
         }
-        return preflight.problem(for: spec)
+        return preflight.problem(for: spec).map { .configuration($0) }
     }
 }

@@ -85,6 +85,35 @@ final class SambaPreflightTests: XCTestCase {
         XCTAssertEqual(h.stop(), 0, h.log)
     }
 
+    /// A Samba tree that cannot be made on the device (here a link planted where its directory belongs, as a jail
+    /// with a writable bind could plant one) is not a configuration the box waits on: the required smbd counts as
+    /// failed, health fails past the grace, and the watchdog may bite. Before, it was `misconfigured` and a jail
+    /// could keep smbd dead behind a fed watchdog.
+    func test_aTreeThatCannotBeMadeFailsHealthInsteadOfWaitingAsMisconfigured() throws {
+        let h = SupervisorHarness()
+        let root = h.dir.path + "/samba"
+        mkdir(h.dir.path + "/decoys", 0o755)
+        h.dir.write("decoys/budget.txt", "numbers\n")
+        mkdir(h.dir.path + "/elsewhere", 0o755)
+        XCTAssertEqual(symlink(h.dir.path + "/elsewhere", root), 0)
+        writePersona(h.dir)
+        h.dir.write("smbd.toml", SambaScratch.spec("smbd", root: root))
+        h.writeConfig("""
+            [[jails]]
+            name = "smbd"
+            spec = "smbd.toml"
+            ready_tcp = "192.0.2.10:445"
+            smb_audit = true
+            """, top: "persona = \"persona.toml\"\nsamba_root = \"\(root)\"", watchdogTimeout: 2, healthGrace: 1)
+        h.start()
+        XCTAssertTrue(waitUntil(8) { h.statusOrNil()?.watchdog.health != nil && h.statusOrNil()?.watchdog.health != "healthy" },
+                      "health stayed \(h.statusOrNil()?.watchdog.health ?? "?"): \(h.log)")
+        XCTAssertNotEqual(h.jail("smbd")?.state, "misconfigured", h.log)
+        XCTAssertNil(h.jail("smbd")?.pid, "smbd was started on a tree that was not made")
+        XCTAssertEqual(h.jail("smbd")?.last_exit?.hasPrefix("setup failed:"), true, h.log)
+        _ = h.stop()
+    }
+
     /// Past the health grace: still fed (the feeds keep coming), healthy, the control socket answering, LEDs degraded.
     private func assertStaysUpDegraded(_ h: SupervisorHarness, graceSeconds: Double, file: StaticString = #filePath, line: UInt = #line) {
         usleep(UInt32((graceSeconds + 2) * 1_000_000))
