@@ -123,9 +123,9 @@ final class WatchdogFeeder {
         } else {
             // Still armed: whatever runs next must feed it, or the board resets. An orderly stop of a healthy
             // Pit feeds it once more first, so that the next Pit (init respawns it) has the whole timeout to load
-            // its config and open the device, not what was left of the last feed interval. Not when the health
-            // gate has stopped feeding: the reset it asked for stays due.
-            if case .starving = health.state {} else { try? dog.keepalive() }
+            // its config and open the device, not what was left of the last feed interval. Only when healthy: an
+            // unhealthy Pit stopped (and respawned) within its grace must not push the reset it is heading for back.
+            if health.state == .healthy { try? dog.keepalive() }
             try? dog.close()
         }
     }
