@@ -35,7 +35,11 @@ struct NsJailConfigText {
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
-    private mutating func fields(until close: UInt8?) throws(ParseError) -> [Field] {
+    /// NsJail's configs nest two or three messages deep; a bound keeps a hostile file from overflowing the stack.
+    static let maxDepth = 32
+
+    private mutating func fields(until close: UInt8?, depth: Int = 0) throws(ParseError) -> [Field] {
+        guard depth <= Self.maxDepth else { throw error("messages nested more than \(Self.maxDepth) deep") }
         var result: [Field] = []
         while true {
             skipSpace()
@@ -55,7 +59,7 @@ struct NsJailConfigText {
             if bytes[index] == UInt8(ascii: "{") || bytes[index] == UInt8(ascii: "<") {
                 let closing = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: ">")
                 advance()
-                result.append(Field(name: name, line: startLine, column: startColumn, value: .message(try fields(until: closing))))
+                result.append(Field(name: name, line: startLine, column: startColumn, value: .message(try fields(until: closing, depth: depth + 1))))
                 continue
             }
             guard colon else { throw error("expected ':' or '{' after '\(name)'") }

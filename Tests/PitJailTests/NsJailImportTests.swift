@@ -99,5 +99,10 @@ final class NsJailImportTests: XCTestCase {
             XCTAssertEqual(r.status, 1)
             XCTAssertEqual(lines(r.stderr), ["pit jail import-nsjail: \(cfg):\(want)"], text)
         }
+        // Hostile nesting is one line, not a stack overflow (it was SIGSEGV at 500,000 levels).
+        let cfg = dir.write("deep.cfg", String(repeating: "a{", count: 500_000))
+        let r = Process.run([Pit.executable, "jail", "import-nsjail", cfg])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(lines(r.stderr), ["pit jail import-nsjail: \(cfg):1:67: messages nested more than 32 deep"])
     }
 }
