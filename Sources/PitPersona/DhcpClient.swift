@@ -476,10 +476,18 @@ public struct DhcpLease: Equatable, Sendable {
             guard host != 0, host != ~IPv4.mask(length) else { throw DhcpParseError("offered address \(address) is the network or broadcast address of its /\(length)") }
         }
         guard let seconds = packet.seconds(DhcpOptionCode.leaseTime) else { throw DhcpParseError("no lease time (option 51)") }
-        let routers = (packet.addresses(DhcpOptionCode.router) ?? []).filter { !$0.isZero && $0 != .broadcast && $0 != address }
+        // A hostile server may offer anything: only unicast hosts become gateways and resolvers, and no route may
+        // lead into loopback, multicast or the reserved 240/4 (nor through this host itself).
+        let routers = (packet.addresses(DhcpOptionCode.router) ?? []).filter { Self.isUnicastHost($0) && $0 != address }
         var classless: [DhcpRoute] = []
-        if let routes = try? packet.classlessRoutes() { classless = Array(routes.prefix(64)) }
-        let dns = (packet.addresses(DhcpOptionCode.dnsServer) ?? []).filter { !$0.isZero && $0 != .broadcast }
+        if let routes = try? packet.classlessRoutes() {
+            classless = Array(routes.filter { route in
+                // Router 0.0.0.0 in option 121 means on the link (RFC 3442).
+                (route.router.isZero || (Self.isUnicastHost(route.router) && route.router != address))
+                    && (Self.isUnicastHost(route.destination) || (route.prefixLength < 8 && route.destination.value >> 24 < 224))
+            }.prefix(64))
+        }
+        let dns = (packet.addresses(DhcpOptionCode.dnsServer) ?? []).filter { Self.isUnicastHost($0) }
         self.init(address: address, prefixLength: length, server: server, routers: Array(routers.prefix(8)),
                   classlessRoutes: classless, dnsServers: Array(dns.prefix(8)), leaseSeconds: seconds, obtainedMs: now,
                   t1: packet.seconds(DhcpOptionCode.renewalTime), t2: packet.seconds(DhcpOptionCode.rebindingTime))
@@ -487,6 +495,12 @@ public struct DhcpLease: Equatable, Sendable {
 }
 
 extension DhcpLease {
+    /// Not 0/8, loopback, multicast, 240/4 or the limited broadcast.
+    static func isUnicastHost(_ a: IPv4) -> Bool {
+        let first = UInt8(a.value >> 24)
+        return first != 0 && first != 127 && first < 224
+    }
+
     /// What is kept in the data directory for INIT-REBOOT: one `address=A.B.C.D/N` line (the server and times are
     /// not needed: INIT-REBOOT asks any server, RFC 2131 §3.2).
     public var storedText: String { "address=\(address)/\(prefixLength)\n" }

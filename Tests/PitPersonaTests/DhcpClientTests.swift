@@ -285,6 +285,34 @@ final class DhcpClientTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(c.lease).routes.map(\.description), ["10.0.0.0/8 via 192.0.2.9", "0.0.0.0/0 via 192.0.2.254"])
     }
 
+    /// A hostile server's routes into loopback, multicast or 240/4, through loopback/multicast gateways or this host
+    /// itself, and its loopback or multicast resolvers are dropped; on-link (router 0) and ordinary routes stay.
+    func testHostileRoutesRoutersAndResolversAreDropped() throws {
+        var c = client()
+        _ = c.start(now: 0, remembered: nil)
+        let routes = DhcpOption(121, [8, 127, 192, 0, 2, 9,          // 127.0.0.0/8: refused
+                                      4, 224, 192, 0, 2, 9,          // 224.0.0.0/4: refused
+                                      4, 240, 192, 0, 2, 9,          // 240.0.0.0/4: refused
+                                      8, 10, 127, 0, 0, 1,           // via loopback: refused
+                                      16, 172, 16, 224, 0, 0, 1,     // via multicast: refused
+                                      24, 198, 51, 100, 192, 0, 2, 50, // via this host: refused
+                                      24, 203, 0, 113, 0, 0, 0, 0,   // on the link: kept
+                                      1, 128, 192, 0, 2, 9,          // 128.0.0.0/1: kept
+                                      8, 10, 192, 0, 2, 9])          // kept
+        let dns = DhcpOption(6, [127, 0, 0, 1, 224, 0, 0, 251, 192, 0, 2, 53])
+        let router = DhcpOption(3, [127, 0, 0, 1, 192, 0, 2, 1])
+        _ = c.received(reply(.offer, to: c, extra: [routes]), now: 0)
+        var ack = reply(.ack, to: c, extra: [routes])
+        ack.options.removeAll { $0.code == 6 || $0.code == 3 }
+        ack.options += [dns, router]
+        _ = c.received(ack, now: 0)
+        _ = c.checked(conflict: false, now: 0)
+        let lease = try XCTUnwrap(c.lease)
+        XCTAssertEqual(lease.routes.map(\.description), ["203.0.113.0/24 on-link", "128.0.0.0/1 via 192.0.2.9", "10.0.0.0/8 via 192.0.2.9"])
+        XCTAssertEqual(lease.dnsServers.map(\.description), ["192.0.2.53"])
+        XCTAssertEqual(lease.routers.map(\.description), ["192.0.2.1"])
+    }
+
     func testStoredLeaseRoundTripAndRefusals() throws {
         let (c, _) = bound()
         let lease = try XCTUnwrap(c.lease)
