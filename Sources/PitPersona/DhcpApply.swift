@@ -37,7 +37,8 @@ public enum DhcpApply {
         let wanted = routes(of: lease)
         let before = try RouteNetlink.routes(of: link, on: &socket)
         for route in wanted where !before.contains(where: { $0.matches(route) && $0.protocol == RouteNetlink.dhcpRouteProtocol }) {
-            try RouteNetlink.replaceRoute(route, via: link, protocol: RouteNetlink.dhcpRouteProtocol, on: &socket)
+            try RouteNetlink.replaceRoute(route, via: link, protocol: RouteNetlink.dhcpRouteProtocol, metric: RouteNetlink.dhcpRouteMetric,
+                                          on: &socket)
             changes.append("route replace \(route)")
         }
         for existing in try RouteNetlink.routes(of: link, on: &socket)

@@ -24,6 +24,11 @@ enum RouteNetlink {
     /// Routes from a DHCP lease: RTPROT_DHCP (16 in <linux/rtnetlink.h>, ABI), so the persona's static apply
     /// (which owns RTPROT_STATIC routes) never removes them and a new lease replaces exactly the old one's.
     static let dhcpRouteProtocol: UInt8 = 16
+    /// The metric of a lease's routes (systemd-networkd's DHCP default). A replace matches destination and metric
+    /// only, whatever the interface: at metric 0 a server's route (a default route, the management network) would
+    /// replace the device's own route through another NIC. At 1024 it can replace only a lease's route, and the
+    /// device's own routes keep winning.
+    static let dhcpRouteMetric: UInt32 = 1024
 
     // MARK: Links
 
@@ -140,12 +145,13 @@ enum RouteNetlink {
 
     /// RTM_NEWROUTE with NLM_F_CREATE | NLM_F_REPLACE: a route to the same destination (and metric)
     /// is replaced, whatever its gateway was, so changing `via` in the persona just works.
-    static func replaceRoute(_ route: PersonaRoute, via link: LinkInfo, protocol: UInt8 = pitRouteProtocol,
+    static func replaceRoute(_ route: PersonaRoute, via link: LinkInfo, protocol: UInt8 = pitRouteProtocol, metric: UInt32? = nil,
                              on socket: inout NetlinkSocket) throws(PersonaError) {
         var header = routeHeader(family: route.family, destinationLength: route.destination?.length ?? 0, onLink: route.gateway == nil)
         header.rtm_protocol = `protocol`
         var request = NetlinkRequest(type: UInt16(RTM_NEWROUTE), flags: Netlink.create | Netlink.replace, header: header)
         addRouteAttributes(&request, destination: route.destination, gateway: route.gateway, link: link)
+        if let metric { request.add(UInt16(RTA_PRIORITY.rawValue), u32: metric) }
         _ = try socket.execute(request, operation: "RTM_NEWROUTE", target: "\(link.name) \(route)")
     }
 

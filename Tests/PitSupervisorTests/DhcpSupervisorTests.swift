@@ -177,6 +177,27 @@ final class DhcpSupervisorTests: XCTestCase {
         XCTAssertEqual(h.events([.dhcpLost]).first?.details?["reason"], "released at an orderly stop")
     }
 
+    /// The device's own default route through another NIC (a management port; a veth here: this kernel has no dummy) survives the lease's: a server's
+    /// router must not take the uplink's traffic. Before, the lease's default route replaced it (a replace matches
+    /// destination and metric, not the interface).
+    func test_theLeasesRoutesNeverReplaceTheDevicesOwnThroughAnotherInterface() throws {
+        let ip = ["/usr/sbin/ip", "-n", net.device]
+        for command in [["link", "add", "mgmt0", "type", "veth", "peer", "name", "mgmt1"], ["link", "set", "mgmt1", "up"], ["link", "set", "mgmt0", "up"],
+                        ["addr", "add", "10.9.9.1/24", "dev", "mgmt0"], ["route", "add", "default", "via", "10.9.9.254", "dev", "mgmt0"]] {
+            let r = Process.run(ip + command)
+            XCTAssertEqual(r.status, 0, "\(command): \(r.stderr)")
+        }
+        startServer()
+        writeDevice()
+        startSupervisor()
+        XCTAssertTrue(waitUntil(15) { self.h.statusOrNil()?.dhcp?.state == "bound" }, h.log)
+        let defaults = Process.run(ip + ["-4", "route", "show", "default"]).stdout
+        XCTAssertTrue(defaults.contains("default via 10.9.9.254 dev mgmt0"), defaults)
+        XCTAssertTrue(defaults.contains("default via 192.0.2.20 dev \(net.nic) proto dhcp metric 1024"), defaults)
+        XCTAssertEqual(h.stop(), 0, h.log)
+        XCTAssertTrue(Process.run(ip + ["-4", "route", "show", "default"]).stdout.contains("via 10.9.9.254 dev mgmt0"))
+    }
+
     func test_initRebootAfterACrashKeepsTheAddress() throws {
         startServer()
         startCapture()
